@@ -1,0 +1,376 @@
+/**
+ * The Roomcast wire protocol (contract v1): every shape, event map and error
+ * code that crosses the wire. This is the one source of these types: the
+ * server imports them type-only, the SDK builds on them, and apps can import
+ * them from `@roomcast/client/protocol`.
+ */
+
+export type Role = 'admin' | 'member';
+export type RoomVisibility = 'public' | 'private';
+export type ClientMode = 'browser' | 'native';
+
+/** A user; `email` is present only for the user themself and for admins. */
+export interface User {
+  id: string;
+  username: string;
+  email?: string;
+  role: Role;
+  banned: boolean;
+  createdAt: string;
+}
+
+export interface Room {
+  id: string;
+  name: string;
+  visibility: RoomVisibility;
+  readOnly: boolean;
+  archived: boolean;
+  lastSeq: number;
+  createdAt: string;
+  joined?: boolean;
+}
+
+export interface Message {
+  /** Decimal string: message ids come from a BIGSERIAL. */
+  id: string;
+  roomId: string;
+  /** Per-room sequence number: starts at 1, grows by exactly 1, no gaps. */
+  seq: number;
+  userId: string;
+  username: string;
+  content: string;
+  clientMsgId: string;
+  createdAt: string;
+  editedAt: string | null;
+  deleted: boolean;
+}
+
+/** Every error code of the contract, with its REST status. */
+export const ERROR_STATUS = {
+  validation_failed: 400,
+  unauthorized: 401,
+  token_expired: 401,
+  invalid_credentials: 401,
+  refresh_reused: 401,
+  forbidden: 403,
+  banned: 403,
+  registration_closed: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  read_only: 403,
+  muted: 403,
+  unavailable: 503,
+  internal: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as ErrorCode[];
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+}
+
+/** REST error body. */
+export interface ErrorResponse {
+  error: ErrorBody;
+}
+
+export type AckSuccess<T extends object> = { ok: true } & T;
+export interface AckFailure {
+  ok: false;
+  error: ErrorBody;
+}
+/** The answer to every client-to-server socket event. */
+export type Ack<T extends object = Record<never, never>> = AckSuccess<T> | AckFailure;
+export type AckCallback<T extends object = Record<never, never>> = (ack: Ack<T>) => void;
+
+// ---------------------------------------------------------------- REST bodies
+
+export interface RegisterRequest {
+  username: string;
+  email: string;
+  password: string;
+  client?: 'native';
+}
+
+export interface LoginRequest {
+  login: string;
+  password: string;
+  client?: 'native';
+}
+
+export interface AuthResponse {
+  user: User;
+  accessToken: string;
+  expiresIn: number;
+  /** Only in native mode. */
+  refreshToken?: string;
+}
+
+export interface RefreshRequest {
+  refreshToken?: string;
+}
+
+export interface RefreshResponse {
+  accessToken: string;
+  expiresIn: number;
+  /** Only in native mode. */
+  refreshToken?: string;
+}
+
+export interface CreateRoomRequest {
+  name: string;
+  visibility?: RoomVisibility;
+  readOnly?: boolean;
+}
+
+export interface UpdateRoomRequest {
+  name?: string;
+  readOnly?: boolean;
+  archived?: boolean;
+}
+
+export interface AddMemberRequest {
+  userId: string;
+}
+
+export interface HistoryQuery {
+  afterSeq?: number;
+  beforeSeq?: number;
+  limit?: number;
+}
+
+export interface HistoryPage {
+  messages: Message[];
+  hasMore: boolean;
+}
+
+export interface UpdateUserRequest {
+  role?: Role;
+  banned?: boolean;
+}
+
+export interface BroadcastRequest {
+  content: string;
+  roomId?: string;
+}
+
+export type AuditAction =
+  | 'broadcast'
+  | 'kick'
+  | 'ban'
+  | 'unban'
+  | 'mute'
+  | 'role_change'
+  | 'message_delete'
+  | 'room_update'
+  | 'member_add'
+  | 'member_remove';
+
+export interface AuditEntry {
+  id: string;
+  actorId: string | null;
+  action: AuditAction;
+  targetType: string;
+  targetId: string;
+  details: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface UsersPage {
+  users: User[];
+  nextCursor: string | null;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  nextCursor: string | null;
+}
+
+// ------------------------------------------------------------ socket payloads
+
+export interface RoomRef {
+  roomId: string;
+}
+
+export interface OnlineUser {
+  userId: string;
+  username: string;
+}
+
+export interface JoinResult {
+  room: Room;
+  online: OnlineUser[];
+}
+
+export interface HistoryRequest extends HistoryQuery {
+  roomId: string;
+}
+
+export interface SendMessageRequest {
+  roomId: string;
+  content: string;
+  clientMsgId: string;
+}
+
+export interface MessageResult {
+  message: Message;
+}
+
+export interface EditMessageRequest {
+  messageId: string;
+  content: string;
+}
+
+export interface DeleteMessageRequest {
+  messageId: string;
+}
+
+export interface TypingRequest {
+  roomId: string;
+  typing: boolean;
+}
+
+export interface AuthRefreshRequest {
+  token: string;
+}
+
+export interface AuthRefreshResult {
+  expiresIn: number;
+}
+
+export interface MessageDeletedEvent {
+  id: string;
+  roomId: string;
+  seq: number;
+}
+
+export interface TypingEvent {
+  roomId: string;
+  userId: string;
+  username: string;
+  typing: boolean;
+}
+
+export interface PresenceEvent {
+  roomId: string;
+  userId: string;
+  username: string;
+  online: boolean;
+}
+
+export interface SystemBroadcastEvent {
+  content: string;
+  roomId: string | null;
+  createdAt: string;
+}
+
+export type RevokeReason = 'banned' | 'role_changed' | 'kicked' | 'logout';
+
+export interface SessionRevokedEvent {
+  reason: RevokeReason;
+}
+
+export interface KickRequest {
+  userId: string;
+  roomId: string;
+}
+
+export interface BanRequest {
+  userId: string;
+  banned: boolean;
+}
+
+export interface MuteRequest {
+  userId: string;
+  roomId: string;
+  minutes: number;
+}
+
+export interface BroadcastResult {
+  delivered: number;
+}
+
+export interface NodeStats {
+  id: string;
+  sockets: number;
+  rooms: number;
+  rssBytes: number;
+}
+
+export interface StatsResult {
+  nodes: NodeStats[];
+  sockets: number;
+  users: number;
+}
+
+// ----------------------------------------------------------------- event maps
+
+type Empty = Record<never, never>;
+
+/** Namespace `/chat`: what a client may emit. */
+export interface ChatClientToServerEvents {
+  'room:join': (payload: RoomRef, ack: AckCallback<JoinResult>) => void;
+  'room:leave': (payload: RoomRef, ack: AckCallback<Empty>) => void;
+  'room:history': (payload: HistoryRequest, ack: AckCallback<HistoryPage>) => void;
+  'message:send': (payload: SendMessageRequest, ack: AckCallback<MessageResult>) => void;
+  'message:edit': (payload: EditMessageRequest, ack: AckCallback<MessageResult>) => void;
+  'message:delete': (payload: DeleteMessageRequest, ack: AckCallback<Empty>) => void;
+  typing: (payload: TypingRequest, ack: AckCallback<Empty>) => void;
+  'auth:refresh': (payload: AuthRefreshRequest, ack: AckCallback<AuthRefreshResult>) => void;
+}
+
+/** Namespace `/chat`: what the server emits. */
+export interface ChatServerToClientEvents {
+  'message:new': (message: Message) => void;
+  'message:updated': (message: Message) => void;
+  'message:deleted': (event: MessageDeletedEvent) => void;
+  typing: (event: TypingEvent) => void;
+  presence: (event: PresenceEvent) => void;
+  'room:updated': (room: Room) => void;
+  'system:broadcast': (event: SystemBroadcastEvent) => void;
+  'session:expired': (event: Empty) => void;
+  'session:revoked': (event: SessionRevokedEvent) => void;
+}
+
+/** Namespace `/admin` (admins only): what a client may emit. */
+export interface AdminClientToServerEvents {
+  'admin:broadcast': (payload: BroadcastRequest, ack: AckCallback<BroadcastResult>) => void;
+  'admin:kick': (payload: KickRequest, ack: AckCallback<Empty>) => void;
+  'admin:ban': (payload: BanRequest, ack: AckCallback<Empty>) => void;
+  'admin:mute': (payload: MuteRequest, ack: AckCallback<Empty>) => void;
+  'admin:stats': (payload: Empty, ack: AckCallback<StatsResult>) => void;
+}
+
+/** Namespace `/admin`: what the server emits (the same session events as /chat). */
+export interface AdminServerToClientEvents {
+  'session:expired': (event: Empty) => void;
+  'session:revoked': (event: SessionRevokedEvent) => void;
+}
+
+/** A committed message on its way to every node's local sockets. */
+export interface CommittedMessage {
+  message: Message;
+  /** The socket that sent it, which does not receive its own message:new. */
+  originSocketId: string | null;
+}
+
+/** Node-to-node events (through the adapter). */
+export interface InterServerEvents {
+  'messages:committed': (batch: CommittedMessage[]) => void;
+}
+
+/** What the server keeps on each authenticated socket. */
+export interface SocketData {
+  userId: string;
+  username: string;
+  role: Role;
+  /** Refresh-token family the access token was issued under (logout ends it). */
+  sessionId: string | null;
+  /** Epoch milliseconds at which the socket's access token expires. */
+  tokenExpiresAt: number;
+}

@@ -1,0 +1,80 @@
+import type { Knex } from 'knex';
+import type { Room, RoomVisibility } from '../../server/protocol.js';
+import { toRoom, type RoomRow } from './rows.js';
+
+/** Who is asking: admins see every room, members public ones and their private ones. */
+export interface Viewer {
+  userId: string;
+  isAdmin: boolean;
+}
+
+const ROOM_COLUMNS = ['rooms.id', 'rooms.name', 'rooms.visibility', 'rooms.read_only', 'rooms.archived', 'rooms.last_seq', 'rooms.created_at'];
+
+export class RoomStore {
+  constructor(private readonly knex: Knex) {}
+
+  /** Creates a room; its creator becomes its first member. */
+  async create(input: { name: string; visibility: RoomVisibility; readOnly: boolean; createdBy: string }): Promise<Room> {
+    return this.knex.transaction(async (trx) => {
+      const [row] = await trx('rooms')
+        .insert({ name: input.name, visibility: input.visibility, read_only: input.readOnly, created_by: input.createdBy })
+        .returning(ROOM_COLUMNS.map((c) => c.replace('rooms.', '')));
+      const room = row as RoomRow;
+      await trx('room_members').insert({ room_id: room.id, user_id: input.createdBy });
+      return toRoom({ ...room, joined: true });
+    });
+  }
+
+  /** Rooms the viewer may see, oldest first, with `joined` for their memberships. */
+  async listVisible(viewer: Viewer): Promise<Room[]> {
+    const rows = await this.visibleQuery(viewer).orderBy('rooms.created_at').orderBy('rooms.id');
+    return (rows as RoomRow[]).map(toRoom);
+  }
+
+  /** The room if the viewer may see it; null for absent and hidden alike. */
+  async findVisible(roomId: string, viewer: Viewer): Promise<Room | null> {
+    const row = await this.visibleQuery(viewer).where('rooms.id', roomId).first();
+    return row ? toRoom(row as RoomRow) : null;
+  }
+
+  async findById(roomId: string): Promise<Room | null> {
+    const row = await this.knex('rooms').select(ROOM_COLUMNS).where('rooms.id', roomId).first();
+    return row ? toRoom(row as RoomRow) : null;
+  }
+
+  /** Records membership; joining twice is harmless. */
+  async addMember(roomId: string, userId: string): Promise<void> {
+    await this.knex('room_members').insert({ room_id: roomId, user_id: userId }).onConflict(['room_id', 'user_id']).ignore();
+  }
+
+  /** Returns whether a membership was removed. */
+  async removeMember(roomId: string, userId: string): Promise<boolean> {
+    const removed = await this.knex('room_members').where({ room_id: roomId, user_id: userId }).delete();
+    return removed > 0;
+  }
+
+  async update(roomId: string, patch: { name?: string; readOnly?: boolean; archived?: boolean }): Promise<Room | null> {
+    const changes: Record<string, unknown> = {};
+    if (patch.name !== undefined) changes.name = patch.name;
+    if (patch.readOnly !== undefined) changes.read_only = patch.readOnly;
+    if (patch.archived !== undefined) changes.archived = patch.archived;
+    const query = this.knex('rooms').where({ id: roomId });
+    const [row] = Object.keys(changes).length
+      ? await query.update(changes).returning(ROOM_COLUMNS.map((c) => c.replace('rooms.', '')))
+      : await query.select(ROOM_COLUMNS);
+    return row ? toRoom(row as RoomRow) : null;
+  }
+
+  private visibleQuery(viewer: Viewer) {
+    const query = this.knex('rooms')
+      .select(ROOM_COLUMNS)
+      .select(this.knex.raw('(room_members.user_id is not null) as joined'))
+      .leftJoin('room_members', (j) =>
+        j.on('room_members.room_id', '=', 'rooms.id').andOn('room_members.user_id', '=', this.knex.raw('?', [viewer.userId])),
+      );
+    if (!viewer.isAdmin) {
+      query.where((w) => w.where('rooms.visibility', 'public').orWhereNotNull('room_members.user_id'));
+    }
+    return query;
+  }
+}

@@ -1,0 +1,94 @@
+import type { Knex } from 'knex';
+import type { ClientMode } from '../../server/protocol.js';
+
+export interface RefreshTokenRecord {
+  id: string;
+  userId: string;
+  familyId: string;
+  client: ClientMode;
+  expiresAt: Date;
+}
+
+interface TokenRow {
+  id: string;
+  token_hash: string;
+  user_id: string;
+  family_id: string;
+  client: ClientMode;
+  expires_at: Date;
+  used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+/** What presenting a refresh token found. */
+export type ConsumeResult =
+  | { status: 'ok'; token: RefreshTokenRecord }
+  | { status: 'reused'; token: RefreshTokenRecord }
+  | { status: 'invalid' };
+
+const toRecord = (row: TokenRow): RefreshTokenRecord => ({
+  id: row.id,
+  userId: row.user_id,
+  familyId: row.family_id,
+  client: row.client,
+  expiresAt: row.expires_at,
+});
+
+/** Refresh tokens, stored only as hashes. */
+export class TokenStore {
+  constructor(private readonly knex: Knex) {}
+
+  async insert(input: { userId: string; familyId: string; tokenHash: string; client: ClientMode; expiresAt: Date }): Promise<RefreshTokenRecord> {
+    const [row] = await this.knex('refresh_tokens')
+      .insert({
+        user_id: input.userId,
+        family_id: input.familyId,
+        token_hash: input.tokenHash,
+        client: input.client,
+        expires_at: input.expiresAt,
+      })
+      .returning('*');
+    return toRecord(row as TokenRow);
+  }
+
+  /**
+   * Marks a token used, atomically: of two parallel calls with one token,
+   * exactly one gets `ok`; the other sees it already used (`reused`).
+   */
+  async consume(tokenHash: string): Promise<ConsumeResult> {
+    const [used] = await this.knex<TokenRow>('refresh_tokens')
+      .where({ token_hash: tokenHash })
+      .whereNull('used_at')
+      .whereNull('revoked_at')
+      .where('expires_at', '>', this.knex.fn.now())
+      .update({ used_at: this.knex.fn.now() })
+      .returning('*');
+    if (used) return { status: 'ok', token: toRecord(used as TokenRow) };
+    const found = await this.knex<TokenRow>('refresh_tokens').where({ token_hash: tokenHash }).first();
+    if (found && found.used_at && !found.revoked_at) return { status: 'reused', token: toRecord(found) };
+    return { status: 'invalid' };
+  }
+
+  async setReplacement(tokenId: string, replacedBy: string): Promise<void> {
+    await this.knex('refresh_tokens').where({ id: tokenId }).update({ replaced_by: replacedBy });
+  }
+
+  async findByHash(tokenHash: string): Promise<RefreshTokenRecord | null> {
+    const row = await this.knex<TokenRow>('refresh_tokens').where({ token_hash: tokenHash }).first();
+    return row ? toRecord(row) : null;
+  }
+
+  async revokeFamily(familyId: string): Promise<void> {
+    await this.knex('refresh_tokens').where({ family_id: familyId }).whereNull('revoked_at').update({ revoked_at: this.knex.fn.now() });
+  }
+
+  async revokeAllForUser(userId: string): Promise<void> {
+    await this.knex('refresh_tokens').where({ user_id: userId }).whereNull('revoked_at').update({ revoked_at: this.knex.fn.now() });
+  }
+
+  /** Whether a login family still holds a live token (a socket's session is alive). */
+  async isFamilyActive(familyId: string): Promise<boolean> {
+    const row = await this.knex('refresh_tokens').where({ family_id: familyId }).whereNull('revoked_at').first('id');
+    return Boolean(row);
+  }
+}

@@ -1,0 +1,107 @@
+import type { Knex } from 'knex';
+import type { Role, User } from '../../server/protocol.js';
+import { isUniqueViolation, iso, type UserRow } from './rows.js';
+
+/** A user with the secret parts the auth code needs; never sent as is. */
+export interface UserRecord {
+  id: string;
+  username: string;
+  email: string;
+  passwordHash: string;
+  role: Role;
+  banned: boolean;
+  createdAt: Date;
+}
+
+/** The public view of a user; `email` only for the user themself and admins. */
+export function publicUser(user: UserRecord, withEmail: boolean): User {
+  const view: User = { id: user.id, username: user.username, role: user.role, banned: user.banned, createdAt: iso(user.createdAt) };
+  if (withEmail) view.email = user.email;
+  return view;
+}
+
+export class DuplicateUserError extends Error {
+  constructor(readonly field: 'username' | 'email') {
+    super(`${field} is taken`);
+  }
+}
+
+// Serialises registrations so that exactly one first user becomes admin.
+const FIRST_USER_LOCK_KEY = 72_110_002;
+
+const toRecord = (row: UserRow): UserRecord => ({
+  id: row.id,
+  username: row.username,
+  email: row.email,
+  passwordHash: row.password_hash,
+  role: row.role,
+  banned: row.banned,
+  createdAt: row.created_at,
+});
+
+export class UserStore {
+  constructor(private readonly knex: Knex) {}
+
+  /** Creates a user; the first user ever becomes admin, everyone after a member. */
+  async create(input: { username: string; email: string; passwordHash: string }): Promise<UserRecord> {
+    try {
+      return await this.knex.transaction(async (trx) => {
+        await trx.raw('select pg_advisory_xact_lock(?)', [FIRST_USER_LOCK_KEY]);
+        const anyone = await trx('users').first('id');
+        const [row] = await trx('users')
+          .insert({
+            username: input.username,
+            email: input.email,
+            password_hash: input.passwordHash,
+            role: anyone ? 'member' : 'admin',
+          })
+          .returning('*');
+        return toRecord(row as UserRow);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err, 'users_username_lower_unique')) throw new DuplicateUserError('username');
+      if (isUniqueViolation(err, 'users_email_lower_unique')) throw new DuplicateUserError('email');
+      throw err;
+    }
+  }
+
+  /** Finds a user by username or email, ignoring letter case. */
+  async findByLogin(login: string): Promise<UserRecord | null> {
+    const lowered = login.toLowerCase();
+    const row = await this.knex<UserRow>('users')
+      .whereRaw('lower(username) = ?', [lowered])
+      .orWhereRaw('lower(email) = ?', [lowered])
+      .first();
+    return row ? toRecord(row) : null;
+  }
+
+  async findById(id: string): Promise<UserRecord | null> {
+    const row = await this.knex<UserRow>('users').where({ id }).first();
+    return row ? toRecord(row) : null;
+  }
+
+  async findByUsername(username: string): Promise<UserRecord | null> {
+    const row = await this.knex<UserRow>('users').whereRaw('lower(username) = ?', [username.toLowerCase()]).first();
+    return row ? toRecord(row) : null;
+  }
+
+  /** Sets role and/or banned; returns the user after the change, or null if absent. */
+  async update(id: string, patch: { role?: Role; banned?: boolean }): Promise<UserRecord | null> {
+    const [row] = await this.knex<UserRow>('users').where({ id }).update(patch).returning('*');
+    return row ? toRecord(row as UserRow) : null;
+  }
+
+  /** Users ordered by username; `cursor` is the last username of the previous page. */
+  async search(input: { q?: string; limit: number; cursor?: string }): Promise<{ users: UserRecord[]; nextCursor: string | null }> {
+    const query = this.knex<UserRow>('users').orderByRaw('lower(username)').limit(input.limit + 1);
+    if (input.q) {
+      const pattern = `%${input.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      query.where((w) => w.whereRaw('lower(username) like ?', [pattern]).orWhereRaw('lower(email) like ?', [pattern]));
+    }
+    if (input.cursor) query.whereRaw('lower(username) > ?', [input.cursor.toLowerCase()]);
+    const rows = await query;
+    const page = rows.slice(0, input.limit).map(toRecord);
+    const nextCursor = rows.length > input.limit ? page[page.length - 1]!.username.toLowerCase() : null;
+    return { users: page, nextCursor };
+  }
+}

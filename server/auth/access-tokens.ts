@@ -1,0 +1,62 @@
+import jwt from 'jsonwebtoken';
+import { AppError } from '../errors.js';
+import type { Role } from '../protocol.js';
+
+const ISSUER = 'roomcast';
+const AUDIENCE = 'roomcast';
+
+/** What an access token says about its holder. */
+export interface AccessClaims {
+  userId: string;
+  username: string;
+  role: Role;
+  /** The refresh-token family (login session) it was issued under. */
+  sessionId: string | null;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+}
+
+export class AccessTokens {
+  constructor(
+    private readonly secret: string,
+    readonly ttlSeconds: number,
+  ) {}
+
+  /** Signs an HS256 access token for the user. */
+  sign(user: { id: string; username: string; role: Role }, sessionId: string | null): string {
+    return jwt.sign({ name: user.username, role: user.role, sid: sessionId }, this.secret, {
+      algorithm: 'HS256',
+      expiresIn: this.ttlSeconds,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      subject: user.id,
+    });
+  }
+
+  /**
+   * Verifies signature (HS256 only), expiry, not-before, issuer and audience.
+   * Throws `token_expired` or `unauthorized`.
+   */
+  verify(token: string): AccessClaims {
+    let payload: jwt.JwtPayload;
+    try {
+      const decoded = jwt.verify(token, this.secret, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE });
+      if (typeof decoded === 'string') throw new Error('unexpected string payload');
+      payload = decoded;
+    } catch (err) {
+      if (err instanceof jwt.TokenExpiredError) throw new AppError('token_expired', 'access token expired');
+      throw new AppError('unauthorized', 'invalid access token');
+    }
+    const { sub, name, role, sid, exp } = payload;
+    if (typeof sub !== 'string' || typeof name !== 'string' || (role !== 'admin' && role !== 'member') || typeof exp !== 'number') {
+      throw new AppError('unauthorized', 'invalid access token');
+    }
+    return { userId: sub, username: name, role, sessionId: typeof sid === 'string' ? sid : null, expiresAt: exp * 1000 };
+  }
+}
+
+/** The bearer token of an `Authorization` header, if any. */
+export function bearerToken(header: string | undefined): string | null {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  return match ? match[1]! : null;
+}

@@ -1,0 +1,124 @@
+import type { TokenStore } from '../../db/stores/token-store.js';
+import { DuplicateUserError, publicUser, type UserRecord, type UserStore } from '../../db/stores/user-store.js';
+import type { Config } from '../config.js';
+import { AppError } from '../errors.js';
+import type { ClientMode, LoginRequest, RegisterRequest, RevokeReason, User } from '../protocol.js';
+import type { RateLimits } from '../rate-limits.js';
+import type { AccessTokens } from './access-tokens.js';
+import { hashPassword, verifyPassword } from './passwords.js';
+import { hashRefreshToken, type RefreshTokens } from './refresh-tokens.js';
+
+/** Ends live sockets; the realtime layer implements it for every node. */
+export interface SessionEnder {
+  endUserSessions(userId: string, reason: RevokeReason): void;
+  endLoginSession(sessionId: string, reason: RevokeReason): void;
+}
+
+export interface IssuedSession {
+  user: User;
+  accessToken: string;
+  expiresIn: number;
+  refreshToken: string;
+  client: ClientMode;
+}
+
+export interface RotatedSession {
+  accessToken: string;
+  expiresIn: number;
+  refreshToken: string;
+  client: ClientMode;
+}
+
+const INVALID_CREDENTIALS = () => new AppError('invalid_credentials', 'wrong login or password');
+
+/** Sign-up, sign-in, refresh-token rotation and logout: the stories of auth. */
+export class AuthService {
+  constructor(
+    private readonly deps: {
+      config: Config;
+      users: UserStore;
+      tokens: TokenStore;
+      accessTokens: AccessTokens;
+      refreshTokens: RefreshTokens;
+      limits: RateLimits;
+      sessions: SessionEnder;
+    },
+  ) {}
+
+  async register(input: RegisterRequest): Promise<IssuedSession> {
+    if (this.deps.config.registration === 'closed') throw new AppError('registration_closed', 'registration is closed');
+    const passwordHash = await hashPassword(input.password);
+    let user: UserRecord;
+    try {
+      user = await this.deps.users.create({ username: input.username, email: input.email, passwordHash });
+    } catch (err) {
+      if (err instanceof DuplicateUserError) throw new AppError('conflict', err.message, { field: err.field });
+      throw err;
+    }
+    return this.startSession(user, input.client ?? 'browser');
+  }
+
+  /**
+   * Unknown login and wrong password answer alike, after the same bcrypt work.
+   * A banned user learns it only with the right password.
+   */
+  async login(input: LoginRequest, ip: string): Promise<IssuedSession> {
+    await this.deps.limits.checkLogin(input.login, ip);
+    const user = await this.deps.users.findByLogin(input.login);
+    const valid = await verifyPassword(input.password, user?.passwordHash ?? null);
+    if (!user || !valid) {
+      await this.deps.limits.recordLoginFailure(input.login, ip);
+      throw INVALID_CREDENTIALS();
+    }
+    if (user.banned) throw new AppError('banned', 'this account is banned');
+    return this.startSession(user, input.client ?? 'browser');
+  }
+
+  /**
+   * Rotates a refresh token: the old one is spent, a new one of the same
+   * family is issued. A spent token presented again revokes the whole family.
+   */
+  async refresh(refreshToken: string): Promise<RotatedSession> {
+    const result = await this.deps.tokens.consume(hashRefreshToken(refreshToken));
+    if (result.status === 'reused') {
+      await this.deps.tokens.revokeFamily(result.token.familyId);
+      this.deps.sessions.endLoginSession(result.token.familyId, 'logout');
+      throw new AppError('refresh_reused', 'refresh token was already used; the session is revoked');
+    }
+    if (result.status === 'invalid') throw new AppError('unauthorized', 'invalid or expired refresh token');
+    const { token } = result;
+    const user = await this.deps.users.findById(token.userId);
+    if (!user) throw new AppError('unauthorized', 'invalid or expired refresh token');
+    if (user.banned) {
+      await this.deps.tokens.revokeAllForUser(user.id);
+      throw new AppError('banned', 'this account is banned');
+    }
+    const next = await this.deps.refreshTokens.issue(user.id, token.client, token.familyId);
+    await this.deps.tokens.setReplacement(token.id, next.id);
+    return {
+      accessToken: this.deps.accessTokens.sign(user, token.familyId),
+      expiresIn: this.deps.accessTokens.ttlSeconds,
+      refreshToken: next.token,
+      client: token.client,
+    };
+  }
+
+  /** Revokes the token's login family and ends its sockets; unknown tokens are ignored. */
+  async logout(refreshToken: string): Promise<void> {
+    const token = await this.deps.tokens.findByHash(hashRefreshToken(refreshToken));
+    if (!token) return;
+    await this.deps.tokens.revokeFamily(token.familyId);
+    this.deps.sessions.endLoginSession(token.familyId, 'logout');
+  }
+
+  private async startSession(user: UserRecord, client: ClientMode): Promise<IssuedSession> {
+    const refresh = await this.deps.refreshTokens.issue(user.id, client);
+    return {
+      user: publicUser(user, true),
+      accessToken: this.deps.accessTokens.sign(user, refresh.familyId),
+      expiresIn: this.deps.accessTokens.ttlSeconds,
+      refreshToken: refresh.token,
+      client,
+    };
+  }
+}

@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
+
+const integer = (min: number, fallback: number) =>
+  z.coerce.number().int().min(min).default(fallback);
+
+const postgresUrl = z
+  .string()
+  .refine((value) => value === 'memory' || /^postgres(ql)?:\/\//.test(value), {
+    message: 'must be a postgres:// URL or "memory"',
+  });
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: integer(0, 3000).refine((port) => port <= 65535, 'must be a port number'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: postgresUrl.optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+    .optional(),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  CORS_ORIGINS: z.string().optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  ACCESS_TOKEN_TTL: integer(1, 15 * 60),
+  REFRESH_TOKEN_TTL: integer(1, 7 * 24 * 3600),
+  REGISTRATION: z.enum(['open', 'closed']).default('open'),
+  MESSAGE_RATE_LIMIT: integer(0, 20),
+  MESSAGE_RATE_WINDOW: integer(1, 10),
+  LOGIN_FAILURE_LIMIT: integer(0, 10),
+  LOGIN_FAILURE_WINDOW: integer(1, 900),
+  MAX_MESSAGE_LENGTH: integer(1, 4000),
+  MAX_PACKET_BYTES: integer(1024, 65536),
+  NODE_ID: z.string().min(1).optional(),
+});
+
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly port: number;
+  readonly host: string;
+  /** A postgres:// URL, or null for the embedded PGlite. */
+  readonly databaseUrl: string | null;
+  /** Embedded database folder, or null to keep it in memory. */
+  readonly dataDir: string | null;
+  readonly redisUrl: string | null;
+  readonly jwtSecret: string;
+  /** Exact origins allowed; null means "the server's own origin". */
+  readonly corsOrigins: readonly string[] | null;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly accessTokenTtl: number;
+  readonly refreshTokenTtl: number;
+  readonly registration: 'open' | 'closed';
+  readonly messageRateLimit: number;
+  readonly messageRateWindow: number;
+  readonly loginFailureLimit: number;
+  readonly loginFailureWindow: number;
+  readonly maxMessageLength: number;
+  readonly maxPacketBytes: number;
+  readonly nodeId: string;
+}
+
+/** A bad configuration value; its message is the one line printed at start. */
+export class ConfigError extends Error {}
+
+/**
+ * Reads and validates the configuration once. A bad value throws a
+ * ConfigError naming the variable; the result is frozen.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(emptyToUndefined(env));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`invalid configuration: ${issue.path.join('.')} ${issue.message}`);
+  }
+  const e = parsed.data;
+  const inMemory = e.DATABASE_URL === 'memory';
+  const databaseUrl = e.DATABASE_URL && !inMemory ? e.DATABASE_URL : null;
+  const dataDir = path.resolve(e.DATA_DIR);
+  return Object.freeze({
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl,
+    dataDir: databaseUrl || inMemory ? null : dataDir,
+    redisUrl: e.REDIS_URL ?? null,
+    jwtSecret: e.JWT_SECRET ?? developmentSecret(e.NODE_ENV, dataDir),
+    corsOrigins: e.CORS_ORIGINS ? Object.freeze(parseOrigins(e.CORS_ORIGINS)) : null,
+    logLevel: e.LOG_LEVEL,
+    accessTokenTtl: e.ACCESS_TOKEN_TTL,
+    refreshTokenTtl: e.REFRESH_TOKEN_TTL,
+    registration: e.REGISTRATION,
+    messageRateLimit: e.MESSAGE_RATE_LIMIT,
+    messageRateWindow: e.MESSAGE_RATE_WINDOW,
+    loginFailureLimit: e.LOGIN_FAILURE_LIMIT,
+    loginFailureWindow: e.LOGIN_FAILURE_WINDOW,
+    maxMessageLength: e.MAX_MESSAGE_LENGTH,
+    maxPacketBytes: e.MAX_PACKET_BYTES,
+    nodeId: e.NODE_ID ?? `node-${randomBytes(4).toString('hex')}`,
+  });
+}
+
+function emptyToUndefined(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === '' ? undefined : v]));
+}
+
+function parseOrigins(list: string): string[] {
+  const origins = list.split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of origins) {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ConfigError(`invalid configuration: CORS_ORIGINS has "${origin}", which is not an origin`);
+    }
+    if (url.origin !== origin.replace(/\/$/, '')) {
+      throw new ConfigError(`invalid configuration: CORS_ORIGINS has "${origin}"; give scheme://host[:port] only`);
+    }
+  }
+  return origins.map((o) => o.replace(/\/$/, ''));
+}
+
+/**
+ * Outside production a missing JWT_SECRET is generated once and kept in
+ * DATA_DIR, so tokens survive restarts; production must set it, since every
+ * node of a cluster needs the same one.
+ */
+function developmentSecret(env: string, dataDir: string): string {
+  if (env === 'production') {
+    throw new ConfigError('invalid configuration: JWT_SECRET is required when NODE_ENV=production');
+  }
+  const file = path.join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  process.emitWarning(`JWT_SECRET is not set; generated one and kept it in ${file}`);
+  return secret;
+}

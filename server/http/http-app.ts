@@ -1,0 +1,49 @@
+import cookieParser from 'cookie-parser';
+import cors from 'cors';
+import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
+import helmet from 'helmet';
+import type { Logger } from '../logger.js';
+import { AppError } from '../errors.js';
+import type { OriginPolicy } from '../origins.js';
+import { errorHandler, notFoundHandler } from './error-handler.js';
+import { requestContext } from './request-context.js';
+
+export interface HttpAppParts {
+  logger: Logger;
+  originAllowed: OriginPolicy;
+  maxBodyBytes: number;
+  /** Routes outside /api: health, readiness, metrics. */
+  operations: Router;
+  /** Routes under /api, in mounting order. */
+  api: { path: string; handlers: express.RequestHandler[] }[];
+  /** Static files (the web client), if any. */
+  staticDir?: string;
+}
+
+/** The Express app: security headers, origin allow-list, JSON bodies, routes, one error handler. */
+export function createHttpApp(parts: HttpAppParts): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // Client IPs (for login limits) come from X-Forwarded-For only when a proxy on a private network sent it.
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.use(requestContext(parts.logger));
+  // No upgrade-insecure-requests: a node is often reached over plain http (localhost, behind a TLS proxy).
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  app.use(parts.operations);
+
+  app.use('/api', rejectForeignOrigins(parts.originAllowed), cors({ origin: true, credentials: true }));
+  app.use('/api', express.json({ limit: parts.maxBodyBytes }), cookieParser());
+  for (const { path, handlers } of parts.api) app.use(`/api${path}`, ...handlers);
+
+  if (parts.staticDir) app.use(express.static(parts.staticDir, { index: 'index.html' }));
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}
+
+function rejectForeignOrigins(originAllowed: OriginPolicy) {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    if (originAllowed(req.get('origin'), req.get('host'))) return next();
+    next(new AppError('forbidden', 'origin not allowed'));
+  };
+}

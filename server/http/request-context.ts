@@ -1,0 +1,33 @@
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from '../logger.js';
+import type { Actor } from '../rooms/room-service.js';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Request id: the caller's X-Request-Id if it is sane, else a new UUID. */
+    id: string;
+    /** Logger whose every line carries the request id (and the user id once known). */
+    log: Logger;
+    /** The authenticated caller, set by `authenticate`. */
+    actor?: Actor & { username: string };
+  }
+}
+
+const SANE_REQUEST_ID = /^[\w.:-]{1,64}$/;
+
+export function requestContext(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const given = req.get('x-request-id');
+    req.id = given && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+    req.log = logger.child({ requestId: req.id });
+    res.setHeader('X-Request-Id', req.id);
+    next();
+  };
+}
+
+/** The authenticated caller; only for routes behind `authenticate`. */
+export function actorOf(req: Request): Actor & { username: string } {
+  if (!req.actor) throw new Error('route is missing the authenticate middleware');
+  return req.actor;
+}

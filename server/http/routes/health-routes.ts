@@ -1,0 +1,48 @@
+import { Router } from 'express';
+import type { Registry } from 'prom-client';
+
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 2_000;
+
+function withTimeout(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** /healthz (the process runs), /readyz (its dependencies answer), /metrics (Prometheus). */
+export function healthRoutes(checks: ReadinessCheck[], metrics: Registry, isDraining: () => boolean): Router {
+  const router = Router();
+
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  router.get('/readyz', async (req, res) => {
+    const failed: string[] = [];
+    await Promise.all(
+      checks.map(async ({ name, check }) => {
+        try {
+          await withTimeout(check(), READY_TIMEOUT_MS);
+        } catch (err) {
+          failed.push(name);
+          req.log.warn('readiness check failed', { check: name, err });
+        }
+      }),
+    );
+    if (isDraining()) failed.push('draining');
+    res.status(failed.length ? 503 : 200).json({ status: failed.length ? 'unavailable' : 'ready', failed });
+  });
+
+  router.get('/metrics', async (_req, res) => {
+    res.type(metrics.contentType).send(await metrics.metrics());
+  });
+
+  return router;
+}

@@ -1,0 +1,106 @@
+import type { AppendOutcome, MessageStore, PendingMessage } from '../../db/stores/message-store.js';
+import { isUniqueViolation } from '../../db/stores/rows.js';
+import { AppError, toAppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { CommittedMessage, Message } from '../protocol.js';
+
+export interface SendRequest extends PendingMessage {
+  /** The sending socket, left out of its own message:new. */
+  originSocketId: string | null;
+}
+
+interface Waiting {
+  request: SendRequest;
+  resolve: (message: Message) => void;
+  reject: (error: AppError) => void;
+}
+
+const MAX_BATCH = 500;
+const MAX_ATTEMPTS = 3;
+
+/**
+ * Group commit: sends that arrive while a transaction is running wait for the
+ * next one, so under load many messages share one transaction, and at rest a
+ * message waits for nothing but its own commit. Batches run one at a time,
+ * which keeps commits (and so deliveries from this node) in seq order. No
+ * promise resolves before its batch has committed.
+ */
+export class MessageWriter {
+  private queue: Waiting[] = [];
+  private running: Promise<void> | null = null;
+  private accepting = true;
+
+  constructor(
+    private readonly store: MessageStore,
+    private readonly onCommitted: (batch: CommittedMessage[]) => void,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Stores one message; resolves with it (or the original, for a repeated clientMsgId) after commit. */
+  submit(request: SendRequest): Promise<Message> {
+    if (!this.accepting) return Promise.reject(new AppError('unavailable', 'server is shutting down, try again'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request, resolve, reject });
+      this.running ??= this.run();
+    });
+  }
+
+  /** Refuses new sends and waits until every queued one is committed and answered. */
+  async drain(): Promise<void> {
+    this.accepting = false;
+    while (this.running) await this.running;
+  }
+
+  private async run(): Promise<void> {
+    // Let the sends of this tick join the first batch.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      await this.commit(batch);
+    }
+    this.running = null;
+  }
+
+  private async commit(batch: Waiting[]): Promise<void> {
+    let outcomes: AppendOutcome[];
+    try {
+      outcomes = await this.appendWithRetry(batch.map((w) => w.request));
+    } catch (err) {
+      const error = toAppError(err);
+      this.logger.error('message batch failed', { size: batch.length, code: error.code, err });
+      for (const waiting of batch) waiting.reject(error);
+      return;
+    }
+    const committed: CommittedMessage[] = [];
+    outcomes.forEach((outcome, i) => {
+      const waiting = batch[i]!;
+      if (outcome.status === 'rejected') return waiting.reject(new AppError(outcome.code, outcome.reason));
+      waiting.resolve(outcome.message);
+      if (outcome.status === 'stored') committed.push({ message: outcome.message, originSocketId: waiting.request.originSocketId });
+    });
+    if (committed.length > 0) {
+      try {
+        this.onCommitted(committed);
+      } catch (err) {
+        this.logger.error('delivery of a committed batch failed', { err });
+      }
+    }
+  }
+
+  /**
+   * A unique violation on (user, clientMsgId) means another node stored the
+   * same send meanwhile; the whole transaction rolled back, so running it
+   * again finds the original. Deadlocks and serialization failures retry too.
+   */
+  private async appendWithRetry(requests: SendRequest[]): Promise<AppendOutcome[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.store.appendBatch(requests);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        const retryable = isUniqueViolation(err, 'messages_user_client_msg_unique') || code === '40P01' || code === '40001';
+        if (!retryable || attempt >= MAX_ATTEMPTS) throw err;
+      }
+    }
+  }
+}

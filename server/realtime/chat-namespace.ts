@@ -1,0 +1,131 @@
+import type { AccessTokens } from '../auth/access-tokens.js';
+import { AppError, notFound } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { MessageDelivery } from '../messages/message-delivery.js';
+import type { MessageService } from '../messages/message-service.js';
+import type { MessageWriter } from '../messages/message-writer.js';
+import type { ChatClientToServerEvents } from '../protocol.js';
+import type { RateLimits } from '../rate-limits.js';
+import type { RoomService } from '../rooms/room-service.js';
+import * as schemas from '../schemas.js';
+import { joinedRoomIds, roomChannel } from './channels.js';
+import { eventHandler, type EventOptions } from './event-handler.js';
+import type { PresenceStore } from './presence.js';
+import type { SessionTimers } from './session-timer.js';
+import type { ChatNamespace, ChatSocket } from './types.js';
+import type { z } from 'zod';
+
+export interface ChatDeps {
+  rooms: RoomService;
+  messages: MessageService;
+  writer: MessageWriter;
+  delivery: MessageDelivery;
+  presence: PresenceStore;
+  limits: RateLimits;
+  accessTokens: AccessTokens;
+  sessionTimers: SessionTimers;
+  maxMessageLength: number;
+  logger: Logger;
+}
+
+/** Namespace /chat: rooms, messages, typing and presence for every signed-in user. */
+export function registerChatNamespace(chat: ChatNamespace, deps: ChatDeps): void {
+  const content = schemas.contentSchemas(deps.maxMessageLength);
+  chat.on('messages:committed', (batch) => deps.delivery.receive(batch));
+
+  chat.on('connection', (socket) => {
+    deps.sessionTimers.arm(socket);
+    const on = <E extends keyof ChatClientToServerEvents, S extends z.ZodType>(
+      event: E,
+      options: EventOptions<S>,
+      handler: Parameters<typeof eventHandler<ChatClientToServerEvents, E, S>>[4],
+    ) => socket.on(event, eventHandler<ChatClientToServerEvents, E, S>(socket, deps.logger, event, options, handler) as never);
+    const actor = () => ({ userId: socket.data.userId, role: socket.data.role });
+    const user = () => ({ userId: socket.data.userId, username: socket.data.username });
+
+    on('room:join', { schema: schemas.roomRefSchema }, async ({ roomId }) => {
+      // Join the Socket.IO room first and read lastSeq after: every message
+      // committed from here on is either in the history up to lastSeq or
+      // delivered live (or both; clients drop repeats by seq).
+      await deps.rooms.get(actor(), roomId);
+      socket.join(roomChannel(roomId));
+      try {
+        const room = await deps.rooms.join(actor(), roomId);
+        deps.delivery.track(roomId, room.lastSeq);
+        if (await deps.presence.add(roomId, user(), socket.id)) {
+          socket.to(roomChannel(roomId)).emit('presence', { roomId, ...user(), online: true });
+        }
+        return { room, online: await deps.presence.list(roomId) };
+      } catch (err) {
+        socket.leave(roomChannel(roomId));
+        throw err;
+      }
+    });
+
+    on('room:leave', { schema: schemas.roomRefSchema }, async ({ roomId }) => {
+      if (!socket.rooms.has(roomChannel(roomId))) return {};
+      socket.leave(roomChannel(roomId));
+      await leavePresence(socket, roomId, deps);
+      return {};
+    });
+
+    on('room:history', { schema: schemas.historyRequestSchema }, ({ roomId, ...query }) => deps.rooms.history(actor(), roomId, query));
+
+    on('message:send', { schema: content.send }, async ({ roomId, content: text, clientMsgId }) => {
+      await deps.limits.consumeMessage(socket.data.userId);
+      const message = await deps.writer.submit({
+        roomId,
+        userId: socket.data.userId,
+        username: socket.data.username,
+        role: socket.data.role,
+        content: text,
+        clientMsgId,
+        originSocketId: socket.id,
+      });
+      return { message };
+    });
+
+    on('message:edit', { schema: content.edit }, async ({ messageId, content: text }) => ({
+      message: await deps.messages.edit(actor(), messageId, text),
+    }));
+
+    on('message:delete', { schema: schemas.deleteMessageSchema }, async ({ messageId }) => {
+      await deps.messages.delete(actor(), messageId);
+      return {};
+    });
+
+    on('typing', { schema: schemas.typingSchema }, ({ roomId, typing }) => {
+      if (!socket.rooms.has(roomChannel(roomId))) throw notFound('join the room first');
+      socket.to(roomChannel(roomId)).emit('typing', { roomId, ...user(), typing });
+      return {};
+    });
+
+    on('auth:refresh', { schema: schemas.authRefreshSchema, allowExpired: true }, ({ token }) => {
+      const claims = deps.accessTokens.verify(token);
+      if (claims.userId !== socket.data.userId) throw new AppError('forbidden', 'the token belongs to another user');
+      socket.data.tokenExpiresAt = claims.expiresAt;
+      if (claims.sessionId) socket.data.sessionId = claims.sessionId;
+      deps.sessionTimers.arm(socket);
+      return { expiresIn: Math.max(0, Math.round((claims.expiresAt - Date.now()) / 1000)) };
+    });
+
+    socket.on('disconnecting', () => {
+      for (const roomId of joinedRoomIds(socket.rooms)) void leavePresence(socket, roomId, deps);
+    });
+  });
+}
+
+async function leavePresence(socket: ChatSocket, roomId: string, deps: ChatDeps): Promise<void> {
+  try {
+    if (await deps.presence.remove(roomId, socket.data.userId, socket.id)) {
+      socket.nsp.to(roomChannel(roomId)).except(socket.id).emit('presence', {
+        roomId,
+        userId: socket.data.userId,
+        username: socket.data.username,
+        online: false,
+      });
+    }
+  } catch (err) {
+    deps.logger.warn('presence update failed', { socketId: socket.id, roomId, err });
+  }
+}

@@ -1,0 +1,53 @@
+import type { MessageStore } from '../../db/stores/message-store.js';
+import type { RoomStore, Viewer } from '../../db/stores/room-store.js';
+import { AppError, notFound } from '../errors.js';
+import type { CreateRoomRequest, HistoryPage, HistoryQuery, Room } from '../protocol.js';
+
+/** The caller, as the rules about rooms need them. */
+export interface Actor {
+  userId: string;
+  role: 'admin' | 'member';
+}
+
+export const viewerOf = (actor: Actor): Viewer => ({ userId: actor.userId, isAdmin: actor.role === 'admin' });
+
+/** Room rules shared by REST and sockets: who sees, creates and reads what. */
+export class RoomService {
+  constructor(
+    private readonly rooms: RoomStore,
+    private readonly messages: MessageStore,
+  ) {}
+
+  list(actor: Actor): Promise<Room[]> {
+    return this.rooms.listVisible(viewerOf(actor));
+  }
+
+  /** Anyone creates public rooms; private and read-only rooms are for admins. */
+  create(actor: Actor, input: CreateRoomRequest): Promise<Room> {
+    const visibility = input.visibility ?? 'public';
+    const readOnly = input.readOnly ?? false;
+    if ((visibility === 'private' || readOnly) && actor.role !== 'admin') {
+      throw new AppError('forbidden', 'only admins create private or read-only rooms');
+    }
+    return this.rooms.create({ name: input.name, visibility, readOnly, createdBy: actor.userId });
+  }
+
+  /** The room if the actor may see it; `not_found` for absent and hidden rooms alike. */
+  async get(actor: Actor, roomId: string): Promise<Room> {
+    const room = await this.rooms.findVisible(roomId, viewerOf(actor));
+    if (!room) throw notFound('room not found');
+    return room;
+  }
+
+  async history(actor: Actor, roomId: string, query: HistoryQuery & { limit: number }): Promise<HistoryPage> {
+    await this.get(actor, roomId);
+    return this.messages.history(roomId, query);
+  }
+
+  /** Checks visibility and records the actor as a member; returns the room as it is now. */
+  async join(actor: Actor, roomId: string): Promise<Room> {
+    const room = await this.get(actor, roomId);
+    if (!room.joined) await this.rooms.addMember(roomId, actor.userId);
+    return { ...room, joined: true };
+  }
+}

@@ -1,0 +1,109 @@
+// Every REST body and socket payload is checked by one of these schemas. Each
+// is typed against its protocol shape, so a change to the wire types that the
+// validation misses fails to compile.
+import { z } from 'zod';
+import type * as P from './protocol.js';
+
+const uuid = z.uuid({ message: 'must be a UUID' });
+const seqNumber = z.coerce.number().int().min(0);
+const messageId = z.string().regex(/^[1-9][0-9]{0,18}$/, 'must be a message id');
+
+export const registerSchema = z.strictObject({
+  username: z.string().regex(/^[a-zA-Z0-9_.-]{3,32}$/, 'must be 3-32 letters, digits, _ . or -'),
+  email: z.email().max(254),
+  password: z
+    .string()
+    .refine((p) => Buffer.byteLength(p, 'utf8') >= 8, 'must be at least 8 bytes')
+    .refine((p) => Buffer.byteLength(p, 'utf8') <= 72, 'must be at most 72 bytes'),
+  client: z.literal('native').optional(),
+}) satisfies z.ZodType<P.RegisterRequest>;
+
+export const loginSchema = z.strictObject({
+  login: z.string().min(1).max(254),
+  password: z.string().min(1).max(1024),
+  client: z.literal('native').optional(),
+}) satisfies z.ZodType<P.LoginRequest>;
+
+export const refreshSchema = z.object({ refreshToken: z.string().min(1).max(512).optional() }) satisfies z.ZodType<P.RefreshRequest>;
+
+export const roomNameSchema = z.string().trim().min(1).max(64);
+
+export const createRoomSchema = z.strictObject({
+  name: roomNameSchema,
+  visibility: z.enum(['public', 'private']).optional(),
+  readOnly: z.boolean().optional(),
+}) satisfies z.ZodType<P.CreateRoomRequest>;
+
+export const updateRoomSchema = z.strictObject({
+  name: roomNameSchema.optional(),
+  readOnly: z.boolean().optional(),
+  archived: z.boolean().optional(),
+}) satisfies z.ZodType<P.UpdateRoomRequest>;
+
+export const addMemberSchema = z.strictObject({ userId: uuid }) satisfies z.ZodType<P.AddMemberRequest>;
+
+/** History window: afterSeq or beforeSeq (not both), limit 1-200, default 50. */
+export const historyQuerySchema = z
+  .object({
+    afterSeq: seqNumber.optional(),
+    beforeSeq: seqNumber.optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+  })
+  .refine((q) => q.afterSeq === undefined || q.beforeSeq === undefined, {
+    message: 'give afterSeq or beforeSeq, not both',
+  });
+
+export const idParamSchema = z.object({ id: uuid });
+export const messageIdParamSchema = z.object({ id: messageId });
+export const memberParamsSchema = z.object({ id: uuid, userId: uuid });
+
+export const updateUserSchema = z
+  .strictObject({ role: z.enum(['admin', 'member']).optional(), banned: z.boolean().optional() })
+  .refine((b) => b.role !== undefined || b.banned !== undefined, { message: 'give role or banned' }) satisfies z.ZodType<P.UpdateUserRequest>;
+
+export const userSearchSchema = z.object({
+  q: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().max(64).optional(),
+});
+
+export const auditQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: messageId.optional(),
+});
+
+/** Schemas whose limits come from the configuration. */
+export function contentSchemas(maxMessageLength: number) {
+  const content = z.string().min(1, 'must not be empty').max(maxMessageLength, `must be at most ${maxMessageLength} characters`);
+  return {
+    broadcast: z.strictObject({ content, roomId: uuid.optional() }) satisfies z.ZodType<P.BroadcastRequest>,
+    send: z.object({ roomId: uuid, content, clientMsgId: uuid }) satisfies z.ZodType<P.SendMessageRequest>,
+    edit: z.object({ messageId, content }) satisfies z.ZodType<P.EditMessageRequest>,
+  };
+}
+
+// ---------------------------------------------------------- socket payloads
+
+export const roomRefSchema = z.object({ roomId: uuid }) satisfies z.ZodType<P.RoomRef>;
+export const historyRequestSchema = z
+  .object({
+    roomId: uuid,
+    afterSeq: z.number().int().min(0).optional(),
+    beforeSeq: z.number().int().min(0).optional(),
+    limit: z.number().int().min(1).max(200).default(50),
+  })
+  .refine((q) => q.afterSeq === undefined || q.beforeSeq === undefined, {
+    message: 'give afterSeq or beforeSeq, not both',
+  }) satisfies z.ZodType<P.HistoryRequest>;
+export const deleteMessageSchema = z.object({ messageId }) satisfies z.ZodType<P.DeleteMessageRequest>;
+export const typingSchema = z.object({ roomId: uuid, typing: z.boolean() }) satisfies z.ZodType<P.TypingRequest>;
+export const authRefreshSchema = z.object({ token: z.string().min(1).max(4096) }) satisfies z.ZodType<P.AuthRefreshRequest>;
+export const kickSchema = z.object({ userId: uuid, roomId: uuid }) satisfies z.ZodType<P.KickRequest>;
+export const banSchema = z.object({ userId: uuid, banned: z.boolean() }) satisfies z.ZodType<P.BanRequest>;
+export const muteSchema = z.object({ userId: uuid, roomId: uuid, minutes: z.number().int().min(0).max(525_600) }) satisfies z.ZodType<P.MuteRequest>;
+export const statsSchema = z.object({}) satisfies z.ZodType<Record<never, never>>;
+
+/** Details of a failed validation, safe to send back. */
+export function validationDetails(error: z.ZodError): { path: string; message: string }[] {
+  return error.issues.slice(0, 10).map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+}
