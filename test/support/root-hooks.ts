@@ -1,0 +1,26 @@
+// Mocha root hooks: find the services once per run, open and migrate one
+// database that every test app shares, and close it all at the end.
+import { rmSync } from 'node:fs';
+import { openDatabase } from '../../db/database.js';
+import { migrateToLatest } from '../../db/migrate.js';
+import { findServices, SKIPPED_FILE } from './services.js';
+import { environment } from './environment.js';
+
+export const mochaHooks = {
+  async beforeAll(this: Mocha.Context) {
+    this.timeout(180_000);
+    rmSync(SKIPPED_FILE, { force: true });
+    const services = await findServices();
+    console.log(`  test services: ${services.describe}`);
+    const database = openDatabase({ url: services.databaseUrl, dataDir: null, poolSize: 20 });
+    await migrateToLatest(database);
+    environment.set({ services, database });
+  },
+  async afterAll(this: Mocha.Context) {
+    this.timeout(60_000);
+    const current = environment.current();
+    if (!current) return;
+    await current.database.close();
+    await current.services.stop();
+  },
+};
