@@ -1,4 +1,4 @@
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type RequestListener, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { openDatabase, type Database } from '../db/database.js';
@@ -81,7 +81,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     audit: new AuditStore(knex),
   };
 
-  const httpServer = createServer();
+  // Express must be the server's request listener BEFORE Socket.IO attaches:
+  // engine.io wraps the listeners present at attach time so that its own path
+  // (the polling transport) never reaches them. Added later, Express would
+  // answer every polling request 404 as well.
+  let handleRequest: RequestListener = (_req, res) => void res.writeHead(503).end();
+  const httpServer = createServer((req, res) => handleRequest(req, res));
   const originAllowed = createOriginPolicy(config.corsOrigins);
   const io = createSocketServer(httpServer, config, originAllowed);
   const chat: ChatNamespace = io.of('/chat');
@@ -158,7 +163,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       { path: '/admin', handlers: [authenticate({ accessTokens, users: stores.users }, 'admin'), adminRoutes(adminService, config.maxMessageLength)] },
     ],
   });
-  httpServer.on('request', http);
+  handleRequest = http;
 
   let closing: Promise<void> | null = null;
   const app: RoomcastApp = {
