@@ -106,7 +106,7 @@ export const kickSchema = z.object({ userId: uuid, roomId: uuid }) satisfies z.Z
 export const banSchema = z.object({ userId: uuid, banned: z.boolean() }) satisfies z.ZodType<P.BanRequest>;
 export const muteSchema = z.object({ userId: uuid, roomId: uuid, minutes: z.number().int().min(0).max(525_600) }) satisfies z.ZodType<P.MuteRequest>;
 // admin:stats has nothing to say; an emit with only an ack is fine too.
-export const statsSchema = z.object({}).default({}) satisfies z.ZodType<Record<never, never>>;
+export const statsSchema = z.object({}).nullish().transform((payload) => payload ?? {}) satisfies z.ZodType<Record<never, never>>;
 
 /** Details of a failed validation, safe to send back. */
 export function validationDetails(error: z.ZodError): { path: string; message: string }[] {
