@@ -36,6 +36,7 @@ describe('moderation', () => {
 
       const ack = await ok<{ message: Message }>(sockets.author, 'message:edit', { messageId: message.id, content: 'fixed typo' });
 
+      expect(message.id).to.be.a('string').and.match(/^\d+$/);
       expect(ack.message).to.include({ id: message.id, seq: message.seq, content: 'fixed typo', deleted: false });
       expect(ack.message.editedAt).to.be.a('string');
       await waitFor(() => updates.length === 1, 2_000, 'message:updated');
