@@ -49,14 +49,30 @@ function openPostgres(url: string, poolSize: number): Database {
   return { knex: instance, kind: 'postgres', close: () => instance.destroy() };
 }
 
+const pgliteBase = ClientPgLite.prototype as unknown as { processResponse(obj: unknown, runner: unknown): unknown };
+
+/**
+ * knex-pglite turns `.del()` into the command "DEL", which knex's pg dialect
+ * does not know: a delete then answered the raw result instead of the row
+ * count it answers on PostgreSQL. Calling it "delete" fixes that.
+ */
+class PgliteClient extends ClientPgLite {
+  processResponse(obj: { method?: string }, runner: unknown): unknown {
+    return pgliteBase.processResponse.call(this, obj.method === 'del' ? { ...obj, method: 'delete' } : obj, runner);
+  }
+}
+
 function openPglite(dataDir: string | null): Database {
   const releaseLock = dataDir ? lockDataDir(dataDir) : () => {};
   // ONE PGlite instance, handed to knex: a second one on the same folder corrupts it.
-  const pglite = new PGlite(dataDir ? path.join(dataDir, 'pglite') : undefined, {
+  // Options go in one object: `new PGlite(undefined, options)` ignores the
+  // options, and in-memory databases then answered int8 ids as numbers.
+  const pglite = new PGlite({
+    dataDir: dataDir ? path.join(dataDir, 'pglite') : undefined,
     parsers: { [INT8_OID]: (value: string) => value },
   });
   const instance = knex({
-    client: ClientPgLite as unknown as typeof knex.Client,
+    client: PgliteClient as unknown as typeof knex.Client,
     connection: () => ({ pglite }) as unknown as Knex.StaticConnectionConfig,
   });
   return {

@@ -1,4 +1,4 @@
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type RequestListener, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { openDatabase, type Database } from '../db/database.js';
@@ -9,6 +9,7 @@ import { MuteStore } from '../db/stores/mute-store.js';
 import { RoomStore } from '../db/stores/room-store.js';
 import { TokenStore } from '../db/stores/token-store.js';
 import { UserStore } from '../db/stores/user-store.js';
+import { AdminService } from './admin/admin-service.js';
 import { AccessTokens } from './auth/access-tokens.js';
 import { AuthService } from './auth/auth-service.js';
 import { RefreshTokens } from './auth/refresh-tokens.js';
@@ -16,7 +17,9 @@ import type { Config } from './config.js';
 import { authenticate } from './http/authenticate.js';
 import { createHttpApp } from './http/http-app.js';
 import { authRoutes } from './http/routes/auth-routes.js';
+import { adminRoutes } from './http/routes/admin-routes.js';
 import { healthRoutes } from './http/routes/health-routes.js';
+import { roomAdminRoutes } from './http/routes/room-admin-routes.js';
 import { roomRoutes } from './http/routes/room-routes.js';
 import { createLogger, type Logger } from './logger.js';
 import { MessageDelivery } from './messages/message-delivery.js';
@@ -24,12 +27,16 @@ import { MessageService } from './messages/message-service.js';
 import { MessageWriter } from './messages/message-writer.js';
 import { createOriginPolicy } from './origins.js';
 import { RateLimits } from './rate-limits.js';
+import { registerAdminNamespace } from './realtime/admin-namespace.js';
 import { registerChatNamespace } from './realtime/chat-namespace.js';
+import { ClusterStats } from './realtime/cluster-stats.js';
 import { authenticateHandshake } from './realtime/handshake.js';
 import { MemoryPresenceStore } from './realtime/presence.js';
+import { RoomEviction } from './realtime/room-eviction.js';
 import { SessionTimers } from './realtime/session-timer.js';
 import { SocketSessions } from './realtime/sessions.js';
 import { createSocketServer } from './realtime/socket-server.js';
+import { SystemBroadcaster } from './realtime/system-broadcast.js';
 import type { AdminNamespace, ChatNamespace, RoomcastServer } from './realtime/types.js';
 import { RoomService } from './rooms/room-service.js';
 
@@ -74,7 +81,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     audit: new AuditStore(knex),
   };
 
-  const httpServer = createServer();
+  // Express must be the server's request listener BEFORE Socket.IO attaches:
+  // engine.io wraps the listeners present at attach time so that its own path
+  // (the polling transport) never reaches them. Added later, Express would
+  // answer every polling request 404 as well.
+  let handleRequest: RequestListener = (_req, res) => void res.writeHead(503).end();
+  const httpServer = createServer((req, res) => handleRequest(req, res));
   const originAllowed = createOriginPolicy(config.corsOrigins);
   const io = createSocketServer(httpServer, config, originAllowed);
   const chat: ChatNamespace = io.of('/chat');
@@ -93,10 +105,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     sessions,
   });
   const rooms = new RoomService(stores.rooms, stores.messages);
-  const messages = new MessageService(stores.messages, chat);
+  const messages = new MessageService(stores.messages, chat, stores.audit);
   const delivery = new MessageDelivery(chat, stores.messages, logger, false);
   const writer = new MessageWriter(stores.messages, (batch) => delivery.publish(batch), logger);
   const sessionTimers = new SessionTimers();
+  const presence = new MemoryPresenceStore();
 
   const handshakeDeps = { accessTokens, users: stores.users, tokens: stores.tokens, logger };
   chat.use(authenticateHandshake(handshakeDeps, false));
@@ -106,13 +119,27 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     messages,
     writer,
     delivery,
-    presence: new MemoryPresenceStore(),
+    presence,
     limits,
     accessTokens,
     sessionTimers,
     maxMessageLength: config.maxMessageLength,
     logger,
   });
+
+  const adminService = new AdminService({
+    users: stores.users,
+    tokens: stores.tokens,
+    rooms: stores.rooms,
+    mutes: stores.mutes,
+    audit: stores.audit,
+    messages,
+    sessions,
+    eviction: new RoomEviction(chat, presence, logger),
+    broadcaster: new SystemBroadcaster(chat),
+    stats: new ClusterStats(chat, admin, config.nodeId, Boolean(config.redisUrl), logger),
+  });
+  registerAdminNamespace(admin, { admin: adminService, sessionTimers, maxMessageLength: config.maxMessageLength, logger });
 
   const metrics = new Registry();
   metrics.setDefaultLabels({ node: config.nodeId });
@@ -132,9 +159,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     api: [
       { path: '', handlers: [authRoutes({ auth, users: stores.users, accessTokens, refreshTtlSeconds: config.refreshTokenTtl })] },
       { path: '/rooms', handlers: [authenticated, roomRoutes(rooms)] },
+      { path: '/rooms', handlers: [roomAdminRoutes(adminService, authenticate({ accessTokens, users: stores.users }, 'admin'))] },
+      { path: '/admin', handlers: [authenticate({ accessTokens, users: stores.users }, 'admin'), adminRoutes(adminService, config.maxMessageLength)] },
     ],
   });
-  httpServer.on('request', http);
+  handleRequest = http;
 
   let closing: Promise<void> | null = null;
   const app: RoomcastApp = {

@@ -34,11 +34,15 @@ export const createRoomSchema = z.strictObject({
   readOnly: z.boolean().optional(),
 }) satisfies z.ZodType<P.CreateRoomRequest>;
 
-export const updateRoomSchema = z.strictObject({
-  name: roomNameSchema.optional(),
-  readOnly: z.boolean().optional(),
-  archived: z.boolean().optional(),
-}) satisfies z.ZodType<P.UpdateRoomRequest>;
+export const updateRoomSchema = z
+  .strictObject({
+    name: roomNameSchema.optional(),
+    readOnly: z.boolean().optional(),
+    archived: z.boolean().optional(),
+  })
+  .refine((b) => b.name !== undefined || b.readOnly !== undefined || b.archived !== undefined, {
+    message: 'give name, readOnly or archived',
+  }) satisfies z.ZodType<P.UpdateRoomRequest>;
 
 export const addMemberSchema = z.strictObject({ userId: uuid }) satisfies z.ZodType<P.AddMemberRequest>;
 
@@ -101,7 +105,8 @@ export const authRefreshSchema = z.object({ token: z.string().min(1).max(4096) }
 export const kickSchema = z.object({ userId: uuid, roomId: uuid }) satisfies z.ZodType<P.KickRequest>;
 export const banSchema = z.object({ userId: uuid, banned: z.boolean() }) satisfies z.ZodType<P.BanRequest>;
 export const muteSchema = z.object({ userId: uuid, roomId: uuid, minutes: z.number().int().min(0).max(525_600) }) satisfies z.ZodType<P.MuteRequest>;
-export const statsSchema = z.object({}) satisfies z.ZodType<Record<never, never>>;
+// admin:stats has nothing to say; an emit with only an ack is fine too.
+export const statsSchema = z.object({}).nullish().transform((payload) => payload ?? {}) satisfies z.ZodType<Record<never, never>>;
 
 /** Details of a failed validation, safe to send back. */
 export function validationDetails(error: z.ZodError): { path: string; message: string }[] {

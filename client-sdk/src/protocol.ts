@@ -359,9 +359,17 @@ export interface CommittedMessage {
   originSocketId: string | null;
 }
 
+/** One node's part of `admin:stats`: its numbers and the users it has /chat sockets of. */
+export interface NodeStatsReport {
+  node: NodeStats;
+  userIds: string[];
+}
+
 /** Node-to-node events (through the adapter). */
 export interface InterServerEvents {
   'messages:committed': (batch: CommittedMessage[]) => void;
+  /** Asks every other node for its stats (namespace /admin). */
+  'stats:collect': (reply: (report: NodeStatsReport) => void) => void;
 }
 
 /** What the server keeps on each authenticated socket. */

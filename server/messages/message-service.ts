@@ -1,3 +1,4 @@
+import type { AuditStore } from '../../db/stores/audit-store.js';
 import type { MessageStore } from '../../db/stores/message-store.js';
 import { AppError, notFound } from '../errors.js';
 import type { Message } from '../protocol.js';
@@ -10,6 +11,7 @@ export class MessageService {
   constructor(
     private readonly messages: MessageStore,
     private readonly chat: ChatNamespace,
+    private readonly audit: AuditStore,
   ) {}
 
   async edit(actor: Actor, messageId: string, content: string): Promise<Message> {
@@ -25,6 +27,16 @@ export class MessageService {
     const message = await this.messages.softDelete(messageId);
     if (!message) throw notFound('message not found');
     this.chat.to(roomChannel(message.roomId)).emit('message:deleted', { id: message.id, roomId: message.roomId, seq: message.seq });
+    // A deletion by an admin is moderation, whichever way it came (REST or socket): it goes in the audit trail.
+    if (actor.role === 'admin') {
+      await this.audit.record({
+        actorId: actor.userId,
+        action: 'message_delete',
+        targetType: 'message',
+        targetId: message.id,
+        details: { roomId: message.roomId, seq: message.seq, authorId: message.userId },
+      });
+    }
     return message;
   }
 

@@ -1,0 +1,168 @@
+import type { AuditInput, AuditStore } from '../../db/stores/audit-store.js';
+import type { MuteStore } from '../../db/stores/mute-store.js';
+import type { RoomStore } from '../../db/stores/room-store.js';
+import type { TokenStore } from '../../db/stores/token-store.js';
+import { publicUser, type UserRecord, type UserStore } from '../../db/stores/user-store.js';
+import type { SessionEnder } from '../auth/auth-service.js';
+import { AppError, notFound } from '../errors.js';
+import type { MessageService } from '../messages/message-service.js';
+import type {
+  AuditPage,
+  BanRequest,
+  BroadcastRequest,
+  BroadcastResult,
+  KickRequest,
+  MuteRequest,
+  Room,
+  StatsResult,
+  UpdateRoomRequest,
+  UpdateUserRequest,
+  User,
+  UsersPage,
+} from '../protocol.js';
+import type { ClusterStats } from '../realtime/cluster-stats.js';
+import type { RoomEviction } from '../realtime/room-eviction.js';
+import type { SystemBroadcaster } from '../realtime/system-broadcast.js';
+import type { Actor } from '../rooms/room-service.js';
+
+export interface AdminDeps {
+  users: UserStore;
+  tokens: TokenStore;
+  rooms: RoomStore;
+  mutes: MuteStore;
+  audit: AuditStore;
+  messages: MessageService;
+  sessions: SessionEnder;
+  eviction: RoomEviction;
+  broadcaster: SystemBroadcaster;
+  stats: ClusterStats;
+}
+
+/**
+ * The admin use cases, shared by the REST routes and the /admin events: each
+ * method checks its targets, changes the stores, tells the sockets concerned
+ * and writes the audit entry. Callers have already checked the admin role.
+ */
+export class AdminService {
+  constructor(private readonly deps: AdminDeps) {}
+
+  async listUsers(query: { q?: string; limit: number; cursor?: string }): Promise<UsersPage> {
+    const page = await this.deps.users.search(query);
+    return { users: page.users.map((user) => publicUser(user, true)), nextCursor: page.nextCursor };
+  }
+
+  /**
+   * Changes role and/or ban. Either one revokes the user's refresh tokens and
+   * ends every socket of theirs (ban wins as the reason when both change).
+   */
+  async updateUser(actor: Actor, userId: string, patch: UpdateUserRequest): Promise<User> {
+    const before = await this.user(userId);
+    const roleChanged = patch.role !== undefined && patch.role !== before.role;
+    if (actor.userId === userId && (patch.banned === true || (roleChanged && patch.role !== 'admin'))) {
+      throw new AppError('forbidden', 'you cannot ban or demote yourself');
+    }
+    const after = (await this.deps.users.update(userId, patch)) ?? this.gone();
+
+    if (patch.banned === true || roleChanged) {
+      await this.deps.tokens.revokeAllForUser(userId);
+      this.deps.sessions.endUserSessions(userId, patch.banned === true ? 'banned' : 'role_changed');
+    }
+    if (patch.banned !== undefined) {
+      await this.record(actor, { action: patch.banned ? 'ban' : 'unban', targetType: 'user', targetId: userId });
+    }
+    if (roleChanged) {
+      await this.record(actor, { action: 'role_change', targetType: 'user', targetId: userId, details: { from: before.role, to: after.role } });
+    }
+    return publicUser(after, true);
+  }
+
+  async setBanned(actor: Actor, { userId, banned }: BanRequest): Promise<User> {
+    return this.updateUser(actor, userId, { banned });
+  }
+
+  /** Sends `system:broadcast` to every /chat socket, or to one room's; answers how many were targeted. */
+  async broadcast(actor: Actor, { content, roomId }: BroadcastRequest): Promise<BroadcastResult> {
+    if (roomId !== undefined) await this.room(roomId);
+    const delivered = await this.deps.broadcaster.send(content, roomId ?? null);
+    await this.record(actor, {
+      action: 'broadcast',
+      targetType: roomId ? 'room' : 'broadcast',
+      targetId: roomId ?? 'all',
+      details: { content, roomId: roomId ?? null, delivered },
+    });
+    return { delivered };
+  }
+
+  /** Takes the user's sockets out of the room on every node; membership is kept (they may join again). */
+  async kick(actor: Actor, { userId, roomId }: KickRequest): Promise<void> {
+    await Promise.all([this.user(userId), this.room(roomId)]);
+    const sockets = await this.deps.eviction.evict(userId, roomId);
+    await this.record(actor, { action: 'kick', targetType: 'user', targetId: userId, details: { roomId, sockets } });
+  }
+
+  /** Mutes the user in the room for `minutes`; 0 lifts the mute. */
+  async mute(actor: Actor, { userId, roomId, minutes }: MuteRequest): Promise<void> {
+    await Promise.all([this.user(userId), this.room(roomId)]);
+    await this.deps.mutes.set(roomId, userId, minutes);
+    const expiresAt = minutes === 0 ? null : new Date(Date.now() + minutes * 60_000).toISOString();
+    await this.record(actor, { action: 'mute', targetType: 'user', targetId: userId, details: { roomId, minutes, expiresAt } });
+  }
+
+  /** Soft-deletes a message; MessageService tells the room and audits deletions by admins. */
+  async deleteMessage(actor: Actor, messageId: string): Promise<void> {
+    await this.deps.messages.delete(actor, messageId);
+  }
+
+  auditLog(query: { limit: number; cursor?: string }): Promise<AuditPage> {
+    return this.deps.audit.list(query);
+  }
+
+  stats(): Promise<StatsResult> {
+    return this.deps.stats.collect();
+  }
+
+  /** Renames, (un)sets read-only or (un)archives a room and tells its sockets with `room:updated`. */
+  async updateRoom(actor: Actor, roomId: string, patch: UpdateRoomRequest): Promise<Room> {
+    const room = await this.deps.rooms.update(roomId, patch);
+    if (!room) throw notFound('room not found');
+    this.deps.broadcaster.roomUpdated(room);
+    await this.record(actor, { action: 'room_update', targetType: 'room', targetId: roomId, details: { ...patch } });
+    return room;
+  }
+
+  /** Makes the user a member (the way into a private room); adding twice is harmless. */
+  async addMember(actor: Actor, roomId: string, userId: string): Promise<void> {
+    await Promise.all([this.room(roomId), this.user(userId)]);
+    await this.deps.rooms.addMember(roomId, userId);
+    await this.record(actor, { action: 'member_add', targetType: 'room', targetId: roomId, details: { userId } });
+  }
+
+  /**
+   * Ends the membership. In a private room a member who is not an admin can
+   * no longer see it, so their sockets leave it at once, on every node.
+   */
+  async removeMember(actor: Actor, roomId: string, userId: string): Promise<void> {
+    const [room, user] = await Promise.all([this.room(roomId), this.user(userId)]);
+    const removed = await this.deps.rooms.removeMember(roomId, userId);
+    const sockets = room.visibility === 'private' && user.role !== 'admin' ? await this.deps.eviction.evict(userId, roomId) : 0;
+    await this.record(actor, { action: 'member_remove', targetType: 'room', targetId: roomId, details: { userId, removed, sockets } });
+  }
+
+  private async user(userId: string): Promise<UserRecord> {
+    return (await this.deps.users.findById(userId)) ?? this.gone();
+  }
+
+  private async room(roomId: string): Promise<Room> {
+    const room = await this.deps.rooms.findById(roomId);
+    if (!room) throw notFound('room not found');
+    return room;
+  }
+
+  private gone(): never {
+    throw notFound('user not found');
+  }
+
+  private record(actor: Actor, entry: Omit<AuditInput, 'actorId'>): Promise<void> {
+    return this.deps.audit.record({ actorId: actor.userId, ...entry });
+  }
+}

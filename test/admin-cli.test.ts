@@ -1,0 +1,113 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { createApp, type RoomcastApp } from '../server/app.js';
+import type { AuditPage, UsersPage } from '../server/protocol.js';
+import { login } from './support/admin.js';
+import { environment } from './support/environment.js';
+import { http, startNode, stopNode, testConfig, testLogger, uniqueName } from './support/util.js';
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `npm run admin` as a child process. With a real PostgreSQL it runs against
+ * this test run's database; with the embedded one (which one process holds
+ * at a time) against a temporary DATA_DIR that a node opens afterwards.
+ */
+describe('admin CLI (npm run admin)', function () {
+  this.timeout(90_000);
+  let dataDir: string;
+
+  before(() => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'roomcast-cli-'));
+  });
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  function cli(...args: string[]): Promise<CliResult> {
+    const { databaseUrl } = environment.get().services;
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', DATA_DIR: dataDir, DATABASE_URL: databaseUrl ?? '' };
+    delete env.REDIS_URL;
+    return new Promise((resolve) => {
+      execFile(process.execPath, ['--import', 'tsx', 'scripts/admin-cli.ts', ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      });
+    });
+  }
+
+  /** A node on the database the CLI wrote to (started after the CLI exited, for the embedded one). */
+  async function withNode<T>(use: (app: RoomcastApp) => Promise<T>): Promise<T> {
+    if (environment.get().services.databaseUrl) {
+      const app = await startNode();
+      try {
+        return await use(app);
+      } finally {
+        await stopNode(app);
+      }
+    }
+    const app = await createApp(testConfig({ DATABASE_URL: '', DATA_DIR: dataDir }), { logger: testLogger() });
+    await app.listen();
+    try {
+      return await use(app);
+    } finally {
+      await app.close();
+    }
+  }
+
+  it('create-user, promote, demote and ban change the account as the server then sees it, and each is audited', async () => {
+    const owner = uniqueName('owner');
+    const bob = uniqueName('bob');
+    const password = 'correct-horse-battery';
+
+    const created = [await cli('create-user', owner, `${owner}@example.test`, password, '--admin'), await cli('create-user', bob, `${bob}@example.test`, password)];
+    const promoted = await cli('promote', bob);
+    const demoted = await cli('demote', bob);
+    const banned = await cli('ban', bob);
+
+    expect(created.map((r) => r.code)).to.deep.equal([0, 0]);
+    expect(created[0]!.stdout).to.match(new RegExp(`created ${owner} \\(admin, id `));
+    expect(created[1]!.stdout).to.match(new RegExp(`created ${bob} \\(member, id `));
+    expect(promoted).to.include({ code: 0 });
+    expect(promoted.stdout).to.contain(`${bob} is now an admin`);
+    expect(demoted).to.include({ code: 0 });
+    expect(banned).to.include({ code: 0 });
+    await withNode(async (app) => {
+      const ownerSession = await login(app, owner, password);
+      expect(ownerSession.body.user.role).to.equal('admin');
+      const bobLogin = await login(app, bob, password);
+      expect(bobLogin.status).to.equal(403);
+      expect(bobLogin.body.error?.code).to.equal('banned');
+      const users = await http<UsersPage>(app, 'GET', `/api/admin/users?q=${bob}`, { token: ownerSession.body.accessToken });
+      expect(users.body.users[0]).to.include({ username: bob, role: 'member', banned: true });
+      const audit = await http<AuditPage>(app, 'GET', '/api/admin/audit?limit=200', { token: ownerSession.body.accessToken });
+      const bobId = users.body.users[0]!.id;
+      const entries = audit.body.entries.filter((e) => e.targetId === bobId);
+      expect(entries.map((e) => [e.action, e.actorId, e.details])).to.deep.equal([
+        ['ban', null, { via: 'cli' }],
+        ['role_change', null, { from: 'admin', to: 'member', via: 'cli' }],
+        ['role_change', null, { from: 'member', to: 'admin', via: 'cli' }],
+      ]);
+    });
+  });
+
+  it('answers usage (exit 2) for a missing or unknown command, and a one-line failure (exit 1) for an unknown user or bad input', async () => {
+    const [none, unknown] = await Promise.all([cli(), cli('frobnicate')]);
+    const missingUser = await cli('promote', uniqueName('nobody'));
+    const badEmail = await cli('create-user', uniqueName('x'), 'not-an-email', 'long-enough-password');
+
+    expect(none.code).to.equal(2);
+    expect(none.stdout).to.contain('Usage: npm run admin -- <command>');
+    expect(unknown.code).to.equal(2);
+    expect(unknown.stderr).to.contain('unknown command "frobnicate"');
+    expect(missingUser.code).to.equal(1);
+    expect(missingUser.stderr).to.match(/^admin: no user named "nobody/);
+    expect(badEmail.code).to.equal(1);
+    expect(badEmail.stderr).to.match(/^admin: invalid email/);
+  });
+});
