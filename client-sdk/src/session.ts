@@ -197,6 +197,8 @@ export class Session extends EventHub<SessionEvents> {
         if (this.#expiresAt > Date.now()) this.#schedule(Math.min(RETRY_REFRESH_MS, Math.max(0, this.#expiresAt - Date.now()) / 2));
       });
     }, Math.min(wait, 2 ** 31 - 1));
+    // In Node, a pending renewal alone must not keep the process alive (an open socket does).
+    (this.#timer as { unref?: () => void }).unref?.();
   }
 
   #clearTimer(): void {
