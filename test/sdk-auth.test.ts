@@ -32,6 +32,35 @@ describe('client SDK: sign-in modes', () => {
     expect(message.seq).to.equal(1);
   });
 
+  it('when in browser mode, then the refresh token travels only in the cookie and renewals keep the socket up', async () => {
+    const app = await startNode({ ACCESS_TOKEN_TTL: '2' });
+    // A browser's cookie jar for the one cookie the server sets (Node's fetch keeps none).
+    let cookie: string | null = null;
+    const bodies: string[] = [];
+    const browserFetch = async (url: string, init: RequestInit = {}) => {
+      const headers = new Headers(init.headers);
+      if (init.credentials === 'include' && cookie) headers.set('cookie', cookie);
+      if (url.includes('/api/auth/')) bodies.push(String(init.body ?? ''));
+      const response = await fetch(url, { ...init, headers });
+      const set = response.headers.get('set-cookie');
+      if (set?.startsWith('roomcast_refresh=')) cookie = set.split(';')[0]!;
+      return response;
+    };
+    const { client } = await signedUpClient(app, { refreshMode: 'browser', fetch: browserFetch });
+    const created = await client.rooms.create({ name: uniqueName('room') });
+    const room = await client.join(created.id);
+    const socketId = client.socketId;
+
+    await sleep(3_000);
+    const message = await room.send('cookie-powered');
+
+    expect(cookie).to.match(/^roomcast_refresh=/);
+    expect(bodies.length).to.be.greaterThan(2);
+    expect(bodies.some((b) => b.includes('refreshToken'))).to.equal(false);
+    expect(client.socketId).to.equal(socketId);
+    expect(message.seq).to.equal(1);
+  });
+
   it('when the client is created with credentials, then it signs in by itself on connect', async () => {
     const app = await startNode();
     const user = await registerUser(app);
