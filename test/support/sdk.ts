@@ -8,10 +8,14 @@ const openClients = new Set<RoomcastClient>();
 
 /** A client for `app` over websocket, with fast reconnects for tests. */
 export function sdkClient(target: RoomcastApp | ClientOptions['url'], options: Partial<ClientOptions> = {}): RoomcastClient {
-  const url = typeof target === 'object' && target !== null && 'url' in target && typeof target.url === 'function' && !Array.isArray(target) ? (target as RoomcastApp).url() : (target as ClientOptions['url']);
+  const url = isApp(target) ? target.url() : target;
   const client = createClient({ url, transports: ['websocket'], reconnect: { minDelayMs: 50, maxDelayMs: 500 }, ...options });
   openClients.add(client);
   return client;
+}
+
+function isApp(target: RoomcastApp | ClientOptions['url']): target is RoomcastApp {
+  return typeof target === 'object' && !Array.isArray(target) && 'httpServer' in target;
 }
 
 export function closeClients(): void {
