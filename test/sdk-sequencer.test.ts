@@ -1,7 +1,8 @@
-// Unit tests of the SDK's pure delivery logic (no server needed).
+// Unit tests of the SDK's pure logic: ordering, backoff, ids (no server needed).
 import { expect } from 'chai';
 import { RoomSequencer } from '../client-sdk/src/room-sequencer.js';
 import { backoffDelay, DEFAULT_BACKOFF } from '../client-sdk/src/backoff.js';
+import { uuidV4FromBytes } from '../client-sdk/src/ids.js';
 import type { HistoryPage, Message } from '../client-sdk/src/protocol.js';
 
 const msg = (seq: number): Message => ({
@@ -79,5 +80,13 @@ describe('backoffDelay', () => {
     expect(backoffDelay(3, DEFAULT_BACKOFF, () => 0.5)).to.equal(2_000);
     expect(backoffDelay(30, DEFAULT_BACKOFF, () => 0.999)).to.equal(19_980);
     expect(backoffDelay(5, DEFAULT_BACKOFF, () => 0)).to.equal(0);
+  });
+});
+
+describe('uuidV4FromBytes', () => {
+  it('formats 16 bytes as a UUID v4 (the fallback where crypto.randomUUID is missing)', () => {
+    const id = uuidV4FromBytes(new Uint8Array(16).fill(0xff));
+    expect(id).to.equal('ffffffff-ffff-4fff-bfff-ffffffffffff');
+    expect(uuidV4FromBytes(new Uint8Array(16))).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 });

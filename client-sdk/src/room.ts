@@ -3,6 +3,7 @@ import type { Connection, ServerEvent } from './connection.js';
 import { Emitter } from './emitter.js';
 import { isTransient, localError, localReason, RoomcastError, toRoomcastError } from './errors.js';
 import { Gate } from './gate.js';
+import { newClientMsgId } from './ids.js';
 import { Outbox } from './outbox.js';
 import type { HistoryPage, HistoryQuery, Message, MessageDeletedEvent, OnlineUser, PresenceEvent, Room as RoomInfo, TypingEvent } from './protocol.js';
 import { RoomSequencer } from './room-sequencer.js';
@@ -77,7 +78,7 @@ export class Room extends Emitter<RoomEvents> {
       send: async (content, clientMsgId) => (await deps.connection.request('message:send', { roomId: id, content, clientMsgId })).message,
       acked: (message) => this.#sequencer.accept(message),
       maxAttempts: deps.maxSendAttempts,
-      newId: () => crypto.randomUUID(),
+      newId: newClientMsgId,
     });
   }
 
