@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { AuthResponse, RoomcastError, StateChange } from '../client-sdk/src/index.js';
 import { closeClients, sdkClient, signedUpClient } from './support/sdk.js';
-import { closeAll, http, registerUser, sleep, startNode, uniqueName } from './support/util.js';
+import { closeAll, http, registerUser, sleep, startNode, uniqueName, waitFor } from './support/util.js';
 
 describe('client SDK: sign-in modes', () => {
   afterEach(async () => {
@@ -29,6 +29,30 @@ describe('client SDK: sign-in modes', () => {
 
     expect(calls).to.be.greaterThan(2);
     expect(client.socketId).to.equal(socketId);
+    expect(message.seq).to.equal(1);
+  });
+
+  it('when a renewal comes too late, then the server expires the socket and the client reconnects with the fresh token', async () => {
+    const app = await startNode({ ACCESS_TOKEN_TTL: '2' });
+    const user = await registerUser(app);
+    let calls = 0;
+    const client = sdkClient(app, {
+      getToken: async () => {
+        if (++calls === 2) await sleep(3_000); // the app's auth backend is slow once
+        const res = await http<AuthResponse>(app, 'POST', '/api/auth/login', { body: { login: user.user.username, password: user.password, client: 'native' } });
+        return res.body.accessToken;
+      },
+    });
+    const states: StateChange[] = [];
+    client.on('state', (s) => states.push(s));
+    const created = await client.rooms.create({ name: uniqueName('room') });
+    const room = await client.join(created.id);
+
+    await waitFor(() => states.some((s) => s.state === 'reconnecting'), 5_000, 'the server to expire the socket');
+    await waitFor(() => client.state === 'connected', 8_000, 'the reconnect');
+    const message = await room.send('back');
+
+    expect(states.find((s) => s.state === 'reconnecting')?.reason).to.equal('session_expired');
     expect(message.seq).to.equal(1);
   });
 

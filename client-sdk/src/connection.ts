@@ -232,6 +232,8 @@ export class Connection extends EventHub<ConnectionEvents> {
     } catch (err) {
       if (epoch !== this.#epoch || localReason(err) === 'disconnected') return;
       this.emit('error', toRoomcastError(err));
+      // No answer yet is no refusal: keep the socket (the server ends it with session:expired if it must).
+      if (localReason(err) === 'timeout') return;
       this.#dropSocket();
       this.#retry('token_refresh_failed', toRoomcastError(err));
     }
