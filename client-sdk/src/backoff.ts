@@ -8,6 +8,7 @@ export interface BackoffOptions {
   factor?: number;
 }
 
+/** The documented reconnect defaults: min 500 ms, max 20 s, factor 2. */
 export const DEFAULT_BACKOFF: Required<BackoffOptions> = Object.freeze({ minDelayMs: 500, maxDelayMs: 20_000, factor: 2 });
 
 /**

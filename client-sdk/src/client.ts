@@ -20,7 +20,12 @@ export interface ClientEvents {
   /** An admin's `system:broadcast`. */
   broadcast: SystemBroadcastEvent;
   /** The server ended the login (revoked, banned, refused renewal): the client is now `closed`. */
-  sessionEnded: { reason: CloseReason; error?: RoomcastError };
+  sessionEnded: {
+    /** Why the session ended (also the `closed` state's reason). */
+    reason: CloseReason;
+    /** The server's refusal, when there was one. */
+    error?: RoomcastError;
+  };
 }
 
 /** Room REST calls. */
@@ -29,6 +34,7 @@ export interface RoomsApi {
   list(): Promise<RoomInfo[]>;
   /** Creates a room (private or read-only rooms: admins only). */
   create(input: CreateRoomRequest): Promise<RoomInfo>;
+  /** One room the user can see (`not_found` otherwise). */
   get(roomId: string): Promise<RoomInfo>;
 }
 

@@ -10,22 +10,33 @@ import type { Session } from './session.js';
 
 /** The connection states; `state` events fire only when the state really changes. */
 export const State = Object.freeze({
+  /** Not connected yet (before `connect()` or `join()`). */
   Disconnected: 'disconnected',
+  /** Trying to connect for the first time. */
   Connecting: 'connecting',
+  /** Connected: events flow. */
   Connected: 'connected',
+  /** The connection was lost; trying again with backoff. */
   Reconnecting: 'reconnecting',
+  /** Stopped for good (`close()`, logout, or the server refused the login); `connect()` starts over. */
   Closed: 'closed',
 } as const);
+/** One of the `State` values. */
 export type ConnectionState = (typeof State)[keyof typeof State];
 
+/** Payload of the `state` event. */
 export interface StateChange {
+  /** The new state. */
   state: ConnectionState;
+  /** The state before. */
   previous: ConnectionState;
   /** Why: a CloseReason for `closed`, a RetryReason for `connecting`/`reconnecting`. */
   reason?: CloseReason | RetryReason;
+  /** The failure behind the change, if any. */
   error?: RoomcastError;
 }
 
+/** A Socket.IO transport. */
 export type Transport = 'websocket' | 'polling';
 type ChatSocket = Socket<ChatServerToClientEvents, ChatClientToServerEvents>;
 type ChatEvent = keyof ChatClientToServerEvents;

@@ -5,6 +5,7 @@ import { ERROR_STATUS, type ErrorBody, type ErrorCode } from './protocol.js';
  * or a local one (no network, no ack in time), always with a contract `code`.
  */
 export class RoomcastError extends Error {
+  /** Always `RoomcastError`. */
   override readonly name = 'RoomcastError';
 
   constructor(

@@ -2,6 +2,7 @@ import type { Endpoints } from './endpoints.js';
 import { localError, RoomcastError, isErrorCode } from './errors.js';
 import type { ErrorCode, ErrorResponse } from './protocol.js';
 
+/** The subset of `fetch` the SDK uses (pass your own for cookies, proxies, tests). */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
 export interface RestOptions {

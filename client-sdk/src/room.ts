@@ -16,6 +16,7 @@ export interface RoomEvents {
   updated: Message;
   /** A message was deleted (it stays in history with `deleted: true`). */
   deleted: MessageDeletedEvent;
+  /** Someone in the room started or stopped typing. */
   typing: TypingEvent;
   /** A user came online in the room or left it (first socket joined / last socket left). */
   presence: PresenceEvent;

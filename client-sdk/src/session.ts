@@ -11,8 +11,11 @@ export type RefreshMode = 'native' | 'browser';
 /** Returns a fresh access token for the app-managed auth flow; `null` (or throwing a RoomcastError `unauthorized`) means signed out. */
 export type GetToken = () => Promise<string | null> | string | null;
 
+/** A login for unattended clients. */
 export interface Credentials {
+  /** Username or email. */
   login: string;
+  /** The account's password. */
   password: string;
 }
 

@@ -3,7 +3,9 @@
  * storage, a file). The default keeps it in memory only.
  */
 export interface TokenStorage {
+  /** The stored refresh token, or null. */
   get(): string | null | Promise<string | null>;
+  /** Stores a rotated refresh token; null forgets it (logout, refused renewal). */
   set(token: string | null): void | Promise<void>;
 }
 
@@ -15,10 +17,12 @@ export class MemoryTokenStorage implements TokenStorage {
     this.#token = token;
   }
 
+  /** The refresh token held in memory. */
   get(): string | null {
     return this.#token;
   }
 
+  /** Replaces the refresh token held in memory. */
   set(token: string | null): void {
     this.#token = token;
   }
