@@ -310,7 +310,8 @@ export interface StatsResult {
 
 // ----------------------------------------------------------------- event maps
 
-type Empty = Record<never, never>;
+/** An ack with no data, and event payloads with no fields. */
+export type Empty = Record<never, never>;
 
 /** Namespace `/chat`: what a client may emit. */
 export interface ChatClientToServerEvents {

@@ -1,0 +1,232 @@
+import { AdminApi } from './admin.js';
+import { Connection, State, type ConnectionState, type ServerEvent, type StateChange } from './connection.js';
+import { Emitter } from './emitter.js';
+import { Endpoints } from './endpoints.js';
+import { localError, RoomcastError } from './errors.js';
+import { resolveOptions, type ClientOptions } from './options.js';
+import type { CreateRoomRequest, HistoryPage, HistoryQuery, Room as RoomInfo, SystemBroadcastEvent, User } from './protocol.js';
+import type { CloseReason } from './reasons.js';
+import { RestApi } from './rest-api.js';
+import { Room } from './room.js';
+import { Session } from './session.js';
+import { MemoryTokenStorage } from './token-storage.js';
+
+/** Events of the client. */
+export interface ClientEvents {
+  /** The connection state changed (fired only on real changes). */
+  state: StateChange;
+  /** A background failure (token renewal, a refused auth:refresh); the SDK keeps going. */
+  error: RoomcastError;
+  /** An admin's `system:broadcast`. */
+  broadcast: SystemBroadcastEvent;
+  /** The server ended the login (revoked, banned, refused renewal): the client is now `closed`. */
+  sessionEnded: {
+    /** Why the session ended (also the `closed` state's reason). */
+    reason: CloseReason;
+    /** The server's refusal, when there was one. */
+    error?: RoomcastError;
+  };
+}
+
+/** Room REST calls. */
+export interface RoomsApi {
+  /** Public rooms and the private rooms the user is a member of. */
+  list(): Promise<RoomInfo[]>;
+  /** Creates a room (private or read-only rooms: admins only). */
+  create(input: CreateRoomRequest): Promise<RoomInfo>;
+  /** One room the user can see (`not_found` otherwise). */
+  get(roomId: string): Promise<RoomInfo>;
+}
+
+/** Creates a Roomcast client. Nothing connects until `connect()` or `join()`. */
+export function createClient(options: ClientOptions): RoomcastClient {
+  return new RoomcastClient(options);
+}
+
+/**
+ * The Roomcast client: sign-in, rooms, a /chat connection that survives
+ * server restarts and failovers, and an admin handle.
+ */
+export class RoomcastClient extends Emitter<ClientEvents> {
+  /** Room REST calls. */
+  readonly rooms: RoomsApi;
+  /** Admin actions (/admin namespace and admin REST routes). */
+  readonly admin: AdminApi;
+  readonly #session: Session;
+  readonly #connection: Connection;
+  readonly #rest: RestApi;
+  readonly #rooms = new Map<string, Room>();
+  readonly #maxSendAttempts: number;
+
+  constructor(options: ClientOptions) {
+    super();
+    const resolved = resolveOptions(options);
+    const endpoints = new Endpoints(options.url);
+    this.#rest = new RestApi({
+      endpoints,
+      fetch: resolved.fetch,
+      includeCredentials: resolved.refreshMode === 'browser',
+      timeoutMs: resolved.requestTimeoutMs,
+    });
+    const storage = options.storage ?? new MemoryTokenStorage();
+    if (options.refreshToken) void storage.set(options.refreshToken);
+    this.#session = new Session({
+      rest: this.#rest,
+      mode: resolved.refreshMode,
+      ...(options.getToken ? { getToken: options.getToken } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+      storage,
+      refreshMarginMs: resolved.refreshMarginMs,
+    });
+    this.#connection = new Connection({
+      endpoints,
+      session: this.#session,
+      backoff: resolved.reconnect,
+      connectTimeoutMs: resolved.connectTimeoutMs,
+      ackTimeoutMs: resolved.ackTimeoutMs,
+      ...(options.transports ? { transports: options.transports } : {}),
+      ...(options.path ? { path: options.path } : {}),
+    });
+    this.#maxSendAttempts = resolved.maxSendAttempts;
+    this.admin = new AdminApi({
+      endpoints,
+      session: this.#session,
+      authed: (method, path, body) => this.#authed(method, path, body),
+      connectTimeoutMs: resolved.connectTimeoutMs,
+      ackTimeoutMs: resolved.ackTimeoutMs,
+      ...(options.transports ? { transports: options.transports } : {}),
+      ...(options.path ? { path: options.path } : {}),
+    });
+    this.rooms = {
+      list: async () => (await this.#authed<{ rooms: RoomInfo[] }>('GET', '/api/rooms')).rooms,
+      create: async (input) => (await this.#authed<{ room: RoomInfo }>('POST', '/api/rooms', input)).room,
+      get: async (roomId) => (await this.#authed<{ room: RoomInfo }>('GET', `/api/rooms/${encodeURIComponent(roomId)}`)).room,
+    };
+
+    this.#session.on('error', (err) => this.emit('error', err));
+    this.#connection.on('error', (err) => this.emit('error', err));
+    this.#connection.on('state', (change) => this.#onState(change));
+    this.#connection.on('connected', () => {
+      for (const room of this.#rooms.values()) void room.resume();
+    });
+    this.#connection.on('server', (event) => this.#onServerEvent(event));
+  }
+
+  /** The connection state. */
+  get state(): ConnectionState {
+    return this.#connection.state;
+  }
+
+  /** The signed-in user, once `register`/`login` answered. */
+  get user(): User | null {
+    return this.#session.user;
+  }
+
+  /** The id of the connected /chat socket (undefined while not connected; new after each reconnect). */
+  get socketId(): string | undefined {
+    return this.#connection.socketId;
+  }
+
+  /** Creates an account and signs in. */
+  async register(input: { username: string; email: string; password: string }): Promise<User> {
+    return (await this.#session.register(input)).user;
+  }
+
+  /** Signs in with a username or email and a password. */
+  async login(login: string, password: string): Promise<User> {
+    return (await this.#session.login({ login, password })).user;
+  }
+
+  /** Signs out: the server revokes the login; the client closes (reason `logged_out`). */
+  async logout(): Promise<void> {
+    this.#shutdown('logged_out');
+    await this.#session.logout();
+  }
+
+  /** Connects (if not already) and resolves once connected; rejects if the client ends up closed. */
+  connect(): Promise<void> {
+    this.#session.start();
+    this.#connection.connect();
+    return this.#connection.whenConnected();
+  }
+
+  /** Disconnects for good (state `closed`, reason `client_closed`): rooms are dropped and queued sends rejected. */
+  close(): void {
+    this.#shutdown('client_closed');
+  }
+
+  /**
+   * Joins a room (connecting first if needed) and resolves with its handle
+   * once the server accepted the join. `afterSeq` resumes from a seq the app
+   * already has: every message after it is delivered. Joining the same room
+   * twice gives the same handle.
+   */
+  async join(roomId: string, options: { afterSeq?: number } = {}): Promise<Room> {
+    let room = this.#rooms.get(roomId);
+    if (!room) {
+      room = new Room(
+        roomId,
+        {
+          connection: this.#connection,
+          fetchHistory: (id, query) => this.#history(id, query),
+          maxSendAttempts: this.#maxSendAttempts,
+          onGone: (gone) => {
+            if (this.#rooms.get(gone.id) === gone) this.#rooms.delete(gone.id);
+          },
+        },
+        options.afterSeq ?? null,
+      );
+      this.#rooms.set(roomId, room);
+      if (this.#connection.state === State.Disconnected || this.#connection.state === State.Closed) void this.connect().catch(() => {});
+      if (this.#connection.state === State.Connected) void room.resume();
+    }
+    await room.joined();
+    return room;
+  }
+
+  /** The handle of a joined room, if any. */
+  room(roomId: string): Room | undefined {
+    return this.#rooms.get(roomId);
+  }
+
+  #onState(change: StateChange): void {
+    if (change.previous === State.Connected) for (const room of this.#rooms.values()) room.suspend();
+    this.emit('state', change);
+    if (change.state !== State.Closed) return;
+    const reason = change.reason as CloseReason;
+    const error = change.error ?? localError('closed', `the client is closed (${reason})`);
+    for (const room of [...this.#rooms.values()]) room.close(localError('closed', error.message));
+    this.#session.stop();
+    this.admin.close();
+    if (reason !== 'client_closed' && reason !== 'logged_out') this.emit('sessionEnded', { reason, ...(change.error ? { error: change.error } : {}) });
+  }
+
+  #onServerEvent(event: ServerEvent): void {
+    if (event.event === 'system:broadcast') return this.emit('broadcast', event.payload);
+    const roomId = event.event === 'room:updated' ? event.payload.id : event.payload.roomId;
+    this.#rooms.get(roomId)?.dispatch(event);
+  }
+
+  #shutdown(reason: CloseReason): void {
+    this.#connection.close(reason);
+  }
+
+  #history(roomId: string, query: HistoryQuery): Promise<HistoryPage> {
+    const params = new URLSearchParams();
+    for (const key of ['afterSeq', 'beforeSeq', 'limit'] as const) if (query[key] !== undefined) params.set(key, String(query[key]));
+    const qs = params.toString();
+    return this.#authed('GET', `/api/rooms/${encodeURIComponent(roomId)}/messages${qs ? `?${qs}` : ''}`);
+  }
+
+  /** A REST call with the access token; renews it once if the server says it expired. */
+  async #authed<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const call = async () => this.#rest.request<T>(method, path, { token: await this.#session.accessToken(), ...(body === undefined ? {} : { body }) });
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err instanceof RoomcastError && err.code === 'token_expired')) throw err;
+      this.#session.invalidate();
+      return call();
+    }
+  }
+}

@@ -1,0 +1,288 @@
+import { io, type Socket } from 'socket.io-client';
+import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { EventHub } from './emitter.js';
+import type { Endpoints } from './endpoints.js';
+import { endsSession, localError, localReason, RoomcastError, toRoomcastError } from './errors.js';
+import { Gate } from './gate.js';
+import type { Ack, ChatClientToServerEvents, ChatServerToClientEvents, RevokeReason } from './protocol.js';
+import type { CloseReason, RetryReason } from './reasons.js';
+import type { Session } from './session.js';
+
+/** The connection states; `state` events fire only when the state really changes. */
+export const State = Object.freeze({
+  /** Not connected yet (before `connect()` or `join()`). */
+  Disconnected: 'disconnected',
+  /** Trying to connect for the first time. */
+  Connecting: 'connecting',
+  /** Connected: events flow. */
+  Connected: 'connected',
+  /** The connection was lost; trying again with backoff. */
+  Reconnecting: 'reconnecting',
+  /** Stopped for good (`close()`, logout, or the server refused the login); `connect()` starts over. */
+  Closed: 'closed',
+} as const);
+/** One of the `State` values. */
+export type ConnectionState = (typeof State)[keyof typeof State];
+
+/** Payload of the `state` event. */
+export interface StateChange {
+  /** The new state. */
+  state: ConnectionState;
+  /** The state before. */
+  previous: ConnectionState;
+  /** Why: a CloseReason for `closed`, a RetryReason for `connecting`/`reconnecting`. */
+  reason?: CloseReason | RetryReason;
+  /** The failure behind the change, if any. */
+  error?: RoomcastError;
+}
+
+/** A Socket.IO transport. */
+export type Transport = 'websocket' | 'polling';
+type ChatSocket = Socket<ChatServerToClientEvents, ChatClientToServerEvents>;
+type ChatEvent = keyof ChatClientToServerEvents;
+export type PayloadOf<E extends ChatEvent> = Parameters<ChatClientToServerEvents[E]>[0];
+export type ResultOf<E extends ChatEvent> = ChatClientToServerEvents[E] extends (payload: never, ack: (ack: Ack<infer T>) => void) => void ? T : never;
+
+type ServerPayloads = { [K in keyof ChatServerToClientEvents]: Parameters<ChatServerToClientEvents[K]>[0] };
+type Forwarded = Exclude<keyof ServerPayloads, 'session:expired' | 'session:revoked'>;
+/** One room or broadcast event from the server, tagged with its name (session events are handled here). */
+export type ServerEvent = { [K in Forwarded]: { event: K; payload: ServerPayloads[K] } }[Forwarded];
+
+const FORWARDED: readonly Forwarded[] = [
+  'message:new',
+  'message:updated',
+  'message:deleted',
+  'typing',
+  'presence',
+  'room:updated',
+  'system:broadcast',
+];
+
+export interface ConnectionEvents {
+  state: StateChange;
+  /** A socket is connected (a new one after every reconnect). */
+  connected: { socketId: string };
+  server: ServerEvent;
+  error: RoomcastError;
+}
+
+export interface ConnectionOptions {
+  endpoints: Endpoints;
+  session: Session;
+  backoff: Required<BackoffOptions>;
+  connectTimeoutMs: number;
+  ackTimeoutMs: number;
+  transports?: Transport[];
+  path?: string;
+}
+
+/** What the SDK needs of a socket to emit with an ack and a timeout (the typed overloads do not fit a generic caller). */
+interface AckEmitter {
+  timeout(ms: number): { emit(event: string, payload: unknown, ack: (err: Error | null, answer: unknown) => void): unknown };
+}
+
+/**
+ * The /chat connection and its state machine. Socket.IO's own reconnection is
+ * off: each attempt gets a fresh access token (renewed if needed) and a new
+ * socket, after a full-jitter backoff. Refusals that no retry can fix
+ * (unauthorized, banned, forbidden, a refused renewal, a revoked session) end
+ * in `closed`. Every async step checks `#epoch` and drops its result if the
+ * connection moved on meanwhile.
+ */
+export class Connection extends EventHub<ConnectionEvents> {
+  #state: ConnectionState = State.Disconnected;
+  #socket: ChatSocket | null = null;
+  #attempt = 0;
+  #epoch = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | null = null;
+  readonly #ready = new Gate();
+
+  constructor(private readonly options: ConnectionOptions) {
+    super();
+    options.session.on('token', ({ accessToken }) => void this.#pushToken(accessToken));
+    options.session.on('ended', (err) => this.close(closeReasonOf(err), err));
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** The id of the connected socket (it changes on every reconnect). */
+  get socketId(): string | undefined {
+    return this.#socket?.connected ? this.#socket.id : undefined;
+  }
+
+  /** Changes whenever the socket is replaced or dropped; lets callers discard stale work. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /** Starts connecting (no-op unless disconnected or closed). */
+  connect(): void {
+    if (this.#state !== State.Disconnected && this.#state !== State.Closed) return;
+    this.#ready.reset();
+    this.#attempt = 0;
+    this.#setState(State.Connecting, 'connect_requested');
+    void this.#open();
+  }
+
+  /** Stops for good: no more attempts; waiters of `whenConnected` are rejected. */
+  close(reason: CloseReason, error?: RoomcastError): void {
+    if (this.#state === State.Closed) return;
+    this.#epoch += 1;
+    this.#clearRetry();
+    this.#dropSocket();
+    this.#ready.fail(error ?? localError('closed', `the client is closed (${reason})`));
+    this.#setState(State.Closed, reason, error);
+  }
+
+  /** Resolves when connected; rejects once the connection is closed. */
+  whenConnected(): Promise<void> {
+    return this.#ready.wait();
+  }
+
+  /** Emits a /chat event and resolves with its ack data; rejects with a RoomcastError. */
+  request<E extends ChatEvent>(event: E, payload: PayloadOf<E>, timeoutMs = this.options.ackTimeoutMs): Promise<ResultOf<E>> {
+    const socket = this.#socket;
+    if (!socket?.connected) return Promise.reject(localError('disconnected', `${event}: not connected`));
+    return new Promise((resolve, reject) => {
+      (socket as unknown as AckEmitter).timeout(timeoutMs).emit(event, payload, (err, answer) => {
+        if (err) {
+          const reason = socket.connected ? 'timeout' : 'disconnected';
+          return reject(localError(reason, reason === 'timeout' ? `${event}: no answer within ${timeoutMs} ms` : `${event}: disconnected`));
+        }
+        const ack = answer as Ack<ResultOf<E> & object> | null;
+        if (!ack || typeof ack !== 'object') return reject(new RoomcastError('internal', `${event}: malformed answer`));
+        if (!ack.ok) {
+          const error = RoomcastError.fromBody(ack.error);
+          // The socket's token ran out before the scheduled renewal: renew now (the new token is pushed).
+          if (error.code === 'token_expired') this.options.session.refresh().catch(() => {});
+          return reject(error);
+        }
+        const { ok: _ok, ...data } = ack;
+        resolve(data as unknown as ResultOf<E>);
+      });
+    });
+  }
+
+  async #open(): Promise<void> {
+    const epoch = ++this.#epoch;
+    let token: string;
+    try {
+      token = await this.options.session.accessToken();
+    } catch (err) {
+      if (epoch !== this.#epoch) return;
+      if (endsSession(err)) return this.close(closeReasonOf(err), err);
+      return this.#retry('token_unavailable', toRoomcastError(err));
+    }
+    if (epoch !== this.#epoch) return;
+
+    const socket: ChatSocket = io(`${this.options.endpoints.current()}/chat`, {
+      auth: { token },
+      autoConnect: false,
+      reconnection: false,
+      forceNew: true,
+      timeout: this.options.connectTimeoutMs,
+      ...(this.options.transports ? { transports: this.options.transports } : {}),
+      ...(this.options.path ? { path: this.options.path } : {}),
+    });
+    this.#socket = socket;
+    let expired = false;
+    let revoked: RevokeReason | null = null;
+    const current = () => epoch === this.#epoch;
+
+    socket.on('connect', () => {
+      if (!current()) return;
+      this.#attempt = 0;
+      this.#setState(State.Connected);
+      this.#ready.open();
+      this.emit('connected', { socketId: socket.id ?? '' });
+    });
+    socket.on('connect_error', (err: Error & { data?: { code?: unknown } }) => {
+      if (!current()) return;
+      this.#dropSocket();
+      const code = typeof err.data?.code === 'string' ? err.data.code : err.message;
+      if (code === 'token_expired') {
+        this.options.session.invalidate();
+        return this.#retry('token_expired');
+      }
+      if (code === 'unauthorized' || code === 'banned' || code === 'forbidden') {
+        return this.close(code, new RoomcastError(code, `the server refused the connection: ${code}`));
+      }
+      this.options.endpoints.next();
+      this.#retry('connect_failed', localError('network', `connection failed: ${err.message}`));
+    });
+    socket.on('session:expired', () => {
+      expired = true;
+    });
+    socket.on('session:revoked', ({ reason }) => {
+      revoked = reason;
+    });
+    socket.on('disconnect', (why) => {
+      if (!current() || why === 'io client disconnect') return;
+      this.#dropSocket();
+      if (revoked) return this.close(`revoked:${revoked}`, new RoomcastError('unauthorized', `the server ended the session: ${revoked}`));
+      if (expired) this.options.session.invalidate();
+      this.#retry(expired ? 'session_expired' : why === 'io server disconnect' ? 'server_disconnect' : 'transport_closed');
+    });
+    for (const event of FORWARDED) {
+      const forward = (payload: unknown) => {
+        if (current()) this.emit('server', { event, payload } as ServerEvent);
+      };
+      socket.on(event, forward as never);
+    }
+    socket.connect();
+  }
+
+  /** Sends a renewed token to the open socket (`auth:refresh`) so it stays up; on refusal, reconnects with it. */
+  async #pushToken(token: string): Promise<void> {
+    if (!this.#socket?.connected) return;
+    const epoch = this.#epoch;
+    try {
+      await this.request('auth:refresh', { token });
+    } catch (err) {
+      if (epoch !== this.#epoch || localReason(err) === 'disconnected') return;
+      this.emit('error', toRoomcastError(err));
+      // No answer yet is no refusal: keep the socket (the server ends it with session:expired if it must).
+      if (localReason(err) === 'timeout') return;
+      this.#dropSocket();
+      this.#retry('token_refresh_failed', toRoomcastError(err));
+    }
+  }
+
+  #retry(reason: RetryReason, error?: RoomcastError): void {
+    if (this.#state === State.Closed) return;
+    this.#ready.shut();
+    this.#setState(this.#state === State.Connecting ? State.Connecting : State.Reconnecting, reason, error);
+    const epoch = ++this.#epoch;
+    this.#clearRetry();
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      if (epoch === this.#epoch) void this.#open();
+    }, backoffDelay(this.#attempt++, this.options.backoff));
+  }
+
+  #dropSocket(): void {
+    const socket = this.#socket;
+    this.#socket = null;
+    if (!socket) return;
+    socket.removeAllListeners();
+    socket.disconnect();
+  }
+
+  #clearRetry(): void {
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+  }
+
+  #setState(state: ConnectionState, reason?: CloseReason | RetryReason, error?: RoomcastError): void {
+    const previous = this.#state;
+    if (previous === state) return;
+    this.#state = state;
+    this.emit('state', { state, previous, ...(reason ? { reason } : {}), ...(error ? { error } : {}) });
+  }
+}
+
+function closeReasonOf(err: RoomcastError): CloseReason {
+  return err.code === 'banned' || err.code === 'forbidden' || err.code === 'refresh_reused' ? err.code : 'unauthorized';
+}

@@ -1,0 +1,27 @@
+/**
+ * @roomcast/client: the typed client SDK of the Roomcast chat server.
+ *
+ * ```ts
+ * import { createClient } from '@roomcast/client';
+ * const client = createClient({ url: 'http://localhost:3000' });
+ * await client.login('alice', 'correct horse battery');
+ * const room = await client.join(roomId);
+ * room.on('message', (m) => console.log(`${m.username}: ${m.content}`));
+ * await room.send('hello');
+ * ```
+ * @packageDocumentation
+ */
+export { createClient, RoomcastClient, type ClientEvents, type RoomsApi } from './client.js';
+export { Room, type RoomEvents } from './room.js';
+export { AdminApi } from './admin.js';
+export { State, type ConnectionState, type StateChange, type Transport } from './connection.js';
+export { RoomcastError, type LocalFailure } from './errors.js';
+export { Emitter, type Listener } from './emitter.js';
+export { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.js';
+export type { ClientOptions } from './options.js';
+export type { UrlOption } from './endpoints.js';
+export type { Credentials, GetToken, RefreshMode } from './session.js';
+export { MemoryTokenStorage, type TokenStorage } from './token-storage.js';
+export type { FetchLike } from './rest-api.js';
+export type { CloseReason, RetryReason } from './reasons.js';
+export * from './protocol.js';

@@ -1,0 +1,255 @@
+import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
+import type { Connection, ServerEvent } from './connection.js';
+import { Emitter } from './emitter.js';
+import { isTransient, localError, localReason, RoomcastError, toRoomcastError } from './errors.js';
+import { Gate } from './gate.js';
+import { newClientMsgId } from './ids.js';
+import { Outbox } from './outbox.js';
+import type { HistoryPage, HistoryQuery, Message, MessageDeletedEvent, OnlineUser, PresenceEvent, Room as RoomInfo, TypingEvent } from './protocol.js';
+import { RoomSequencer } from './room-sequencer.js';
+
+/** Events of a joined room. */
+export interface RoomEvents {
+  /** Each message of the room exactly once, in seq order, with no gap (the app's own sends included). */
+  message: Message;
+  /** A message was edited. */
+  updated: Message;
+  /** A message was deleted (it stays in history with `deleted: true`). */
+  deleted: MessageDeletedEvent;
+  /** Someone in the room started or stopped typing. */
+  typing: TypingEvent;
+  /** A user came online in the room or left it (first socket joined / last socket left). */
+  presence: PresenceEvent;
+  /** The room's settings changed (name, readOnly, archived). */
+  roomUpdated: RoomInfo;
+  /** A background step failed (a gap could not be filled yet, the room became unreachable). */
+  error: RoomcastError;
+}
+
+/** What a Room needs from its client. */
+export interface RoomDeps {
+  connection: Connection;
+  fetchHistory(roomId: string, query: HistoryQuery): Promise<HistoryPage>;
+  maxSendAttempts: number;
+  /** The room is gone (left, or no longer reachable): drop it from the client. */
+  onGone(room: Room): void;
+}
+
+const CATCH_UP_PAGE = 200;
+const REFILL_DELAY_MS = 1_000;
+
+/**
+ * A joined room. Get one with `await client.join(roomId)`. It stays joined
+ * across reconnects: after each one it re-joins and catches up from history,
+ * so `message` listeners see every message once, in order.
+ */
+export class Room extends Emitter<RoomEvents> {
+  #info: RoomInfo | null = null;
+  #online: OnlineUser[] = [];
+  #gone: RoomcastError | null = null;
+  #resumeAttempt = 0;
+  readonly #ready = new Gate();
+  readonly #sequencer: RoomSequencer;
+  readonly #outbox: Outbox;
+  readonly #joined: Promise<void>;
+  #settleJoined!: { resolve(): void; reject(err: RoomcastError): void };
+
+  /** @internal Created by the client; apps call `client.join(roomId)`. */
+  constructor(
+    /** The room id. */
+    readonly id: string,
+    private readonly deps: RoomDeps,
+    afterSeq: number | null = null,
+  ) {
+    super();
+    this.#joined = new Promise<void>((resolve, reject) => {
+      this.#settleJoined = { resolve, reject };
+    });
+    this.#joined.catch(() => {});
+    this.#sequencer = new RoomSequencer(
+      {
+        deliver: (message) => this.emit('message', message),
+        fetchAfter: (seq) => deps.connection.request('room:history', { roomId: id, afterSeq: seq, limit: CATCH_UP_PAGE }),
+        onFillError: (err) => this.#onFillError(err),
+      },
+      afterSeq,
+    );
+    this.#outbox = new Outbox({
+      ready: () => this.#ready.wait(),
+      send: async (content, clientMsgId) => (await deps.connection.request('message:send', { roomId: id, content, clientMsgId })).message,
+      acked: (message) => this.#sequencer.accept(message),
+      maxAttempts: deps.maxSendAttempts,
+      newId: newClientMsgId,
+    });
+  }
+
+  /** The room as the server last described it (null until the first join answer). */
+  get info(): RoomInfo | null {
+    return this.#info;
+  }
+
+  /** Who is online in the room now. */
+  get online(): readonly OnlineUser[] {
+    return this.#online;
+  }
+
+  /** The seq of the last message handed to `message` listeners. */
+  get lastSeq(): number | null {
+    return this.#sequencer.lastSeq;
+  }
+
+  /** Whether the room is usable (joined, not left). */
+  get active(): boolean {
+    return !this.#gone;
+  }
+
+  /**
+   * Sends a message; resolves once, with the stored message. Sent in order of
+   * calls; queued while offline; retried with the same clientMsgId after an
+   * ack timeout or a reconnect. Rejects with a RoomcastError when the server
+   * refuses it (`read_only`, `muted`, `rate_limited`, …) or it cannot be sent.
+   */
+  send(content: string): Promise<Message> {
+    if (typeof content !== 'string' || content.length === 0) {
+      return Promise.reject(new RoomcastError('validation_failed', 'content must be a non-empty string'));
+    }
+    return this.#outbox.push(content);
+  }
+
+  /** How many sends are waiting for their ack (queued offline included). */
+  get pendingSends(): number {
+    return this.#outbox.size;
+  }
+
+  /** Edits a message (its author, or an admin). */
+  async edit(messageId: string, content: string): Promise<Message> {
+    await this.#whenReady();
+    return (await this.deps.connection.request('message:edit', { messageId, content })).message;
+  }
+
+  /** Deletes a message (its author, or an admin). */
+  async delete(messageId: string): Promise<void> {
+    await this.#whenReady();
+    await this.deps.connection.request('message:delete', { messageId });
+  }
+
+  /**
+   * A page of history, oldest first: `beforeSeq` pages back from a seq (use the
+   * first message's seq of the previous page), `afterSeq` forward; neither
+   * gives the latest `limit` (1-200, default 50).
+   */
+  history(query: HistoryQuery = {}): Promise<HistoryPage> {
+    return this.deps.fetchHistory(this.id, query);
+  }
+
+  /** Tells the room the user is (or stopped) typing; a no-op while offline. */
+  async setTyping(typing: boolean): Promise<void> {
+    if (!this.#ready.isOpen) return;
+    try {
+      await this.deps.connection.request('typing', { roomId: this.id, typing });
+    } catch (err) {
+      if (localReason(err) !== 'disconnected') throw err;
+    }
+  }
+
+  /** Leaves the room: no more events; sends still queued are rejected. */
+  async leave(): Promise<void> {
+    if (this.#gone) return;
+    this.close(localError('left', 'the room was left'));
+    try {
+      if (this.deps.connection.socketId) await this.deps.connection.request('room:leave', { roomId: this.id });
+    } catch (err) {
+      if (localReason(err) !== 'disconnected') throw err;
+    }
+  }
+
+  /** @internal Resolves after the first successful join; rejects if the room cannot be joined. */
+  joined(): Promise<void> {
+    return this.#joined;
+  }
+
+  /** @internal The connection is up (again): join, catch up, let sends go. */
+  async resume(): Promise<void> {
+    if (this.#gone) return;
+    const epoch = this.deps.connection.epoch;
+    try {
+      const { room, online } = await this.deps.connection.request('room:join', { roomId: this.id });
+      if (this.#gone || epoch !== this.deps.connection.epoch) return;
+      this.#resumeAttempt = 0;
+      this.#info = room;
+      this.#online = online;
+      this.#sequencer.start(room.lastSeq);
+      this.#ready.open();
+      this.#settleJoined.resolve();
+    } catch (err) {
+      if (this.#gone || epoch !== this.deps.connection.epoch) return;
+      const error = toRoomcastError(err);
+      const reason = localReason(error);
+      if (reason === 'disconnected') return; // the next connection resumes
+      if (reason === 'timeout' || isTransient(error) || error.code === 'token_expired' || error.code === 'rate_limited') {
+        setTimeout(() => {
+          if (epoch === this.deps.connection.epoch) void this.resume();
+        }, backoffDelay(this.#resumeAttempt++, DEFAULT_BACKOFF));
+        return;
+      }
+      this.emit('error', error);
+      this.close(error);
+    }
+  }
+
+  /** @internal The connection dropped: hold sends until the next join. */
+  suspend(): void {
+    this.#ready.shut();
+  }
+
+  /** @internal A /chat event for this room. */
+  dispatch(event: ServerEvent): void {
+    if (this.#gone) return;
+    switch (event.event) {
+      case 'message:new':
+        return this.#sequencer.accept(event.payload);
+      case 'message:updated':
+        return this.emit('updated', event.payload);
+      case 'message:deleted':
+        return this.emit('deleted', event.payload);
+      case 'typing':
+        return this.emit('typing', event.payload);
+      case 'presence': {
+        const { userId, username, online } = event.payload;
+        this.#online = this.#online.filter((u) => u.userId !== userId);
+        if (online) this.#online.push({ userId, username });
+        return this.emit('presence', event.payload);
+      }
+      case 'room:updated':
+        this.#info = event.payload;
+        return this.emit('roomUpdated', event.payload);
+      default:
+        return;
+    }
+  }
+
+  /** @internal Ends the room: queued sends and waiters are rejected with `err`. */
+  close(err: RoomcastError): void {
+    if (this.#gone) return;
+    this.#gone = err;
+    this.#sequencer.stop();
+    this.#ready.fail(err);
+    this.#outbox.close(err);
+    this.#settleJoined.reject(err);
+    this.deps.onGone(this);
+  }
+
+  async #whenReady(): Promise<void> {
+    if (this.#gone) throw this.#gone;
+    await this.#ready.wait();
+  }
+
+  #onFillError(err: unknown): void {
+    if (localReason(err) === 'disconnected' || this.#gone) return; // resume() catches up
+    this.emit('error', toRoomcastError(err));
+    const epoch = this.deps.connection.epoch;
+    setTimeout(() => {
+      if (!this.#gone && epoch === this.deps.connection.epoch) void this.#sequencer.fill();
+    }, REFILL_DELAY_MS);
+  }
+}
