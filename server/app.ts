@@ -1,4 +1,4 @@
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type RequestListener, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { openDatabase, type Database } from '../db/database.js';
@@ -74,7 +74,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     audit: new AuditStore(knex),
   };
 
-  const httpServer = createServer();
+  // The request listener must exist before Socket.IO attaches: engine.io takes
+  // over the listeners present at attach time and calls them only for paths
+  // outside /socket.io/. A listener added later also answers the polling
+  // transport's requests (Express's 404), which broke polling entirely.
+  let handleRequest: RequestListener = (_req, res) => void res.writeHead(503).end();
+  const httpServer = createServer((req, res) => handleRequest(req, res));
   const originAllowed = createOriginPolicy(config.corsOrigins);
   const io = createSocketServer(httpServer, config, originAllowed);
   const chat: ChatNamespace = io.of('/chat');
@@ -134,7 +139,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       { path: '/rooms', handlers: [authenticated, roomRoutes(rooms)] },
     ],
   });
-  httpServer.on('request', http);
+  handleRequest = http;
 
   let closing: Promise<void> | null = null;
   const app: RoomcastApp = {
