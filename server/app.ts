@@ -58,6 +58,15 @@ export interface RoomcastApp {
   close(): Promise<void>;
 }
 
+/** How long a closing node waits for its connections to flush their last packets. */
+const CLOSE_FLUSH_MS = 2_000;
+
+/** Polls until `done()` holds or `ms` pass (never longer). */
+async function flushed(done: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
 /** Builds one Roomcast node from its configuration: no module-level state, so tests run several per process. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<RoomcastApp> {
   const logger = options.logger ?? createLogger(config.logLevel, config.nodeId);
@@ -166,6 +175,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await writer.drain();
         sessionTimers.close();
         delivery.close();
+        // Say goodbye first: disconnect(true) lets each connection flush what it
+        // still has to send (the last acks) before closing. io.close() alone
+        // closes connections with their write buffers discarded, so acks of
+        // committed messages were lost. Only this node's sockets, not the cluster's.
+        for (const nsp of [chat, admin]) for (const socket of nsp.sockets.values()) socket.disconnect(true);
+        await flushed(() => io.engine.clientsCount === 0, CLOSE_FLUSH_MS);
         await new Promise<void>((resolve) => io.close(() => resolve()));
         if (!options.database) await database.close();
       })()),
