@@ -52,7 +52,10 @@ function openPostgres(url: string, poolSize: number): Database {
 function openPglite(dataDir: string | null): Database {
   const releaseLock = dataDir ? lockDataDir(dataDir) : () => {};
   // ONE PGlite instance, handed to knex: a second one on the same folder corrupts it.
-  const pglite = new PGlite(dataDir ? path.join(dataDir, 'pglite') : undefined, {
+  // One options object: PGlite ignores a second argument when the first is not
+  // a string, so (undefined, {parsers}) lost the int8 parser in memory mode.
+  const pglite = new PGlite({
+    ...(dataDir ? { dataDir: path.join(dataDir, 'pglite') } : {}),
     parsers: { [INT8_OID]: (value: string) => value },
   });
   const instance = knex({
