@@ -5,6 +5,7 @@ import { migrateToLatest } from '../db/migrate.js';
 import { UserStore } from '../db/stores/user-store.js';
 import type { RoomcastApp } from '../server/app.js';
 import type { AuthResponse, RefreshResponse, SessionRevokedEvent } from '../server/protocol.js';
+import { environment } from './support/environment.js';
 import { createFreshDatabase } from './support/services.js';
 import { closeAll, connect, http, nextEvent, registerUser, sleep, startNode, uniqueName } from './support/util.js';
 
@@ -95,7 +96,8 @@ describe('UserStore.create on a fresh database (first user rule)', () => {
 
   before(async function () {
     this.timeout(60_000);
-    const url = process.env.DATABASE_URL ? await createFreshDatabase(process.env.DATABASE_URL) : null;
+    const server = process.env.DATABASE_URL ?? environment.get().services.databaseUrl;
+    const url = server ? await createFreshDatabase(server) : null;
     database = openDatabase({ url, dataDir: null, poolSize: 5 });
     await migrateToLatest(database);
   });
