@@ -54,8 +54,8 @@ describe('/chat and /admin handshake', () => {
   });
 
   it('when a member connects to /admin, then connect_error is forbidden; an admin is let in', async () => {
-    const member = await registerUser(app);
     const admin = await registerAdmin(app);
+    const member = await registerUser(app);
     await expectRefused(app, { token: member.accessToken, namespace: '/admin' }, 'forbidden');
     const socket = await connect(app, { token: admin.accessToken, namespace: '/admin' });
     expect(socket.connected).to.equal(true);

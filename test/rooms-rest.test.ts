@@ -24,8 +24,8 @@ describe('/api/rooms', () => {
     });
 
     it('when a member asks for a private or read-only room, then it answers 403 forbidden; an admin may', async () => {
-      const member = await registerUser(app);
       const admin = await registerAdmin(app);
+      const member = await registerUser(app);
       for (const body of [{ visibility: 'private' }, { readOnly: true }]) {
         const res = await http(app, 'POST', '/api/rooms', { token: member.accessToken, body: { name: uniqueName('room'), ...body } });
         expect(res.status, JSON.stringify(body)).to.equal(403);
