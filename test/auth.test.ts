@@ -180,6 +180,18 @@ describe('POST /api/auth/login', () => {
     expect(res.body.error.code).to.equal('rate_limited');
     expect(Number(res.headers.get('retry-after'))).to.be.greaterThan(0);
   });
+
+  it('when one IP has used up its failures on other logins, then a fresh login from it is rate_limited too', async () => {
+    const limited = await startNode({ LOGIN_FAILURE_LIMIT: '3' });
+    const alice = await registerUser(limited);
+    for (let i = 0; i < 3; i++) {
+      const res = await http(limited, 'POST', '/api/auth/login', { body: { login: uniqueName('nobody'), password: 'wrong-password' } });
+      expect(res.status).to.equal(401);
+    }
+    const res = await http(limited, 'POST', '/api/auth/login', { body: { login: alice.user.username, password: alice.password } });
+    expect(res.status).to.equal(429);
+    expect(res.body.error.code).to.equal('rate_limited');
+  });
 });
 
 describe('POST /api/auth/refresh and /api/auth/logout', () => {
@@ -256,6 +268,18 @@ describe('POST /api/auth/refresh and /api/auth/logout', () => {
     await sleep(100);
     expect(otherSocket.connected).to.equal(true);
     expect((await refresh(otherLogin.body.refreshToken!)).status).to.equal(200);
+  });
+
+  it('when a browser logs out with its cookie, then it answers 204 and clears the cookie, and the token is dead', async () => {
+    const registered = await http(app, 'POST', '/api/auth/register', { body: credentials() });
+    const cookie = refreshCookie(registered.headers)!;
+    const headers = { cookie: `roomcast_refresh=${cookie.value}` };
+    const res = await http(app, 'POST', '/api/auth/logout', { headers });
+    expect(res.status).to.equal(204);
+    const cleared = refreshCookie(res.headers);
+    expect(cleared?.value).to.equal('');
+    expect(cleared!.attributes.map((a) => a.toLowerCase())).to.include('path=/api/auth');
+    expect((await http(app, 'POST', '/api/auth/refresh', { headers })).status).to.equal(401);
   });
 
   it('when no refresh token is presented, then it answers 401 unauthorized', async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import type { RoomcastApp } from '../server/app.js';
-import type { AuthRefreshResult, HistoryPage, JoinResult, Message, PresenceEvent, RefreshResponse, TypingEvent } from '../server/protocol.js';
+import type { AuthRefreshResult, AuthResponse, HistoryPage, JoinResult, Message, PresenceEvent, RefreshResponse, SessionRevokedEvent, TypingEvent } from '../server/protocol.js';
 import { closeAll, collect, connect, createRoom, http, nextEvent, ok, registerUser, request, sleep, startNode, waitFor } from './support/util.js';
 
 describe('/chat room:join, room:leave and presence', () => {
@@ -192,6 +192,25 @@ describe('/chat auth:refresh and session expiry', () => {
     expect(ack.ok).to.equal(false);
     expect(!ack.ok && ack.error.code).to.equal('forbidden');
     expect(socket.connected).to.equal(true);
+  });
+
+  it('when auth:refresh carries a token of another login of the same user, then the socket follows that login', async () => {
+    const alice = await registerUser(app);
+    const secondLogin = await http<AuthResponse>(app, 'POST', '/api/auth/login', {
+      body: { login: alice.user.username, password: alice.password, client: 'native' },
+    });
+    const socket = await connect(app, { token: alice.accessToken });
+    await ok(socket, 'auth:refresh', { token: secondLogin.body.accessToken });
+    const revoked = collect<SessionRevokedEvent>(socket, 'session:revoked');
+
+    // Logging out the first login no longer concerns this socket; logging out the second does.
+    await http(app, 'POST', '/api/auth/logout', { body: { refreshToken: alice.refreshToken } });
+    await sleep(150);
+    expect(socket.connected).to.equal(true);
+    const disconnected = nextEvent<string>(socket, 'disconnect');
+    await http(app, 'POST', '/api/auth/logout', { body: { refreshToken: secondLogin.body.refreshToken } });
+    expect(await disconnected).to.equal('io server disconnect');
+    expect(revoked).to.deep.equal([{ reason: 'logout' }]);
   });
 
   it('when the token sent with auth:refresh is not valid, then it answers unauthorized', async () => {
