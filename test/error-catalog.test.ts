@@ -6,7 +6,11 @@ import jwt from 'jsonwebtoken';
 import { ERROR_CODES, ERROR_STATUS, type ErrorCode } from '../client-sdk/src/protocol.js';
 import type { RoomcastApp } from '../server/app.js';
 import { AppError } from '../server/errors.js';
-import { closeAll, http, registerUser, startNode, uniqueName, type HttpResult } from './support/util.js';
+import { openDatabase } from '../db/database.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { createApp } from '../server/app.js';
+import { environment } from './support/environment.js';
+import { closeAll, connect, http, registerUser, request, startNode, testConfig, testLogger, uniqueName, type HttpResult } from './support/util.js';
 
 const SECRET = 'catalog-test-secret-long-enough-for-hs256-signing';
 
@@ -81,6 +85,34 @@ describe('error catalog', () => {
 
       const closed = await startNode({ REGISTRATION: 'closed' });
       expectCode(await http(closed, 'POST', '/api/auth/register', { body: { username: uniqueName(), email: `${uniqueName()}@example.test`, password: 'long-enough-pw' } }), 'registration_closed');
+    });
+
+    it('when the database is gone, then answers are internal or unavailable with no stack or SQL, and /readyz is 503', async () => {
+      // A node with a database of its own, so closing it leaves the run's database alone.
+      const database = openDatabase({ url: environment.get().services.databaseUrl, dataDir: null, poolSize: 2 });
+      await migrateToLatest(database);
+      const node = await createApp(testConfig({ JWT_SECRET: SECRET }), { database, skipMigrations: true, logger: testLogger() });
+      await node.listen();
+      try {
+        const alice = await registerUser(node);
+        const socket = await connect(node, { token: alice.accessToken });
+        await database.close();
+
+        const rest = await http(node, 'GET', '/api/rooms', { token: alice.accessToken });
+        const ack = await request(socket, 'room:join', { roomId: '00000000-0000-4000-8000-000000000000' });
+        const ready = await http(node, 'GET', '/readyz');
+
+        expect([500, 503]).to.include(rest.status);
+        expect(rest.body).to.have.all.keys('error');
+        expect(rest.body.error).to.have.all.keys('code', 'message');
+        expect(ERROR_STATUS[rest.body.error.code as ErrorCode]).to.equal(rest.status);
+        expect(JSON.stringify(rest.body)).to.not.match(/select|from "|\bat\b|\.ts:|knex|pglite|postgres/i);
+        expect(!ack.ok && ['internal', 'unavailable'].includes(ack.error.code)).to.equal(true);
+        expect(JSON.stringify(ack)).to.not.match(/select|\.ts:|knex|pglite|postgres/i);
+        expect(ready.status).to.equal(503);
+      } finally {
+        await node.close();
+      }
     });
 
     it('when a forbidden origin calls, then the answer is forbidden with its catalog status', async () => {
