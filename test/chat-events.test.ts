@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import type { RoomcastApp } from '../server/app.js';
 import type { AuthRefreshResult, AuthResponse, HistoryPage, JoinResult, Message, PresenceEvent, RefreshResponse, SessionRevokedEvent, TypingEvent } from '../server/protocol.js';
-import { closeAll, collect, connect, createRoom, http, nextEvent, ok, registerUser, request, sleep, startNode, waitFor } from './support/util.js';
+import { closeAll, collect, connect, createRoom, http, nextEvent, ok, registerAdmin, registerUser, request, sleep, startNode, waitFor } from './support/util.js';
 
 describe('/chat room:join, room:leave and presence', () => {
   let app: RoomcastApp;
@@ -97,6 +97,62 @@ describe('/chat room:history', () => {
     expect([seqs(after), after.hasMore]).to.deep.equal([[4, 5], false]);
     expect([seqs(before), before.hasMore]).to.deep.equal([[2, 3], true]);
     expect(latest.messages[1]).to.include({ content: 'm5', userId: alice.user.id });
+  });
+});
+
+describe('/chat message:edit and message:delete', () => {
+  let app: RoomcastApp;
+  beforeEach(async () => {
+    app = await startNode({ MESSAGE_RATE_LIMIT: '0' });
+  });
+  afterEach(closeAll);
+
+  it('when the author edits and deletes, then the room gets message:updated and message:deleted, and history keeps the seq', async () => {
+    const alice = await registerUser(app);
+    const bob = await registerUser(app);
+    const room = await createRoom(app, alice.accessToken);
+    const aliceSocket = await connect(app, { token: alice.accessToken });
+    const bobSocket = await connect(app, { token: bob.accessToken });
+    for (const s of [aliceSocket, bobSocket]) await ok(s, 'room:join', { roomId: room.id });
+    const { message } = await ok<{ message: Message }>(aliceSocket, 'message:send', { roomId: room.id, content: 'draft', clientMsgId: randomUUID() });
+
+    const updated = nextEvent<Message>(bobSocket, 'message:updated');
+    const edit = await ok<{ message: Message }>(aliceSocket, 'message:edit', { messageId: message.id, content: 'final' });
+    expect(edit.message).to.include({ id: message.id, seq: 1, content: 'final', deleted: false });
+    expect(edit.message.editedAt).to.be.a('string');
+    expect(await updated).to.deep.equal(edit.message);
+
+    const deleted = nextEvent(bobSocket, 'message:deleted');
+    expect(await request(aliceSocket, 'message:delete', { messageId: message.id })).to.deep.equal({ ok: true });
+    expect(await deleted).to.deep.equal({ id: message.id, roomId: room.id, seq: 1 });
+
+    const history = await ok<HistoryPage>(bobSocket, 'room:history', { roomId: room.id });
+    expect(history.messages).to.have.length(1);
+    expect(history.messages[0]).to.include({ id: message.id, seq: 1, deleted: true, content: '' });
+    const again = await request(aliceSocket, 'message:edit', { messageId: message.id, content: 'revived' });
+    expect(!again.ok && again.error.code).to.equal('not_found');
+  });
+
+  it('when someone else edits or deletes, then it answers forbidden; an admin may; an unknown id is not_found', async () => {
+    const admin = await registerAdmin(app);
+    const alice = await registerUser(app);
+    const bob = await registerUser(app);
+    const room = await createRoom(app, alice.accessToken);
+    const aliceSocket = await connect(app, { token: alice.accessToken });
+    const bobSocket = await connect(app, { token: bob.accessToken });
+    const adminSocket = await connect(app, { token: admin.accessToken });
+    const { message } = await ok<{ message: Message }>(aliceSocket, 'message:send', { roomId: room.id, content: 'mine', clientMsgId: randomUUID() });
+
+    const bobEdit = await request(bobSocket, 'message:edit', { messageId: message.id, content: 'hijack' });
+    const bobDelete = await request(bobSocket, 'message:delete', { messageId: message.id });
+    const unknown = await request(bobSocket, 'message:delete', { messageId: '999999999999' });
+    const adminEdit = await request<{ message: Message }>(adminSocket, 'message:edit', { messageId: message.id, content: 'moderated' });
+
+    expect(!bobEdit.ok && bobEdit.error.code).to.equal('forbidden');
+    expect(!bobDelete.ok && bobDelete.error.code).to.equal('forbidden');
+    expect(!unknown.ok && unknown.error.code).to.equal('not_found');
+    expect(adminEdit.ok && adminEdit.message.content).to.equal('moderated');
+    expect(await request(adminSocket, 'message:delete', { messageId: message.id })).to.deep.equal({ ok: true });
   });
 });
 
