@@ -65,6 +65,15 @@ export interface RoomcastApp {
   close(): Promise<void>;
 }
 
+/** How long a closing node waits for its connections to flush their last packets. */
+const CLOSE_FLUSH_MS = 2_000;
+
+/** Polls until `done()` holds or `ms` pass (never longer). */
+async function flushed(done: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
 /** Builds one Roomcast node from its configuration: no module-level state, so tests run several per process. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<RoomcastApp> {
   const logger = options.logger ?? createLogger(config.logLevel, config.nodeId);
@@ -190,6 +199,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await writer.drain();
         sessionTimers.close();
         delivery.close();
+        // Close each connection ourselves first: engine.io's close() flushes what
+        // a connection still has to send (the last acks), while io.close()
+        // discards write buffers, which lost acks of committed messages. Closing
+        // the transport (not a namespace disconnect) reads as "transport close"
+        // to clients, so Socket.IO clients reconnect on their own (to another node).
+        for (const nsp of [chat, admin]) for (const socket of nsp.sockets.values()) socket.conn.close();
+        await flushed(() => io.engine.clientsCount === 0, CLOSE_FLUSH_MS);
         await new Promise<void>((resolve) => io.close(() => resolve()));
         if (!options.database) await database.close();
       })()),

@@ -26,6 +26,9 @@ export type ConsumeResult =
   | { status: 'reused'; token: RefreshTokenRecord }
   | { status: 'invalid' };
 
+/** What rotating a refresh token did: on `ok`, `next` is the replacement's record. */
+export type RotateResult = { status: 'ok'; token: RefreshTokenRecord; next: RefreshTokenRecord } | Exclude<ConsumeResult, { status: 'ok' }>;
+
 const toRecord = (row: TokenRow): RefreshTokenRecord => ({
   id: row.id,
   userId: row.user_id,
@@ -67,6 +70,34 @@ export class TokenStore {
     const found = await this.knex<TokenRow>('refresh_tokens').where({ token_hash: tokenHash }).first();
     if (found && found.used_at && !found.revoked_at) return { status: 'reused', token: toRecord(found) };
     return { status: 'invalid' };
+  }
+
+  /**
+   * Spends a token and stores its replacement in ONE transaction. The loser
+   * of a parallel refresh waits on the spent row's lock and then sees it
+   * used; since the replacement committed with that mark, the loser's
+   * family revocation (refresh_reused) always catches the replacement too.
+   */
+  async rotate(tokenHash: string, next: { tokenHash: string; expiresAt: Date }): Promise<RotateResult> {
+    return this.knex.transaction(async (trx) => {
+      const [used] = await trx<TokenRow>('refresh_tokens')
+        .where({ token_hash: tokenHash })
+        .whereNull('used_at')
+        .whereNull('revoked_at')
+        .where('expires_at', '>', trx.fn.now())
+        .update({ used_at: trx.fn.now() })
+        .returning('*');
+      if (!used) {
+        const found = await trx<TokenRow>('refresh_tokens').where({ token_hash: tokenHash }).first();
+        if (found && found.used_at && !found.revoked_at) return { status: 'reused' as const, token: toRecord(found) };
+        return { status: 'invalid' as const };
+      }
+      const [child] = await trx('refresh_tokens')
+        .insert({ user_id: used.user_id, family_id: used.family_id, token_hash: next.tokenHash, client: used.client, expires_at: next.expiresAt })
+        .returning('*');
+      await trx('refresh_tokens').where({ id: used.id }).update({ replaced_by: (child as TokenRow).id });
+      return { status: 'ok' as const, token: toRecord(used as TokenRow), next: toRecord(child as TokenRow) };
+    });
   }
 
   async setReplacement(tokenId: string, replacedBy: string): Promise<void> {

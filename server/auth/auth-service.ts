@@ -79,7 +79,9 @@ export class AuthService {
    * family is issued. A spent token presented again revokes the whole family.
    */
   async refresh(refreshToken: string): Promise<RotatedSession> {
-    const result = await this.deps.tokens.consume(hashRefreshToken(refreshToken));
+    // Spend and replace in one transaction: a parallel refresh that loses then
+    // revokes the family with the replacement in it, not before it exists.
+    const result = await this.deps.refreshTokens.rotate(refreshToken);
     if (result.status === 'reused') {
       await this.deps.tokens.revokeFamily(result.token.familyId);
       this.deps.sessions.endLoginSession(result.token.familyId, 'logout');
@@ -93,8 +95,7 @@ export class AuthService {
       await this.deps.tokens.revokeAllForUser(user.id);
       throw new AppError('banned', 'this account is banned');
     }
-    const next = await this.deps.refreshTokens.issue(user.id, token.client, token.familyId);
-    await this.deps.tokens.setReplacement(token.id, next.id);
+    const { next } = result;
     return {
       accessToken: this.deps.accessTokens.sign(user, token.familyId),
       expiresIn: this.deps.accessTokens.ttlSeconds,

@@ -1,8 +1,13 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { TokenStore } from '../../db/stores/token-store.js';
+import type { RefreshTokenRecord, TokenStore } from '../../db/stores/token-store.js';
 import type { ClientMode } from '../protocol.js';
 
 export const hashRefreshToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export type RotatedToken =
+  | { status: 'ok'; token: RefreshTokenRecord; next: { token: string } }
+  | { status: 'reused'; token: RefreshTokenRecord }
+  | { status: 'invalid' };
 
 /** Opaque refresh tokens: 256 random bits, stored only as a SHA-256 hash. */
 export class RefreshTokens {
@@ -22,5 +27,15 @@ export class RefreshTokens {
       expiresAt: new Date(Date.now() + this.ttlSeconds * 1000),
     });
     return { token, familyId, id: record.id };
+  }
+
+  /** Spends `presented` and issues its replacement in the same family, atomically (see TokenStore.rotate). */
+  async rotate(presented: string): Promise<RotatedToken> {
+    const token = randomBytes(32).toString('base64url');
+    const result = await this.store.rotate(hashRefreshToken(presented), {
+      tokenHash: hashRefreshToken(token),
+      expiresAt: new Date(Date.now() + this.ttlSeconds * 1000),
+    });
+    return result.status === 'ok' ? { status: 'ok', token: result.token, next: { token } } : result;
   }
 }

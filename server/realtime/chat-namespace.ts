@@ -8,7 +8,7 @@ import type { ChatClientToServerEvents } from '../protocol.js';
 import type { RateLimits } from '../rate-limits.js';
 import type { RoomService } from '../rooms/room-service.js';
 import * as schemas from '../schemas.js';
-import { joinedRoomIds, roomChannel } from './channels.js';
+import { joinedRoomIds, roomChannel, sessionChannel } from './channels.js';
 import { eventHandler, type EventOptions } from './event-handler.js';
 import type { PresenceStore } from './presence.js';
 import type { SessionTimers } from './session-timer.js';
@@ -104,7 +104,13 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatDeps): void
       const claims = deps.accessTokens.verify(token);
       if (claims.userId !== socket.data.userId) throw new AppError('forbidden', 'the token belongs to another user');
       socket.data.tokenExpiresAt = claims.expiresAt;
-      if (claims.sessionId) socket.data.sessionId = claims.sessionId;
+      // A token of another login moves the socket to that login's channel, so
+      // logging out that login (not the old one) ends it.
+      if (claims.sessionId && claims.sessionId !== socket.data.sessionId) {
+        if (socket.data.sessionId) socket.leave(sessionChannel(socket.data.sessionId));
+        socket.join(sessionChannel(claims.sessionId));
+        socket.data.sessionId = claims.sessionId;
+      }
       deps.sessionTimers.arm(socket);
       return { expiresIn: Math.max(0, Math.round((claims.expiresAt - Date.now()) / 1000)) };
     });

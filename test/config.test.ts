@@ -1,0 +1,167 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../server/config.js';
+
+const SECRET = 'config-test-secret-long-enough-for-hs256-signing';
+
+describe('loadConfig', () => {
+  let dataDir: string;
+  beforeEach(() => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'roomcast-config-'));
+  });
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('when only a secret is given, then every other value is the contract’s default', () => {
+    const config = loadConfig({ JWT_SECRET: SECRET });
+    expect(config).to.deep.include({
+      env: 'development',
+      port: 3000,
+      host: '0.0.0.0',
+      databaseUrl: null,
+      dataDir: path.resolve('./data'),
+      redisUrl: null,
+      jwtSecret: SECRET,
+      corsOrigins: null,
+      logLevel: 'info',
+      accessTokenTtl: 900,
+      refreshTokenTtl: 7 * 24 * 3600,
+      registration: 'open',
+      messageRateLimit: 20,
+      messageRateWindow: 10,
+      loginFailureLimit: 10,
+      loginFailureWindow: 900,
+      maxMessageLength: 4000,
+      maxPacketBytes: 65536,
+    });
+    expect(config.nodeId).to.match(/^node-[0-9a-f]{8}$/);
+  });
+
+  it('when values are given, then they are parsed to their types', () => {
+    const config = loadConfig({
+      JWT_SECRET: SECRET,
+      NODE_ENV: 'production',
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      DATABASE_URL: 'postgres://u@db:5432/chat',
+      REDIS_URL: 'redis://cache:6379',
+      LOG_LEVEL: 'debug',
+      ACCESS_TOKEN_TTL: '60',
+      REFRESH_TOKEN_TTL: '3600',
+      REGISTRATION: 'closed',
+      MESSAGE_RATE_LIMIT: '0',
+      MESSAGE_RATE_WINDOW: '5',
+      LOGIN_FAILURE_LIMIT: '3',
+      LOGIN_FAILURE_WINDOW: '60',
+      MAX_MESSAGE_LENGTH: '100',
+      MAX_PACKET_BYTES: '2048',
+      NODE_ID: 'node-a',
+    });
+    expect(config).to.deep.include({
+      env: 'production',
+      port: 8080,
+      host: '127.0.0.1',
+      databaseUrl: 'postgres://u@db:5432/chat',
+      dataDir: null,
+      redisUrl: 'redis://cache:6379',
+      logLevel: 'debug',
+      accessTokenTtl: 60,
+      refreshTokenTtl: 3600,
+      registration: 'closed',
+      messageRateLimit: 0,
+      messageRateWindow: 5,
+      loginFailureLimit: 3,
+      loginFailureWindow: 60,
+      maxMessageLength: 100,
+      maxPacketBytes: 2048,
+      nodeId: 'node-a',
+    });
+  });
+
+  it('when DATABASE_URL is "memory", then the embedded database has no folder', () => {
+    const config = loadConfig({ JWT_SECRET: SECRET, DATABASE_URL: 'memory' });
+    expect(config.databaseUrl).to.equal(null);
+    expect(config.dataDir).to.equal(null);
+  });
+
+  it('when a variable is empty, then it counts as unset', () => {
+    const config = loadConfig({ JWT_SECRET: SECRET, PORT: '', CORS_ORIGINS: '', REDIS_URL: '' });
+    expect(config.port).to.equal(3000);
+    expect(config.corsOrigins).to.equal(null);
+    expect(config.redisUrl).to.equal(null);
+  });
+
+  const bad: [string, string][] = [
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '-1'],
+    ['PORT', '1.5'],
+    ['NODE_ENV', 'staging'],
+    ['DATABASE_URL', 'mysql://db/chat'],
+    ['REDIS_URL', 'http://cache'],
+    ['JWT_SECRET', 'too-short'],
+    ['LOG_LEVEL', 'loud'],
+    ['ACCESS_TOKEN_TTL', '0'],
+    ['ACCESS_TOKEN_TTL', '15m'],
+    ['REFRESH_TOKEN_TTL', '-5'],
+    ['REGISTRATION', 'maybe'],
+    ['MESSAGE_RATE_LIMIT', '-1'],
+    ['MESSAGE_RATE_WINDOW', '0'],
+    ['LOGIN_FAILURE_LIMIT', 'ten'],
+    ['LOGIN_FAILURE_WINDOW', '0'],
+    ['MAX_MESSAGE_LENGTH', '0'],
+    ['MAX_PACKET_BYTES', '100'],
+    ['CORS_ORIGINS', 'not an origin'],
+    ['CORS_ORIGINS', 'http://ok.example,http://bad.example/path'],
+  ];
+  for (const [name, value] of bad) {
+    it(`when ${name}=${JSON.stringify(value)}, then it throws a ConfigError naming ${name}`, () => {
+      const attempt = () => loadConfig({ JWT_SECRET: SECRET, DATA_DIR: dataDir, [name]: value });
+      expect(attempt).to.throw(ConfigError, name);
+      try {
+        attempt();
+      } catch (err) {
+        expect((err as Error).message.split('\n')).to.have.length(1);
+      }
+    });
+  }
+
+  it('when NODE_ENV=production has no JWT_SECRET, then it throws a ConfigError naming JWT_SECRET', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: dataDir })).to.throw(ConfigError, 'JWT_SECRET');
+    expect(existsSync(path.join(dataDir, 'jwt-secret'))).to.equal(false);
+  });
+
+  it('when no JWT_SECRET is set outside production, then one is generated once, kept in DATA_DIR and reused, with a warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const first = loadConfig({ DATA_DIR: dataDir });
+      const second = loadConfig({ DATA_DIR: dataDir });
+      const file = path.join(dataDir, 'jwt-secret');
+      expect(first.jwtSecret).to.have.length.of.at.least(32);
+      expect(second.jwtSecret).to.equal(first.jwtSecret);
+      expect(readFileSync(file, 'utf8').trim()).to.equal(first.jwtSecret);
+      expect(statSync(file).mode & 0o077).to.equal(0);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((w) => w.includes('JWT_SECRET'))).to.have.length(1);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('when CORS_ORIGINS lists origins, then they are split, trimmed, stripped of a trailing slash, and frozen', () => {
+    const config = loadConfig({ JWT_SECRET: SECRET, CORS_ORIGINS: ' http://a.example , https://b.example:8443/,,http://localhost:3000' });
+    expect(config.corsOrigins).to.deep.equal(['http://a.example', 'https://b.example:8443', 'http://localhost:3000']);
+    expect(Object.isFrozen(config.corsOrigins)).to.equal(true);
+  });
+
+  it('when the config is built, then it is frozen', () => {
+    const config = loadConfig({ JWT_SECRET: SECRET });
+    expect(Object.isFrozen(config)).to.equal(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).to.throw(TypeError);
+  });
+});

@@ -1,0 +1,257 @@
+// The same store tests on the embedded PGlite and on a real PostgreSQL: one
+// store implementation must behave alike on both.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { openDatabase, type Database } from '../db/database.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { MessageStore, type AppendOutcome, type PendingMessage } from '../db/stores/message-store.js';
+import { MuteStore } from '../db/stores/mute-store.js';
+import { RoomStore } from '../db/stores/room-store.js';
+import { TokenStore } from '../db/stores/token-store.js';
+import { DuplicateUserError, UserStore, type UserRecord } from '../db/stores/user-store.js';
+import type { Room } from '../server/protocol.js';
+import { environment } from './support/environment.js';
+import { createFreshDatabase, recordSkip } from './support/services.js';
+import { uniqueName } from './support/util.js';
+
+for (const kind of ['pglite', 'postgres'] as const) {
+  describe(`stores on ${kind}`, function () {
+    this.timeout(60_000);
+    let database: Database;
+    let users: UserStore;
+    let rooms: RoomStore;
+    let messages: MessageStore;
+    let tokens: TokenStore;
+    let mutes: MuteStore;
+
+    before(async function () {
+      let url: string | null = null;
+      if (kind === 'postgres') {
+        // DATABASE_URL, or the PostgreSQL testcontainers started for this run.
+        const server = process.env.DATABASE_URL ?? environment.get().services.databaseUrl;
+        if (!server) {
+          recordSkip('stores on postgres', 'DATABASE_URL (PostgreSQL)');
+          this.skip();
+        }
+        url = await createFreshDatabase(server);
+      }
+      database = openDatabase({ url, dataDir: null, poolSize: 10 });
+      await migrateToLatest(database);
+      users = new UserStore(database.knex);
+      rooms = new RoomStore(database.knex);
+      messages = new MessageStore(database.knex);
+      tokens = new TokenStore(database.knex);
+      mutes = new MuteStore(database.knex);
+    });
+    after(async () => {
+      await database?.close();
+    });
+
+    const newUser = (name = uniqueName()) => users.create({ username: name, email: `${name}@example.test`, passwordHash: 'not-a-real-hash' });
+    const newRoom = (creator: UserRecord, options: Partial<{ visibility: 'public' | 'private'; readOnly: boolean }> = {}) =>
+      rooms.create({ name: uniqueName('room'), visibility: options.visibility ?? 'public', readOnly: options.readOnly ?? false, createdBy: creator.id });
+    const pending = (user: UserRecord, room: Room, content = 'hi', clientMsgId = randomUUID()): PendingMessage => ({
+      roomId: room.id,
+      userId: user.id,
+      username: user.username,
+      role: user.role,
+      content,
+      clientMsgId,
+    });
+    const seqOf = (outcome: AppendOutcome) => (outcome.status === 'rejected' ? outcome.code : outcome.message.seq);
+
+    describe('MessageStore.appendBatch', () => {
+      it('when batches mix rooms, then each room’s seqs run 1, 2, 3… with no gaps across batches', async () => {
+        const alice = await newUser();
+        const a = await newRoom(alice);
+        const b = await newRoom(alice);
+
+        const first = await messages.appendBatch([pending(alice, a), pending(alice, b), pending(alice, a), pending(alice, a), pending(alice, b)]);
+        const second = await messages.appendBatch([pending(alice, b), pending(alice, a)]);
+
+        expect(first.map(seqOf)).to.deep.equal([1, 1, 2, 3, 2]);
+        expect(second.map(seqOf)).to.deep.equal([3, 4]);
+        expect(first.every((o) => o.status === 'stored')).to.equal(true);
+        expect((await rooms.findById(a.id))!.lastSeq).to.equal(4);
+        const stored = first[0]!.status === 'stored' ? first[0]!.message : null;
+        expect(stored!.id).to.be.a('string').and.match(/^[1-9]\d*$/);
+        expect(stored).to.include({ roomId: a.id, userId: alice.id, username: alice.username, content: 'hi', deleted: false, editedAt: null });
+      });
+
+      it('when a clientMsgId repeats inside a batch or across batches, then the original answers and no seq is spent', async () => {
+        const alice = await newUser();
+        const room = await newRoom(alice);
+        const id = randomUUID();
+
+        const first = await messages.appendBatch([pending(alice, room, 'one', id), pending(alice, room, 'two'), pending(alice, room, 'one again', id)]);
+        const again = await messages.appendBatch([pending(alice, room, 'once more', id), pending(alice, room, 'three')]);
+
+        expect(first.map((o) => o.status)).to.deep.equal(['stored', 'stored', 'duplicate']);
+        expect(again.map((o) => o.status)).to.deep.equal(['duplicate', 'stored']);
+        const original = first[0]!.status === 'stored' ? first[0]!.message : null;
+        for (const outcome of [first[2]!, again[0]!]) expect(outcome.status !== 'rejected' && outcome.message).to.deep.equal(original);
+        expect(again.map(seqOf)).to.deep.equal([1, 3]);
+      });
+
+      it('when the same clientMsgId comes from two users, then both are stored', async () => {
+        const alice = await newUser();
+        const bob = await newUser();
+        const room = await newRoom(alice);
+        const id = randomUUID();
+        const outcomes = await messages.appendBatch([pending(alice, room, 'a', id), pending(bob, room, 'b', id)]);
+        expect(outcomes.map((o) => o.status)).to.deep.equal(['stored', 'stored']);
+      });
+
+      it('when many batches over the same rooms run at once, then seqs are exactly 1..N per room', async () => {
+        const alice = await newUser();
+        const a = await newRoom(alice);
+        const b = await newRoom(alice);
+        const batches = Array.from({ length: 8 }, (_, i) =>
+          Array.from({ length: 10 }, (_, n) => pending(alice, (i + n) % 2 === 0 ? a : b, `${i}-${n}`)),
+        );
+
+        const results = (await Promise.all(batches.map((batch) => messages.appendBatch(batch)))).flat();
+
+        for (const room of [a, b]) {
+          const seqs = results.flatMap((o) => (o.status === 'stored' && o.message.roomId === room.id ? [o.message.seq] : [])).sort((x, y) => x - y);
+          expect(seqs).to.deep.equal(Array.from({ length: 40 }, (_, i) => i + 1));
+          const history = await messages.history(room.id, { afterSeq: 0, limit: 200 });
+          expect(history.messages.map((m) => m.seq)).to.deep.equal(seqs);
+        }
+      });
+
+      it('when the rules forbid a message, then it is rejected with its code and spends no seq', async () => {
+        const admin = await newUser();
+        await users.update(admin.id, { role: 'admin' });
+        const adminUser = { ...admin, role: 'admin' as const };
+        const member = await newUser();
+        const insider = await newUser();
+        const open = await newRoom(adminUser);
+        const hidden = await newRoom(adminUser, { visibility: 'private' });
+        await rooms.addMember(hidden.id, insider.id);
+        const readOnly = await newRoom(adminUser, { readOnly: true });
+        const archived = await newRoom(adminUser);
+        await rooms.update(archived.id, { archived: true });
+        await mutes.set(open.id, member.id, 5);
+        const absent = { ...open, id: randomUUID() };
+
+        const outcomes = await messages.appendBatch([
+          pending(member, hidden),
+          pending(insider, hidden),
+          pending(adminUser, hidden),
+          pending(member, readOnly),
+          pending(adminUser, readOnly),
+          pending(adminUser, archived),
+          pending(member, archived),
+          pending(member, open),
+          pending(insider, open),
+          pending(member, absent),
+        ]);
+
+        expect(outcomes.map(seqOf)).to.deep.equal([
+          'not_found',
+          1,
+          2,
+          'read_only',
+          1,
+          'read_only',
+          'read_only',
+          'muted',
+          1,
+          'not_found',
+        ]);
+        await mutes.set(open.id, member.id, 0);
+        expect((await messages.appendBatch([pending(member, open)])).map(seqOf)).to.deep.equal([2]);
+      });
+    });
+
+    describe('MessageStore.history', () => {
+      it('when asked by afterSeq, beforeSeq or neither, then it answers the window oldest first with hasMore', async () => {
+        const alice = await newUser();
+        const room = await newRoom(alice);
+        await messages.appendBatch(Array.from({ length: 12 }, (_, i) => pending(alice, room, `m${i + 1}`)));
+        const window = async (options: { afterSeq?: number; beforeSeq?: number; limit: number }) => {
+          const page = await messages.history(room.id, options);
+          return [page.messages.map((m) => m.seq), page.hasMore];
+        };
+
+        expect(await window({ limit: 5 })).to.deep.equal([[8, 9, 10, 11, 12], true]);
+        expect(await window({ limit: 12 })).to.deep.equal([[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], false]);
+        expect(await window({ afterSeq: 0, limit: 3 })).to.deep.equal([[1, 2, 3], true]);
+        expect(await window({ afterSeq: 9, limit: 3 })).to.deep.equal([[10, 11, 12], false]);
+        expect(await window({ beforeSeq: 6, limit: 3 })).to.deep.equal([[3, 4, 5], true]);
+        expect(await window({ beforeSeq: 4, limit: 3 })).to.deep.equal([[1, 2, 3], false]);
+        expect(await window({ afterSeq: 12, limit: 3 })).to.deep.equal([[], false]);
+      });
+
+      it('when a message is deleted, then it keeps its seq and comes back deleted with empty content', async () => {
+        const alice = await newUser();
+        const room = await newRoom(alice);
+        const [outcome] = await messages.appendBatch([pending(alice, room, 'secret')]);
+        const id = outcome!.status === 'stored' ? outcome!.message.id : '';
+        await messages.softDelete(id);
+        const { messages: page } = await messages.history(room.id, { limit: 10 });
+        expect(page).to.have.length(1);
+        expect(page[0]).to.include({ id, seq: 1, deleted: true, content: '' });
+      });
+    });
+
+    describe('UserStore', () => {
+      it('when looked up by username or email in another letter case, then the user is found', async () => {
+        const name = `CaseUser_${randomBytes(3).toString('hex')}`;
+        const created = await newUser(name);
+        expect((await users.findByLogin(name.toLowerCase()))?.id).to.equal(created.id);
+        expect((await users.findByLogin(`${name}@EXAMPLE.TEST`.toUpperCase()))?.id).to.equal(created.id);
+        expect((await users.findByUsername(name.toUpperCase()))?.id).to.equal(created.id);
+        expect(await users.findByLogin(`${name}x`)).to.equal(null);
+      });
+
+      it('when a username or email differs only in case, then create throws DuplicateUserError naming the field', async () => {
+        const name = uniqueName('Dup');
+        await newUser(name);
+        const byName = await users.create({ username: name.toUpperCase(), email: `${uniqueName()}@example.test`, passwordHash: 'x' }).catch((e: unknown) => e);
+        const byEmail = await users.create({ username: uniqueName(), email: `${name}@example.test`.toUpperCase(), passwordHash: 'x' }).catch((e: unknown) => e);
+        expect(byName).to.be.instanceOf(DuplicateUserError).and.have.property('field', 'username');
+        expect(byEmail).to.be.instanceOf(DuplicateUserError).and.have.property('field', 'email');
+      });
+    });
+
+    describe('TokenStore', () => {
+      const insertToken = async (user: UserRecord, expiresAt = new Date(Date.now() + 60_000)) => {
+        const hash = randomBytes(32).toString('hex');
+        const record = await tokens.insert({ userId: user.id, familyId: randomUUID(), tokenHash: hash, client: 'native', expiresAt });
+        return { hash, record };
+      };
+
+      it('when one token is consumed by many callers at once, then exactly one gets ok and the rest see it reused', async () => {
+        const alice = await newUser();
+        const { hash } = await insertToken(alice);
+        const results = await Promise.all(Array.from({ length: 10 }, () => tokens.consume(hash)));
+        expect(results.filter((r) => r.status === 'ok')).to.have.length(1);
+        expect(results.filter((r) => r.status === 'reused')).to.have.length(9);
+      });
+
+      it('when one token is rotated by many callers at once, then exactly one replacement exists', async () => {
+        const alice = await newUser();
+        const { hash, record } = await insertToken(alice);
+        const results = await Promise.all(
+          Array.from({ length: 6 }, () => tokens.rotate(hash, { tokenHash: randomBytes(32).toString('hex'), expiresAt: new Date(Date.now() + 60_000) })),
+        );
+        expect(results.map((r) => r.status).sort()).to.deep.equal(['ok', 'reused', 'reused', 'reused', 'reused', 'reused']);
+        const family = await database.knex('refresh_tokens').where({ family_id: record.familyId });
+        expect(family).to.have.length(2);
+      });
+
+      it('when a token is expired, revoked or unknown, then consume answers invalid', async () => {
+        const alice = await newUser();
+        const expired = await insertToken(alice, new Date(Date.now() - 1_000));
+        const revoked = await insertToken(alice);
+        await tokens.revokeFamily(revoked.record.familyId);
+        expect((await tokens.consume(expired.hash)).status).to.equal('invalid');
+        expect((await tokens.consume(revoked.hash)).status).to.equal('invalid');
+        expect((await tokens.consume('unknown')).status).to.equal('invalid');
+        expect(await tokens.isFamilyActive(revoked.record.familyId)).to.equal(false);
+      });
+    });
+  });
+}
