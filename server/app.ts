@@ -10,6 +10,7 @@ import { RoomStore } from '../db/stores/room-store.js';
 import { TokenStore } from '../db/stores/token-store.js';
 import { UserStore } from '../db/stores/user-store.js';
 import { AccessTokens } from './auth/access-tokens.js';
+import { joinCluster, singleNode, type ClusterSetup } from './cluster/cluster.js';
 import { AuthService } from './auth/auth-service.js';
 import { RefreshTokens } from './auth/refresh-tokens.js';
 import type { Config } from './config.js';
@@ -26,7 +27,6 @@ import { createOriginPolicy } from './origins.js';
 import { RateLimits } from './rate-limits.js';
 import { registerChatNamespace } from './realtime/chat-namespace.js';
 import { authenticateHandshake } from './realtime/handshake.js';
-import { MemoryPresenceStore } from './realtime/presence.js';
 import { SessionTimers } from './realtime/session-timer.js';
 import { SocketSessions } from './realtime/sessions.js';
 import { createSocketServer } from './realtime/socket-server.js';
@@ -77,11 +77,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const httpServer = createServer();
   const originAllowed = createOriginPolicy(config.corsOrigins);
   const io = createSocketServer(httpServer, config, originAllowed);
+  // The adapter goes in before the namespaces exist, so each starts on it.
+  const redisUrl = config.redisUrl;
+  const cluster = redisUrl ? await joinCluster(io, { ...config, redisUrl }, logger) : null;
   const chat: ChatNamespace = io.of('/chat');
   const admin: AdminNamespace = io.of('/admin');
+  const nodes: ClusterSetup = cluster ? cluster.attach(chat) : singleNode();
 
   const accessTokens = new AccessTokens(config.jwtSecret, config.accessTokenTtl);
-  const limits = new RateLimits(config);
+  const limits = new RateLimits(config, nodes.limiters);
   const sessions = new SocketSessions([chat, admin]);
   const auth = new AuthService({
     config,
@@ -94,7 +98,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   const rooms = new RoomService(stores.rooms, stores.messages);
   const messages = new MessageService(stores.messages, chat);
-  const delivery = new MessageDelivery(chat, stores.messages, logger, false);
+  const delivery = new MessageDelivery(chat, stores.messages, logger, nodes.clustered);
   const writer = new MessageWriter(stores.messages, (batch) => delivery.publish(batch), logger);
   const sessionTimers = new SessionTimers();
 
@@ -106,7 +110,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     messages,
     writer,
     delivery,
-    presence: new MemoryPresenceStore(),
+    presence: nodes.presence,
     limits,
     accessTokens,
     sessionTimers,
@@ -125,7 +129,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     originAllowed,
     maxBodyBytes: config.maxPacketBytes,
     operations: healthRoutes(
-      [{ name: 'database', check: async () => void (await knex.raw('select 1')) }],
+      [{ name: 'database', check: async () => void (await knex.raw('select 1')) }, ...nodes.readiness],
       metrics,
       () => draining,
     ),
@@ -162,6 +166,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         sessionTimers.close();
         delivery.close();
         await new Promise<void>((resolve) => io.close(() => resolve()));
+        await nodes.close();
         if (!options.database) await database.close();
       })()),
   };
