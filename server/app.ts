@@ -74,7 +74,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     audit: new AuditStore(knex),
   };
 
-  const httpServer = createServer();
+  // Express must be the server's request listener before Socket.IO attaches:
+  // engine.io takes over the listeners present at attach time and passes on
+  // only what is not under /socket.io/. A listener added later also answers
+  // polling requests (404), which broke the polling transport.
+  const httpServer = createServer((req, res) => http(req, res));
   const originAllowed = createOriginPolicy(config.corsOrigins);
   const io = createSocketServer(httpServer, config, originAllowed);
   // The adapter goes in before the namespaces exist, so each starts on it.
@@ -138,7 +142,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       { path: '/rooms', handlers: [authenticated, roomRoutes(rooms)] },
     ],
   });
-  httpServer.on('request', http);
 
   let closing: Promise<void> | null = null;
   const app: RoomcastApp = {
