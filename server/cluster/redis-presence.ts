@@ -3,9 +3,14 @@ import type { OnlineUser } from '../protocol.js';
 import type { PresenceStore } from '../realtime/presence.js';
 import type { RedisClient } from './redis.js';
 
-/** A node that has not refreshed its heartbeat for this long is taken for dead. */
-const NODE_TTL_MS = 15_000;
-const HEARTBEAT_MS = 5_000;
+export interface PresenceTiming {
+  /** A node that has not refreshed its heartbeat for this long is taken for dead. */
+  nodeTtlMs: number;
+  /** How often a node refreshes its heartbeat and looks for dead nodes to sweep. */
+  heartbeatMs: number;
+}
+
+const DEFAULT_TIMING: PresenceTiming = { nodeTtlMs: 15_000, heartbeatMs: 5_000 };
 
 /** Called when a dead node's sockets were the last of a user in a room. */
 export type OfflineListener = (roomId: string, user: OnlineUser) => void;
@@ -86,8 +91,9 @@ export class RedisPresenceStore implements PresenceStore {
     private readonly nodeId: string,
     private readonly logger: Logger,
     private readonly onOffline: OfflineListener,
+    private readonly timing: PresenceTiming = DEFAULT_TIMING,
   ) {
-    this.heartbeat = setInterval(() => void this.track(this.beat()), HEARTBEAT_MS);
+    this.heartbeat = setInterval(() => void this.track(this.beat()), timing.heartbeatMs);
     this.heartbeat.unref();
     void this.track(this.beat());
   }
@@ -96,7 +102,7 @@ export class RedisPresenceStore implements PresenceStore {
     return this.guard('add', false, async () => {
       const reply = await this.redis.eval(ADD, {
         keys: [this.roomKey(roomId), this.userKey(roomId, user.userId), this.indexKey(this.nodeId)],
-        arguments: [this.prefix, `${this.nodeId}/${socketId}`, user.userId, user.username, `${roomId} ${user.userId} ${socketId}`, this.nodeKey(this.nodeId), String(NODE_TTL_MS)],
+        arguments: [this.prefix, `${this.nodeId}/${socketId}`, user.userId, user.username, `${roomId} ${user.userId} ${socketId}`, this.nodeKey(this.nodeId), String(this.timing.nodeTtlMs)],
       });
       return reply === 1;
     });
@@ -134,7 +140,7 @@ export class RedisPresenceStore implements PresenceStore {
   private async beat(): Promise<void> {
     if (this.closed || !this.redis.isReady) return;
     try {
-      await this.redis.set(this.nodeKey(this.nodeId), '1', { PX: NODE_TTL_MS });
+      await this.redis.set(this.nodeKey(this.nodeId), '1', { PX: this.timing.nodeTtlMs });
       await this.redis.sAdd(this.nodesKey(), this.nodeId);
       for (const node of await this.redis.sMembers(this.nodesKey())) {
         if (node !== this.nodeId && !(await this.redis.exists(this.nodeKey(node)))) await this.sweep(node);
@@ -146,7 +152,7 @@ export class RedisPresenceStore implements PresenceStore {
 
   /** Removes a dead node's sockets, announcing users that are left with none. One sweeper per dead node. */
   private async sweep(deadNode: string): Promise<void> {
-    const claimed = await this.redis.set(`${this.prefix}:sweep:${deadNode}`, this.nodeId, { NX: true, PX: NODE_TTL_MS * 2 });
+    const claimed = await this.redis.set(`${this.prefix}:sweep:${deadNode}`, this.nodeId, { NX: true, PX: this.timing.nodeTtlMs * 2 });
     if (claimed === null) return;
     const entries = await this.redis.sMembers(this.indexKey(deadNode));
     for (const entry of entries) {
