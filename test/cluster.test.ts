@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { RoomcastApp } from '../server/app.js';
-import type { Ack, Message, MessageResult, PresenceEvent, SessionRevokedEvent } from '../server/protocol.js';
+import type { Ack, JoinResult, Message, MessageResult, PresenceEvent, SessionRevokedEvent, TypingEvent } from '../server/protocol.js';
 import { recordSkip } from './support/services.js';
 import { environment } from './support/environment.js';
-import { closeAll, collect, connect, createRoom, http, nextEvent, ok, registerUser, request, startNode, waitFor, type ChatClient } from './support/util.js';
+import { closeAll, collect, connect, createRoom, http, nextEvent, ok, registerUser, request, startNode, stopNode, waitFor, type ChatClient } from './support/util.js';
 
 const seqs = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 const send = (socket: ChatClient, roomId: string, content: string) =>
@@ -134,6 +134,54 @@ describe('a cluster of nodes sharing PostgreSQL and Redis', () => {
     expect(logout.status).to.equal(204);
     expect(await revoked).to.deep.equal({ reason: 'logout' });
     expect(await disconnected).to.equal('io server disconnect');
+  });
+
+  it('when someone types on node A, then a room member on node B sees it', async () => {
+    const [a, b] = await Promise.all([node('a'), node('b')]);
+    const [alice, bob] = await Promise.all([registerUser(a), registerUser(b)]);
+    const room = await createRoom(a, alice.accessToken);
+    const aliceSocket = await connect(a, { token: alice.accessToken });
+    const bobSocket = await connect(b, { token: bob.accessToken });
+    await ok(aliceSocket, 'room:join', { roomId: room.id });
+    await ok(bobSocket, 'room:join', { roomId: room.id });
+    const typing = nextEvent<TypingEvent>(bobSocket, 'typing');
+
+    await ok(aliceSocket, 'typing', { roomId: room.id, typing: true });
+
+    expect(await typing).to.deep.equal({ roomId: room.id, userId: alice.user.id, username: alice.user.username, typing: true });
+  });
+
+  it('when a node shuts down, then users whose last socket was there go offline for members on the other nodes', async () => {
+    const [a, b] = await Promise.all([node('a'), node('b')]);
+    const [watcher, frank] = await Promise.all([registerUser(a), registerUser(b)]);
+    const room = await createRoom(a, watcher.accessToken);
+    const watcherSocket = await connect(a, { token: watcher.accessToken });
+    await ok(watcherSocket, 'room:join', { roomId: room.id });
+    const frankSocket = await connect(b, { token: frank.accessToken });
+    const online = nextEvent<PresenceEvent>(watcherSocket, 'presence');
+    await ok(frankSocket, 'room:join', { roomId: room.id });
+    expect(await online).to.include({ userId: frank.user.id, online: true });
+    const offline = nextEvent<PresenceEvent>(watcherSocket, 'presence');
+
+    await stopNode(b);
+
+    expect(await offline).to.deep.equal({ roomId: room.id, userId: frank.user.id, username: frank.user.username, online: false });
+    const rejoin = await ok<JoinResult>(watcherSocket, 'room:join', { roomId: room.id });
+    expect(rejoin.online.map((u) => u.userId)).to.deep.equal([watcher.user.id]);
+  });
+
+  it('when logins fail on two nodes, then the login-failure limit counts both', async () => {
+    const limit = { LOGIN_FAILURE_LIMIT: '2', LOGIN_FAILURE_WINDOW: '60' };
+    const [a, b] = await Promise.all([node('a', limit), node('b', limit)]);
+    const gina = await registerUser(a);
+    const attempt = (app: RoomcastApp, password: string) => http(app, 'POST', '/api/auth/login', { body: { login: gina.user.username, password } });
+
+    expect((await attempt(a, 'wrong-password-1')).status).to.equal(401);
+    expect((await attempt(b, 'wrong-password-2')).status).to.equal(401);
+    const blocked = await attempt(a, gina.password);
+
+    expect(blocked.status).to.equal(429);
+    expect(blocked.body.error.code).to.equal('rate_limited');
   });
 
   it('when a user sends on two nodes, then the message rate limit counts both (5 allowed, the 6th is rate_limited)', async () => {
