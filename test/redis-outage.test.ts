@@ -5,7 +5,7 @@ import type { JoinResult, Message, MessageResult } from '../server/protocol.js';
 import { recordSkip } from './support/services.js';
 import { environment } from './support/environment.js';
 import { answers200, freePort, hasCommand, startRedis, stopChildren, waitUntil, type Child } from './support/processes.js';
-import { closeAll, collect, connect, createRoom, http, nextEvent, ok, registerUser, sleep, startNode, waitFor } from './support/util.js';
+import { closeAll, collect, connect, createRoom, http, nextEvent, ok, registerUser, sleep, startNode, stopNode, waitFor } from './support/util.js';
 
 const OUTAGE_MS = 3_000;
 
@@ -77,5 +77,26 @@ describe('a Redis outage', () => {
     expect(seenOnB.map((m) => m.seq)).to.deep.equal(all);
     for (const app of [a, b] as RoomcastApp[]) expect((await http(app, 'GET', '/healthz')).status).to.equal(200);
     expect(unhandled).to.deep.equal([]);
+  });
+
+  it('when Redis is down, then a node still shuts down gracefully and promptly', async function () {
+    this.timeout(20_000);
+    const app = await startNode({ REDIS_URL: `redis://127.0.0.1:${redisPort}`, REDIS_KEY_PREFIX: `outage-${randomUUID().slice(0, 8)}`, NODE_ID: 'outage-close' });
+    const user = await registerUser(app);
+    const room = await createRoom(app, user.accessToken);
+    const socket = await connect(app, { token: user.accessToken });
+    await ok(socket, 'room:join', { roomId: room.id });
+    await ok<MessageResult>(socket, 'message:send', { roomId: room.id, content: 'queued fan-out', clientMsgId: randomUUID() });
+    await redis.stop('SIGTERM');
+    await waitUntil('the node to report Redis unready', async () => (await http(app, 'GET', '/readyz')).status === 503, 10_000);
+    // A publish while Redis is away sits in the adapter's offline queue.
+    await ok<MessageResult>(socket, 'message:send', { roomId: room.id, content: 'during', clientMsgId: randomUUID() });
+
+    const started = Date.now();
+    await stopNode(app);
+
+    expect(Date.now() - started).to.be.below(10_000);
+    expect(unhandled).to.deep.equal([]);
+    redis = await startRedis('redis-outage', redisPort);
   });
 });

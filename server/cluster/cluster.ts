@@ -36,7 +36,7 @@ export function singleNode(): ClusterSetup {
 export async function joinCluster(io: RoomcastServer, config: Config & { redisUrl: string }, logger: Logger): Promise<{ attach(chat: ChatNamespace): ClusterSetup }> {
   const redis = await connectRedis(config.redisUrl, logger);
   const prefix = config.redisKeyPrefix;
-  io.adapter(createAdapter(adapterPublisher(redis.pub, logger), redis.sub, { key: `${prefix}:socket.io` }));
+  io.adapter(createAdapter(adapterPublisher(redis.pub, logger), redis.sub, { key: `${prefix}:socket.io`, publishOnSpecificResponseChannel: true }));
   return {
     attach(chat) {
       const presence = new RedisPresenceStore(redis.data, prefix, config.nodeId, logger, (roomId, user) =>

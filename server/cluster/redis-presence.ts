@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from '../logger.js';
 import type { OnlineUser } from '../protocol.js';
 import type { PresenceStore } from '../realtime/presence.js';
@@ -84,15 +85,22 @@ export class RedisPresenceStore implements PresenceStore {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly pending = new Set<Promise<unknown>>();
   private closed = false;
+  /**
+   * This process's name in Redis: NODE_ID plus a random part, so a node
+   * restarted under the same NODE_ID never counts the sockets its previous
+   * life left behind; those are swept like any dead node's.
+   */
+  private readonly nodeId: string;
 
   constructor(
     private readonly redis: RedisClient,
     private readonly prefix: string,
-    private readonly nodeId: string,
+    nodeId: string,
     private readonly logger: Logger,
     private readonly onOffline: OfflineListener,
     private readonly timing: PresenceTiming = DEFAULT_TIMING,
   ) {
+    this.nodeId = `${nodeId}.${randomBytes(4).toString('hex')}`;
     this.heartbeat = setInterval(() => void this.track(this.beat()), timing.heartbeatMs);
     this.heartbeat.unref();
     void this.track(this.beat());

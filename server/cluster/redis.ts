@@ -49,7 +49,7 @@ export async function connectRedis(url: string, logger: Logger): Promise<RedisCo
   try {
     await Promise.all(clients.map((c) => c.connect()));
   } catch (err) {
-    await Promise.allSettled(clients.map((c) => (c.isOpen ? c.close() : undefined)));
+    await Promise.allSettled(clients.map(closeClient));
     throw err;
   }
   return {
@@ -60,9 +60,26 @@ export async function connectRedis(url: string, logger: Logger): Promise<RedisCo
       await data.ping();
     },
     close: async () => {
-      await Promise.allSettled(clients.map((c) => (c.isOpen ? c.close() : undefined)));
+      await Promise.allSettled(clients.map(closeClient));
     },
   };
+}
+
+const CLOSE_GRACE_MS = 2_000;
+
+/**
+ * Closes gracefully (pending replies first) when connected; a client that is
+ * reconnecting would wait for Redis forever, so it is destroyed instead, as
+ * is one whose graceful close takes too long.
+ */
+async function closeClient(client: RedisClient): Promise<void> {
+  if (!client.isOpen) return;
+  if (!client.isReady) return client.destroy();
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS)));
+  await Promise.race([client.close().catch(() => {}), grace]);
+  clearTimeout(timer);
+  if (client.isOpen) client.destroy();
 }
 
 /**
