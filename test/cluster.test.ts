@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { RoomcastApp } from '../server/app.js';
-import type { Ack, JoinResult, Message, MessageResult, PresenceEvent, SessionRevokedEvent, TypingEvent } from '../server/protocol.js';
+import type { Ack, JoinResult, Message, MessageDeletedEvent, MessageResult, PresenceEvent, SessionRevokedEvent, TypingEvent } from '../server/protocol.js';
 import { recordSkip } from './support/services.js';
 import { environment } from './support/environment.js';
 import { closeAll, collect, connect, createRoom, http, nextEvent, ok, registerUser, request, startNode, stopNode, waitFor, type ChatClient } from './support/util.js';
@@ -134,6 +134,25 @@ describe('a cluster of nodes sharing PostgreSQL and Redis', () => {
     expect(logout.status).to.equal(204);
     expect(await revoked).to.deep.equal({ reason: 'logout' });
     expect(await disconnected).to.equal('io server disconnect');
+  });
+
+  it('when a message is edited and deleted on node A, then a room member on node B sees both', async () => {
+    const [a, b] = await Promise.all([node('a'), node('b')]);
+    const [alice, bob] = await Promise.all([registerUser(a), registerUser(b)]);
+    const room = await createRoom(a, alice.accessToken);
+    const aliceSocket = await connect(a, { token: alice.accessToken });
+    const bobSocket = await connect(b, { token: bob.accessToken });
+    await ok(aliceSocket, 'room:join', { roomId: room.id });
+    await ok(bobSocket, 'room:join', { roomId: room.id });
+    const { message } = await ok<MessageResult>(aliceSocket, 'message:send', { roomId: room.id, content: 'first', clientMsgId: randomUUID() });
+    const updated = nextEvent<Message>(bobSocket, 'message:updated');
+    const deleted = nextEvent<MessageDeletedEvent>(bobSocket, 'message:deleted');
+
+    const edit = await ok<MessageResult>(aliceSocket, 'message:edit', { messageId: message.id, content: 'second' });
+    expect(await updated).to.deep.equal(edit.message);
+    await ok(aliceSocket, 'message:delete', { messageId: message.id });
+
+    expect(await deleted).to.deep.equal({ id: message.id, roomId: room.id, seq: message.seq });
   });
 
   it('when someone types on node A, then a room member on node B sees it', async () => {
