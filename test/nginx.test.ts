@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -40,7 +40,9 @@ describe('through nginx with the repo config (sticky sessions, upgrade headers)'
   before(async function () {
     this.timeout(60_000);
     const { services } = environment.get();
-    if (!(await hasCommand('nginx'))) {
+    // Debian puts nginx in /usr/sbin, which a non-root PATH may lack.
+    const nginxBin = (await hasCommand('nginx')) ? 'nginx' : existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : null;
+    if (!nginxBin) {
       recordSkip('nginx test', 'nginx');
       this.skip();
     }
@@ -51,16 +53,19 @@ describe('through nginx with the repo config (sticky sessions, upgrade headers)'
     const env = { DATABASE_URL: services.databaseUrl, REDIS_URL: services.redisUrl, REDIS_KEY_PREFIX: `nginx-test-${randomUUID().slice(0, 8)}` };
     nodes = await Promise.all([startNodeProcess('nginx-node-1', env), startNodeProcess('nginx-node-2', env)]);
     dir = mkdtempSync(path.join(tmpdir(), 'roomcast-nginx-'));
+    // Run as root, nginx's workers drop to `nobody` and must reach their temp folders.
+    chmodSync(dir, 0o755);
     for (const t of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(path.join(dir, t));
     const port = await freePort();
     writeFileSync(path.join(dir, 'nginx.conf'), testNginxConfig(port, nodes.map((n) => n.url.replace('http://', '')), dir));
-    const nginx = startChild('nginx', 'nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')]);
+    const nginx = startChild('nginx', nginxBin, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')]);
     proxyUrl = `http://127.0.0.1:${port}`;
     await waitUntil('nginx to proxy /readyz', () => answers200(`${proxyUrl}/readyz`), 15_000, nginx);
   });
   after(async () => {
     await closeAll();
     await stopChildren();
+    // KEEP_NGINX_DIR=1 keeps the generated config and nginx logs for a look.
     if (dir && !process.env.KEEP_NGINX_DIR) rmSync(dir, { recursive: true, force: true });
   });
 
