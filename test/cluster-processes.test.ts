@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { createApp, type RoomcastApp } from '../server/app.js';
 import { openDatabase } from '../db/database.js';
 import type { Message, MessageResult } from '../server/protocol.js';
+import { deleteRedisKeys } from './support/redis-keys.js';
 import { createFreshDatabase, recordSkip } from './support/services.js';
 import { environment } from './support/environment.js';
 import { startNodeProcess, stopChildren } from './support/processes.js';
@@ -22,11 +23,15 @@ describe('nodes as separate OS processes', () => {
     redisUrl = services.redisUrl;
     databaseUrl = await createFreshDatabase(services.databaseUrl);
   });
-  after(stopChildren);
+  const prefix = `roomcast-test-${randomUUID().slice(0, 8)}`;
+  after(async () => {
+    await stopChildren();
+    if (redisUrl) await deleteRedisKeys(redisUrl, prefix);
+  });
 
   it('when two node processes share an empty database and Redis, then both migrate safely, come up, and a message crosses them', async function () {
     this.timeout(60_000);
-    const env = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `roomcast-test-${randomUUID().slice(0, 8)}` };
+    const env = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix };
     const [a, b] = await Promise.all([startNodeProcess('node-proc-a', env), startNodeProcess('node-proc-b', env)]);
     const alice = await registerUser(a.url);
     const bob = await registerUser(b.url);

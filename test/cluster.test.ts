@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { RoomcastApp } from '../server/app.js';
 import type { Ack, JoinResult, Message, MessageDeletedEvent, MessageResult, PresenceEvent, SessionRevokedEvent, TypingEvent } from '../server/protocol.js';
+import { deleteRedisKeys } from './support/redis-keys.js';
 import { recordSkip } from './support/services.js';
 import { environment } from './support/environment.js';
 import { closeAll, collect, connect, createRoom, http, nextEvent, ok, registerUser, request, startNode, stopNode, waitFor, type ChatClient } from './support/util.js';
@@ -24,6 +25,9 @@ describe('a cluster of nodes sharing PostgreSQL and Redis', () => {
     redisUrl = url;
   });
   afterEach(closeAll);
+  after(async () => {
+    if (redisUrl) await deleteRedisKeys(redisUrl, prefix);
+  });
 
   const node = (id: string, env: Record<string, string> = {}): Promise<RoomcastApp> =>
     startNode({ REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, NODE_ID: `${id}-${randomUUID().slice(0, 4)}`, MESSAGE_RATE_LIMIT: '0', ...env });

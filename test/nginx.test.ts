@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { Message, MessageResult } from '../server/protocol.js';
+import { deleteRedisKeys } from './support/redis-keys.js';
 import { recordSkip } from './support/services.js';
 import { environment } from './support/environment.js';
 import { answers200, freePort, hasCommand, startChild, startNodeProcess, stopChildren, waitUntil, type NodeProcess } from './support/processes.js';
@@ -36,6 +37,7 @@ describe('through nginx with the repo config (sticky sessions, upgrade headers)'
   let nodes: NodeProcess[];
   let proxyUrl: string;
   let dir: string;
+  const prefix = `nginx-test-${randomUUID().slice(0, 8)}`;
 
   before(async function () {
     this.timeout(60_000);
@@ -50,7 +52,7 @@ describe('through nginx with the repo config (sticky sessions, upgrade headers)'
       recordSkip('nginx test', services.redisUrl ? 'PostgreSQL' : 'Redis');
       this.skip();
     }
-    const env = { DATABASE_URL: services.databaseUrl, REDIS_URL: services.redisUrl, REDIS_KEY_PREFIX: `nginx-test-${randomUUID().slice(0, 8)}` };
+    const env = { DATABASE_URL: services.databaseUrl, REDIS_URL: services.redisUrl, REDIS_KEY_PREFIX: prefix };
     nodes = await Promise.all([startNodeProcess('nginx-node-1', env), startNodeProcess('nginx-node-2', env)]);
     dir = mkdtempSync(path.join(tmpdir(), 'roomcast-nginx-'));
     // Run as root, nginx's workers drop to `nobody` and must reach their temp folders.
@@ -65,6 +67,8 @@ describe('through nginx with the repo config (sticky sessions, upgrade headers)'
   after(async () => {
     await closeAll();
     await stopChildren();
+    const { redisUrl } = environment.get().services;
+    if (redisUrl) await deleteRedisKeys(redisUrl, prefix);
     // KEEP_NGINX_DIR=1 keeps the generated config and nginx logs for a look.
     if (dir && !process.env.KEEP_NGINX_DIR) rmSync(dir, { recursive: true, force: true });
   });

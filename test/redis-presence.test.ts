@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { connectRedis, type RedisConnections } from '../server/cluster/redis.js';
 import { RedisPresenceStore, type OfflineListener } from '../server/cluster/redis-presence.js';
 import type { OnlineUser } from '../server/protocol.js';
+import { deleteRedisKeys } from './support/redis-keys.js';
 import { recordSkip } from './support/services.js';
 import { environment } from './support/environment.js';
 import { testLogger, waitFor } from './support/util.js';
@@ -30,6 +31,7 @@ describe('RedisPresenceStore (cluster-wide presence)', () => {
   });
   afterEach(async () => {
     await Promise.all(stores.splice(0).map((s) => s.close()));
+    if (redis) await deleteRedisKeys(environment.get().services.redisUrl!, prefix);
   });
   after(async () => {
     await redis?.close();
