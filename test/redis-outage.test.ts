@@ -79,6 +79,30 @@ describe('a Redis outage', () => {
     expect(unhandled).to.deep.equal([]);
   });
 
+  it('when Redis hangs without closing connections, then sends and joins still answer', async function () {
+    this.timeout(30_000);
+    const app = await startNode({ REDIS_URL: `redis://127.0.0.1:${redisPort}`, REDIS_KEY_PREFIX: `outage-${randomUUID().slice(0, 8)}`, NODE_ID: 'outage-hang' });
+    const [user, other] = await Promise.all([registerUser(app), registerUser(app)]);
+    const room = await createRoom(app, user.accessToken);
+    const socket = await connect(app, { token: user.accessToken });
+    const otherSocket = await connect(app, { token: other.accessToken });
+    await ok(socket, 'room:join', { roomId: room.id });
+
+    redis.process.kill('SIGSTOP');
+    try {
+      const joined = await ok<JoinResult>(otherSocket, 'room:join', { roomId: room.id });
+      const heard = nextEvent<Message>(otherSocket, 'message:new');
+      const sent = await ok<MessageResult>(socket, 'message:send', { roomId: room.id, content: 'while Redis hangs', clientMsgId: randomUUID() });
+
+      expect(joined.room.id).to.equal(room.id);
+      expect(await heard).to.deep.equal(sent.message);
+    } finally {
+      redis.process.kill('SIGCONT');
+    }
+    await stopNode(app);
+    expect(unhandled).to.deep.equal([]);
+  });
+
   it('when Redis is down, then a node still shuts down gracefully and promptly', async function () {
     this.timeout(20_000);
     const app = await startNode({ REDIS_URL: `redis://127.0.0.1:${redisPort}`, REDIS_KEY_PREFIX: `outage-${randomUUID().slice(0, 8)}`, NODE_ID: 'outage-close' });

@@ -12,6 +12,12 @@ export interface PresenceTiming {
 }
 
 const DEFAULT_TIMING: PresenceTiming = { nodeTtlMs: 15_000, heartbeatMs: 5_000 };
+/**
+ * A presence update that Redis has not answered by then is given up (and
+ * logged): node-redis waits forever on a Redis that hangs mid-connection,
+ * and a join must not.
+ */
+const OPERATION_TIMEOUT_MS = 1_000;
 
 /** Called when a dead node's sockets were the last of a user in a room. */
 export type OfflineListener = (roomId: string, user: OnlineUser) => void;
@@ -129,12 +135,12 @@ export class RedisPresenceStore implements PresenceStore {
     });
   }
 
-  /** Stops the heartbeat, waits for updates in flight, and drops this node's heartbeat so others sweep at once. */
+  /** Stops the heartbeat, waits (briefly) for updates in flight, and drops this node's heartbeat so others sweep at once. */
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.heartbeat);
-    await Promise.allSettled([...this.pending]);
-    await this.redis.del(this.nodeKey(this.nodeId)).catch(() => {});
+    await withTimeout(Promise.allSettled([...this.pending]), 2 * OPERATION_TIMEOUT_MS).catch(() => {});
+    await withTimeout(this.redis.del(this.nodeKey(this.nodeId)), OPERATION_TIMEOUT_MS).catch(() => {});
   }
 
   private async removeMember(nodeId: string, roomId: string, userId: string, socketId: string): Promise<string | null> {
@@ -175,7 +181,7 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   private async guard<T>(operation: string, fallback: T, work: () => Promise<T>): Promise<T> {
-    const run = work().catch((err: unknown) => {
+    const run = withTimeout(work(), OPERATION_TIMEOUT_MS).catch((err: unknown) => {
       this.logger.warn('presence update failed; Redis unavailable?', { operation, err });
       return fallback;
     });
@@ -193,4 +199,12 @@ export class RedisPresenceStore implements PresenceStore {
   private nodeKey = (nodeId: string) => `${this.prefix}:node:${nodeId}`;
   private indexKey = (nodeId: string) => `${this.prefix}:node-sockets:${nodeId}`;
   private nodesKey = () => `${this.prefix}:nodes`;
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis gave no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
