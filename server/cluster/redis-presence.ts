@@ -91,6 +91,8 @@ export class RedisPresenceStore implements PresenceStore {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly pending = new Set<Promise<unknown>>();
   private closed = false;
+  /** A heartbeat still waiting on Redis (a hung one must not pile up others behind it). */
+  private beating = false;
   /**
    * This process's name in Redis: NODE_ID plus a random part, so a node
    * restarted under the same NODE_ID never counts the sockets its previous
@@ -152,7 +154,8 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   private async beat(): Promise<void> {
-    if (this.closed || !this.redis.isReady) return;
+    if (this.closed || this.beating || !this.redis.isReady) return;
+    this.beating = true;
     try {
       await this.redis.set(this.nodeKey(this.nodeId), '1', { PX: this.timing.nodeTtlMs });
       await this.redis.sAdd(this.nodesKey(), this.nodeId);
@@ -161,6 +164,8 @@ export class RedisPresenceStore implements PresenceStore {
       }
     } catch (err) {
       this.logger.warn('presence heartbeat failed', { err });
+    } finally {
+      this.beating = false;
     }
   }
 
