@@ -1,4 +1,4 @@
-import { createServer, type RequestListener, type Server as HttpServer } from 'node:http';
+import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { openDatabase, type Database } from '../db/database.js';
@@ -13,6 +13,7 @@ import { AdminService } from './admin/admin-service.js';
 import { AccessTokens } from './auth/access-tokens.js';
 import { AuthService } from './auth/auth-service.js';
 import { RefreshTokens } from './auth/refresh-tokens.js';
+import { joinCluster, singleNode, type ClusterSetup } from './cluster/cluster.js';
 import type { Config } from './config.js';
 import { authenticate } from './http/authenticate.js';
 import { createHttpApp } from './http/http-app.js';
@@ -31,7 +32,6 @@ import { registerAdminNamespace } from './realtime/admin-namespace.js';
 import { registerChatNamespace } from './realtime/chat-namespace.js';
 import { ClusterStats } from './realtime/cluster-stats.js';
 import { authenticateHandshake } from './realtime/handshake.js';
-import { MemoryPresenceStore } from './realtime/presence.js';
 import { RoomEviction } from './realtime/room-eviction.js';
 import { SessionTimers } from './realtime/session-timer.js';
 import { SocketSessions } from './realtime/sessions.js';
@@ -90,19 +90,22 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     audit: new AuditStore(knex),
   };
 
-  // Express must be the server's request listener BEFORE Socket.IO attaches:
-  // engine.io wraps the listeners present at attach time so that its own path
-  // (the polling transport) never reaches them. Added later, Express would
-  // answer every polling request 404 as well.
-  let handleRequest: RequestListener = (_req, res) => void res.writeHead(503).end();
-  const httpServer = createServer((req, res) => handleRequest(req, res));
+  // Express must be the server's request listener before Socket.IO attaches:
+  // engine.io takes over the listeners present at attach time and passes on
+  // only what is not under /socket.io/. A listener added later also answers
+  // polling requests (404), which broke the polling transport.
+  const httpServer = createServer((req, res) => http(req, res));
   const originAllowed = createOriginPolicy(config.corsOrigins);
   const io = createSocketServer(httpServer, config, originAllowed);
+  // The adapter goes in before the namespaces exist, so each starts on it.
+  const redisUrl = config.redisUrl;
+  const cluster = redisUrl ? await joinCluster(io, { ...config, redisUrl }, logger) : null;
   const chat: ChatNamespace = io.of('/chat');
   const admin: AdminNamespace = io.of('/admin');
+  const nodes: ClusterSetup = cluster ? cluster.attach(chat) : singleNode();
 
   const accessTokens = new AccessTokens(config.jwtSecret, config.accessTokenTtl);
-  const limits = new RateLimits(config);
+  const limits = new RateLimits(config, nodes.limiters);
   const sessions = new SocketSessions([chat, admin]);
   const auth = new AuthService({
     config,
@@ -115,10 +118,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   const rooms = new RoomService(stores.rooms, stores.messages);
   const messages = new MessageService(stores.messages, chat, stores.audit);
-  const delivery = new MessageDelivery(chat, stores.messages, logger, false);
+  const delivery = new MessageDelivery(chat, stores.messages, logger, nodes.clustered);
   const writer = new MessageWriter(stores.messages, (batch) => delivery.publish(batch), logger);
   const sessionTimers = new SessionTimers();
-  const presence = new MemoryPresenceStore();
+  const presence = nodes.presence;
 
   const handshakeDeps = { accessTokens, users: stores.users, tokens: stores.tokens, logger };
   chat.use(authenticateHandshake(handshakeDeps, false));
@@ -161,7 +164,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     originAllowed,
     maxBodyBytes: config.maxPacketBytes,
     operations: healthRoutes(
-      [{ name: 'database', check: async () => void (await knex.raw('select 1')) }],
+      [{ name: 'database', check: async () => void (await knex.raw('select 1')) }, ...nodes.readiness],
       metrics,
       () => draining,
     ),
@@ -172,7 +175,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       { path: '/admin', handlers: [authenticate({ accessTokens, users: stores.users }, 'admin'), adminRoutes(adminService, config.maxMessageLength)] },
     ],
   });
-  handleRequest = http;
 
   let closing: Promise<void> | null = null;
   const app: RoomcastApp = {
@@ -207,6 +209,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         for (const nsp of [chat, admin]) for (const socket of nsp.sockets.values()) socket.conn.close();
         await flushed(() => io.engine.clientsCount === 0, CLOSE_FLUSH_MS);
         await new Promise<void>((resolve) => io.close(() => resolve()));
+        await nodes.close();
         if (!options.database) await database.close();
       })()),
   };

@@ -24,6 +24,12 @@ const envSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// URL')
     .optional(),
+  // Extension (not in the contract): namespaces every Redis key and channel, so
+  // several clusters (or test runs) can share one Redis.
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . : -')
+    .default('roomcast'),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   CORS_ORIGINS: z.string().optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
@@ -48,6 +54,8 @@ export interface Config {
   /** Embedded database folder, or null to keep it in memory. */
   readonly dataDir: string | null;
   readonly redisUrl: string | null;
+  /** Prefix of every Redis key and pub/sub channel of this cluster. */
+  readonly redisKeyPrefix: string;
   readonly jwtSecret: string;
   /** Exact origins allowed; null means "the server's own origin". */
   readonly corsOrigins: readonly string[] | null;
@@ -88,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     dataDir: databaseUrl || inMemory ? null : dataDir,
     redisUrl: e.REDIS_URL ?? null,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
     jwtSecret: e.JWT_SECRET ?? developmentSecret(e.NODE_ENV, dataDir),
     corsOrigins: e.CORS_ORIGINS ? Object.freeze(parseOrigins(e.CORS_ORIGINS)) : null,
     logLevel: e.LOG_LEVEL,

@@ -7,6 +7,8 @@ import { RoomSequencer, type Sequenced } from './room-sequencer.js';
 
 /** How long a message waits for a missing predecessor before the gap is read from the database. */
 const GAP_WAIT_MS = 150;
+/** Messages kept per room for a socket whose join is still reading the room. */
+const MAX_HELD_FOR_JOIN = 1_000;
 
 /**
  * Delivers committed messages to this node's sockets, each room in seq order.
@@ -17,6 +19,8 @@ const GAP_WAIT_MS = 150;
 export class MessageDelivery {
   private readonly rooms = new Map<string, RoomSequencer>();
   private readonly gapTimers = new Map<string, NodeJS.Timeout>();
+  /** Messages that arrived while the first local socket of a room was joining (before `track`). */
+  private readonly heldForJoin = new Map<string, Sequenced[]>();
 
   constructor(
     private readonly chat: ChatNamespace,
@@ -42,20 +46,34 @@ export class MessageDelivery {
    * start tracking the room there if no socket of this node was in it.
    */
   track(roomId: string, lastSeq: number): void {
-    if (!this.rooms.has(roomId)) this.rooms.set(roomId, new RoomSequencer(lastSeq + 1));
+    if (this.rooms.has(roomId)) return;
+    const sequencer = new RoomSequencer(lastSeq + 1);
+    this.rooms.set(roomId, sequencer);
+    // A commit that arrived between the socket's join and its reading of
+    // lastSeq: older ones are in its history (push drops them), newer ones
+    // would otherwise wait for the room's next message to be noticed.
+    const held = this.heldForJoin.get(roomId);
+    if (!held) return;
+    this.heldForJoin.delete(roomId);
+    for (const item of held) this.emit(sequencer.push(item));
+    if (sequencer.hasGap) this.scheduleGapFill(roomId);
   }
 
   close(): void {
     for (const timer of this.gapTimers.values()) clearTimeout(timer);
     this.gapTimers.clear();
     this.rooms.clear();
+    this.heldForJoin.clear();
   }
 
   private deliver(batch: CommittedMessage[]): void {
     for (const item of batch) {
       const roomId = item.message.roomId;
       const sequencer = this.liveSequencer(roomId);
-      if (!sequencer) continue;
+      if (!sequencer) {
+        this.holdForJoin(item);
+        continue;
+      }
       this.emit(sequencer.push(item));
       if (sequencer.hasGap) this.scheduleGapFill(roomId);
     }
@@ -69,6 +87,18 @@ export class MessageDelivery {
       return undefined;
     }
     return sequencer;
+  }
+
+  /** Keeps a message for a local socket that is in the room but not yet tracked (its join is under way). */
+  private holdForJoin(item: Sequenced): void {
+    const roomId = item.message.roomId;
+    if (!this.chat.adapter.rooms.has(roomChannel(roomId))) {
+      this.heldForJoin.delete(roomId);
+      return;
+    }
+    const held = this.heldForJoin.get(roomId) ?? [];
+    if (held.length < MAX_HELD_FOR_JOIN) held.push(item);
+    this.heldForJoin.set(roomId, held);
   }
 
   private emit(ready: Sequenced[]): void {

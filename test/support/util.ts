@@ -127,7 +127,7 @@ let userCounter = 0;
 export const uniqueName = (prefix = 'u') => `${prefix}${process.pid % 1000}_${++userCounter}_${randomUUID().slice(0, 6)}`;
 
 /** Registers a new user in native mode (refresh token in the body). */
-export async function registerUser(app: RoomcastApp, name = uniqueName()): Promise<TestUser> {
+export async function registerUser(app: RoomcastApp | string, name = uniqueName()): Promise<TestUser> {
   const password = `pw-${name}-secret`;
   const res = await http<AuthResponse>(app, 'POST', '/api/auth/register', {
     body: { username: name, email: `${name}@example.test`, password, client: 'native' },
@@ -147,7 +147,7 @@ export async function registerAdmin(app: RoomcastApp, name = uniqueName('admin')
   return { user: res.body.user, accessToken: res.body.accessToken, refreshToken: res.body.refreshToken!, password: registered.password };
 }
 
-export async function createRoom(app: RoomcastApp, token: string, body: { name?: string; visibility?: 'public' | 'private'; readOnly?: boolean } = {}): Promise<Room> {
+export async function createRoom(app: RoomcastApp | string, token: string, body: { name?: string; visibility?: 'public' | 'private'; readOnly?: boolean } = {}): Promise<Room> {
   const res = await http<{ room: Room }>(app, 'POST', '/api/rooms', { token, body: { name: uniqueName('room'), ...body } });
   if (res.status !== 201) throw new Error(`create room failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.room;

@@ -1,0 +1,57 @@
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { Config } from '../config.js';
+import type { ReadinessCheck } from '../http/routes/health-routes.js';
+import type { Logger } from '../logger.js';
+import { memoryLimiters, type LimiterFactory } from '../rate-limits.js';
+import { roomChannel } from '../realtime/channels.js';
+import { MemoryPresenceStore, type PresenceStore } from '../realtime/presence.js';
+import type { ChatNamespace, RoomcastServer } from '../realtime/types.js';
+import { adapterPublisher, connectRedis } from './redis.js';
+import { redisLimiters } from './redis-limiters.js';
+import { RedisPresenceStore } from './redis-presence.js';
+
+/**
+ * What changes between one node and a cluster: the Socket.IO adapter, where
+ * presence and rate limits live, and whether commits are told to other nodes.
+ */
+export interface ClusterSetup {
+  /** Whether other nodes may exist (a Redis adapter is in place). */
+  readonly clustered: boolean;
+  readonly limiters: LimiterFactory;
+  readonly presence: PresenceStore;
+  readonly readiness: ReadinessCheck[];
+  /** Call after io.close(): waits for presence updates, then closes Redis. */
+  close(): Promise<void>;
+}
+
+/** Without REDIS_URL: the in-memory adapter, presence and limits, exactly as a single node. */
+export function singleNode(): ClusterSetup {
+  return { clustered: false, limiters: memoryLimiters, presence: new MemoryPresenceStore(), readiness: [], close: async () => {} };
+}
+
+/**
+ * Connects Redis and installs the Redis adapter on `io`. Call before any
+ * namespace is created, so each one starts on the Redis adapter.
+ */
+export async function joinCluster(io: RoomcastServer, config: Config & { redisUrl: string }, logger: Logger): Promise<{ attach(chat: ChatNamespace): ClusterSetup }> {
+  const redis = await connectRedis(config.redisUrl, logger);
+  const prefix = config.redisKeyPrefix;
+  io.adapter(createAdapter(adapterPublisher(redis.pub, logger), redis.sub, { key: `${prefix}:socket.io`, publishOnSpecificResponseChannel: true }));
+  return {
+    attach(chat) {
+      const presence = new RedisPresenceStore(redis.data, prefix, config.nodeId, logger, (roomId, user) =>
+        chat.to(roomChannel(roomId)).emit('presence', { roomId, ...user, online: false }),
+      );
+      return {
+        clustered: true,
+        limiters: redisLimiters(redis.data, prefix),
+        presence,
+        readiness: [{ name: 'redis', check: redis.ping }],
+        close: async () => {
+          await presence.close();
+          await redis.close();
+        },
+      };
+    },
+  };
+}

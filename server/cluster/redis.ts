@@ -1,0 +1,122 @@
+import { createClient, type RedisClientType } from 'redis';
+import type { Logger } from '../logger.js';
+
+export type RedisClient = RedisClientType;
+
+/** Longest wait between reconnection attempts; Redis coming back is noticed within this. */
+const MAX_RECONNECT_DELAY_MS = 1_000;
+/** Adapter publishes queued while Redis is away; beyond this they are refused rather than piling up. */
+const MAX_QUEUED_COMMANDS = 10_000;
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * The Redis connections of one node: `pub` and `sub` for the Socket.IO
+ * adapter, and `data` for the cluster-wide state (presence, rate limits).
+ * `data` refuses commands at once while Redis is away (no offline queue), so
+ * a send or a join never waits on a Redis outage; `pub` keeps a bounded
+ * offline queue so that fan-out published during a short outage still goes
+ * out (receivers put it back in order). Every client reconnects by itself,
+ * forever, and its errors are logged, never thrown at the process.
+ */
+export interface RedisConnections {
+  readonly pub: RedisClient;
+  readonly sub: RedisClient;
+  readonly data: RedisClient;
+  /** Resolves when Redis answers a PING on the data connection. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function connectRedis(url: string, logger: Logger): Promise<RedisConnections> {
+  const client = (role: string, offlineQueue: boolean) => {
+    const redis = createClient({
+      url,
+      name: `roomcast-${role}`,
+      disableOfflineQueue: !offlineQueue,
+      commandsQueueMaxLength: MAX_QUEUED_COMMANDS,
+      socket: {
+        connectTimeout: CONNECT_TIMEOUT_MS,
+        reconnectStrategy: (retries) => Math.min(50 * 2 ** Math.min(retries, 5), MAX_RECONNECT_DELAY_MS),
+      },
+    });
+    watch(redis, role, logger);
+    return redis;
+  };
+  const pub = client('pub', true);
+  const sub = client('sub', true);
+  const data = client('data', false);
+  const clients = [pub, sub, data];
+  try {
+    await Promise.all(clients.map((c) => c.connect()));
+  } catch (err) {
+    await Promise.allSettled(clients.map(closeClient));
+    throw err;
+  }
+  return {
+    pub,
+    sub,
+    data,
+    ping: async () => {
+      await data.ping();
+    },
+    close: async () => {
+      await Promise.allSettled(clients.map(closeClient));
+    },
+  };
+}
+
+const CLOSE_GRACE_MS = 2_000;
+
+/**
+ * Closes gracefully (pending replies first) when connected; a client that is
+ * reconnecting would wait for Redis forever, so it is destroyed instead, as
+ * is one whose graceful close takes too long.
+ */
+async function closeClient(client: RedisClient): Promise<void> {
+  if (!client.isOpen) return;
+  if (!client.isReady) return client.destroy();
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS)));
+  await Promise.race([client.close().catch(() => {}), grace]);
+  clearTimeout(timer);
+  if (client.isOpen) client.destroy();
+}
+
+/**
+ * The adapter publishes and forgets (it never handles the promise): a publish
+ * refused while Redis is away would be an unhandled rejection. This view of
+ * the pub client logs such refusals instead, at most once per few seconds.
+ */
+export function adapterPublisher(pub: RedisClient, logger: Logger): RedisClient {
+  let lastLogged = 0;
+  const publish = (channel: string, message: string | Buffer) =>
+    pub.publish(channel, message).catch((err: unknown) => {
+      if (Date.now() - lastLogged < 5_000) return 0;
+      lastLogged = Date.now();
+      logger.warn('redis publish failed; other nodes miss this fan-out', { err });
+      return 0;
+    });
+  return new Proxy(pub, {
+    get(target, property) {
+      if (property === 'publish') return publish;
+      const value: unknown = Reflect.get(target, property, target);
+      // node-redis keeps private fields: its methods must run on the client itself.
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** Logs a client's errors once per outage (a reconnect loop would repeat the same error), and its recovery. */
+function watch(redis: RedisClient, role: string, logger: Logger): void {
+  let down = false;
+  redis.on('error', (err: unknown) => {
+    if (down) return;
+    down = true;
+    logger.error('redis connection failed; reconnecting', { redis: role, err });
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    logger.info('redis connection is back', { redis: role });
+  });
+}

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { connectRedis, type RedisConnections } from '../server/cluster/redis.js';
+import { RedisPresenceStore, type OfflineListener } from '../server/cluster/redis-presence.js';
+import type { OnlineUser } from '../server/protocol.js';
+import { deleteRedisKeys } from './support/redis-keys.js';
+import { recordSkip } from './support/services.js';
+import { environment } from './support/environment.js';
+import { testLogger, waitFor } from './support/util.js';
+
+// Heartbeats every 50 ms, dead after 300 ms: node death is seen in well under a second.
+const FAST = { heartbeatMs: 50, nodeTtlMs: 300 };
+
+describe('RedisPresenceStore (cluster-wide presence)', () => {
+  let redis: RedisConnections;
+  let prefix: string;
+  const stores: RedisPresenceStore[] = [];
+  const carol: OnlineUser = { userId: randomUUID(), username: 'carol' };
+  const dave: OnlineUser = { userId: randomUUID(), username: 'dave' };
+
+  before(async function () {
+    const url = environment.get().services.redisUrl;
+    if (!url) {
+      recordSkip('Redis presence store tests', 'Redis');
+      this.skip();
+    }
+    redis = await connectRedis(url, testLogger());
+  });
+  beforeEach(() => {
+    prefix = `presence-test-${randomUUID().slice(0, 8)}`;
+  });
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((s) => s.close()));
+    if (redis) await deleteRedisKeys(environment.get().services.redisUrl!, prefix);
+  });
+  after(async () => {
+    await redis?.close();
+  });
+
+  const store = (nodeId: string, onOffline: OfflineListener = () => {}) => {
+    const s = new RedisPresenceStore(redis.data, prefix, nodeId, testLogger(), onOffline, FAST);
+    stores.push(s);
+    return s;
+  };
+
+  it('when a user has sockets on two nodes, then only the first add and the last remove say so', async () => {
+    const [a, b] = [store('a'), store('b')];
+    const room = randomUUID();
+
+    expect(await a.add(room, carol, 's1')).to.equal(true);
+    expect(await b.add(room, carol, 's2')).to.equal(false);
+    expect(await b.list(room)).to.deep.equal([carol]);
+    expect(await a.remove(room, carol.userId, 's1')).to.equal(false);
+    expect(await a.list(room)).to.deep.equal([carol]);
+    expect(await b.remove(room, carol.userId, 's2')).to.equal(true);
+    expect(await a.list(room)).to.deep.equal([]);
+    expect(await b.remove(room, carol.userId, 's2')).to.equal(false);
+  });
+
+  it('when many sockets of one user join at once on several nodes, then exactly one is first and exactly one is last', async () => {
+    const nodes = [store('a'), store('b'), store('c')];
+    const room = randomUUID();
+    const sockets = Array.from({ length: 30 }, (_, i) => ({ node: nodes[i % 3]!, id: `s${i}` }));
+
+    const added = await Promise.all(sockets.map(({ node, id }) => node.add(room, carol, id)));
+    const removed = await Promise.all(sockets.map(({ node, id }) => node.remove(room, carol.userId, id)));
+
+    expect(added.filter(Boolean)).to.have.length(1);
+    expect(removed.filter(Boolean)).to.have.length(1);
+  });
+
+  it('when a node dies with sockets in a room, then its users stop counting and a live node announces them offline once', async () => {
+    const offline: [string, OnlineUser][] = [];
+    const dying = store('dying');
+    const live = store('live', (roomId, user) => offline.push([roomId, user]));
+    const room = randomUUID();
+    await dying.add(room, carol, 's1');
+    await dying.add(room, dave, 's2');
+    await live.add(room, dave, 's3');
+
+    // A crash: the heartbeat stops and nothing is removed (close drops the heartbeat key at once).
+    stores.splice(stores.indexOf(dying), 1);
+    await dying.close();
+
+    expect(await live.list(room)).to.deep.equal([dave]);
+    await waitFor(() => offline.length > 0, 2_000, 'the sweep of the dead node');
+    expect(offline).to.deep.equal([[room, carol]]);
+    expect(await live.remove(room, dave.userId, 's3')).to.equal(true);
+    expect(await live.add(room, carol, 's4')).to.equal(true);
+  });
+});
