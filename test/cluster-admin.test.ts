@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import type { RoomcastApp } from '../server/app.js';
+import type { BroadcastResult, Message, MessageResult, SessionRevokedEvent, StatsResult, SystemBroadcastEvent } from '../server/protocol.js';
+import { adminSocket, serverDisconnect } from './support/admin.js';
+import { environment } from './support/environment.js';
+import { deleteRedisKeys } from './support/redis-keys.js';
+import { recordSkip } from './support/services.js';
+import { closeAll, collect, connect, createRoom, http, nextEvent, ok, registerAdmin, registerUser, startNode, waitFor } from './support/util.js';
+
+describe('admin actions across a cluster', () => {
+  const prefix = `roomcast-test-${process.pid}-${randomUUID().slice(0, 8)}`;
+  let redisUrl: string;
+
+  before(function () {
+    const url = environment.get().services.redisUrl;
+    if (!url) {
+      recordSkip('admin actions across a cluster', 'Redis');
+      this.skip();
+    }
+    redisUrl = url;
+  });
+  afterEach(closeAll);
+  after(async () => {
+    if (redisUrl) await deleteRedisKeys(redisUrl, prefix);
+  });
+
+  const node = (id: string): Promise<RoomcastApp> =>
+    startNode({ REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, NODE_ID: `${id}-${randomUUID().slice(0, 4)}`, MESSAGE_RATE_LIMIT: '0' });
+
+  it('admin:stats lists every live node, with the cluster-wide socket and user counts', async () => {
+    const nodes = await Promise.all([node('a'), node('b'), node('c')]);
+    const admin = await registerAdmin(nodes[0]!);
+    const users = await Promise.all(nodes.map((app) => registerUser(app)));
+    // One user on every node, and the first one with a second device on node c.
+    await Promise.all(users.map((u, i) => connect(nodes[i]!, { token: u.accessToken })));
+    await connect(nodes[2]!, { token: users[0]!.accessToken });
+    const control = await adminSocket(nodes[0]!, admin.accessToken);
+
+    const stats = await ok<StatsResult>(control, 'admin:stats', {});
+
+    expect(stats.nodes.map((n) => n.id).sort()).to.deep.equal(nodes.map((app) => app.config.nodeId).sort());
+    expect(stats.sockets).to.equal(4);
+    expect(stats.users).to.equal(3);
+    const byId = new Map(stats.nodes.map((n) => [n.id, n]));
+    expect(byId.get(nodes[2]!.config.nodeId)!.sockets).to.equal(2);
+    for (const entry of stats.nodes) expect(entry.rssBytes).to.be.greaterThan(0);
+  });
+
+  it('when an admin bans a user on node A, then that user’s sockets on nodes B and C get session:revoked banned and are gone within 1 s', async () => {
+    const [a, b, c] = await Promise.all([node('a'), node('b'), node('c')]);
+    const admin = await registerAdmin(a);
+    const target = await registerUser(b);
+    const devices = await Promise.all([connect(b, { token: target.accessToken }), connect(c, { token: target.accessToken })]);
+    const revoked = devices.map((socket) => nextEvent<SessionRevokedEvent>(socket, 'session:revoked'));
+    const gone = devices.map((socket) => serverDisconnect(socket));
+
+    const started = Date.now();
+    const res = await http(a, 'PATCH', `/api/admin/users/${target.user.id}`, { token: admin.accessToken, body: { banned: true } });
+
+    expect(res.status).to.equal(200);
+    for (const event of await Promise.all(revoked)) expect(event).to.deep.equal({ reason: 'banned' });
+    for (const { at } of await Promise.all(gone)) expect(at - started).to.be.lessThan(1_000);
+  });
+
+  it('admin:broadcast on node A reaches /chat sockets on every node, and delivered counts them all', async () => {
+    const [a, b] = await Promise.all([node('a'), node('b')]);
+    const admin = await registerAdmin(a);
+    const listeners = await Promise.all([a, b, b].map(async (app) => connect(app, { token: (await registerUser(app)).accessToken })));
+    const received = listeners.map((socket) => nextEvent<SystemBroadcastEvent>(socket, 'system:broadcast'));
+    const control = await adminSocket(a, admin.accessToken);
+
+    const ack = await ok<BroadcastResult>(control, 'admin:broadcast', { content: 'maintenance at noon' });
+
+    expect(ack.delivered).to.equal(3);
+    for (const event of await Promise.all(received)) expect(event).to.include({ content: 'maintenance at noon', roomId: null });
+  });
+
+  it('admin:kick on node A takes the user’s socket on node B out of the room', async () => {
+    const [a, b] = await Promise.all([node('a'), node('b')]);
+    const admin = await registerAdmin(a);
+    const target = await registerUser(b);
+    const sender = await registerUser(a);
+    const room = await createRoom(a, sender.accessToken);
+    const observer = await registerUser(b);
+    const targetSocket = await connect(b, { token: target.accessToken });
+    const senderSocket = await connect(a, { token: sender.accessToken });
+    const observerSocket = await connect(b, { token: observer.accessToken });
+    for (const socket of [targetSocket, senderSocket, observerSocket]) await ok(socket, 'room:join', { roomId: room.id });
+    const seen = collect<Message>(targetSocket, 'message:new');
+    const seenByObserver = collect<Message>(observerSocket, 'message:new');
+    await ok<MessageResult>(senderSocket, 'message:send', { roomId: room.id, content: 'before', clientMsgId: randomUUID() });
+    await waitFor(() => seen.length === 1, 5_000, 'the message before the kick');
+    const control = await adminSocket(a, admin.accessToken);
+
+    await ok(control, 'admin:kick', { userId: target.user.id, roomId: room.id });
+    await ok<MessageResult>(senderSocket, 'message:send', { roomId: room.id, content: 'after', clientMsgId: randomUUID() });
+    // The observer on the same node as the target sees 'after': the fan-out happened.
+    await waitFor(() => seenByObserver.length === 2, 5_000, 'the observer to see both messages');
+
+    expect(seen.map((m) => m.content)).to.deep.equal(['before']);
+    expect(targetSocket.connected).to.equal(true);
+  });
+});
