@@ -1,32 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import type { RoomcastApp } from '../server/app.js';
 import type { BroadcastResult, Message, MessageResult, SessionRevokedEvent, StatsResult, SystemBroadcastEvent } from '../server/protocol.js';
 import { adminSocket, serverDisconnect } from './support/admin.js';
-import { environment } from './support/environment.js';
-import { deleteRedisKeys } from './support/redis-keys.js';
-import { recordSkip } from './support/services.js';
-import { closeAll, collect, connect, createRoom, http, nextEvent, ok, registerAdmin, registerUser, startNode, waitFor } from './support/util.js';
+import { useRedisCluster } from './support/cluster.js';
+import { collect, connect, createRoom, http, nextEvent, ok, registerAdmin, registerUser, waitFor } from './support/util.js';
 
 describe('admin actions across a cluster', () => {
-  const prefix = `roomcast-test-${process.pid}-${randomUUID().slice(0, 8)}`;
-  let redisUrl: string;
-
-  before(function () {
-    const url = environment.get().services.redisUrl;
-    if (!url) {
-      recordSkip('admin actions across a cluster', 'Redis');
-      this.skip();
-    }
-    redisUrl = url;
-  });
-  afterEach(closeAll);
-  after(async () => {
-    if (redisUrl) await deleteRedisKeys(redisUrl, prefix);
-  });
-
-  const node = (id: string): Promise<RoomcastApp> =>
-    startNode({ REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, NODE_ID: `${id}-${randomUUID().slice(0, 4)}`, MESSAGE_RATE_LIMIT: '0' });
+  const { node } = useRedisCluster('admin actions across a cluster');
 
   it('admin:stats lists every live node, with the cluster-wide socket and user counts', async () => {
     const nodes = await Promise.all([node('a'), node('b'), node('c')]);

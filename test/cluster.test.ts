@@ -2,35 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { RoomcastApp } from '../server/app.js';
 import type { Ack, JoinResult, Message, MessageDeletedEvent, MessageResult, PresenceEvent, SessionRevokedEvent, TypingEvent } from '../server/protocol.js';
-import { deleteRedisKeys } from './support/redis-keys.js';
-import { recordSkip } from './support/services.js';
-import { environment } from './support/environment.js';
-import { closeAll, collect, connect, createRoom, http, nextEvent, ok, registerUser, request, startNode, stopNode, waitFor, type ChatClient } from './support/util.js';
+import { useRedisCluster } from './support/cluster.js';
+import { collect, connect, createRoom, http, nextEvent, ok, registerUser, request, stopNode, waitFor, type ChatClient } from './support/util.js';
 
 const seqs = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 const send = (socket: ChatClient, roomId: string, content: string) =>
   request<MessageResult>(socket, 'message:send', { roomId, content, clientMsgId: randomUUID() });
 
 describe('a cluster of nodes sharing PostgreSQL and Redis', () => {
-  // One key prefix per run: nothing this run leaves in Redis meets another run.
-  const prefix = `roomcast-test-${process.pid}-${randomUUID().slice(0, 8)}`;
-  let redisUrl: string;
-
-  before(function () {
-    const url = environment.get().services.redisUrl;
-    if (!url) {
-      recordSkip('cluster tests', 'Redis');
-      this.skip();
-    }
-    redisUrl = url;
-  });
-  afterEach(closeAll);
-  after(async () => {
-    if (redisUrl) await deleteRedisKeys(redisUrl, prefix);
-  });
-
-  const node = (id: string, env: Record<string, string> = {}): Promise<RoomcastApp> =>
-    startNode({ REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, NODE_ID: `${id}-${randomUUID().slice(0, 4)}`, MESSAGE_RATE_LIMIT: '0', ...env });
+  const { node } = useRedisCluster('cluster tests');
 
   it('when a message is sent on node A, then a room member on node B receives it with the same seq', async () => {
     const [a, b] = await Promise.all([node('a'), node('b')]);
