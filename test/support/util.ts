@@ -7,7 +7,7 @@ import winston from 'winston';
 import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
 import { createApp, type RoomcastApp } from '../../server/app.js';
 import { loadConfig, type Config } from '../../server/config.js';
-import type { Logger } from '../../server/logger.js';
+import { logFormat, type Logger } from '../../server/logger.js';
 import type {
   Ack,
   AuthResponse,
@@ -33,7 +33,8 @@ export function testLogger(): Logger {
     mkdirSync(ARTIFACTS_DIR, { recursive: true });
     sharedLogger = winston.createLogger({
       level: process.env.TEST_LOG_LEVEL ?? 'info',
-      format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+      // The server's own format (redaction included), so the secret check covers it.
+      format: logFormat(),
       transports: [new winston.transports.File({ filename: path.join(ARTIFACTS_DIR, 'server.log') })],
     });
   }
