@@ -6,7 +6,7 @@ const SECRET_KEY = /pass(word)?|token|secret|authorization|cookie/i;
 /** Secrets that can hide inside free text (an error message, a header echoed in a message). */
 const SECRET_TEXT: [RegExp, string][] = [
   [/eyJ[\w-]+\.[\w-]+\.[\w-]*/g, '[redacted-jwt]'],
-  [/(roomcast_refresh=)[^;\s"]+/gi, '$1[redacted]'],
+  [/roomcast_refresh=[^;\s"]*/gi, '[redacted-cookie]'],
   [/(bearer\s+)[\w.~+/=-]+/gi, '$1[redacted]'],
 ];
 const MAX_DEPTH = 5;

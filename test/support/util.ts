@@ -124,6 +124,9 @@ export interface TestUser {
   password: string;
 }
 
+/** Every password and refresh token the helpers used or got this run: the last test checks that no log has one. */
+export const issuedSecrets = new Set<string>();
+
 let userCounter = 0;
 export const uniqueName = (prefix = 'u') => `${prefix}${process.pid % 1000}_${++userCounter}_${randomUUID().slice(0, 6)}`;
 
@@ -134,6 +137,7 @@ export async function registerUser(app: RoomcastApp | string, name = uniqueName(
     body: { username: name, email: `${name}@example.test`, password, client: 'native' },
   });
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
+  issuedSecrets.add(password).add(res.body.refreshToken!);
   return { user: res.body.user, accessToken: res.body.accessToken, refreshToken: res.body.refreshToken!, password };
 }
 
@@ -145,6 +149,7 @@ export async function registerAdmin(app: RoomcastApp, name = uniqueName('admin')
     body: { login: name, password: registered.password, client: 'native' },
   });
   if (res.status !== 200) throw new Error(`admin login failed: ${res.status}`);
+  issuedSecrets.add(res.body.refreshToken!);
   return { user: res.body.user, accessToken: res.body.accessToken, refreshToken: res.body.refreshToken!, password: registered.password };
 }
 
