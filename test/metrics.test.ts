@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { RoomcastApp } from '../server/app.js';
 import type { Message } from '../server/protocol.js';
+import { environment } from './support/environment.js';
+import { answers200, freePort, hasCommand, startRedis, stopChildren, waitUntil } from './support/processes.js';
+import { recordSkip } from './support/services.js';
 import { closeAll, collect, connect, createRoom, http, ok, registerAdmin, registerUser, request, startNode, uniqueName, waitFor } from './support/util.js';
 
 const METRICS_TOKEN = 'metrics-token-for-the-test-scraper';
@@ -164,5 +167,46 @@ describe('GET /metrics', () => {
     expect(sample(await scrape(busy), 'roomcast_messages_stored_total')).to.equal(1);
     expect(sample(await scrape(idle), 'roomcast_messages_stored_total')).to.equal(idleBefore);
     expect(sample(await scrape(idle), 'roomcast_sockets_connected', { namespace: '/chat' })).to.equal(0);
+  });
+
+  describe('with Redis', () => {
+    before(async function () {
+      if (!environment.get().services.redisUrl || !(await hasCommand('redis-server'))) {
+        recordSkip('metrics of Redis errors, reconnects and cross-node delivery', 'Redis');
+        this.skip();
+      }
+    });
+    after(stopChildren);
+
+    it('when Redis goes away and comes back, then errors and reconnects are counted; cross-node deliveries record their lag', async function () {
+      this.timeout(40_000);
+      const port = await freePort();
+      let redis = await startRedis('metrics-redis', port);
+      const env = { METRICS_TOKEN, REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_KEY_PREFIX: uniqueName('metrics'), MESSAGE_RATE_LIMIT: '0' };
+      const a = await startNode(env);
+      const b = await startNode(env);
+      const alice = await registerUser(a);
+      const bob = await registerUser(b);
+      const room = await createRoom(a, alice.accessToken);
+      const aliceSocket = await connect(a, { token: alice.accessToken });
+      const bobSocket = await connect(b, { token: bob.accessToken });
+      for (const socket of [aliceSocket, bobSocket]) await ok(socket, 'room:join', { roomId: room.id });
+      const toBob = collect<Message>(bobSocket, 'message:new');
+      const lagBefore = sample(await scrape(b), 'roomcast_delivery_lag_seconds_count');
+
+      await ok(aliceSocket, 'message:send', { roomId: room.id, content: 'across nodes', clientMsgId: randomUUID() });
+      await waitFor(() => toBob.length === 1, 5_000, 'cross-node delivery');
+      expect(sample(await scrape(b), 'roomcast_delivery_lag_seconds_count') - lagBefore).to.equal(1);
+      expect(sample(await scrape(b), 'roomcast_messages_stored_total')).to.equal(0);
+
+      await redis.stop('SIGTERM');
+      const counted = async () => {
+        const text = await scrape(a);
+        return sample(text, 'roomcast_redis_errors_total', { client: 'data' }) > 0 && sample(text, 'roomcast_redis_reconnects_total', { client: 'data' }) > 0;
+      };
+      await waitUntil('redis errors and reconnects to be counted', counted, 10_000);
+      redis = await startRedis('metrics-redis', port);
+      await waitUntil('node a to be ready again', () => answers200(`${a.url()}/readyz`), 10_000);
+    });
   });
 });
