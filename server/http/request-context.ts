@@ -30,13 +30,15 @@ export function requestContext(logger: Logger) {
     req.id = given && SANE_REQUEST_ID.test(given) ? given : randomUUID();
     req.log = logger.child({ requestId: req.id });
     res.setHeader('X-Request-Id', req.id);
-    res.once('finish', () => {
+    // 'close' fires for finished and for aborted responses alike.
+    res.once('close', () => {
       const path = req.originalUrl.split('?')[0] ?? '';
       req.log.log(PROBES.has(path) ? 'debug' : 'info', 'request', {
         method: req.method,
         path,
         status: res.statusCode,
         durationMs: Math.round((performance.now() - started) * 10) / 10,
+        ...(res.writableFinished ? {} : { aborted: true }),
       });
     });
     next();
