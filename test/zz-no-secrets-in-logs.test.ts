@@ -43,7 +43,7 @@ describe('the logs of the whole test run', () => {
       const text = readFileSync(file, 'utf8');
       for (const [what, pattern] of PATTERNS) {
         const match = pattern.exec(text);
-        if (match) leaks.push(`${path.basename(file)}: ${what} near "${text.slice(Math.max(0, match.index - 80), match.index + 20)}"`);
+        if (match) leaks.push(`${path.basename(file)}: ${what} before "${text.slice(Math.max(0, match.index - 80), match.index)}"`);
       }
       for (const secret of issuedSecrets) if (text.includes(secret)) leaks.push(`${path.basename(file)}: a refresh token or password issued by the test helpers`);
     }
