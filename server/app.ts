@@ -1,6 +1,6 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Express } from 'express';
 import { openDatabase, type Database } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { AuditStore } from '../db/stores/audit-store.js';
@@ -17,8 +17,10 @@ import { joinCluster, singleNode, type ClusterSetup } from './cluster/cluster.js
 import type { Config } from './config.js';
 import { authenticate } from './http/authenticate.js';
 import { createHttpApp } from './http/http-app.js';
+import { openApiDocument } from './http/openapi.js';
 import { authRoutes } from './http/routes/auth-routes.js';
 import { adminRoutes } from './http/routes/admin-routes.js';
+import { docsRoutes } from './http/routes/docs-routes.js';
 import { healthRoutes } from './http/routes/health-routes.js';
 import { roomAdminRoutes } from './http/routes/room-admin-routes.js';
 import { roomRoutes } from './http/routes/room-routes.js';
@@ -26,6 +28,8 @@ import { createLogger, type Logger } from './logger.js';
 import { MessageDelivery } from './messages/message-delivery.js';
 import { MessageService } from './messages/message-service.js';
 import { MessageWriter } from './messages/message-writer.js';
+import { metricsAccess } from './metrics/metrics-access.js';
+import { Metrics } from './metrics/metrics.js';
 import { createOriginPolicy } from './origins.js';
 import { RateLimits } from './rate-limits.js';
 import { registerAdminNamespace } from './realtime/admin-namespace.js';
@@ -35,6 +39,7 @@ import { authenticateHandshake } from './realtime/handshake.js';
 import { RoomEviction } from './realtime/room-eviction.js';
 import { SessionTimers } from './realtime/session-timer.js';
 import { SocketSessions } from './realtime/sessions.js';
+import { logSocketLifecycle } from './realtime/socket-logging.js';
 import { createSocketServer } from './realtime/socket-server.js';
 import { SystemBroadcaster } from './realtime/system-broadcast.js';
 import type { AdminNamespace, ChatNamespace, RoomcastServer } from './realtime/types.js';
@@ -54,6 +59,10 @@ export interface RoomcastApp {
   readonly httpServer: HttpServer;
   readonly io: RoomcastServer;
   readonly database: Database;
+  /** This node's Prometheus registry and instruments. */
+  readonly metrics: Metrics;
+  /** The Express app (its router stack lists the REST routes). */
+  readonly http: Express;
   /** Starts listening on config.host:config.port; resolves with the bound port. */
   listen(): Promise<number>;
   /** The base URL once listening (http://127.0.0.1:PORT for a wildcard host). */
@@ -64,6 +73,9 @@ export interface RoomcastApp {
    */
   close(): Promise<void>;
 }
+
+/** The API version in the OpenAPI document: the wire contract's. */
+const APP_VERSION = '1.0.0';
 
 /** How long a closing node waits for its connections to flush their last packets. */
 const CLOSE_FLUSH_MS = 2_000;
@@ -80,6 +92,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const database = options.database ?? openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   if (!options.skipMigrations) await migrateToLatest(database);
   const { knex } = database;
+  const metrics = new Metrics(config.nodeId);
 
   const stores = {
     users: new UserStore(knex),
@@ -99,13 +112,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const io = createSocketServer(httpServer, config, originAllowed);
   // The adapter goes in before the namespaces exist, so each starts on it.
   const redisUrl = config.redisUrl;
-  const cluster = redisUrl ? await joinCluster(io, { ...config, redisUrl }, logger) : null;
+  const cluster = redisUrl ? await joinCluster(io, { ...config, redisUrl }, logger, metrics) : null;
   const chat: ChatNamespace = io.of('/chat');
   const admin: AdminNamespace = io.of('/admin');
   const nodes: ClusterSetup = cluster ? cluster.attach(chat) : singleNode();
+  metrics.watch(chat, admin);
+  logSocketLifecycle(logger, chat, admin);
 
   const accessTokens = new AccessTokens(config.jwtSecret, config.accessTokenTtl);
-  const limits = new RateLimits(config, nodes.limiters);
+  const limits = new RateLimits(config, nodes.limiters, metrics);
   const sessions = new SocketSessions([chat, admin]);
   const auth = new AuthService({
     config,
@@ -118,12 +133,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   const rooms = new RoomService(stores.rooms, stores.messages);
   const messages = new MessageService(stores.messages, chat, stores.audit);
-  const delivery = new MessageDelivery(chat, stores.messages, logger, nodes.clustered);
-  const writer = new MessageWriter(stores.messages, (batch) => delivery.publish(batch), logger);
+  const delivery = new MessageDelivery(chat, stores.messages, logger, nodes.clustered, metrics);
+  const writer = new MessageWriter(stores.messages, (batch) => delivery.publish(batch), logger, metrics);
   const sessionTimers = new SessionTimers();
   const presence = nodes.presence;
 
-  const handshakeDeps = { accessTokens, users: stores.users, tokens: stores.tokens, logger };
+  const handshakeDeps = { accessTokens, users: stores.users, tokens: stores.tokens, logger, metrics };
   chat.use(authenticateHandshake(handshakeDeps, false));
   admin.use(authenticateHandshake(handshakeDeps, true));
   registerChatNamespace(chat, {
@@ -137,6 +152,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     sessionTimers,
     maxMessageLength: config.maxMessageLength,
     logger,
+    metrics,
   });
 
   const adminService = new AdminService({
@@ -153,10 +169,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   registerAdminNamespace(admin, { admin: adminService, sessionTimers, maxMessageLength: config.maxMessageLength, logger });
 
-  const metrics = new Registry();
-  metrics.setDefaultLabels({ node: config.nodeId });
-  collectDefaultMetrics({ register: metrics });
-
   let draining = false;
   const authenticated = authenticate({ accessTokens, users: stores.users });
   const http = createHttpApp({
@@ -165,12 +177,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     maxBodyBytes: config.maxPacketBytes,
     operations: healthRoutes(
       [{ name: 'database', check: async () => void (await knex.raw('select 1')) }, ...nodes.readiness],
-      metrics,
+      metrics.registry,
       () => draining,
+      metricsAccess(config.metricsToken),
     ),
+    metrics,
     api: [
       { path: '', handlers: [authRoutes({ auth, users: stores.users, accessTokens, refreshTtlSeconds: config.refreshTokenTtl })] },
-      { path: '/rooms', handlers: [authenticated, roomRoutes(rooms)] },
+      { path: '', handlers: [docsRoutes(openApiDocument({ maxMessageLength: config.maxMessageLength, version: APP_VERSION }))] },
+      { path: '/rooms', handlers: [authenticated, roomRoutes(rooms, metrics)] },
       { path: '/rooms', handlers: [roomAdminRoutes(adminService, authenticate({ accessTokens, users: stores.users }, 'admin'))] },
       { path: '/admin', handlers: [authenticate({ accessTokens, users: stores.users }, 'admin'), adminRoutes(adminService, config.maxMessageLength)] },
     ],
@@ -183,6 +198,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     httpServer,
     io,
     database,
+    metrics,
+    http,
     listen: () =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);

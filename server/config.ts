@@ -43,6 +43,9 @@ const envSchema = z.object({
   MAX_MESSAGE_LENGTH: integer(1, 4000),
   MAX_PACKET_BYTES: integer(1024, 65536),
   NODE_ID: z.string().min(1).optional(),
+  // Extension (not in the contract): the bearer token a Prometheus scraper
+  // presents at GET /metrics. Unset, /metrics answers only direct loopback requests.
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export interface Config {
@@ -70,6 +73,8 @@ export interface Config {
   readonly maxMessageLength: number;
   readonly maxPacketBytes: number;
   readonly nodeId: string;
+  /** Bearer token for GET /metrics; null: loopback only. */
+  readonly metricsToken: string | null;
 }
 
 /** A bad configuration value; its message is the one line printed at start. */
@@ -110,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxMessageLength: e.MAX_MESSAGE_LENGTH,
     maxPacketBytes: e.MAX_PACKET_BYTES,
     nodeId: e.NODE_ID ?? `node-${randomBytes(4).toString('hex')}`,
+    metricsToken: e.METRICS_TOKEN ?? null,
   });
 }
 

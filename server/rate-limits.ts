@@ -1,6 +1,7 @@
 import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from './config.js';
 import { AppError } from './errors.js';
+import type { Metrics } from './metrics/metrics.js';
 
 /** Builds a limiter for `points` per `durationSeconds`; the multi-node setup passes a Redis-backed one. */
 export type LimiterFactory = (keyPrefix: string, points: number, durationSeconds: number) => RateLimiterAbstract;
@@ -20,7 +21,11 @@ export class RateLimits {
   private readonly failuresByIp: RateLimiterAbstract | null;
   private readonly loginLimit: number;
 
-  constructor(config: Config, factory: LimiterFactory = memoryLimiters) {
+  constructor(
+    config: Config,
+    factory: LimiterFactory = memoryLimiters,
+    private readonly metrics?: Metrics,
+  ) {
     this.messages = config.messageRateLimit > 0 ? factory('msg', config.messageRateLimit, config.messageRateWindow) : null;
     this.loginLimit = config.loginFailureLimit;
     const loginOn = config.loginFailureLimit > 0;
@@ -34,7 +39,10 @@ export class RateLimits {
     try {
       await this.messages.consume(userId);
     } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) throw rateLimited(rejection);
+      if (rejection instanceof RateLimiterRes) {
+        this.metrics?.refused('message');
+        throw rateLimited(rejection);
+      }
       throw rejection;
     }
   }
@@ -44,7 +52,10 @@ export class RateLimits {
     if (!this.failuresByLogin || !this.failuresByIp) return;
     const [byLogin, byIp] = await Promise.all([this.failuresByLogin.get(login.toLowerCase()), this.failuresByIp.get(ip)]);
     for (const res of [byLogin, byIp]) {
-      if (res && res.consumedPoints >= this.loginLimit) throw rateLimited(res);
+      if (res && res.consumedPoints >= this.loginLimit) {
+        this.metrics?.refused('login');
+        throw rateLimited(res);
+      }
     }
   }
 

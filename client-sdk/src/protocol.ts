@@ -358,6 +358,8 @@ export interface CommittedMessage {
   message: Message;
   /** The socket that sent it, which does not receive its own message:new. */
   originSocketId: string | null;
+  /** Epoch ms at which the storing node saw the commit (for the delivery-lag metric; absent from older nodes). */
+  committedAt?: number;
 }
 
 /** One node's part of `admin:stats`: its numbers and the users it has /chat sockets of. */

@@ -2,6 +2,7 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import type { Config } from '../config.js';
 import type { ReadinessCheck } from '../http/routes/health-routes.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { memoryLimiters, type LimiterFactory } from '../rate-limits.js';
 import { roomChannel } from '../realtime/channels.js';
 import { MemoryPresenceStore, type PresenceStore } from '../realtime/presence.js';
@@ -33,10 +34,15 @@ export function singleNode(): ClusterSetup {
  * Connects Redis and installs the Redis adapter on `io`. Call before any
  * namespace is created, so each one starts on the Redis adapter.
  */
-export async function joinCluster(io: RoomcastServer, config: Config & { redisUrl: string }, logger: Logger): Promise<{ attach(chat: ChatNamespace): ClusterSetup }> {
-  const redis = await connectRedis(config.redisUrl, logger);
+export async function joinCluster(
+  io: RoomcastServer,
+  config: Config & { redisUrl: string },
+  logger: Logger,
+  metrics?: Metrics,
+): Promise<{ attach(chat: ChatNamespace): ClusterSetup }> {
+  const redis = await connectRedis(config.redisUrl, logger, metrics);
   const prefix = config.redisKeyPrefix;
-  io.adapter(createAdapter(adapterPublisher(redis.pub, logger), redis.sub, { key: `${prefix}:socket.io`, publishOnSpecificResponseChannel: true }));
+  io.adapter(createAdapter(adapterPublisher(redis.pub, logger, metrics), redis.sub, { key: `${prefix}:socket.io`, publishOnSpecificResponseChannel: true }));
   return {
     attach(chat) {
       const presence = new RedisPresenceStore(redis.data, prefix, config.nodeId, logger, (roomId, user) =>

@@ -1,5 +1,6 @@
 import { createClient, type RedisClientType } from 'redis';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 export type RedisClient = RedisClientType;
 
@@ -27,7 +28,7 @@ export interface RedisConnections {
   close(): Promise<void>;
 }
 
-export async function connectRedis(url: string, logger: Logger): Promise<RedisConnections> {
+export async function connectRedis(url: string, logger: Logger, metrics?: Metrics): Promise<RedisConnections> {
   const client = (role: string, offlineQueue: boolean) => {
     const redis = createClient({
       url,
@@ -39,7 +40,7 @@ export async function connectRedis(url: string, logger: Logger): Promise<RedisCo
         reconnectStrategy: (retries) => Math.min(50 * 2 ** Math.min(retries, 5), MAX_RECONNECT_DELAY_MS),
       },
     });
-    watch(redis, role, logger);
+    watch(redis, role, logger, metrics);
     return redis;
   };
   const pub = client('pub', true);
@@ -87,10 +88,11 @@ async function closeClient(client: RedisClient): Promise<void> {
  * refused while Redis is away would be an unhandled rejection. This view of
  * the pub client logs such refusals instead, at most once per few seconds.
  */
-export function adapterPublisher(pub: RedisClient, logger: Logger): RedisClient {
+export function adapterPublisher(pub: RedisClient, logger: Logger, metrics?: Metrics): RedisClient {
   let lastLogged = 0;
   const publish = (channel: string, message: string | Buffer) =>
     pub.publish(channel, message).catch((err: unknown) => {
+      metrics?.redisError('publish');
       if (Date.now() - lastLogged < 5_000) return 0;
       lastLogged = Date.now();
       logger.warn('redis publish failed; other nodes miss this fan-out', { err });
@@ -106,10 +108,15 @@ export function adapterPublisher(pub: RedisClient, logger: Logger): RedisClient 
   });
 }
 
-/** Logs a client's errors once per outage (a reconnect loop would repeat the same error), and its recovery. */
-function watch(redis: RedisClient, role: string, logger: Logger): void {
+/**
+ * Logs a client's errors once per outage (a reconnect loop would repeat the
+ * same error), and its recovery; counts every error and reconnection attempt.
+ */
+function watch(redis: RedisClient, role: string, logger: Logger, metrics?: Metrics): void {
   let down = false;
+  redis.on('reconnecting', () => metrics?.redisReconnect(role));
   redis.on('error', (err: unknown) => {
+    metrics?.redisError(role);
     if (down) return;
     down = true;
     logger.error('redis connection failed; reconnecting', { redis: role, err });

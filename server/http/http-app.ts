@@ -3,7 +3,8 @@ import cors from 'cors';
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import helmet from 'helmet';
 import type { Logger } from '../logger.js';
-import { AppError } from '../errors.js';
+import { AppError, toAppError } from '../errors.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { OriginPolicy } from '../origins.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { requestContext } from './request-context.js';
@@ -18,7 +19,12 @@ export interface HttpAppParts {
   api: { path: string; handlers: express.RequestHandler[] }[];
   /** Static files (the web client), if any. */
   staticDir?: string;
+  /** Counts refused authentication on REST routes. */
+  metrics?: Metrics;
 }
+
+/** Error codes that mean "who are you / you may not": counted as auth failures. */
+const AUTH_FAILURES = new Set(['unauthorized', 'token_expired', 'invalid_credentials', 'refresh_reused', 'forbidden', 'banned']);
 
 /** The Express app: security headers, origin allow-list, JSON bodies, routes, one error handler. */
 export function createHttpApp(parts: HttpAppParts): Express {
@@ -37,8 +43,17 @@ export function createHttpApp(parts: HttpAppParts): Express {
 
   if (parts.staticDir) app.use(express.static(parts.staticDir, { index: 'index.html' }));
   app.use(notFoundHandler);
+  if (parts.metrics) app.use(countAuthFailures(parts.metrics));
   app.use(errorHandler);
   return app;
+}
+
+function countAuthFailures(metrics: Metrics) {
+  return (err: unknown, _req: Request, _res: Response, next: NextFunction) => {
+    const { code } = toAppError(err);
+    if (AUTH_FAILURES.has(code)) metrics.authFailed(code, 'rest');
+    next(err);
+  };
 }
 
 function rejectForeignOrigins(originAllowed: OriginPolicy) {

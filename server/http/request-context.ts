@@ -15,13 +15,32 @@ declare module 'express-serve-static-core' {
 }
 
 const SANE_REQUEST_ID = /^[\w.:-]{1,64}$/;
+/** Probes that scrapers and load balancers call every few seconds: logged at debug, not info. */
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 
+/**
+ * Gives each request its id and logger, and writes one access line when the
+ * response is done: method, path (never the query string), status, duration,
+ * requestId and, once authenticated, userId.
+ */
 export function requestContext(logger: Logger) {
   return (req: Request, res: Response, next: NextFunction) => {
+    const started = performance.now();
     const given = req.get('x-request-id');
     req.id = given && SANE_REQUEST_ID.test(given) ? given : randomUUID();
     req.log = logger.child({ requestId: req.id });
     res.setHeader('X-Request-Id', req.id);
+    // 'close' fires for finished and for aborted responses alike.
+    res.once('close', () => {
+      const path = req.originalUrl.split('?')[0] ?? '';
+      req.log.log(PROBES.has(path) ? 'debug' : 'info', 'request', {
+        method: req.method,
+        path,
+        status: res.statusCode,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        ...(res.writableFinished ? {} : { aborted: true }),
+      });
+    });
     next();
   };
 }

@@ -1,5 +1,6 @@
 import type { MessageStore } from '../../db/stores/message-store.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { ChatNamespace } from '../realtime/types.js';
 import { roomChannel } from '../realtime/channels.js';
 import type { CommittedMessage } from '../protocol.js';
@@ -28,6 +29,7 @@ export class MessageDelivery {
     private readonly logger: Logger,
     /** Whether other nodes exist to tell (a Redis adapter is in place). */
     private readonly clustered: boolean,
+    private readonly metrics?: Metrics,
   ) {}
 
   /** A batch committed on this node: deliver here and tell the other nodes. */
@@ -102,9 +104,12 @@ export class MessageDelivery {
   }
 
   private emit(ready: Sequenced[]): void {
-    for (const { message, originSocketId } of ready) {
+    const now = Date.now();
+    for (const { message, originSocketId, committedAt } of ready) {
       const target = this.chat.local.to(roomChannel(message.roomId));
       (originSocketId ? target.except(originSocketId) : target).emit('message:new', message);
+      // Clocks of different nodes differ a little; a negative lag is skew, not speed.
+      if (committedAt !== undefined) this.metrics?.deliveryLagSeconds.observe(Math.max(0, now - committedAt) / 1000);
     }
   }
 
@@ -129,6 +134,7 @@ export class MessageDelivery {
       const ready = sequencer.fill(messages.filter((m) => m.seq < upTo));
       // Seqs that are committed are always found; if one is not, do not stall the room.
       this.emit(ready.length > 0 ? ready : sequencer.skipGap());
+      this.metrics?.gapFills.inc();
       this.logger.info('filled a delivery gap from the database', { roomId, from, upTo, filled: ready.length });
     } catch (err) {
       this.logger.warn('could not fill a delivery gap; will retry', { roomId, err });

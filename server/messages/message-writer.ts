@@ -2,6 +2,7 @@ import type { AppendOutcome, MessageStore, PendingMessage } from '../../db/store
 import { isUniqueViolation } from '../../db/stores/rows.js';
 import { AppError, toAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { secondsSince, type Metrics } from '../metrics/metrics.js';
 import type { CommittedMessage, Message } from '../protocol.js';
 
 export interface SendRequest extends PendingMessage {
@@ -34,6 +35,7 @@ export class MessageWriter {
     private readonly store: MessageStore,
     private readonly onCommitted: (batch: CommittedMessage[]) => void,
     private readonly logger: Logger,
+    private readonly metrics?: Metrics,
   ) {}
 
   /** Stores one message; resolves with it (or the original, for a repeated clientMsgId) after commit. */
@@ -63,8 +65,11 @@ export class MessageWriter {
 
   private async commit(batch: Waiting[]): Promise<void> {
     let outcomes: AppendOutcome[];
+    const started = performance.now();
     try {
       outcomes = await this.appendWithRetry(batch.map((w) => w.request));
+      this.metrics?.commitSeconds.observe(secondsSince(started));
+      this.metrics?.batchSize.observe(batch.length);
     } catch (err) {
       const error = toAppError(err);
       this.logger.error('message batch failed', { size: batch.length, code: error.code, err });
@@ -72,12 +77,14 @@ export class MessageWriter {
       return;
     }
     const committed: CommittedMessage[] = [];
+    const committedAt = Date.now();
     outcomes.forEach((outcome, i) => {
       const waiting = batch[i]!;
       if (outcome.status === 'rejected') return waiting.reject(new AppError(outcome.code, outcome.reason));
       waiting.resolve(outcome.message);
-      if (outcome.status === 'stored') committed.push({ message: outcome.message, originSocketId: waiting.request.originSocketId });
+      if (outcome.status === 'stored') committed.push({ message: outcome.message, originSocketId: waiting.request.originSocketId, committedAt });
     });
+    this.metrics?.messagesStored.inc(committed.length);
     if (committed.length > 0) {
       try {
         this.onCommitted(committed);

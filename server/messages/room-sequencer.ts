@@ -3,6 +3,8 @@ import type { Message } from '../protocol.js';
 export interface Sequenced {
   message: Message;
   originSocketId: string | null;
+  /** When it committed (epoch ms), if known; read by the delivery-lag metric. */
+  committedAt?: number;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { MessageDelivery } from '../messages/message-delivery.js';
 import type { MessageService } from '../messages/message-service.js';
 import type { MessageWriter } from '../messages/message-writer.js';
+import { secondsSince, type Metrics } from '../metrics/metrics.js';
 import type { ChatClientToServerEvents } from '../protocol.js';
 import type { RateLimits } from '../rate-limits.js';
 import type { RoomService } from '../rooms/room-service.js';
@@ -26,6 +27,7 @@ export interface ChatDeps {
   sessionTimers: SessionTimers;
   maxMessageLength: number;
   logger: Logger;
+  metrics?: Metrics;
 }
 
 /** Namespace /chat: rooms, messages, typing and presence for every signed-in user. */
@@ -69,20 +71,28 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatDeps): void
       return {};
     });
 
-    on('room:history', { schema: schemas.historyRequestSchema }, ({ roomId, ...query }) => deps.rooms.history(actor(), roomId, query));
+    on('room:history', { schema: schemas.historyRequestSchema }, ({ roomId, ...query }) => {
+      if (query.afterSeq !== undefined) deps.metrics?.historyCatchUp('socket');
+      return deps.rooms.history(actor(), roomId, query);
+    });
 
     on('message:send', { schema: content.send }, async ({ roomId, content: text, clientMsgId }) => {
-      await deps.limits.consumeMessage(socket.data.userId);
-      const message = await deps.writer.submit({
-        roomId,
-        userId: socket.data.userId,
-        username: socket.data.username,
-        role: socket.data.role,
-        content: text,
-        clientMsgId,
-        originSocketId: socket.id,
-      });
-      return { message };
+      const started = performance.now();
+      try {
+        await deps.limits.consumeMessage(socket.data.userId);
+        const message = await deps.writer.submit({
+          roomId,
+          userId: socket.data.userId,
+          username: socket.data.username,
+          role: socket.data.role,
+          content: text,
+          clientMsgId,
+          originSocketId: socket.id,
+        });
+        return { message };
+      } finally {
+        deps.metrics?.sendAckSeconds.observe(secondsSince(started));
+      }
     });
 
     on('message:edit', { schema: content.edit }, async ({ messageId, content: text }) => ({

@@ -4,6 +4,7 @@ import type { UserStore } from '../../db/stores/user-store.js';
 import { bearerToken, type AccessTokens } from '../auth/access-tokens.js';
 import { AppError, toAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { SocketData } from '../protocol.js';
 import { sessionChannel, userChannel } from './channels.js';
 
@@ -21,6 +22,7 @@ export interface HandshakeDeps {
   users: UserStore;
   tokens: TokenStore;
   logger: Logger;
+  metrics?: Metrics;
 }
 
 /**
@@ -31,16 +33,21 @@ export interface HandshakeDeps {
  */
 export function authenticateHandshake(deps: HandshakeDeps, requireAdmin: boolean) {
   return async (socket: Socket<never, never, never, SocketData>, next: (err?: ExtendedError) => void) => {
+    const refuse = (code: RefusalCode) => {
+      deps.metrics?.authFailed(code, 'handshake');
+      deps.logger.info('handshake refused', { socketId: socket.id, namespace: socket.nsp.name, code });
+      next(refusal(code));
+    };
     try {
       const fromAuth = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
       const token = typeof fromAuth === 'string' ? fromAuth : bearerToken(socket.handshake.headers.authorization);
-      if (!token) return next(refusal('unauthorized'));
+      if (!token) return refuse('unauthorized');
       const claims = deps.accessTokens.verify(token);
       const user = await deps.users.findById(claims.userId);
-      if (!user) return next(refusal('unauthorized'));
-      if (user.banned) return next(refusal('banned'));
-      if (claims.sessionId && !(await deps.tokens.isFamilyActive(claims.sessionId))) return next(refusal('unauthorized'));
-      if (requireAdmin && user.role !== 'admin') return next(refusal('forbidden'));
+      if (!user) return refuse('unauthorized');
+      if (user.banned) return refuse('banned');
+      if (claims.sessionId && !(await deps.tokens.isFamilyActive(claims.sessionId))) return refuse('unauthorized');
+      if (requireAdmin && user.role !== 'admin') return refuse('forbidden');
       socket.data = {
         userId: user.id,
         username: user.username,
@@ -52,9 +59,9 @@ export function authenticateHandshake(deps: HandshakeDeps, requireAdmin: boolean
       next();
     } catch (err) {
       const error = toAppError(err);
-      if (error.code === 'token_expired' || error.code === 'unauthorized') return next(refusal(error.code));
+      if (error.code === 'token_expired' || error.code === 'unauthorized') return refuse(error.code);
       deps.logger.error('handshake failed', { socketId: socket.id, err });
-      next(refusal(err instanceof AppError ? 'unauthorized' : 'unavailable'));
+      refuse(err instanceof AppError ? 'unauthorized' : 'unavailable');
     }
   };
 }

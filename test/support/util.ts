@@ -7,7 +7,7 @@ import winston from 'winston';
 import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
 import { createApp, type RoomcastApp } from '../../server/app.js';
 import { loadConfig, type Config } from '../../server/config.js';
-import type { Logger } from '../../server/logger.js';
+import { logFormat, type Logger } from '../../server/logger.js';
 import type {
   Ack,
   AuthResponse,
@@ -33,7 +33,8 @@ export function testLogger(): Logger {
     mkdirSync(ARTIFACTS_DIR, { recursive: true });
     sharedLogger = winston.createLogger({
       level: process.env.TEST_LOG_LEVEL ?? 'info',
-      format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+      // The server's own format (redaction included), so the secret check covers it.
+      format: logFormat(),
       transports: [new winston.transports.File({ filename: path.join(ARTIFACTS_DIR, 'server.log') })],
     });
   }
@@ -123,6 +124,9 @@ export interface TestUser {
   password: string;
 }
 
+/** Every password and refresh token the helpers used or got this run: the last test checks that no log has one. */
+export const issuedSecrets = new Set<string>();
+
 let userCounter = 0;
 export const uniqueName = (prefix = 'u') => `${prefix}${process.pid % 1000}_${++userCounter}_${randomUUID().slice(0, 6)}`;
 
@@ -133,6 +137,7 @@ export async function registerUser(app: RoomcastApp | string, name = uniqueName(
     body: { username: name, email: `${name}@example.test`, password, client: 'native' },
   });
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
+  issuedSecrets.add(password).add(res.body.refreshToken!);
   return { user: res.body.user, accessToken: res.body.accessToken, refreshToken: res.body.refreshToken!, password };
 }
 
@@ -144,6 +149,7 @@ export async function registerAdmin(app: RoomcastApp, name = uniqueName('admin')
     body: { login: name, password: registered.password, client: 'native' },
   });
   if (res.status !== 200) throw new Error(`admin login failed: ${res.status}`);
+  issuedSecrets.add(res.body.refreshToken!);
   return { user: res.body.user, accessToken: res.body.accessToken, refreshToken: res.body.refreshToken!, password: registered.password };
 }
 

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
 
 export interface ReadinessCheck {
@@ -16,8 +16,8 @@ function withTimeout(work: Promise<void>, ms: number): Promise<void> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** /healthz (the process runs), /readyz (its dependencies answer), /metrics (Prometheus). */
-export function healthRoutes(checks: ReadinessCheck[], metrics: Registry, isDraining: () => boolean): Router {
+/** /healthz (the process runs), /readyz (its dependencies answer), /metrics (Prometheus, behind `metricsGuard`). */
+export function healthRoutes(checks: ReadinessCheck[], metrics: Registry, isDraining: () => boolean, metricsGuard: RequestHandler): Router {
   const router = Router();
 
   router.get('/healthz', (_req, res) => {
@@ -40,7 +40,7 @@ export function healthRoutes(checks: ReadinessCheck[], metrics: Registry, isDrai
     res.status(failed.length ? 503 : 200).json({ status: failed.length ? 'unavailable' : 'ready', failed });
   });
 
-  router.get('/metrics', async (_req, res) => {
+  router.get('/metrics', metricsGuard, async (_req, res) => {
     res.type(metrics.contentType).send(await metrics.metrics());
   });
 

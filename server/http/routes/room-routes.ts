@@ -1,11 +1,12 @@
 import { Router } from 'express';
+import type { Metrics } from '../../metrics/metrics.js';
 import type { RoomService } from '../../rooms/room-service.js';
 import { createRoomSchema, historyQuerySchema, idParamSchema } from '../../schemas.js';
 import { actorOf } from '../request-context.js';
 import { parse } from '../validate.js';
 
 /** /api/rooms for every signed-in user (mounted behind `authenticate`). */
-export function roomRoutes(rooms: RoomService): Router {
+export function roomRoutes(rooms: RoomService, metrics?: Metrics): Router {
   const router = Router();
 
   router.get('/', async (req, res) => {
@@ -24,7 +25,9 @@ export function roomRoutes(rooms: RoomService): Router {
 
   router.get('/:id/messages', async (req, res) => {
     const { id } = parse(idParamSchema, req.params);
-    res.json(await rooms.history(actorOf(req), id, parse(historyQuerySchema, req.query)));
+    const query = parse(historyQuerySchema, req.query);
+    if (query.afterSeq !== undefined) metrics?.historyCatchUp('rest');
+    res.json(await rooms.history(actorOf(req), id, query));
   });
 
   return router;
