@@ -16,8 +16,10 @@ export interface HttpAppParts {
   operations: Router;
   /** Routes under /api, in mounting order. */
   api: { path: string; handlers: express.RequestHandler[] }[];
-  /** Static files (the web client), if any. */
+  /** Static files, if any. */
   staticDir?: string;
+  /** The web client's router (see web-client.ts), served at `/`. */
+  web?: Router;
 }
 
 /** The Express app: security headers, origin allow-list, JSON bodies, routes, one error handler. */
@@ -35,6 +37,7 @@ export function createHttpApp(parts: HttpAppParts): Express {
   app.use('/api', express.json({ limit: parts.maxBodyBytes }), cookieParser());
   for (const { path, handlers } of parts.api) app.use(`/api${path}`, ...handlers);
 
+  if (parts.web) app.use(parts.web);
   if (parts.staticDir) app.use(express.static(parts.staticDir, { index: 'index.html' }));
   app.use(notFoundHandler);
   app.use(errorHandler);
