@@ -146,6 +146,37 @@ describe('web client (browser)', function () {
     expect(await page.getByRole('link', { name: '← Rooms' }).isVisible()).to.equal(true);
     expect(await composer(page).isVisible()).to.equal(true);
     await screenshot(page, 'chat-phone-after-reload');
+
+    // Signing out ends it for good: a reload shows the sign-in form.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.locator('.notice', { hasText: 'You signed out.' }).waitFor();
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  });
+
+  it('when the user scrolls up, then older history loads page by page back to the first message', async () => {
+    const app = await startNode({ MESSAGE_RATE_LIMIT: '0' });
+    const owner = await registerUser(app);
+    const room = await createRoom(app, owner.accessToken);
+    const socket = await connect(app, { token: owner.accessToken });
+    for (let i = 1; i <= 120; i++) await ok(socket, 'message:send', { roomId: room.id, content: `history ${i}`, clientMsgId: crypto.randomUUID() });
+    const page = await openPage(app, { width: 800, height: 600 });
+    await signUp(page);
+    await page.getByRole('button', { name: 'Refresh the room list' }).click();
+    await openRoom(page, room.id);
+    await message(page, 'history 120').waitFor();
+    const shownSeqs = () => page.locator('ol.messages li.message').evaluateAll((items) => items.map((li) => Number(li.dataset.seq)));
+    expect((await shownSeqs())[0]).to.be.greaterThan(1); // the latest page only, so far
+
+    const scroller = page.locator('.message-scroll');
+    for (let i = 0; i < 10 && (await page.locator('.history-start').isHidden()); i++) {
+      await scroller.evaluate((el) => {
+        el.scrollTop = 0;
+      });
+      await page.waitForTimeout(150);
+    }
+    await page.locator('.history-start').waitFor();
+    expect(await shownSeqs()).to.deep.equal(Array.from({ length: 120 }, (_, i) => i + 1));
   });
 
   it('when a message, a room name and a broadcast carry HTML, then they show as text and nothing runs', async () => {
