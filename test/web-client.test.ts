@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
 import { copyFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -88,16 +89,19 @@ describe('web client (browser)', function () {
   it('when two users chat, then each sees the other in real time, with typing and who is online', async () => {
     const app = await startNode();
     const alice = await openPage(app);
-    const aliceName = await signUp(alice);
-    const roomName = uniqueName('lobby');
+    // Readable names (this test takes the README's screenshot); the suffix keeps them unique in the shared database.
+    const suffix = randomUUID().slice(0, 4);
+    const aliceName = await signUp(alice, `alice_${suffix}`);
+    const roomName = 'general';
     await alice.getByLabel('Room name').fill(roomName);
     await alice.getByRole('button', { name: 'Create room' }).click();
+    await alice.waitForURL(/#\/room\//);
     await alice.locator('.room-title', { hasText: roomName }).waitFor();
     const roomId = decodeURIComponent(new URL(alice.url()).hash.replace('#/room/', ''));
     await composer(alice).waitFor();
 
     const bob = await openPage(app);
-    const bobName = await signUp(bob);
+    const bobName = await signUp(bob, `bob_${suffix}`);
     await openRoom(bob, roomId);
     await alice.locator('.online-list li', { hasText: bobName }).waitFor();
 
@@ -116,6 +120,11 @@ describe('web client (browser)', function () {
     await editor.fill('hi bob!');
     await editor.press('Enter');
     await message(bob, 'hi bob!').locator('.edited').waitFor();
+    await composer(alice).pressSequentially('see');
+    await bob.locator('.typing', { hasText: `${aliceName} is typing` }).waitFor();
+    const shot = await screenshot(bob, 'chat-desktop');
+    if (process.env.UPDATE_DOCS_SCREENSHOT) copyFileSync(shot, 'docs/screenshot-chat.png'); // the README's picture
+    await composer(alice).fill('');
     await say(alice, 'oops');
     await message(alice, 'oops').getByRole('button', { name: /^Delete/ }).click();
     await bob.locator('li.message.deleted').waitFor();
@@ -123,8 +132,6 @@ describe('web client (browser)', function () {
     const bobSees = await bob.locator('ol.messages li.message .content').allTextContents();
     expect(bobSees).to.deep.equal(['hi bob!', 'fine, thanks!', 'message deleted']);
     expect(await bob.locator('.online-list li').allTextContents()).to.include.members([aliceName, bobName]);
-    await screenshot(alice, 'chat-desktop');
-    if (process.env.UPDATE_DOCS_SCREENSHOT) copyFileSync(await screenshot(bob, 'chat-docs'), 'docs/screenshot-chat.png');
   });
 
   it('when the page is reloaded on a phone-sized screen, then the session and the room are still there', async () => {
@@ -159,7 +166,7 @@ describe('web client (browser)', function () {
     const owner = await registerUser(app);
     const room = await createRoom(app, owner.accessToken);
     const socket = await connect(app, { token: owner.accessToken });
-    for (let i = 1; i <= 120; i++) await ok(socket, 'message:send', { roomId: room.id, content: `history ${i}`, clientMsgId: crypto.randomUUID() });
+    for (let i = 1; i <= 120; i++) await ok(socket, 'message:send', { roomId: room.id, content: `history ${i}`, clientMsgId: randomUUID() });
     const page = await openPage(app, { width: 800, height: 600 });
     await signUp(page);
     await page.getByRole('button', { name: 'Refresh the room list' }).click();
@@ -196,7 +203,7 @@ describe('web client (browser)', function () {
     const payload = '<img src=x onerror=alert(1)>';
     const socket = await connect(app, { token: admin.accessToken });
     await ok(socket, 'room:join', { roomId: room.id });
-    await ok(socket, 'message:send', { roomId: room.id, content: payload, clientMsgId: crypto.randomUUID() });
+    await ok(socket, 'message:send', { roomId: room.id, content: payload, clientMsgId: randomUUID() });
     await ok(await connect(app, { token: admin.accessToken, namespace: '/admin' }), 'admin:broadcast', { content: '<script>alert(3)</script>', roomId: room.id });
     await say(page, '<b>bold?</b>');
 
@@ -257,7 +264,7 @@ describe('web client (browser)', function () {
     const second = await startNode({ PORT: String(port) });
     const socket = await connect(second, { token: other.accessToken });
     for (const text of ['sent meanwhile 1', 'sent meanwhile 2', 'sent meanwhile 3']) {
-      await ok(socket, 'message:send', { roomId: room.id, content: text, clientMsgId: crypto.randomUUID() });
+      await ok(socket, 'message:send', { roomId: room.id, content: text, clientMsgId: randomUUID() });
     }
     await page.unroute('**/socket.io/**');
 
