@@ -240,6 +240,39 @@ describe('web client (browser)', function () {
     await member.getByRole('button', { name: 'Sign in' }).waitFor();
   });
 
+  it('when an admin mutes and then kicks a member from the admin view, then the member’s send fails with a Retry and the room says they were removed', async () => {
+    const app = await startNode();
+    const admin = await registerAdmin(app);
+    const room = await createRoom(app, admin.accessToken);
+    const member = await openPage(app);
+    const memberName = await signUp(member);
+    await member.getByRole('button', { name: 'Refresh the room list' }).click();
+    await openRoom(member, room.id);
+    const adminPage = await openPage(app);
+    await signIn(adminPage, admin.user.username, admin.password);
+    await adminPage.locator(`a.room-link[href="#/room/${room.id}"]`).waitFor();
+    await adminPage.getByRole('link', { name: 'Admin' }).click();
+    await adminPage.getByLabel('Room for mute and kick').selectOption(room.id);
+    await adminPage.getByLabel('Search').fill(memberName);
+    await adminPage.getByRole('button', { name: 'Search' }).click();
+
+    await adminPage.getByRole('button', { name: `Mute ${memberName} in the chosen room` }).click();
+    await adminPage.locator('.admin-status', { hasText: 'done' }).waitFor();
+    await composer(member).fill('can anyone hear me?');
+    await composer(member).press('Enter');
+    const failed = member.locator('ol.outbox li.failed', { hasText: 'can anyone hear me?' });
+    await failed.locator('.send-status', { hasText: 'muted' }).waitFor();
+    await failed.getByRole('button', { name: 'Retry sending' }).waitFor();
+    await screenshot(member, 'send-failed-muted');
+
+    await adminPage.getByRole('button', { name: `Kick ${memberName} from the chosen room` }).click();
+    await member.locator('li.system', { hasText: 'An admin removed you from this room.' }).waitFor();
+    await member.getByRole('button', { name: 'Rejoin the room' }).click();
+    await member.locator('.chat .composer textarea:not([disabled])').waitFor();
+    await adminPage.locator('ol.audit li', { hasText: 'kick' }).first().waitFor();
+    await adminPage.locator('ol.audit li', { hasText: 'mute' }).first().waitFor();
+  });
+
   it('when the server restarts, then the page shows it is reconnecting and then the messages sent meanwhile, in order', async () => {
     const first = await startNode();
     const port = portOf(first);

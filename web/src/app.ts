@@ -59,11 +59,14 @@ export class App {
 
     let view: { element: HTMLElement; dispose(): void } | null = null;
     let chat: ChatView | null = null;
-    const show = (route: Route) => {
-      if (route.view === 'room' && chat?.roomId === route.roomId) return;
+    const show = (route: Route, force = false) => {
+      if (route.view === 'room' && chat?.roomId === route.roomId && !force) return;
       view?.dispose();
       chat = null;
-      if (route.view === 'room') view = chat = chatView(client, user, route.roomId, () => void rooms.refresh());
+      if (route.view === 'room') view = chat = chatView(client, user, route.roomId, {
+          onJoined: () => void rooms.refresh(),
+          reopen: () => show(route, true),
+        });
       else if (route.view === 'admin' && user.role === 'admin') view = adminView(client, user, rooms.rooms);
       else view = { element: h('div', { class: 'placeholder' }, h('p', {}, 'Pick a room, or create one.')), dispose: () => {} };
       layout.dataset.view = route.view;

@@ -2,7 +2,7 @@
 // online, who is typing, and the message box. Leaving the view leaves the room.
 import type { Room, RoomcastClient, SystemBroadcastEvent, User } from '../../client-sdk/src/index.js';
 import { composer } from './composer.js';
-import { h } from './dom.js';
+import { button, h } from './dom.js';
 import { describeError } from './format.js';
 import { MessageList } from './message-list.js';
 import { onlineList, typingLine } from './presence-view.js';
@@ -15,7 +15,14 @@ export interface ChatView {
   dispose(): void;
 }
 
-export function chatView(client: RoomcastClient, user: User, roomId: string, onJoined: () => void): ChatView {
+export interface ChatViewHooks {
+  /** The room was joined (the room list may show it as joined now). */
+  onJoined(): void;
+  /** Open the room again (after an admin removed the user from it). */
+  reopen(): void;
+}
+
+export function chatView(client: RoomcastClient, user: User, roomId: string, hooks: ChatViewHooks): ChatView {
   const title = h('h2', { class: 'room-title' }, 'Joining…');
   const body = h('div', { class: 'chat-body' }, h('p', { class: 'loading' }, 'Joining the room…'));
   const element = h(
@@ -41,7 +48,7 @@ export function chatView(client: RoomcastClient, user: User, roomId: string, onJ
       return;
     }
     if (disposed) return void room.leave().catch(() => {});
-    onJoined();
+    hooks.onJoined();
     const info = room.info;
     title.textContent = info?.name ?? 'Room';
     list = new MessageList(room, user);
@@ -56,6 +63,13 @@ export function chatView(client: RoomcastClient, user: User, roomId: string, onJ
       box.dispose,
       room.on('roomUpdated', (updated) => {
         title.textContent = updated.name;
+      }),
+      // An admin's kick takes this user's sockets out of the room; the room then says they went offline.
+      room.on('presence', ({ userId, online: isOnline }) => {
+        if (userId !== user.id || isOnline || !room) return;
+        void room.leave().catch(() => {});
+        list?.showSystem({ content: 'An admin removed you from this room.', roomId, createdAt: new Date().toISOString() });
+        box.element.replaceWith(h('div', { class: 'composer' }, button('Rejoin the room', hooks.reopen, { class: 'primary' })));
       }),
     );
     body.replaceChildren(h('div', { class: 'conversation' }, list.element, typing.element, box.element), online.element);
