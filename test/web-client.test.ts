@@ -10,8 +10,8 @@ import { closeAll, connect, createRoom, http, ok, registerAdmin, registerUser, s
 // The web client end to end, in a real (headless) Chromium: the page is
 // served by a test node at `/`, exactly as `npm start` serves it.
 //
-// Pages use http://localhost:<port>: the refresh cookie is `Secure`, and
-// browsers accept Secure cookies over plain http only from localhost.
+// Pages use http://localhost:<port>: the refresh cookie is `Secure`, which
+// Chromium accepts over plain http from localhost (a trustworthy origin).
 
 const PASSWORD = 'correct-horse-battery';
 const UI_TIMEOUT_MS = 10_000;
@@ -159,6 +159,23 @@ describe('web client (browser)', function () {
     await page.locator('.notice', { hasText: 'You signed out.' }).waitFor();
     await page.reload();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  });
+
+  it('when two tabs of one browser reload at the same moment, then both keep the session (their renewals take turns)', async () => {
+    const app = await startNode();
+    const first = await openPage(app);
+    const name = await signUp(first);
+    const second = await first.context().newPage();
+    consoles.push(watchConsole(second));
+    await second.goto(pageUrl(app));
+    await second.locator('.whoami', { hasText: name }).waitFor();
+
+    // Both present the same refresh cookie at once; without the lock one would be refresh_reused and end the login.
+    await Promise.all([first.reload(), second.reload()]);
+    for (const page of [first, second]) {
+      await page.locator('.whoami', { hasText: name }).waitFor();
+      await connected(page);
+    }
   });
 
   it('when the user scrolls up, then older history loads page by page back to the first message', async () => {

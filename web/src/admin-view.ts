@@ -24,12 +24,20 @@ export function adminView(client: RoomcastClient, me: User, rooms: () => readonl
       return false;
     }
   };
+  /** Fills a room picker; again on focus, since the room list may still have been loading. */
   const roomOptions = (select: HTMLSelectElement, allLabel: string | null) => {
-    replaceChildren(
-      select,
-      allLabel ? h('option', { attrs: { value: '' } }, allLabel) : null,
-      ...rooms().map((room) => h('option', { attrs: { value: room.id } }, room.name)),
-    );
+    const fill = () => {
+      if (select.options.length === rooms().length + (allLabel ? 1 : 0)) return;
+      const chosen = select.value;
+      replaceChildren(
+        select,
+        allLabel ? h('option', { attrs: { value: '' } }, allLabel) : null,
+        ...rooms().map((room) => h('option', { attrs: { value: room.id } }, room.name)),
+      );
+      if (chosen) select.value = chosen;
+    };
+    fill();
+    select.addEventListener('focus', fill);
   };
 
   // ------------------------------------------------------------- broadcast

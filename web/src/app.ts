@@ -25,7 +25,8 @@ export class App {
     try {
       const user = await restoreSession(client);
       if (user) return this.#signedIn(client, user);
-      this.#showAuth(client);
+      client.close(); // the failed restore closed its session: sign in on a fresh client
+      this.#showAuth();
     } catch (err) {
       client.close();
       this.root.replaceChildren(
