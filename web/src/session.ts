@@ -2,7 +2,7 @@
 // (the default in browsers): the refresh token lives in the server's HttpOnly
 // cookie, which page scripts can never read, so a reload restores the session
 // by asking the server (client.me() renews the access token from the cookie).
-import { createClient, RoomcastError, type FetchLike, type RoomcastClient, type User } from '../../client-sdk/src/index.js';
+import { createClient, RoomcastError, type RoomcastClient, type User } from '../../client-sdk/src/index.js';
 
 /**
  * A hint, not a secret: "this browser signed in before". Without it the page
@@ -12,20 +12,8 @@ import { createClient, RoomcastError, type FetchLike, type RoomcastClient, type 
 const HINT_KEY = 'roomcast.signedIn';
 
 export function newClient(): RoomcastClient {
-  return createClient({ url: window.location.origin, fetch: oneRefreshAtATime });
+  return createClient({ url: window.location.origin });
 }
-
-/**
- * Every tab of this browser shares the one refresh cookie, and refresh tokens
- * rotate: two tabs renewing at once would present the same token twice, and
- * the server would then revoke the whole login (`refresh_reused`). So the
- * renewals of all tabs take turns under a Web Lock: the next one starts after
- * the previous answer has stored the new cookie.
- */
-const oneRefreshAtATime: FetchLike = async (input, init) => {
-  if (!input.endsWith('/api/auth/refresh') || !('locks' in navigator)) return fetch(input, init);
-  return await navigator.locks.request('roomcast.refresh', () => fetch(input, init));
-};
 
 export function rememberSignIn(signedIn: boolean): void {
   try {
