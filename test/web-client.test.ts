@@ -178,6 +178,30 @@ describe('web client (browser)', function () {
     }
   });
 
+  it('when the user has only a keyboard, then they can sign in, open a room and send a message', async () => {
+    const app = await startNode();
+    const user = await registerUser(app);
+    const room = await createRoom(app, user.accessToken);
+    const page = await openPage(app);
+
+    await page.keyboard.type(user.user.username); // the login field has the focus
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(user.password);
+    await page.keyboard.press('Enter');
+    await page.locator(`a.room-link[href="#/room/${room.id}"]`).waitFor();
+    let onRoom = false;
+    for (let presses = 0; presses < 20 && !onRoom; presses++) {
+      await page.keyboard.press('Tab');
+      onRoom = await page.evaluate(`document.activeElement?.getAttribute('href') === '#/room/${room.id}'`);
+    }
+    expect(onRoom, 'Tab reaches the room link').to.equal(true);
+    await page.keyboard.press('Enter');
+    await page.locator('.chat .composer textarea:focus').waitFor(); // the message box takes the focus
+    await page.keyboard.type('typed with the keyboard alone');
+    await page.keyboard.press('Enter');
+    await message(page, 'typed with the keyboard alone').waitFor();
+  });
+
   it('when the user scrolls up, then older history loads page by page back to the first message', async () => {
     const app = await startNode({ MESSAGE_RATE_LIMIT: '0' });
     const owner = await registerUser(app);
