@@ -64,11 +64,12 @@ export class App {
       if (route.view === 'room' && chat?.roomId === route.roomId && !force) return;
       view?.dispose();
       chat = null;
-      if (route.view === 'room') view = chat = chatView(client, user, route.roomId, {
+      if (route.view === 'room') {
+        view = chat = chatView(client, user, route.roomId, {
           onJoined: () => void rooms.refresh(),
           reopen: () => show(route, true),
         });
-      else if (route.view === 'admin' && user.role === 'admin') view = adminView(client, user, rooms.rooms);
+      } else if (route.view === 'admin' && user.role === 'admin') view = adminView(client, user, rooms.rooms);
       else view = { element: h('div', { class: 'placeholder' }, h('p', {}, 'Pick a room, or create one.')), dispose: () => {} };
       layout.dataset.view = route.view;
       rooms.select(route.view === 'room' ? route.roomId : null);
