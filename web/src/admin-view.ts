@@ -71,9 +71,12 @@ export function adminView(client: RoomcastClient, me: User, rooms: () => readonl
   const targetRoom = h('select', { attrs: { name: 'target-room' } });
   const minutes = h('input', { attrs: { type: 'number', name: 'mute-minutes', min: 0, max: 10080, value: 10 } });
   const userRows = h('tbody');
+  /** Usernames seen so far, so the audit log can name people instead of showing ids. */
+  const names = new Map<string, string>([[me.id, me.username]]);
   const loadUsers = async () => {
     try {
       const page = await client.admin.users({ q: query.value.trim() || undefined, limit: 50 });
+      for (const user of page.users) names.set(user.id, user.username);
       replaceChildren(userRows, ...page.users.map(userRow));
     } catch (err) {
       status.textContent = `Could not list users: ${describeError(err)}`;
@@ -150,8 +153,8 @@ export function adminView(client: RoomcastClient, me: User, rooms: () => readonl
       h('time', { attrs: { datetime: entry.createdAt } }, formatDateTime(entry.createdAt)),
       ' ',
       h('strong', {}, entry.action),
-      ` ${entry.targetType} ${entry.targetId}`,
-      entry.actorId ? ` by ${entry.actorId}` : ' (system)',
+      ` ${entry.targetType} ${(entry.targetType === 'user' && names.get(entry.targetId)) || entry.targetId}`,
+      entry.actorId ? ` by ${names.get(entry.actorId) ?? entry.actorId}` : ' (system)',
       Object.keys(entry.details).length ? h('code', {}, JSON.stringify(entry.details)) : null,
     );
   async function loadAudit(fromStart: boolean): Promise<void> {
@@ -169,8 +172,7 @@ export function adminView(client: RoomcastClient, me: User, rooms: () => readonl
 
   roomOptions(broadcastRoom, 'Everyone (all rooms)');
   roomOptions(targetRoom, null);
-  void loadUsers();
-  void loadAudit(true);
+  void loadUsers().then(() => loadAudit(true)); // users first: the audit log names the ones it knows
   const element = h('main', { class: 'admin', attrs: { 'aria-label': 'Administration' } }, h('h1', {}, 'Administration'), status, broadcast, users, audit);
   return { element, dispose: () => client.admin.close() };
 }
