@@ -10,7 +10,7 @@ COPY package.json package-lock.json ./
 COPY client-sdk/package.json client-sdk/
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npx tsc --noEmit -p tsconfig.json
+RUN npx tsc --noEmit -p tsconfig.json && npx tsc --noEmit -p web/tsconfig.json
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
@@ -22,10 +22,12 @@ COPY package.json package-lock.json ./
 COPY client-sdk/package.json client-sdk/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # Copied from the checked stage (which also makes BuildKit run that stage).
-# A new top-level source folder (a web client, say) needs a line here.
+# A new top-level source folder needs a line here.
 COPY --from=check /app/server server
 COPY --from=check /app/db db
 COPY --from=check /app/client-sdk/src client-sdk/src
+# The web client's sources: the node bundles them in memory at start (esbuild is a runtime dependency).
+COPY --from=check /app/web web
 COPY --from=check /app/tsconfig.json ./
 # The image runs as the unprivileged `node` user; DATA_DIR is its only writable place.
 RUN mkdir -p /app/data && chown node:node /app/data

@@ -24,6 +24,7 @@ import { docsRoutes } from './http/routes/docs-routes.js';
 import { healthRoutes } from './http/routes/health-routes.js';
 import { roomAdminRoutes } from './http/routes/room-admin-routes.js';
 import { roomRoutes } from './http/routes/room-routes.js';
+import { webClient } from './http/web-client.js';
 import { createLogger, type Logger } from './logger.js';
 import { MessageDelivery } from './messages/message-delivery.js';
 import { MessageService } from './messages/message-service.js';
@@ -89,6 +90,8 @@ async function flushed(done: () => boolean, ms: number): Promise<void> {
 /** Builds one Roomcast node from its configuration: no module-level state, so tests run several per process. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<RoomcastApp> {
   const logger = options.logger ?? createLogger(config.logLevel, config.nodeId);
+  // Bundled before anything opens, so a broken web client fails the start cleanly.
+  const web = await webClient();
   const database = options.database ?? openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   if (!options.skipMigrations) await migrateToLatest(database);
   const { knex } = database;
@@ -189,6 +192,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       { path: '/rooms', handlers: [roomAdminRoutes(adminService, authenticate({ accessTokens, users: stores.users }, 'admin'))] },
       { path: '/admin', handlers: [authenticate({ accessTokens, users: stores.users }, 'admin'), adminRoutes(adminService, config.maxMessageLength)] },
     ],
+    web,
   });
 
   let closing: Promise<void> | null = null;

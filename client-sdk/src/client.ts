@@ -137,6 +137,18 @@ export class RoomcastClient extends Emitter<ClientEvents> {
     return (await this.#session.login({ login, password })).user;
   }
 
+  /**
+   * The signed-in user, from the server (`GET /api/me`). In browser refresh
+   * mode this is also how a page restores its session after a reload: with no
+   * access token yet, the SDK first renews one from the HttpOnly cookie.
+   * Rejects with `unauthorized` when there is no session to restore.
+   */
+  async me(): Promise<User> {
+    const { user } = await this.#authed<{ user: User }>('GET', '/api/me');
+    this.#session.user = user;
+    return user;
+  }
+
   /** Signs out: the server revokes the login; the client closes (reason `logged_out`). */
   async logout(): Promise<void> {
     this.#shutdown('logged_out');

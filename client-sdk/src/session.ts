@@ -39,6 +39,23 @@ export interface SessionEvents {
 
 const RETRY_REFRESH_MS = 2_000;
 
+/** The part of the browser's Web Locks API used here. */
+interface LockManagerLike {
+  request<T>(name: string, callback: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * Browser mode: every tab of the browser shares the one refresh cookie, and
+ * refresh tokens rotate, so two tabs renewing at once would present the same
+ * token twice and the server would revoke the whole login (`refresh_reused`).
+ * Where the Web Locks API exists, the renewals of all tabs take turns: the
+ * next starts once the previous answer has stored the new cookie.
+ */
+function acrossTabs<T>(renew: () => Promise<T>): Promise<T> {
+  const locks = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
+  return locks ? locks.request('roomcast:refresh', renew) : renew();
+}
+
 /**
  * The login: holds the access token, renews it shortly before it expires
  * (through getToken, or REST /api/auth/refresh, or the stored credentials),
@@ -154,10 +171,8 @@ export class Session extends EventHub<SessionEvents> {
     const refreshToken = mode === 'native' ? await storage.get() : null;
     if (mode === 'browser' || refreshToken) {
       try {
-        const answer = await rest.request<RefreshResponse>('POST', '/api/auth/refresh', {
-          body: refreshToken ? { refreshToken } : {},
-          withCookies: true,
-        });
+        const refresh = () => rest.request<RefreshResponse>('POST', '/api/auth/refresh', { body: refreshToken ? { refreshToken } : {}, withCookies: true });
+        const answer = mode === 'browser' ? await acrossTabs(refresh) : await refresh();
         if (answer.refreshToken) await storage.set(answer.refreshToken);
         this.#accept(answer.accessToken, answer.expiresIn);
         return answer.accessToken;

@@ -17,10 +17,12 @@ export interface HttpAppParts {
   operations: Router;
   /** Routes under /api, in mounting order. */
   api: { path: string; handlers: express.RequestHandler[] }[];
-  /** Static files (the web client), if any. */
+  /** Static files, if any. */
   staticDir?: string;
   /** Counts refused authentication on REST routes. */
   metrics?: Metrics;
+  /** The web client's router (see web-client.ts), served at `/`. */
+  web?: Router;
 }
 
 /** Error codes that mean "who are you / you may not": counted as auth failures. */
@@ -41,6 +43,7 @@ export function createHttpApp(parts: HttpAppParts): Express {
   app.use('/api', express.json({ limit: parts.maxBodyBytes }), cookieParser());
   for (const { path, handlers } of parts.api) app.use(`/api${path}`, ...handlers);
 
+  if (parts.web) app.use(parts.web);
   if (parts.staticDir) app.use(express.static(parts.staticDir, { index: 'index.html' }));
   app.use(notFoundHandler);
   if (parts.metrics) app.use(countAuthFailures(parts.metrics));

@@ -1,0 +1,378 @@
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { copyFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { RoomcastApp } from '../server/app.js';
+import { isCspViolation, launchChromium, screenshot, watchConsole } from './support/browser.js';
+import { closeAll, connect, createRoom, http, ok, registerAdmin, registerUser, startNode, stopNode, uniqueName } from './support/util.js';
+
+// The web client end to end, in a real (headless) Chromium: the page is
+// served by a test node at `/`, exactly as `npm start` serves it.
+//
+// Pages use http://localhost:<port>: the refresh cookie is `Secure`, which
+// Chromium accepts over plain http from localhost (a trustworthy origin).
+
+const PASSWORD = 'correct-horse-battery';
+const UI_TIMEOUT_MS = 10_000;
+
+const portOf = (app: RoomcastApp) => (app.httpServer.address() as AddressInfo).port;
+const pageUrl = (app: RoomcastApp) => `http://localhost:${portOf(app)}/`;
+
+describe('web client (browser)', function () {
+  this.timeout(45_000);
+  let browser: Browser | null = null;
+  const contexts: BrowserContext[] = [];
+  const consoles: ReturnType<typeof watchConsole>[] = [];
+
+  before(async function () {
+    browser = await launchChromium();
+    if (!browser) this.skip();
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()));
+    await closeAll();
+    // No page of any test may have hit the Content-Security-Policy.
+    const violations = consoles.splice(0).flatMap((log) => [...log.messages, ...log.errors].filter(isCspViolation));
+    expect(violations, 'CSP violations in the console').to.deep.equal([]);
+  });
+
+  /** A fresh browser profile (its own cookies and storage) with one page. */
+  async function openPage(app: RoomcastApp, viewport = { width: 1100, height: 720 }): Promise<Page> {
+    const context = await browser!.newContext({ viewport });
+    context.setDefaultTimeout(UI_TIMEOUT_MS);
+    contexts.push(context);
+    const page = await context.newPage();
+    consoles.push(watchConsole(page));
+    await page.goto(pageUrl(app));
+    return page;
+  }
+
+  async function signUp(page: Page, username = uniqueName('web')): Promise<string> {
+    await page.getByRole('button', { name: 'Create an account' }).click();
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Email').fill(`${username}@example.test`);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.locator('.whoami', { hasText: username }).waitFor({ state: 'attached' });
+    return username;
+  }
+
+  async function signIn(page: Page, login: string, password: string): Promise<void> {
+    await page.getByLabel('Username or email').fill(login);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('.whoami', { hasText: login }).waitFor({ state: 'attached' });
+  }
+
+  async function openRoom(page: Page, roomId: string): Promise<void> {
+    await page.locator(`a.room-link[href="#/room/${roomId}"]`).click();
+    await connected(page);
+    await page.locator('.chat .composer textarea:not([disabled])').waitFor();
+  }
+
+  const connected = (page: Page) => page.locator('.connection[data-state="connected"]').waitFor();
+  const composer = (page: Page) => page.getByRole('textbox', { name: 'Message' });
+  const message = (page: Page, text: string) => page.locator('ol.messages li.message:not(.pending)', { hasText: text });
+
+  async function say(page: Page, text: string): Promise<void> {
+    await composer(page).fill(text);
+    await composer(page).press('Enter');
+    await message(page, text).waitFor();
+  }
+
+  it('when two users chat, then each sees the other in real time, with typing and who is online', async () => {
+    const app = await startNode();
+    const alice = await openPage(app);
+    // Readable names (this test takes the README's screenshot); the suffix keeps them unique in the shared database.
+    const suffix = randomUUID().slice(0, 4);
+    const aliceName = await signUp(alice, `alice_${suffix}`);
+    const roomName = 'general';
+    await alice.getByLabel('Room name').fill(roomName);
+    await alice.getByRole('button', { name: 'Create room' }).click();
+    await alice.waitForURL(/#\/room\//);
+    await alice.locator('.room-title', { hasText: roomName }).waitFor();
+    const roomId = decodeURIComponent(new URL(alice.url()).hash.replace('#/room/', ''));
+    await composer(alice).waitFor();
+
+    const bob = await openPage(app);
+    const bobName = await signUp(bob, `bob_${suffix}`);
+    await openRoom(bob, roomId);
+    await alice.locator('.online-list li', { hasText: bobName }).waitFor();
+
+    await composer(bob).pressSequentially('hel');
+    await alice.locator('.typing', { hasText: `${bobName} is typing` }).waitFor();
+    await composer(bob).fill('');
+    await say(alice, 'hi bob, how are you?');
+    await message(bob, 'hi bob, how are you?').waitFor();
+    await say(bob, 'fine, thanks!');
+    await message(alice, 'fine, thanks!').waitFor();
+
+    // Edit and delete own messages; the other side sees both.
+    const mine = message(alice, 'hi bob, how are you?');
+    await mine.getByRole('button', { name: /^Edit/ }).click();
+    const editor = alice.getByRole('textbox', { name: 'Edit message' });
+    await editor.fill('hi bob!');
+    await editor.press('Enter');
+    await message(bob, 'hi bob!').locator('.edited').waitFor();
+    await composer(alice).pressSequentially('see');
+    await bob.locator('.typing', { hasText: `${aliceName} is typing` }).waitFor();
+    const shot = await screenshot(bob, 'chat-desktop');
+    if (process.env.UPDATE_DOCS_SCREENSHOT) copyFileSync(shot, 'docs/screenshot-chat.png'); // the README's picture
+    await composer(alice).fill('');
+    await say(alice, 'oops');
+    await message(alice, 'oops').getByRole('button', { name: /^Delete/ }).click();
+    await bob.locator('li.message.deleted').waitFor();
+
+    const bobSees = await bob.locator('ol.messages li.message .content').allTextContents();
+    expect(bobSees).to.deep.equal(['hi bob!', 'fine, thanks!', 'message deleted']);
+    expect(await bob.locator('.online-list li').allTextContents()).to.include.members([aliceName, bobName]);
+  });
+
+  it('when the page is reloaded on a phone-sized screen, then the session and the room are still there', async () => {
+    const app = await startNode();
+    const page = await openPage(app, { width: 390, height: 760 });
+    const name = await signUp(page);
+    const owner = await registerUser(app);
+    const room = await createRoom(app, owner.accessToken);
+    await page.getByRole('button', { name: 'Refresh the room list' }).click();
+    await openRoom(page, room.id);
+    await say(page, 'before the reload');
+
+    await page.reload();
+    await page.locator('.whoami', { hasText: name }).waitFor({ state: 'attached' });
+    await connected(page);
+    await message(page, 'before the reload').waitFor();
+    // One column on a phone: the open room, with a way back to the list.
+    expect(await page.locator('nav.sidebar').isVisible()).to.equal(false);
+    expect(await page.getByRole('link', { name: '← Rooms' }).isVisible()).to.equal(true);
+    expect(await composer(page).isVisible()).to.equal(true);
+    await screenshot(page, 'chat-phone-after-reload');
+
+    // Signing out ends it for good: a reload shows the sign-in form.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.locator('.notice', { hasText: 'You signed out.' }).waitFor();
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  });
+
+  it('when two tabs of one browser reload at the same moment, then both keep the session (their renewals take turns)', async () => {
+    const app = await startNode();
+    const first = await openPage(app);
+    const name = await signUp(first);
+    const second = await first.context().newPage();
+    consoles.push(watchConsole(second));
+    await second.goto(pageUrl(app));
+    await second.locator('.whoami', { hasText: name }).waitFor();
+
+    // Both present the same refresh cookie at once; without the lock one would be refresh_reused and end the login.
+    await Promise.all([first.reload(), second.reload()]);
+    for (const page of [first, second]) {
+      await page.locator('.whoami', { hasText: name }).waitFor();
+      await connected(page);
+    }
+  });
+
+  it('when the user has only a keyboard, then they can sign in, open a room and send a message', async () => {
+    const app = await startNode();
+    const user = await registerUser(app);
+    const room = await createRoom(app, user.accessToken);
+    const page = await openPage(app);
+
+    await page.keyboard.type(user.user.username); // the login field has the focus
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(user.password);
+    await page.keyboard.press('Enter');
+    await page.locator(`a.room-link[href="#/room/${room.id}"]`).waitFor();
+    // The shared test database holds the other tests' rooms too: Tab past them (bounded by the page's links).
+    const stops = (await page.locator('a, button, input, select, textarea').count()) + 5;
+    let onRoom = false;
+    for (let presses = 0; presses < stops && !onRoom; presses++) {
+      await page.keyboard.press('Tab');
+      onRoom = await page.evaluate(`document.activeElement?.getAttribute('href') === '#/room/${room.id}'`);
+    }
+    expect(onRoom, 'Tab reaches the room link').to.equal(true);
+    await page.keyboard.press('Enter');
+    await page.locator('.chat .composer textarea:focus').waitFor(); // the message box takes the focus
+    await page.keyboard.type('typed with the keyboard alone');
+    await page.keyboard.press('Enter');
+    await message(page, 'typed with the keyboard alone').waitFor();
+  });
+
+  it('when the user scrolls up, then older history loads page by page back to the first message', async () => {
+    const app = await startNode({ MESSAGE_RATE_LIMIT: '0' });
+    const owner = await registerUser(app);
+    const room = await createRoom(app, owner.accessToken);
+    const socket = await connect(app, { token: owner.accessToken });
+    for (let i = 1; i <= 120; i++) await ok(socket, 'message:send', { roomId: room.id, content: `history ${i}`, clientMsgId: randomUUID() });
+    const page = await openPage(app, { width: 800, height: 600 });
+    await signUp(page);
+    await page.getByRole('button', { name: 'Refresh the room list' }).click();
+    await openRoom(page, room.id);
+    await message(page, 'history 120').waitFor();
+    const shownSeqs = () => page.locator('ol.messages li.message').evaluateAll((items) => items.map((li) => Number(li.dataset.seq)));
+    expect((await shownSeqs())[0]).to.be.greaterThan(1); // the latest page only, so far
+
+    const scroller = page.locator('.message-scroll');
+    for (let i = 0; i < 10 && (await page.locator('.history-start').isHidden()); i++) {
+      await scroller.evaluate((el) => {
+        el.scrollTop = 0;
+      });
+      await page.waitForTimeout(150);
+    }
+    await page.locator('.history-start').waitFor();
+    expect(await shownSeqs()).to.deep.equal(Array.from({ length: 120 }, (_, i) => i + 1));
+  });
+
+  it('when a message, a room name and a broadcast carry HTML, then they show as text and nothing runs', async () => {
+    const app = await startNode();
+    const admin = await registerAdmin(app);
+    const room = await createRoom(app, admin.accessToken, { name: '<img src=x onerror=alert(2)>' });
+    const page = await openPage(app);
+    const dialogs: string[] = [];
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await signUp(page);
+    await page.getByRole('button', { name: 'Refresh the room list' }).click();
+    await openRoom(page, room.id);
+
+    const payload = '<img src=x onerror=alert(1)>';
+    const socket = await connect(app, { token: admin.accessToken });
+    await ok(socket, 'room:join', { roomId: room.id });
+    await ok(socket, 'message:send', { roomId: room.id, content: payload, clientMsgId: randomUUID() });
+    await ok(await connect(app, { token: admin.accessToken, namespace: '/admin' }), 'admin:broadcast', { content: '<script>alert(3)</script>', roomId: room.id });
+    await say(page, '<b>bold?</b>');
+
+    await message(page, payload).waitFor();
+    await page.locator('li.system', { hasText: '<script>alert(3)</script>' }).waitFor();
+    expect(await page.locator('.room-title').textContent()).to.equal('<img src=x onerror=alert(2)>');
+    expect(await page.locator('.app img, .app b, .app script').count()).to.equal(0);
+    expect(dialogs).to.deep.equal([]);
+    await screenshot(page, 'xss-as-text');
+  });
+
+  it('when an admin bans a user from the admin view, then the banned user’s page shows that the session ended', async () => {
+    const app = await startNode();
+    const admin = await registerAdmin(app);
+    const member = await openPage(app);
+    const memberName = await signUp(member);
+    const adminPage = await openPage(app);
+    await signIn(adminPage, admin.user.username, admin.password);
+    await connected(member);
+
+    await adminPage.getByRole('link', { name: 'Admin' }).click();
+    await adminPage.getByLabel('Search').fill(memberName);
+    await adminPage.getByRole('button', { name: 'Search' }).click();
+    await adminPage.getByRole('button', { name: `Ban ${memberName}` }).click();
+
+    await member.locator('.notice', { hasText: 'banned' }).waitFor();
+    await member.getByRole('button', { name: 'Sign in' }).waitFor();
+    await adminPage.locator('ol.audit li', { hasText: 'ban' }).first().waitFor();
+    await adminPage.getByRole('button', { name: `Unban ${memberName}` }).waitFor();
+    await screenshot(adminPage, 'admin-view');
+    await screenshot(member, 'banned-session-ended');
+    // A reload does not bring the session back: its refresh tokens were revoked.
+    await member.reload();
+    await member.getByRole('button', { name: 'Sign in' }).waitFor();
+  });
+
+  it('when an admin mutes and then kicks a member from the admin view, then the member’s send fails with a Retry and the room says they were removed', async () => {
+    const app = await startNode();
+    const admin = await registerAdmin(app);
+    const room = await createRoom(app, admin.accessToken);
+    const member = await openPage(app);
+    const memberName = await signUp(member);
+    await member.getByRole('button', { name: 'Refresh the room list' }).click();
+    await openRoom(member, room.id);
+    const adminPage = await openPage(app);
+    await signIn(adminPage, admin.user.username, admin.password);
+    await adminPage.locator(`a.room-link[href="#/room/${room.id}"]`).waitFor();
+    await adminPage.getByRole('link', { name: 'Admin' }).click();
+    await adminPage.getByLabel('Room for mute and kick').selectOption(room.id);
+    await adminPage.getByLabel('Search').fill(memberName);
+    await adminPage.getByRole('button', { name: 'Search' }).click();
+
+    await adminPage.getByRole('button', { name: `Mute ${memberName} in the chosen room` }).click();
+    await adminPage.locator('.admin-status', { hasText: 'done' }).waitFor();
+    await composer(member).fill('can anyone hear me?');
+    await composer(member).press('Enter');
+    const failed = member.locator('ol.outbox li.failed', { hasText: 'can anyone hear me?' });
+    await failed.locator('.send-status', { hasText: 'muted' }).waitFor();
+    await failed.getByRole('button', { name: 'Retry sending' }).waitFor();
+    await screenshot(member, 'send-failed-muted');
+
+    await adminPage.getByRole('button', { name: `Kick ${memberName} from the chosen room` }).click();
+    await member.locator('li.system', { hasText: 'An admin removed you from this room.' }).waitFor();
+    await member.getByRole('button', { name: 'Rejoin the room' }).click();
+    await member.locator('.chat .composer textarea:not([disabled])').waitFor();
+    await adminPage.locator('ol.audit li', { hasText: 'kick' }).first().waitFor();
+    await adminPage.locator('ol.audit li', { hasText: 'mute' }).first().waitFor();
+  });
+
+  it('when the server restarts, then the page shows it is reconnecting and then the messages sent meanwhile, in order', async () => {
+    const first = await startNode();
+    const port = portOf(first);
+    const other = await registerUser(first);
+    const room = await createRoom(first, other.accessToken);
+    const page = await openPage(first);
+    await signUp(page);
+    await page.getByRole('button', { name: 'Refresh the room list' }).click();
+    await openRoom(page, room.id);
+    await say(page, 'before the restart');
+
+    // Hold the page off the new node until the other user's messages are stored
+    // (the SDK connects with HTTP long-polling first, which page.route can stop).
+    await page.route('**/socket.io/**', (route) => route.abort());
+    await stopNode(first);
+    await page.locator('.connection[data-state="reconnecting"]').waitFor();
+    await composer(page).fill('typed while offline');
+    await composer(page).press('Enter');
+    await page.locator('ol.outbox li.pending', { hasText: 'typed while offline' }).waitFor();
+    await screenshot(page, 'reconnecting');
+
+    const second = await startNode({ PORT: String(port) });
+    const socket = await connect(second, { token: other.accessToken });
+    for (const text of ['sent meanwhile 1', 'sent meanwhile 2', 'sent meanwhile 3']) {
+      await ok(socket, 'message:send', { roomId: room.id, content: text, clientMsgId: randomUUID() });
+    }
+    await page.unroute('**/socket.io/**');
+
+    await connected(page);
+    await message(page, 'typed while offline').waitFor();
+    await message(page, 'sent meanwhile 3').waitFor();
+    const shown = await page.locator('ol.messages li.message .content').allTextContents();
+    expect(shown).to.deep.equal(['before the restart', 'sent meanwhile 1', 'sent meanwhile 2', 'sent meanwhile 3', 'typed while offline']);
+    expect(await page.locator('ol.outbox li').count()).to.equal(0);
+    const history = await http<{ messages: { content: string }[] }>(second, 'GET', `/api/rooms/${room.id}/messages`, { token: other.accessToken });
+    expect(history.body.messages.map((m) => m.content)).to.deep.equal(shown);
+  });
+
+  it('when the page loads, then its CSP forbids inline scripts and an injected inline script does not run', async () => {
+    const app = await startNode();
+    const res = await http(app, 'GET', '/');
+    const csp = res.headers.get('content-security-policy') ?? '';
+    const scriptSrc = csp.split(';').find((d) => d.trim().startsWith('script-src '));
+    expect(scriptSrc?.trim()).to.equal("script-src 'self'");
+    expect(csp).to.include("script-src-attr 'none'");
+
+    const page = await openPage(app);
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    const log = consoles.pop()!; // this page's CSP report is the point of the test
+    // (A string: the test files compile without DOM types.)
+    const ran = await page.evaluate(`(() => {
+      const script = document.createElement('script');
+      script.textContent = 'window.inlineRan = true';
+      document.body.append(script);
+      return window.inlineRan === true;
+    })()`);
+    expect(ran).to.equal(false);
+    expect(log.messages.some(isCspViolation)).to.equal(true);
+  });
+});

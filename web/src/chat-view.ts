@@ -1,0 +1,98 @@
+// One open room: join it through the SDK, then show the conversation, who is
+// online, who is typing, and the message box. Leaving the view leaves the room.
+import type { Room, RoomcastClient, SystemBroadcastEvent, User } from '../../client-sdk/src/index.js';
+import { composer } from './composer.js';
+import { button, h } from './dom.js';
+import { describeError } from './format.js';
+import { MessageList } from './message-list.js';
+import { onlineList, typingLine } from './presence-view.js';
+import { homeHref } from './router.js';
+
+export interface ChatView {
+  element: HTMLElement;
+  readonly roomId: string;
+  showSystem(event: SystemBroadcastEvent): void;
+  dispose(): void;
+}
+
+export interface ChatViewHooks {
+  /** The room was joined (the room list may show it as joined now). */
+  onJoined(): void;
+  /** Open the room again (after an admin removed the user from it). */
+  reopen(): void;
+}
+
+export function chatView(client: RoomcastClient, user: User, roomId: string, hooks: ChatViewHooks): ChatView {
+  const title = h('h2', { class: 'room-title' }, 'Joining…');
+  const body = h('div', { class: 'chat-body' }, h('p', { class: 'loading' }, 'Joining the room…'));
+  const element = h(
+    'section',
+    { class: 'chat', attrs: { 'aria-labelledby': 'room-title' } },
+    h('header', { class: 'chat-head' }, h('a', { class: 'back', attrs: { href: homeHref } }, '← Rooms'), title),
+    body,
+  );
+  title.id = 'room-title';
+  const cleanups: (() => void)[] = [];
+  let room: Room | null = null;
+  let list: MessageList | null = null;
+  let disposed = false;
+  const early: SystemBroadcastEvent[] = [];
+
+  void (async () => {
+    try {
+      room = await client.join(roomId);
+    } catch (err) {
+      if (disposed) return;
+      title.textContent = 'Room unavailable';
+      body.replaceChildren(h('p', { class: 'form-error', attrs: { role: 'alert' } }, describeError(err)));
+      return;
+    }
+    if (disposed) return void room.leave().catch(() => {});
+    hooks.onJoined();
+    const info = room.info;
+    title.textContent = info?.name ?? 'Room';
+    list = new MessageList(room, user);
+    const online = onlineList(room);
+    const typing = typingLine(room, user);
+    const readOnly = info?.readOnly && user.role !== 'admin' ? 'This room is read-only.' : info?.archived ? 'This room is archived.' : null;
+    const box = composer(room, (content) => list?.send(content), readOnly);
+    cleanups.push(
+      () => list?.dispose(),
+      online.dispose,
+      typing.dispose,
+      box.dispose,
+      room.on('roomUpdated', (updated) => {
+        title.textContent = updated.name;
+      }),
+      // An admin's kick takes this user's sockets out of the room; the room then says they went offline.
+      room.on('presence', ({ userId, online: isOnline }) => {
+        if (userId !== user.id || isOnline || !room) return;
+        void room.leave().catch(() => {});
+        list?.showSystem({ content: 'An admin removed you from this room.', roomId, createdAt: new Date().toISOString() });
+        box.element.replaceWith(h('div', { class: 'composer' }, button('Rejoin the room', hooks.reopen, { class: 'primary' })));
+      }),
+    );
+    body.replaceChildren(h('div', { class: 'conversation' }, list.element, typing.element, box.element), online.element);
+    for (const event of early.splice(0)) list.showSystem(event);
+    box.focus();
+    try {
+      await list.start();
+    } catch (err) {
+      list.showSystem({ content: `Could not load the history: ${describeError(err)}`, roomId, createdAt: new Date().toISOString() });
+    }
+  })();
+
+  return {
+    element,
+    roomId,
+    showSystem(event) {
+      if (list) list.showSystem(event);
+      else early.push(event);
+    },
+    dispose() {
+      disposed = true;
+      for (const cleanup of cleanups) cleanup();
+      void room?.leave().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,59 @@
+// The message box: Enter sends, Shift+Enter adds a line. While the user
+// types, the room is told (typing: true), and told again when they stop.
+import type { Room } from '../../client-sdk/src/index.js';
+import { h } from './dom.js';
+
+/** Typing stops counting after this long without a key press. */
+const TYPING_IDLE_MS = 3_000;
+
+export function composer(room: Room, onSend: (content: string) => void, disabledReason: string | null): { element: HTMLElement; focus(): void; dispose(): void } {
+  const input = h('textarea', { attrs: { name: 'message', rows: 1, maxlength: 4000, placeholder: disabledReason ?? 'Write a message… (Enter to send)', 'aria-label': 'Message', disabled: disabledReason !== null } });
+  let typing = false;
+  let idle: ReturnType<typeof setTimeout> | null = null;
+
+  const setTyping = (next: boolean) => {
+    if (idle) clearTimeout(idle);
+    idle = next ? setTimeout(() => setTyping(false), TYPING_IDLE_MS) : null;
+    if (typing === next) return;
+    typing = next;
+    room.setTyping(next).catch(() => {}); // best effort: a lost typing hint does no harm
+  };
+
+  const send = () => {
+    const content = input.value.trim();
+    if (!content) return;
+    input.value = '';
+    setTyping(false);
+    onSend(content);
+  };
+
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      send();
+    }
+  });
+  input.addEventListener('input', () => setTyping(input.value.length > 0));
+
+  const element = h(
+    'form',
+    {
+      class: 'composer',
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          send();
+        },
+      },
+    },
+    input,
+    h('button', { class: 'primary', attrs: { type: 'submit', disabled: disabledReason !== null } }, 'Send'),
+  );
+  return {
+    element,
+    focus: () => input.focus(),
+    dispose: () => {
+      if (idle) clearTimeout(idle);
+    },
+  };
+}

@@ -1,0 +1,85 @@
+// One message as a list item: author, time, content (as text), and the
+// edit/delete buttons its author (or an admin) gets. Pure rendering.
+import type { Message, SystemBroadcastEvent } from '../../client-sdk/src/index.js';
+import { button, h } from './dom.js';
+import { formatTime } from './format.js';
+
+export interface MessageActions {
+  /** Shown on the user's own messages. */
+  edit?(message: Message): void;
+  /** Shown on own messages, and on every message for admins. */
+  delete?(message: Message): void;
+}
+
+export function messageItem(message: Message, own: boolean, actions: MessageActions): HTMLLIElement {
+  const classes = ['message', own ? 'own' : '', message.deleted ? 'deleted' : ''].filter(Boolean).join(' ');
+  const item = h(
+    'li',
+    { class: classes, attrs: { 'data-seq': message.seq, 'data-id': message.id } },
+    h(
+      'div',
+      { class: 'meta' },
+      h('span', { class: 'author' }, message.username),
+      ' ',
+      h('time', { attrs: { datetime: message.createdAt, title: message.createdAt } }, formatTime(message.createdAt)),
+      message.editedAt && !message.deleted ? h('span', { class: 'edited' }, ' (edited)') : null,
+    ),
+    h('p', { class: 'content' }, message.deleted ? 'message deleted' : message.content),
+  );
+  if (!message.deleted && (actions.edit || actions.delete)) {
+    const name = `message ${message.seq} from ${message.username}`;
+    item.append(
+      h(
+        'div',
+        { class: 'actions' },
+        actions.edit ? button('Edit', () => actions.edit?.(message), { class: 'small', attrs: { 'aria-label': `Edit ${name}` } }) : null,
+        actions.delete ? button('Delete', () => actions.delete?.(message), { class: 'small danger', attrs: { 'aria-label': `Delete ${name}` } }) : null,
+      ),
+    );
+  }
+  return item;
+}
+
+/** An admin's system broadcast: shown apart from the conversation. */
+export function systemItem(event: SystemBroadcastEvent): HTMLLIElement {
+  return h(
+    'li',
+    { class: 'system', attrs: { role: 'note' } },
+    h('span', { class: 'system-label' }, event.roomId ? 'Announcement' : 'Announcement to everyone'),
+    ' ',
+    h('time', { attrs: { datetime: event.createdAt } }, formatTime(event.createdAt)),
+    h('p', { class: 'content' }, event.content),
+  );
+}
+
+/** The inline editor that replaces a message's content while editing. */
+export function editForm(initial: string, save: (content: string) => Promise<void>, cancel: () => void): HTMLFormElement {
+  const input = h('input', { attrs: { 'aria-label': 'Edit message', maxlength: 4000, required: true } });
+  input.value = initial;
+  const status = h('span', { class: 'form-error', attrs: { role: 'alert' } });
+  const form = h(
+    'form',
+    {
+      class: 'edit-form',
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          const content = input.value.trim();
+          if (!content) return;
+          save(content).catch((err: unknown) => {
+            status.textContent = err instanceof Error ? err.message : String(err);
+          });
+        },
+        keydown: (event) => {
+          if (event.key === 'Escape') cancel();
+        },
+      },
+    },
+    input,
+    h('button', { class: 'small', attrs: { type: 'submit' } }, 'Save'),
+    button('Cancel', cancel, { class: 'small' }),
+    status,
+  );
+  queueMicrotask(() => input.focus());
+  return form;
+}
