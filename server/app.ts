@@ -11,6 +11,8 @@ import { TokenStore } from '../db/stores/token-store.js';
 import { UserStore } from '../db/stores/user-store.js';
 import { AccessTokens } from './auth/access-tokens.js';
 import { AuthService } from './auth/auth-service.js';
+import { PasswordPool } from './auth/password-pool.js';
+import { Passwords } from './auth/passwords.js';
 import { RefreshTokens } from './auth/refresh-tokens.js';
 import type { Config } from './config.js';
 import { authenticate } from './http/authenticate.js';
@@ -83,6 +85,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const accessTokens = new AccessTokens(config.jwtSecret, config.accessTokenTtl);
   const limits = new RateLimits(config);
   const sessions = new SocketSessions([chat, admin]);
+  const passwordPool = new PasswordPool();
   const auth = new AuthService({
     config,
     users: stores.users,
@@ -91,6 +94,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     refreshTokens: new RefreshTokens(stores.tokens, config.refreshTokenTtl),
     limits,
     sessions,
+    passwords: new Passwords(passwordPool),
   });
   const rooms = new RoomService(stores.rooms, stores.messages);
   const messages = new MessageService(stores.messages, chat);
@@ -162,6 +166,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         sessionTimers.close();
         delivery.close();
         await new Promise<void>((resolve) => io.close(() => resolve()));
+        await passwordPool.close();
         if (!options.database) await database.close();
       })()),
   };
