@@ -127,9 +127,19 @@ export class MessageStore {
     return db('messages').join('users', 'users.id', 'messages.user_id').select(MESSAGE_COLUMNS);
   }
 
+  // The batch queries below take whole columns as arrays (`unnest`), so a
+  // batch of 500 is a handful of bindings, not thousands: knex compiles
+  // them in microseconds and PostgreSQL plans them as joins instead of long
+  // OR chains of tuples.
+
   private async findByClientIds(trx: Knex.Transaction, batch: readonly PendingMessage[]): Promise<Map<string, Message>> {
-    const pairs = batch.map((m) => [m.userId, m.clientMsgId]);
-    const rows = (await this.selectMessages(trx).whereIn(['messages.user_id', 'messages.client_msg_id'], pairs)) as MessageRow[];
+    const { rows } = (await trx.raw(
+      `select m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at
+         from unnest(?::uuid[], ?::uuid[]) as p(user_id, client_msg_id)
+         join messages m on m.user_id = p.user_id and m.client_msg_id = p.client_msg_id
+         join users u on u.id = m.user_id`,
+      [batch.map((m) => m.userId), batch.map((m) => m.clientMsgId)],
+    )) as { rows: MessageRow[] };
     return new Map(rows.map((row) => [pairKey(row.user_id, row.client_msg_id), toMessage(row)]));
   }
 
@@ -146,26 +156,24 @@ export class MessageStore {
   ): Promise<number[]> {
     if (candidates.length === 0) return [];
     const roomIds = [...new Set(candidates.map((i) => batch[i]!.roomId))].sort();
-    const rooms = new Map<string, RoomLockRow>();
-    const roomRows = (await trx('rooms')
-      .select('id', 'visibility', 'read_only', 'archived')
-      .whereIn('id', roomIds)
-      .orderBy('id')
-      .forUpdate()) as RoomLockRow[];
-    for (const row of roomRows) rooms.set(row.id, row);
+    const { rows: roomRows } = (await trx.raw('select id, visibility, read_only, archived from rooms where id = any(?::uuid[]) order by id for update', [
+      roomIds,
+    ])) as { rows: RoomLockRow[] };
+    const rooms = new Map(roomRows.map((row) => [row.id, row]));
 
-    const pairs = candidates.map((i) => [batch[i]!.roomId, batch[i]!.userId]);
-    const members = new Set(
-      ((await trx('room_members').select('room_id', 'user_id').whereIn(['room_id', 'user_id'], pairs)) as { room_id: string; user_id: string }[]).map(
-        (r) => pairKey(r.room_id, r.user_id),
-      ),
-    );
-    const muted = new Set(
-      ((await trx('mutes')
-        .select('room_id', 'user_id')
-        .whereIn(['room_id', 'user_id'], pairs)
-        .where('expires_at', '>', trx.fn.now())) as { room_id: string; user_id: string }[]).map((r) => pairKey(r.room_id, r.user_id)),
-    );
+    // Membership and mutes of each distinct (room, user) pair, in one query.
+    const pairs = new Map<string, { roomId: string; userId: string }>();
+    for (const i of candidates) pairs.set(pairKey(batch[i]!.roomId, batch[i]!.userId), { roomId: batch[i]!.roomId, userId: batch[i]!.userId });
+    const list = [...pairs.values()];
+    const { rows: flags } = (await trx.raw(
+      `select p.room_id, p.user_id,
+              exists (select 1 from room_members rm where rm.room_id = p.room_id and rm.user_id = p.user_id) as member,
+              exists (select 1 from mutes mu where mu.room_id = p.room_id and mu.user_id = p.user_id and mu.expires_at > now()) as muted
+         from unnest(?::uuid[], ?::uuid[]) as p(room_id, user_id)`,
+      [list.map((p) => p.roomId), list.map((p) => p.userId)],
+    )) as { rows: { room_id: string; user_id: string; member: boolean; muted: boolean }[] };
+    const members = new Set(flags.filter((f) => f.member).map((f) => pairKey(f.room_id, f.user_id)));
+    const muted = new Set(flags.filter((f) => f.muted).map((f) => pairKey(f.room_id, f.user_id)));
 
     const reject = (index: number, code: RejectCode, reason: string) => (outcomes[index] = { status: 'rejected', code, reason });
     return candidates.filter((index) => {
@@ -186,29 +194,43 @@ export class MessageStore {
     if (accepted.length === 0) return [];
     const perRoom = new Map<string, number>();
     for (const index of accepted) perRoom.set(batch[index]!.roomId, (perRoom.get(batch[index]!.roomId) ?? 0) + 1);
-    const counts = [...perRoom];
     const { rows } = (await trx.raw(
       `update rooms set last_seq = rooms.last_seq + v.n
-         from (values ${counts.map(() => '(?::uuid, ?::int)').join(', ')}) as v(id, n)
+         from unnest(?::uuid[], ?::int[]) as v(id, n)
         where rooms.id = v.id
         returning rooms.id, rooms.last_seq`,
-      counts.flat(),
+      [[...perRoom.keys()], [...perRoom.values()]],
     )) as { rows: { id: string; last_seq: number }[] };
     const nextSeq = new Map(rows.map((r) => [r.id, r.last_seq - perRoom.get(r.id)! + 1]));
 
-    const inserted = accepted.map((index) => {
-      const entry = batch[index]!;
+    const entries = accepted.map((index) => batch[index]!);
+    const seqs = entries.map((entry) => {
       const seq = nextSeq.get(entry.roomId)!;
       nextSeq.set(entry.roomId, seq + 1);
-      return { room_id: entry.roomId, seq, user_id: entry.userId, content: entry.content, client_msg_id: entry.clientMsgId };
+      return seq;
     });
-    const returned = (await trx('messages')
-      .insert(inserted)
-      .returning(['id', 'room_id', 'seq', 'user_id', 'content', 'client_msg_id', 'created_at', 'edited_at', 'deleted_at'])) as Omit<MessageRow, 'username'>[];
-    // RETURNING order is not promised to follow VALUES order: match rows by (room, seq).
+    const { rows: returned } = (await trx.raw(
+      `insert into messages (room_id, seq, user_id, content, client_msg_id)
+       select * from unnest(?::uuid[], ?::int[], ?::uuid[], ?::text[], ?::uuid[])
+       returning id, room_id, seq, created_at`,
+      [entries.map((e) => e.roomId), seqs, entries.map((e) => e.userId), entries.map((e) => e.content), entries.map((e) => e.clientMsgId)],
+    )) as { rows: { id: string; room_id: string; seq: number; created_at: Date }[] };
+    // RETURNING order is not promised to follow the input order: match rows by (room, seq).
     const byRoomSeq = new Map(returned.map((row) => [pairKey(row.room_id, String(row.seq)), row]));
-    return inserted.map((values, i) =>
-      toMessage({ ...byRoomSeq.get(pairKey(values.room_id, String(values.seq)))!, username: batch[accepted[i]!]!.username }),
-    );
+    return entries.map((entry, i) => {
+      const row = byRoomSeq.get(pairKey(entry.roomId, String(seqs[i])))!;
+      return toMessage({
+        id: row.id,
+        room_id: entry.roomId,
+        seq: seqs[i]!,
+        user_id: entry.userId,
+        username: entry.username,
+        content: entry.content,
+        client_msg_id: entry.clientMsgId,
+        created_at: row.created_at,
+        edited_at: null,
+        deleted_at: null,
+      });
+    });
   }
 }
