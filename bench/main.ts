@@ -16,6 +16,9 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench-results' },
     'keep-db': { type: 'boolean', default: false },
+    // For profiling one load level: first rate (msg/s) and number of ramp steps of (a) and (b).
+    'start-rate': { type: 'string' },
+    'max-steps': { type: 'string' },
   },
 });
 
@@ -51,7 +54,11 @@ if (!pinSelf()) log('taskset unavailable or one core: load generator and servers
 const databaseUrl = baseUrl === 'memory' ? 'memory' : await createBenchDatabase(baseUrl);
 const roomcastNodeFlags = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.join(outDir, 'profiles')}`] : [];
 try {
-  const report = await runBenchmark({ quick: values.quick, scenarios, databaseUrl, redisUrl, idleSockets, roomcastNodeFlags, log });
+  const rampOverride = {
+    ...(values['start-rate'] ? { startRate: Number(values['start-rate']) } : {}),
+    ...(values['max-steps'] ? { maxSteps: Number(values['max-steps']), refineSteps: 0 } : {}),
+  };
+  const report = await runBenchmark({ quick: values.quick, scenarios, databaseUrl, redisUrl, idleSockets, roomcastNodeFlags, log, rampOverride });
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, `bench-${report.startedAt.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(report, null, 2));

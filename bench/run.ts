@@ -1,7 +1,7 @@
 // Runs the chosen scenarios against Roomcast and the bare baseline, one
 // server process at a time, and gathers the results into one report.
 import os from 'node:os';
-import { DeliveryRecorder, type RampResult, type StepResult } from './load.js';
+import { DeliveryRecorder, type RampOptions, type RampResult, type StepResult } from './load.js';
 import { canPin } from './processes.js';
 import { evaluateGoals, type BenchReport } from './report.js';
 import { runCrossNode, type CrossNodeResult } from './scenarios/cross-node.js';
@@ -24,6 +24,8 @@ export interface BenchOptions {
   idleSockets?: number;
   /** Extra node flags for the Roomcast processes (e.g. --cpu-prof). */
   roomcastNodeFlags: string[];
+  /** Overrides of the ramps of (a) and (b), for profiling one load level. */
+  rampOverride?: Partial<RampOptions>;
   /** Progress lines (the default run prints them on stderr). */
   log: (line: string) => void;
 }
@@ -37,6 +39,8 @@ export interface FanoutResults {
 
 export async function runBenchmark(options: BenchOptions): Promise<BenchReport> {
   const sizes = sizesFor(options.quick, options.idleSockets);
+  Object.assign(sizes.fanout.ramp, options.rampOverride);
+  Object.assign(sizes.smallRooms.ramp, options.rampOverride);
   const recorder = new DeliveryRecorder();
   const has = (s: ScenarioName) => options.scenarios.has(s);
   const postgresUrl = options.databaseUrl.startsWith('postgres') ? options.databaseUrl : null;

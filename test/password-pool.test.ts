@@ -5,12 +5,12 @@ import { AppError } from '../server/errors.js';
 import type { RoomcastApp } from '../server/app.js';
 import { closeAll, http, registerUser, startNode, uniqueName } from './support/util.js';
 
-/** Nice values of this process's threads (Linux /proc), by thread name. */
-function threadNices(): { name: string; nice: number }[] {
+/** Nice values of this process's threads (Linux /proc); the main thread's id is the pid. */
+function threadNices(): { tid: number; nice: number }[] {
   return readdirSync('/proc/self/task').map((tid) => {
     const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), nice: Number(fields[16]) };
+    return { tid: Number(tid), nice: Number(fields[16]) };
   });
 }
 
@@ -51,7 +51,7 @@ describe('PasswordPool (bcrypt in worker threads)', () => {
 
     const added = threadNices().filter((t) => !before.has(JSON.stringify(t)));
     expect(added.some((t) => t.nice === 19)).to.equal(true);
-    expect(threadNices().find((t) => t.name.startsWith('node') || t.name.startsWith('MainThread'))?.nice ?? 0).to.equal(0);
+    expect(threadNices().find((t) => t.tid === process.pid)?.nice).to.equal(0);
   });
 });
 
