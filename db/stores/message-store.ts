@@ -47,6 +47,10 @@ const MESSAGE_COLUMNS = [
 
 const pairKey = (a: string, b: string) => `${a}\u0000${b}`;
 
+/** Thrown inside an attempt of a batch when a send was already stored: roll back, look the repeats up, run again. */
+class RepeatFound extends Error {}
+const ATTEMPTS = 3;
+
 export class MessageStore {
   constructor(private readonly knex: Knex) {}
 
@@ -59,33 +63,47 @@ export class MessageStore {
    * in input order; nothing is visible to anyone before the commit.
    */
   async appendBatch(batch: readonly PendingMessage[]): Promise<AppendOutcome[]> {
-    return this.knex.transaction(async (trx) => {
-      const outcomes = new Array<AppendOutcome | undefined>(batch.length);
-      const existing = await this.findByClientIds(trx, batch);
-      const firstIndexOf = new Map<string, number>();
-      const fresh: number[] = [];
-      batch.forEach((entry, index) => {
-        const key = pairKey(entry.userId, entry.clientMsgId);
-        const stored = existing.get(key);
-        if (stored) outcomes[index] = { status: 'duplicate', message: stored };
-        else if (!firstIndexOf.has(key)) {
-          firstIndexOf.set(key, index);
-          fresh.push(index);
-        }
-      });
+    // Nearly every send is new: the first attempt does not look for stored
+    // repeats (3 statements). If its INSERT meets an already stored
+    // (user, clientMsgId), the attempt rolls back whole and the next one
+    // looks the repeats up first.
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const outcomes = await this.knex
+        .transaction(async (trx) => this.appendInTransaction(trx, batch, attempt === 0 ? new Map() : await this.findByClientIds(trx, batch)))
+        .catch((err: unknown) => {
+          if (err instanceof RepeatFound) return null;
+          throw err;
+        });
+      if (outcomes) return outcomes;
+    }
+    throw new Error(`message batch still met stored repeats after ${ATTEMPTS} attempts`);
+  }
 
-      const accepted = await this.applyRoomRules(trx, batch, fresh, outcomes);
-      const stored = await this.insertWithSeqs(trx, batch, accepted);
-      accepted.forEach((index, i) => (outcomes[index] = { status: 'stored', message: stored[i]! }));
-
-      // Repeats inside the batch mirror their first occurrence.
-      batch.forEach((entry, index) => {
-        if (outcomes[index]) return;
-        const first = outcomes[firstIndexOf.get(pairKey(entry.userId, entry.clientMsgId))!]!;
-        outcomes[index] = first.status === 'stored' ? { status: 'duplicate', message: first.message } : first;
-      });
-      return outcomes as AppendOutcome[];
+  private async appendInTransaction(trx: Knex.Transaction, batch: readonly PendingMessage[], existing: Map<string, Message>): Promise<AppendOutcome[]> {
+    const outcomes = new Array<AppendOutcome | undefined>(batch.length);
+    const firstIndexOf = new Map<string, number>();
+    const fresh: number[] = [];
+    batch.forEach((entry, index) => {
+      const key = pairKey(entry.userId, entry.clientMsgId);
+      const stored = existing.get(key);
+      if (stored) outcomes[index] = { status: 'duplicate', message: stored };
+      else if (!firstIndexOf.has(key)) {
+        firstIndexOf.set(key, index);
+        fresh.push(index);
+      }
     });
+
+    const accepted = await this.applyRoomRules(trx, batch, fresh, outcomes);
+    const stored = await this.insertWithSeqs(trx, batch, accepted);
+    accepted.forEach((index, i) => (outcomes[index] = { status: 'stored', message: stored[i]! }));
+
+    // Repeats inside the batch mirror their first occurrence.
+    batch.forEach((entry, index) => {
+      if (outcomes[index]) return;
+      const first = outcomes[firstIndexOf.get(pairKey(entry.userId, entry.clientMsgId))!]!;
+      outcomes[index] = first.status === 'stored' ? { status: 'duplicate', message: first.message } : first;
+    });
+    return outcomes as AppendOutcome[];
   }
 
   /** Messages of a room by seq window, always oldest first. */
@@ -155,25 +173,25 @@ export class MessageStore {
     outcomes: (AppendOutcome | undefined)[],
   ): Promise<number[]> {
     if (candidates.length === 0) return [];
-    const roomIds = [...new Set(candidates.map((i) => batch[i]!.roomId))].sort();
-    const { rows: roomRows } = (await trx.raw('select id, visibility, read_only, archived from rooms where id = any(?::uuid[]) order by id for update', [
-      roomIds,
-    ])) as { rows: RoomLockRow[] };
-    const rooms = new Map(roomRows.map((row) => [row.id, row]));
-
-    // Membership and mutes of each distinct (room, user) pair, in one query.
+    // One statement: lock the rooms (in id order, so concurrent batches on
+    // other nodes cannot deadlock) and read each distinct (room, user)
+    // pair's membership and mute. A room that does not exist has no row.
     const pairs = new Map<string, { roomId: string; userId: string }>();
     for (const i of candidates) pairs.set(pairKey(batch[i]!.roomId, batch[i]!.userId), { roomId: batch[i]!.roomId, userId: batch[i]!.userId });
     const list = [...pairs.values()];
-    const { rows: flags } = (await trx.raw(
-      `select p.room_id, p.user_id,
+    const { rows } = (await trx.raw(
+      `select p.room_id, p.user_id, r.visibility, r.read_only, r.archived,
               exists (select 1 from room_members rm where rm.room_id = p.room_id and rm.user_id = p.user_id) as member,
               exists (select 1 from mutes mu where mu.room_id = p.room_id and mu.user_id = p.user_id and mu.expires_at > now()) as muted
-         from unnest(?::uuid[], ?::uuid[]) as p(room_id, user_id)`,
+         from unnest(?::uuid[], ?::uuid[]) as p(room_id, user_id)
+         join rooms r on r.id = p.room_id
+        order by r.id
+          for update of r`,
       [list.map((p) => p.roomId), list.map((p) => p.userId)],
-    )) as { rows: { room_id: string; user_id: string; member: boolean; muted: boolean }[] };
-    const members = new Set(flags.filter((f) => f.member).map((f) => pairKey(f.room_id, f.user_id)));
-    const muted = new Set(flags.filter((f) => f.muted).map((f) => pairKey(f.room_id, f.user_id)));
+    )) as { rows: (RoomLockRow & { room_id: string; user_id: string; member: boolean; muted: boolean })[] };
+    const rooms = new Map(rows.map((row) => [row.room_id, row]));
+    const members = new Set(rows.filter((f) => f.member).map((f) => pairKey(f.room_id, f.user_id)));
+    const muted = new Set(rows.filter((f) => f.muted).map((f) => pairKey(f.room_id, f.user_id)));
 
     const reject = (index: number, code: RejectCode, reason: string) => (outcomes[index] = { status: 'rejected', code, reason });
     return candidates.filter((index) => {
@@ -189,40 +207,41 @@ export class MessageStore {
     });
   }
 
-  /** Bumps each room's last_seq once and inserts the rows with consecutive seqs. */
+  /**
+   * One statement bumps each room's last_seq once by its number of new
+   * messages and inserts the rows with the seqs just below the new value,
+   * in batch order. A row whose (user, clientMsgId) is already stored is
+   * skipped by the INSERT; the batch then throws RepeatFound, which rolls
+   * the whole transaction back (seqs included) for the slower path.
+   */
   private async insertWithSeqs(trx: Knex.Transaction, batch: readonly PendingMessage[], accepted: number[]): Promise<Message[]> {
     if (accepted.length === 0) return [];
-    const perRoom = new Map<string, number>();
-    for (const index of accepted) perRoom.set(batch[index]!.roomId, (perRoom.get(batch[index]!.roomId) ?? 0) + 1);
-    const { rows } = (await trx.raw(
-      `update rooms set last_seq = rooms.last_seq + v.n
-         from unnest(?::uuid[], ?::int[]) as v(id, n)
-        where rooms.id = v.id
-        returning rooms.id, rooms.last_seq`,
-      [[...perRoom.keys()], [...perRoom.values()]],
-    )) as { rows: { id: string; last_seq: number }[] };
-    const nextSeq = new Map(rows.map((r) => [r.id, r.last_seq - perRoom.get(r.id)! + 1]));
-
     const entries = accepted.map((index) => batch[index]!);
-    const seqs = entries.map((entry) => {
-      const seq = nextSeq.get(entry.roomId)!;
-      nextSeq.set(entry.roomId, seq + 1);
-      return seq;
-    });
-    const { rows: returned } = (await trx.raw(
-      `insert into messages (room_id, seq, user_id, content, client_msg_id)
-       select * from unnest(?::uuid[], ?::int[], ?::uuid[], ?::text[], ?::uuid[])
-       returning id, room_id, seq, created_at`,
-      [entries.map((e) => e.roomId), seqs, entries.map((e) => e.userId), entries.map((e) => e.content), entries.map((e) => e.clientMsgId)],
-    )) as { rows: { id: string; room_id: string; seq: number; created_at: Date }[] };
-    // RETURNING order is not promised to follow the input order: match rows by (room, seq).
-    const byRoomSeq = new Map(returned.map((row) => [pairKey(row.room_id, String(row.seq)), row]));
-    return entries.map((entry, i) => {
-      const row = byRoomSeq.get(pairKey(entry.roomId, String(seqs[i])))!;
+    const { rows } = (await trx.raw(
+      `with v as (
+         select * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::uuid[]) with ordinality as v(room_id, user_id, content, client_msg_id, ord)
+       ), bumped as (
+         update rooms r set last_seq = r.last_seq + c.n
+           from (select room_id, count(*)::int as n from v group by room_id) c
+          where r.id = c.room_id
+         returning r.id, r.last_seq - c.n as base
+       )
+       insert into messages (room_id, seq, user_id, content, client_msg_id)
+       select v.room_id, b.base + row_number() over (partition by v.room_id order by v.ord), v.user_id, v.content, v.client_msg_id
+         from v join bumped b on b.id = v.room_id
+       on conflict (user_id, client_msg_id) do nothing
+       returning id, room_id, seq, user_id, client_msg_id, created_at`,
+      [entries.map((e) => e.roomId), entries.map((e) => e.userId), entries.map((e) => e.content), entries.map((e) => e.clientMsgId)],
+    )) as { rows: { id: string; room_id: string; seq: number; user_id: string; client_msg_id: string; created_at: Date }[] };
+    if (rows.length < entries.length) throw new RepeatFound();
+    // RETURNING order is not promised to follow the input order: match rows by (user, clientMsgId).
+    const byClientId = new Map(rows.map((row) => [pairKey(row.user_id, row.client_msg_id), row]));
+    return entries.map((entry) => {
+      const row = byClientId.get(pairKey(entry.userId, entry.clientMsgId))!;
       return toMessage({
         id: row.id,
         room_id: entry.roomId,
-        seq: seqs[i]!,
+        seq: row.seq,
         user_id: entry.userId,
         username: entry.username,
         content: entry.content,
