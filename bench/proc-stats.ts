@@ -40,8 +40,14 @@ export function rssBytes(pid: number): number | null {
   }
 }
 
-/** CPU seconds used so far by every PostgreSQL process on this machine (the database's share of the work), or null. */
-export function postgresCpuSeconds(): number | null {
+/**
+ * CPU seconds used so far by PostgreSQL for the benchmark's database: the
+ * backends serving it (their title names the database) and the server's
+ * shared processes (WAL writer, checkpointer: titles without a client
+ * address). Backends of other databases (other work on the machine) are
+ * left out. Null where /proc is missing.
+ */
+export function postgresCpuSeconds(databaseName: string | null): number | null {
   let total = 0;
   let found = false;
   let entries: string[];
@@ -56,6 +62,11 @@ export function postgresCpuSeconds(): number | null {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       if (!name.startsWith('postgres')) continue;
+      if (databaseName) {
+        const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+        const isBackend = /\(\d+\)|\[local\]/.test(title);
+        if (isBackend && !title.includes(` ${databaseName} `)) continue;
+      }
       const seconds = cpuSeconds(Number(entry));
       if (seconds !== null) {
         total += seconds;
@@ -75,11 +86,18 @@ export interface CpuSnapshot {
   database: number | null;
 }
 
+let benchDatabase: string | null = null;
+
+/** Names the database whose PostgreSQL backends count as the database's share. */
+export function setBenchDatabase(name: string | null): void {
+  benchDatabase = name;
+}
+
 export function cpuSnapshot(pids: readonly number[]): CpuSnapshot {
   let server: number | null = 0;
   for (const pid of pids) {
     const seconds = cpuSeconds(pid);
     server = seconds === null || server === null ? null : server + seconds;
   }
-  return { at: performance.now(), server, database: postgresCpuSeconds() };
+  return { at: performance.now(), server, database: postgresCpuSeconds(benchDatabase) };
 }

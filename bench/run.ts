@@ -3,6 +3,7 @@
 import os from 'node:os';
 import { DeliveryRecorder, type RampOptions, type RampResult, type StepResult } from './load.js';
 import { canPin } from './processes.js';
+import { setBenchDatabase } from './proc-stats.js';
 import { evaluateGoals, type BenchReport } from './report.js';
 import { runCrossNode, type CrossNodeResult } from './scenarios/cross-node.js';
 import { rampFanout, setUpFanout } from './scenarios/fanout.js';
@@ -44,6 +45,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
   const recorder = new DeliveryRecorder();
   const has = (s: ScenarioName) => options.scenarios.has(s);
   const postgresUrl = options.databaseUrl.startsWith('postgres') ? options.databaseUrl : null;
+  setBenchDatabase(postgresUrl ? new URL(postgresUrl).pathname.slice(1) : null);
   const startedAt = new Date();
   const report: BenchReport = {
     startedAt: startedAt.toISOString(),
