@@ -190,7 +190,12 @@ export function formatReport(report: BenchReport): string {
     out.push(table(STEP_COLUMNS, [stepRow('no storm', loginStorm.withoutStorm), stepRow('storm', loginStorm.withStorm)]));
   }
   if (smallRooms) {
-    out.push('', '(b) many small rooms, every member sending (deliveries = 3 per message; ack = stored)');
+    out.push(
+      '',
+      `(b) many small rooms, every member sending (deliveries = 3 per message; ack = stored); ` +
+        `sockets connected in ${smallRooms.bare.connectSeconds} s (bare) / ${smallRooms.roomcast.connectSeconds} s (Roomcast), ` +
+        `room:join all in ${smallRooms.bare.joinSeconds} s / ${smallRooms.roomcast.joinSeconds} s`,
+    );
     out.push(table(STEP_COLUMNS, [...rampRows('bare', smallRooms.bare.ramp), ...rampRows('roomcast', smallRooms.roomcast.ramp)]));
   }
   if (idle) {

@@ -8,6 +8,8 @@ import { getJson, type Account, type Target } from '../targets.js';
 export interface SmallRoomsResult {
   ramp: RampResult;
   connectSeconds: number;
+  /** Time for every socket's room:join. */
+  joinSeconds: number;
   /** Roomcast only: the seqs as stored. */
   seqCheck?: SeqCheck & { checkedVia: 'database' | 'api'; ackedTotal: number };
 }
@@ -24,20 +26,22 @@ export async function runSmallRooms(
   const { clients, seconds } = await connectMany(target, 0, accounts, sockets, recorder.onFrame);
   const roomOf = (index: number) => rooms[Math.floor(index / sizes.members)]!;
   try {
+    const joinStarted = performance.now();
     await joinAll(clients, roomOf);
+    const joinSeconds = Math.round(performance.now() - joinStarted) / 1000;
     const senders = clients.map(wireSender);
     const serverPids = target.nodes.map((n) => n.pid);
     const result = await ramp(sizes.ramp, (rate) =>
       runStep({ step: nextStepId(), rate, durationMs: sizes.stepMs, fanout: sizes.members - 1, roomOf, drainMs: sizes.drainMs }, senders, recorder, serverPids),
     );
-    if (target.kind !== 'roomcast') return { ramp: result, connectSeconds: seconds };
+    if (target.kind !== 'roomcast') return { ramp: result, connectSeconds: Math.round(seconds * 100) / 100, joinSeconds };
     // Give the last acks a moment, then read what was stored.
     await new Promise((r) => setTimeout(r, 500));
     const ackedTotal = result.steps.reduce((sum, s) => sum + s.acked, 0);
     const check = databaseUrl
       ? { ...(await checkSeqsInDatabase(databaseUrl, rooms)), checkedVia: 'database' as const }
       : { ...(await checkSeqsThroughApi(target.nodes[0]!.url, accounts[0]!, rooms)), checkedVia: 'api' as const };
-    return { ramp: result, connectSeconds: seconds, seqCheck: { ...check, ackedTotal } };
+    return { ramp: result, connectSeconds: Math.round(seconds * 100) / 100, joinSeconds, seqCheck: { ...check, ackedTotal } };
   } finally {
     for (const client of clients) client.close();
   }
