@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { HistoryPage, Message, Role } from '../../server/protocol.js';
 import { toMessage, type MessageRow } from './rows.js';
+import { hotPathTransactions, type Statement, type Transact } from './transactions.js';
 
 /** A message on its way into the database, with what the rules need to know. */
 export interface PendingMessage {
@@ -52,7 +53,11 @@ class RepeatFound extends Error {}
 const ATTEMPTS = 3;
 
 export class MessageStore {
-  constructor(private readonly knex: Knex) {}
+  private readonly transact: Transact;
+
+  constructor(private readonly knex: Knex) {
+    this.transact = hotPathTransactions(knex);
+  }
 
   /**
    * Stores a batch of messages in ONE transaction: each room's `last_seq` is
@@ -68,8 +73,7 @@ export class MessageStore {
     // (user, clientMsgId), the attempt rolls back whole and the next one
     // looks the repeats up first.
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const outcomes = await this.knex
-        .transaction(async (trx) => this.appendInTransaction(trx, batch, attempt === 0 ? new Map() : await this.findByClientIds(trx, batch)))
+      const outcomes = await this.transact(async (run) => this.appendInTransaction(run, batch, attempt === 0 ? new Map() : await this.findByClientIds(run, batch)))
         .catch((err: unknown) => {
           if (err instanceof RepeatFound) return null;
           throw err;
@@ -79,7 +83,7 @@ export class MessageStore {
     throw new Error(`message batch still met stored repeats after ${ATTEMPTS} attempts`);
   }
 
-  private async appendInTransaction(trx: Knex.Transaction, batch: readonly PendingMessage[], existing: Map<string, Message>): Promise<AppendOutcome[]> {
+  private async appendInTransaction(run: Statement, batch: readonly PendingMessage[], existing: Map<string, Message>): Promise<AppendOutcome[]> {
     const outcomes = new Array<AppendOutcome | undefined>(batch.length);
     const firstIndexOf = new Map<string, number>();
     const fresh: number[] = [];
@@ -93,8 +97,8 @@ export class MessageStore {
       }
     });
 
-    const accepted = await this.applyRoomRules(trx, batch, fresh, outcomes);
-    const stored = await this.insertWithSeqs(trx, batch, accepted);
+    const accepted = await this.applyRoomRules(run, batch, fresh, outcomes);
+    const stored = await this.insertWithSeqs(run, batch, accepted);
     accepted.forEach((index, i) => (outcomes[index] = { status: 'stored', message: stored[i]! }));
 
     // Repeats inside the batch mirror their first occurrence.
@@ -150,14 +154,15 @@ export class MessageStore {
   // them in microseconds and PostgreSQL plans them as joins instead of long
   // OR chains of tuples.
 
-  private async findByClientIds(trx: Knex.Transaction, batch: readonly PendingMessage[]): Promise<Map<string, Message>> {
-    const { rows } = (await trx.raw(
+  private async findByClientIds(run: Statement, batch: readonly PendingMessage[]): Promise<Map<string, Message>> {
+    const rows = await run<MessageRow>(
+      'roomcast_find_repeats',
       `select m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at
          from unnest(?::uuid[], ?::uuid[]) as p(user_id, client_msg_id)
          join messages m on m.user_id = p.user_id and m.client_msg_id = p.client_msg_id
          join users u on u.id = m.user_id`,
       [batch.map((m) => m.userId), batch.map((m) => m.clientMsgId)],
-    )) as { rows: MessageRow[] };
+    );
     return new Map(rows.map((row) => [pairKey(row.user_id, row.client_msg_id), toMessage(row)]));
   }
 
@@ -167,7 +172,7 @@ export class MessageStore {
    * live mutes (`muted`). Returns the indexes that may be stored.
    */
   private async applyRoomRules(
-    trx: Knex.Transaction,
+    run: Statement,
     batch: readonly PendingMessage[],
     candidates: number[],
     outcomes: (AppendOutcome | undefined)[],
@@ -179,7 +184,8 @@ export class MessageStore {
     const pairs = new Map<string, { roomId: string; userId: string }>();
     for (const i of candidates) pairs.set(pairKey(batch[i]!.roomId, batch[i]!.userId), { roomId: batch[i]!.roomId, userId: batch[i]!.userId });
     const list = [...pairs.values()];
-    const { rows } = (await trx.raw(
+    const rows = await run<RoomLockRow & { room_id: string; user_id: string; member: boolean; muted: boolean }>(
+      'roomcast_lock_rooms_and_rules',
       `select p.room_id, p.user_id, r.visibility, r.read_only, r.archived,
               exists (select 1 from room_members rm where rm.room_id = p.room_id and rm.user_id = p.user_id) as member,
               exists (select 1 from mutes mu where mu.room_id = p.room_id and mu.user_id = p.user_id and mu.expires_at > now()) as muted
@@ -188,7 +194,7 @@ export class MessageStore {
         order by r.id
           for update of r`,
       [list.map((p) => p.roomId), list.map((p) => p.userId)],
-    )) as { rows: (RoomLockRow & { room_id: string; user_id: string; member: boolean; muted: boolean })[] };
+    );
     const rooms = new Map(rows.map((row) => [row.room_id, row]));
     const members = new Set(rows.filter((f) => f.member).map((f) => pairKey(f.room_id, f.user_id)));
     const muted = new Set(rows.filter((f) => f.muted).map((f) => pairKey(f.room_id, f.user_id)));
@@ -214,10 +220,11 @@ export class MessageStore {
    * skipped by the INSERT; the batch then throws RepeatFound, which rolls
    * the whole transaction back (seqs included) for the slower path.
    */
-  private async insertWithSeqs(trx: Knex.Transaction, batch: readonly PendingMessage[], accepted: number[]): Promise<Message[]> {
+  private async insertWithSeqs(run: Statement, batch: readonly PendingMessage[], accepted: number[]): Promise<Message[]> {
     if (accepted.length === 0) return [];
     const entries = accepted.map((index) => batch[index]!);
-    const { rows } = (await trx.raw(
+    const rows = await run<{ id: string; room_id: string; seq: number; user_id: string; client_msg_id: string; created_at: Date }>(
+      'roomcast_insert_messages',
       `with v as (
          select * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::uuid[]) with ordinality as v(room_id, user_id, content, client_msg_id, ord)
        ), bumped as (
@@ -232,7 +239,7 @@ export class MessageStore {
        on conflict (user_id, client_msg_id) do nothing
        returning id, room_id, seq, user_id, client_msg_id, created_at`,
       [entries.map((e) => e.roomId), entries.map((e) => e.userId), entries.map((e) => e.content), entries.map((e) => e.clientMsgId)],
-    )) as { rows: { id: string; room_id: string; seq: number; user_id: string; client_msg_id: string; created_at: Date }[] };
+    );
     if (rows.length < entries.length) throw new RepeatFound();
     // RETURNING order is not promised to follow the input order: match rows by (user, clientMsgId).
     const byClientId = new Map(rows.map((row) => [pairKey(row.user_id, row.client_msg_id), row]));
