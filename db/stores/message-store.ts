@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { HistoryPage, Message, Role } from '../../server/protocol.js';
 import { toMessage, type MessageRow } from './rows.js';
-import { hotPathTransactions, type Statement, type Transact } from './transactions.js';
+import { hotPathStatements, type Statement } from './transactions.js';
 
 /** A message on its way into the database, with what the rules need to know. */
 export interface PendingMessage {
@@ -26,13 +26,6 @@ export interface HistoryOptions {
   limit: number;
 }
 
-interface RoomLockRow {
-  id: string;
-  visibility: 'public' | 'private';
-  read_only: boolean;
-  archived: boolean;
-}
-
 const MESSAGE_COLUMNS = [
   'messages.id',
   'messages.room_id',
@@ -48,63 +41,158 @@ const MESSAGE_COLUMNS = [
 
 const pairKey = (a: string, b: string) => `${a}\u0000${b}`;
 
-/** Thrown inside an attempt of a batch when a send was already stored: roll back, look the repeats up, run again. */
-class RepeatFound extends Error {}
-const ATTEMPTS = 3;
+/**
+ * The whole group commit as one statement. Inputs are whole columns as
+ * arrays (`unnest`), so a batch of 500 is five bindings:
+ *  - dup: sends already stored (a client retry) answer the original;
+ *  - locked: the batch's rooms, locked in id order (nodes cannot deadlock);
+ *  - judged: the rules per send: a room the user cannot see is not_found,
+ *    archived or (for members) read-only is read_only, a live mute is muted;
+ *  - bumped/ins: each room's last_seq goes up once by its number of new
+ *    messages, and the rows go in numbered in batch order below it.
+ * One row comes back per input row, with its 1-based `ord`.
+ */
+const APPEND_BATCH_SQL = `
+with p as (
+  select * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::uuid[], ?::text[])
+    with ordinality as p(room_id, user_id, content, client_msg_id, role, ord)
+), dup as (
+  select p.ord, m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at
+    from p
+    join messages m on m.user_id = p.user_id and m.client_msg_id = p.client_msg_id
+    join users u on u.id = m.user_id
+), locked as (
+  select r.id, r.visibility, r.read_only, r.archived
+    from rooms r
+   where r.id in (select room_id from p)
+   order by r.id
+     for update
+), judged as (
+  select p.ord, p.room_id, p.user_id, p.content, p.client_msg_id,
+         case
+           when l.id is null then 'not_found'
+           when l.visibility = 'private' and p.role <> 'admin'
+                and not exists (select 1 from room_members rm where rm.room_id = p.room_id and rm.user_id = p.user_id) then 'not_found'
+           when l.archived then 'archived'
+           when l.read_only and p.role <> 'admin' then 'read_only'
+           when exists (select 1 from mutes mu where mu.room_id = p.room_id and mu.user_id = p.user_id and mu.expires_at > now()) then 'muted'
+         end as verdict
+    from p
+    left join locked l on l.id = p.room_id
+   where not exists (select 1 from dup where dup.ord = p.ord)
+), ok as (
+  select * from judged where verdict is null
+), bumped as (
+  update rooms r set last_seq = r.last_seq + c.n
+    from (select room_id, count(*)::int as n from ok group by room_id) c
+   where r.id = c.room_id
+  returning r.id, r.last_seq - c.n as base
+), ins as (
+  insert into messages (room_id, seq, user_id, content, client_msg_id)
+  select ok.room_id, b.base + row_number() over (partition by ok.room_id order by ok.ord), ok.user_id, ok.content, ok.client_msg_id
+    from ok join bumped b on b.id = ok.room_id
+  returning id, seq, user_id, client_msg_id, created_at
+)
+select ok.ord, 'stored' as status, ins.id, ins.seq, ins.created_at,
+       null::text as username, null::text as content, null::timestamptz as edited_at, null::timestamptz as deleted_at
+  from ins join ok on ok.user_id = ins.user_id and ok.client_msg_id = ins.client_msg_id
+union all
+select dup.ord, 'duplicate', dup.id, dup.seq, dup.created_at, dup.username, dup.content, dup.edited_at, dup.deleted_at
+  from dup
+union all
+select judged.ord, judged.verdict, null::bigint, null::int, null::timestamptz, null::text, null::text, null::timestamptz, null::timestamptz
+  from judged where judged.verdict is not null`;
+
+interface AppendRow {
+  ord: string | number;
+  status: 'stored' | 'duplicate' | 'not_found' | 'archived' | 'read_only' | 'muted';
+  id: string | null;
+  seq: number | null;
+  created_at: Date | null;
+  username: string | null;
+  content: string | null;
+  edited_at: Date | null;
+  deleted_at: Date | null;
+}
+
+function toOutcome(row: AppendRow, entry: PendingMessage): AppendOutcome {
+  switch (row.status) {
+    case 'not_found':
+      return { status: 'rejected', code: 'not_found', reason: 'room not found' };
+    case 'archived':
+      return { status: 'rejected', code: 'read_only', reason: 'room is archived' };
+    case 'read_only':
+      return { status: 'rejected', code: 'read_only', reason: 'room is read-only' };
+    case 'muted':
+      return { status: 'rejected', code: 'muted', reason: 'you are muted in this room' };
+    case 'stored':
+    case 'duplicate': {
+      const stored = row.status === 'stored';
+      const message = toMessage({
+        id: row.id!,
+        room_id: entry.roomId,
+        seq: row.seq!,
+        user_id: entry.userId,
+        username: stored ? entry.username : row.username!,
+        content: stored ? entry.content : row.content!,
+        client_msg_id: entry.clientMsgId,
+        created_at: row.created_at!,
+        edited_at: row.edited_at,
+        deleted_at: row.deleted_at,
+      });
+      return { status: row.status, message };
+    }
+  }
+}
 
 export class MessageStore {
-  private readonly transact: Transact;
+  private readonly run: Statement;
 
   constructor(private readonly knex: Knex) {
-    this.transact = hotPathTransactions(knex);
+    this.run = hotPathStatements(knex);
   }
 
   /**
-   * Stores a batch of messages in ONE transaction: each room's `last_seq` is
-   * bumped once for all its new messages and the rows go in with one INSERT,
-   * so seqs have no gaps and no repeats under any concurrency (the room rows
-   * are locked in id order). A `(user, clientMsgId)` already stored, or seen
-   * earlier in the batch, answers the original message. Outcomes are returned
-   * in input order; nothing is visible to anyone before the commit.
+   * Stores a batch of messages in ONE statement (so one transaction and one
+   * round trip): each room's `last_seq` is bumped once for all its new
+   * messages and the rows go in with one INSERT, so seqs have no gaps and
+   * no repeats under any concurrency (the room rows are locked in id order).
+   * A `(user, clientMsgId)` already stored, or seen earlier in the batch,
+   * answers the original message. Outcomes are returned in input order;
+   * nothing is visible to anyone before the commit. If another node stores
+   * the same `(user, clientMsgId)` at the same moment, the statement fails
+   * whole with a unique violation and the caller runs it again.
    */
   async appendBatch(batch: readonly PendingMessage[]): Promise<AppendOutcome[]> {
-    // Nearly every send is new: the first attempt does not look for stored
-    // repeats (3 statements). If its INSERT meets an already stored
-    // (user, clientMsgId), the attempt rolls back whole and the next one
-    // looks the repeats up first.
-    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const outcomes = await this.transact(async (run) => this.appendInTransaction(run, batch, attempt === 0 ? new Map() : await this.findByClientIds(run, batch)))
-        .catch((err: unknown) => {
-          if (err instanceof RepeatFound) return null;
-          throw err;
-        });
-      if (outcomes) return outcomes;
-    }
-    throw new Error(`message batch still met stored repeats after ${ATTEMPTS} attempts`);
-  }
-
-  private async appendInTransaction(run: Statement, batch: readonly PendingMessage[], existing: Map<string, Message>): Promise<AppendOutcome[]> {
     const outcomes = new Array<AppendOutcome | undefined>(batch.length);
     const firstIndexOf = new Map<string, number>();
     const fresh: number[] = [];
     batch.forEach((entry, index) => {
       const key = pairKey(entry.userId, entry.clientMsgId);
-      const stored = existing.get(key);
-      if (stored) outcomes[index] = { status: 'duplicate', message: stored };
-      else if (!firstIndexOf.has(key)) {
+      if (!firstIndexOf.has(key)) {
         firstIndexOf.set(key, index);
         fresh.push(index);
       }
     });
-
-    const accepted = await this.applyRoomRules(run, batch, fresh, outcomes);
-    const stored = await this.insertWithSeqs(run, batch, accepted);
-    accepted.forEach((index, i) => (outcomes[index] = { status: 'stored', message: stored[i]! }));
+    const entries = fresh.map((index) => batch[index]!);
+    const rows = await this.run<AppendRow>('roomcast_append_batch', APPEND_BATCH_SQL, [
+      entries.map((e) => e.roomId),
+      entries.map((e) => e.userId),
+      entries.map((e) => e.content),
+      entries.map((e) => e.clientMsgId),
+      entries.map((e) => e.role),
+    ]);
+    for (const row of rows) {
+      const i = Number(row.ord) - 1;
+      const entry = entries[i]!;
+      outcomes[fresh[i]!] = toOutcome(row, entry);
+    }
 
     // Repeats inside the batch mirror their first occurrence.
     batch.forEach((entry, index) => {
       if (outcomes[index]) return;
-      const first = outcomes[firstIndexOf.get(pairKey(entry.userId, entry.clientMsgId))!]!;
+      const first = outcomes[firstIndexOf.get(pairKey(entry.userId, entry.clientMsgId))!];
+      if (!first) throw new Error('message batch statement left a send without an outcome');
       outcomes[index] = first.status === 'stored' ? { status: 'duplicate', message: first.message } : first;
     });
     return outcomes as AppendOutcome[];
@@ -147,116 +235,5 @@ export class MessageStore {
 
   private selectMessages(db: Knex | Knex.Transaction) {
     return db('messages').join('users', 'users.id', 'messages.user_id').select(MESSAGE_COLUMNS);
-  }
-
-  // The batch queries below take whole columns as arrays (`unnest`), so a
-  // batch of 500 is a handful of bindings, not thousands: knex compiles
-  // them in microseconds and PostgreSQL plans them as joins instead of long
-  // OR chains of tuples.
-
-  private async findByClientIds(run: Statement, batch: readonly PendingMessage[]): Promise<Map<string, Message>> {
-    const rows = await run<MessageRow>(
-      'roomcast_find_repeats',
-      `select m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at
-         from unnest(?::uuid[], ?::uuid[]) as p(user_id, client_msg_id)
-         join messages m on m.user_id = p.user_id and m.client_msg_id = p.client_msg_id
-         join users u on u.id = m.user_id`,
-      [batch.map((m) => m.userId), batch.map((m) => m.clientMsgId)],
-    );
-    return new Map(rows.map((row) => [pairKey(row.user_id, row.client_msg_id), toMessage(row)]));
-  }
-
-  /**
-   * Locks the batch's rooms and rejects what the rules forbid: rooms the user
-   * cannot see (`not_found`), archived or read-only rooms (`read_only`), and
-   * live mutes (`muted`). Returns the indexes that may be stored.
-   */
-  private async applyRoomRules(
-    run: Statement,
-    batch: readonly PendingMessage[],
-    candidates: number[],
-    outcomes: (AppendOutcome | undefined)[],
-  ): Promise<number[]> {
-    if (candidates.length === 0) return [];
-    // One statement: lock the rooms (in id order, so concurrent batches on
-    // other nodes cannot deadlock) and read each distinct (room, user)
-    // pair's membership and mute. A room that does not exist has no row.
-    const pairs = new Map<string, { roomId: string; userId: string }>();
-    for (const i of candidates) pairs.set(pairKey(batch[i]!.roomId, batch[i]!.userId), { roomId: batch[i]!.roomId, userId: batch[i]!.userId });
-    const list = [...pairs.values()];
-    const rows = await run<RoomLockRow & { room_id: string; user_id: string; member: boolean; muted: boolean }>(
-      'roomcast_lock_rooms_and_rules',
-      `select p.room_id, p.user_id, r.visibility, r.read_only, r.archived,
-              exists (select 1 from room_members rm where rm.room_id = p.room_id and rm.user_id = p.user_id) as member,
-              exists (select 1 from mutes mu where mu.room_id = p.room_id and mu.user_id = p.user_id and mu.expires_at > now()) as muted
-         from unnest(?::uuid[], ?::uuid[]) as p(room_id, user_id)
-         join rooms r on r.id = p.room_id
-        order by r.id
-          for update of r`,
-      [list.map((p) => p.roomId), list.map((p) => p.userId)],
-    );
-    const rooms = new Map(rows.map((row) => [row.room_id, row]));
-    const members = new Set(rows.filter((f) => f.member).map((f) => pairKey(f.room_id, f.user_id)));
-    const muted = new Set(rows.filter((f) => f.muted).map((f) => pairKey(f.room_id, f.user_id)));
-
-    const reject = (index: number, code: RejectCode, reason: string) => (outcomes[index] = { status: 'rejected', code, reason });
-    return candidates.filter((index) => {
-      const entry = batch[index]!;
-      const room = rooms.get(entry.roomId);
-      const isAdmin = entry.role === 'admin';
-      const key = pairKey(entry.roomId, entry.userId);
-      if (!room || (room.visibility === 'private' && !isAdmin && !members.has(key))) return !reject(index, 'not_found', 'room not found');
-      if (room.archived) return !reject(index, 'read_only', 'room is archived');
-      if (room.read_only && !isAdmin) return !reject(index, 'read_only', 'room is read-only');
-      if (muted.has(key)) return !reject(index, 'muted', 'you are muted in this room');
-      return true;
-    });
-  }
-
-  /**
-   * One statement bumps each room's last_seq once by its number of new
-   * messages and inserts the rows with the seqs just below the new value,
-   * in batch order. A row whose (user, clientMsgId) is already stored is
-   * skipped by the INSERT; the batch then throws RepeatFound, which rolls
-   * the whole transaction back (seqs included) for the slower path.
-   */
-  private async insertWithSeqs(run: Statement, batch: readonly PendingMessage[], accepted: number[]): Promise<Message[]> {
-    if (accepted.length === 0) return [];
-    const entries = accepted.map((index) => batch[index]!);
-    const rows = await run<{ id: string; room_id: string; seq: number; user_id: string; client_msg_id: string; created_at: Date }>(
-      'roomcast_insert_messages',
-      `with v as (
-         select * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::uuid[]) with ordinality as v(room_id, user_id, content, client_msg_id, ord)
-       ), bumped as (
-         update rooms r set last_seq = r.last_seq + c.n
-           from (select room_id, count(*)::int as n from v group by room_id) c
-          where r.id = c.room_id
-         returning r.id, r.last_seq - c.n as base
-       )
-       insert into messages (room_id, seq, user_id, content, client_msg_id)
-       select v.room_id, b.base + row_number() over (partition by v.room_id order by v.ord), v.user_id, v.content, v.client_msg_id
-         from v join bumped b on b.id = v.room_id
-       on conflict (user_id, client_msg_id) do nothing
-       returning id, room_id, seq, user_id, client_msg_id, created_at`,
-      [entries.map((e) => e.roomId), entries.map((e) => e.userId), entries.map((e) => e.content), entries.map((e) => e.clientMsgId)],
-    );
-    if (rows.length < entries.length) throw new RepeatFound();
-    // RETURNING order is not promised to follow the input order: match rows by (user, clientMsgId).
-    const byClientId = new Map(rows.map((row) => [pairKey(row.user_id, row.client_msg_id), row]));
-    return entries.map((entry) => {
-      const row = byClientId.get(pairKey(entry.userId, entry.clientMsgId))!;
-      return toMessage({
-        id: row.id,
-        room_id: entry.roomId,
-        seq: row.seq,
-        user_id: entry.userId,
-        username: entry.username,
-        content: entry.content,
-        client_msg_id: entry.clientMsgId,
-        created_at: row.created_at,
-        edited_at: null,
-        deleted_at: null,
-      });
-    });
   }
 }
