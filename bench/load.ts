@@ -161,6 +161,7 @@ export const P99_LIMIT_MS = 50;
  * senders, then waits (bounded) for the acks and deliveries to come in.
  */
 export async function runStep(plan: StepPlan, senders: readonly Sender[], recorder: DeliveryRecorder, serverPids: readonly number[]): Promise<StepResult> {
+  await quiet(serverPids);
   const stats = recorder.open(plan.step);
   const padding = 'x'.repeat(100);
   const before = cpuSnapshot(serverPids);
@@ -238,6 +239,20 @@ export async function runStep(plan: StepPlan, senders: readonly Sender[], record
     databaseCpuUsPerDelivery: roundOrNull(perDelivery(databaseCpu), 2),
     sustained: ratio >= 1 && stats.acked === stats.sent && (delivery.p99 ?? Infinity) < P99_LIMIT_MS,
   };
+}
+
+/** Waits (at most 5 s) until the servers are nearly idle: a failed step's backlog must not weigh on the next. */
+async function quiet(serverPids: readonly number[]): Promise<void> {
+  const deadline = now() + 5_000;
+  let last = cpuSnapshot(serverPids);
+  while (now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    const next = cpuSnapshot(serverPids);
+    if (last.server === null || next.server === null) return;
+    const busy = (next.server - last.server) / ((next.at - last.at) / 1000);
+    if (busy < 0.1) return;
+    last = next;
+  }
 }
 
 const errorCount = (stats: StepStats) => [...stats.ackErrors.values()].reduce((a, b) => a + b, 0);
