@@ -45,6 +45,9 @@ const overall = setTimeout(
 );
 overall.unref();
 
+// Stopped from outside: exit, which kills the server processes (processes.ts).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 const baseUrl = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
 const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const outDir = path.resolve(values.out);
