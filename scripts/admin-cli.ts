@@ -7,7 +7,8 @@ import { openDatabase, type Database } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { TokenStore } from '../db/stores/token-store.js';
 import { DuplicateUserError, UserStore, type UserRecord } from '../db/stores/user-store.js';
-import { hashPassword } from '../server/auth/passwords.js';
+import { PasswordPool } from '../server/auth/password-pool.js';
+import { Passwords } from '../server/auth/passwords.js';
 import { ConfigError, loadConfig } from '../server/config.js';
 import { registerSchema } from '../server/schemas.js';
 
@@ -88,8 +89,10 @@ function newUserFrom(args: string[]): NewUser {
 
 async function createUser(stores: Stores, { username, email, password, admin }: NewUser): Promise<string> {
   let user: UserRecord;
+  const pool = new PasswordPool({ threads: 1 });
   try {
-    user = await stores.users.create({ username, email, passwordHash: await hashPassword(password) });
+    const passwordHash = await new Passwords(pool).hash(password).finally(() => pool.close());
+    user = await stores.users.create({ username, email, passwordHash });
   } catch (err) {
     if (err instanceof DuplicateUserError) throw new CommandError(`${err.field} is taken`);
     throw err;

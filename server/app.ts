@@ -12,6 +12,8 @@ import { UserStore } from '../db/stores/user-store.js';
 import { AdminService } from './admin/admin-service.js';
 import { AccessTokens } from './auth/access-tokens.js';
 import { AuthService } from './auth/auth-service.js';
+import { PasswordPool } from './auth/password-pool.js';
+import { Passwords } from './auth/passwords.js';
 import { RefreshTokens } from './auth/refresh-tokens.js';
 import { joinCluster, singleNode, type ClusterSetup } from './cluster/cluster.js';
 import type { Config } from './config.js';
@@ -125,6 +127,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const accessTokens = new AccessTokens(config.jwtSecret, config.accessTokenTtl);
   const limits = new RateLimits(config, nodes.limiters, metrics);
   const sessions = new SocketSessions([chat, admin]);
+  const passwordPool = new PasswordPool();
   const auth = new AuthService({
     config,
     users: stores.users,
@@ -133,6 +136,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     refreshTokens: new RefreshTokens(stores.tokens, config.refreshTokenTtl),
     limits,
     sessions,
+    passwords: new Passwords(passwordPool),
   });
   const rooms = new RoomService(stores.rooms, stores.messages);
   const messages = new MessageService(stores.messages, chat, stores.audit);
@@ -231,6 +235,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await flushed(() => io.engine.clientsCount === 0, CLOSE_FLUSH_MS);
         await new Promise<void>((resolve) => io.close(() => resolve()));
         await nodes.close();
+        await passwordPool.close();
         if (!options.database) await database.close();
       })()),
   };

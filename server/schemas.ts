@@ -26,7 +26,11 @@ export const loginSchema = z.strictObject({
 
 export const refreshSchema = z.object({ refreshToken: z.string().min(1).max(512).optional() }) satisfies z.ZodType<P.RefreshRequest>;
 
-export const roomNameSchema = z.string().trim().min(1).max(64);
+/** PostgreSQL text cannot hold NUL: refuse it up front, or a stored batch would fail whole. */
+const noNul = (value: string) => !value.includes('\u0000');
+const NO_NUL = 'must not contain NUL characters';
+
+export const roomNameSchema = z.string().trim().min(1).max(64).refine(noNul, NO_NUL);
 
 export const createRoomSchema = z.strictObject({
   name: roomNameSchema,
@@ -78,7 +82,11 @@ export const auditQuerySchema = z.object({
 
 /** Schemas whose limits come from the configuration. */
 export function contentSchemas(maxMessageLength: number) {
-  const content = z.string().min(1, 'must not be empty').max(maxMessageLength, `must be at most ${maxMessageLength} characters`);
+  const content = z
+    .string()
+    .min(1, 'must not be empty')
+    .max(maxMessageLength, `must be at most ${maxMessageLength} characters`)
+    .refine(noNul, NO_NUL);
   return {
     broadcast: z.strictObject({ content, roomId: uuid.optional() }) satisfies z.ZodType<P.BroadcastRequest>,
     send: z.object({ roomId: uuid, content, clientMsgId: uuid }) satisfies z.ZodType<P.SendMessageRequest>,

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { HistoryPage, Message, Role } from '../../server/protocol.js';
 import { toMessage, type MessageRow } from './rows.js';
+import { hotPathStatements, type Statement } from './transactions.js';
 
 /** A message on its way into the database, with what the rules need to know. */
 export interface PendingMessage {
@@ -25,13 +26,6 @@ export interface HistoryOptions {
   limit: number;
 }
 
-interface RoomLockRow {
-  id: string;
-  visibility: 'public' | 'private';
-  read_only: boolean;
-  archived: boolean;
-}
-
 const MESSAGE_COLUMNS = [
   'messages.id',
   'messages.room_id',
@@ -47,45 +41,161 @@ const MESSAGE_COLUMNS = [
 
 const pairKey = (a: string, b: string) => `${a}\u0000${b}`;
 
+/**
+ * The whole group commit as one statement. Inputs are whole columns as
+ * arrays (`unnest`), so a batch of 500 is five bindings:
+ *  - dup: sends already stored (a client retry) answer the original;
+ *  - locked: the batch's rooms, locked in id order (nodes cannot deadlock);
+ *  - judged: the rules per send: a room the user cannot see is not_found,
+ *    archived or (for members) read-only is read_only, a live mute is muted;
+ *  - bumped/ins: each room's last_seq goes up once by its number of new
+ *    messages, and the rows go in numbered in batch order below it.
+ * One row comes back per input row, with its 1-based `ord`.
+ */
+const APPEND_BATCH_SQL = `
+with p as (
+  select * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::uuid[], ?::text[])
+    with ordinality as p(room_id, user_id, content, client_msg_id, role, ord)
+), dup as (
+  select p.ord, m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at
+    from p
+    join messages m on m.user_id = p.user_id and m.client_msg_id = p.client_msg_id
+    join users u on u.id = m.user_id
+), locked as (
+  select r.id, r.visibility, r.read_only, r.archived
+    from rooms r
+   where r.id in (select room_id from p)
+   order by r.id
+     for update
+), judged as (
+  select p.ord, p.room_id, p.user_id, p.content, p.client_msg_id,
+         case
+           when l.id is null then 'not_found'
+           when l.visibility = 'private' and p.role <> 'admin'
+                and not exists (select 1 from room_members rm where rm.room_id = p.room_id and rm.user_id = p.user_id) then 'not_found'
+           when l.archived then 'archived'
+           when l.read_only and p.role <> 'admin' then 'read_only'
+           when exists (select 1 from mutes mu where mu.room_id = p.room_id and mu.user_id = p.user_id and mu.expires_at > now()) then 'muted'
+         end as verdict
+    from p
+    left join locked l on l.id = p.room_id
+   where not exists (select 1 from dup where dup.ord = p.ord)
+), ok as (
+  select * from judged where verdict is null
+), bumped as (
+  update rooms r set last_seq = r.last_seq + c.n
+    from (select room_id, count(*)::int as n from ok group by room_id) c
+   where r.id = c.room_id
+  returning r.id, r.last_seq - c.n as base
+), ins as (
+  insert into messages (room_id, seq, user_id, content, client_msg_id)
+  select ok.room_id, b.base + row_number() over (partition by ok.room_id order by ok.ord), ok.user_id, ok.content, ok.client_msg_id
+    from ok join bumped b on b.id = ok.room_id
+  returning id, seq, user_id, client_msg_id, created_at
+)
+select ok.ord, 'stored' as status, ins.id, ins.seq, ins.created_at,
+       null::text as username, null::text as content, null::timestamptz as edited_at, null::timestamptz as deleted_at
+  from ins join ok on ok.user_id = ins.user_id and ok.client_msg_id = ins.client_msg_id
+union all
+select dup.ord, 'duplicate', dup.id, dup.seq, dup.created_at, dup.username, dup.content, dup.edited_at, dup.deleted_at
+  from dup
+union all
+select judged.ord, judged.verdict, null::bigint, null::int, null::timestamptz, null::text, null::text, null::timestamptz, null::timestamptz
+  from judged where judged.verdict is not null`;
+
+interface AppendRow {
+  ord: string | number;
+  status: 'stored' | 'duplicate' | 'not_found' | 'archived' | 'read_only' | 'muted';
+  id: string | null;
+  seq: number | null;
+  created_at: Date | null;
+  username: string | null;
+  content: string | null;
+  edited_at: Date | null;
+  deleted_at: Date | null;
+}
+
+function toOutcome(row: AppendRow, entry: PendingMessage): AppendOutcome {
+  switch (row.status) {
+    case 'not_found':
+      return { status: 'rejected', code: 'not_found', reason: 'room not found' };
+    case 'archived':
+      return { status: 'rejected', code: 'read_only', reason: 'room is archived' };
+    case 'read_only':
+      return { status: 'rejected', code: 'read_only', reason: 'room is read-only' };
+    case 'muted':
+      return { status: 'rejected', code: 'muted', reason: 'you are muted in this room' };
+    case 'stored':
+    case 'duplicate': {
+      const stored = row.status === 'stored';
+      const message = toMessage({
+        id: row.id!,
+        room_id: entry.roomId,
+        seq: row.seq!,
+        user_id: entry.userId,
+        username: stored ? entry.username : row.username!,
+        content: stored ? entry.content : row.content!,
+        client_msg_id: entry.clientMsgId,
+        created_at: row.created_at!,
+        edited_at: row.edited_at,
+        deleted_at: row.deleted_at,
+      });
+      return { status: row.status, message };
+    }
+  }
+}
+
 export class MessageStore {
-  constructor(private readonly knex: Knex) {}
+  private readonly run: Statement;
+
+  constructor(private readonly knex: Knex) {
+    this.run = hotPathStatements(knex);
+  }
 
   /**
-   * Stores a batch of messages in ONE transaction: each room's `last_seq` is
-   * bumped once for all its new messages and the rows go in with one INSERT,
-   * so seqs have no gaps and no repeats under any concurrency (the room rows
-   * are locked in id order). A `(user, clientMsgId)` already stored, or seen
-   * earlier in the batch, answers the original message. Outcomes are returned
-   * in input order; nothing is visible to anyone before the commit.
+   * Stores a batch of messages in ONE statement (so one transaction and one
+   * round trip): each room's `last_seq` is bumped once for all its new
+   * messages and the rows go in with one INSERT, so seqs have no gaps and
+   * no repeats under any concurrency (the room rows are locked in id order).
+   * A `(user, clientMsgId)` already stored, or seen earlier in the batch,
+   * answers the original message. Outcomes are returned in input order;
+   * nothing is visible to anyone before the commit. If another node stores
+   * the same `(user, clientMsgId)` at the same moment, the statement fails
+   * whole with a unique violation and the caller runs it again.
    */
   async appendBatch(batch: readonly PendingMessage[]): Promise<AppendOutcome[]> {
-    return this.knex.transaction(async (trx) => {
-      const outcomes = new Array<AppendOutcome | undefined>(batch.length);
-      const existing = await this.findByClientIds(trx, batch);
-      const firstIndexOf = new Map<string, number>();
-      const fresh: number[] = [];
-      batch.forEach((entry, index) => {
-        const key = pairKey(entry.userId, entry.clientMsgId);
-        const stored = existing.get(key);
-        if (stored) outcomes[index] = { status: 'duplicate', message: stored };
-        else if (!firstIndexOf.has(key)) {
-          firstIndexOf.set(key, index);
-          fresh.push(index);
-        }
-      });
-
-      const accepted = await this.applyRoomRules(trx, batch, fresh, outcomes);
-      const stored = await this.insertWithSeqs(trx, batch, accepted);
-      accepted.forEach((index, i) => (outcomes[index] = { status: 'stored', message: stored[i]! }));
-
-      // Repeats inside the batch mirror their first occurrence.
-      batch.forEach((entry, index) => {
-        if (outcomes[index]) return;
-        const first = outcomes[firstIndexOf.get(pairKey(entry.userId, entry.clientMsgId))!]!;
-        outcomes[index] = first.status === 'stored' ? { status: 'duplicate', message: first.message } : first;
-      });
-      return outcomes as AppendOutcome[];
+    const outcomes = new Array<AppendOutcome | undefined>(batch.length);
+    const firstIndexOf = new Map<string, number>();
+    const fresh: number[] = [];
+    batch.forEach((entry, index) => {
+      const key = pairKey(entry.userId, entry.clientMsgId);
+      if (!firstIndexOf.has(key)) {
+        firstIndexOf.set(key, index);
+        fresh.push(index);
+      }
     });
+    const entries = fresh.map((index) => batch[index]!);
+    const rows = await this.run<AppendRow>('roomcast_append_batch', APPEND_BATCH_SQL, [
+      entries.map((e) => e.roomId),
+      entries.map((e) => e.userId),
+      entries.map((e) => e.content),
+      entries.map((e) => e.clientMsgId),
+      entries.map((e) => e.role),
+    ]);
+    for (const row of rows) {
+      const i = Number(row.ord) - 1;
+      const entry = entries[i]!;
+      outcomes[fresh[i]!] = toOutcome(row, entry);
+    }
+
+    // Repeats inside the batch mirror their first occurrence.
+    batch.forEach((entry, index) => {
+      if (outcomes[index]) return;
+      const first = outcomes[firstIndexOf.get(pairKey(entry.userId, entry.clientMsgId))!];
+      if (!first) throw new Error('message batch statement left a send without an outcome');
+      outcomes[index] = first.status === 'stored' ? { status: 'duplicate', message: first.message } : first;
+    });
+    return outcomes as AppendOutcome[];
   }
 
   /** Messages of a room by seq window, always oldest first. */
@@ -125,90 +235,5 @@ export class MessageStore {
 
   private selectMessages(db: Knex | Knex.Transaction) {
     return db('messages').join('users', 'users.id', 'messages.user_id').select(MESSAGE_COLUMNS);
-  }
-
-  private async findByClientIds(trx: Knex.Transaction, batch: readonly PendingMessage[]): Promise<Map<string, Message>> {
-    const pairs = batch.map((m) => [m.userId, m.clientMsgId]);
-    const rows = (await this.selectMessages(trx).whereIn(['messages.user_id', 'messages.client_msg_id'], pairs)) as MessageRow[];
-    return new Map(rows.map((row) => [pairKey(row.user_id, row.client_msg_id), toMessage(row)]));
-  }
-
-  /**
-   * Locks the batch's rooms and rejects what the rules forbid: rooms the user
-   * cannot see (`not_found`), archived or read-only rooms (`read_only`), and
-   * live mutes (`muted`). Returns the indexes that may be stored.
-   */
-  private async applyRoomRules(
-    trx: Knex.Transaction,
-    batch: readonly PendingMessage[],
-    candidates: number[],
-    outcomes: (AppendOutcome | undefined)[],
-  ): Promise<number[]> {
-    if (candidates.length === 0) return [];
-    const roomIds = [...new Set(candidates.map((i) => batch[i]!.roomId))].sort();
-    const rooms = new Map<string, RoomLockRow>();
-    const roomRows = (await trx('rooms')
-      .select('id', 'visibility', 'read_only', 'archived')
-      .whereIn('id', roomIds)
-      .orderBy('id')
-      .forUpdate()) as RoomLockRow[];
-    for (const row of roomRows) rooms.set(row.id, row);
-
-    const pairs = candidates.map((i) => [batch[i]!.roomId, batch[i]!.userId]);
-    const members = new Set(
-      ((await trx('room_members').select('room_id', 'user_id').whereIn(['room_id', 'user_id'], pairs)) as { room_id: string; user_id: string }[]).map(
-        (r) => pairKey(r.room_id, r.user_id),
-      ),
-    );
-    const muted = new Set(
-      ((await trx('mutes')
-        .select('room_id', 'user_id')
-        .whereIn(['room_id', 'user_id'], pairs)
-        .where('expires_at', '>', trx.fn.now())) as { room_id: string; user_id: string }[]).map((r) => pairKey(r.room_id, r.user_id)),
-    );
-
-    const reject = (index: number, code: RejectCode, reason: string) => (outcomes[index] = { status: 'rejected', code, reason });
-    return candidates.filter((index) => {
-      const entry = batch[index]!;
-      const room = rooms.get(entry.roomId);
-      const isAdmin = entry.role === 'admin';
-      const key = pairKey(entry.roomId, entry.userId);
-      if (!room || (room.visibility === 'private' && !isAdmin && !members.has(key))) return !reject(index, 'not_found', 'room not found');
-      if (room.archived) return !reject(index, 'read_only', 'room is archived');
-      if (room.read_only && !isAdmin) return !reject(index, 'read_only', 'room is read-only');
-      if (muted.has(key)) return !reject(index, 'muted', 'you are muted in this room');
-      return true;
-    });
-  }
-
-  /** Bumps each room's last_seq once and inserts the rows with consecutive seqs. */
-  private async insertWithSeqs(trx: Knex.Transaction, batch: readonly PendingMessage[], accepted: number[]): Promise<Message[]> {
-    if (accepted.length === 0) return [];
-    const perRoom = new Map<string, number>();
-    for (const index of accepted) perRoom.set(batch[index]!.roomId, (perRoom.get(batch[index]!.roomId) ?? 0) + 1);
-    const counts = [...perRoom];
-    const { rows } = (await trx.raw(
-      `update rooms set last_seq = rooms.last_seq + v.n
-         from (values ${counts.map(() => '(?::uuid, ?::int)').join(', ')}) as v(id, n)
-        where rooms.id = v.id
-        returning rooms.id, rooms.last_seq`,
-      counts.flat(),
-    )) as { rows: { id: string; last_seq: number }[] };
-    const nextSeq = new Map(rows.map((r) => [r.id, r.last_seq - perRoom.get(r.id)! + 1]));
-
-    const inserted = accepted.map((index) => {
-      const entry = batch[index]!;
-      const seq = nextSeq.get(entry.roomId)!;
-      nextSeq.set(entry.roomId, seq + 1);
-      return { room_id: entry.roomId, seq, user_id: entry.userId, content: entry.content, client_msg_id: entry.clientMsgId };
-    });
-    const returned = (await trx('messages')
-      .insert(inserted)
-      .returning(['id', 'room_id', 'seq', 'user_id', 'content', 'client_msg_id', 'created_at', 'edited_at', 'deleted_at'])) as Omit<MessageRow, 'username'>[];
-    // RETURNING order is not promised to follow VALUES order: match rows by (room, seq).
-    const byRoomSeq = new Map(returned.map((row) => [pairKey(row.room_id, String(row.seq)), row]));
-    return inserted.map((values, i) =>
-      toMessage({ ...byRoomSeq.get(pairKey(values.room_id, String(values.seq)))!, username: batch[accepted[i]!]!.username }),
-    );
   }
 }

@@ -42,6 +42,22 @@ export class RoomStore {
     return row ? toRoom(row as RoomRow) : null;
   }
 
+  /**
+   * Records membership (joining twice is harmless) and reads the room as it
+   * is now, in one statement; null if there is no such room.
+   */
+  async joinAndRead(roomId: string, userId: string): Promise<Room | null> {
+    const { rows } = (await this.knex.raw(
+      `with added as (
+         insert into room_members (room_id, user_id) select id, ? from rooms where id = ?
+         on conflict (room_id, user_id) do nothing
+       )
+       select ${ROOM_COLUMNS.join(', ')}, true as joined from rooms where rooms.id = ?`,
+      [userId, roomId, roomId],
+    )) as { rows: RoomRow[] };
+    return rows[0] ? toRoom(rows[0]) : null;
+  }
+
   /** Records membership; joining twice is harmless. */
   async addMember(roomId: string, userId: string): Promise<void> {
     await this.knex('room_members').insert({ room_id: roomId, user_id: userId }).onConflict(['room_id', 'user_id']).ignore();

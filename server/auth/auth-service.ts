@@ -5,7 +5,7 @@ import { AppError } from '../errors.js';
 import type { ClientMode, LoginRequest, RegisterRequest, RevokeReason, User } from '../protocol.js';
 import type { RateLimits } from '../rate-limits.js';
 import type { AccessTokens } from './access-tokens.js';
-import { hashPassword, verifyPassword } from './passwords.js';
+import type { Passwords } from './passwords.js';
 import { hashRefreshToken, type RefreshTokens } from './refresh-tokens.js';
 
 /** Ends live sockets; the realtime layer implements it for every node. */
@@ -42,12 +42,13 @@ export class AuthService {
       refreshTokens: RefreshTokens;
       limits: RateLimits;
       sessions: SessionEnder;
+      passwords: Passwords;
     },
   ) {}
 
   async register(input: RegisterRequest): Promise<IssuedSession> {
     if (this.deps.config.registration === 'closed') throw new AppError('registration_closed', 'registration is closed');
-    const passwordHash = await hashPassword(input.password);
+    const passwordHash = await this.deps.passwords.hash(input.password);
     let user: UserRecord;
     try {
       user = await this.deps.users.create({ username: input.username, email: input.email, passwordHash });
@@ -65,7 +66,7 @@ export class AuthService {
   async login(input: LoginRequest, ip: string): Promise<IssuedSession> {
     await this.deps.limits.checkLogin(input.login, ip);
     const user = await this.deps.users.findByLogin(input.login);
-    const valid = await verifyPassword(input.password, user?.passwordHash ?? null);
+    const valid = await this.deps.passwords.verify(input.password, user?.passwordHash ?? null);
     if (!user || !valid) {
       await this.deps.limits.recordLoginFailure(input.login, ip);
       throw INVALID_CREDENTIALS();

@@ -1,21 +1,29 @@
 import { randomBytes } from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import type { PasswordPool } from './password-pool.js';
 
 const COST = 10;
-let dummyHash: Promise<string> | null = null;
-
-/** Hashes a password (bcrypt, cost 10, asynchronous: the event loop keeps serving). */
-export function hashPassword(password: string): Promise<string> {
-  return bcrypt.hash(password, COST);
-}
 
 /**
- * Checks a password against a hash. With no hash (an unknown login) it still
- * runs one comparison, so an unknown login takes as long as a wrong password.
+ * Password hashing (bcrypt, cost 10) in the password pool's worker threads,
+ * so sign-ins never block the event loop that fans out messages.
  */
-export async function verifyPassword(password: string, hash: string | null): Promise<boolean> {
-  if (hash) return bcrypt.compare(password, hash);
-  dummyHash ??= bcrypt.hash(randomBytes(16).toString('hex'), COST);
-  await bcrypt.compare(password, await dummyHash);
-  return false;
+export class Passwords {
+  private dummyHash: Promise<string> | null = null;
+
+  constructor(private readonly pool: PasswordPool) {}
+
+  hash(password: string): Promise<string> {
+    return this.pool.hash(password, COST);
+  }
+
+  /**
+   * Checks a password against a hash. With no hash (an unknown login) it still
+   * runs one comparison, so an unknown login takes as long as a wrong password.
+   */
+  async verify(password: string, hash: string | null): Promise<boolean> {
+    if (hash) return this.pool.compare(password, hash);
+    this.dummyHash ??= this.pool.hash(randomBytes(16).toString('hex'), COST);
+    await this.pool.compare(password, await this.dummyHash);
+    return false;
+  }
 }

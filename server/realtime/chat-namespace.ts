@@ -52,7 +52,7 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatDeps): void
       await deps.rooms.get(actor(), roomId);
       socket.join(roomChannel(roomId));
       try {
-        const room = await deps.rooms.join(actor(), roomId);
+        const room = await deps.rooms.recordJoin(actor(), roomId);
         deps.delivery.track(roomId, room.lastSeq);
         if (await deps.presence.add(roomId, user(), socket.id)) {
           socket.to(roomChannel(roomId)).emit('presence', { roomId, ...user(), online: true });

@@ -44,6 +44,16 @@ export class RoomService {
     return this.messages.history(roomId, query);
   }
 
+  /**
+   * For a caller that has just checked visibility (room:join): records the
+   * actor as a member and reads the room as it is now, in one statement.
+   */
+  async recordJoin(actor: Actor, roomId: string): Promise<Room> {
+    const room = await this.rooms.joinAndRead(roomId, actor.userId);
+    if (!room) throw notFound('room not found');
+    return room;
+  }
+
   /** Checks visibility and records the actor as a member; returns the room as it is now. */
   async join(actor: Actor, roomId: string): Promise<Room> {
     const room = await this.get(actor, roomId);

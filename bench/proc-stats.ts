@@ -1,0 +1,103 @@
+// CPU time and memory of a process, read from /proc (Linux only; elsewhere
+// the figures are null and the report says so).
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+let ticksPerSecond: number | null = null;
+
+function clockTicks(): number {
+  if (ticksPerSecond === null) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** User + system CPU seconds the process (all its threads) has used, or null. */
+export function cpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at ") ".
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 here.
+    return (Number(fields[11]) + Number(fields[12])) / clockTicks();
+  } catch {
+    return null;
+  }
+}
+
+/** Resident set size in bytes (VmRSS), or null. */
+export function rssBytes(pid: number): number | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    return match ? Number(match[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU seconds used so far by PostgreSQL for the benchmark's database: the
+ * backends serving it (their title names the database) and the server's
+ * shared processes (WAL writer, checkpointer: titles without a client
+ * address). Backends of other databases (other work on the machine) are
+ * left out. Null where /proc is missing.
+ */
+export function postgresCpuSeconds(databaseName: string | null): number | null {
+  let total = 0;
+  let found = false;
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return null;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (!name.startsWith('postgres')) continue;
+      if (databaseName) {
+        const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+        const isBackend = /\(\d+\)|\[local\]/.test(title);
+        if (isBackend && !title.includes(` ${databaseName} `)) continue;
+      }
+      const seconds = cpuSeconds(Number(entry));
+      if (seconds !== null) {
+        total += seconds;
+        found = true;
+      }
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return found ? total : null;
+}
+
+/** A snapshot to diff: CPU of the server processes and of PostgreSQL. */
+export interface CpuSnapshot {
+  at: number;
+  server: number | null;
+  database: number | null;
+}
+
+let benchDatabase: string | null = null;
+
+/** Names the database whose PostgreSQL backends count as the database's share. */
+export function setBenchDatabase(name: string | null): void {
+  benchDatabase = name;
+}
+
+export function cpuSnapshot(pids: readonly number[]): CpuSnapshot {
+  let server: number | null = 0;
+  for (const pid of pids) {
+    const seconds = cpuSeconds(pid);
+    server = seconds === null || server === null ? null : server + seconds;
+  }
+  return { at: performance.now(), server, database: postgresCpuSeconds(benchDatabase) };
+}

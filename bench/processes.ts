@@ -1,0 +1,125 @@
+// Starts the servers under test as separate processes, pinned to the
+// server core with taskset where it exists, and stops them.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+
+export const SERVER_CORE = '0';
+export const GENERATOR_CORE = '1';
+
+let tasksetChecked: boolean | null = null;
+
+// Servers still running; killed if the benchmark itself exits early.
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+/** Whether `taskset` exists and the machine has at least two cores to separate. */
+export function canPin(): boolean {
+  if (tasksetChecked === null) {
+    const probe = spawnSync('taskset', ['-c', SERVER_CORE, 'true']);
+    tasksetChecked = probe.status === 0 && Number(spawnSync('nproc').stdout?.toString().trim() ?? '1') >= 2;
+  }
+  return tasksetChecked;
+}
+
+/** Pins this process (the load generator) to its own core, if possible. */
+export function pinSelf(): boolean {
+  if (!canPin()) return false;
+  return spawnSync('taskset', ['-a', '-c', '-p', GENERATOR_CORE, String(process.pid)]).status === 0;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServerProcess {
+  name: string;
+  url: string;
+  pid: number;
+  /** The last lines the process wrote, for error messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface LaunchOptions {
+  name: string;
+  /** Script and arguments after `node --import tsx`. */
+  args: string[];
+  env: Record<string, string>;
+  port: number;
+  /** Extra node flags (e.g. --cpu-prof). */
+  nodeFlags?: string[];
+  readyTimeoutMs?: number;
+}
+
+/** Spawns `node --import tsx ...` (pinned when possible) and waits until GET /healthz answers 200. */
+export async function launch(options: LaunchOptions): Promise<ServerProcess> {
+  const nodeArgs = [...(options.nodeFlags ?? []), '--import', 'tsx', ...options.args];
+  // taskset execs node, so the pid we get is the server's own.
+  const [command, args] = canPin() ? ['taskset', ['-c', SERVER_CORE, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const child = spawn(command, args as string[], {
+    env: { ...process.env, ...options.env, PORT: String(options.port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    lines.push(...chunk.toString().split('\n').filter(Boolean));
+    if (lines.length > 40) lines.splice(0, lines.length - 40);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const url = `http://127.0.0.1:${options.port}`;
+  const server: ServerProcess = {
+    name: options.name,
+    url,
+    pid: child.pid!,
+    output: () => lines.join('\n'),
+    stop: () => stopChild(child),
+  };
+  try {
+    await waitHealthy(url, child, options.readyTimeoutMs ?? 60_000);
+  } catch (err) {
+    await server.stop();
+    throw new Error(`${options.name} did not start: ${(err as Error).message}\n${server.output()}`);
+  }
+  return server;
+}
+
+async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`);
+    try {
+      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1_000) });
+      if (res.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`not healthy within ${timeoutMs} ms`);
+}
+
+/** SIGTERM, then SIGKILL after 12 s (Roomcast's own shutdown deadline is 10 s). */
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const killer = setTimeout(() => child.kill('SIGKILL'), 12_000);
+    child.once('exit', () => {
+      clearTimeout(killer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

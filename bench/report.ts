@@ -1,0 +1,226 @@
+// The report: the goals of issue 7 judged on one run's figures, printed as
+// plain tables and kept whole as JSON.
+import type { RampResult, StepResult } from './load.js';
+import type { FanoutResults } from './run.js';
+import type { CrossNodeResult } from './scenarios/cross-node.js';
+import type { IdleResult } from './scenarios/idle.js';
+import type { StormResult } from './scenarios/login-storm.js';
+import type { SmallRoomsResult } from './scenarios/small-rooms.js';
+
+export interface BenchReport {
+  startedAt: string;
+  finishedAt: string;
+  quick: boolean;
+  machine: { cpus: number; model: string; loadAverageAtStart: number[]; node: string; pinned: boolean; database: string };
+  scenarios: {
+    fanout?: FanoutResults;
+    smallRooms?: { bare: SmallRoomsResult; roomcast: SmallRoomsResult };
+    idle?: { bare: IdleResult; roomcast: IdleResult };
+    crossNode?: CrossNodeResult;
+    loginStorm?: StormResult;
+  };
+  goals: Goal[];
+}
+
+export interface Goal {
+  id: string;
+  goal: string;
+  /** What was measured, in words and figures. */
+  measured: string;
+  /** The Roomcast/bare (or with/without) ratio the goal is about, when there is one. */
+  ratio: number | null;
+  /** null: the figures needed were not measured in this run. */
+  met: boolean | null;
+}
+
+const r2 = (x: number) => Math.round(x * 100) / 100;
+const ratioOf = (a: number | null | undefined, b: number | null | undefined) => (a != null && b != null && b !== 0 ? r2(a / b) : null);
+
+/** The highest rate at which both servers ran a step (preferably both sustained), and their CPU per delivery there. */
+export function sameRateCpu(roomcast: RampResult, bare: RampResult): { rate: number; roomcastUs: number | null; bareUs: number | null; ratio: number | null } | null {
+  const pairs = roomcast.steps.flatMap((rs) => bare.steps.filter((bs) => bs.rate === rs.rate).map((bs) => [rs, bs] as const));
+  const good = pairs.filter(([rs, bs]) => rs.sustained && bs.sustained);
+  const chosen = (good.length ? good : pairs).sort((x, y) => y[0].rate - x[0].rate)[0];
+  if (!chosen) return null;
+  const [rs, bs] = chosen;
+  return { rate: rs.rate, roomcastUs: rs.serverCpuUsPerDelivery, bareUs: bs.serverCpuUsPerDelivery, ratio: ratioOf(rs.serverCpuUsPerDelivery, bs.serverCpuUsPerDelivery) };
+}
+
+export function evaluateGoals(report: BenchReport): Goal[] {
+  const goals: Goal[] = [];
+  const { fanout, smallRooms, idle, crossNode, loginStorm } = report.scenarios;
+  if (fanout?.bare) {
+    const same = sameRateCpu(fanout.roomcast, fanout.bare);
+    goals.push({
+      id: 'a.cpu',
+      goal: '(a) server CPU per delivery ≤ 1.25× bare at the same rate',
+      measured: same ? `at ${same.rate} msg/s: Roomcast ${same.roomcastUs} µs, bare ${same.bareUs} µs` : 'no common rate',
+      ratio: same?.ratio ?? null,
+      met: same?.ratio != null ? same.ratio <= 1.25 : null,
+    });
+    const peak = ratioOf(fanout.roomcast.sustainedDeliveriesPerSec, fanout.bare.sustainedDeliveriesPerSec);
+    goals.push({
+      id: 'a.peak',
+      goal: '(a) peak sustained deliveries/s (p99 < 50 ms, nothing missing) ≥ 0.8× bare',
+      measured: `Roomcast ${fanout.roomcast.sustainedDeliveriesPerSec}/s (${fanout.roomcast.sustainedRate} msg/s), bare ${fanout.bare.sustainedDeliveriesPerSec}/s (${fanout.bare.sustainedRate} msg/s)`,
+      ratio: peak,
+      met: peak !== null ? peak >= 0.8 : null,
+    });
+  }
+  if (fanout?.halfRate) {
+    const h = fanout.halfRate;
+    goals.push({
+      id: 'a.latency',
+      goal: '(a) at half the sustained rate: ack p99 ≤ 20 ms and delivery p99 ≤ 30 ms',
+      measured: `at ${h.rate} msg/s: ack p99 ${h.ack.p99} ms, delivery p99 ${h.delivery.p99} ms, ratio ${h.deliveryRatio}`,
+      ratio: null,
+      met: h.ack.p99 !== null && h.delivery.p99 !== null ? h.ack.p99 <= 20 && h.delivery.p99 <= 30 && h.deliveryRatio >= 1 : null,
+    });
+  }
+  if (smallRooms) {
+    const stored = sustainedAckedPerSec(smallRooms.roomcast.ramp);
+    const bare = sustainedAckedPerSec(smallRooms.bare.ramp);
+    const ratio = ratioOf(stored, bare);
+    const check = smallRooms.roomcast.seqCheck;
+    goals.push({
+      id: 'b.stored',
+      goal: '(b) stored messages/s ≥ 0.7× bare message rate, every seq gap-free',
+      measured:
+        `Roomcast ${stored} stored msg/s, bare ${bare} msg/s; ` +
+        (check ? `${check.messages} messages in ${check.rooms} rooms (acked ${check.ackedTotal}), rooms with gaps: ${check.roomsWithGaps} (checked via ${check.checkedVia})` : 'seqs not checked'),
+      ratio,
+      met: ratio !== null && check ? ratio >= 0.7 && check.gapFree && check.messages === check.ackedTotal : null,
+    });
+  }
+  if (idle) {
+    const ratio = ratioOf(idle.roomcast.rssPerSocketBytes, idle.bare.rssPerSocketBytes);
+    goals.push({
+      id: 'c.memory',
+      goal: '(c) RSS per idle authenticated socket ≤ 1.2× bare; all connect (JWT) in < 20 s',
+      measured: `${idle.roomcast.sockets} sockets: Roomcast ${kb(idle.roomcast.rssPerSocketBytes)} KB/socket, connected in ${idle.roomcast.connectSeconds} s; bare ${kb(idle.bare.rssPerSocketBytes)} KB/socket, ${idle.bare.connectSeconds} s`,
+      ratio,
+      met: ratio !== null ? ratio <= 1.2 && idle.roomcast.connectSeconds < 20 : null,
+    });
+  }
+  if (crossNode) {
+    if (!crossNode.available) goals.push({ id: 'd.cross-node', goal: '(d) cross-node sustained deliveries/s ≥ 0.8× single node', measured: crossNode.reason, ratio: null, met: null });
+    else {
+      const ratio = ratioOf(crossNode.ramp.sustainedDeliveriesPerSec, fanout?.roomcast.sustainedDeliveriesPerSec);
+      goals.push({
+        id: 'd.cross-node',
+        goal: '(d) cross-node sustained deliveries/s ≥ 0.8× single node',
+        measured: `two nodes ${crossNode.ramp.sustainedDeliveriesPerSec}/s, one node ${fanout?.roomcast.sustainedDeliveriesPerSec ?? 'not run'}/s`,
+        ratio,
+        met: ratio !== null ? ratio >= 0.8 : null,
+      });
+    }
+  }
+  if (loginStorm) {
+    const ratio = ratioOf(loginStorm.withStorm.delivery.p99, loginStorm.withoutStorm.delivery.p99);
+    goals.push({
+      id: 'e.storm',
+      goal: '(e) during the login storm, delivery p99 ≤ 2× its value without it',
+      measured:
+        `at ${loginStorm.rate} msg/s: p99 ${loginStorm.withStorm.delivery.p99} ms with, ${loginStorm.withoutStorm.delivery.p99} ms without; ` +
+        `logins ${loginStorm.logins.ok}/${loginStorm.logins.attempted} ok (${JSON.stringify(loginStorm.logins.byStatus)}), login p50 ${loginStorm.logins.latency.p50} ms`,
+      ratio,
+      met: ratio !== null ? ratio <= 2 && loginStorm.withStorm.deliveryRatio >= 1 : null,
+    });
+  }
+  return goals;
+}
+
+function sustainedAckedPerSec(ramp: RampResult): number {
+  const step = ramp.steps.find((s) => s.sustained && s.rate === ramp.sustainedRate);
+  return step ? step.ackedPerSec : 0;
+}
+
+const kb = (bytes: number | null) => (bytes === null ? 'n/a' : r2(bytes / 1024));
+
+// ------------------------------------------------------------------ printing
+
+const STEP_COLUMNS = ['server', 'msg/s', 'deliv/s', 'ratio', 'ack p50', 'ack p99', 'dlv p50', 'dlv p99', 'dlv max', 'srv CPU%', 'µs/dlv', 'db µs/dlv', 'gen CPU%', 'ok'];
+
+function stepRow(server: string, s: StepResult): string[] {
+  const ms = (v: number | null) => (v === null ? '-' : String(r2(v)));
+  return [
+    server,
+    String(s.rate),
+    String(s.deliveriesPerSec),
+    s.deliveryRatio.toFixed(4),
+    ms(s.ack.p50),
+    ms(s.ack.p99),
+    ms(s.delivery.p50),
+    ms(s.delivery.p99),
+    ms(s.delivery.max),
+    s.serverCpuPercent === null ? '-' : String(s.serverCpuPercent),
+    s.serverCpuUsPerDelivery === null ? '-' : String(s.serverCpuUsPerDelivery),
+    s.databaseCpuUsPerDelivery === null ? '-' : String(s.databaseCpuUsPerDelivery),
+    String(s.generatorCpuPercent),
+    s.sustained ? 'yes' : `NO${Object.keys(s.ackErrors).length ? ' ' + JSON.stringify(s.ackErrors) : ''}`,
+  ];
+}
+
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padStart(i === 0 ? 0 : widths[i]!).padEnd(i === 0 ? widths[i]! : 0)).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function rampRows(server: string, ramp: RampResult | undefined): string[][] {
+  return ramp ? ramp.steps.map((s) => stepRow(server, s)) : [];
+}
+
+export function formatReport(report: BenchReport): string {
+  const out: string[] = [];
+  const m = report.machine;
+  out.push(
+    `Roomcast benchmark ${report.startedAt} (${report.quick ? 'quick' : 'full'}): ${m.cpus} × ${m.model}, node ${m.node}, ` +
+      `${m.pinned ? 'servers on core 0, load generator on core 1' : 'NOT pinned (no taskset or one core)'}, load average at start ${m.loadAverageAtStart.join(' ')}, ${m.database}`,
+  );
+  const { fanout, smallRooms, idle, crossNode, loginStorm } = report.scenarios;
+  if (fanout) {
+    out.push('', '(a) fan-out: 1 room, receivers and senders as sized, 100-byte messages');
+    const rows = [...rampRows('bare', fanout.bare), ...rampRows('roomcast', fanout.roomcast)];
+    if (fanout.halfRate) rows.push(stepRow('roomcast ½', fanout.halfRate));
+    out.push(table(STEP_COLUMNS, rows));
+  }
+  if (loginStorm) {
+    out.push('', `(e) login storm: ${loginStorm.logins.attempted} logins attempted, ${loginStorm.logins.perSec} ok/s, login p50 ${loginStorm.logins.latency.p50} ms p99 ${loginStorm.logins.latency.p99} ms, statuses ${JSON.stringify(loginStorm.logins.byStatus)}`);
+    out.push(table(STEP_COLUMNS, [stepRow('no storm', loginStorm.withoutStorm), stepRow('storm', loginStorm.withStorm)]));
+  }
+  if (smallRooms) {
+    out.push(
+      '',
+      `(b) many small rooms, every member sending (deliveries = 3 per message; ack = stored); ` +
+        `sockets connected in ${smallRooms.bare.connectSeconds} s (bare) / ${smallRooms.roomcast.connectSeconds} s (Roomcast), ` +
+        `room:join all in ${smallRooms.bare.joinSeconds} s / ${smallRooms.roomcast.joinSeconds} s`,
+    );
+    out.push(table(STEP_COLUMNS, [...rampRows('bare', smallRooms.bare.ramp), ...rampRows('roomcast', smallRooms.roomcast.ramp)]));
+  }
+  if (idle) {
+    out.push('', '(c) idle sockets');
+    out.push(
+      table(
+        ['server', 'sockets', 'connect s', 'connects/s', 'RSS before MB', 'RSS after MB', 'KB/socket'],
+        (['bare', 'roomcast'] as const).map((k) => {
+          const x = idle[k];
+          const mb = (b: number | null) => (b === null ? '-' : String(r2(b / 1048576)));
+          return [k, String(x.sockets), String(x.connectSeconds), String(x.connectsPerSec), mb(x.rssBeforeBytes), mb(x.rssAfterBytes), String(kb(x.rssPerSocketBytes))];
+        }),
+      ),
+    );
+  }
+  if (crossNode) {
+    out.push('', '(d) two nodes over Redis (senders on node 1, receivers on node 2; CPU is both nodes)');
+    out.push(crossNode.available ? table(STEP_COLUMNS, rampRows('2 nodes', crossNode.ramp)) : crossNode.reason);
+  }
+  out.push('', 'Goals (issue 7)');
+  out.push(
+    table(
+      ['goal', 'ratio', 'met', 'measured'],
+      report.goals.map((g) => [g.goal, g.ratio === null ? '-' : String(g.ratio), g.met === null ? 'n/a' : g.met ? 'MET' : 'NOT MET', g.measured]),
+    ),
+  );
+  return out.join('\n');
+}

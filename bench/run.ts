@@ -1,0 +1,139 @@
+// Runs the chosen scenarios against Roomcast and the bare baseline, one
+// server process at a time, and gathers the results into one report.
+import os from 'node:os';
+import { DeliveryRecorder, type RampOptions, type RampResult, type StepResult } from './load.js';
+import { canPin } from './processes.js';
+import { setBenchDatabase } from './proc-stats.js';
+import { evaluateGoals, type BenchReport } from './report.js';
+import { runCrossNode, type CrossNodeResult } from './scenarios/cross-node.js';
+import { rampFanout, setUpFanout } from './scenarios/fanout.js';
+import { runIdle, type IdleResult } from './scenarios/idle.js';
+import { runLoginStorm, type StormResult } from './scenarios/login-storm.js';
+import { runSmallRooms, type SmallRoomsResult } from './scenarios/small-rooms.js';
+import { sizesFor } from './sizes.js';
+import { startBare, startRoomcast, type Target } from './targets.js';
+
+export type ScenarioName = 'a' | 'b' | 'c' | 'd' | 'e';
+export const ALL_SCENARIOS: readonly ScenarioName[] = ['a', 'b', 'c', 'd', 'e'];
+
+export interface BenchOptions {
+  quick: boolean;
+  scenarios: ReadonlySet<ScenarioName>;
+  /** Roomcast's database: a postgres:// URL of a database made for this run, or "memory". */
+  databaseUrl: string;
+  redisUrl: string;
+  idleSockets?: number;
+  /** Extra node flags for the Roomcast processes (e.g. --cpu-prof). */
+  roomcastNodeFlags: string[];
+  /** Overrides of the ramps of (a) and (b), for profiling one load level. */
+  rampOverride?: Partial<RampOptions>;
+  /** Progress lines (the default run prints them on stderr). */
+  log: (line: string) => void;
+}
+
+export interface FanoutResults {
+  bare?: RampResult;
+  roomcast: RampResult;
+  /** Roomcast at half its sustained rate (the latency goal, and the storm's baseline). */
+  halfRate?: StepResult;
+}
+
+export async function runBenchmark(options: BenchOptions): Promise<BenchReport> {
+  const sizes = sizesFor(options.quick, options.idleSockets);
+  Object.assign(sizes.fanout.ramp, options.rampOverride);
+  Object.assign(sizes.smallRooms.ramp, options.rampOverride);
+  const recorder = new DeliveryRecorder();
+  const has = (s: ScenarioName) => options.scenarios.has(s);
+  const postgresUrl = options.databaseUrl.startsWith('postgres') ? options.databaseUrl : null;
+  setBenchDatabase(postgresUrl ? new URL(postgresUrl).pathname.slice(1) : null);
+  const startedAt = new Date();
+  const report: BenchReport = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: '',
+    quick: options.quick,
+    machine: {
+      cpus: os.cpus().length,
+      model: os.cpus()[0]?.model ?? 'unknown',
+      loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100),
+      node: process.version,
+      pinned: canPin(),
+      database: postgresUrl ? 'postgresql' : 'embedded (memory)',
+    },
+    scenarios: {},
+    goals: [],
+  };
+  const roomcast = () => startRoomcast({ databaseUrl: options.databaseUrl, nodeFlags: options.roomcastNodeFlags });
+  const withTarget = async <T>(start: () => Promise<Target>, work: (t: Target) => Promise<T>): Promise<T> => {
+    const target = await start();
+    try {
+      return await work(target);
+    } finally {
+      await target.stop();
+    }
+  };
+
+  if (has('a') || has('e')) {
+    let bare: RampResult | undefined;
+    if (has('a')) {
+      options.log('(a) fan-out: bare Socket.IO');
+      bare = await withTarget(startBare, async (target) => {
+        const setup = await setUpFanout(target, sizes.fanout, recorder);
+        try {
+          return await rampFanout(setup, sizes.fanout);
+        } finally {
+          setup.close();
+        }
+      });
+    }
+    options.log('(a) fan-out: Roomcast');
+    let storm: StormResult | undefined;
+    const fanout: FanoutResults = await withTarget(roomcast, async (target) => {
+      const setup = await setUpFanout(target, sizes.fanout, recorder);
+      try {
+        const result = await rampFanout(setup, sizes.fanout);
+        const half = Math.max(1, Math.round((result.sustainedRate || sizes.fanout.ramp.startRate) / 2));
+        options.log(`(a) Roomcast at half its sustained rate: ${half} msg/s`);
+        const halfRate = await setup.step(half, sizes.fanout.halfRateMs);
+        if (has('e')) {
+          options.log(`(e) login storm at ${sizes.storm.loginsPerSec}/s, fan-out at ${half} msg/s`);
+          storm = await runLoginStorm(setup, half, sizes.fanout.halfRateMs, sizes.storm, halfRate);
+        }
+        return { bare, roomcast: result, halfRate };
+      } finally {
+        setup.close();
+      }
+    });
+    report.scenarios.fanout = fanout;
+    if (storm) report.scenarios.loginStorm = storm;
+  }
+
+  if (has('b')) {
+    const smallRooms: { bare?: SmallRoomsResult; roomcast?: SmallRoomsResult } = {};
+    options.log('(b) small rooms: bare Socket.IO');
+    smallRooms.bare = await withTarget(startBare, (t) => runSmallRooms(t, sizes.smallRooms, recorder, null));
+    options.log('(b) small rooms: Roomcast');
+    smallRooms.roomcast = await withTarget(roomcast, (t) => runSmallRooms(t, sizes.smallRooms, recorder, postgresUrl));
+    report.scenarios.smallRooms = smallRooms as { bare: SmallRoomsResult; roomcast: SmallRoomsResult };
+  }
+
+  if (has('c')) {
+    const idle: { bare?: IdleResult; roomcast?: IdleResult } = {};
+    options.log(`(c) ${sizes.idle.sockets} idle sockets: bare Socket.IO`);
+    idle.bare = await withTarget(startBare, (t) => runIdle(t, sizes.idle));
+    options.log(`(c) ${sizes.idle.sockets} idle sockets: Roomcast`);
+    idle.roomcast = await withTarget(roomcast, (t) => runIdle(t, sizes.idle));
+    report.scenarios.idle = idle as { bare: IdleResult; roomcast: IdleResult };
+  }
+
+  if (has('d')) {
+    options.log('(d) two Roomcast nodes over Redis');
+    let crossNode: CrossNodeResult;
+    if (!postgresUrl) crossNode = { available: false, reason: 'not available: two nodes need a shared PostgreSQL (DATABASE_URL)' };
+    else crossNode = await runCrossNode(postgresUrl, options.redisUrl, sizes.fanout, recorder, options.roomcastNodeFlags);
+    report.scenarios.crossNode = crossNode;
+  }
+
+  report.finishedAt = new Date().toISOString();
+  report.goals = evaluateGoals(report);
+  return report;
+}

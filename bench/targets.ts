@@ -1,0 +1,149 @@
+// The two servers under test behind one interface: Roomcast (PostgreSQL,
+// authenticated, every message stored) and the bare Socket.IO baseline.
+import { randomUUID } from 'node:crypto';
+import { freePort, launch, type ServerProcess } from './processes.js';
+
+export type TargetKind = 'roomcast' | 'bare';
+
+export interface Account {
+  login: string;
+  password: string;
+  userId: string;
+  token: string;
+}
+
+export interface Target {
+  kind: TargetKind;
+  /** One node, or two for the cross-node scenario (senders on [0], receivers on [1]). */
+  nodes: ServerProcess[];
+  createAccounts(count: number): Promise<Account[]>;
+  createRooms(owner: Account, count: number): Promise<string[]>;
+  /** The namespace connect payload for an account. */
+  auth(account: Account): Record<string, unknown> | undefined;
+  stop(): Promise<void>;
+}
+
+export const BENCH_JWT_SECRET = 'roomcast-benchmark-secret-not-for-production-use';
+const PASSWORD = 'bench-password-1';
+
+export interface RoomcastOptions {
+  databaseUrl: string;
+  nodes?: number;
+  redisUrl?: string | null;
+  nodeFlags?: string[];
+  /** Extra environment for the nodes. */
+  env?: Record<string, string>;
+}
+
+export async function startRoomcast(options: RoomcastOptions): Promise<Target> {
+  const nodes: ServerProcess[] = [];
+  const stop = () => Promise.all(nodes.map((n) => n.stop())).then(() => undefined);
+  try {
+    for (let i = 0; i < (options.nodes ?? 1); i++) {
+      nodes.push(
+        await launch({
+          name: `roomcast${options.nodes && options.nodes > 1 ? `-${i + 1}` : ''}`,
+          args: ['server/main.ts'],
+          port: await freePort(),
+          nodeFlags: options.nodeFlags,
+          env: {
+            HOST: '127.0.0.1',
+            DATABASE_URL: options.databaseUrl,
+            JWT_SECRET: BENCH_JWT_SECRET,
+            MESSAGE_RATE_LIMIT: '0',
+            LOGIN_FAILURE_LIMIT: '0',
+            LOG_LEVEL: 'warn',
+            ACCESS_TOKEN_TTL: '3600',
+            NODE_ID: `bench-${i + 1}`,
+            ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
+            ...options.env,
+          },
+        }),
+      );
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const base = nodes[0]!.url;
+  return {
+    kind: 'roomcast',
+    nodes,
+    async createAccounts(count) {
+      const accounts: Account[] = [];
+      // Registration runs bcrypt; a few at a time keeps the server responsive.
+      for (let i = 0; i < count; i += 4) {
+        const batch = Array.from({ length: Math.min(4, count - i) }, () => register(base));
+        accounts.push(...(await Promise.all(batch)));
+      }
+      return accounts;
+    },
+    async createRooms(owner, count) {
+      const ids: string[] = [];
+      for (let i = 0; i < count; i += 20) {
+        const batch = Array.from({ length: Math.min(20, count - i) }, async () => {
+          const body = await postJson<{ room: { id: string } }>(`${base}/api/rooms`, { name: `bench ${randomUUID().slice(0, 8)}` }, owner.token);
+          return body.room.id;
+        });
+        ids.push(...(await Promise.all(batch)));
+      }
+      return ids;
+    },
+    auth: (account) => ({ token: account.token }),
+    stop,
+  };
+}
+
+export async function startBare(): Promise<Target> {
+  const port = await freePort();
+  const node = await launch({ name: 'bare', args: ['bench/bare-server.ts'], port, env: {} });
+  return {
+    kind: 'bare',
+    nodes: [node],
+    createAccounts: async (count) =>
+      Array.from({ length: count }, (_, i) => ({ login: `bare${i}`, password: '', userId: randomUUID(), token: '' })),
+    createRooms: async (_owner, count) => Array.from({ length: count }, () => randomUUID()),
+    auth: () => undefined,
+    stop: () => node.stop(),
+  };
+}
+
+async function register(base: string): Promise<Account> {
+  const username = `bench_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+  const body = await postJson<{ user: { id: string }; accessToken: string }>(`${base}/api/auth/register`, {
+    username,
+    email: `${username}@bench.invalid`,
+    password: PASSWORD,
+    client: 'native',
+  });
+  return { login: username, password: PASSWORD, userId: body.user.id, token: body.accessToken };
+}
+
+/** Logs in (the login storm); resolves with the HTTP status. */
+export async function login(base: string, account: Account, timeoutMs: number): Promise<number> {
+  const res = await fetch(`${base}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ login: account.login, password: account.password, client: 'native' }),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+export async function getJson<T>(url: string, token: string): Promise<T> {
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(30_000) });
+  if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+async function postJson<T>(url: string, body: unknown, token?: string): Promise<T> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(60_000),
+  });
+  if (!res.ok) throw new Error(`POST ${url}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}

@@ -1,0 +1,76 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { expect } from 'chai';
+import { PasswordPool } from '../server/auth/password-pool.js';
+import { AppError } from '../server/errors.js';
+import type { RoomcastApp } from '../server/app.js';
+import { closeAll, http, registerUser, startNode, uniqueName } from './support/util.js';
+
+/** Nice values of this process's threads (Linux /proc); the main thread's id is the pid. */
+function threadNices(): { tid: number; nice: number }[] {
+  return readdirSync('/proc/self/task').map((tid) => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { tid: Number(tid), nice: Number(fields[16]) };
+  });
+}
+
+describe('PasswordPool (bcrypt in worker threads)', () => {
+  let pool: PasswordPool | null = null;
+  afterEach(async () => {
+    await pool?.close();
+    pool = null;
+  });
+
+  it('when a password is hashed, then comparing it answers true and another password false', async () => {
+    pool = new PasswordPool({ threads: 1 });
+
+    const hash = await pool.hash('correct horse', 4);
+
+    expect(hash).to.match(/^\$2b\$04\$/);
+    expect(await pool.compare('correct horse', hash)).to.equal(true);
+    expect(await pool.compare('wrong horse', hash)).to.equal(false);
+  });
+
+  it('when more tasks arrive than the queue holds, then the excess fails at once with unavailable and the rest complete', async () => {
+    pool = new PasswordPool({ threads: 1, maxQueue: 1 });
+
+    const results = await Promise.allSettled(Array.from({ length: 6 }, () => pool!.hash('pw-pw-pw-pw', 4)));
+
+    const rejected = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as unknown);
+    expect(rejected).to.not.be.empty;
+    for (const reason of rejected) expect(reason).to.be.instanceOf(AppError).and.to.have.property('code', 'unavailable');
+    expect(results.filter((r) => r.status === 'fulfilled')).to.not.be.empty;
+  });
+
+  it('when the pool runs, then its worker threads have the lowest CPU priority (the event loop thread keeps its own)', async function () {
+    if (process.platform !== 'linux') this.skip(); // thread priorities are read from /proc
+    const before = new Set(threadNices().map((t) => JSON.stringify(t)));
+    pool = new PasswordPool({ threads: 1 });
+
+    await pool.hash('pw-pw-pw-pw', 4);
+
+    const added = threadNices().filter((t) => !before.has(JSON.stringify(t)));
+    expect(added.some((t) => t.nice === 19)).to.equal(true);
+    expect(threadNices().find((t) => t.tid === process.pid)?.nice).to.equal(0);
+  });
+});
+
+describe('POST /api/auth/login with the password pool', () => {
+  let app: RoomcastApp;
+  beforeEach(async () => {
+    app = await startNode({ LOGIN_FAILURE_LIMIT: '0' });
+  });
+  afterEach(closeAll);
+
+  it('when the right and then a wrong password are given, then the first signs in and the second answers invalid_credentials', async () => {
+    const user = await registerUser(app, uniqueName('pool'));
+
+    const right = await http(app, 'POST', '/api/auth/login', { body: { login: user.user.username, password: user.password } });
+    const wrong = await http(app, 'POST', '/api/auth/login', { body: { login: user.user.username, password: 'not-the-password' } });
+
+    expect(right.status).to.equal(200);
+    expect(right.body.user.id).to.equal(user.user.id);
+    expect(wrong.status).to.equal(401);
+    expect(wrong.body.error.code).to.equal('invalid_credentials');
+  });
+});
