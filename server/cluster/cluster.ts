@@ -7,7 +7,7 @@ import { memoryLimiters, type LimiterFactory } from '../rate-limits.js';
 import { roomChannel } from '../realtime/channels.js';
 import { MemoryPresenceStore, type PresenceStore } from '../realtime/presence.js';
 import type { ChatNamespace, RoomcastServer } from '../realtime/types.js';
-import { adapterPublisher, connectRedis } from './redis.js';
+import { adapterClients, connectRedis } from './redis.js';
 import { redisLimiters } from './redis-limiters.js';
 import { RedisPresenceStore } from './redis-presence.js';
 
@@ -42,7 +42,8 @@ export async function joinCluster(
 ): Promise<{ attach(chat: ChatNamespace): ClusterSetup }> {
   const redis = await connectRedis(config.redisUrl, logger, metrics);
   const prefix = config.redisKeyPrefix;
-  io.adapter(createAdapter(adapterPublisher(redis.pub, logger, metrics), redis.sub, { key: `${prefix}:socket.io`, publishOnSpecificResponseChannel: true }));
+  const adapter = adapterClients(redis, logger, metrics);
+  io.adapter(createAdapter(adapter.pub, adapter.sub, { key: `${prefix}:socket.io`, publishOnSpecificResponseChannel: true }));
   return {
     attach(chat) {
       const presence = new RedisPresenceStore(redis.data, prefix, config.nodeId, logger, (roomId, user) =>

@@ -84,23 +84,39 @@ async function closeClient(client: RedisClient): Promise<void> {
 }
 
 /**
- * The adapter publishes and forgets (it never handles the promise): a publish
- * refused while Redis is away would be an unhandled rejection. This view of
- * the pub client logs such refusals instead, at most once per few seconds.
+ * The adapter publishes, subscribes and unsubscribes and forgets (it never
+ * handles those promises): while Redis is away they are refused, or queued
+ * and refused when the client is closed, which would be unhandled rejections.
+ * These views of the pub and sub clients log such refusals instead, at most
+ * once per few seconds.
  */
-export function adapterPublisher(pub: RedisClient, logger: Logger, metrics?: Metrics): RedisClient {
+export function adapterClients(redis: RedisConnections, logger: Logger, metrics?: Metrics): { pub: RedisClient; sub: RedisClient } {
+  return {
+    pub: forgivingView(redis.pub, ['publish'], 'pub', logger, metrics),
+    sub: forgivingView(redis.sub, ['subscribe', 'pSubscribe', 'sSubscribe', 'unsubscribe', 'pUnsubscribe', 'sUnsubscribe'], 'sub', logger, metrics),
+  };
+}
+
+function forgivingView(client: RedisClient, methods: string[], role: string, logger: Logger, metrics?: Metrics): RedisClient {
   let lastLogged = 0;
-  const publish = (channel: string, message: string | Buffer) =>
-    pub.publish(channel, message).catch((err: unknown) => {
-      metrics?.redisError('publish');
-      if (Date.now() - lastLogged < 5_000) return 0;
+  const refused = (method: string) => (err: unknown) => {
+    metrics?.redisError(role === 'pub' ? 'publish' : role);
+    if (Date.now() - lastLogged >= 5_000) {
       lastLogged = Date.now();
-      logger.warn('redis publish failed; other nodes miss this fan-out', { err });
-      return 0;
-    });
-  return new Proxy(pub, {
+      logger.warn(`redis ${method} failed; other nodes may miss fan-out until Redis is back`, { err });
+    }
+    return 0;
+  };
+  const wrapped = new Map(
+    methods.map((method) => {
+      const original = Reflect.get(client, method, client) as (...args: unknown[]) => Promise<unknown>;
+      return [method, (...args: unknown[]) => original.apply(client, args).catch(refused(method))] as const;
+    }),
+  );
+  return new Proxy(client, {
     get(target, property) {
-      if (property === 'publish') return publish;
+      const replacement = typeof property === 'string' ? wrapped.get(property) : undefined;
+      if (replacement) return replacement;
       const value: unknown = Reflect.get(target, property, target);
       // node-redis keeps private fields: its methods must run on the client itself.
       return typeof value === 'function' ? value.bind(target) : value;
