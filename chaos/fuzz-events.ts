@@ -43,28 +43,33 @@ interface Fixtures {
   messageId: string;
 }
 
+/** Mostly every key present, sometimes any subset. */
+function shaped<T extends Record<string, fc.Arbitrary<unknown>>>(model: T): fc.Arbitrary<unknown> {
+  return fc.oneof({ weight: 3, arbitrary: fc.record(model) }, { weight: 1, arbitrary: fc.record(model, { requiredKeys: [] }) });
+}
+
 function payloadFor(event: string, fx: Fixtures): fc.Arbitrary<unknown> {
-  const id = fc.oneof(fc.constant(fx.roomId), fc.uuid(), fc.string({ maxLength: 40 }), fc.integer(), fc.constant(null), fc.constant('__proto__'));
-  const userId = fc.oneof(fc.constant(fx.victim.userId), fc.uuid(), fc.string({ maxLength: 40 }), fc.integer());
-  const messageId = fc.oneof(fc.constant(fx.messageId), fc.bigInt({ min: -10n, max: 10n ** 20n }).map(String), fc.string({ maxLength: 30 }), fc.integer());
-  const seq = fc.oneof(fc.integer({ min: -5, max: 1_000 }), fc.double(), fc.string({ maxLength: 8 }), fc.constant(null));
-  const text = fc.oneof(fc.string({ maxLength: 60 }), fc.string({ minLength: 3_990, maxLength: 4_010 }), fc.constant(''), fc.integer(), fc.constant({ toString: 'x' }));
+  const id = fc.oneof({ weight: 6, arbitrary: fc.constant(fx.roomId) }, fc.uuid(), fc.string({ maxLength: 40 }), fc.integer(), fc.constant(null), fc.constant('__proto__'));
+  const userId = fc.oneof({ weight: 4, arbitrary: fc.constant(fx.victim.userId) }, fc.uuid(), fc.string({ maxLength: 40 }), fc.integer());
+  const messageId = fc.oneof({ weight: 4, arbitrary: fc.constant(fx.messageId) }, fc.bigInt({ min: -10n, max: 10n ** 20n }).map(String), fc.string({ maxLength: 30 }), fc.integer());
+  const seq = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 200 }) }, fc.integer({ min: -5, max: 1_000 }), fc.double(), fc.string({ maxLength: 8 }), fc.constant(null));
+  const text = fc.oneof({ weight: 6, arbitrary: fc.string({ minLength: 1, maxLength: 60 }) }, fc.string({ minLength: 3_990, maxLength: 4_010 }), fc.constant(''), fc.integer(), fc.constant({ toString: 'x' }));
   const near: Record<string, fc.Arbitrary<unknown>> = {
     'room:join': fc.record({ roomId: id }),
     'room:leave': fc.record({ roomId: id }),
-    'room:history': fc.record({ roomId: id, afterSeq: seq, beforeSeq: seq, limit: seq }, { requiredKeys: ['roomId'] }),
-    'message:send': fc.record({ roomId: id, content: text, clientMsgId: fc.oneof(fc.uuid(), fc.string({ maxLength: 40 })) }, { requiredKeys: [] }),
-    'message:edit': fc.record({ messageId, content: text }, { requiredKeys: [] }),
+    'room:history': fc.oneof(fc.record({ roomId: id, afterSeq: seq, limit: seq }, { requiredKeys: ['roomId'] }), fc.record({ roomId: id, beforeSeq: seq }, { requiredKeys: ['roomId'] }), fc.record({ roomId: id, afterSeq: seq, beforeSeq: seq, limit: seq }, { requiredKeys: ['roomId'] })),
+    'message:send': shaped({ roomId: id, content: text, clientMsgId: fc.oneof({ weight: 4, arbitrary: fc.uuid() }, fc.string({ maxLength: 40 })) }),
+    'message:edit': shaped({ messageId, content: text }),
     'message:delete': fc.record({ messageId }),
-    typing: fc.record({ roomId: id, typing: fc.oneof(fc.boolean(), fc.anything()) }, { requiredKeys: [] }),
+    typing: shaped({ roomId: id, typing: fc.oneof({ weight: 4, arbitrary: fc.boolean() }, fc.anything()) }),
     'auth:refresh': fc.record({ token: fc.oneof(fc.string({ maxLength: 300 }), fc.constant(fx.victim.token), fc.anything()) }),
-    'admin:broadcast': fc.record({ content: text, roomId: fc.option(id) }, { requiredKeys: [] }),
-    'admin:kick': fc.record({ userId, roomId: id }, { requiredKeys: [] }),
-    'admin:ban': fc.record({ userId, banned: fc.oneof(fc.boolean(), fc.anything()) }, { requiredKeys: [] }),
-    'admin:mute': fc.record({ userId, roomId: id, minutes: fc.oneof(fc.integer({ min: -10, max: 100_000 }), fc.double(), fc.string()) }, { requiredKeys: [] }),
+    'admin:broadcast': shaped({ content: text, roomId: fc.option(id) }),
+    'admin:kick': shaped({ userId, roomId: id }),
+    'admin:ban': shaped({ userId, banned: fc.oneof({ weight: 4, arbitrary: fc.boolean() }, fc.anything()) }),
+    'admin:mute': shaped({ userId, roomId: id, minutes: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 60 }) }, fc.integer({ min: -10, max: 100_000 }), fc.double(), fc.string()) }),
     'admin:stats': fc.anything(),
   };
-  return fc.oneof({ weight: 3, arbitrary: near[event]! }, { weight: 1, arbitrary: fc.anything({ maxDepth: 3 }) });
+  return fc.oneof({ weight: 4, arbitrary: near[event]! }, { weight: 1, arbitrary: fc.anything({ maxDepth: 3 }) });
 }
 
 /** Checks one ack against the contract's Ack shape and the event's allowed codes; returns a problem or null. */
