@@ -289,6 +289,7 @@ export async function hangDatabase(env: ChaosEnv, s: FaultSettings): Promise<Fau
     proxy.setMode({ kind: 'latency', ms: 150 });
     const slow = await emitAck(probe, 'message:send', { roomId: load.roomId, content: 'probe-slow', clientMsgId: randomUUID() }, 30_000);
     facts.slowSendAckMs = Math.round(slow.ms);
+    facts.slowSendAnswer = slow.kind === 'ack' ? (slow.ack.ok ? 'ok' : String(slow.ack.error?.code)) : slow.kind;
     proxy.setMode({ kind: 'pass' });
     const t0 = Date.now();
     const rec = await recovery(load, t0);

@@ -105,6 +105,8 @@ export async function fuzzEvents(url: string, pid: number, runs: number, admin: 
       problems.push(`${name} was disconnected (${reason})`);
     });
   }
+  // CHAOS_SEED=<n> replays a run (the seed is in the report).
+  const seed = Number(process.env.CHAOS_SEED) || Date.now() % 2 ** 31;
   const rssBefore = rssOf(pid);
   let rssMax = rssBefore;
   let count = 0;
@@ -137,7 +139,7 @@ export async function fuzzEvents(url: string, pid: number, runs: number, admin: 
       }
       return true;
     }),
-    { numRuns: runs },
+    { numRuns: runs, seed },
   );
   for (const socket of Object.values(sockets)) socket.close();
   const rssAfter = rssOf(pid);
@@ -148,6 +150,6 @@ export async function fuzzEvents(url: string, pid: number, runs: number, admin: 
     attack: 'fast-check: every /chat and /admin event',
     runs: count,
     violations: [...new Set(problems)].slice(0, 20),
-    facts: { answers: JSON.stringify(answers), disconnects, rssBeforeMB: Math.round(rssBefore / 2 ** 20), rssMaxMB: Math.round(rssMax / 2 ** 20), slowestHealthzMs: Math.round(slowestHealth) },
+    facts: { seed, answers: JSON.stringify(answers), disconnects, rssBeforeMB: Math.round(rssBefore / 2 ** 20), rssMaxMB: Math.round(rssMax / 2 ** 20), slowestHealthzMs: Math.round(slowestHealth) },
   };
 }
