@@ -41,14 +41,13 @@ export class MessageWriter {
     private readonly store: MessageStore,
     private readonly onCommitted: (batch: CommittedMessage[]) => void,
     private readonly logger: Logger,
-    private readonly deadlineMs = SEND_DEADLINE_MS,
   ) {}
 
   /** Stores one message; resolves with it (or the original, for a repeated clientMsgId) after commit. */
   submit(request: SendRequest): Promise<Message> {
     if (!this.accepting) return Promise.reject(new AppError('unavailable', 'server is shutting down, try again'));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new AppError('unavailable', 'the database did not answer in time, try again')), this.deadlineMs);
+      const timer = setTimeout(() => reject(new AppError('unavailable', 'the database did not answer in time, try again')), SEND_DEADLINE_MS);
       const settle = <T>(fn: (value: T) => void) => (value: T) => {
         clearTimeout(timer);
         fn(value);
