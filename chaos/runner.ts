@@ -33,15 +33,16 @@ export type FaultName = keyof typeof FAULTS;
 /** Runs every attack against one node process; adds a row for the node's own health afterwards. */
 export async function runAttacks(env: ChaosEnv, settings: ChaosSettings): Promise<AttackRow[]> {
   const databaseUrl = await env.freshDatabase('attack');
-  const name = `chaos-attack-${Date.now().toString(36)}`;
+  const name = 'chaos-attack';
+  const logFile = path.join(ARTIFACTS_DIR, `${name}.log`);
+  const logStart = logSize(logFile); // the log is appended to run after run: read only this run's part
   const node = await env.startNode(name, {
     DATABASE_URL: databaseUrl,
     REDIS_URL: `redis://127.0.0.1:${env.redisPort}`,
-    REDIS_KEY_PREFIX: name,
+    REDIS_KEY_PREFIX: `${name}-${Date.now().toString(36)}`,
     LOGIN_FAILURE_LIMIT: '0',
     LOG_LEVEL: 'error',
   });
-  const logFile = path.join(ARTIFACTS_DIR, `${name}.log`);
   const rows: AttackRow[] = [];
   try {
     const pid = node.child.process.pid!;
@@ -58,7 +59,7 @@ export async function runAttacks(env: ChaosEnv, settings: ChaosSettings): Promis
     rows.push(await enumerationAttack(node.url, member, settings.loginAttempts));
   } finally {
     const exited = node.child.exited();
-    const log = readLog(logFile);
+    const log = readLog(logFile, logStart);
     const crashes = log.split('\n').filter((l) => /unhandled rejection|uncaught exception/i.test(l));
     rows.push({
       attack: 'the attacked node afterwards',
@@ -71,10 +72,17 @@ export async function runAttacks(env: ChaosEnv, settings: ChaosSettings): Promis
   return rows;
 }
 
-function readLog(file: string): string {
+function logSize(file: string): number {
   try {
-    statSync(file);
-    return readFileSync(file, 'utf8');
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+function readLog(file: string, fromByte: number): string {
+  try {
+    return readFileSync(file).subarray(fromByte).toString('utf8');
   } catch {
     return '';
   }
