@@ -305,3 +305,53 @@ export async function hangDatabase(env: ChaosEnv, s: FaultSettings): Promise<Fau
     await proxy.close();
   }
 }
+
+/**
+ * A TCP proxy between both nodes and Redis hangs (nothing forwarded, nothing
+ * closed), then passes again: sends keep being acked, /healthz stays fast, no
+ * node exits, and every client catches up once Redis answers again.
+ */
+export async function hangRedis(env: ChaosEnv, s: FaultSettings): Promise<FaultRow> {
+  const proxy = await startTcpProxy(env.redisPort);
+  const databaseUrl = await env.freshDatabase('redishang');
+  const prefix = `chaos-redishang-${randomUUID().slice(0, 8)}`;
+  const common = { DATABASE_URL: databaseUrl, REDIS_URL: `redis://127.0.0.1:${proxy.port}`, REDIS_KEY_PREFIX: prefix };
+  const a = await env.startNode('chaos-redishang-a', common);
+  const b = await env.startNode('chaos-redishang-b', common);
+  const pair = { a, b, prefix };
+  const load = await Load.start({ urls: pairUrls(pair, s.clients), intervalMs: s.intervalMs }, 'rh');
+  const observer = await register(a.url, 'obs');
+  const extra: string[] = [];
+  const facts: FaultRow['facts'] = {};
+  try {
+    load.run();
+    await sleep(s.warmMs);
+    proxy.setMode({ kind: 'hang' });
+    const hungAt = Date.now();
+    let healthSlowest = 0;
+    while (Date.now() - hungAt < s.hangMs) {
+      for (const node of [a, b]) {
+        const res = await call(node.url, 'GET', '/healthz').catch(() => null);
+        if (!res || res.status !== 200) extra.push('/healthz did not answer 200 while Redis hung');
+        healthSlowest = Math.max(healthSlowest, res?.ms ?? Infinity);
+      }
+      await sleep(200);
+    }
+    facts.healthzSlowestMs = Math.round(healthSlowest);
+    if (healthSlowest > 1_000) extra.push(`/healthz took ${Math.round(healthSlowest)} ms while Redis hung`);
+    facts.ackedWhileHung = load.clients.reduce((n, c) => n + c.acked.filter((x) => x.at > hungAt).length, 0);
+    if (facts.ackedWhileHung === 0) extra.push('no send was acked while Redis hung');
+    for (const node of [a, b]) if (node.child.exited()) extra.push(`${node.child.name} exited while Redis hung`);
+    proxy.setMode({ kind: 'pass' });
+    const t0 = Date.now();
+    const rec = await recovery(load, t0);
+    await sleep(s.afterMs);
+    const tally = await settle(load, a.url, observer.token);
+    for (const node of [a, b]) if (node.child.exited()) extra.push(`${node.child.name} exited`);
+    return row('Redis hung behind a TCP proxy', tally, rec, facts, extra);
+  } finally {
+    load.close();
+    await Promise.all([a.child.stop('SIGTERM', 10_000), b.child.stop('SIGTERM', 10_000)]);
+    await proxy.close();
+  }
+}

@@ -7,7 +7,7 @@ import { TEST_JWT_SECRET } from '../test/support/processes.js';
 import { ARTIFACTS_DIR } from '../test/support/services.js';
 import { enumerationAttack, pollutionAttacks, rawFrameAttacks, tokenAttacks, type AttackRow } from './attacks.js';
 import type { ChaosEnv } from './environment.js';
-import { FULL_FAULTS, QUICK_FAULTS, hangDatabase, killNode, restartPostgres, sigtermNode, stopRedis, type FaultRow, type FaultSettings } from './faults.js';
+import { FULL_FAULTS, QUICK_FAULTS, hangDatabase, hangRedis, killNode, restartPostgres, sigtermNode, stopRedis, type FaultRow, type FaultSettings } from './faults.js';
 import { fuzzEvents } from './fuzz-events.js';
 import { call, register } from './wire.js';
 
@@ -27,6 +27,7 @@ export const FAULTS = {
   'postgres-restart': restartPostgres,
   'redis-outage': stopRedis,
   'postgres-hang': hangDatabase,
+  'redis-hang': hangRedis,
 } as const satisfies Record<string, (env: ChaosEnv, s: FaultSettings) => Promise<FaultRow>>;
 export type FaultName = keyof typeof FAULTS;
 

@@ -48,6 +48,7 @@ describe('chaos suite, quick form (npm run chaos runs the full one)', () => {
     'postgres-restart': 'when PostgreSQL restarts under load, then sends answer unavailable meanwhile, the first ack comes within 5 s after, and nothing acked is lost',
     'redis-outage': 'when Redis stops for 10 s under load, then no node exits, same-node delivery goes on, and every client catches up with no gap',
     'postgres-hang': 'when PostgreSQL hangs behind a proxy, then sends answer unavailable within the ack timeout and /healthz stays fast',
+    'redis-hang': 'when Redis hangs behind a proxy, then sends are still acked, /healthz stays fast, and every client catches up after',
   };
   for (const [name, title] of Object.entries(cases) as Array<[FaultName, string]>) {
     it(title, async function () {
