@@ -2,13 +2,13 @@
 // SDK clients that send continuously, injects one fault, and returns a row
 // for the summary table: the invariant tally plus the recovery time and the
 // fault's own checks (as violations).
+import { randomUUID } from 'node:crypto';
 import type { NodeProcess } from '../test/support/processes.js';
 import type { ChaosEnv } from './environment.js';
 import { check, fetchHistory, type Tally } from './invariants.js';
 import { Load } from './load.js';
 import { startTcpProxy } from './tcp-proxy.js';
-import { call, emitAck, rawSocket, register, sleep } from './wire.js';
-import { randomUUID } from 'node:crypto';
+import { answerOf, call, emitAck, rawSocket, register, sleep } from './wire.js';
 
 export interface FaultSettings {
   /** Traffic before the fault and after recovery, ms. */
@@ -169,7 +169,7 @@ export async function restartPostgres(env: ChaosEnv, s: FaultSettings): Promise<
       probes++;
       slowest = Math.max(slowest, out.ms);
       if (out.kind !== 'ack') extra.push(`a send while PostgreSQL was down got no ack (${out.kind} after ${Math.round(out.ms)} ms)`);
-      else if (out.ack.ok || out.ack.error?.code !== 'unavailable') extra.push(`a send while PostgreSQL was down answered ${JSON.stringify(out.ack).slice(0, 120)}`);
+      else if (answerOf(out.ack) !== 'unavailable') extra.push(`a send while PostgreSQL was down answered ${JSON.stringify(out.ack).slice(0, 120)}`);
       if (!readyChecked) {
         readyChecked = true;
         for (const node of [pair.a, pair.b]) {
@@ -276,9 +276,9 @@ export async function hangDatabase(env: ChaosEnv, s: FaultSettings): Promise<Fau
     })();
     const out = await emitAck(probe, 'message:send', { roomId: load.roomId, content: 'probe-hung', clientMsgId: randomUUID() }, SDK_ACK_TIMEOUT_MS + 5_000);
     facts.hungSendAckMs = Math.round(out.ms);
-    facts.hungSendAnswer = out.kind === 'ack' ? (out.ack.ok ? 'ok' : String(out.ack.error?.code)) : out.kind;
+    facts.hungSendAnswer = out.kind === 'ack' ? answerOf(out.ack) : out.kind;
     if (out.kind !== 'ack') extra.push(`a send while the database hung got no ack within ${SDK_ACK_TIMEOUT_MS + 5_000} ms`);
-    else if (!out.ack.ok && out.ack.error?.code !== 'unavailable') extra.push(`a send while the database hung answered ${out.ack.error?.code}, not unavailable`);
+    else if (!['ok', 'unavailable'].includes(answerOf(out.ack))) extra.push(`a send while the database hung answered ${answerOf(out.ack)}, not unavailable`);
     else if (out.ms > SDK_ACK_TIMEOUT_MS) extra.push(`a send while the database hung took ${Math.round(out.ms)} ms (the SDK gives up after ${SDK_ACK_TIMEOUT_MS})`);
     await health;
     facts.healthzChecks = healthChecks;
@@ -289,7 +289,7 @@ export async function hangDatabase(env: ChaosEnv, s: FaultSettings): Promise<Fau
     proxy.setMode({ kind: 'latency', ms: 150 });
     const slow = await emitAck(probe, 'message:send', { roomId: load.roomId, content: 'probe-slow', clientMsgId: randomUUID() }, 30_000);
     facts.slowSendAckMs = Math.round(slow.ms);
-    facts.slowSendAnswer = slow.kind === 'ack' ? (slow.ack.ok ? 'ok' : String(slow.ack.error?.code)) : slow.kind;
+    facts.slowSendAnswer = slow.kind === 'ack' ? answerOf(slow.ack) : slow.kind;
     proxy.setMode({ kind: 'pass' });
     const t0 = Date.now();
     const rec = await recovery(load, t0);

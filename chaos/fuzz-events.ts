@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import type { Socket } from 'socket.io-client';
-import { call, emitAck, rawSocket, register, type Registered } from './wire.js';
+import { answerOf, call, emitAck, rawSocket, register, type Registered } from './wire.js';
 import type { AttackRow } from './attacks.js';
 
 const BASE = ['validation_failed', 'not_found', 'forbidden'];
@@ -126,7 +126,7 @@ export async function fuzzEvents(url: string, pid: number, runs: number, admin: 
       const out = await emitAck(sockets[socketName]!, event, payload, 10_000);
       if (out.kind !== 'ack') problems.push(`${event}: no ack (${out.kind}) for ${JSON.stringify(payload)?.slice(0, 200)}`);
       else {
-        const answer = out.ack.ok ? 'ok' : String(out.ack.error?.code);
+        const answer = answerOf(out.ack);
         answers[answer] = (answers[answer] ?? 0) + 1;
         const problem = ackProblem(event, out.ack);
         if (problem) problems.push(`${problem} for ${JSON.stringify(payload)?.slice(0, 200)}`);

@@ -2,7 +2,7 @@
 // `npm run chaos -- --quick` runs the quick form that `npm test` runs;
 // `--only kill-9,sigterm,attacks` picks rows. Prints the summary tables,
 // writes JSON to test-artifacts/chaos/, exits 1 if any invariant broke.
-import { recordSkipReason, missingTools } from './preflight.js';
+import { missingToolsMessage, missingTools } from './preflight.js';
 import { startChaosEnv } from './environment.js';
 import { FAULTS, FULL, QUICK, attackTable, faultTable, runAttacks, writeReport, type ChaosReport, type FaultName } from './runner.js';
 
@@ -13,7 +13,7 @@ const only = args.includes('--only') && onlyArg ? new Set(onlyArg.split(',')) : 
 
 const missing = await missingTools();
 if (missing.length) {
-  console.error(recordSkipReason(missing));
+  console.error(missingToolsMessage(missing));
   process.exit(1);
 }
 

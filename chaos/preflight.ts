@@ -10,6 +10,6 @@ export async function missingTools(): Promise<string[]> {
   return missing;
 }
 
-export function recordSkipReason(missing: string[]): string {
+export function missingToolsMessage(missing: string[]): string {
   return `the chaos suite needs ${missing.join(' and ')}`;
 }

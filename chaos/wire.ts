@@ -1,6 +1,7 @@
 // Contract-level helpers: REST calls with fetch and raw Socket.IO sockets.
 import { randomUUID } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
+import type { Ack } from '../client-sdk/src/protocol.js';
 
 export interface Registered {
   token: string;
@@ -58,7 +59,13 @@ export function rawSocket(baseUrl: string, token: string, namespace = '/chat'): 
   });
 }
 
-export type AckOutcome = { kind: 'ack'; ack: { ok: boolean; error?: { code: string; message: string }; [k: string]: unknown }; ms: number } | { kind: 'timeout'; ms: number } | { kind: 'disconnected'; ms: number };
+/** An ack as it came over the wire: the contract's shape, until a check says otherwise. */
+export type WireAck = Ack<Record<string, unknown>>;
+
+/** The code of a failed ack, or 'ok'. */
+export const answerOf = (ack: WireAck): string => (ack.ok ? 'ok' : String(ack.error?.code));
+
+export type AckOutcome = { kind: 'ack'; ack: WireAck; ms: number } | { kind: 'timeout'; ms: number } | { kind: 'disconnected'; ms: number };
 
 /** Emits and waits for the ack, at most `timeoutMs`. */
 export function emitAck(socket: Socket, event: string, payload: unknown, timeoutMs: number): Promise<AckOutcome> {
@@ -73,7 +80,7 @@ export function emitAck(socket: Socket, event: string, payload: unknown, timeout
       resolve(outcome);
     };
     socket.once('disconnect', onDisconnect);
-    socket.emit(event, payload, (ack: AckOutcome extends { ack: infer A } ? A : never) => done({ kind: 'ack', ack, ms: performance.now() - started }));
+    socket.emit(event, payload, (ack: WireAck) => done({ kind: 'ack', ack, ms: performance.now() - started }));
   });
 }
 

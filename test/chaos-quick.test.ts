@@ -4,7 +4,7 @@ import { startChaosEnv, type ChaosEnv } from '../chaos/environment.js';
 import { ackProblem } from '../chaos/fuzz-events.js';
 import { check } from '../chaos/invariants.js';
 import type { Load } from '../chaos/load.js';
-import { missingTools, recordSkipReason } from '../chaos/preflight.js';
+import { missingTools, missingToolsMessage } from '../chaos/preflight.js';
 import { FAULTS, QUICK, attackTable, faultTable, runAttacks, writeReport, type ChaosReport, type FaultName } from '../chaos/runner.js';
 import type { FaultRow } from '../chaos/faults.js';
 import { stopChildren } from './support/processes.js';
@@ -18,7 +18,7 @@ describe('chaos suite, quick form (npm run chaos runs the full one)', () => {
     this.timeout(120_000);
     const missing = await missingTools();
     if (missing.length) {
-      recordSkip('chaos suite', recordSkipReason(missing));
+      recordSkip('chaos suite', missingToolsMessage(missing));
       this.skip();
     }
     env = await startChaosEnv();
