@@ -51,8 +51,9 @@ function shaped<T extends Record<string, fc.Arbitrary<unknown>>>(model: T): fc.A
 function payloadFor(event: string, fx: Fixtures): fc.Arbitrary<unknown> {
   const id = fc.oneof({ weight: 6, arbitrary: fc.constant(fx.roomId) }, fc.uuid(), fc.string({ maxLength: 40 }), fc.integer(), fc.constant(null), fc.constant('__proto__'));
   const userId = fc.oneof({ weight: 4, arbitrary: fc.constant(fx.victim.userId) }, fc.uuid(), fc.string({ maxLength: 40 }), fc.integer());
-  const messageId = fc.oneof({ weight: 4, arbitrary: fc.constant(fx.messageId) }, fc.bigInt({ min: -10n, max: 10n ** 20n }).map(String), fc.string({ maxLength: 30 }), fc.integer());
-  const seq = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 200 }) }, fc.integer({ min: -5, max: 1_000 }), fc.double(), fc.string({ maxLength: 8 }), fc.constant(null));
+  const messageId = fc.oneof({ weight: 4, arbitrary: fc.constant(fx.messageId) }, fc.constantFrom('9223372036854775807', '9223372036854775808', '9999999999999999999', '0', '-1', '01', '1e3'), fc.bigInt({ min: -10n, max: 10n ** 20n }).map(String), fc.string({ maxLength: 30 }), fc.integer());
+  const edgeNumbers = fc.constantFrom(2 ** 31 - 1, 2 ** 31, 2 ** 53, 1e20, Number.MAX_SAFE_INTEGER, -0, 1.5);
+  const seq = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 200 }) }, edgeNumbers, edgeNumbers.map(String), fc.integer({ min: -5, max: 1_000 }), fc.double(), fc.string({ maxLength: 8 }), fc.constant(null));
   const text = fc.oneof({ weight: 6, arbitrary: fc.string({ minLength: 1, maxLength: 60 }) }, fc.string({ minLength: 3_990, maxLength: 4_010 }), fc.constant(''), fc.integer(), fc.constant({ toString: 'x' }));
   const near: Record<string, fc.Arbitrary<unknown>> = {
     'room:join': fc.record({ roomId: id }),
@@ -66,7 +67,7 @@ function payloadFor(event: string, fx: Fixtures): fc.Arbitrary<unknown> {
     'admin:broadcast': shaped({ content: text, roomId: fc.option(id) }),
     'admin:kick': shaped({ userId, roomId: id }),
     'admin:ban': shaped({ userId, banned: fc.oneof({ weight: 4, arbitrary: fc.boolean() }, fc.anything()) }),
-    'admin:mute': shaped({ userId, roomId: id, minutes: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 60 }) }, fc.integer({ min: -10, max: 100_000 }), fc.double(), fc.string()) }),
+    'admin:mute': shaped({ userId, roomId: id, minutes: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 60 }) }, edgeNumbers, fc.integer({ min: -10, max: 100_000 }), fc.double(), fc.string()) }),
     'admin:stats': fc.anything(),
   };
   return fc.oneof({ weight: 4, arbitrary: near[event]! }, { weight: 1, arbitrary: fc.anything({ maxDepth: 3 }) });

@@ -11,7 +11,7 @@ const MAX_MESSAGE_ID = 9223372036854775807n;
 const messageId = z
   .string()
   .regex(/^[1-9][0-9]{0,18}$/, 'must be a message id')
-  .refine((value) => BigInt(value) <= MAX_MESSAGE_ID, 'must be a message id');
+  .refine((value) => /^[0-9]{1,19}$/.test(value) && BigInt(value) <= MAX_MESSAGE_ID, 'must be a message id'); // zod runs this even when the regex failed
 
 export const registerSchema = z.strictObject({
   username: z.string().regex(/^[a-zA-Z0-9_.-]{3,32}$/, 'must be 3-32 letters, digits, _ . or -'),
