@@ -9,6 +9,7 @@ import { enumerationAttack, pollutionAttacks, rawFrameAttacks, tokenAttacks, typ
 import type { ChaosEnv } from './environment.js';
 import { FULL_FAULTS, QUICK_FAULTS, hangDatabase, hangRedis, killNode, restartPostgres, sigtermNode, stopRedis, type FaultRow, type FaultSettings } from './faults.js';
 import { fuzzEvents } from './fuzz-events.js';
+import { fuzzRest } from './fuzz-rest.js';
 import { call, register } from './wire.js';
 
 export interface ChaosSettings {
@@ -54,6 +55,7 @@ export async function runAttacks(env: ChaosEnv, settings: ChaosSettings): Promis
     const room = await call<{ room: { id: string } }>(node.url, 'POST', '/api/rooms', { token: member.token, body: { name: 'attack room' } });
     const roomId = room.body.room.id;
     rows.push(await fuzzEvents(node.url, pid, settings.fuzzRuns, admin));
+    rows.push(await fuzzRest(node.url, admin, member, roomId, settings.fuzzRuns));
     rows.push(await rawFrameAttacks(node.url, member, roomId));
     rows.push(await pollutionAttacks(node.url, admin, roomId));
     rows.push(await tokenAttacks(node.url, member, admin, TEST_JWT_SECRET));
