@@ -6,7 +6,12 @@ import type * as P from './protocol.js';
 
 const uuid = z.uuid({ message: 'must be a UUID' });
 const seqNumber = z.coerce.number().int().min(0);
-const messageId = z.string().regex(/^[1-9][0-9]{0,18}$/, 'must be a message id');
+/** Largest BIGSERIAL value: a longer-looking id would reach PostgreSQL as an out-of-range error (`internal`). */
+const MAX_MESSAGE_ID = 9223372036854775807n;
+const messageId = z
+  .string()
+  .regex(/^[1-9][0-9]{0,18}$/, 'must be a message id')
+  .refine((value) => /^[0-9]{1,19}$/.test(value) && BigInt(value) <= MAX_MESSAGE_ID, 'must be a message id'); // zod runs this even when the regex failed
 
 export const registerSchema = z.strictObject({
   username: z.string().regex(/^[a-zA-Z0-9_.-]{3,32}$/, 'must be 3-32 letters, digits, _ . or -'),

@@ -3,6 +3,8 @@ import type { HistoryPage, Message, Role } from '../../server/protocol.js';
 import { toMessage, type MessageRow } from './rows.js';
 import { hotPathStatements, type Statement } from './transactions.js';
 
+const MAX_SEQ = 2_147_483_647;
+
 /** A message on its way into the database, with what the rules need to know. */
 export interface PendingMessage {
   roomId: string;
@@ -200,12 +202,15 @@ export class MessageStore {
 
   /** Messages of a room by seq window, always oldest first. */
   async history(roomId: string, options: HistoryOptions): Promise<HistoryPage> {
+    // seq is an int4 column: a bound past its range means the same as its
+    // largest value, and PostgreSQL would refuse the comparison (an internal error).
+    const clamp = (seq: number) => Math.min(seq, MAX_SEQ);
     const query = this.selectMessages(this.knex).where('messages.room_id', roomId).limit(options.limit + 1);
     if (options.afterSeq !== undefined) {
-      const rows = (await query.where('messages.seq', '>', options.afterSeq).orderBy('messages.seq', 'asc')) as MessageRow[];
+      const rows = (await query.where('messages.seq', '>', clamp(options.afterSeq)).orderBy('messages.seq', 'asc')) as MessageRow[];
       return { messages: rows.slice(0, options.limit).map(toMessage), hasMore: rows.length > options.limit };
     }
-    if (options.beforeSeq !== undefined) query.where('messages.seq', '<', options.beforeSeq);
+    if (options.beforeSeq !== undefined) query.where('messages.seq', '<', clamp(options.beforeSeq));
     const rows = (await query.orderBy('messages.seq', 'desc')) as MessageRow[];
     return { messages: rows.slice(0, options.limit).reverse().map(toMessage), hasMore: rows.length > options.limit };
   }

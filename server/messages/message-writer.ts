@@ -18,6 +18,13 @@ interface Waiting {
 
 const MAX_BATCH = 500;
 const MAX_ATTEMPTS = 3;
+/**
+ * A send not committed within this answers `unavailable`, so a hung database
+ * (its pool waits 5 s for a connection, a query up to 10 s) never holds an ack
+ * past the SDK's 10 s ack timeout. The batch goes on: if it commits after all,
+ * the retry of the same clientMsgId answers the stored message.
+ */
+export const SEND_DEADLINE_MS = 5_000;
 
 /**
  * Group commit: sends that arrive while a transaction is running wait for the
@@ -42,7 +49,12 @@ export class MessageWriter {
   submit(request: SendRequest): Promise<Message> {
     if (!this.accepting) return Promise.reject(new AppError('unavailable', 'server is shutting down, try again'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ request, resolve, reject });
+      const timer = setTimeout(() => reject(new AppError('unavailable', 'the database did not answer in time, try again')), SEND_DEADLINE_MS);
+      const settle = <T>(fn: (value: T) => void) => (value: T) => {
+        clearTimeout(timer);
+        fn(value);
+      };
+      this.queue.push({ request, resolve: settle(resolve), reject: settle(reject) });
       this.running ??= this.run();
     });
   }

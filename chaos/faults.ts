@@ -1,0 +1,357 @@
+// The fault scenarios. Each starts its own nodes on a fresh database, drives
+// SDK clients that send continuously, injects one fault, and returns a row
+// for the summary table: the invariant tally plus the recovery time and the
+// fault's own checks (as violations).
+import { randomUUID } from 'node:crypto';
+import type { NodeProcess } from '../test/support/processes.js';
+import type { ChaosEnv } from './environment.js';
+import { check, fetchHistory, type Tally } from './invariants.js';
+import { Load } from './load.js';
+import { startTcpProxy } from './tcp-proxy.js';
+import { answerOf, call, emitAck, rawSocket, register, sleep } from './wire.js';
+
+export interface FaultSettings {
+  /** Traffic before the fault and after recovery, ms. */
+  warmMs: number;
+  afterMs: number;
+  clients: number;
+  intervalMs: number;
+  pgDownMs: number;
+  redisDownMs: number;
+  hangMs: number;
+}
+
+export const QUICK_FAULTS: FaultSettings = { warmMs: 1_500, afterMs: 2_500, clients: 4, intervalMs: 40, pgDownMs: 3_000, redisDownMs: 10_000, hangMs: 6_000 };
+export const FULL_FAULTS: FaultSettings = { warmMs: 5_000, afterMs: 8_000, clients: 8, intervalMs: 20, pgDownMs: 8_000, redisDownMs: 30_000, hangMs: 12_000 };
+
+export interface FaultRow extends Tally {
+  fault: string;
+  /** ms from the fault (or its end) until every client had an ack again and had seen everything acked before it. */
+  recoveryMs: number;
+  /** Facts measured on the way (exit codes, probe timings, …). */
+  facts: Record<string, number | string | boolean>;
+}
+
+/** The ack timeout the contract's SDK uses; a send must be answered within it. */
+const SDK_ACK_TIMEOUT_MS = 10_000;
+
+/**
+ * Waits until every client has an ack stamped after `since` and has seen every
+ * message acked before `since`; returns the ms that took (bounded).
+ */
+async function recovery(load: Load, since: number, timeoutMs = 60_000): Promise<number> {
+  const deadline = since + timeoutMs;
+  for (;;) {
+    const doneAt = load.clients.map((c) => {
+      const firstAck = c.acked.find((a) => a.at > since);
+      if (!firstAck) return null;
+      const before = new Set(load.clients.flatMap((o) => o.acked.filter((a) => a.at <= since).map((a) => a.message.id)));
+      const seenAll = c.seen.filter((s) => before.has(s.message.id));
+      if (seenAll.length < before.size) return null;
+      const lastSeen = Math.max(since, ...seenAll.map((s) => s.at));
+      return Math.max(firstAck.at, lastSeen);
+    });
+    if (doneAt.every((t) => t !== null)) return Math.max(...(doneAt as number[])) - since;
+    if (Date.now() > deadline) return Number.NaN;
+    await sleep(50);
+  }
+}
+
+/** Stops the load, waits until every client saw the whole history, and checks the invariants. */
+async function settle(load: Load, survivor: string, token: string): Promise<Tally> {
+  await load.stop(60_000);
+  let history = await fetchHistory(survivor, token, load.roomId);
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline && load.clients.some((c) => c.seen.length < history.length)) {
+    await sleep(100);
+    history = await fetchHistory(survivor, token, load.roomId);
+  }
+  await sleep(300); // anything late and duplicated would show up now
+  history = await fetchHistory(survivor, token, load.roomId);
+  return check(load, history);
+}
+
+interface Pair {
+  a: NodeProcess;
+  b: NodeProcess;
+  prefix: string;
+}
+
+async function startPair(env: ChaosEnv, label: string, extra: Record<string, string> = {}): Promise<Pair> {
+  const databaseUrl = await env.freshDatabase(label);
+  const prefix = `chaos-${label}-${randomUUID().slice(0, 8)}`;
+  const common = { DATABASE_URL: databaseUrl, REDIS_URL: `redis://127.0.0.1:${env.redisPort}`, REDIS_KEY_PREFIX: prefix, ...extra };
+  // One at a time: the first migrates the fresh database.
+  const a = await env.startNode(`chaos-${label}-a`, common);
+  const b = await env.startNode(`chaos-${label}-b`, common);
+  return { a, b, prefix };
+}
+
+function pairUrls(pair: Pair, clients: number): string[][] {
+  return Array.from({ length: clients }, (_, i) => (i % 2 === 0 ? [pair.a.url, pair.b.url] : [pair.b.url, pair.a.url]));
+}
+
+function row(fault: string, tally: Tally, recoveryMs: number, facts: FaultRow['facts'], extraViolations: string[]): FaultRow {
+  const violations = [...tally.violations, ...extraViolations];
+  if (Number.isNaN(recoveryMs)) violations.push('did not recover within 60 s');
+  return { fault, ...tally, violations, recoveryMs: Math.round(recoveryMs), facts };
+}
+
+/** kill -9 of one of two nodes under load. */
+export async function killNode(env: ChaosEnv, s: FaultSettings): Promise<FaultRow> {
+  const pair = await startPair(env, 'kill9');
+  const load = await Load.start({ urls: pairUrls(pair, s.clients), intervalMs: s.intervalMs }, 'k9');
+  const observer = await register(pair.b.url, 'obs');
+  try {
+    load.run();
+    await sleep(s.warmMs);
+    const t0 = Date.now();
+    pair.a.child.process.kill('SIGKILL');
+    const rec = await recovery(load, t0);
+    await sleep(s.afterMs);
+    const tally = await settle(load, pair.b.url, observer.token);
+    const extra: string[] = [];
+    if (pair.b.child.exited()) extra.push('the surviving node exited');
+    const moved = load.clients.filter((c) => c.client.state === 'connected').length;
+    if (moved !== load.clients.length) extra.push(`${load.clients.length - moved} clients not connected at the end`);
+    return row('kill -9 one of two nodes', tally, rec, { killedSignal: String(pair.a.child.exited()?.signal), clientsConnected: moved }, extra);
+  } finally {
+    load.close();
+  }
+}
+
+/** SIGTERM of one of two nodes under load: it drains and exits 0 within 10 s. */
+export async function sigtermNode(env: ChaosEnv, s: FaultSettings): Promise<FaultRow> {
+  const pair = await startPair(env, 'sigterm');
+  const load = await Load.start({ urls: pairUrls(pair, s.clients), intervalMs: s.intervalMs }, 'st');
+  const observer = await register(pair.b.url, 'obs');
+  try {
+    load.run();
+    await sleep(s.warmMs);
+    const t0 = Date.now();
+    const stopped = pair.a.child.stop('SIGTERM', 15_000).then(() => Date.now() - t0);
+    const rec = await recovery(load, t0);
+    const exitMs = await stopped;
+    await sleep(s.afterMs);
+    const tally = await settle(load, pair.b.url, observer.token);
+    const exit = pair.a.child.exited();
+    const extra: string[] = [];
+    if (exit?.code !== 0) extra.push(`the stopped node exited with ${exit?.code ?? exit?.signal}, not 0`);
+    if (exitMs > 10_000) extra.push(`the stopped node took ${exitMs} ms to exit (limit 10 s)`);
+    if (pair.b.child.exited()) extra.push('the surviving node exited');
+    return row('SIGTERM one of two nodes', tally, rec, { exitCode: String(exit?.code), exitMs }, extra);
+  } finally {
+    load.close();
+  }
+}
+
+/** PostgreSQL stopped under load and started again. */
+export async function restartPostgres(env: ChaosEnv, s: FaultSettings): Promise<FaultRow> {
+  const pair = await startPair(env, 'pg');
+  const load = await Load.start({ urls: pairUrls(pair, s.clients), intervalMs: s.intervalMs }, 'pg');
+  const observer = await register(pair.a.url, 'obs');
+  const roomId = load.roomId;
+  const probe = await rawSocket(pair.a.url, observer.token);
+  const extra: string[] = [];
+  const facts: FaultRow['facts'] = {};
+  try {
+    const joined = await emitAck(probe, 'room:join', { roomId }, 5_000);
+    if (joined.kind !== 'ack' || !joined.ack.ok) throw new Error('probe could not join');
+    load.run();
+    await sleep(s.warmMs);
+    await env.pg.stop();
+    const downAt = Date.now();
+    let probes = 0;
+    let slowest = 0;
+    let readyChecked = false;
+    while (Date.now() - downAt < s.pgDownMs) {
+      const out = await emitAck(probe, 'message:send', { roomId, content: `probe-down-${probes}`, clientMsgId: randomUUID() }, SDK_ACK_TIMEOUT_MS);
+      probes++;
+      slowest = Math.max(slowest, out.ms);
+      if (out.kind !== 'ack') extra.push(`a send while PostgreSQL was down got no ack (${out.kind} after ${Math.round(out.ms)} ms)`);
+      else if (answerOf(out.ack) !== 'unavailable') extra.push(`a send while PostgreSQL was down answered ${JSON.stringify(out.ack).slice(0, 120)}`);
+      if (!readyChecked) {
+        readyChecked = true;
+        for (const node of [pair.a, pair.b]) {
+          const ready = await call(node.url, 'GET', '/readyz');
+          if (ready.status !== 503) extra.push(`/readyz answered ${ready.status} while PostgreSQL was down`);
+        }
+      }
+      await sleep(250);
+    }
+    facts.downProbes = probes;
+    facts.slowestDownAckMs = Math.round(slowest);
+    await env.pg.start();
+    const t0 = Date.now();
+    let firstOk = Number.NaN;
+    for (let i = 0; i < 200 && Date.now() - t0 < 30_000; i++) {
+      const out = await emitAck(probe, 'message:send', { roomId, content: `probe-up-${i}`, clientMsgId: randomUUID() }, SDK_ACK_TIMEOUT_MS);
+      if (out.kind === 'ack' && out.ack.ok) {
+        firstOk = Date.now() - t0;
+        break;
+      }
+      await sleep(50);
+    }
+    facts.firstAckAfterRestartMs = firstOk;
+    if (!(firstOk <= 5_000)) extra.push(`first successful ack came ${firstOk} ms after PostgreSQL was back (limit 5 s)`);
+    const rec = await recovery(load, t0);
+    await sleep(s.afterMs);
+    probe.close();
+    const tally = await settle(load, pair.a.url, observer.token);
+    for (const node of [pair.a, pair.b]) if (node.child.exited()) extra.push(`${node.child.name} exited`);
+    return row('PostgreSQL restarted', tally, rec, facts, extra);
+  } finally {
+    probe.close();
+    load.close();
+  }
+}
+
+/** Redis stopped under load on two nodes, then started again. */
+export async function stopRedis(env: ChaosEnv, s: FaultSettings): Promise<FaultRow> {
+  const pair = await startPair(env, 'redis');
+  const load = await Load.start({ urls: pairUrls(pair, s.clients), intervalMs: s.intervalMs }, 'rd');
+  const observer = await register(pair.a.url, 'obs');
+  const extra: string[] = [];
+  const facts: FaultRow['facts'] = {};
+  try {
+    load.run();
+    await sleep(s.warmMs);
+    await env.redis.stop('SIGTERM', 5_000);
+    const downAt = Date.now();
+    await sleep(s.redisDownMs);
+    // Same-node delivery went on: clients on node A saw messages other node-A clients sent during the outage.
+    const onA = load.clients.filter((c) => c.home === pair.a.url);
+    const sentOnADuring = new Set(onA.flatMap((c) => c.acked.filter((a) => a.at > downAt).map((a) => a.message.id)));
+    const liveDuring = onA.reduce((n, c) => n + c.seen.filter((m) => m.at > downAt && sentOnADuring.has(m.message.id)).length, 0);
+    facts.sameNodeDeliveredDuringOutage = liveDuring;
+    facts.ackedDuringOutage = load.clients.reduce((n, c) => n + c.acked.filter((a) => a.at > downAt).length, 0);
+    if (liveDuring === 0) extra.push('no same-node delivery during the Redis outage');
+    for (const node of [pair.a, pair.b]) if (node.child.exited()) extra.push(`${node.child.name} exited during the outage`);
+    await env.restartRedis();
+    const t0 = Date.now();
+    const rec = await recovery(load, t0);
+    await sleep(s.afterMs);
+    const tally = await settle(load, pair.a.url, observer.token);
+    for (const node of [pair.a, pair.b]) if (node.child.exited()) extra.push(`${node.child.name} exited`);
+    return row(`Redis stopped ${Math.round(s.redisDownMs / 1000)} s`, tally, rec, facts, extra);
+  } finally {
+    load.close();
+  }
+}
+
+/**
+ * A TCP proxy between a node and PostgreSQL hangs (bytes go nowhere, nothing
+ * closes), then adds latency, then passes again: sends time out with clear
+ * errors and /healthz keeps answering quickly (the event loop is not frozen).
+ */
+export async function hangDatabase(env: ChaosEnv, s: FaultSettings): Promise<FaultRow> {
+  const databaseUrl = await env.freshDatabase('proxy');
+  const proxy = await startTcpProxy(env.pg.port);
+  const proxiedUrl = new URL(databaseUrl);
+  proxiedUrl.port = String(proxy.port);
+  const node = await env.startNode('chaos-proxy', { DATABASE_URL: proxiedUrl.toString() });
+  const load = await Load.start({ urls: Array.from({ length: Math.max(2, s.clients / 2) }, () => [node.url]), intervalMs: s.intervalMs }, 'px');
+  const observer = await register(node.url, 'obs');
+  const probe = await rawSocket(node.url, observer.token);
+  const extra: string[] = [];
+  const facts: FaultRow['facts'] = {};
+  try {
+    const joined = await emitAck(probe, 'room:join', { roomId: load.roomId }, 5_000);
+    if (joined.kind !== 'ack' || !joined.ack.ok) throw new Error('probe could not join');
+    load.run();
+    await sleep(s.warmMs);
+
+    proxy.setMode({ kind: 'hang' });
+    const hungAt = Date.now();
+    let healthSlowest = 0;
+    let healthChecks = 0;
+    const health = (async () => {
+      while (Date.now() - hungAt < s.hangMs) {
+        const res = await call(node.url, 'GET', '/healthz').catch(() => null);
+        healthChecks++;
+        if (!res || res.status !== 200) extra.push('/healthz did not answer 200 while the database hung');
+        healthSlowest = Math.max(healthSlowest, res?.ms ?? Infinity);
+        await sleep(100);
+      }
+    })();
+    const out = await emitAck(probe, 'message:send', { roomId: load.roomId, content: 'probe-hung', clientMsgId: randomUUID() }, SDK_ACK_TIMEOUT_MS + 5_000);
+    facts.hungSendAckMs = Math.round(out.ms);
+    facts.hungSendAnswer = out.kind === 'ack' ? answerOf(out.ack) : out.kind;
+    if (out.kind !== 'ack') extra.push(`a send while the database hung got no ack within ${SDK_ACK_TIMEOUT_MS + 5_000} ms`);
+    else if (!['ok', 'unavailable'].includes(answerOf(out.ack))) extra.push(`a send while the database hung answered ${answerOf(out.ack)}, not unavailable`);
+    else if (out.ms > SDK_ACK_TIMEOUT_MS) extra.push(`a send while the database hung took ${Math.round(out.ms)} ms (the SDK gives up after ${SDK_ACK_TIMEOUT_MS})`);
+    await health;
+    facts.healthzChecks = healthChecks;
+    facts.healthzSlowestMs = Math.round(healthSlowest);
+    // A loose bound: the event loop answers a trivial route in well under a second.
+    if (healthSlowest > 1_000) extra.push(`/healthz took ${Math.round(healthSlowest)} ms while the database hung`);
+
+    proxy.setMode({ kind: 'latency', ms: 150 });
+    const slow = await emitAck(probe, 'message:send', { roomId: load.roomId, content: 'probe-slow', clientMsgId: randomUUID() }, 30_000);
+    facts.slowSendAckMs = Math.round(slow.ms);
+    facts.slowSendAnswer = slow.kind === 'ack' ? answerOf(slow.ack) : slow.kind;
+    proxy.setMode({ kind: 'pass' });
+    const t0 = Date.now();
+    const rec = await recovery(load, t0);
+    await sleep(s.afterMs);
+    probe.close();
+    const tally = await settle(load, node.url, observer.token);
+    if (node.child.exited()) extra.push('the node exited');
+    return row('PostgreSQL hung behind a TCP proxy', tally, rec, facts, extra);
+  } finally {
+    probe.close();
+    load.close();
+    await node.child.stop('SIGTERM', 10_000);
+    await proxy.close();
+  }
+}
+
+/**
+ * A TCP proxy between both nodes and Redis hangs (nothing forwarded, nothing
+ * closed), then passes again: sends keep being acked, /healthz stays fast, no
+ * node exits, and every client catches up once Redis answers again.
+ */
+export async function hangRedis(env: ChaosEnv, s: FaultSettings): Promise<FaultRow> {
+  const proxy = await startTcpProxy(env.redisPort);
+  const databaseUrl = await env.freshDatabase('redishang');
+  const prefix = `chaos-redishang-${randomUUID().slice(0, 8)}`;
+  const common = { DATABASE_URL: databaseUrl, REDIS_URL: `redis://127.0.0.1:${proxy.port}`, REDIS_KEY_PREFIX: prefix };
+  const a = await env.startNode('chaos-redishang-a', common);
+  const b = await env.startNode('chaos-redishang-b', common);
+  const pair = { a, b, prefix };
+  const load = await Load.start({ urls: pairUrls(pair, s.clients), intervalMs: s.intervalMs }, 'rh');
+  const observer = await register(a.url, 'obs');
+  const extra: string[] = [];
+  const facts: FaultRow['facts'] = {};
+  try {
+    load.run();
+    await sleep(s.warmMs);
+    proxy.setMode({ kind: 'hang' });
+    const hungAt = Date.now();
+    let healthSlowest = 0;
+    while (Date.now() - hungAt < s.hangMs) {
+      for (const node of [a, b]) {
+        const res = await call(node.url, 'GET', '/healthz').catch(() => null);
+        if (!res || res.status !== 200) extra.push('/healthz did not answer 200 while Redis hung');
+        healthSlowest = Math.max(healthSlowest, res?.ms ?? Infinity);
+      }
+      await sleep(200);
+    }
+    facts.healthzSlowestMs = Math.round(healthSlowest);
+    if (healthSlowest > 1_000) extra.push(`/healthz took ${Math.round(healthSlowest)} ms while Redis hung`);
+    facts.ackedWhileHung = load.clients.reduce((n, c) => n + c.acked.filter((x) => x.at > hungAt).length, 0);
+    if (facts.ackedWhileHung === 0) extra.push('no send was acked while Redis hung');
+    for (const node of [a, b]) if (node.child.exited()) extra.push(`${node.child.name} exited while Redis hung`);
+    proxy.setMode({ kind: 'pass' });
+    const t0 = Date.now();
+    const rec = await recovery(load, t0);
+    await sleep(s.afterMs);
+    const tally = await settle(load, a.url, observer.token);
+    for (const node of [a, b]) if (node.child.exited()) extra.push(`${node.child.name} exited`);
+    return row('Redis hung behind a TCP proxy', tally, rec, facts, extra);
+  } finally {
+    load.close();
+    await Promise.all([a.child.stop('SIGTERM', 10_000), b.child.stop('SIGTERM', 10_000)]);
+    await proxy.close();
+  }
+}

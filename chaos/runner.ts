@@ -1,0 +1,124 @@
+// The chaos runner: sets up the environment, runs the fault scenarios and the
+// attacks, and reports one row per fault (acked, stored, delivered, lost,
+// duplicated, recovery) and one per attack (runs, violations).
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { TEST_JWT_SECRET } from '../test/support/processes.js';
+import { ARTIFACTS_DIR } from '../test/support/services.js';
+import { enumerationAttack, pollutionAttacks, rawFrameAttacks, tokenAttacks, type AttackRow } from './attacks.js';
+import type { ChaosEnv } from './environment.js';
+import { FULL_FAULTS, QUICK_FAULTS, hangDatabase, hangRedis, killNode, restartPostgres, sigtermNode, stopRedis, type FaultRow, type FaultSettings } from './faults.js';
+import { fuzzEvents } from './fuzz-events.js';
+import { fuzzRest } from './fuzz-rest.js';
+import { call, register } from './wire.js';
+
+export interface ChaosSettings {
+  name: 'quick' | 'full';
+  faults: FaultSettings;
+  fuzzRuns: number;
+  loginAttempts: number;
+}
+
+export const QUICK: ChaosSettings = { name: 'quick', faults: QUICK_FAULTS, fuzzRuns: 300, loginAttempts: 200 };
+export const FULL: ChaosSettings = { name: 'full', faults: FULL_FAULTS, fuzzRuns: 3_000, loginAttempts: 600 };
+
+export const FAULTS = {
+  'kill-9': killNode,
+  sigterm: sigtermNode,
+  'postgres-restart': restartPostgres,
+  'redis-outage': stopRedis,
+  'postgres-hang': hangDatabase,
+  'redis-hang': hangRedis,
+} as const satisfies Record<string, (env: ChaosEnv, s: FaultSettings) => Promise<FaultRow>>;
+export type FaultName = keyof typeof FAULTS;
+
+/** Runs every attack against one node process; adds a row for the node's own health afterwards. */
+export async function runAttacks(env: ChaosEnv, settings: ChaosSettings): Promise<AttackRow[]> {
+  const databaseUrl = await env.freshDatabase('attack');
+  const name = 'chaos-attack';
+  const logFile = path.join(ARTIFACTS_DIR, `${name}.log`);
+  const logStart = logSize(logFile); // the log is appended to run after run: read only this run's part
+  const node = await env.startNode(name, {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: `redis://127.0.0.1:${env.redisPort}`,
+    REDIS_KEY_PREFIX: `${name}-${Date.now().toString(36)}`,
+    LOGIN_FAILURE_LIMIT: '0',
+    LOG_LEVEL: 'error',
+  });
+  const rows: AttackRow[] = [];
+  try {
+    const pid = node.child.process.pid!;
+    const admin = await register(node.url, 'atkadmin'); // the first user of a fresh database is the admin
+    const me = await call<{ user: { role: string } }>(node.url, 'GET', '/api/me', { token: admin.token });
+    if (me.body.user.role !== 'admin') throw new Error('the first user of the fresh database is not an admin');
+    const member = await register(node.url, 'atkmember');
+    const room = await call<{ room: { id: string } }>(node.url, 'POST', '/api/rooms', { token: member.token, body: { name: 'attack room' } });
+    const roomId = room.body.room.id;
+    rows.push(await fuzzEvents(node.url, pid, settings.fuzzRuns, admin));
+    rows.push(await fuzzRest(node.url, admin, member, roomId, settings.fuzzRuns));
+    rows.push(await rawFrameAttacks(node.url, member, roomId));
+    rows.push(await pollutionAttacks(node.url, admin, roomId));
+    rows.push(await tokenAttacks(node.url, member, admin, TEST_JWT_SECRET));
+    rows.push(await enumerationAttack(node.url, member, settings.loginAttempts));
+  } finally {
+    const exited = node.child.exited();
+    const log = readLog(logFile, logStart);
+    const crashes = log.split('\n').filter((l) => /unhandled rejection|uncaught exception/i.test(l));
+    rows.push({
+      attack: 'the attacked node afterwards',
+      runs: 1,
+      violations: [...(exited ? [`the node exited (${exited.code ?? exited.signal})`] : []), ...crashes.slice(0, 5).map((l) => `log: ${l.slice(0, 200)}`)],
+      facts: { alive: !exited, unhandledInLog: crashes.length },
+    });
+    await node.child.stop('SIGTERM', 10_000);
+  }
+  return rows;
+}
+
+function logSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+function readLog(file: string, fromByte: number): string {
+  try {
+    return readFileSync(file).subarray(fromByte).toString('utf8');
+  } catch {
+    return '';
+  }
+}
+
+export interface ChaosReport {
+  settings: ChaosSettings;
+  startedAt: string;
+  durationMs: number;
+  faults: FaultRow[];
+  attacks: AttackRow[];
+}
+
+export function faultTable(rows: FaultRow[]): string {
+  const head = ['fault', 'acked', 'rejected', 'stored', 'delivered', 'lost', 'duplicated', 'unresolved', 'divergent', 'recovery ms', 'ok'];
+  const lines = rows.map((r) => [r.fault, r.acked, r.rejected, r.stored, r.delivered, r.lost, r.duplicated, r.unresolved, r.divergent, r.recoveryMs, r.violations.length === 0 ? 'yes' : 'NO'].map(String));
+  return markdownTable(head, lines);
+}
+
+export function attackTable(rows: AttackRow[]): string {
+  return markdownTable(['attack', 'runs', 'violations', 'ok'], rows.map((r) => [r.attack, String(r.runs), String(r.violations.length), r.violations.length === 0 ? 'yes' : 'NO']));
+}
+
+function markdownTable(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+export function writeReport(report: ChaosReport): string {
+  const dir = path.join(ARTIFACTS_DIR, 'chaos');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${report.settings.name}-${report.startedAt.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(report, null, 2));
+  return file;
+}
