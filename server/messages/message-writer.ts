@@ -17,6 +17,14 @@ interface Waiting {
 }
 
 const MAX_BATCH = 500;
+/**
+ * Batches in flight at once. A commit waits mostly on the round trip and the
+ * WAL flush, so a few overlapping transactions multiply throughput; batches
+ * touching the same room still commit one after the other (the room row
+ * lock), and MessageDelivery puts any reordering of their callbacks back in
+ * seq order before delivering.
+ */
+const MAX_IN_FLIGHT = 4;
 const MAX_ATTEMPTS = 3;
 /**
  * A send not committed within this answers `unavailable`, so a hung database
@@ -27,15 +35,15 @@ const MAX_ATTEMPTS = 3;
 export const SEND_DEADLINE_MS = 5_000;
 
 /**
- * Group commit: sends that arrive while a transaction is running wait for the
+ * Group commit: sends that arrive while transactions are running wait for the
  * next one, so under load many messages share one transaction, and at rest a
- * message waits for nothing but its own commit. Batches run one at a time,
- * which keeps commits (and so deliveries from this node) in seq order. No
- * promise resolves before its batch has committed.
+ * message waits for nothing but its own commit. Up to MAX_IN_FLIGHT batches
+ * run at once. No promise resolves before its batch has committed.
  */
 export class MessageWriter {
   private queue: Waiting[] = [];
-  private running: Promise<void> | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
+  private scheduled = false;
   private accepting = true;
 
   constructor(
@@ -55,24 +63,33 @@ export class MessageWriter {
         fn(value);
       };
       this.queue.push({ request, resolve: settle(resolve), reject: settle(reject) });
-      this.running ??= this.run();
+      this.schedule();
     });
   }
 
   /** Refuses new sends and waits until every queued one is committed and answered. */
   async drain(): Promise<void> {
     this.accepting = false;
-    while (this.running) await this.running;
+    while (this.scheduled || this.inFlight.size > 0) {
+      await Promise.all([...this.inFlight, new Promise<void>((resolve) => setImmediate(resolve))]);
+    }
   }
 
-  private async run(): Promise<void> {
-    // Let the sends of this tick join the first batch.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    while (this.queue.length > 0) {
+  /** Starts a batch on the next turn (so the sends of this tick join it) when a slot is free. */
+  private schedule(): void {
+    if (this.scheduled || this.inFlight.size >= MAX_IN_FLIGHT || this.queue.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.inFlight.size >= MAX_IN_FLIGHT || this.queue.length === 0) return;
       const batch = this.queue.splice(0, MAX_BATCH);
-      await this.commit(batch);
-    }
-    this.running = null;
+      const running = this.commit(batch).finally(() => {
+        this.inFlight.delete(running);
+        this.schedule();
+      });
+      this.inFlight.add(running);
+      this.schedule();
+    });
   }
 
   private async commit(batch: Waiting[]): Promise<void> {
