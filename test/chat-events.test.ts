@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import type { RoomcastApp } from '../server/app.js';
 import type { AuthRefreshResult, AuthResponse, HistoryPage, JoinResult, Message, PresenceEvent, RefreshResponse, SessionRevokedEvent, TypingEvent } from '../server/protocol.js';
-import { closeAll, collect, connect, createRoom, http, nextEvent, ok, registerAdmin, registerUser, request, sleep, startNode, waitFor } from './support/util.js';
+import { closeAll, collect, connect, createRoom, http, membersInRoom, nextEvent, ok, registerAdmin, registerUser, request, sleep, startNode, waitFor } from './support/util.js';
 
 describe('/chat room:join, room:leave and presence', () => {
   let app: RoomcastApp;
@@ -51,13 +51,7 @@ describe('/chat room:join, room:leave and presence', () => {
   });
 
   it('when a socket leaves a room, then it no longer receives its messages', async () => {
-    const alice = await registerUser(app);
-    const bob = await registerUser(app);
-    const room = await createRoom(app, alice.accessToken);
-    const aliceSocket = await connect(app, { token: alice.accessToken });
-    const bobSocket = await connect(app, { token: bob.accessToken });
-    await ok(aliceSocket, 'room:join', { roomId: room.id });
-    await ok(bobSocket, 'room:join', { roomId: room.id });
+    const { room, users: [alice], sockets: [aliceSocket, bobSocket] } = await membersInRoom([app, app]);
     const toBob = collect<Message>(bobSocket, 'message:new');
 
     await ok(bobSocket, 'room:leave', { roomId: room.id });
@@ -108,12 +102,7 @@ describe('/chat message:edit and message:delete', () => {
   afterEach(closeAll);
 
   it('when the author edits and deletes, then the room gets message:updated and message:deleted, and history keeps the seq', async () => {
-    const alice = await registerUser(app);
-    const bob = await registerUser(app);
-    const room = await createRoom(app, alice.accessToken);
-    const aliceSocket = await connect(app, { token: alice.accessToken });
-    const bobSocket = await connect(app, { token: bob.accessToken });
-    for (const s of [aliceSocket, bobSocket]) await ok(s, 'room:join', { roomId: room.id });
+    const { room, users: [alice], sockets: [aliceSocket, bobSocket] } = await membersInRoom([app, app]);
     const { message } = await ok<{ message: Message }>(aliceSocket, 'message:send', { roomId: room.id, content: 'draft', clientMsgId: randomUUID() });
 
     const updated = nextEvent<Message>(bobSocket, 'message:updated');
@@ -164,13 +153,7 @@ describe('/chat typing', () => {
   afterEach(closeAll);
 
   it('when a user types in a joined room, then the others in it get {roomId, userId, username, typing} and the sender does not', async () => {
-    const alice = await registerUser(app);
-    const bob = await registerUser(app);
-    const room = await createRoom(app, alice.accessToken);
-    const aliceSocket = await connect(app, { token: alice.accessToken });
-    const bobSocket = await connect(app, { token: bob.accessToken });
-    await ok(aliceSocket, 'room:join', { roomId: room.id });
-    await ok(bobSocket, 'room:join', { roomId: room.id });
+    const { room, users: [alice, bob], sockets: [aliceSocket, bobSocket] } = await membersInRoom([app, app]);
     const toSender = collect<TypingEvent>(aliceSocket, 'typing');
     const toBob = nextEvent<TypingEvent>(bobSocket, 'typing');
 

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { RoomcastApp } from '../server/app.js';
 import type { Ack, JoinResult, Message, MessageDeletedEvent, MessageResult, PresenceEvent, SessionRevokedEvent, TypingEvent } from '../server/protocol.js';
 import { useRedisCluster } from './support/cluster.js';
-import { collect, connect, createRoom, http, nextEvent, ok, registerUser, request, stopNode, waitFor, type ChatClient } from './support/util.js';
+import { collect, connect, createRoom, http, membersInRoom, nextEvent, ok, registerUser, request, stopNode, waitFor, type ChatClient } from './support/util.js';
 
 const seqs = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 const send = (socket: ChatClient, roomId: string, content: string) =>
@@ -14,13 +14,7 @@ describe('a cluster of nodes sharing PostgreSQL and Redis', () => {
 
   it('when a message is sent on node A, then a room member on node B receives it with the same seq', async () => {
     const [a, b] = await Promise.all([node('a'), node('b')]);
-    const alice = await registerUser(a);
-    const bob = await registerUser(b);
-    const room = await createRoom(a, alice.accessToken);
-    const aliceSocket = await connect(a, { token: alice.accessToken });
-    const bobSocket = await connect(b, { token: bob.accessToken });
-    await ok(aliceSocket, 'room:join', { roomId: room.id });
-    await ok(bobSocket, 'room:join', { roomId: room.id });
+    const { room, sockets: [aliceSocket, bobSocket] } = await membersInRoom([a, b]);
     const received = nextEvent<Message>(bobSocket, 'message:new');
 
     const ack = await ok<MessageResult>(aliceSocket, 'message:send', { roomId: room.id, content: 'across', clientMsgId: randomUUID() });
@@ -122,12 +116,7 @@ describe('a cluster of nodes sharing PostgreSQL and Redis', () => {
 
   it('when a message is edited and deleted on node A, then a room member on node B sees both', async () => {
     const [a, b] = await Promise.all([node('a'), node('b')]);
-    const [alice, bob] = await Promise.all([registerUser(a), registerUser(b)]);
-    const room = await createRoom(a, alice.accessToken);
-    const aliceSocket = await connect(a, { token: alice.accessToken });
-    const bobSocket = await connect(b, { token: bob.accessToken });
-    await ok(aliceSocket, 'room:join', { roomId: room.id });
-    await ok(bobSocket, 'room:join', { roomId: room.id });
+    const { room, users: [alice], sockets: [aliceSocket, bobSocket] } = await membersInRoom([a, b]);
     const { message } = await ok<MessageResult>(aliceSocket, 'message:send', { roomId: room.id, content: 'first', clientMsgId: randomUUID() });
     const updated = nextEvent<Message>(bobSocket, 'message:updated');
     const deleted = nextEvent<MessageDeletedEvent>(bobSocket, 'message:deleted');
@@ -141,12 +130,7 @@ describe('a cluster of nodes sharing PostgreSQL and Redis', () => {
 
   it('when someone types on node A, then a room member on node B sees it', async () => {
     const [a, b] = await Promise.all([node('a'), node('b')]);
-    const [alice, bob] = await Promise.all([registerUser(a), registerUser(b)]);
-    const room = await createRoom(a, alice.accessToken);
-    const aliceSocket = await connect(a, { token: alice.accessToken });
-    const bobSocket = await connect(b, { token: bob.accessToken });
-    await ok(aliceSocket, 'room:join', { roomId: room.id });
-    await ok(bobSocket, 'room:join', { roomId: room.id });
+    const { room, users: [alice], sockets: [aliceSocket, bobSocket] } = await membersInRoom([a, b]);
     const typing = nextEvent<TypingEvent>(bobSocket, 'typing');
 
     await ok(aliceSocket, 'typing', { roomId: room.id, typing: true });

@@ -159,6 +159,20 @@ export async function createRoom(app: RoomcastApp | string, token: string, body:
   return res.body.room;
 }
 
+/**
+ * One new user per app (registered there), a room created by the first, and
+ * each user's socket connected to their app and joined to the room.
+ */
+export async function membersInRoom<const Apps extends readonly [RoomcastApp, ...RoomcastApp[]]>(
+  apps: Apps,
+): Promise<{ room: Room; users: { [K in keyof Apps]: TestUser }; sockets: { [K in keyof Apps]: ChatClient } }> {
+  const users = await Promise.all(apps.map((app) => registerUser(app)));
+  const room = await createRoom(apps[0], users[0]!.accessToken);
+  const sockets = await Promise.all(users.map((user, i) => connect(apps[i]!, { token: user.accessToken })));
+  for (const socket of sockets) await ok(socket, 'room:join', { roomId: room.id });
+  return { room, users: users as { [K in keyof Apps]: TestUser }, sockets: sockets as { [K in keyof Apps]: ChatClient } };
+}
+
 // ------------------------------------------------------------------ sockets
 
 export interface ConnectOptions {
