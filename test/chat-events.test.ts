@@ -51,7 +51,7 @@ describe('/chat room:join, room:leave and presence', () => {
   });
 
   it('when a socket leaves a room, then it no longer receives its messages', async () => {
-    const { room, users: [alice], sockets: [aliceSocket, bobSocket] } = await membersInRoom([app, app]);
+    const { room, sockets: [aliceSocket, bobSocket] } = await membersInRoom([app, app]);
     const toBob = collect<Message>(bobSocket, 'message:new');
 
     await ok(bobSocket, 'room:leave', { roomId: room.id });
