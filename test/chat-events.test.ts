@@ -102,7 +102,7 @@ describe('/chat message:edit and message:delete', () => {
   afterEach(closeAll);
 
   it('when the author edits and deletes, then the room gets message:updated and message:deleted, and history keeps the seq', async () => {
-    const { room, users: [alice], sockets: [aliceSocket, bobSocket] } = await membersInRoom([app, app]);
+    const { room, sockets: [aliceSocket, bobSocket] } = await membersInRoom([app, app]);
     const { message } = await ok<{ message: Message }>(aliceSocket, 'message:send', { roomId: room.id, content: 'draft', clientMsgId: randomUUID() });
 
     const updated = nextEvent<Message>(bobSocket, 'message:updated');
