@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import type { OnlineUser } from '../protocol.js';
 import type { PresenceStore } from '../realtime/presence.js';
 import type { RedisClient } from './redis.js';
+import { withTimeout } from '../with-timeout.js';
 
 export interface PresenceTiming {
   /** A node that has not refreshed its heartbeat for this long is taken for dead. */
@@ -141,8 +142,8 @@ export class RedisPresenceStore implements PresenceStore {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.heartbeat);
-    await withTimeout(Promise.allSettled([...this.pending]), 2 * OPERATION_TIMEOUT_MS).catch(() => {});
-    await withTimeout(this.redis.del(this.nodeKey(this.nodeId)), OPERATION_TIMEOUT_MS).catch(() => {});
+    await redisWithin(Promise.allSettled([...this.pending]), 2 * OPERATION_TIMEOUT_MS).catch(() => {});
+    await redisWithin(this.redis.del(this.nodeKey(this.nodeId)), OPERATION_TIMEOUT_MS).catch(() => {});
   }
 
   private async removeMember(nodeId: string, roomId: string, userId: string, socketId: string): Promise<string | null> {
@@ -186,7 +187,7 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   private async guard<T>(operation: string, fallback: T, work: () => Promise<T>): Promise<T> {
-    const run = withTimeout(work(), OPERATION_TIMEOUT_MS).catch((err: unknown) => {
+    const run = redisWithin(work(), OPERATION_TIMEOUT_MS).catch((err: unknown) => {
       this.logger.warn('presence update failed; Redis unavailable?', { operation, err });
       return fallback;
     });
@@ -206,10 +207,6 @@ export class RedisPresenceStore implements PresenceStore {
   private nodesKey = () => `${this.prefix}:nodes`;
 }
 
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis gave no answer in ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+function redisWithin<T>(work: Promise<T>, ms: number): Promise<T> {
+  return withTimeout(work, ms, `Redis gave no answer in ${ms} ms`);
 }

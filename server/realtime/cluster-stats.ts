@@ -2,6 +2,7 @@ import process from 'node:process';
 import type { Logger } from '../logger.js';
 import type { NodeStatsReport, StatsResult } from '../protocol.js';
 import type { AdminNamespace, ChatNamespace } from './types.js';
+import { withTimeout } from '../with-timeout.js';
 
 /** How long to wait for the other nodes before answering with those that replied. */
 const COLLECT_TIMEOUT_MS = 6_000;
@@ -44,19 +45,13 @@ export class ClusterStats {
   }
 
   private async others(): Promise<NodeStatsReport[]> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error('stats collection timed out'), { responses: [] })), COLLECT_TIMEOUT_MS);
-    });
     try {
-      return await Promise.race([this.admin.serverSideEmitWithAck('stats:collect'), timeout]);
+      return await withTimeout(this.admin.serverSideEmitWithAck('stats:collect'), COLLECT_TIMEOUT_MS, 'stats collection timed out');
     } catch (err) {
       // Some nodes did not answer in time: report the ones that did.
       this.logger.warn('some nodes did not answer admin:stats', { err });
       const partial = (err as { responses?: unknown }).responses;
       return Array.isArray(partial) ? (partial as NodeStatsReport[]) : [];
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

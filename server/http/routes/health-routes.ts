@@ -1,5 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
+import { withTimeout } from '../../with-timeout.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -7,14 +8,6 @@ export interface ReadinessCheck {
 }
 
 const READY_TIMEOUT_MS = 2_000;
-
-function withTimeout(work: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** /healthz (the process runs), /readyz (its dependencies answer), /metrics (Prometheus, behind `metricsGuard`). */
 export function healthRoutes(checks: ReadinessCheck[], metrics: Registry, isDraining: () => boolean, metricsGuard: RequestHandler): Router {
