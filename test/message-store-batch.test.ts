@@ -99,4 +99,43 @@ describe('MessageStore.appendBatch', () => {
     const { messages: history } = await messages.history(room.id, { limit: 10 });
     expect(history.map((m) => m.content)).to.deep.equal([content]);
   });
+  it('when one batch interleaves many rooms that already hold messages, then each room continues its own seqs in batch order', async () => {
+    const { messages, rooms } = stores();
+    const user = await newUser();
+    const roomIds: string[] = [];
+    for (let i = 0; i < 20; i++) roomIds.push((await rooms.create({ name: `many ${i}`, visibility: 'public', readOnly: false, createdBy: user.id })).id);
+    await messages.appendBatch(roomIds.slice(0, 10).map((roomId) => send(roomId, user))); // rooms 0-9 start at seq 1
+
+    const batch = [0, 1, 2].flatMap(() => roomIds.map((roomId) => send(roomId, user)));
+    const outcomes = await messages.appendBatch(batch);
+
+    const seqsOf = (roomId: string) =>
+      outcomes.filter((_, i) => batch[i]!.roomId === roomId).map((o) => (o as { message: { seq: number; content: string } }).message);
+    roomIds.forEach((roomId, index) => {
+      const expected = index < 10 ? [2, 3, 4] : [1, 2, 3];
+      const stored = seqsOf(roomId);
+      expect(stored.map((m) => m.seq), `room ${index}`).to.deep.equal(expected);
+      // Batch order within the room: the seqs follow the order the sends came in.
+      expect(stored.map((m) => m.content)).to.deep.equal(batch.filter((b) => b.roomId === roomId).map((b) => b.content));
+    });
+    for (const [index, roomId] of roomIds.entries()) expect((await rooms.findById(roomId))!.lastSeq).to.equal(index < 10 ? 4 : 3);
+  });
+
+  it('when a clientMsgId comes again in another letter case, then it is the same send (PostgreSQL compares uuids case-blind)', async () => {
+    const { messages, rooms } = stores();
+    const user = await newUser();
+    const room = await rooms.create({ name: 'case', visibility: 'public', readOnly: false, createdBy: user.id });
+    const id = randomUUID();
+
+    const [first, sameBatch] = await messages.appendBatch([send(room.id, user, 'member', id.toUpperCase()), send(room.id, user, 'member', id)]);
+    const [later] = await messages.appendBatch([send(room.id, user, 'member', id)]);
+
+    expect(first).to.have.property('status', 'stored');
+    const original = (first as { message: { id: string } }).message.id;
+    for (const repeat of [sameBatch, later]) {
+      expect(repeat).to.have.property('status', 'duplicate');
+      expect((repeat as { message: { id: string } }).message.id).to.equal(original);
+    }
+    expect((await rooms.findById(room.id))!.lastSeq).to.equal(1);
+  });
 });

@@ -41,36 +41,48 @@ const MESSAGE_COLUMNS = [
   'messages.deleted_at',
 ];
 
-const pairKey = (a: string, b: string) => `${a}\u0000${b}`;
+/** One send's identity; PostgreSQL compares (and answers) uuids in lower case, whatever case they came in. */
+const pairKey = (userId: string, clientMsgId: string) => `${userId.toLowerCase()}\u0000${clientMsgId.toLowerCase()}`;
 
 /**
  * The whole group commit as one statement. Inputs are whole columns as
- * arrays (`unnest`), so a batch of 500 is five bindings:
- *  - dup: sends already stored (a client retry) answer the original;
+ * arrays (`unnest`), so a batch of 500 is five bindings, and a sixth holds
+ * the batch's distinct rooms (an index lookup each, not a scan of rooms):
+ *  - dup: sends already stored (a client retry) answer the original; one
+ *    index probe per send (LATERAL ... LIMIT 1 keeps it so: as a plain join
+ *    the planner hashed the whole messages table for big batches, and a
+ *    commit then grew with the table);
  *  - locked: the batch's rooms, locked in id order (nodes cannot deadlock);
+ *    a row locked FOR UPDATE is its newest version, so its last_seq is the
+ *    base no other transaction can move until this one commits;
  *  - judged: the rules per send: a room the user cannot see is not_found,
  *    archived or (for members) read-only is read_only, a live mute is muted;
  *  - bumped/ins: each room's last_seq goes up once by its number of new
- *    messages, and the rows go in numbered in batch order below it.
- * One row comes back per input row, with its 1-based `ord`.
+ *    messages, and the rows go in numbered in batch order above the base.
+ * Stored rows come back with their (user_id, client_msg_id), the others with
+ * their 1-based `ord`. No CTE is joined to another one after `judged`: the
+ * planner guesses one row for each, and nested loops over them made the cost
+ * grow with the square of the batch.
  */
 const APPEND_BATCH_SQL = `
 with p as (
   select * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::uuid[], ?::text[])
     with ordinality as p(room_id, user_id, content, client_msg_id, role, ord)
 ), dup as (
-  select p.ord, m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at
+  select p.ord, m.id, m.seq, u.username, m.content, m.created_at, m.edited_at, m.deleted_at
     from p
-    join messages m on m.user_id = p.user_id and m.client_msg_id = p.client_msg_id
+   cross join lateral (
+     select * from messages m where m.user_id = p.user_id and m.client_msg_id = p.client_msg_id limit 1
+   ) m
     join users u on u.id = m.user_id
 ), locked as (
-  select r.id, r.visibility, r.read_only, r.archived
+  select r.id, r.last_seq, r.visibility, r.read_only, r.archived
     from rooms r
-   where r.id in (select room_id from p)
+   where r.id = any(?::uuid[])
    order by r.id
      for update
 ), judged as (
-  select p.ord, p.room_id, p.user_id, p.content, p.client_msg_id,
+  select p.ord, p.room_id, p.user_id, p.content, p.client_msg_id, l.last_seq,
          case
            when l.id is null then 'not_found'
            when l.visibility = 'private' and p.role <> 'admin'
@@ -88,29 +100,31 @@ with p as (
   update rooms r set last_seq = r.last_seq + c.n
     from (select room_id, count(*)::int as n from ok group by room_id) c
    where r.id = c.room_id
-  returning r.id, r.last_seq - c.n as base
 ), ins as (
   insert into messages (room_id, seq, user_id, content, client_msg_id)
-  select ok.room_id, b.base + row_number() over (partition by ok.room_id order by ok.ord), ok.user_id, ok.content, ok.client_msg_id
-    from ok join bumped b on b.id = ok.room_id
+  select room_id, last_seq + row_number() over (partition by room_id order by ord), user_id, content, client_msg_id
+    from ok
   returning id, seq, user_id, client_msg_id, created_at
 )
-select ok.ord, 'stored' as status, ins.id, ins.seq, ins.created_at,
+select null::bigint as ord, 'stored' as status, ins.id, ins.seq, ins.created_at, ins.user_id, ins.client_msg_id,
        null::text as username, null::text as content, null::timestamptz as edited_at, null::timestamptz as deleted_at
-  from ins join ok on ok.user_id = ins.user_id and ok.client_msg_id = ins.client_msg_id
+  from ins
 union all
-select dup.ord, 'duplicate', dup.id, dup.seq, dup.created_at, dup.username, dup.content, dup.edited_at, dup.deleted_at
+select dup.ord, 'duplicate', dup.id, dup.seq, dup.created_at, null, null, dup.username, dup.content, dup.edited_at, dup.deleted_at
   from dup
 union all
-select judged.ord, judged.verdict, null::bigint, null::int, null::timestamptz, null::text, null::text, null::timestamptz, null::timestamptz
+select judged.ord, judged.verdict, null, null, null, null, null, null, null, null, null
   from judged where judged.verdict is not null`;
 
 interface AppendRow {
-  ord: string | number;
+  /** 1-based input position; null on stored rows, which carry user_id and client_msg_id instead. */
+  ord: string | number | null;
   status: 'stored' | 'duplicate' | 'not_found' | 'archived' | 'read_only' | 'muted';
   id: string | null;
   seq: number | null;
   created_at: Date | null;
+  user_id: string | null;
+  client_msg_id: string | null;
   username: string | null;
   content: string | null;
   edited_at: Date | null;
@@ -183,11 +197,11 @@ export class MessageStore {
       entries.map((e) => e.content),
       entries.map((e) => e.clientMsgId),
       entries.map((e) => e.role),
+      [...new Set(entries.map((e) => e.roomId))],
     ]);
     for (const row of rows) {
-      const i = Number(row.ord) - 1;
-      const entry = entries[i]!;
-      outcomes[fresh[i]!] = toOutcome(row, entry);
+      const index = row.ord === null ? firstIndexOf.get(pairKey(row.user_id!, row.client_msg_id!))! : fresh[Number(row.ord) - 1]!;
+      outcomes[index] = toOutcome(row, batch[index]!);
     }
 
     // Repeats inside the batch mirror their first occurrence.
