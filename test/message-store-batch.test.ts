@@ -127,7 +127,7 @@ describe('MessageStore.appendBatch', () => {
     const room = await rooms.create({ name: 'case', visibility: 'public', readOnly: false, createdBy: user.id });
     const id = randomUUID();
 
-    const [first, sameBatch] = await messages.appendBatch([send(room.id, user, 'member', id.toUpperCase()), send(room.id, user, 'member', id)]);
+    const [first, sameBatch] = await messages.appendBatch([send(room.id, user, 'member', id.toUpperCase() as typeof id), send(room.id, user, 'member', id)]);
     const [later] = await messages.appendBatch([send(room.id, user, 'member', id)]);
 
     expect(first).to.have.property('status', 'stored');

@@ -114,12 +114,13 @@ export class MessageWriter {
       this.statementsRunning--;
       this.schedule();
     }
-    // The database is free again: let the next batch's statement (scheduled
-    // just above) go out before this batch's acks and fan-out, which take
-    // about as long as a commit. Otherwise the database waits for the fan-out
-    // and the fan-out for the database, one after the other. Batches settle
-    // in the order their statements returned (setImmediate is FIFO).
-    await nextTurn();
+    // The database is free again: if sends are waiting, let the next batch's
+    // statement (scheduled just above) go out before this batch's acks and
+    // fan-out, which take about as long as a commit. Otherwise the database
+    // waits for the fan-out and the fan-out for the database, one after the
+    // other. Batches settle in the order their statements returned
+    // (setImmediate is FIFO).
+    if (this.scheduled) await nextTurn();
     const committed: CommittedMessage[] = [];
     const committedAt = Date.now();
     outcomes.forEach((outcome, i) => {
