@@ -284,14 +284,14 @@ export const nextStepId = () => ++stepCounter;
  * missing or refused, twice in a row), then bisects a few times between
  * pass and fail.
  */
-export async function ramp(options: RampOptions, run: (rate: number) => Promise<StepResult>): Promise<RampResult> {
+export async function ramp(options: RampOptions, run: (rate: number) => Promise<StepResult>, pauseAfterFailureMs = 1_000): Promise<RampResult> {
   const steps: StepResult[] = [];
   // A rate fails only if it fails twice: on a shared 2-core VM one stall of
   // ~100 ms (a neighbour, a GC) is enough to push one step's p99 past 50 ms,
   // and both servers get the same second chance.
   const attempt = async (rate: number): Promise<boolean> => {
     for (let tries = 0; tries < 2; tries++) {
-      if (steps.at(-1)?.sustained === false) await new Promise((r) => setTimeout(r, 1_000)); // let a failed step's backlog clear
+      if (steps.at(-1)?.sustained === false) await new Promise((r) => setTimeout(r, pauseAfterFailureMs)); // let a failed step's backlog clear
       const result = await run(rate);
       steps.push(result);
       if (result.sustained) return true;
