@@ -31,6 +31,7 @@ const MAX_ATTEMPTS = 3;
 
 /** Resolves after the microtasks queued so far and the I/O already waiting (a setImmediate turn). */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
  * A send not committed within this answers `unavailable`, so a hung database
  * (its pool waits 5 s for a connection, a query up to 10 s) never holds an ack
@@ -40,10 +41,10 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 export const SEND_DEADLINE_MS = 5_000;
 
 /**
- * Group commit: sends that arrive while transactions are running wait for the
+ * Group commit: sends that arrive while a transaction is running wait for the
  * next one, so under load many messages share one transaction, and at rest a
- * message waits for nothing but its own commit. Up to MAX_IN_FLIGHT batches
- * run at once. No promise resolves before its batch has committed.
+ * message waits for nothing but its own commit. No promise resolves before
+ * its batch has committed.
  */
 export class MessageWriter {
   private queue: Waiting[] = [];
@@ -162,4 +163,3 @@ export class MessageWriter {
     }
   }
 }
-
