@@ -47,6 +47,24 @@ for (const kind of ['pglite', 'postgres'] as const) {
       await database?.close();
     });
 
+    if (kind === 'postgres') {
+      it('when pooled connections open, then each runs without JIT and with generic plans (the batch statement is planned once)', async () => {
+        // Three transactions at once hold three different pooled connections.
+        const settings = await Promise.all(
+          [1, 2, 3].map(() =>
+            database.knex.transaction(async (trx) => {
+              const { rows } = await trx.raw("select pg_backend_pid() as pid, current_setting('jit') as jit, current_setting('plan_cache_mode') as mode");
+              await new Promise((resolve) => setTimeout(resolve, 50));
+              return rows[0] as { pid: number; jit: string; mode: string };
+            }),
+          ),
+        );
+
+        expect(new Set(settings.map((s) => s.pid)).size).to.equal(3);
+        for (const s of settings) expect(s).to.include({ jit: 'off', mode: 'force_generic_plan' });
+      });
+    }
+
     const newUser = (name = uniqueName()) => users.create({ username: name, email: `${name}@example.test`, passwordHash: 'not-a-real-hash' });
     const newRoom = (creator: UserRecord, options: Partial<{ visibility: 'public' | 'private'; readOnly: boolean }> = {}) =>
       rooms.create({ name: uniqueName('room'), visibility: options.visibility ?? 'public', readOnly: options.readOnly ?? false, createdBy: creator.id });
