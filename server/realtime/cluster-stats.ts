@@ -4,7 +4,13 @@ import type { NodeStatsReport, StatsResult } from '../protocol.js';
 import type { AdminNamespace, ChatNamespace } from './types.js';
 import { withTimeout } from '../with-timeout.js';
 
-/** How long to wait for the other nodes before answering with those that replied. */
+/**
+ * How long to wait for the other nodes before answering with those that
+ * replied. The Redis adapter has its own 5 s request timeout (it then hands
+ * over the partial responses), but it starts that timer only after Redis
+ * has said how many nodes listen (PUBSUB NUMSUB): with Redis hung, only this
+ * outer timer answers the admin.
+ */
 const COLLECT_TIMEOUT_MS = 6_000;
 
 /**
