@@ -2,28 +2,22 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Socket } from 'socket.io-client';
 import { z } from 'zod';
-import type { RoomcastApp } from '../server/app.js';
 import type { Ack, AdminClientToServerEvents, PresenceEvent, SessionRevokedEvent, StatsResult, SystemBroadcastEvent } from '../server/protocol.js';
 import { eventHandler } from '../server/realtime/event-handler.js';
 import { adminSocket, auditEntries, login, refusedHandshake, serverDisconnect } from './support/admin.js';
 import { environment } from './support/environment.js';
-import { closeAll, collect, connect, createRoom, http, nextEvent, ok, registerAdmin, registerUser, request, sleep, startNode, testLogger, waitFor } from './support/util.js';
+import { collect, connect, createRoom, http, nextEvent, ok, registerAdmin, registerUser, request, sleep, testLogger, useNode, waitFor } from './support/util.js';
 
 describe('/admin namespace', () => {
-  let app: RoomcastApp;
-
-  beforeEach(async () => {
-    app = await startNode({ MESSAGE_RATE_LIMIT: '0', NODE_ID: 'admin-ns-node' });
-  });
-  afterEach(closeAll);
+  const node = useNode({ MESSAGE_RATE_LIMIT: '0', NODE_ID: 'admin-ns-node' });
 
   describe('handshake', () => {
     it('when a member connects, then connect_error is forbidden; an admin connects', async () => {
-      const member = await registerUser(app);
-      const admin = await registerAdmin(app);
+      const member = await registerUser(node.app);
+      const admin = await registerAdmin(node.app);
 
-      const refused = await refusedHandshake(app, { token: member.accessToken, namespace: '/admin' });
-      const socket = await adminSocket(app, admin.accessToken);
+      const refused = await refusedHandshake(node.app, { token: member.accessToken, namespace: '/admin' });
+      const socket = await adminSocket(node.app, admin.accessToken);
 
       expect(refused).to.deep.equal({ message: 'forbidden', code: 'forbidden' });
       expect(socket.connected).to.equal(true);
@@ -50,11 +44,11 @@ describe('/admin namespace', () => {
 
   describe('admin:broadcast', () => {
     it('reaches every /chat socket as system:broadcast and answers how many were targeted', async () => {
-      const admin = await registerAdmin(app);
-      const users = await Promise.all([registerUser(app), registerUser(app)]);
-      const chats = await Promise.all([...users.map((u) => connect(app, { token: u.accessToken })), connect(app, { token: users[0]!.accessToken })]);
+      const admin = await registerAdmin(node.app);
+      const users = await Promise.all([registerUser(node.app), registerUser(node.app)]);
+      const chats = await Promise.all([...users.map((u) => connect(node.app, { token: u.accessToken })), connect(node.app, { token: users[0]!.accessToken })]);
       const received = chats.map((s) => collect<SystemBroadcastEvent>(s, 'system:broadcast'));
-      const control = await adminSocket(app, admin.accessToken);
+      const control = await adminSocket(node.app, admin.accessToken);
 
       const ack = await ok<{ delivered: number }>(control, 'admin:broadcast', { content: 'maintenance at noon' });
 
@@ -64,21 +58,21 @@ describe('/admin namespace', () => {
         expect(event).to.include({ content: 'maintenance at noon', roomId: null });
         expect(new Date(event!.createdAt).toISOString()).to.equal(event!.createdAt);
       }
-      const [entry] = await auditEntries(app, admin.accessToken, 'broadcast');
+      const [entry] = await auditEntries(node.app, admin.accessToken, 'broadcast');
       expect(entry).to.include({ actorId: admin.user.id, targetType: 'broadcast', targetId: 'all' });
       expect(entry!.details).to.deep.include({ content: 'maintenance at noon', delivered: 3 });
     });
 
     it('with a roomId, reaches only the sockets in that room', async () => {
-      const admin = await registerAdmin(app);
-      const [inside, outside] = await Promise.all([registerUser(app), registerUser(app)]);
-      const room = await createRoom(app, inside.accessToken);
-      const insideSocket = await connect(app, { token: inside.accessToken });
-      const outsideSocket = await connect(app, { token: outside.accessToken });
+      const admin = await registerAdmin(node.app);
+      const [inside, outside] = await Promise.all([registerUser(node.app), registerUser(node.app)]);
+      const room = await createRoom(node.app, inside.accessToken);
+      const insideSocket = await connect(node.app, { token: inside.accessToken });
+      const outsideSocket = await connect(node.app, { token: outside.accessToken });
       await ok(insideSocket, 'room:join', { roomId: room.id });
       const toInside = collect<SystemBroadcastEvent>(insideSocket, 'system:broadcast');
       const toOutside = collect<SystemBroadcastEvent>(outsideSocket, 'system:broadcast');
-      const control = await adminSocket(app, admin.accessToken);
+      const control = await adminSocket(node.app, admin.accessToken);
 
       const ack = await ok<{ delivered: number }>(control, 'admin:broadcast', { content: 'room news', roomId: room.id });
 
@@ -90,8 +84,8 @@ describe('/admin namespace', () => {
     });
 
     it('answers validation_failed for empty content and not_found for an unknown room', async () => {
-      const admin = await registerAdmin(app);
-      const control = await adminSocket(app, admin.accessToken);
+      const admin = await registerAdmin(node.app);
+      const control = await adminSocket(node.app, admin.accessToken);
 
       const empty = await request(control, 'admin:broadcast', { content: '' });
       const unknownRoom = await request(control, 'admin:broadcast', { content: 'x', roomId: randomUUID() });
@@ -105,17 +99,17 @@ describe('/admin namespace', () => {
 
   describe('admin:kick', () => {
     it("removes every socket of the user from the room, tells the room they went offline, and keeps the user's other rooms", async () => {
-      const admin = await registerAdmin(app);
-      const [target, witness] = await Promise.all([registerUser(app), registerUser(app)]);
-      const room = await createRoom(app, witness.accessToken);
-      const otherRoom = await createRoom(app, witness.accessToken);
-      const devices = await Promise.all([connect(app, { token: target.accessToken }), connect(app, { token: target.accessToken })]);
-      const witnessSocket = await connect(app, { token: witness.accessToken });
+      const admin = await registerAdmin(node.app);
+      const [target, witness] = await Promise.all([registerUser(node.app), registerUser(node.app)]);
+      const room = await createRoom(node.app, witness.accessToken);
+      const otherRoom = await createRoom(node.app, witness.accessToken);
+      const devices = await Promise.all([connect(node.app, { token: target.accessToken }), connect(node.app, { token: target.accessToken })]);
+      const witnessSocket = await connect(node.app, { token: witness.accessToken });
       for (const s of [...devices, witnessSocket]) await ok(s, 'room:join', { roomId: room.id });
       await ok(devices[0]!, 'room:join', { roomId: otherRoom.id });
       const presence = collect<PresenceEvent>(witnessSocket, 'presence');
       const selfNotice = nextEvent<PresenceEvent>(devices[1]!, 'presence');
-      const control = await adminSocket(app, admin.accessToken);
+      const control = await adminSocket(node.app, admin.accessToken);
 
       await ok(control, 'admin:kick', { userId: target.user.id, roomId: room.id });
 
@@ -129,16 +123,16 @@ describe('/admin namespace', () => {
       expect(newMessages[1]).to.have.length(0);
       const typing = await request(devices[0]!, 'typing', { roomId: room.id, typing: true });
       expect(!typing.ok && typing.error.code).to.equal('not_found');
-      const [entry] = await auditEntries(app, admin.accessToken, 'kick');
+      const [entry] = await auditEntries(node.app, admin.accessToken, 'kick');
       expect(entry).to.include({ actorId: admin.user.id, targetType: 'user', targetId: target.user.id });
       expect(entry!.details).to.deep.include({ roomId: room.id, sockets: 2 });
     });
 
     it('answers not_found for an unknown user or room', async () => {
-      const admin = await registerAdmin(app);
-      const member = await registerUser(app);
-      const room = await createRoom(app, member.accessToken);
-      const control = await adminSocket(app, admin.accessToken);
+      const admin = await registerAdmin(node.app);
+      const member = await registerUser(node.app);
+      const room = await createRoom(node.app, member.accessToken);
+      const control = await adminSocket(node.app, admin.accessToken);
 
       const unknownUser = await request(control, 'admin:kick', { userId: randomUUID(), roomId: room.id });
       const unknownRoom = await request(control, 'admin:kick', { userId: member.user.id, roomId: randomUUID() });
@@ -150,16 +144,16 @@ describe('/admin namespace', () => {
 
   describe('admin:ban', () => {
     it('ends every socket of the user within 1 s with session:revoked banned; refresh, login and handshake then fail', async () => {
-      const admin = await registerAdmin(app);
-      const target = await registerUser(app);
-      const secondLogin = await login(app, target.user.username, target.password);
+      const admin = await registerAdmin(node.app);
+      const target = await registerUser(node.app);
+      const secondLogin = await login(node.app, target.user.username, target.password);
       const devices = await Promise.all([
-        connect(app, { token: target.accessToken }),
-        connect(app, { token: secondLogin.body.accessToken, transports: ['polling'] }),
+        connect(node.app, { token: target.accessToken }),
+        connect(node.app, { token: secondLogin.body.accessToken, transports: ['polling'] }),
       ]);
       const revoked = devices.map((s) => nextEvent<SessionRevokedEvent>(s, 'session:revoked', 2_000));
       const disconnected = devices.map((s) => serverDisconnect(s, 2_000));
-      const control = await adminSocket(app, admin.accessToken);
+      const control = await adminSocket(node.app, admin.accessToken);
 
       const started = Date.now();
       await ok(control, 'admin:ban', { userId: target.user.id, banned: true });
@@ -169,54 +163,54 @@ describe('/admin namespace', () => {
         expect(reason).to.equal('io server disconnect');
         expect(at - started).to.be.below(1_000);
       }
-      const refresh = await http(app, 'POST', '/api/auth/refresh', { body: { refreshToken: target.refreshToken } });
+      const refresh = await http(node.app, 'POST', '/api/auth/refresh', { body: { refreshToken: target.refreshToken } });
       expect(refresh.status).to.be.oneOf([401, 403]);
-      const again = await login(app, target.user.username, target.password);
+      const again = await login(node.app, target.user.username, target.password);
       expect(again.status).to.equal(403);
       expect(again.body.error?.code).to.equal('banned');
-      expect(await refusedHandshake(app, { token: secondLogin.body.accessToken })).to.deep.equal({ message: 'banned', code: 'banned' });
-      const me = await http(app, 'GET', '/api/me', { token: target.accessToken });
+      expect(await refusedHandshake(node.app, { token: secondLogin.body.accessToken })).to.deep.equal({ message: 'banned', code: 'banned' });
+      const me = await http(node.app, 'GET', '/api/me', { token: target.accessToken });
       expect(me.body.error.code).to.equal('banned');
-      const [entry] = await auditEntries(app, admin.accessToken, 'ban');
+      const [entry] = await auditEntries(node.app, admin.accessToken, 'ban');
       expect(entry).to.include({ actorId: admin.user.id, targetType: 'user', targetId: target.user.id });
     });
 
     it('banned false lifts the ban: the user signs in again, and the unban is audited', async () => {
-      const admin = await registerAdmin(app);
-      const target = await registerUser(app);
-      const control = await adminSocket(app, admin.accessToken);
+      const admin = await registerAdmin(node.app);
+      const target = await registerUser(node.app);
+      const control = await adminSocket(node.app, admin.accessToken);
       await ok(control, 'admin:ban', { userId: target.user.id, banned: true });
 
       await ok(control, 'admin:ban', { userId: target.user.id, banned: false });
 
-      const again = await login(app, target.user.username, target.password);
+      const again = await login(node.app, target.user.username, target.password);
       expect(again.status).to.equal(200);
       expect(again.body.user.banned).to.equal(false);
-      await connect(app, { token: again.body.accessToken });
-      const [entry] = await auditEntries(app, admin.accessToken, 'unban');
+      await connect(node.app, { token: again.body.accessToken });
+      const [entry] = await auditEntries(node.app, admin.accessToken, 'unban');
       expect(entry).to.include({ actorId: admin.user.id, targetId: target.user.id });
     });
 
     it('an admin cannot ban themselves (forbidden, nothing changes)', async () => {
-      const admin = await registerAdmin(app);
-      const control = await adminSocket(app, admin.accessToken);
+      const admin = await registerAdmin(node.app);
+      const control = await adminSocket(node.app, admin.accessToken);
 
       const ack = await request(control, 'admin:ban', { userId: admin.user.id, banned: true });
 
       expect(!ack.ok && ack.error.code).to.equal('forbidden');
       expect(control.connected).to.equal(true);
-      expect((await http(app, 'GET', '/api/me', { token: admin.accessToken })).body.user.banned).to.equal(false);
+      expect((await http(node.app, 'GET', '/api/me', { token: admin.accessToken })).body.user.banned).to.equal(false);
     });
   });
 
   describe('admin:mute', () => {
     it('mutes the user in that room only, and minutes 0 lifts it; both are audited', async () => {
-      const admin = await registerAdmin(app);
-      const target = await registerUser(app);
-      const room = await createRoom(app, target.accessToken);
-      const elsewhere = await createRoom(app, target.accessToken);
-      const socket = await connect(app, { token: target.accessToken });
-      const control = await adminSocket(app, admin.accessToken);
+      const admin = await registerAdmin(node.app);
+      const target = await registerUser(node.app);
+      const room = await createRoom(node.app, target.accessToken);
+      const elsewhere = await createRoom(node.app, target.accessToken);
+      const socket = await connect(node.app, { token: target.accessToken });
+      const control = await adminSocket(node.app, admin.accessToken);
 
       await ok(control, 'admin:mute', { userId: target.user.id, roomId: room.id, minutes: 5 });
       const muted = await request(socket, 'message:send', { roomId: room.id, content: 'hi', clientMsgId: randomUUID() });
@@ -227,15 +221,15 @@ describe('/admin namespace', () => {
       expect(!muted.ok && muted.error.code).to.equal('muted');
       expect(other.ok).to.equal(true);
       expect(lifted.ok).to.equal(true);
-      const entries = (await auditEntries(app, admin.accessToken, 'mute')).filter((e) => e.targetId === target.user.id);
+      const entries = (await auditEntries(node.app, admin.accessToken, 'mute')).filter((e) => e.targetId === target.user.id);
       expect(entries.map((e) => e.details.minutes)).to.deep.equal([0, 5]);
       expect(entries[1]!.details).to.include({ roomId: room.id });
     });
 
     it('answers validation_failed for negative or fractional minutes and not_found for an unknown room', async () => {
-      const admin = await registerAdmin(app);
-      const target = await registerUser(app);
-      const control = await adminSocket(app, admin.accessToken);
+      const admin = await registerAdmin(node.app);
+      const target = await registerUser(node.app);
+      const control = await adminSocket(node.app, admin.accessToken);
 
       const negative = await request(control, 'admin:mute', { userId: target.user.id, roomId: randomUUID(), minutes: -1 });
       const fraction = await request(control, 'admin:mute', { userId: target.user.id, roomId: randomUUID(), minutes: 1.5 });
@@ -249,12 +243,12 @@ describe('/admin namespace', () => {
 
   describe('admin:stats', () => {
     it("answers this node's sockets, rooms and memory, and the distinct connected users", async () => {
-      const admin = await registerAdmin(app);
-      const [a, b] = await Promise.all([registerUser(app), registerUser(app)]);
-      const room = await createRoom(app, a.accessToken);
-      const sockets = await Promise.all([connect(app, { token: a.accessToken }), connect(app, { token: a.accessToken }), connect(app, { token: b.accessToken })]);
+      const admin = await registerAdmin(node.app);
+      const [a, b] = await Promise.all([registerUser(node.app), registerUser(node.app)]);
+      const room = await createRoom(node.app, a.accessToken);
+      const sockets = await Promise.all([connect(node.app, { token: a.accessToken }), connect(node.app, { token: a.accessToken }), connect(node.app, { token: b.accessToken })]);
       await ok(sockets[0]!, 'room:join', { roomId: room.id });
-      const control = await adminSocket(app, admin.accessToken);
+      const control = await adminSocket(node.app, admin.accessToken);
 
       const stats = await ok<StatsResult>(control, 'admin:stats', {});
       const withoutPayload = (await (control as unknown as Socket).timeout(5_000).emitWithAck('admin:stats')) as StatsResult;
@@ -270,9 +264,9 @@ describe('/admin namespace', () => {
   });
 
   it('the audit trail is stored in the database with the acting admin', async () => {
-    const admin = await registerAdmin(app);
-    const target = await registerUser(app);
-    const control = await adminSocket(app, admin.accessToken);
+    const admin = await registerAdmin(node.app);
+    const target = await registerUser(node.app);
+    const control = await adminSocket(node.app, admin.accessToken);
     await ok(control, 'admin:ban', { userId: target.user.id, banned: true });
 
     const rows = (await environment.get().database.knex('audit_log').where({ target_id: target.user.id }).select('actor_id', 'action')) as {

@@ -3,11 +3,10 @@ import jwt from 'jsonwebtoken';
 import { openDatabase, type Database } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { UserStore } from '../db/stores/user-store.js';
-import type { RoomcastApp } from '../server/app.js';
 import type { AuthResponse, RefreshResponse, SessionRevokedEvent } from '../server/protocol.js';
 import { environment } from './support/environment.js';
 import { createFreshDatabase } from './support/services.js';
-import { closeAll, connect, http, nextEvent, registerUser, sleep, startNode, uniqueName } from './support/util.js';
+import { connect, http, nextEvent, registerUser, sleep, startNode, uniqueName, useNode } from './support/util.js';
 
 const SECRET = 'auth-test-secret-long-enough-for-hs256-signing';
 
@@ -26,15 +25,11 @@ function credentials(name = uniqueName()) {
 }
 
 describe('POST /api/auth/register', () => {
-  let app: RoomcastApp;
-  beforeEach(async () => {
-    app = await startNode();
-  });
-  afterEach(closeAll);
+  const node = useNode();
 
   it('when the input is valid, then it answers 201 with the user (email included), an access token and expiresIn', async () => {
     const body = credentials();
-    const res = await http<AuthResponse>(app, 'POST', '/api/auth/register', { body });
+    const res = await http<AuthResponse>(node.app, 'POST', '/api/auth/register', { body });
     expect(res.status).to.equal(201);
     expect(res.body.user).to.include({ username: body.username, email: body.email, banned: false });
     expect(res.body.user.id).to.match(/^[0-9a-f-]{36}$/);
@@ -44,12 +39,12 @@ describe('POST /api/auth/register', () => {
 
   it('when a username or email differs only in letter case, then it answers 409 conflict', async () => {
     const first = credentials();
-    expect((await http(app, 'POST', '/api/auth/register', { body: first })).status).to.equal(201);
+    expect((await http(node.app, 'POST', '/api/auth/register', { body: first })).status).to.equal(201);
 
     const sameName = { ...credentials(), username: first.username.toUpperCase() };
     const sameEmail = { ...credentials(), email: first.email.toUpperCase() };
     for (const body of [sameName, sameEmail]) {
-      const res = await http(app, 'POST', '/api/auth/register', { body });
+      const res = await http(node.app, 'POST', '/api/auth/register', { body });
       expect(res.status).to.equal(409);
       expect(res.body.error.code).to.equal('conflict');
     }
@@ -70,15 +65,15 @@ describe('POST /api/auth/register', () => {
       { password: 12345678 },
     ];
     for (const change of bad) {
-      const res = await http(app, 'POST', '/api/auth/register', { body: { ...credentials(), ...change } });
+      const res = await http(node.app, 'POST', '/api/auth/register', { body: { ...credentials(), ...change } });
       expect(res.status, JSON.stringify(change)).to.equal(400);
       expect(res.body.error.code).to.equal('validation_failed');
     }
   });
 
   it('when a password is measured, then bytes count, not characters (72 bytes pass, 3 three-byte chars pass)', async () => {
-    const exactly72 = await http(app, 'POST', '/api/auth/register', { body: { ...credentials(), password: 'é'.repeat(36) } });
-    const nineBytes = await http(app, 'POST', '/api/auth/register', { body: { ...credentials(), password: '€€€' } });
+    const exactly72 = await http(node.app, 'POST', '/api/auth/register', { body: { ...credentials(), password: 'é'.repeat(36) } });
+    const nineBytes = await http(node.app, 'POST', '/api/auth/register', { body: { ...credentials(), password: '€€€' } });
     expect(exactly72.status).to.equal(201);
     expect(nineBytes.status).to.equal(201);
   });
@@ -120,16 +115,12 @@ describe('UserStore.create on a fresh database (first user rule)', () => {
 });
 
 describe('POST /api/auth/login', () => {
-  let app: RoomcastApp;
-  beforeEach(async () => {
-    app = await startNode();
-  });
-  afterEach(closeAll);
+  const node = useNode();
 
   it('when the login is the username or the email in any letter case, then it answers 200 with a session', async () => {
-    const alice = await registerUser(app);
+    const alice = await registerUser(node.app);
     for (const login of [alice.user.username.toUpperCase(), alice.user.email!.toUpperCase(), alice.user.username]) {
-      const res = await http<AuthResponse>(app, 'POST', '/api/auth/login', { body: { login, password: alice.password } });
+      const res = await http<AuthResponse>(node.app, 'POST', '/api/auth/login', { body: { login, password: alice.password } });
       expect(res.status, login).to.equal(200);
       expect(res.body.user.id).to.equal(alice.user.id);
       expect(res.body.accessToken).to.be.a('string');
@@ -137,9 +128,9 @@ describe('POST /api/auth/login', () => {
   });
 
   it('when the login is unknown or the password wrong, then the status and body are identical invalid_credentials', async () => {
-    const alice = await registerUser(app);
-    const unknown = await http(app, 'POST', '/api/auth/login', { body: { login: uniqueName('nobody'), password: 'whatever-password' } });
-    const wrong = await http(app, 'POST', '/api/auth/login', { body: { login: alice.user.username, password: 'whatever-password' } });
+    const alice = await registerUser(node.app);
+    const unknown = await http(node.app, 'POST', '/api/auth/login', { body: { login: uniqueName('nobody'), password: 'whatever-password' } });
+    const wrong = await http(node.app, 'POST', '/api/auth/login', { body: { login: alice.user.username, password: 'whatever-password' } });
     expect(unknown.status).to.equal(401);
     expect(unknown.body.error.code).to.equal('invalid_credentials');
     expect(wrong.status).to.equal(unknown.status);
@@ -147,8 +138,8 @@ describe('POST /api/auth/login', () => {
   });
 
   it('when in browser mode, then the refresh token is only in a HttpOnly, Secure, SameSite=Strict cookie on /api/auth', async () => {
-    const alice = await registerUser(app);
-    const res = await http<AuthResponse>(app, 'POST', '/api/auth/login', { body: { login: alice.user.username, password: alice.password } });
+    const alice = await registerUser(node.app);
+    const res = await http<AuthResponse>(node.app, 'POST', '/api/auth/login', { body: { login: alice.user.username, password: alice.password } });
     expect(res.status).to.equal(200);
     expect(res.body).to.not.have.property('refreshToken');
     const cookie = refreshCookie(res.headers);
@@ -159,8 +150,8 @@ describe('POST /api/auth/login', () => {
   });
 
   it('when in native mode, then the body carries the refresh token and no cookie is set', async () => {
-    const alice = await registerUser(app);
-    const res = await http<AuthResponse>(app, 'POST', '/api/auth/login', {
+    const alice = await registerUser(node.app);
+    const res = await http<AuthResponse>(node.app, 'POST', '/api/auth/login', {
       body: { login: alice.user.username, password: alice.password, client: 'native' },
     });
     expect(res.status).to.equal(200);
@@ -195,20 +186,16 @@ describe('POST /api/auth/login', () => {
 });
 
 describe('POST /api/auth/refresh and /api/auth/logout', () => {
-  let app: RoomcastApp;
-  beforeEach(async () => {
-    app = await startNode();
-  });
-  afterEach(closeAll);
+  const node = useNode();
 
-  const refresh = (token: string) => http<RefreshResponse>(app, 'POST', '/api/auth/refresh', { body: { refreshToken: token } });
+  const refresh = (token: string) => http<RefreshResponse>(node.app, 'POST', '/api/auth/refresh', { body: { refreshToken: token } });
 
   it('when a native refresh token is used, then a new one works, the old one answers refresh_reused, and that revokes the new one', async () => {
-    const alice = await registerUser(app);
+    const alice = await registerUser(node.app);
     const first = await refresh(alice.refreshToken);
     expect(first.status).to.equal(200);
     expect(first.body.refreshToken).to.be.a('string').and.not.equal(alice.refreshToken);
-    const me = await http(app, 'GET', '/api/me', { token: first.body.accessToken });
+    const me = await http(node.app, 'GET', '/api/me', { token: first.body.accessToken });
     expect(me.status).to.equal(200);
 
     const second = await refresh(first.body.refreshToken!);
@@ -224,9 +211,9 @@ describe('POST /api/auth/refresh and /api/auth/logout', () => {
 
   it('when the cookie carries the token (browser mode), then refresh rotates the cookie and keeps the token out of the body', async () => {
     const body = credentials();
-    const registered = await http(app, 'POST', '/api/auth/register', { body });
+    const registered = await http(node.app, 'POST', '/api/auth/register', { body });
     const cookie = refreshCookie(registered.headers)!;
-    const res = await http<RefreshResponse>(app, 'POST', '/api/auth/refresh', { headers: { cookie: `roomcast_refresh=${cookie.value}` } });
+    const res = await http<RefreshResponse>(node.app, 'POST', '/api/auth/refresh', { headers: { cookie: `roomcast_refresh=${cookie.value}` } });
     expect(res.status).to.equal(200);
     expect(res.body.accessToken).to.be.a('string');
     expect(res.body).to.not.have.property('refreshToken');
@@ -236,7 +223,7 @@ describe('POST /api/auth/refresh and /api/auth/logout', () => {
 
   it('when two refreshes with the same token race, then exactly one answers 200 and the family ends up revoked', async () => {
     for (let round = 0; round < 5; round++) {
-      const alice = await registerUser(app);
+      const alice = await registerUser(node.app);
       const results = await Promise.all([refresh(alice.refreshToken), refresh(alice.refreshToken)]);
       const winners = results.filter((r) => r.status === 200);
       expect(winners, `round ${round}: ${results.map((r) => r.status).join(',')}`).to.have.length(1);
@@ -249,16 +236,16 @@ describe('POST /api/auth/refresh and /api/auth/logout', () => {
   });
 
   it('when a user logs out, then it answers 204, the token no longer refreshes, and that login’s sockets get session:revoked', async () => {
-    const alice = await registerUser(app);
-    const otherLogin = await http<AuthResponse>(app, 'POST', '/api/auth/login', {
+    const alice = await registerUser(node.app);
+    const otherLogin = await http<AuthResponse>(node.app, 'POST', '/api/auth/login', {
       body: { login: alice.user.username, password: alice.password, client: 'native' },
     });
-    const socket = await connect(app, { token: alice.accessToken });
-    const otherSocket = await connect(app, { token: otherLogin.body.accessToken });
+    const socket = await connect(node.app, { token: alice.accessToken });
+    const otherSocket = await connect(node.app, { token: otherLogin.body.accessToken });
     const revoked = nextEvent<SessionRevokedEvent>(socket, 'session:revoked');
     const disconnected = nextEvent<string>(socket, 'disconnect');
 
-    const res = await http(app, 'POST', '/api/auth/logout', { body: { refreshToken: alice.refreshToken } });
+    const res = await http(node.app, 'POST', '/api/auth/logout', { body: { refreshToken: alice.refreshToken } });
 
     expect(res.status).to.equal(204);
     expect(await revoked).to.deep.equal({ reason: 'logout' });
@@ -271,40 +258,36 @@ describe('POST /api/auth/refresh and /api/auth/logout', () => {
   });
 
   it('when a browser logs out with its cookie, then it answers 204 and clears the cookie, and the token is dead', async () => {
-    const registered = await http(app, 'POST', '/api/auth/register', { body: credentials() });
+    const registered = await http(node.app, 'POST', '/api/auth/register', { body: credentials() });
     const cookie = refreshCookie(registered.headers)!;
     const headers = { cookie: `roomcast_refresh=${cookie.value}` };
-    const res = await http(app, 'POST', '/api/auth/logout', { headers });
+    const res = await http(node.app, 'POST', '/api/auth/logout', { headers });
     expect(res.status).to.equal(204);
     const cleared = refreshCookie(res.headers);
     expect(cleared?.value).to.equal('');
     expect(cleared!.attributes.map((a) => a.toLowerCase())).to.include('path=/api/auth');
-    expect((await http(app, 'POST', '/api/auth/refresh', { headers })).status).to.equal(401);
+    expect((await http(node.app, 'POST', '/api/auth/refresh', { headers })).status).to.equal(401);
   });
 
   it('when no refresh token is presented, then it answers 401 unauthorized', async () => {
-    const res = await http(app, 'POST', '/api/auth/refresh', { body: {} });
+    const res = await http(node.app, 'POST', '/api/auth/refresh', { body: {} });
     expect(res.status).to.equal(401);
     expect(res.body.error.code).to.equal('unauthorized');
   });
 });
 
 describe('GET /api/me', () => {
-  let app: RoomcastApp;
-  beforeEach(async () => {
-    app = await startNode({ JWT_SECRET: SECRET });
-  });
-  afterEach(closeAll);
+  const node = useNode({ JWT_SECRET: SECRET });
 
   it('when the token is valid, then it answers the user with their email', async () => {
-    const alice = await registerUser(app);
-    const res = await http(app, 'GET', '/api/me', { token: alice.accessToken });
+    const alice = await registerUser(node.app);
+    const res = await http(node.app, 'GET', '/api/me', { token: alice.accessToken });
     expect(res.status).to.equal(200);
     expect(res.body.user).to.include({ id: alice.user.id, email: alice.user.email });
   });
 
   it('when there is no token, then it answers 401 unauthorized', async () => {
-    const res = await http(app, 'GET', '/api/me');
+    const res = await http(node.app, 'GET', '/api/me');
     expect(res.status).to.equal(401);
     expect(res.body.error.code).to.equal('unauthorized');
   });
@@ -319,7 +302,7 @@ describe('GET /api/me', () => {
   });
 
   it('when the token is forged (alg none, wrong key, wrong iss or aud, role altered), then it answers 401 unauthorized', async () => {
-    const alice = await registerUser(app);
+    const alice = await registerUser(node.app);
     const claims = jwt.decode(alice.accessToken) as jwt.JwtPayload;
     const { iat: _iat, exp: _exp, ...base } = claims;
     const [header, , signature] = alice.accessToken.split('.');
@@ -333,9 +316,9 @@ describe('GET /api/me', () => {
     };
     // The control: the same claims signed with the node's key pass.
     const genuine = jwt.sign(base, SECRET, { algorithm: 'HS256', expiresIn: 60 });
-    expect((await http(app, 'GET', '/api/me', { token: genuine })).status).to.equal(200);
+    expect((await http(node.app, 'GET', '/api/me', { token: genuine })).status).to.equal(200);
     for (const [kind, token] of Object.entries(forged)) {
-      const res = await http(app, 'GET', '/api/me', { token });
+      const res = await http(node.app, 'GET', '/api/me', { token });
       expect(res.status, kind).to.equal(401);
       expect(res.body.error.code, kind).to.equal('unauthorized');
     }
@@ -343,27 +326,23 @@ describe('GET /api/me', () => {
 });
 
 describe('HTTP edge cases', () => {
-  let app: RoomcastApp;
-  beforeEach(async () => {
-    app = await startNode();
-  });
-  afterEach(closeAll);
+  const node = useNode();
 
   it('when a body is larger than MAX_PACKET_BYTES, then it answers 413 payload_too_large', async () => {
-    const res = await http(app, 'POST', '/api/auth/register', { body: { ...credentials(), filler: 'x'.repeat(70_000) } });
+    const res = await http(node.app, 'POST', '/api/auth/register', { body: { ...credentials(), filler: 'x'.repeat(70_000) } });
     expect(res.status).to.equal(413);
     expect(res.body.error.code).to.equal('payload_too_large');
   });
 
   it('when the body is malformed JSON, then it answers 400 validation_failed', async () => {
-    const res = await http(app, 'POST', '/api/auth/login', { body: '{"login": "x", ' });
+    const res = await http(node.app, 'POST', '/api/auth/login', { body: '{"login": "x", ' });
     expect(res.status).to.equal(400);
     expect(res.body.error.code).to.equal('validation_failed');
   });
 
   it('when the route is unknown, then it answers 404 not_found as JSON', async () => {
     for (const route of ['/api/nope', '/nowhere']) {
-      const res = await http(app, 'GET', route);
+      const res = await http(node.app, 'GET', route);
       expect(res.status, route).to.equal(404);
       expect(res.headers.get('content-type')).to.match(/application\/json/);
       expect(res.body.error.code).to.equal('not_found');

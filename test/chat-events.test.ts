@@ -1,21 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
-import type { RoomcastApp } from '../server/app.js';
 import type { AuthRefreshResult, AuthResponse, HistoryPage, JoinResult, Message, PresenceEvent, RefreshResponse, SessionRevokedEvent, TypingEvent } from '../server/protocol.js';
-import { closeAll, collect, connect, createRoom, http, membersInRoom, nextEvent, ok, registerAdmin, registerUser, request, sleep, startNode, waitFor } from './support/util.js';
+import { collect, connect, createRoom, http, membersInRoom, nextEvent, ok, registerAdmin, registerUser, request, sleep, useNode, waitFor } from './support/util.js';
 
 describe('/chat room:join, room:leave and presence', () => {
-  let app: RoomcastApp;
-  beforeEach(async () => {
-    app = await startNode();
-  });
-  afterEach(closeAll);
+  const node = useNode();
 
   it('when a user joins, then the ack carries the room and who is online, including them', async () => {
-    const alice = await registerUser(app);
-    const room = await createRoom(app, alice.accessToken);
-    const socket = await connect(app, { token: alice.accessToken });
+    const alice = await registerUser(node.app);
+    const room = await createRoom(node.app, alice.accessToken);
+    const socket = await connect(node.app, { token: alice.accessToken });
 
     const ack = await ok<JoinResult>(socket, 'room:join', { roomId: room.id });
 
@@ -24,15 +19,15 @@ describe('/chat room:join, room:leave and presence', () => {
   });
 
   it('when a user’s first socket joins, others get presence online:true; a second device adds no event; the last one leaving sends online:false', async () => {
-    const alice = await registerUser(app);
-    const bob = await registerUser(app);
-    const room = await createRoom(app, alice.accessToken);
-    const aliceSocket = await connect(app, { token: alice.accessToken });
+    const alice = await registerUser(node.app);
+    const bob = await registerUser(node.app);
+    const room = await createRoom(node.app, alice.accessToken);
+    const aliceSocket = await connect(node.app, { token: alice.accessToken });
     await ok(aliceSocket, 'room:join', { roomId: room.id });
     const seen = collect<PresenceEvent>(aliceSocket, 'presence');
 
-    const bobPhone = await connect(app, { token: bob.accessToken });
-    const bobLaptop = await connect(app, { token: bob.accessToken });
+    const bobPhone = await connect(node.app, { token: bob.accessToken });
+    const bobLaptop = await connect(node.app, { token: bob.accessToken });
     const phoneSeen = collect<PresenceEvent>(bobPhone, 'presence');
     await ok(bobPhone, 'room:join', { roomId: room.id });
     await waitFor(() => seen.length === 1, 5_000, 'presence online');
@@ -51,7 +46,7 @@ describe('/chat room:join, room:leave and presence', () => {
   });
 
   it('when a socket leaves a room, then it no longer receives its messages', async () => {
-    const { room, sockets: [aliceSocket, bobSocket] } = await membersInRoom([app, app]);
+    const { room, sockets: [aliceSocket, bobSocket] } = await membersInRoom([node.app, node.app]);
     const toBob = collect<Message>(bobSocket, 'message:new');
 
     await ok(bobSocket, 'room:leave', { roomId: room.id });
@@ -62,24 +57,20 @@ describe('/chat room:join, room:leave and presence', () => {
   });
 
   it('when a room was never joined, then room:leave still answers ok', async () => {
-    const alice = await registerUser(app);
-    const room = await createRoom(app, alice.accessToken);
-    const socket = await connect(app, { token: alice.accessToken });
+    const alice = await registerUser(node.app);
+    const room = await createRoom(node.app, alice.accessToken);
+    const socket = await connect(node.app, { token: alice.accessToken });
     expect(await request(socket, 'room:leave', { roomId: room.id })).to.deep.equal({ ok: true });
   });
 });
 
 describe('/chat room:history', () => {
-  let app: RoomcastApp;
-  beforeEach(async () => {
-    app = await startNode({ MESSAGE_RATE_LIMIT: '0' });
-  });
-  afterEach(closeAll);
+  const node = useNode({ MESSAGE_RATE_LIMIT: '0' });
 
   it('when history is asked with afterSeq, beforeSeq or neither, then it answers the contract’s windows oldest first', async () => {
-    const alice = await registerUser(app);
-    const room = await createRoom(app, alice.accessToken);
-    const socket = await connect(app, { token: alice.accessToken });
+    const alice = await registerUser(node.app);
+    const room = await createRoom(node.app, alice.accessToken);
+    const socket = await connect(node.app, { token: alice.accessToken });
     for (let i = 1; i <= 5; i++) await ok(socket, 'message:send', { roomId: room.id, content: `m${i}`, clientMsgId: randomUUID() });
     const seqs = (page: HistoryPage) => page.messages.map((m) => m.seq);
 
@@ -95,14 +86,10 @@ describe('/chat room:history', () => {
 });
 
 describe('/chat message:edit and message:delete', () => {
-  let app: RoomcastApp;
-  beforeEach(async () => {
-    app = await startNode({ MESSAGE_RATE_LIMIT: '0' });
-  });
-  afterEach(closeAll);
+  const node = useNode({ MESSAGE_RATE_LIMIT: '0' });
 
   it('when the author edits and deletes, then the room gets message:updated and message:deleted, and history keeps the seq', async () => {
-    const { room, sockets: [aliceSocket, bobSocket] } = await membersInRoom([app, app]);
+    const { room, sockets: [aliceSocket, bobSocket] } = await membersInRoom([node.app, node.app]);
     const { message } = await ok<{ message: Message }>(aliceSocket, 'message:send', { roomId: room.id, content: 'draft', clientMsgId: randomUUID() });
 
     const updated = nextEvent<Message>(bobSocket, 'message:updated');
@@ -123,13 +110,13 @@ describe('/chat message:edit and message:delete', () => {
   });
 
   it('when someone else edits or deletes, then it answers forbidden; an admin may; an unknown id is not_found', async () => {
-    const admin = await registerAdmin(app);
-    const alice = await registerUser(app);
-    const bob = await registerUser(app);
-    const room = await createRoom(app, alice.accessToken);
-    const aliceSocket = await connect(app, { token: alice.accessToken });
-    const bobSocket = await connect(app, { token: bob.accessToken });
-    const adminSocket = await connect(app, { token: admin.accessToken });
+    const admin = await registerAdmin(node.app);
+    const alice = await registerUser(node.app);
+    const bob = await registerUser(node.app);
+    const room = await createRoom(node.app, alice.accessToken);
+    const aliceSocket = await connect(node.app, { token: alice.accessToken });
+    const bobSocket = await connect(node.app, { token: bob.accessToken });
+    const adminSocket = await connect(node.app, { token: admin.accessToken });
     const { message } = await ok<{ message: Message }>(aliceSocket, 'message:send', { roomId: room.id, content: 'mine', clientMsgId: randomUUID() });
 
     const bobEdit = await request(bobSocket, 'message:edit', { messageId: message.id, content: 'hijack' });
@@ -146,14 +133,10 @@ describe('/chat message:edit and message:delete', () => {
 });
 
 describe('/chat typing', () => {
-  let app: RoomcastApp;
-  beforeEach(async () => {
-    app = await startNode();
-  });
-  afterEach(closeAll);
+  const node = useNode();
 
   it('when a user types in a joined room, then the others in it get {roomId, userId, username, typing} and the sender does not', async () => {
-    const { room, users: [alice, bob], sockets: [aliceSocket, bobSocket] } = await membersInRoom([app, app]);
+    const { room, users: [alice, bob], sockets: [aliceSocket, bobSocket] } = await membersInRoom([node.app, node.app]);
     const toSender = collect<TypingEvent>(aliceSocket, 'typing');
     const toBob = nextEvent<TypingEvent>(bobSocket, 'typing');
 
@@ -165,11 +148,11 @@ describe('/chat typing', () => {
   });
 
   it('when the socket has not joined the room, then typing answers not_found and nobody is told', async () => {
-    const alice = await registerUser(app);
-    const bob = await registerUser(app);
-    const room = await createRoom(app, alice.accessToken);
-    const aliceSocket = await connect(app, { token: alice.accessToken });
-    const bobSocket = await connect(app, { token: bob.accessToken });
+    const alice = await registerUser(node.app);
+    const bob = await registerUser(node.app);
+    const room = await createRoom(node.app, alice.accessToken);
+    const aliceSocket = await connect(node.app, { token: alice.accessToken });
+    const bobSocket = await connect(node.app, { token: bob.accessToken });
     await ok(bobSocket, 'room:join', { roomId: room.id });
     const toBob = collect<TypingEvent>(bobSocket, 'typing');
 
@@ -183,17 +166,13 @@ describe('/chat typing', () => {
 });
 
 describe('/chat auth:refresh and session expiry', () => {
-  let app: RoomcastApp;
-  beforeEach(async () => {
-    app = await startNode({ ACCESS_TOKEN_TTL: '2' });
-  });
-  afterEach(closeAll);
+  const node = useNode({ ACCESS_TOKEN_TTL: '2' });
 
   const expiryOf = (token: string) => ((jwt.decode(token) as jwt.JwtPayload).exp ?? 0) * 1000;
 
   it('when the token expires without auth:refresh, then the socket gets session:expired and is disconnected', async () => {
-    const alice = await registerUser(app);
-    const socket = await connect(app, { token: alice.accessToken });
+    const alice = await registerUser(node.app);
+    const socket = await connect(node.app, { token: alice.accessToken });
     const expired = nextEvent(socket, 'session:expired', 4_000);
     const disconnected = nextEvent<string>(socket, 'disconnect', 4_500);
 
@@ -203,13 +182,13 @@ describe('/chat auth:refresh and session expiry', () => {
   });
 
   it('when a fresh token of the same user is sent with auth:refresh, then the socket stays past the original expiry', async () => {
-    const alice = await registerUser(app);
-    const socket = await connect(app, { token: alice.accessToken });
+    const alice = await registerUser(node.app);
+    const socket = await connect(node.app, { token: alice.accessToken });
     const expiredEvents = collect(socket, 'session:expired');
     const originalExpiry = expiryOf(alice.accessToken);
     // A token issued in a later second expires later (JWT times are whole seconds).
     await sleep(Math.max(0, originalExpiry - 1_000 - Date.now() + 50));
-    const fresh = await http<RefreshResponse>(app, 'POST', '/api/auth/refresh', { body: { refreshToken: alice.refreshToken } });
+    const fresh = await http<RefreshResponse>(node.app, 'POST', '/api/auth/refresh', { body: { refreshToken: alice.refreshToken } });
     expect(expiryOf(fresh.body.accessToken)).to.be.greaterThan(originalExpiry);
 
     const ack = await ok<AuthRefreshResult>(socket, 'auth:refresh', { token: fresh.body.accessToken });
@@ -218,13 +197,13 @@ describe('/chat auth:refresh and session expiry', () => {
     await sleep(originalExpiry + 400 - Date.now());
     expect(socket.connected).to.equal(true);
     expect(expiredEvents).to.have.length(0);
-    await ok(socket, 'room:history', { roomId: (await createRoom(app, fresh.body.accessToken)).id });
+    await ok(socket, 'room:history', { roomId: (await createRoom(node.app, fresh.body.accessToken)).id });
   });
 
   it('when the token sent with auth:refresh belongs to another user, then it answers forbidden and keeps the old expiry', async () => {
-    const alice = await registerUser(app);
-    const mallory = await registerUser(app);
-    const socket = await connect(app, { token: alice.accessToken });
+    const alice = await registerUser(node.app);
+    const mallory = await registerUser(node.app);
+    const socket = await connect(node.app, { token: alice.accessToken });
 
     const ack = await request(socket, 'auth:refresh', { token: mallory.accessToken });
 
@@ -234,27 +213,27 @@ describe('/chat auth:refresh and session expiry', () => {
   });
 
   it('when auth:refresh carries a token of another login of the same user, then the socket follows that login', async () => {
-    const alice = await registerUser(app);
-    const secondLogin = await http<AuthResponse>(app, 'POST', '/api/auth/login', {
+    const alice = await registerUser(node.app);
+    const secondLogin = await http<AuthResponse>(node.app, 'POST', '/api/auth/login', {
       body: { login: alice.user.username, password: alice.password, client: 'native' },
     });
-    const socket = await connect(app, { token: alice.accessToken });
+    const socket = await connect(node.app, { token: alice.accessToken });
     await ok(socket, 'auth:refresh', { token: secondLogin.body.accessToken });
     const revoked = collect<SessionRevokedEvent>(socket, 'session:revoked');
 
     // Logging out the first login no longer concerns this socket; logging out the second does.
-    await http(app, 'POST', '/api/auth/logout', { body: { refreshToken: alice.refreshToken } });
+    await http(node.app, 'POST', '/api/auth/logout', { body: { refreshToken: alice.refreshToken } });
     await sleep(150);
     expect(socket.connected).to.equal(true);
     const disconnected = nextEvent<string>(socket, 'disconnect');
-    await http(app, 'POST', '/api/auth/logout', { body: { refreshToken: secondLogin.body.refreshToken } });
+    await http(node.app, 'POST', '/api/auth/logout', { body: { refreshToken: secondLogin.body.refreshToken } });
     expect(await disconnected).to.equal('io server disconnect');
     expect(revoked).to.deep.equal([{ reason: 'logout' }]);
   });
 
   it('when the token sent with auth:refresh is not valid, then it answers unauthorized', async () => {
-    const alice = await registerUser(app);
-    const socket = await connect(app, { token: alice.accessToken });
+    const alice = await registerUser(node.app);
+    const socket = await connect(node.app, { token: alice.accessToken });
     const ack = await request(socket, 'auth:refresh', { token: 'not.a.token' });
     expect(!ack.ok && ack.error.code).to.equal('unauthorized');
   });

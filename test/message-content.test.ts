@@ -1,22 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import type { RoomcastApp } from '../server/app.js';
 import type { Message } from '../server/protocol.js';
-import { closeAll, connect, createRoom, http, ok, registerUser, request, startNode } from './support/util.js';
+import { connect, createRoom, http, ok, registerUser, request, useNode } from './support/util.js';
 
 // Sends are stored in shared group-commit batches: a message the database
 // cannot store must be refused on its own, never fail its batch-mates.
 describe('message:send content the database cannot store', () => {
-  let app: RoomcastApp;
-  beforeEach(async () => {
-    app = await startNode({ MESSAGE_RATE_LIMIT: '0' });
-  });
-  afterEach(closeAll);
+  const node = useNode({ MESSAGE_RATE_LIMIT: '0' });
 
   it('when content holds a NUL character, then that send answers validation_failed and a send in the same tick is stored', async () => {
-    const alice = await registerUser(app);
-    const room = await createRoom(app, alice.accessToken);
-    const socket = await connect(app, { token: alice.accessToken });
+    const alice = await registerUser(node.app);
+    const room = await createRoom(node.app, alice.accessToken);
+    const socket = await connect(node.app, { token: alice.accessToken });
 
     const [bad, good] = await Promise.all([
       request(socket, 'message:send', { roomId: room.id, content: 'a\u0000b', clientMsgId: randomUUID() }),
@@ -31,9 +26,9 @@ describe('message:send content the database cannot store', () => {
   });
 
   it('when a room name holds a NUL character, then creating it answers 400 validation_failed', async () => {
-    const alice = await registerUser(app);
+    const alice = await registerUser(node.app);
 
-    const res = await http(app, 'POST', '/api/rooms', { token: alice.accessToken, body: { name: 'a\u0000b' } });
+    const res = await http(node.app, 'POST', '/api/rooms', { token: alice.accessToken, body: { name: 'a\u0000b' } });
 
     expect(res.status).to.equal(400);
     expect(res.body.error.code).to.equal('validation_failed');

@@ -1,24 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import type { RoomcastApp } from '../server/app.js';
 import type { Ack, Message } from '../server/protocol.js';
-import { closeAll, connect, createRoom, http, ok, registerUser, request, startNode, type ChatClient } from './support/util.js';
+import { closeAll, connect, createRoom, http, ok, registerUser, request, startNode, useNode, type ChatClient } from './support/util.js';
 
 const send = (socket: ChatClient, roomId: string, content = 'hi') =>
   request<{ message: Message }>(socket, 'message:send', { roomId, content, clientMsgId: randomUUID() });
 const codeOf = (ack: Ack) => (ack.ok ? 'ok' : ack.error.code);
 
 describe('message rate limit', () => {
-  let app: RoomcastApp;
-  beforeEach(async () => {
-    app = await startNode({ MESSAGE_RATE_LIMIT: '5', MESSAGE_RATE_WINDOW: '10' });
-  });
-  afterEach(closeAll);
+  const node = useNode({ MESSAGE_RATE_LIMIT: '5', MESSAGE_RATE_WINDOW: '10' });
 
   it('when a user sends more than MESSAGE_RATE_LIMIT in the window, then the 6th answers rate_limited and the socket stays connected', async () => {
-    const alice = await registerUser(app);
-    const room = await createRoom(app, alice.accessToken);
-    const socket = await connect(app, { token: alice.accessToken });
+    const alice = await registerUser(node.app);
+    const room = await createRoom(node.app, alice.accessToken);
+    const socket = await connect(node.app, { token: alice.accessToken });
 
     const acks: Ack[] = [];
     for (let i = 0; i < 6; i++) acks.push(await send(socket, room.id, `m${i}`));
@@ -26,17 +21,17 @@ describe('message rate limit', () => {
     expect(acks.map(codeOf)).to.deep.equal(['ok', 'ok', 'ok', 'ok', 'ok', 'rate_limited']);
     expect(socket.connected).to.equal(true);
     await ok(socket, 'room:history', { roomId: room.id });
-    const history = await http(app, 'GET', `/api/rooms/${room.id}/messages`, { token: alice.accessToken });
+    const history = await http(node.app, 'GET', `/api/rooms/${room.id}/messages`, { token: alice.accessToken });
     expect(history.body.messages).to.have.length(5);
   });
 
   it('when the user sends from two sockets, then the budget is shared; another user keeps their own', async () => {
-    const alice = await registerUser(app);
-    const bob = await registerUser(app);
-    const room = await createRoom(app, alice.accessToken);
-    const phone = await connect(app, { token: alice.accessToken });
-    const laptop = await connect(app, { token: alice.accessToken });
-    const bobSocket = await connect(app, { token: bob.accessToken });
+    const alice = await registerUser(node.app);
+    const bob = await registerUser(node.app);
+    const room = await createRoom(node.app, alice.accessToken);
+    const phone = await connect(node.app, { token: alice.accessToken });
+    const laptop = await connect(node.app, { token: alice.accessToken });
+    const bobSocket = await connect(node.app, { token: bob.accessToken });
 
     const acks = await Promise.all([send(phone, room.id), send(phone, room.id), send(phone, room.id), send(laptop, room.id), send(laptop, room.id)]);
     const sixthFromPhone = await send(phone, room.id);
@@ -51,9 +46,9 @@ describe('message rate limit', () => {
   });
 
   it('when a payload is invalid, then it does not spend the budget', async () => {
-    const alice = await registerUser(app);
-    const room = await createRoom(app, alice.accessToken);
-    const socket = await connect(app, { token: alice.accessToken });
+    const alice = await registerUser(node.app);
+    const room = await createRoom(node.app, alice.accessToken);
+    const socket = await connect(node.app, { token: alice.accessToken });
     for (let i = 0; i < 10; i++) expect(codeOf(await request(socket, 'message:send', { roomId: room.id, content: '' }))).to.equal('validation_failed');
     for (let i = 0; i < 5; i++) expect(codeOf(await send(socket, room.id))).to.equal('ok');
   });

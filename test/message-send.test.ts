@@ -1,24 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import type { RoomcastApp } from '../server/app.js';
 import type { Message } from '../server/protocol.js';
-import { closeAll, collect, connect, createRoom, http, ok, registerUser, request, startNode, waitFor } from './support/util.js';
+import { collect, connect, createRoom, http, ok, registerUser, request, useNode, waitFor } from './support/util.js';
 
 describe('message:send', () => {
-  let app: RoomcastApp;
-
-  beforeEach(async () => {
-    app = await startNode({ MESSAGE_RATE_LIMIT: '0' });
-  });
-  afterEach(closeAll);
+  const node = useNode({ MESSAGE_RATE_LIMIT: '0' });
 
   it('stores the message, acks it with seq 1, and delivers it to the other sockets in the room but not the sender', async () => {
-    const alice = await registerUser(app);
-    const bob = await registerUser(app);
-    const room = await createRoom(app, alice.accessToken);
-    const aliceSocket = await connect(app, { token: alice.accessToken });
-    const aliceOtherDevice = await connect(app, { token: alice.accessToken });
-    const bobSocket = await connect(app, { token: bob.accessToken });
+    const alice = await registerUser(node.app);
+    const bob = await registerUser(node.app);
+    const room = await createRoom(node.app, alice.accessToken);
+    const aliceSocket = await connect(node.app, { token: alice.accessToken });
+    const aliceOtherDevice = await connect(node.app, { token: alice.accessToken });
+    const bobSocket = await connect(node.app, { token: bob.accessToken });
     for (const s of [aliceSocket, aliceOtherDevice, bobSocket]) await ok(s, 'room:join', { roomId: room.id });
     const toSender = collect<Message>(aliceSocket, 'message:new');
     const toOtherDevice = collect<Message>(aliceOtherDevice, 'message:new');
@@ -31,14 +25,14 @@ describe('message:send', () => {
     await waitFor(() => toBob.length === 1 && toOtherDevice.length === 1);
     expect(toBob[0]).to.deep.equal(ack.message);
     expect(toSender).to.have.length(0);
-    const history = await http(app, 'GET', `/api/rooms/${room.id}/messages`, { token: bob.accessToken });
+    const history = await http(node.app, 'GET', `/api/rooms/${room.id}/messages`, { token: bob.accessToken });
     expect(history.body.messages).to.deep.equal([ack.message]);
   });
 
   it('when the same clientMsgId is sent again, then the original message is answered and nothing is duplicated', async () => {
-    const alice = await registerUser(app);
-    const room = await createRoom(app, alice.accessToken);
-    const socket = await connect(app, { token: alice.accessToken });
+    const alice = await registerUser(node.app);
+    const room = await createRoom(node.app, alice.accessToken);
+    const socket = await connect(node.app, { token: alice.accessToken });
     const clientMsgId = randomUUID();
     const first = await ok<{ message: Message }>(socket, 'message:send', { roomId: room.id, content: 'once', clientMsgId });
     const again = await ok<{ message: Message }>(socket, 'message:send', { roomId: room.id, content: 'once', clientMsgId });
@@ -49,16 +43,16 @@ describe('message:send', () => {
     expect(again.message).to.deep.equal(first.message);
     expect(b.message).to.deep.equal(first.message);
     expect(a.message.seq).to.equal(2);
-    const history = await http(app, 'GET', `/api/rooms/${room.id}/messages`, { token: alice.accessToken });
+    const history = await http(node.app, 'GET', `/api/rooms/${room.id}/messages`, { token: alice.accessToken });
     expect(history.body.messages.map((m: Message) => m.seq)).to.deep.equal([1, 2]);
   });
 
   it('under concurrent senders on several sockets, seqs are exactly 1..N and every receiver sees each message once, in order', async () => {
-    const senders = await Promise.all([1, 2, 3, 4].map(() => registerUser(app)));
-    const watcher = await registerUser(app);
-    const room = await createRoom(app, senders[0]!.accessToken);
-    const sockets = await Promise.all(senders.map((s) => connect(app, { token: s.accessToken })));
-    const watcherSocket = await connect(app, { token: watcher.accessToken });
+    const senders = await Promise.all([1, 2, 3, 4].map(() => registerUser(node.app)));
+    const watcher = await registerUser(node.app);
+    const room = await createRoom(node.app, senders[0]!.accessToken);
+    const sockets = await Promise.all(senders.map((s) => connect(node.app, { token: s.accessToken })));
+    const watcherSocket = await connect(node.app, { token: watcher.accessToken });
     for (const s of [...sockets, watcherSocket]) await ok(s, 'room:join', { roomId: room.id });
     const seen = collect<Message>(watcherSocket, 'message:new');
     const perSender = 50;
@@ -75,7 +69,7 @@ describe('message:send', () => {
     expect(ackedSeqs).to.deep.equal(Array.from({ length: total }, (_, i) => i + 1));
     await waitFor(() => seen.length >= total, 10_000, 'all deliveries');
     expect(seen.map((m) => m.seq)).to.deep.equal(Array.from({ length: total }, (_, i) => i + 1));
-    const history = await http(app, 'GET', `/api/rooms/${room.id}/messages?afterSeq=0&limit=200`, { token: watcher.accessToken });
+    const history = await http(node.app, 'GET', `/api/rooms/${room.id}/messages?afterSeq=0&limit=200`, { token: watcher.accessToken });
     expect(history.body.messages.map((m: Message) => m.seq)).to.deep.equal(Array.from({ length: total }, (_, i) => i + 1));
   });
 });

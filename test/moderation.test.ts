@@ -1,28 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import type { RoomcastApp } from '../server/app.js';
 import type { Message, MessageDeletedEvent } from '../server/protocol.js';
 import { adminSocket, auditEntries } from './support/admin.js';
 import { environment } from './support/environment.js';
-import { closeAll, collect, connect, createRoom, http, ok, registerAdmin, registerUser, request, startNode, waitFor, type ChatClient, type TestUser } from './support/util.js';
+import { collect, connect, createRoom, http, ok, registerAdmin, registerUser, request, useNode, waitFor, type ChatClient, type TestUser } from './support/util.js';
 
 describe('moderation', () => {
-  let app: RoomcastApp;
-
-  beforeEach(async () => {
-    app = await startNode({ MESSAGE_RATE_LIMIT: '0' });
-  });
-  afterEach(closeAll);
+  const node = useNode({ MESSAGE_RATE_LIMIT: '0' });
 
   /** An author, another member and an admin, all in one public room with a message by the author. */
   async function scene() {
-    const [author, other] = await Promise.all([registerUser(app), registerUser(app)]);
-    const admin = await registerAdmin(app);
-    const room = await createRoom(app, author.accessToken);
+    const [author, other] = await Promise.all([registerUser(node.app), registerUser(node.app)]);
+    const admin = await registerAdmin(node.app);
+    const room = await createRoom(node.app, author.accessToken);
     const sockets = {
-      author: await connect(app, { token: author.accessToken }),
-      other: await connect(app, { token: other.accessToken }),
-      admin: await connect(app, { token: admin.accessToken }),
+      author: await connect(node.app, { token: author.accessToken }),
+      other: await connect(node.app, { token: other.accessToken }),
+      admin: await connect(node.app, { token: admin.accessToken }),
     };
     for (const s of Object.values(sockets)) await ok(s, 'room:join', { roomId: room.id });
     const { message } = await ok<{ message: Message }>(sockets.author, 'message:send', { roomId: room.id, content: 'original', clientMsgId: randomUUID() });
@@ -41,7 +35,7 @@ describe('moderation', () => {
       expect(ack.message.editedAt).to.be.a('string');
       await waitFor(() => updates.length === 1, 2_000, 'message:updated');
       expect(updates[0]).to.deep.equal(ack.message);
-      const history = await http(app, 'GET', `/api/rooms/${room.id}/messages`, { token: other.accessToken });
+      const history = await http(node.app, 'GET', `/api/rooms/${room.id}/messages`, { token: other.accessToken });
       expect(history.body.messages).to.deep.equal([ack.message]);
     });
 
@@ -53,7 +47,7 @@ describe('moderation', () => {
 
       expect(!byOther.ok && byOther.error.code).to.equal('forbidden');
       expect(byAdmin.message.content).to.equal('moderated');
-      const history = await http(app, 'GET', `/api/rooms/${room.id}/messages`, { token: other.accessToken });
+      const history = await http(node.app, 'GET', `/api/rooms/${room.id}/messages`, { token: other.accessToken });
       expect(history.body.messages[0].content).to.equal('moderated');
     });
 
@@ -78,7 +72,7 @@ describe('moderation', () => {
 
       await waitFor(() => deletions.length === 1, 2_000, 'message:deleted');
       expect(deletions[0]).to.deep.equal({ id: message.id, roomId: room.id, seq: 1 });
-      const history = await http(app, 'GET', `/api/rooms/${room.id}/messages`, { token: other.accessToken });
+      const history = await http(node.app, 'GET', `/api/rooms/${room.id}/messages`, { token: other.accessToken });
       expect(history.body.messages.map((m: Message) => [m.seq, m.deleted, m.content])).to.deep.equal([
         [1, true, ''],
         [2, false, 'second'],
@@ -92,14 +86,14 @@ describe('moderation', () => {
       const { author, admin, other, room, sockets, message } = await scene();
 
       const byOther = await request(sockets.other, 'message:delete', { messageId: message.id });
-      const stillThere = await http(app, 'GET', `/api/rooms/${room.id}/messages`, { token: other.accessToken });
+      const stillThere = await http(node.app, 'GET', `/api/rooms/${room.id}/messages`, { token: other.accessToken });
       await ok(sockets.admin, 'message:delete', { messageId: message.id });
 
       expect(!byOther.ok && byOther.error.code).to.equal('forbidden');
       expect(stillThere.body.messages[0]).to.include({ deleted: false, content: 'original' });
-      const history = await http(app, 'GET', `/api/rooms/${room.id}/messages`, { token: author.accessToken });
+      const history = await http(node.app, 'GET', `/api/rooms/${room.id}/messages`, { token: author.accessToken });
       expect(history.body.messages[0]).to.include({ deleted: true, content: '' });
-      const [entry] = await auditEntries(app, admin.accessToken, 'message_delete');
+      const [entry] = await auditEntries(node.app, admin.accessToken, 'message_delete');
       expect(entry).to.include({ actorId: admin.user.id, targetType: 'message', targetId: message.id });
       const again = await request(sockets.admin, 'message:delete', { messageId: message.id });
       expect(!again.ok && again.error.code).to.equal('not_found');
@@ -108,11 +102,11 @@ describe('moderation', () => {
 
   describe('mutes', () => {
     async function mutedMember(): Promise<{ admin: TestUser; member: TestUser; roomId: string; socket: ChatClient }> {
-      const admin = await registerAdmin(app);
-      const member = await registerUser(app);
-      const room = await createRoom(app, member.accessToken);
-      const socket = await connect(app, { token: member.accessToken });
-      const control = await adminSocket(app, admin.accessToken);
+      const admin = await registerAdmin(node.app);
+      const member = await registerUser(node.app);
+      const room = await createRoom(node.app, member.accessToken);
+      const socket = await connect(node.app, { token: member.accessToken });
+      const control = await adminSocket(node.app, admin.accessToken);
       await ok(control, 'admin:mute', { userId: member.user.id, roomId: room.id, minutes: 1 });
       return { admin, member, roomId: room.id, socket };
     }
@@ -124,7 +118,7 @@ describe('moderation', () => {
       const ack = await send(socket, roomId);
 
       expect(!ack.ok && ack.error.code).to.equal('muted');
-      const history = await http(app, 'GET', `/api/rooms/${roomId}/messages`, { token: member.accessToken });
+      const history = await http(node.app, 'GET', `/api/rooms/${roomId}/messages`, { token: member.accessToken });
       expect(history.body.messages).to.have.length(0);
     });
 

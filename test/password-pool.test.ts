@@ -2,8 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { PasswordPool } from '../server/auth/password-pool.js';
 import { AppError } from '../server/errors.js';
-import type { RoomcastApp } from '../server/app.js';
-import { closeAll, http, registerUser, startNode, uniqueName } from './support/util.js';
+import { http, registerUser, uniqueName, useNode } from './support/util.js';
 
 /** Nice values of this process's threads (Linux /proc); the main thread's id is the pid. */
 function threadNices(): { tid: number; nice: number }[] {
@@ -56,17 +55,13 @@ describe('PasswordPool (bcrypt in worker threads)', () => {
 });
 
 describe('POST /api/auth/login with the password pool', () => {
-  let app: RoomcastApp;
-  beforeEach(async () => {
-    app = await startNode({ LOGIN_FAILURE_LIMIT: '0' });
-  });
-  afterEach(closeAll);
+  const node = useNode({ LOGIN_FAILURE_LIMIT: '0' });
 
   it('when the right and then a wrong password are given, then the first signs in and the second answers invalid_credentials', async () => {
-    const user = await registerUser(app, uniqueName('pool'));
+    const user = await registerUser(node.app, uniqueName('pool'));
 
-    const right = await http(app, 'POST', '/api/auth/login', { body: { login: user.user.username, password: user.password } });
-    const wrong = await http(app, 'POST', '/api/auth/login', { body: { login: user.user.username, password: 'not-the-password' } });
+    const right = await http(node.app, 'POST', '/api/auth/login', { body: { login: user.user.username, password: user.password } });
+    const wrong = await http(node.app, 'POST', '/api/auth/login', { body: { login: user.user.username, password: 'not-the-password' } });
 
     expect(right.status).to.equal(200);
     expect(right.body.user.id).to.equal(user.user.id);

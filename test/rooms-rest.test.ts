@@ -1,22 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import type { RoomcastApp } from '../server/app.js';
 import type { HistoryPage, Message, Room } from '../server/protocol.js';
 import { environment } from './support/environment.js';
-import { closeAll, connect, createRoom, http, ok, registerAdmin, registerUser, request, startNode, uniqueName } from './support/util.js';
+import { connect, createRoom, http, ok, registerAdmin, registerUser, request, uniqueName, useNode } from './support/util.js';
 
 describe('/api/rooms', () => {
-  let app: RoomcastApp;
-  beforeEach(async () => {
-    app = await startNode({ MESSAGE_RATE_LIMIT: '0' });
-  });
-  afterEach(closeAll);
+  const node = useNode({ MESSAGE_RATE_LIMIT: '0' });
 
   describe('POST /api/rooms', () => {
     it('when a member creates a public room, then it answers 201 with the room, joined, lastSeq 0', async () => {
-      const alice = await registerUser(app);
+      const alice = await registerUser(node.app);
       const name = uniqueName('room');
-      const res = await http<{ room: Room }>(app, 'POST', '/api/rooms', { token: alice.accessToken, body: { name } });
+      const res = await http<{ room: Room }>(node.app, 'POST', '/api/rooms', { token: alice.accessToken, body: { name } });
       expect(res.status).to.equal(201);
       expect(res.body.room).to.include({ name, visibility: 'public', readOnly: false, archived: false, lastSeq: 0, joined: true });
       expect(res.body.room.id).to.match(/^[0-9a-f-]{36}$/);
@@ -24,21 +19,21 @@ describe('/api/rooms', () => {
     });
 
     it('when a member asks for a private or read-only room, then it answers 403 forbidden; an admin may', async () => {
-      const admin = await registerAdmin(app);
-      const member = await registerUser(app);
+      const admin = await registerAdmin(node.app);
+      const member = await registerUser(node.app);
       for (const body of [{ visibility: 'private' }, { readOnly: true }]) {
-        const res = await http(app, 'POST', '/api/rooms', { token: member.accessToken, body: { name: uniqueName('room'), ...body } });
+        const res = await http(node.app, 'POST', '/api/rooms', { token: member.accessToken, body: { name: uniqueName('room'), ...body } });
         expect(res.status, JSON.stringify(body)).to.equal(403);
         expect(res.body.error.code).to.equal('forbidden');
-        const asAdmin = await http(app, 'POST', '/api/rooms', { token: admin.accessToken, body: { name: uniqueName('room'), ...body } });
+        const asAdmin = await http(node.app, 'POST', '/api/rooms', { token: admin.accessToken, body: { name: uniqueName('room'), ...body } });
         expect(asAdmin.status).to.equal(201);
       }
     });
 
     it('when the name or flags are invalid, then it answers 400 validation_failed', async () => {
-      const alice = await registerUser(app);
+      const alice = await registerUser(node.app);
       for (const body of [{}, { name: '' }, { name: '   ' }, { name: 'x'.repeat(65) }, { name: 'ok', visibility: 'secret' }, { name: 'ok', readOnly: 'yes' }, { name: 42 }]) {
-        const res = await http(app, 'POST', '/api/rooms', { token: alice.accessToken, body });
+        const res = await http(node.app, 'POST', '/api/rooms', { token: alice.accessToken, body });
         expect(res.status, JSON.stringify(body)).to.equal(400);
         expect(res.body.error.code).to.equal('validation_failed');
       }
@@ -46,7 +41,7 @@ describe('/api/rooms', () => {
 
     it('when there is no token, then every room route answers 401 unauthorized', async () => {
       for (const [method, route] of [['GET', '/api/rooms'], ['POST', '/api/rooms'], ['GET', `/api/rooms/${randomUUID()}`], ['GET', `/api/rooms/${randomUUID()}/messages`]] as const) {
-        const res = await http(app, method, route, { body: method === 'POST' ? { name: 'x' } : undefined });
+        const res = await http(node.app, method, route, { body: method === 'POST' ? { name: 'x' } : undefined });
         expect(res.status, route).to.equal(401);
         expect(res.body.error.code).to.equal('unauthorized');
       }
@@ -55,14 +50,14 @@ describe('/api/rooms', () => {
 
   describe('GET /api/rooms and GET /api/rooms/:id', () => {
     it('when a member lists rooms, then public rooms and their private rooms are there, other private rooms are not', async () => {
-      const admin = await registerAdmin(app);
-      const member = await registerUser(app);
-      const open = await createRoom(app, admin.accessToken);
-      const hidden = await createRoom(app, admin.accessToken, { visibility: 'private' });
-      const mine = await createRoom(app, admin.accessToken, { visibility: 'private' });
+      const admin = await registerAdmin(node.app);
+      const member = await registerUser(node.app);
+      const open = await createRoom(node.app, admin.accessToken);
+      const hidden = await createRoom(node.app, admin.accessToken, { visibility: 'private' });
+      const mine = await createRoom(node.app, admin.accessToken, { visibility: 'private' });
       await environment.get().database.knex('room_members').insert({ room_id: mine.id, user_id: member.user.id });
 
-      const res = await http<{ rooms: Room[] }>(app, 'GET', '/api/rooms', { token: member.accessToken });
+      const res = await http<{ rooms: Room[] }>(node.app, 'GET', '/api/rooms', { token: member.accessToken });
 
       expect(res.status).to.equal(200);
       const ids = res.body.rooms.map((r) => r.id);
@@ -70,21 +65,21 @@ describe('/api/rooms', () => {
       expect(ids).to.not.include(hidden.id);
       expect(res.body.rooms.find((r) => r.id === open.id)!.joined).to.equal(false);
       expect(res.body.rooms.find((r) => r.id === mine.id)!.joined).to.equal(true);
-      const asAdmin = await http<{ rooms: Room[] }>(app, 'GET', '/api/rooms', { token: admin.accessToken });
+      const asAdmin = await http<{ rooms: Room[] }>(node.app, 'GET', '/api/rooms', { token: admin.accessToken });
       expect(asAdmin.body.rooms.map((r) => r.id)).to.include.members([open.id, hidden.id, mine.id]);
     });
 
     it('when a room is private and the caller not a member, then GET, history and room:join all answer not_found', async () => {
-      const admin = await registerAdmin(app);
-      const outsider = await registerUser(app);
-      const hidden = await createRoom(app, admin.accessToken, { visibility: 'private' });
+      const admin = await registerAdmin(node.app);
+      const outsider = await registerUser(node.app);
+      const hidden = await createRoom(node.app, admin.accessToken, { visibility: 'private' });
 
-      const get = await http(app, 'GET', `/api/rooms/${hidden.id}`, { token: outsider.accessToken });
-      const history = await http(app, 'GET', `/api/rooms/${hidden.id}/messages`, { token: outsider.accessToken });
-      const socket = await connect(app, { token: outsider.accessToken });
+      const get = await http(node.app, 'GET', `/api/rooms/${hidden.id}`, { token: outsider.accessToken });
+      const history = await http(node.app, 'GET', `/api/rooms/${hidden.id}/messages`, { token: outsider.accessToken });
+      const socket = await connect(node.app, { token: outsider.accessToken });
       const join = await request(socket, 'room:join', { roomId: hidden.id });
       const socketHistory = await request(socket, 'room:history', { roomId: hidden.id });
-      const absent = await http(app, 'GET', `/api/rooms/${randomUUID()}`, { token: outsider.accessToken });
+      const absent = await http(node.app, 'GET', `/api/rooms/${randomUUID()}`, { token: outsider.accessToken });
 
       for (const res of [get, history]) {
         expect(res.status).to.equal(404);
@@ -97,18 +92,18 @@ describe('/api/rooms', () => {
     });
 
     it('when a member of a private room asks for it, then it answers 200 with joined true', async () => {
-      const admin = await registerAdmin(app);
-      const member = await registerUser(app);
-      const room = await createRoom(app, admin.accessToken, { visibility: 'private' });
+      const admin = await registerAdmin(node.app);
+      const member = await registerUser(node.app);
+      const room = await createRoom(node.app, admin.accessToken, { visibility: 'private' });
       await environment.get().database.knex('room_members').insert({ room_id: room.id, user_id: member.user.id });
-      const res = await http<{ room: Room }>(app, 'GET', `/api/rooms/${room.id}`, { token: member.accessToken });
+      const res = await http<{ room: Room }>(node.app, 'GET', `/api/rooms/${room.id}`, { token: member.accessToken });
       expect(res.status).to.equal(200);
       expect(res.body.room).to.include({ id: room.id, visibility: 'private', joined: true });
     });
 
     it('when the id is not a UUID, then it answers 400 validation_failed', async () => {
-      const alice = await registerUser(app);
-      const res = await http(app, 'GET', '/api/rooms/not-a-uuid', { token: alice.accessToken });
+      const alice = await registerUser(node.app);
+      const res = await http(node.app, 'GET', '/api/rooms/not-a-uuid', { token: alice.accessToken });
       expect(res.status).to.equal(400);
       expect(res.body.error.code).to.equal('validation_failed');
     });
@@ -120,15 +115,15 @@ describe('/api/rooms', () => {
     let roomId: string;
 
     beforeEach(async () => {
-      const alice = await registerUser(app);
+      const alice = await registerUser(node.app);
       token = alice.accessToken;
-      roomId = (await createRoom(app, token)).id;
-      const socket = await connect(app, { token });
+      roomId = (await createRoom(node.app, token)).id;
+      const socket = await connect(node.app, { token });
       await Promise.all(Array.from({ length: TOTAL }, (_, i) => ok(socket, 'message:send', { roomId, content: `m${i}`, clientMsgId: randomUUID() })));
     });
 
     const page = async (query: string) => {
-      const res = await http<HistoryPage>(app, 'GET', `/api/rooms/${roomId}/messages${query}`, { token });
+      const res = await http<HistoryPage>(node.app, 'GET', `/api/rooms/${roomId}/messages${query}`, { token });
       expect(res.status, query).to.equal(200);
       return { seqs: res.body.messages.map((m: Message) => m.seq), hasMore: res.body.hasMore, messages: res.body.messages };
     };
@@ -162,7 +157,7 @@ describe('/api/rooms', () => {
 
     it('when both afterSeq and beforeSeq are given, or limit is outside 1-200, then it answers 400 validation_failed', async () => {
       for (const query of ['?afterSeq=1&beforeSeq=5', '?limit=0', '?limit=201', '?limit=abc', '?afterSeq=-1', '?beforeSeq=x', '?limit=2.5']) {
-        const res = await http(app, 'GET', `/api/rooms/${roomId}/messages${query}`, { token });
+        const res = await http(node.app, 'GET', `/api/rooms/${roomId}/messages${query}`, { token });
         expect(res.status, query).to.equal(400);
         expect(res.body.error.code).to.equal('validation_failed');
       }

@@ -68,6 +68,24 @@ export async function startNode(env: Record<string, string> = {}): Promise<Roomc
   return app;
 }
 
+/**
+ * A node started before each test of the suite and closed after it:
+ * `const node = useNode(env)` in a describe, then `node.app` in its tests.
+ */
+export function useNode(env: Record<string, string> = {}): { readonly app: RoomcastApp } {
+  let app: RoomcastApp | undefined;
+  beforeEach(async () => {
+    app = await startNode(env);
+  });
+  afterEach(closeAll);
+  return {
+    get app(): RoomcastApp {
+      if (!app) throw new Error('useNode: the node starts in beforeEach; read node.app inside a test or hook');
+      return app;
+    },
+  };
+}
+
 const openSockets = new Set<ClientSocket>();
 
 /** Closes every client socket and node the tests opened. */
