@@ -4,7 +4,7 @@
 // users and the audit log.
 import type { AuditEntry, RoomcastClient, User } from '../../client-sdk/src/index.js';
 import type { Room } from '../../client-sdk/src/protocol.js';
-import { button, field, h, replaceChildren } from './dom.js';
+import { button, field, form, h, replaceChildren } from './dom.js';
 import { describeError, formatDateTime } from './format.js';
 
 const AUDIT_PAGE = 50;
@@ -43,23 +43,17 @@ export function adminView(client: RoomcastClient, me: User, rooms: () => readonl
   // ------------------------------------------------------------- broadcast
   const announcement = h('textarea', { attrs: { name: 'announcement', rows: 2, maxlength: 4000, required: true } });
   const broadcastRoom = h('select', { attrs: { name: 'broadcast-room' } });
-  const broadcast = h(
-    'form',
-    {
-      class: 'admin-card',
-      on: {
-        submit: (event) => {
-          event.preventDefault();
-          const content = announcement.value.trim();
-          if (!content) return;
-          void run('Broadcast', async () => {
-            const { delivered } = await client.admin.broadcast(content, broadcastRoom.value || undefined);
-            announcement.value = '';
-            return delivered;
-          });
-        },
-      },
+  const broadcast = form(
+    () => {
+      const content = announcement.value.trim();
+      if (!content) return;
+      void run('Broadcast', async () => {
+        const { delivered } = await client.admin.broadcast(content, broadcastRoom.value || undefined);
+        announcement.value = '';
+        return delivered;
+      });
     },
+    { class: 'admin-card' },
     h('h2', {}, 'Announcement'),
     field('Message', announcement),
     field('To', broadcastRoom),
@@ -124,17 +118,9 @@ export function adminView(client: RoomcastClient, me: User, rooms: () => readonl
     'section',
     { class: 'admin-card' },
     h('h2', {}, 'Users'),
-    h(
-      'form',
-      {
-        class: 'row',
-        on: {
-          submit: (event) => {
-            event.preventDefault();
-            void loadUsers();
-          },
-        },
-      },
+    form(
+      () => void loadUsers(),
+      { class: 'row' },
       field('Search', query),
       h('button', { attrs: { type: 'submit' } }, 'Search'),
     ),

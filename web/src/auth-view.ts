@@ -1,6 +1,6 @@
 // Sign in and sign up. On success the caller gets the signed-in client.
 import type { RoomcastClient, User } from '../../client-sdk/src/index.js';
-import { button, field, h } from './dom.js';
+import { button, field, form, h } from './dom.js';
 import { describeError } from './format.js';
 
 export interface AuthViewOptions {
@@ -35,18 +35,9 @@ export function authView({ client, notice, onSignedIn }: AuthViewOptions): HTMLE
     status.textContent = '';
   }
 
-  const form = h(
-    'form',
-    {
-      class: 'auth-form',
-      attrs: { 'aria-labelledby': 'auth-title' },
-      on: {
-        submit: (event) => {
-          event.preventDefault();
-          void submitForm();
-        },
-      },
-    },
+  const authForm = form(
+    () => void submitForm(),
+    { class: 'auth-form', attrs: { 'aria-labelledby': 'auth-title' } },
     title,
     notice ? h('p', { class: 'notice', attrs: { role: 'status' } }, notice) : null,
     h('label', { class: 'field' }, userLabel, username),
@@ -74,5 +65,5 @@ export function authView({ client, notice, onSignedIn }: AuthViewOptions): HTMLE
   }
 
   queueMicrotask(() => username.focus());
-  return h('main', { class: 'auth' }, h('p', { class: 'brand' }, 'Roomcast'), form);
+  return h('main', { class: 'auth' }, h('p', { class: 'brand' }, 'Roomcast'), authForm);
 }

@@ -1,7 +1,7 @@
 // The message box: Enter sends, Shift+Enter adds a line. While the user
 // types, the room is told (typing: true), and told again when they stop.
 import type { Room } from '../../client-sdk/src/index.js';
-import { h } from './dom.js';
+import { form, h } from './dom.js';
 
 /** Typing stops counting after this long without a key press. */
 const TYPING_IDLE_MS = 3_000;
@@ -35,17 +35,9 @@ export function composer(room: Room, onSend: (content: string) => void, disabled
   });
   input.addEventListener('input', () => setTyping(input.value.length > 0));
 
-  const element = h(
-    'form',
-    {
-      class: 'composer',
-      on: {
-        submit: (event) => {
-          event.preventDefault();
-          send();
-        },
-      },
-    },
+  const element = form(
+    send,
+    { class: 'composer' },
     input,
     h('button', { class: 'primary', attrs: { type: 'submit', disabled: disabledReason !== null } }, 'Send'),
   );

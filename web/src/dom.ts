@@ -46,6 +46,15 @@ export function button(label: string, onClick: (event: MouseEvent) => void, prop
   return h('button', { ...props, attrs: { type: 'button', ...props.attrs }, on: { ...props.on, click: onClick } }, label);
 }
 
+/** A <form> handled in script: submitting it (Enter, or its submit button) calls onSubmit and never navigates. */
+export function form(onSubmit: () => void, props: Props = {}, ...children: Child[]): HTMLFormElement {
+  const submit = (event: SubmitEvent) => {
+    event.preventDefault();
+    onSubmit();
+  };
+  return h('form', { ...props, on: { ...props.on, submit } }, ...children);
+}
+
 /** A labelled form field: <label>text <input></label>. */
 export function field(label: string, control: HTMLElement, props: Props = {}): HTMLLabelElement {
   return h('label', { class: `field ${props.class ?? ''}`.trim() }, h('span', { class: 'field-label' }, label), control);

@@ -1,7 +1,7 @@
 // One message as a list item: author, time, content (as text), and the
 // edit/delete buttons its author (or an admin) gets. Pure rendering.
 import type { Message, SystemBroadcastEvent } from '../../client-sdk/src/index.js';
-import { button, h } from './dom.js';
+import { button, form, h } from './dom.js';
 import { formatTime } from './format.js';
 
 export interface MessageActions {
@@ -57,19 +57,17 @@ export function editForm(initial: string, save: (content: string) => Promise<voi
   const input = h('input', { attrs: { 'aria-label': 'Edit message', maxlength: 4000, required: true } });
   input.value = initial;
   const status = h('span', { class: 'form-error', attrs: { role: 'alert' } });
-  const form = h(
-    'form',
+  const editor = form(
+    () => {
+      const content = input.value.trim();
+      if (!content) return;
+      save(content).catch((err: unknown) => {
+        status.textContent = err instanceof Error ? err.message : String(err);
+      });
+    },
     {
       class: 'edit-form',
       on: {
-        submit: (event) => {
-          event.preventDefault();
-          const content = input.value.trim();
-          if (!content) return;
-          save(content).catch((err: unknown) => {
-            status.textContent = err instanceof Error ? err.message : String(err);
-          });
-        },
         keydown: (event) => {
           if (event.key === 'Escape') cancel();
         },
@@ -81,5 +79,5 @@ export function editForm(initial: string, save: (content: string) => Promise<voi
     status,
   );
   queueMicrotask(() => input.focus());
-  return form;
+  return editor;
 }

@@ -2,7 +2,7 @@
 // form to create one. Opening a room joins it (see chat-view.ts).
 import type { RoomcastClient, User } from '../../client-sdk/src/index.js';
 import type { Room } from '../../client-sdk/src/protocol.js';
-import { button, field, h, replaceChildren } from './dom.js';
+import { button, field, form, h, replaceChildren } from './dom.js';
 import { describeError } from './format.js';
 import { roomHref } from './router.js';
 
@@ -57,17 +57,9 @@ export function roomList(client: RoomcastClient, user: User): RoomList {
   const visibility = h('select', { attrs: { name: 'visibility' } }, h('option', { attrs: { value: 'public' } }, 'public'), h('option', { attrs: { value: 'private' } }, 'private'));
   const readOnly = h('input', { attrs: { type: 'checkbox', name: 'read-only' } });
   const isAdmin = user.role === 'admin';
-  const create = h(
-    'form',
-    {
-      class: 'create-room',
-      on: {
-        submit: (event) => {
-          event.preventDefault();
-          void createRoom();
-        },
-      },
-    },
+  const create = form(
+    () => void createRoom(),
+    { class: 'create-room' },
     field('Room name', name),
     // Private and read-only rooms are for admins (the server says so too).
     isAdmin ? field('Visibility', visibility) : null,
