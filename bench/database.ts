@@ -1,21 +1,16 @@
 // The benchmark's own PostgreSQL database: created fresh for a run, checked
 // for gap-free seqs at the end, dropped afterwards.
-import pg from 'pg';
+import { createDatabase, dropDatabase, withClient } from '../db/databases.js';
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** Creates an empty database on the server of `baseUrl`; returns its URL. */
-export async function createBenchDatabase(baseUrl: string): Promise<string> {
-  const name = `roomcast_bench_${Date.now()}_${process.pid}`;
-  await withClient(baseUrl, (client) => client.query(`create database "${name}"`));
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
+export function createBenchDatabase(baseUrl: string): Promise<string> {
+  return createDatabase(baseUrl, `roomcast_bench_${Date.now()}_${process.pid}`);
 }
 
-export async function dropBenchDatabase(baseUrl: string, databaseUrl: string): Promise<void> {
-  const name = new URL(databaseUrl).pathname.slice(1);
-  await withClient(baseUrl, (client) => client.query(`drop database if exists "${name}" with (force)`));
+export function dropBenchDatabase(baseUrl: string, databaseUrl: string): Promise<void> {
+  return dropDatabase(baseUrl, new URL(databaseUrl).pathname.slice(1));
 }
 
 export interface SeqCheck {
@@ -59,14 +54,4 @@ export function summarize(rooms: readonly RoomSeqs[]): SeqCheck {
     if (!ok) roomsWithGaps++;
   }
   return { rooms: rooms.length, messages, roomsWithGaps, gapFree: roomsWithGaps === 0 };
-}
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }

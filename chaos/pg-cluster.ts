@@ -8,6 +8,7 @@ import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { createDatabase } from '../db/databases.js';
 import { freePort } from '../test/support/processes.js';
 
 const run = promisify(execFile);
@@ -79,16 +80,7 @@ export async function startPgCluster(): Promise<PgCluster> {
   return {
     port,
     url,
-    async createDatabase(name) {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        await client.query(`create database "${name}"`);
-      } finally {
-        await client.end();
-      }
-      return `postgres://postgres@127.0.0.1:${port}/${name}`;
-    },
+    createDatabase: (name) => createDatabase(url, name),
     async stop() {
       await stop();
       running = false;

@@ -3,7 +3,7 @@
 // answers), else the embedded PGlite with the Redis tests skipped, saying so.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
+import { createDatabase, dropDatabase, withClient } from '../../db/databases.js';
 
 export const ARTIFACTS_DIR = path.resolve('test-artifacts');
 /** Every test skipped for a missing service is listed here; .ci/run fails if the file has lines. */
@@ -40,32 +40,16 @@ function hasDocker(): Promise<boolean> {
 
 /** Creates a fresh, empty database on the server of `baseUrl` and returns its URL. */
 export async function createFreshDatabase(baseUrl: string, prefix = 'roomcast_test'): Promise<string> {
-  const name = `${prefix}_${Date.now()}_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  try {
-    await admin.query(`create database "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
+  return createDatabase(baseUrl, `${prefix}_${Date.now()}_${process.pid}_${Math.floor(Math.random() * 1e6)}`);
 }
 
 /** Drops the test databases of runs that are over (their names carry a past timestamp). */
 async function dropOldTestDatabases(baseUrl: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  try {
-    const { rows } = await admin.query<{ datname: string }>("select datname from pg_database where datname like 'roomcast\\_test\\_%'");
-    const hourAgo = Date.now() - 3_600_000;
-    for (const { datname } of rows) {
-      const started = Number(datname.split('_')[2]);
-      if (started && started < hourAgo) await admin.query(`drop database if exists "${datname}" with (force)`).catch(() => {});
-    }
-  } finally {
-    await admin.end();
+  const { rows } = await withClient(baseUrl, (admin) => admin.query<{ datname: string }>("select datname from pg_database where datname like 'roomcast\\_test\\_%'"));
+  const hourAgo = Date.now() - 3_600_000;
+  for (const { datname } of rows) {
+    const started = Number(datname.split('_')[2]);
+    if (started && started < hourAgo) await dropDatabase(baseUrl, datname).catch(() => {});
   }
 }
 
