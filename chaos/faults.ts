@@ -87,8 +87,10 @@ async function startPair(env: ChaosEnv, label: string, extra: Record<string, str
   return { a, b, prefix };
 }
 
-function pairUrls(pair: Pair, clients: number): string[][] {
-  return Array.from({ length: clients }, (_, i) => (i % 2 === 0 ? [pair.a.url, pair.b.url] : [pair.b.url, pair.a.url]));
+/** The fault's load over both nodes: half the clients start on each, with the other node to fail over to. */
+function loadOnPair(pair: Pair, s: FaultSettings, tag: string): Promise<Load> {
+  const urls = Array.from({ length: s.clients }, (_, i) => (i % 2 === 0 ? [pair.a.url, pair.b.url] : [pair.b.url, pair.a.url]));
+  return Load.start({ urls, intervalMs: s.intervalMs }, tag);
 }
 
 function row(fault: string, tally: Tally, recoveryMs: number, facts: FaultRow['facts'], extraViolations: string[]): FaultRow {
@@ -100,7 +102,7 @@ function row(fault: string, tally: Tally, recoveryMs: number, facts: FaultRow['f
 /** kill -9 of one of two nodes under load. */
 export async function killNode(env: ChaosEnv, s: FaultSettings): Promise<FaultRow> {
   const pair = await startPair(env, 'kill9');
-  const load = await Load.start({ urls: pairUrls(pair, s.clients), intervalMs: s.intervalMs }, 'k9');
+  const load = await loadOnPair(pair, s, 'k9');
   const observer = await register(pair.b.url, 'obs');
   try {
     load.run();
@@ -123,7 +125,7 @@ export async function killNode(env: ChaosEnv, s: FaultSettings): Promise<FaultRo
 /** SIGTERM of one of two nodes under load: it drains and exits 0 within 10 s. */
 export async function sigtermNode(env: ChaosEnv, s: FaultSettings): Promise<FaultRow> {
   const pair = await startPair(env, 'sigterm');
-  const load = await Load.start({ urls: pairUrls(pair, s.clients), intervalMs: s.intervalMs }, 'st');
+  const load = await loadOnPair(pair, s, 'st');
   const observer = await register(pair.b.url, 'obs');
   try {
     load.run();
@@ -148,7 +150,7 @@ export async function sigtermNode(env: ChaosEnv, s: FaultSettings): Promise<Faul
 /** PostgreSQL stopped under load and started again. */
 export async function restartPostgres(env: ChaosEnv, s: FaultSettings): Promise<FaultRow> {
   const pair = await startPair(env, 'pg');
-  const load = await Load.start({ urls: pairUrls(pair, s.clients), intervalMs: s.intervalMs }, 'pg');
+  const load = await loadOnPair(pair, s, 'pg');
   const observer = await register(pair.a.url, 'obs');
   const roomId = load.roomId;
   const probe = await rawSocket(pair.a.url, observer.token);
@@ -209,7 +211,7 @@ export async function restartPostgres(env: ChaosEnv, s: FaultSettings): Promise<
 /** Redis stopped under load on two nodes, then started again. */
 export async function stopRedis(env: ChaosEnv, s: FaultSettings): Promise<FaultRow> {
   const pair = await startPair(env, 'redis');
-  const load = await Load.start({ urls: pairUrls(pair, s.clients), intervalMs: s.intervalMs }, 'rd');
+  const load = await loadOnPair(pair, s, 'rd');
   const observer = await register(pair.a.url, 'obs');
   const extra: string[] = [];
   const facts: FaultRow['facts'] = {};
@@ -319,7 +321,7 @@ export async function hangRedis(env: ChaosEnv, s: FaultSettings): Promise<FaultR
   const a = await env.startNode('chaos-redishang-a', common);
   const b = await env.startNode('chaos-redishang-b', common);
   const pair = { a, b, prefix };
-  const load = await Load.start({ urls: pairUrls(pair, s.clients), intervalMs: s.intervalMs }, 'rh');
+  const load = await loadOnPair(pair, s, 'rh');
   const observer = await register(a.url, 'obs');
   const extra: string[] = [];
   const facts: FaultRow['facts'] = {};
