@@ -15,6 +15,9 @@ const SUPPORT = '^server/(metrics/|rate-limits\\.ts$)';
 // Resolved paths of the web and socket frameworks (and their type packages).
 const FRAMEWORKS = '^node_modules/(@types/)?(express|express-serve-static-core|socket\\.io|socket\\.io-adapter|engine\\.io|@socket\\.io/)';
 
+/** A module under `from` may not import one under `to` (both regular expressions on paths from the repository root). */
+const forbid = (name, from, to, comment) => ({ name, ...(comment ? { comment } : {}), severity: 'error', from: { path: from }, to: { path: to } });
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -56,78 +59,21 @@ module.exports = {
       from: { path: '^db/' },
       to: { path: '^server/|^client-sdk/', pathNot: PROTOCOL },
     },
-    {
-      name: 'support-below-the-domain',
-      comment: 'Metrics and rate limits are used by the domain, so they import none of it (auth → rate-limits → metrics → auth was a cycle).',
-      severity: 'error',
-      from: { path: SUPPORT },
-      to: { path: `${DOMAIN}|${ENTRY}|${ROOT}|^server/cluster/` },
-    },
-    {
-      name: 'metrics-below-rate-limits',
-      severity: 'error',
-      from: { path: '^server/metrics/' },
-      to: { path: '^server/rate-limits\\.ts$' },
-    },
-    {
-      name: 'domain-not-on-entry-points',
-      comment: 'The domain declares the ports it needs (SessionEnder, MessageNotifier, BatchPublisher, RoomEvictor…); server/realtime implements them.',
-      severity: 'error',
-      from: { path: DOMAIN },
-      to: { path: `${ENTRY}|${ROOT}|^server/cluster/` },
-    },
-    {
-      name: 'domain-without-frameworks',
-      comment: 'No Socket.IO or Express in the domain, not even their types.',
-      severity: 'error',
-      from: { path: DOMAIN },
-      to: { path: FRAMEWORKS },
-    },
-    {
-      name: 'db-without-frameworks',
-      severity: 'error',
-      from: { path: '^db/' },
-      to: { path: FRAMEWORKS },
-    },
-    {
-      name: 'rooms-at-the-bottom-of-the-domain',
-      comment: 'Within the domain: admin may use messages, rooms and auth; messages may use rooms; rooms and auth use no other domain folder.',
-      severity: 'error',
-      from: { path: '^server/rooms/' },
-      to: { path: '^server/(auth|messages|admin)/' },
-    },
-    {
-      name: 'messages-below-admin',
-      severity: 'error',
-      from: { path: '^server/messages/' },
-      to: { path: '^server/(auth|admin)/' },
-    },
-    {
-      name: 'auth-alone-in-the-domain',
-      severity: 'error',
-      from: { path: '^server/auth/' },
-      to: { path: '^server/(rooms|messages|admin)/' },
-    },
-    {
-      name: 'http-and-realtime-apart',
-      comment: 'The two entry points share the domain and the leaves, not each other.',
-      severity: 'error',
-      from: { path: '^server/http/' },
-      to: { path: '^server/(realtime|cluster)/' },
-    },
-    {
-      name: 'realtime-and-http-apart',
-      severity: 'error',
-      from: { path: '^server/realtime/' },
-      to: { path: '^server/(http|cluster)/' },
-    },
-    {
-      name: 'cluster-not-on-the-domain',
-      comment: 'server/cluster plugs Redis into the sockets, the presence and the limiters; the domain does not know it.',
-      severity: 'error',
-      from: { path: '^server/cluster/' },
-      to: { path: DOMAIN },
-    },
+    forbid('support-below-the-domain', SUPPORT, `${DOMAIN}|${ENTRY}|${ROOT}|^server/cluster/`,
+      'Metrics and rate limits are used by the domain, so they import none of it (auth → rate-limits → metrics → auth was a cycle).'),
+    forbid('metrics-below-rate-limits', '^server/metrics/', '^server/rate-limits\\.ts$'),
+    forbid('domain-not-on-entry-points', DOMAIN, `${ENTRY}|${ROOT}|^server/cluster/`,
+      'The domain declares the ports it needs (SessionEnder, MessageNotifier, BatchPublisher, RoomEvictor…); server/realtime implements them.'),
+    forbid('domain-without-frameworks', DOMAIN, FRAMEWORKS, 'No Socket.IO or Express in the domain, not even their types.'),
+    forbid('db-without-frameworks', '^db/', FRAMEWORKS),
+    forbid('rooms-at-the-bottom-of-the-domain', '^server/rooms/', '^server/(auth|messages|admin)/',
+      'Within the domain: admin may use messages, rooms and auth; messages may use rooms; rooms and auth use no other domain folder.'),
+    forbid('messages-below-admin', '^server/messages/', '^server/(auth|admin)/'),
+    forbid('auth-alone-in-the-domain', '^server/auth/', '^server/(rooms|messages|admin)/'),
+    forbid('http-and-realtime-apart', '^server/http/', '^server/(realtime|cluster)/', 'The two entry points share the domain and the leaves, not each other.'),
+    forbid('realtime-and-http-apart', '^server/realtime/', '^server/(http|cluster)/'),
+    forbid('cluster-not-on-the-domain', '^server/cluster/', DOMAIN,
+      'server/cluster plugs Redis into the sockets, the presence and the limiters; the domain does not know it.'),
     {
       name: 'only-the-root-composes',
       comment: 'Only main.ts and tests reach createApp and server/composition: nothing inside the layers builds the app.',
