@@ -25,6 +25,8 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # A new top-level source folder needs a line here.
 COPY --from=check /app/server server
 COPY --from=check /app/db db
+# Operator commands (`npm run migrate`, `npm run admin`).
+COPY --from=check /app/scripts scripts
 COPY --from=check /app/client-sdk/src client-sdk/src
 # The web client's sources: the node bundles them in memory at start (esbuild is a runtime dependency).
 COPY --from=check /app/web web

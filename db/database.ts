@@ -25,8 +25,12 @@ export interface DatabaseOptions {
 export interface Database {
   readonly knex: Knex;
   readonly kind: 'postgres' | 'pglite';
+  /** Resolves once the database answers a trivial query (the readiness check); rejects otherwise. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+const pingOf = (instance: Knex) => async (): Promise<void> => void (await instance.raw('select 1'));
 
 /** Opens PostgreSQL through knex, or the embedded PGlite when no URL is given. */
 export function openDatabase(options: DatabaseOptions): Database {
@@ -46,7 +50,7 @@ function openPostgres(url: string, poolSize: number): Database {
     pool: { min: 0, max: poolSize, idleTimeoutMillis: 30_000, afterCreate: tuneSession },
     acquireConnectionTimeout: 5_000,
   });
-  return { knex: instance, kind: 'postgres', close: () => instance.destroy() };
+  return { knex: instance, kind: 'postgres', ping: pingOf(instance), close: () => instance.destroy() };
 }
 
 /**
@@ -92,6 +96,7 @@ function openPglite(dataDir: string | null): Database {
   return {
     knex: instance,
     kind: 'pglite',
+    ping: pingOf(instance),
     close: async () => {
       await instance.destroy();
       if (!pglite.closed) await pglite.close();

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { Server } from 'socket.io';
 import { MessageStore } from '../db/stores/message-store.js';
-import { MessageDelivery } from '../server/messages/message-delivery.js';
+import { MessageDelivery } from '../server/realtime/message-delivery.js';
 import type { Message } from '../server/protocol.js';
 import { roomChannel } from '../server/realtime/channels.js';
 import type { ChatNamespace, RoomcastServer } from '../server/realtime/types.js';

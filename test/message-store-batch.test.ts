@@ -54,17 +54,17 @@ describe('MessageStore.appendBatch', () => {
       send(`${randomUUID()}`, member),
     ]);
 
-    expect(outcomes.map((o) => (o.status === 'rejected' ? o.code : o.status))).to.deep.equal([
+    expect(outcomes.map((o) => (o.status === 'rejected' ? o.reason : o.status))).to.deep.equal([
       'stored',
-      'not_found',
-      'stored',
-      'read_only',
+      'room_not_found',
       'stored',
       'read_only',
+      'stored',
+      'archived',
       'muted',
       'stored',
       'duplicate',
-      'not_found',
+      'room_not_found',
     ]);
     const seqsInOpen = outcomes.filter((o, i) => o.status === 'stored' && [0, 7].includes(i)).map((o) => (o as { message: { seq: number } }).message.seq);
     expect(seqsInOpen).to.deep.equal([1, 2]);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { RoomSequencer, type Sequenced } from '../server/messages/room-sequencer.js';
+import { RoomSequencer, type Sequenced } from '../server/realtime/room-sequencer.js';
 import type { Message } from '../server/protocol.js';
 
 // Pure logic: no server, no database.

@@ -76,7 +76,7 @@ for (const kind of ['pglite', 'postgres'] as const) {
       content,
       clientMsgId,
     });
-    const seqOf = (outcome: AppendOutcome) => (outcome.status === 'rejected' ? outcome.code : outcome.message.seq);
+    const seqOf = (outcome: AppendOutcome) => (outcome.status === 'rejected' ? outcome.reason : outcome.message.seq);
 
     describe('MessageStore.appendBatch', () => {
       it('when batches mix rooms, then each room’s seqs run 1, 2, 3… with no gaps across batches', async () => {
@@ -138,7 +138,7 @@ for (const kind of ['pglite', 'postgres'] as const) {
         }
       });
 
-      it('when the rules forbid a message, then it is rejected with its code and spends no seq', async () => {
+      it('when the rules forbid a message, then it is rejected with its reason and spends no seq', async () => {
         const admin = await newUser();
         await users.update(admin.id, { role: 'admin' });
         const adminUser = { ...admin, role: 'admin' as const };
@@ -167,16 +167,16 @@ for (const kind of ['pglite', 'postgres'] as const) {
         ]);
 
         expect(outcomes.map(seqOf)).to.deep.equal([
-          'not_found',
+          'room_not_found',
           1,
           2,
           'read_only',
           1,
-          'read_only',
-          'read_only',
+          'archived',
+          'archived',
           'muted',
           1,
-          'not_found',
+          'room_not_found',
         ]);
         await mutes.set(open.id, member.id, 0);
         expect((await messages.appendBatch([pending(member, open)])).map(seqOf)).to.deep.equal([2]);

@@ -15,12 +15,17 @@ export interface PendingMessage {
   clientMsgId: string;
 }
 
-export type RejectCode = 'not_found' | 'read_only' | 'muted';
+/**
+ * Why the commit refused a send, as found inside its transaction (so no
+ * change between a check and the insert can slip through). A code, not a
+ * text: server/messages/message-rules.ts says what each means to the user.
+ */
+export type SendRefusal = 'room_not_found' | 'archived' | 'read_only' | 'muted';
 
 export type AppendOutcome =
   | { status: 'stored'; message: Message }
   | { status: 'duplicate'; message: Message }
-  | { status: 'rejected'; code: RejectCode; reason: string };
+  | { status: 'rejected'; reason: SendRefusal };
 
 export interface HistoryOptions {
   afterSeq?: number;
@@ -55,8 +60,9 @@ const pairKey = (userId: string, clientMsgId: string) => `${userId.toLowerCase()
  *  - locked: the batch's rooms, locked in id order (nodes cannot deadlock);
  *    a row locked FOR UPDATE is its newest version, so its last_seq is the
  *    base no other transaction can move until this one commits;
- *  - judged: the rules per send: a room the user cannot see is not_found,
- *    archived or (for members) read-only is read_only, a live mute is muted;
+ *  - judged: the send rules of server/messages/message-rules.ts, checked
+ *    under the room lock: a room the user cannot see is room_not_found, then
+ *    archived, read_only (members only), a live mute muted;
  *  - bumped/ins: each room's last_seq goes up once by its number of new
  *    messages, and the rows go in numbered in batch order above the base.
  * Stored rows come back with their (user_id, client_msg_id), the others with
@@ -84,9 +90,9 @@ with p as (
 ), judged as (
   select p.ord, p.room_id, p.user_id, p.content, p.client_msg_id, l.last_seq,
          case
-           when l.id is null then 'not_found'
+           when l.id is null then 'room_not_found'
            when l.visibility = 'private' and p.role <> 'admin'
-                and not exists (select 1 from room_members rm where rm.room_id = p.room_id and rm.user_id = p.user_id) then 'not_found'
+                and not exists (select 1 from room_members rm where rm.room_id = p.room_id and rm.user_id = p.user_id) then 'room_not_found'
            when l.archived then 'archived'
            when l.read_only and p.role <> 'admin' then 'read_only'
            when exists (select 1 from mutes mu where mu.room_id = p.room_id and mu.user_id = p.user_id and mu.expires_at > now()) then 'muted'
@@ -119,7 +125,7 @@ select judged.ord, judged.verdict, null, null, null, null, null, null, null, nul
 interface AppendRow {
   /** 1-based input position; null on stored rows, which carry user_id and client_msg_id instead. */
   ord: string | number | null;
-  status: 'stored' | 'duplicate' | 'not_found' | 'archived' | 'read_only' | 'muted';
+  status: 'stored' | 'duplicate' | SendRefusal;
   id: string | null;
   seq: number | null;
   created_at: Date | null;
@@ -133,14 +139,11 @@ interface AppendRow {
 
 function toOutcome(row: AppendRow, entry: PendingMessage): AppendOutcome {
   switch (row.status) {
-    case 'not_found':
-      return { status: 'rejected', code: 'not_found', reason: 'room not found' };
+    case 'room_not_found':
     case 'archived':
-      return { status: 'rejected', code: 'read_only', reason: 'room is archived' };
     case 'read_only':
-      return { status: 'rejected', code: 'read_only', reason: 'room is read-only' };
     case 'muted':
-      return { status: 'rejected', code: 'muted', reason: 'you are muted in this room' };
+      return { status: 'rejected', reason: row.status };
     case 'stored':
     case 'duplicate': {
       const stored = row.status === 'stored';

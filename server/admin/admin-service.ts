@@ -20,10 +20,8 @@ import type {
   User,
   UsersPage,
 } from '../protocol.js';
-import type { ClusterStats } from '../realtime/cluster-stats.js';
-import type { RoomEviction } from '../realtime/room-eviction.js';
-import type { SystemBroadcaster } from '../realtime/system-broadcast.js';
 import type { Actor } from '../rooms/room-service.js';
+import type { Broadcaster, RoomEvictor, StatsSource } from './admin-ports.js';
 
 export interface AdminDeps {
   users: UserStore;
@@ -33,9 +31,9 @@ export interface AdminDeps {
   audit: AuditStore;
   messages: MessageService;
   sessions: SessionEnder;
-  eviction: RoomEviction;
-  broadcaster: SystemBroadcaster;
-  stats: ClusterStats;
+  eviction: RoomEvictor;
+  broadcaster: Broadcaster;
+  stats: StatsSource;
 }
 
 /**

@@ -64,9 +64,3 @@ export class AccessTokens {
     return { userId: sub, username: name, role, sessionId: typeof sid === 'string' ? sid : null, expiresAt: exp * 1000 };
   }
 }
-
-/** The bearer token of an `Authorization` header, if any. */
-export function bearerToken(header: string | undefined): string | null {
-  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-  return match ? match[1]! : null;
-}

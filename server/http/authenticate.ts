@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { UserStore } from '../../db/stores/user-store.js';
-import { bearerToken, type AccessTokens } from '../auth/access-tokens.js';
+import type { AccessTokens } from '../auth/access-tokens.js';
+import { bearerToken } from '../bearer-token.js';
 import { AppError } from '../errors.js';
 import type { Role } from '../protocol.js';
 

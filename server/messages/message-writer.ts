@@ -4,6 +4,15 @@ import { AppError, toAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { secondsSince, type Metrics } from '../metrics/metrics.js';
 import type { CommittedMessage, Message } from '../protocol.js';
+import { refusal } from './message-rules.js';
+
+/**
+ * Where committed batches go: fan-out to this node's sockets and the other
+ * nodes (server/realtime's MessageDelivery). Called directly, once per batch.
+ */
+export interface BatchPublisher {
+  publish(batch: CommittedMessage[]): void;
+}
 
 export interface SendRequest extends PendingMessage {
   /** The sending socket, left out of its own message:new. */
@@ -23,8 +32,8 @@ const MAX_BATCH = 500;
  * the database spent its time on per-statement work and on waiting for the
  * room-row locks of the batch before, and stored fewer messages per second.
  * Overlap comes instead from settling a batch (acks, fan-out) while the
- * next one's statement runs. MessageDelivery would put reordered callbacks
- * back in seq order if this were raised.
+ * next one's statement runs. The publisher (MessageDelivery) would put
+ * reordered batches back in seq order if this were raised.
  */
 const MAX_IN_FLIGHT = 1;
 const MAX_ATTEMPTS = 3;
@@ -57,7 +66,7 @@ export class MessageWriter {
 
   constructor(
     private readonly store: MessageStore,
-    private readonly onCommitted: (batch: CommittedMessage[]) => void,
+    private readonly publisher: BatchPublisher,
     private readonly logger: Logger,
     private readonly metrics?: Metrics,
   ) {}
@@ -126,7 +135,7 @@ export class MessageWriter {
     const committedAt = Date.now();
     outcomes.forEach((outcome, i) => {
       const waiting = batch[i]!;
-      if (outcome.status === 'rejected') return waiting.reject(new AppError(outcome.code, outcome.reason));
+      if (outcome.status === 'rejected') return waiting.reject(refusal(outcome.reason));
       waiting.resolve(outcome.message);
       if (outcome.status === 'stored') committed.push({ message: outcome.message, originSocketId: waiting.request.originSocketId, committedAt });
     });
@@ -139,7 +148,7 @@ export class MessageWriter {
     // nothing else (no I/O) runs in between.
     process.nextTick(() => {
       try {
-        this.onCommitted(committed);
+        this.publisher.publish(committed);
       } catch (err) {
         this.logger.error('delivery of a committed batch failed', { err });
       }

@@ -1,7 +1,6 @@
 import type { AccessTokens } from '../auth/access-tokens.js';
 import { AppError, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { MessageDelivery } from '../messages/message-delivery.js';
 import type { MessageService } from '../messages/message-service.js';
 import type { MessageWriter } from '../messages/message-writer.js';
 import { secondsSince, type Metrics } from '../metrics/metrics.js';
@@ -11,6 +10,7 @@ import type { RoomService } from '../rooms/room-service.js';
 import * as schemas from '../schemas.js';
 import { joinedRoomIds, roomChannel, sessionChannel } from './channels.js';
 import { eventHandler, type EventOptions } from './event-handler.js';
+import type { MessageDelivery } from './message-delivery.js';
 import type { PresenceStore } from './presence.js';
 import type { SessionTimers } from './session-timer.js';
 import type { ChatNamespace, ChatSocket } from './types.js';

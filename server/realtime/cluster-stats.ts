@@ -1,4 +1,5 @@
 import process from 'node:process';
+import type { StatsSource } from '../admin/admin-ports.js';
 import type { Logger } from '../logger.js';
 import type { NodeStatsReport, StatsResult } from '../protocol.js';
 import type { AdminNamespace, ChatNamespace } from './types.js';
@@ -18,7 +19,7 @@ const COLLECT_TIMEOUT_MS = 6_000;
  * rooms and users, and asks the others through the adapter (only when there
  * are others: the in-memory adapter cannot carry server-side events).
  */
-export class ClusterStats {
+export class ClusterStats implements StatsSource {
   constructor(
     private readonly chat: ChatNamespace,
     private readonly admin: AdminNamespace,

@@ -1,7 +1,8 @@
 import type { ExtendedError, Socket } from 'socket.io';
 import type { TokenStore } from '../../db/stores/token-store.js';
 import type { UserStore } from '../../db/stores/user-store.js';
-import { bearerToken, type AccessTokens } from '../auth/access-tokens.js';
+import type { AccessTokens } from '../auth/access-tokens.js';
+import { bearerToken } from '../bearer-token.js';
 import { AppError, toAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';

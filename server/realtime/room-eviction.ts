@@ -1,3 +1,4 @@
+import type { RoomEvictor } from '../admin/admin-ports.js';
 import type { Logger } from '../logger.js';
 import { roomChannel, userChannel } from './channels.js';
 import type { PresenceStore } from './presence.js';
@@ -9,7 +10,7 @@ import type { ChatNamespace } from './types.js';
  * room, so the adapter makes it cluster-wide; presence is updated here
  * because the sockets leave without a `room:leave` or a disconnect.
  */
-export class RoomEviction {
+export class RoomEviction implements RoomEvictor {
   constructor(
     private readonly chat: ChatNamespace,
     private readonly presence: PresenceStore,

@@ -1,9 +1,10 @@
+import type { Broadcaster } from '../admin/admin-ports.js';
 import type { Room } from '../protocol.js';
 import { roomChannel } from './channels.js';
 import type { ChatNamespace } from './types.js';
 
 /** Server-originated news for /chat sockets, on every node (through the adapter). */
-export class SystemBroadcaster {
+export class SystemBroadcaster implements Broadcaster {
   constructor(private readonly chat: ChatNamespace) {}
 
   /** Sends `system:broadcast` to every /chat socket, or to one room's; returns how many sockets were targeted. */

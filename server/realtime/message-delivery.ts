@@ -1,10 +1,11 @@
 import type { MessageStore } from '../../db/stores/message-store.js';
 import type { Logger } from '../logger.js';
+import type { BatchPublisher } from '../messages/message-writer.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { ChatNamespace } from '../realtime/types.js';
-import { roomChannel } from '../realtime/channels.js';
 import type { CommittedMessage } from '../protocol.js';
+import { roomChannel } from './channels.js';
 import { RoomSequencer, type Sequenced } from './room-sequencer.js';
+import type { ChatNamespace } from './types.js';
 
 /** How long a message waits for a missing predecessor before the gap is read from the database. */
 const GAP_WAIT_MS = 150;
@@ -17,7 +18,7 @@ const MAX_HELD_FOR_JOIN = 1_000;
  * here; a node that sees seq n+2 before n+1 holds it briefly, then fills the
  * gap from the database instead of delivering out of order or dropping.
  */
-export class MessageDelivery {
+export class MessageDelivery implements BatchPublisher {
   private readonly rooms = new Map<string, RoomSequencer>();
   private readonly gapTimers = new Map<string, NodeJS.Timeout>();
   /** Messages that arrived while the first local socket of a room was joining (before `track`). */

@@ -1,0 +1,23 @@
+// What the admin use cases need from the sockets, as they need it: the
+// composition root passes server/realtime's implementations, so this folder
+// knows nothing of Socket.IO (the pattern of auth's SessionEnder).
+import type { Room, StatsResult } from '../protocol.js';
+
+/** Takes a user's sockets out of a room on every node. */
+export interface RoomEvictor {
+  /** Resolves with how many sockets were in the room. */
+  evict(userId: string, roomId: string): Promise<number>;
+}
+
+/** Server-originated news for the chat sockets, on every node. */
+export interface Broadcaster {
+  /** `system:broadcast` to every chat socket, or to one room's (roomId); resolves with how many were targeted. */
+  send(content: string, roomId: string | null): Promise<number>;
+  /** Tells a room's sockets its settings changed. */
+  roomUpdated(room: Room): void;
+}
+
+/** Counts across the cluster for admin:stats. */
+export interface StatsSource {
+  collect(): Promise<StatsResult>;
+}

@@ -1,0 +1,70 @@
+import { AdminService } from '../admin/admin-service.js';
+import type { Broadcaster, RoomEvictor, StatsSource } from '../admin/admin-ports.js';
+import { AccessTokens } from '../auth/access-tokens.js';
+import { AuthService, type SessionEnder } from '../auth/auth-service.js';
+import { PasswordPool } from '../auth/password-pool.js';
+import { Passwords } from '../auth/passwords.js';
+import { RefreshTokens } from '../auth/refresh-tokens.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { MessageService, type MessageNotifier } from '../messages/message-service.js';
+import { MessageWriter, type BatchPublisher } from '../messages/message-writer.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { RateLimits, type LimiterFactory } from '../rate-limits.js';
+import { RoomService } from '../rooms/room-service.js';
+import type { Stores } from './stores.js';
+
+/** The ports the domain declares, as the domain sees them. */
+export interface DomainPorts {
+  sessions: SessionEnder;
+  messageNotifier: MessageNotifier;
+  delivery: BatchPublisher;
+  eviction: RoomEvictor;
+  broadcaster: Broadcaster;
+  stats: StatsSource;
+}
+
+export interface Domain {
+  accessTokens: AccessTokens;
+  limits: RateLimits;
+  auth: AuthService;
+  rooms: RoomService;
+  messages: MessageService;
+  writer: MessageWriter;
+  admin: AdminService;
+  /** The bcrypt worker threads (closed at shutdown). */
+  passwordPool: PasswordPool;
+}
+
+/** Step 4: the use cases and rules, on the stores and the ports. */
+export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, limiters: LimiterFactory, logger: Logger, metrics: Metrics): Domain {
+  const accessTokens = new AccessTokens(config.jwtSecret, config.accessTokenTtl);
+  const limits = new RateLimits(config, limiters, metrics);
+  const passwordPool = new PasswordPool();
+  const auth = new AuthService({
+    config,
+    users: stores.users,
+    tokens: stores.tokens,
+    accessTokens,
+    refreshTokens: new RefreshTokens(stores.tokens, config.refreshTokenTtl),
+    limits,
+    sessions: ports.sessions,
+    passwords: new Passwords(passwordPool),
+  });
+  const rooms = new RoomService(stores.rooms, stores.messages);
+  const messages = new MessageService(stores.messages, ports.messageNotifier, stores.audit);
+  const writer = new MessageWriter(stores.messages, ports.delivery, logger, metrics);
+  const admin = new AdminService({
+    users: stores.users,
+    tokens: stores.tokens,
+    rooms: stores.rooms,
+    mutes: stores.mutes,
+    audit: stores.audit,
+    messages,
+    sessions: ports.sessions,
+    eviction: ports.eviction,
+    broadcaster: ports.broadcaster,
+    stats: ports.stats,
+  });
+  return { accessTokens, limits, auth, rooms, messages, writer, admin, passwordPool };
+}

@@ -1,0 +1,55 @@
+import type { Express, Router } from 'express';
+import type { Config } from '../config.js';
+import { authenticate } from '../http/authenticate.js';
+import { createHttpApp } from '../http/http-app.js';
+import { openApiDocument } from '../http/openapi.js';
+import { adminRoutes } from '../http/routes/admin-routes.js';
+import { authRoutes } from '../http/routes/auth-routes.js';
+import { docsRoutes } from '../http/routes/docs-routes.js';
+import { healthRoutes, type ReadinessCheck } from '../http/routes/health-routes.js';
+import { roomAdminRoutes } from '../http/routes/room-admin-routes.js';
+import { roomRoutes } from '../http/routes/room-routes.js';
+import type { Logger } from '../logger.js';
+import { metricsAccess } from '../metrics/metrics-access.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { OriginPolicy } from '../origins.js';
+import type { Domain } from './domain.js';
+import type { Stores } from './stores.js';
+
+/** The API version in the OpenAPI document: the wire contract's. */
+const APP_VERSION = '1.0.0';
+
+export interface HttpParts {
+  config: Config;
+  stores: Stores;
+  domain: Domain;
+  /** What /readyz checks: the database, and Redis when clustered. */
+  readiness: ReadinessCheck[];
+  /** True once the node is closing: /readyz then answers 503. */
+  isDraining: () => boolean;
+  originAllowed: OriginPolicy;
+  web: Router;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/** Step 6: the Express app: operations routes, the REST API, the docs and the web client. */
+export function buildHttp({ config, stores, domain, readiness, isDraining, originAllowed, web, logger, metrics }: HttpParts): Express {
+  const { auth, rooms, admin, accessTokens } = domain;
+  const authenticated = authenticate({ accessTokens, users: stores.users });
+  return createHttpApp({
+    logger,
+    originAllowed,
+    maxBodyBytes: config.maxPacketBytes,
+    operations: healthRoutes(readiness, metrics.registry, isDraining, metricsAccess(config.metricsToken)),
+    metrics,
+    api: [
+      { path: '', handlers: [authRoutes({ auth, users: stores.users, accessTokens, refreshTtlSeconds: config.refreshTokenTtl })] },
+      { path: '', handlers: [docsRoutes(openApiDocument({ maxMessageLength: config.maxMessageLength, version: APP_VERSION }))] },
+      { path: '/rooms', handlers: [authenticated, roomRoutes(rooms, metrics)] },
+      { path: '/rooms', handlers: [roomAdminRoutes(admin, authenticate({ accessTokens, users: stores.users }, 'admin'))] },
+      { path: '/admin', handlers: [authenticate({ accessTokens, users: stores.users }, 'admin'), adminRoutes(admin, config.maxMessageLength)] },
+    ],
+    web,
+  });
+}

@@ -1,0 +1,44 @@
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { registerAdminNamespace } from '../realtime/admin-namespace.js';
+import { registerChatNamespace } from '../realtime/chat-namespace.js';
+import { authenticateHandshake } from '../realtime/handshake.js';
+import { SessionTimers } from '../realtime/session-timer.js';
+import type { Domain } from './domain.js';
+import type { SocketPorts } from './socket-ports.js';
+import type { Sockets } from './sockets.js';
+import type { Stores } from './stores.js';
+
+/** Step 5: the handshakes and the event handlers of /chat and /admin; returns the session timers (stopped at shutdown). */
+export function attachRealtime(
+  { chat, admin, nodes }: Sockets,
+  config: Config,
+  stores: Stores,
+  domain: Domain,
+  { delivery }: SocketPorts,
+  logger: Logger,
+  metrics: Metrics,
+): SessionTimers {
+  const sessionTimers = new SessionTimers();
+
+  const handshakeDeps = { accessTokens: domain.accessTokens, users: stores.users, tokens: stores.tokens, logger, metrics };
+  chat.use(authenticateHandshake(handshakeDeps, false));
+  admin.use(authenticateHandshake(handshakeDeps, true));
+
+  registerChatNamespace(chat, {
+    rooms: domain.rooms,
+    messages: domain.messages,
+    writer: domain.writer,
+    delivery,
+    presence: nodes.presence,
+    limits: domain.limits,
+    accessTokens: domain.accessTokens,
+    sessionTimers,
+    maxMessageLength: config.maxMessageLength,
+    logger,
+    metrics,
+  });
+  registerAdminNamespace(admin, { admin: domain.admin, sessionTimers, maxMessageLength: config.maxMessageLength, logger });
+  return sessionTimers;
+}

@@ -1,0 +1,47 @@
+import type { Database } from '../../db/database.js';
+import type { PasswordPool } from '../auth/password-pool.js';
+import type { MessageWriter } from '../messages/message-writer.js';
+import type { MessageDelivery } from '../realtime/message-delivery.js';
+import type { SessionTimers } from '../realtime/session-timer.js';
+import type { Sockets } from './sockets.js';
+
+/** How long a closing node waits for its connections to flush their last packets. */
+const CLOSE_FLUSH_MS = 2_000;
+
+/** Polls until `done()` holds or `ms` pass (never longer). */
+async function flushed(done: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+export interface ShutdownParts {
+  writer: MessageWriter;
+  sessionTimers: SessionTimers;
+  delivery: MessageDelivery;
+  sockets: Sockets;
+  passwordPool: PasswordPool;
+  /** Null when the caller owns the database (it then closes it). */
+  database: Database | null;
+}
+
+/**
+ * Step 7, the way back: commit and acknowledge the sends already taken, then
+ * close every socket, the cluster links, the worker threads and the database.
+ */
+export async function shutdown({ writer, sessionTimers, delivery, sockets, passwordPool, database }: ShutdownParts): Promise<void> {
+  const { io, chat, admin, nodes } = sockets;
+  await writer.drain();
+  sessionTimers.close();
+  delivery.close();
+  // Close each connection ourselves first: engine.io's close() flushes what
+  // a connection still has to send (the last acks), while io.close()
+  // discards write buffers, which lost acks of committed messages. Closing
+  // the transport (not a namespace disconnect) reads as "transport close"
+  // to clients, so Socket.IO clients reconnect on their own (to another node).
+  for (const nsp of [chat, admin]) for (const socket of nsp.sockets.values()) socket.conn.close();
+  await flushed(() => io.engine.clientsCount === 0, CLOSE_FLUSH_MS);
+  await new Promise<void>((resolve) => io.close(() => resolve()));
+  await nodes.close();
+  await passwordPool.close();
+  await database?.close();
+}

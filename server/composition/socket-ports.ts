@@ -1,0 +1,37 @@
+import type { MessageStore } from '../../db/stores/message-store.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { ClusterStats } from '../realtime/cluster-stats.js';
+import { MessageDelivery } from '../realtime/message-delivery.js';
+import { SocketMessageNotifier } from '../realtime/message-notifier.js';
+import { RoomEviction } from '../realtime/room-eviction.js';
+import { SocketSessions } from '../realtime/sessions.js';
+import { SystemBroadcaster } from '../realtime/system-broadcast.js';
+import type { Sockets } from './sockets.js';
+
+/** server/realtime's implementations of the ports the domain declares. */
+export interface SocketPorts {
+  /** auth's SessionEnder. */
+  sessions: SocketSessions;
+  /** messages' MessageNotifier. */
+  messageNotifier: SocketMessageNotifier;
+  /** The writer's BatchPublisher; the chat namespace also feeds it joins and other nodes' batches. */
+  delivery: MessageDelivery;
+  /** admin's RoomEvictor, Broadcaster and StatsSource. */
+  eviction: RoomEviction;
+  broadcaster: SystemBroadcaster;
+  stats: ClusterStats;
+}
+
+/** Step 3: what the domain will tell the sockets through. */
+export function socketPorts({ chat, admin, nodes }: Sockets, messages: MessageStore, config: Config, logger: Logger, metrics: Metrics): SocketPorts {
+  return {
+    sessions: new SocketSessions([chat, admin]),
+    messageNotifier: new SocketMessageNotifier(chat),
+    delivery: new MessageDelivery(chat, messages, logger, nodes.clustered, metrics),
+    eviction: new RoomEviction(chat, nodes.presence, logger),
+    broadcaster: new SystemBroadcaster(chat),
+    stats: new ClusterStats(chat, admin, config.nodeId, Boolean(config.redisUrl), logger),
+  };
+}
