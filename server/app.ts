@@ -15,6 +15,7 @@ import { AuthService } from './auth/auth-service.js';
 import { PasswordPool } from './auth/password-pool.js';
 import { Passwords } from './auth/passwords.js';
 import { RefreshTokens } from './auth/refresh-tokens.js';
+import { TokenAuthentication } from './auth/token-authentication.js';
 import { joinCluster, singleNode, type ClusterSetup } from './cluster/cluster.js';
 import type { Config } from './config.js';
 import { authenticate } from './http/authenticate.js';
@@ -125,6 +126,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   logSocketLifecycle(logger, chat, admin);
 
   const accessTokens = new AccessTokens(config.jwtSecret, config.accessTokenTtl);
+  const authentication = new TokenAuthentication({ accessTokens, users: stores.users, tokens: stores.tokens });
   const limits = new RateLimits(config, nodes.limiters, metrics);
   const sessions = new SocketSessions([chat, admin]);
   const passwordPool = new PasswordPool();
@@ -145,9 +147,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const sessionTimers = new SessionTimers();
   const presence = nodes.presence;
 
-  const handshakeDeps = { accessTokens, users: stores.users, tokens: stores.tokens, logger, metrics };
-  chat.use(authenticateHandshake(handshakeDeps, false));
-  admin.use(authenticateHandshake(handshakeDeps, true));
+  const handshakeDeps = { authentication, logger, metrics };
+  chat.use(authenticateHandshake(handshakeDeps, 'user'));
+  admin.use(authenticateHandshake(handshakeDeps, 'admin'));
   registerChatNamespace(chat, {
     rooms,
     messages,
@@ -155,7 +157,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     delivery,
     presence,
     limits,
-    accessTokens,
+    authentication,
     sessionTimers,
     maxMessageLength: config.maxMessageLength,
     logger,
@@ -177,7 +179,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   registerAdminNamespace(admin, { admin: adminService, sessionTimers, maxMessageLength: config.maxMessageLength, logger });
 
   let draining = false;
-  const authenticated = authenticate({ accessTokens, users: stores.users });
+  const authenticated = authenticate(authentication);
+  const requireAdmin = authenticate(authentication, 'admin');
   const http = createHttpApp({
     logger,
     originAllowed,
@@ -190,11 +193,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ),
     metrics,
     api: [
-      { path: '', handlers: [authRoutes({ auth, users: stores.users, accessTokens, refreshTtlSeconds: config.refreshTokenTtl })] },
+      { path: '', handlers: [authRoutes({ auth, users: stores.users, authenticated, refreshTtlSeconds: config.refreshTokenTtl })] },
       { path: '', handlers: [docsRoutes(openApiDocument({ maxMessageLength: config.maxMessageLength, version: APP_VERSION }))] },
       { path: '/rooms', handlers: [authenticated, roomRoutes(rooms, metrics)] },
-      { path: '/rooms', handlers: [roomAdminRoutes(adminService, authenticate({ accessTokens, users: stores.users }, 'admin'))] },
-      { path: '/admin', handlers: [authenticate({ accessTokens, users: stores.users }, 'admin'), adminRoutes(adminService, config.maxMessageLength)] },
+      { path: '/rooms', handlers: [roomAdminRoutes(adminService, requireAdmin)] },
+      { path: '/admin', handlers: [requireAdmin, adminRoutes(adminService, config.maxMessageLength)] },
     ],
     web,
   });
