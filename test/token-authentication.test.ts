@@ -108,6 +108,13 @@ function expected(user: Answer, admin: Answer): Answers {
   return { me: STATUS[user], rooms: STATUS[user], chatHandshake: user, refresh: user, adminRest: STATUS[admin], adminHandshake: admin };
 }
 
+/** Logs the holder's first login out; its access token is the one under test. */
+async function loggedOut(app: RoomcastApp, holder: TestUser): Promise<string> {
+  const res = await http(app, 'POST', '/api/auth/logout', { body: { refreshToken: holder.refreshToken } });
+  if (res.status !== 204) throw new Error(`logout failed: ${res.status}`);
+  return holder.accessToken;
+}
+
 interface TokenState {
   name: string;
   role: 'member' | 'admin';
@@ -152,27 +159,9 @@ const STATES: TokenState[] = [
     },
     answers: expected('banned', 'banned'),
   },
-  {
-    name: 'of a logged-out login (an admin)',
-    role: 'admin',
-    token: async (app, holder) => {
-      const res = await http(app, 'POST', '/api/auth/logout', { body: { refreshToken: holder.refreshToken } });
-      if (res.status !== 204) throw new Error(`logout failed: ${res.status}`);
-      return holder.accessToken;
-    },
-    answers: expected('unauthorized', 'unauthorized'),
-  },
-  {
-    // Not an admin whatever the login: the role answer comes before the login's.
-    name: 'of a logged-out login (a member)',
-    role: 'member',
-    token: async (app, holder) => {
-      const res = await http(app, 'POST', '/api/auth/logout', { body: { refreshToken: holder.refreshToken } });
-      if (res.status !== 204) throw new Error(`logout failed: ${res.status}`);
-      return holder.accessToken;
-    },
-    answers: expected('unauthorized', 'forbidden'),
-  },
+  { name: 'of a logged-out login (an admin)', role: 'admin', token: loggedOut, answers: expected('unauthorized', 'unauthorized') },
+  // Not an admin whatever the login: the role answer comes before the login's.
+  { name: 'of a logged-out login (a member)', role: 'member', token: loggedOut, answers: expected('unauthorized', 'forbidden') },
 ];
 
 describe('token authentication: every entry point answers alike', () => {
