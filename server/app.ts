@@ -70,7 +70,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const sockets = await openSockets(httpServer, config, originAllowed, logger, metrics);
   const ports = socketPorts(sockets, stores.messages, config, logger, metrics);
   const domain = buildDomain(config, stores, ports, sockets.nodes.limiters, logger, metrics);
-  const sessionTimers = attachRealtime(sockets, config, stores, domain, ports, logger, metrics);
+  const sessionTimers = attachRealtime(sockets, config, domain, ports, logger, metrics);
 
   let draining = false;
   const http = buildHttp({

@@ -5,6 +5,7 @@ import { AuthService, type SessionEnder } from '../auth/auth-service.js';
 import { PasswordPool } from '../auth/password-pool.js';
 import { Passwords } from '../auth/passwords.js';
 import { RefreshTokens } from '../auth/refresh-tokens.js';
+import { TokenAuthentication } from '../auth/token-authentication.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { MessageService, type MessageNotifier } from '../messages/message-service.js';
@@ -26,6 +27,8 @@ export interface DomainPorts {
 
 export interface Domain {
   accessTokens: AccessTokens;
+  /** The one token check of REST, both handshakes and auth:refresh. */
+  authentication: TokenAuthentication;
   limits: RateLimits;
   auth: AuthService;
   rooms: RoomService;
@@ -39,6 +42,7 @@ export interface Domain {
 /** Step 4: the use cases and rules, on the stores and the ports. */
 export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, limiters: LimiterFactory, logger: Logger, metrics: Metrics): Domain {
   const accessTokens = new AccessTokens(config.jwtSecret, config.accessTokenTtl);
+  const authentication = new TokenAuthentication({ accessTokens, users: stores.users, tokens: stores.tokens });
   const limits = new RateLimits(config, limiters, metrics);
   const passwordPool = new PasswordPool();
   const auth = new AuthService({
@@ -66,5 +70,5 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
     broadcaster: ports.broadcaster,
     stats: ports.stats,
   });
-  return { accessTokens, limits, auth, rooms, messages, writer, admin, passwordPool };
+  return { accessTokens, authentication, limits, auth, rooms, messages, writer, admin, passwordPool };
 }

@@ -35,8 +35,9 @@ export interface HttpParts {
 
 /** Step 6: the Express app: operations routes, the REST API, the docs and the web client. */
 export function buildHttp({ config, stores, domain, readiness, isDraining, originAllowed, web, logger, metrics }: HttpParts): Express {
-  const { auth, rooms, admin, accessTokens } = domain;
-  const authenticated = authenticate({ accessTokens, users: stores.users });
+  const { auth, rooms, admin, authentication } = domain;
+  const authenticated = authenticate(authentication);
+  const requireAdmin = authenticate(authentication, 'admin');
   return createHttpApp({
     logger,
     originAllowed,
@@ -44,11 +45,11 @@ export function buildHttp({ config, stores, domain, readiness, isDraining, origi
     operations: healthRoutes(readiness, metrics.registry, isDraining, metricsAccess(config.metricsToken)),
     metrics,
     api: [
-      { path: '', handlers: [authRoutes({ auth, users: stores.users, accessTokens, refreshTtlSeconds: config.refreshTokenTtl })] },
+      { path: '', handlers: [authRoutes({ auth, users: stores.users, authenticated, refreshTtlSeconds: config.refreshTokenTtl })] },
       { path: '', handlers: [docsRoutes(openApiDocument({ maxMessageLength: config.maxMessageLength, version: APP_VERSION }))] },
       { path: '/rooms', handlers: [authenticated, roomRoutes(rooms, metrics)] },
-      { path: '/rooms', handlers: [roomAdminRoutes(admin, authenticate({ accessTokens, users: stores.users }, 'admin'))] },
-      { path: '/admin', handlers: [authenticate({ accessTokens, users: stores.users }, 'admin'), adminRoutes(admin, config.maxMessageLength)] },
+      { path: '/rooms', handlers: [roomAdminRoutes(admin, requireAdmin)] },
+      { path: '/admin', handlers: [requireAdmin, adminRoutes(admin, config.maxMessageLength)] },
     ],
     web,
   });

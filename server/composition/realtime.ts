@@ -8,13 +8,11 @@ import { SessionTimers } from '../realtime/session-timer.js';
 import type { Domain } from './domain.js';
 import type { SocketPorts } from './socket-ports.js';
 import type { Sockets } from './sockets.js';
-import type { Stores } from './stores.js';
 
 /** Step 5: the handshakes and the event handlers of /chat and /admin; returns the session timers (stopped at shutdown). */
 export function attachRealtime(
   { chat, admin, nodes }: Sockets,
   config: Config,
-  stores: Stores,
   domain: Domain,
   { delivery }: SocketPorts,
   logger: Logger,
@@ -22,9 +20,9 @@ export function attachRealtime(
 ): SessionTimers {
   const sessionTimers = new SessionTimers();
 
-  const handshakeDeps = { accessTokens: domain.accessTokens, users: stores.users, tokens: stores.tokens, logger, metrics };
-  chat.use(authenticateHandshake(handshakeDeps, false));
-  admin.use(authenticateHandshake(handshakeDeps, true));
+  const handshakeDeps = { authentication: domain.authentication, logger, metrics };
+  chat.use(authenticateHandshake(handshakeDeps, 'user'));
+  admin.use(authenticateHandshake(handshakeDeps, 'admin'));
 
   registerChatNamespace(chat, {
     rooms: domain.rooms,
@@ -33,7 +31,7 @@ export function attachRealtime(
     delivery,
     presence: nodes.presence,
     limits: domain.limits,
-    accessTokens: domain.accessTokens,
+    authentication: domain.authentication,
     sessionTimers,
     maxMessageLength: config.maxMessageLength,
     logger,

@@ -1,25 +1,17 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { UserStore } from '../../db/stores/user-store.js';
-import type { AccessTokens } from '../auth/access-tokens.js';
 import { bearerToken } from '../bearer-token.js';
-import { AppError } from '../errors.js';
-import type { Role } from '../protocol.js';
+import type { Access, TokenAuthentication } from '../auth/token-authentication.js';
 
 /**
- * Requires a valid access token; the user is read on every request so a ban
- * or role change applies at once. `role: 'admin'` limits a route to admins.
+ * REST adapter of the token check: the bearer token must authenticate (see
+ * TokenAuthentication); its AppError reaches the error handler as is.
+ * `access: 'admin'` limits a route to admins.
  */
-export function authenticate(deps: { accessTokens: AccessTokens; users: UserStore }, role?: Role) {
+export function authenticate(authentication: TokenAuthentication, access: Access = 'user') {
   return async (req: Request, _res: Response, next: NextFunction) => {
-    const token = bearerToken(req.get('authorization'));
-    if (!token) throw new AppError('unauthorized', 'missing bearer token');
-    const claims = deps.accessTokens.verify(token);
-    const user = await deps.users.findById(claims.userId);
-    if (!user) throw new AppError('unauthorized', 'invalid access token');
-    if (user.banned) throw new AppError('banned', 'this account is banned');
-    if (role === 'admin' && user.role !== 'admin') throw new AppError('forbidden', 'admins only');
-    req.actor = { userId: user.id, role: user.role, username: user.username };
-    req.log = req.log.child({ userId: user.id });
+    const principal = await authentication.authenticate(bearerToken(req.get('authorization')), access);
+    req.actor = { userId: principal.userId, role: principal.role, username: principal.username };
+    req.log = req.log.child({ userId: principal.userId });
     next();
   };
 }

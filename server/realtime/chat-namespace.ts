@@ -1,4 +1,4 @@
-import type { AccessTokens } from '../auth/access-tokens.js';
+import type { TokenAuthentication } from '../auth/token-authentication.js';
 import { AppError, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { MessageService } from '../messages/message-service.js';
@@ -23,7 +23,7 @@ export interface ChatDeps {
   delivery: MessageDelivery;
   presence: PresenceStore;
   limits: RateLimits;
-  accessTokens: AccessTokens;
+  authentication: TokenAuthentication;
   sessionTimers: SessionTimers;
   maxMessageLength: number;
   logger: Logger;
@@ -110,19 +110,21 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatDeps): void
       return {};
     });
 
-    on('auth:refresh', { schema: schemas.authRefreshSchema, allowExpired: true }, ({ token }) => {
-      const claims = deps.accessTokens.verify(token);
-      if (claims.userId !== socket.data.userId) throw new AppError('forbidden', 'the token belongs to another user');
-      socket.data.tokenExpiresAt = claims.expiresAt;
+    on('auth:refresh', { schema: schemas.authRefreshSchema, allowExpired: true }, async ({ token }) => {
+      // The handshake's checks, so a banned or logged-out user cannot renew an open socket.
+      const principal = await deps.authentication.authenticate(token);
+      if (principal.userId !== socket.data.userId) throw new AppError('forbidden', 'the token belongs to another user');
+      socket.data.tokenExpiresAt = principal.tokenExpiresAt;
       // A token of another login moves the socket to that login's channel, so
       // logging out that login (not the old one) ends it.
-      if (claims.sessionId && claims.sessionId !== socket.data.sessionId) {
+      if (principal.sessionId && principal.sessionId !== socket.data.sessionId) {
         if (socket.data.sessionId) socket.leave(sessionChannel(socket.data.sessionId));
-        socket.join(sessionChannel(claims.sessionId));
-        socket.data.sessionId = claims.sessionId;
+        socket.join(sessionChannel(principal.sessionId));
+        socket.data.sessionId = principal.sessionId;
       }
-      deps.sessionTimers.arm(socket);
-      return { expiresIn: Math.max(0, Math.round((claims.expiresAt - Date.now()) / 1000)) };
+      // The check awaits the database: a socket gone meanwhile must not get a timer again.
+      if (socket.connected) deps.sessionTimers.arm(socket);
+      return { expiresIn: Math.max(0, Math.round((principal.tokenExpiresAt - Date.now()) / 1000)) };
     });
 
     socket.on('disconnecting', () => {

@@ -4,7 +4,7 @@ import { auditQuerySchema, contentSchemas, idParamSchema, messageIdParamSchema, 
 import { actorOf } from '../request-context.js';
 import { parse } from '../validate.js';
 
-/** /api/admin/* (mounted behind `authenticate(…, 'admin')`): thin routes over AdminService. */
+/** /api/admin/* (mounted behind the app's one `requireAdmin`): thin routes over AdminService. */
 export function adminRoutes(admin: AdminService, maxMessageLength: number): Router {
   const router = Router();
   const broadcastSchema = contentSchemas(maxMessageLength).broadcast;

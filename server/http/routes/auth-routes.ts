@@ -1,12 +1,10 @@
-import { Router, type CookieOptions, type Request, type Response } from 'express';
+import { Router, type CookieOptions, type Request, type RequestHandler, type Response } from 'express';
 import type { UserStore } from '../../../db/stores/user-store.js';
 import { publicUser } from '../../../db/stores/user-store.js';
-import type { AccessTokens } from '../../auth/access-tokens.js';
 import type { AuthService, IssuedSession, RotatedSession } from '../../auth/auth-service.js';
 import { AppError } from '../../errors.js';
 import type { AuthResponse, RefreshResponse } from '../../protocol.js';
 import { loginSchema, refreshSchema, registerSchema } from '../../schemas.js';
-import { authenticate } from '../authenticate.js';
 import { actorOf } from '../request-context.js';
 import { parse } from '../validate.js';
 
@@ -15,7 +13,8 @@ export const REFRESH_COOKIE = 'roomcast_refresh';
 export interface AuthRouteDeps {
   auth: AuthService;
   users: UserStore;
-  accessTokens: AccessTokens;
+  /** The app's signed-in check (`authenticate`), for /api/me. */
+  authenticated: RequestHandler;
   refreshTtlSeconds: number;
 }
 
@@ -64,7 +63,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     res.status(204).end();
   });
 
-  router.get('/me', authenticate(deps), async (req, res) => {
+  router.get('/me', deps.authenticated, async (req, res) => {
     const user = await deps.users.findById(actorOf(req).userId);
     if (!user) throw new AppError('unauthorized', 'user no longer exists');
     res.json({ user: publicUser(user, true) });
