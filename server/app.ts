@@ -19,10 +19,9 @@ import { joinCluster, singleNode, type ClusterSetup } from './cluster/cluster.js
 import type { Config } from './config.js';
 import { authenticate } from './http/authenticate.js';
 import { createHttpApp } from './http/http-app.js';
-import { openApiDocument } from './http/openapi.js';
+import { restApi } from './http/rest-api.js';
 import { authRoutes } from './http/routes/auth-routes.js';
 import { adminRoutes } from './http/routes/admin-routes.js';
-import { docsRoutes } from './http/routes/docs-routes.js';
 import { healthRoutes } from './http/routes/health-routes.js';
 import { roomAdminRoutes } from './http/routes/room-admin-routes.js';
 import { roomRoutes } from './http/routes/room-routes.js';
@@ -177,25 +176,31 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   registerAdminNamespace(admin, { admin: adminService, sessionTimers, maxMessageLength: config.maxMessageLength, logger });
 
   let draining = false;
-  const authenticated = authenticate({ accessTokens, users: stores.users });
+  // The REST route table: each area's routes, and the middleware of each access rule.
+  const rest = restApi(
+    [
+      ...authRoutes({ auth, users: stores.users, refreshTtlSeconds: config.refreshTokenTtl }),
+      ...roomRoutes(rooms, metrics),
+      ...roomAdminRoutes(adminService),
+      ...adminRoutes(adminService, config.maxMessageLength),
+      ...healthRoutes([{ name: 'database', check: async () => void (await knex.raw('select 1')) }, ...nodes.readiness], metrics.registry, () => draining),
+    ],
+    {
+      anyone: [],
+      refresh: [],
+      user: [authenticate({ accessTokens, users: stores.users })],
+      admin: [authenticate({ accessTokens, users: stores.users }, 'admin')],
+      scraper: [metricsAccess(config.metricsToken)],
+    },
+    { version: APP_VERSION },
+  );
   const http = createHttpApp({
     logger,
     originAllowed,
     maxBodyBytes: config.maxPacketBytes,
-    operations: healthRoutes(
-      [{ name: 'database', check: async () => void (await knex.raw('select 1')) }, ...nodes.readiness],
-      metrics.registry,
-      () => draining,
-      metricsAccess(config.metricsToken),
-    ),
+    operations: rest.operations,
     metrics,
-    api: [
-      { path: '', handlers: [authRoutes({ auth, users: stores.users, accessTokens, refreshTtlSeconds: config.refreshTokenTtl })] },
-      { path: '', handlers: [docsRoutes(openApiDocument({ maxMessageLength: config.maxMessageLength, version: APP_VERSION }))] },
-      { path: '/rooms', handlers: [authenticated, roomRoutes(rooms, metrics)] },
-      { path: '/rooms', handlers: [roomAdminRoutes(adminService, authenticate({ accessTokens, users: stores.users }, 'admin'))] },
-      { path: '/admin', handlers: [authenticate({ accessTokens, users: stores.users }, 'admin'), adminRoutes(adminService, config.maxMessageLength)] },
-    ],
+    api: [{ path: '', handlers: [rest.api] }],
     web,
   });
 
