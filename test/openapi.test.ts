@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { expect } from 'chai';
 import type { RoomcastApp } from '../server/app.js';
-import { routeCatalogue } from '../server/http/openapi.js';
-import { closeAll, http, startNode } from './support/util.js';
+import { OpenApiResponses, type OpenApiDocument } from './support/openapi-responses.js';
+import { closeAll, http, registerAdmin, startNode } from './support/util.js';
 
 /** The parts of Express 5's router (the `router` package) that tell which routes exist. */
 interface LayerLike {
@@ -29,15 +30,10 @@ function registeredRoutes(app: RoomcastApp): Set<string> {
   return found;
 }
 
-interface OpenApiOperation {
-  requestBody?: { content: { 'application/json': { example?: unknown } } };
-  responses: Record<string, unknown>;
-}
-type OpenApiDocument = { openapi: string; paths: Record<string, Record<string, OpenApiOperation>> };
-
 describe('GET /api/openapi.json', () => {
   let app: RoomcastApp;
   let document: OpenApiDocument;
+  let checker: OpenApiResponses;
 
   before(async () => {
     app = await startNode();
@@ -45,8 +41,12 @@ describe('GET /api/openapi.json', () => {
     expect(res.status).to.equal(200);
     expect(res.headers.get('content-type')).to.match(/^application\/json/);
     document = res.body;
+    checker = new OpenApiResponses(document);
   });
   after(closeAll);
+
+  const operations = () =>
+    Object.entries(document.paths).flatMap(([path, byMethod]) => Object.entries(byMethod).map(([method, operation]) => ({ path, method, operation })));
 
   it('is a valid OpenAPI 3.1 document (checked by an OpenAPI schema validator)', async () => {
     const result = await new Validator().validate(document);
@@ -56,54 +56,86 @@ describe('GET /api/openapi.json', () => {
     expect(result.valid).to.equal(true);
   });
 
-  it('describes exactly the routes Express registers, no more and no fewer', () => {
+  it('describes exactly the routes Express registers, no more and no fewer (no route outside the table)', () => {
     // The web client's bundle route serves the page's script, not the API.
     const WEB_CLIENT_ROUTES = new Set(['GET /assets/:file']);
     const registered = new Set([...registeredRoutes(app)].filter((route) => !WEB_CLIENT_ROUTES.has(route)));
-    const documented = new Set(
-      Object.entries(document.paths).flatMap(([path, operations]) =>
-        Object.keys(operations).map((method) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
-      ),
-    );
+    const documented = new Set(operations().map(({ path, method }) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`));
 
     expect(registered.size).to.be.greaterThan(20);
     expect([...registered].filter((route) => !documented.has(route)), 'registered but not documented').to.deep.equal([]);
     expect([...documented].filter((route) => !registered.has(route)), 'documented but not registered').to.deep.equal([]);
   });
 
-  it('gives every route with a body a request example that the route\'s own zod schema accepts, and the document carries it', () => {
-    const withBody = routeCatalogue(app.config.maxMessageLength).filter((route) => route.body);
+  it('names the shapes as component schemas and answers with $ref to them', () => {
+    const names = Object.keys(document.components.schemas);
+    expect(names).to.include.members(['User', 'Room', 'Message', 'Error', 'HistoryPage', 'UsersPage', 'AuditPage', 'AuditEntry', 'AuthResponse', 'RoomResponse', 'RoomsResponse', 'UserResponse', 'Readiness', 'RegisterRequest', 'UpdateRoomRequest']);
+    const me = document.paths['/api/me']!.get!.responses['200']!.content!['application/json']!.schema;
+    expect(me).to.deep.equal({ $ref: '#/components/schemas/UserResponse' });
+    expect(document.components.schemas.UserResponse).to.have.nested.property('properties.user.$ref', '#/components/schemas/User');
+    // Every $ref points at a component that exists.
+    const refs = [...JSON.stringify(document).matchAll(/"\$ref":"([^"]+)"/g)].map((m) => m[1]!);
+    expect(refs.length).to.be.greaterThan(30);
+    for (const ref of refs) expect(names.map((name) => `#/components/schemas/${name}`), ref).to.include(ref);
+  });
+
+  it('lists every error a route can answer: 500 always, 400 where input is read, 401 behind a token, 403 behind the admin rule, 413/403 for the /api transport', () => {
+    for (const { path, method, operation } of operations()) {
+      const name = `${method.toUpperCase()} ${path}`;
+      const statuses = Object.keys(operation.responses);
+      expect(statuses, name).to.include('500');
+      if (operation.requestBody || path.includes('{') || operation.parameters?.length) expect(statuses, name).to.include('400');
+      if (path.startsWith('/api/')) expect(statuses, name).to.include.members(['400', '403', '413']);
+      if (operation.security?.some((s) => 'bearer' in s)) expect(statuses, name).to.include.members(['401', '503']);
+      if (operation.description?.includes('Admins only')) expect(statuses, name).to.include('403');
+    }
+    expect(Object.keys(document.paths['/readyz']!.get!.responses)).to.include.members(['200', '503']);
+    expect(Object.keys(document.paths['/api/auth/login']!.post!.responses)).to.include('429');
+  });
+
+  it('says which PATCH bodies must not be empty, and the server refuses an empty one', async () => {
+    const admin = await registerAdmin(app);
+    const patches = operations().filter(({ method }) => method === 'patch');
+    expect(patches.length).to.equal(2);
+    for (const { path } of patches) {
+      const schema = document.paths[path]!.patch!.requestBody!.content['application/json']!.schema as { $ref: string };
+      const component = document.components.schemas[schema.$ref.split('/').pop()!];
+      expect(component, path).to.have.property('minProperties', 1);
+      expect(checker.checkRequest('patch', path, {}), path).to.have.length(1);
+      const res = await http(app, 'PATCH', path.replace(/\{\w+\}/, randomUUID()), { token: admin.accessToken, body: {} });
+      expect(res.status, path).to.equal(400);
+      expect(res.body).to.have.nested.property('error.code', 'validation_failed');
+    }
+  });
+
+  it('gives every route with a body a request example that the document\'s schema accepts and the server does not refuse as invalid', async () => {
+    const admin = await registerAdmin(app);
+    const withBody = operations().filter(({ operation }) => operation.requestBody);
 
     expect(withBody.length).to.be.greaterThan(8);
-    for (const route of withBody) {
-      const name = `${route.method.toUpperCase()} ${route.path}`;
-      expect(route.example, name).to.not.equal(undefined);
-      const parsed = route.body!.safeParse(route.example);
-      expect(parsed.success, `${name}: ${JSON.stringify(parsed.error?.issues)}`).to.equal(true);
-      const operation = document.paths[route.path.replace(/:(\w+)/g, '{$1}')]![route.method]!;
-      expect(operation.requestBody!.content['application/json'].example, name).to.deep.equal(route.example);
+    for (const { path, method, operation } of withBody) {
+      const name = `${method.toUpperCase()} ${path}`;
+      const example = operation.requestBody!.content['application/json']!.example;
+      expect(example, name).to.not.equal(undefined);
+      expect(checker.checkRequest(method, path, example), name).to.deep.equal([]);
+      // Unknown ids in the path: the answer may be 404 or 401, never validation_failed.
+      const res = await http(app, method.toUpperCase(), path.replace(/\{\w+\}/g, () => randomUUID()), { token: admin.accessToken, body: example });
+      expect(res.status, `${name}: ${JSON.stringify(res.body)}`).to.not.equal(400);
     }
   });
 
-  it('answers every error a route may give with the Error shape, and 400 wherever input is validated', () => {
-    for (const [path, operations] of Object.entries(document.paths)) {
-      for (const [method, operation] of Object.entries(operations)) {
-        const name = `${method.toUpperCase()} ${path}`;
-        expect(operation.responses, name).to.have.property('500');
-        if (operation.requestBody || path.includes('{')) expect(operation.responses, name).to.have.property('400');
-      }
-    }
-  });
+  it('answers 405 method_not_allowed with an Allow header of exactly the documented methods, for every documented path', async () => {
+    for (const [path, byMethod] of Object.entries(document.paths)) {
+      const documented = Object.keys(byMethod).map((method) => method.toUpperCase());
+      const allowed = documented.includes('GET') ? [...documented, 'HEAD'] : documented;
+      const res = await http(app, 'PUT', path.replace(/\{\w+\}/g, () => randomUUID()), { body: {} });
 
-  it('when an example request is sent to a node, then the server accepts its shape (no validation_failed)', async () => {
-    const routes = routeCatalogue(app.config.maxMessageLength).filter((route) => route.path === '/api/auth/login');
-
-    for (const route of routes) {
-      const res = await http(app, route.method.toUpperCase(), route.path, { body: route.example });
-      // The example account does not exist: the credentials are refused, the shape is not.
-      expect(res.status, route.path).to.equal(401);
-      expect(res.body).to.have.nested.property('error.code', 'invalid_credentials');
+      expect(res.status, path).to.equal(405);
+      expect(res.body, path).to.have.nested.property('error.code', 'method_not_allowed');
+      expect(res.headers.get('allow')?.split(', ').sort(), path).to.deep.equal(allowed.sort());
     }
+    // An unknown path is still 404.
+    expect((await http(app, 'PUT', '/api/nowhere')).status).to.equal(404);
   });
 });
 
@@ -134,5 +166,15 @@ describe('GET /api/docs', () => {
     }
     const init = await http<string>(app, 'GET', '/api/docs/roomcast-docs.js');
     expect(init.body).to.include("url: '/api/openapi.json'");
+  });
+
+  it('serves none of swagger-ui-dist\'s stock pages or other files (index.html points at the public petstore)', async () => {
+    const stock = ['index.html', 'oauth2-redirect.html', 'oauth2-redirect.js', 'swagger-initializer.js', 'index.css', 'index.js', 'absolute-path.js', 'package.json', 'swagger-ui.js', 'README.md', '../package.json', '%2e%2e/package.json'];
+    for (const file of stock) {
+      const res = await fetch(`${app.url()}/api/docs/${file}`);
+      const text = await res.text();
+      expect(res.status, file).to.equal(404);
+      expect(text, file).to.not.include('petstore');
+    }
   });
 });

@@ -45,7 +45,7 @@ export interface Message {
   deleted: boolean;
 }
 
-/** Every error code of the contract, with its REST status. */
+/** Every error code, with its REST status: the contract's codes plus the additions docs/protocol.md lists. */
 export const ERROR_STATUS = {
   validation_failed: 400,
   unauthorized: 401,
@@ -56,6 +56,7 @@ export const ERROR_STATUS = {
   banned: 403,
   registration_closed: 403,
   not_found: 404,
+  method_not_allowed: 405,
   conflict: 409,
   payload_too_large: 413,
   rate_limited: 429,

@@ -2,10 +2,9 @@ import type { Express, Router } from 'express';
 import type { Config } from '../config.js';
 import { authenticate } from '../http/authenticate.js';
 import { createHttpApp } from '../http/http-app.js';
-import { openApiDocument } from '../http/openapi.js';
+import { restApi } from '../http/rest-api.js';
 import { adminRoutes } from '../http/routes/admin-routes.js';
 import { authRoutes } from '../http/routes/auth-routes.js';
-import { docsRoutes } from '../http/routes/docs-routes.js';
 import { healthRoutes, type ReadinessCheck } from '../http/routes/health-routes.js';
 import { roomAdminRoutes } from '../http/routes/room-admin-routes.js';
 import { roomRoutes } from '../http/routes/room-routes.js';
@@ -33,24 +32,34 @@ export interface HttpParts {
   metrics: Metrics;
 }
 
-/** Step 6: the Express app: operations routes, the REST API, the docs and the web client. */
+/** Step 6: the Express app: the REST route table (operations, API, docs) and the web client. */
 export function buildHttp({ config, stores, domain, readiness, isDraining, originAllowed, web, logger, metrics }: HttpParts): Express {
   const { auth, rooms, admin, authentication } = domain;
-  const authenticated = authenticate(authentication);
-  const requireAdmin = authenticate(authentication, 'admin');
+  const rest = restApi(
+    [
+      ...authRoutes({ auth, users: stores.users, refreshTtlSeconds: config.refreshTokenTtl }),
+      ...roomRoutes(rooms, metrics),
+      ...roomAdminRoutes(admin),
+      ...adminRoutes(admin, config.maxMessageLength),
+      ...healthRoutes(readiness, metrics.registry, isDraining),
+    ],
+    // The middleware of each access rule.
+    {
+      anyone: [],
+      refresh: [],
+      user: [authenticate(authentication)],
+      admin: [authenticate(authentication, 'admin')],
+      scraper: [metricsAccess(config.metricsToken)],
+    },
+    { version: APP_VERSION },
+  );
   return createHttpApp({
     logger,
     originAllowed,
     maxBodyBytes: config.maxPacketBytes,
-    operations: healthRoutes(readiness, metrics.registry, isDraining, metricsAccess(config.metricsToken)),
+    operations: rest.operations,
     metrics,
-    api: [
-      { path: '', handlers: [authRoutes({ auth, users: stores.users, authenticated, refreshTtlSeconds: config.refreshTokenTtl })] },
-      { path: '', handlers: [docsRoutes(openApiDocument({ maxMessageLength: config.maxMessageLength, version: APP_VERSION }))] },
-      { path: '/rooms', handlers: [authenticated, roomRoutes(rooms, metrics)] },
-      { path: '/rooms', handlers: [roomAdminRoutes(admin, requireAdmin)] },
-      { path: '/admin', handlers: [requireAdmin, adminRoutes(admin, config.maxMessageLength)] },
-    ],
+    api: [{ path: '', handlers: [rest.api] }],
     web,
   });
 }

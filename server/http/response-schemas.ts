@@ -1,5 +1,6 @@
-// Response shapes for the OpenAPI document. The server never parses its own
-// answers, so these exist only to describe them; each is typed against its
+// Response shapes. The server never parses its own answers: these type what
+// each route-table handler returns and describe it in the OpenAPI document,
+// where each `id` names a component schema. Each is typed against its
 // protocol shape, so a wire type that changes without them fails to compile.
 import { z } from 'zod';
 import type * as P from '../protocol.js';
@@ -15,7 +16,7 @@ export const userSchema = z.object({
   role: z.enum(['admin', 'member']),
   banned: z.boolean(),
   createdAt: timestamp,
-}) satisfies z.ZodType<P.User>;
+}).meta({ id: 'User' }) satisfies z.ZodType<P.User>;
 
 export const roomSchema = z.object({
   id: uuid,
@@ -26,7 +27,7 @@ export const roomSchema = z.object({
   lastSeq: z.number().int().min(0),
   createdAt: timestamp,
   joined: z.boolean().optional(),
-}) satisfies z.ZodType<P.Room>;
+}).meta({ id: 'Room' }) satisfies z.ZodType<P.Room>;
 
 export const messageSchema = z.object({
   id: z.string().describe('decimal string (BIGSERIAL)'),
@@ -39,7 +40,7 @@ export const messageSchema = z.object({
   createdAt: timestamp,
   editedAt: timestamp.nullable(),
   deleted: z.boolean(),
-}) satisfies z.ZodType<P.Message>;
+}).meta({ id: 'Message' }) satisfies z.ZodType<P.Message>;
 
 export const errorSchema = z.object({
   error: z.object({
@@ -47,27 +48,27 @@ export const errorSchema = z.object({
     message: z.string(),
     details: z.unknown().optional(),
   }),
-}) satisfies z.ZodType<P.ErrorResponse>;
+}).meta({ id: 'Error' }) satisfies z.ZodType<P.ErrorResponse>;
 
 export const authResponseSchema = z.object({
   user: userSchema,
   accessToken: z.string(),
   expiresIn: z.number().int().describe('seconds'),
   refreshToken: z.string().optional().describe('native mode only'),
-}) satisfies z.ZodType<P.AuthResponse>;
+}).meta({ id: 'AuthResponse' }) satisfies z.ZodType<P.AuthResponse>;
 
 export const refreshResponseSchema = z.object({
   accessToken: z.string(),
   expiresIn: z.number().int().describe('seconds'),
   refreshToken: z.string().optional().describe('native mode only'),
-}) satisfies z.ZodType<P.RefreshResponse>;
+}).meta({ id: 'RefreshResponse' }) satisfies z.ZodType<P.RefreshResponse>;
 
-export const userResponseSchema = z.object({ user: userSchema });
-export const roomResponseSchema = z.object({ room: roomSchema });
-export const roomsResponseSchema = z.object({ rooms: z.array(roomSchema) });
-export const historyPageSchema = z.object({ messages: z.array(messageSchema), hasMore: z.boolean() }) satisfies z.ZodType<P.HistoryPage>;
-export const usersPageSchema = z.object({ users: z.array(userSchema), nextCursor: z.string().nullable() }) satisfies z.ZodType<P.UsersPage>;
-export const broadcastResultSchema = z.object({ delivered: z.number().int().min(0) }) satisfies z.ZodType<P.BroadcastResult>;
+export const userResponseSchema = z.object({ user: userSchema }).meta({ id: 'UserResponse' });
+export const roomResponseSchema = z.object({ room: roomSchema }).meta({ id: 'RoomResponse' });
+export const roomsResponseSchema = z.object({ rooms: z.array(roomSchema) }).meta({ id: 'RoomsResponse' });
+export const historyPageSchema = z.object({ messages: z.array(messageSchema), hasMore: z.boolean() }).meta({ id: 'HistoryPage' }) satisfies z.ZodType<P.HistoryPage>;
+export const usersPageSchema = z.object({ users: z.array(userSchema), nextCursor: z.string().nullable() }).meta({ id: 'UsersPage' }) satisfies z.ZodType<P.UsersPage>;
+export const broadcastResultSchema = z.object({ delivered: z.number().int().min(0) }).meta({ id: 'BroadcastResult' }) satisfies z.ZodType<P.BroadcastResult>;
 
 const auditActions = [
   'broadcast',
@@ -82,21 +83,19 @@ const auditActions = [
   'member_remove',
 ] as const satisfies readonly P.AuditAction[];
 
-export const auditPageSchema = z.object({
-  entries: z.array(
-    z
-      .object({
-        id: z.string(),
-        actorId: uuid.nullable(),
-        action: z.enum(auditActions),
-        targetType: z.string(),
-        targetId: z.string(),
-        details: z.record(z.string(), z.unknown()),
-        createdAt: timestamp,
-      }),
-  ),
-  nextCursor: z.string().nullable(),
-}) satisfies z.ZodType<P.AuditPage>;
+export const auditEntrySchema = z
+  .object({
+    id: z.string(),
+    actorId: uuid.nullable(),
+    action: z.enum(auditActions),
+    targetType: z.string(),
+    targetId: z.string(),
+    details: z.record(z.string(), z.unknown()),
+    createdAt: timestamp,
+  })
+  .meta({ id: 'AuditEntry' });
 
-export const healthSchema = z.object({ status: z.literal('ok') });
-export const readinessSchema = z.object({ status: z.enum(['ready', 'unavailable']), failed: z.array(z.string()) });
+export const auditPageSchema = z.object({ entries: z.array(auditEntrySchema), nextCursor: z.string().nullable() }).meta({ id: 'AuditPage' }) satisfies z.ZodType<P.AuditPage>;
+
+export const healthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
+export const readinessSchema = z.object({ status: z.enum(['ready', 'unavailable']), failed: z.array(z.string()).describe('the checks that failed: database, redis, draining') }).meta({ id: 'Readiness' });

@@ -1,36 +1,54 @@
-import { Router } from 'express';
 import type { AdminService } from '../../admin/admin-service.js';
 import { auditQuerySchema, contentSchemas, idParamSchema, messageIdParamSchema, updateUserSchema, userSearchSchema } from '../../schemas.js';
-import { actorOf } from '../request-context.js';
-import { parse } from '../validate.js';
+import * as R from '../response-schemas.js';
+import { route, type Route } from '../route-table/route.js';
 
-/** /api/admin/* (mounted behind the app's one `requireAdmin`): thin routes over AdminService. */
-export function adminRoutes(admin: AdminService, maxMessageLength: number): Router {
-  const router = Router();
-  const broadcastSchema = contentSchemas(maxMessageLength).broadcast;
-
-  router.get('/users', async (req, res) => {
-    res.json(await admin.listUsers(parse(userSearchSchema, req.query)));
-  });
-
-  router.patch('/users/:id', async (req, res) => {
-    const { id } = parse(idParamSchema, req.params);
-    res.json({ user: await admin.updateUser(actorOf(req), id, parse(updateUserSchema, req.body)) });
-  });
-
-  router.post('/broadcast', async (req, res) => {
-    res.status(202).json(await admin.broadcast(actorOf(req), parse(broadcastSchema, req.body)));
-  });
-
-  router.delete('/messages/:id', async (req, res) => {
-    const { id } = parse(messageIdParamSchema, req.params);
-    await admin.deleteMessage(actorOf(req), id);
-    res.status(204).end();
-  });
-
-  router.get('/audit', async (req, res) => {
-    res.json(await admin.auditLog(parse(auditQuerySchema, req.query)));
-  });
-
-  return router;
+/** /api/admin/*: thin routes over AdminService, admins only. */
+export function adminRoutes(admin: AdminService, maxMessageLength: number): Route[] {
+  return [
+    route({
+      method: 'get', path: '/api/admin/users', tag: 'admin', access: 'admin',
+      summary: 'Search users by username or email',
+      query: userSearchSchema,
+      success: { status: 200, description: 'One page of users', schema: R.usersPageSchema },
+      handle: ({ query }) => admin.listUsers(query),
+    }),
+    route({
+      method: 'patch', path: '/api/admin/users/:id', tag: 'admin', access: 'admin',
+      summary: 'Change a user\'s role or ban them (ends their sockets on every node)',
+      params: idParamSchema,
+      // The schema refuses an empty patch; minProperties says so to clients.
+      body: updateUserSchema.meta({ id: 'UpdateUserRequest', minProperties: 1 }),
+      example: { banned: true },
+      success: { status: 200, description: 'The updated user', schema: R.userResponseSchema },
+      errors: ['not_found'],
+      handle: async ({ params, body }, { actor }) => ({ user: await admin.updateUser(actor, params.id, body) }),
+    }),
+    route({
+      method: 'post', path: '/api/admin/broadcast', tag: 'admin', access: 'admin',
+      summary: 'Send system:broadcast to everyone, or to one room',
+      body: contentSchemas(maxMessageLength).broadcast.meta({ id: 'BroadcastRequest' }),
+      example: { content: 'Maintenance at 22:00 UTC' },
+      success: { status: 202, description: 'Sent', schema: R.broadcastResultSchema },
+      errors: ['not_found'],
+      handle: ({ body }, { actor }) => admin.broadcast(actor, body),
+    }),
+    route({
+      method: 'delete', path: '/api/admin/messages/:id', tag: 'admin', access: 'admin',
+      summary: 'Delete any message (it keeps its seq)',
+      params: messageIdParamSchema,
+      success: { status: 204, description: 'Deleted' },
+      errors: ['not_found'],
+      handle: async ({ params }, { actor }) => {
+        await admin.deleteMessage(actor, params.id);
+      },
+    }),
+    route({
+      method: 'get', path: '/api/admin/audit', tag: 'admin', access: 'admin',
+      summary: 'The audit log, newest first',
+      query: auditQuerySchema,
+      success: { status: 200, description: 'One page of entries', schema: R.auditPageSchema },
+      handle: ({ query }) => admin.auditLog(query),
+    }),
+  ];
 }

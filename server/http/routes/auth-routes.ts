@@ -1,26 +1,25 @@
-import { Router, type CookieOptions, type Request, type RequestHandler, type Response } from 'express';
+import type { CookieOptions, Request, Response } from 'express';
 import type { UserStore } from '../../../db/stores/user-store.js';
 import { publicUser } from '../../../db/stores/user-store.js';
 import type { AuthService, IssuedSession, RotatedSession } from '../../auth/auth-service.js';
 import { AppError } from '../../errors.js';
 import type { AuthResponse, RefreshResponse } from '../../protocol.js';
 import { loginSchema, refreshSchema, registerSchema } from '../../schemas.js';
-import { actorOf } from '../request-context.js';
-import { parse } from '../validate.js';
+import * as R from '../response-schemas.js';
+import { route, type Route } from '../route-table/route.js';
 
 export const REFRESH_COOKIE = 'roomcast_refresh';
 
 export interface AuthRouteDeps {
   auth: AuthService;
   users: UserStore;
-  /** The app's signed-in check (`authenticate`), for /api/me. */
-  authenticated: RequestHandler;
   refreshTtlSeconds: number;
 }
 
+const refreshBody = refreshSchema.meta({ id: 'RefreshRequest' });
+
 /** /api/auth/* and /api/me. Browser mode keeps the refresh token in an HttpOnly cookie; native mode in the body. */
-export function authRoutes(deps: AuthRouteDeps): Router {
-  const router = Router();
+export function authRoutes(deps: AuthRouteDeps): Route[] {
   const cookieOptions: CookieOptions = { httpOnly: true, secure: true, sameSite: 'strict', path: '/api/auth' };
 
   const sendRefreshToken = (res: Response, session: IssuedSession | RotatedSession, body: { refreshToken?: string }) => {
@@ -28,46 +27,74 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     else res.cookie(REFRESH_COOKIE, session.refreshToken, { ...cookieOptions, maxAge: deps.refreshTtlSeconds * 1000 });
   };
 
-  const presentedToken = (req: Request): string => {
+  const signedIn = (res: Response, session: IssuedSession): AuthResponse => {
+    const body: AuthResponse = { user: session.user, accessToken: session.accessToken, expiresIn: session.expiresIn };
+    sendRefreshToken(res, session, body);
+    return body;
+  };
+
+  /** The body's token wins over the cookie: a native client may run in a browser that also holds one. */
+  const presentedToken = (req: Request, fromBody: string | undefined): string => {
     const fromCookie = (req.cookies as Record<string, unknown> | undefined)?.[REFRESH_COOKIE];
-    const { refreshToken } = parse(refreshSchema, req.body);
-    const token = refreshToken ?? (typeof fromCookie === 'string' ? fromCookie : undefined);
+    const token = fromBody ?? (typeof fromCookie === 'string' ? fromCookie : undefined);
     if (!token) throw new AppError('unauthorized', 'no refresh token');
     return token;
   };
 
-  router.post('/auth/register', async (req, res) => {
-    const session = await deps.auth.register(parse(registerSchema, req.body));
-    const body: AuthResponse = { user: session.user, accessToken: session.accessToken, expiresIn: session.expiresIn };
-    sendRefreshToken(res, session, body);
-    res.status(201).json(body);
-  });
-
-  router.post('/auth/login', async (req, res) => {
-    const session = await deps.auth.login(parse(loginSchema, req.body), req.ip ?? 'unknown');
-    const body: AuthResponse = { user: session.user, accessToken: session.accessToken, expiresIn: session.expiresIn };
-    sendRefreshToken(res, session, body);
-    res.json(body);
-  });
-
-  router.post('/auth/refresh', async (req, res) => {
-    const session = await deps.auth.refresh(presentedToken(req));
-    const body: RefreshResponse = { accessToken: session.accessToken, expiresIn: session.expiresIn };
-    sendRefreshToken(res, session, body);
-    res.json(body);
-  });
-
-  router.post('/auth/logout', async (req, res) => {
-    await deps.auth.logout(presentedToken(req));
-    res.clearCookie(REFRESH_COOKIE, cookieOptions);
-    res.status(204).end();
-  });
-
-  router.get('/me', deps.authenticated, async (req, res) => {
-    const user = await deps.users.findById(actorOf(req).userId);
-    if (!user) throw new AppError('unauthorized', 'user no longer exists');
-    res.json({ user: publicUser(user, true) });
-  });
-
-  return router;
+  return [
+    route({
+      method: 'post', path: '/api/auth/register', tag: 'auth', access: 'anyone',
+      summary: 'Create an account (the first one becomes admin) and sign in',
+      body: registerSchema.meta({ id: 'RegisterRequest' }),
+      example: { username: 'ada_l', email: 'ada@example.com', password: 'correct horse battery', client: 'native' },
+      success: { status: 201, description: 'Signed in. Browser mode sets the roomcast_refresh cookie; native mode returns refreshToken.', schema: R.authResponseSchema },
+      errors: ['conflict', 'registration_closed', 'rate_limited', 'unavailable'],
+      handle: async ({ body }, { res }) => signedIn(res, await deps.auth.register(body)),
+    }),
+    route({
+      method: 'post', path: '/api/auth/login', tag: 'auth', access: 'anyone',
+      summary: 'Sign in with username or email (case-insensitive) and password',
+      body: loginSchema.meta({ id: 'LoginRequest' }),
+      example: { login: 'ada@example.com', password: 'correct horse battery' },
+      success: { status: 200, description: 'Signed in', schema: R.authResponseSchema },
+      errors: ['invalid_credentials', 'banned', 'rate_limited', 'unavailable'],
+      handle: async ({ body }, { res, ip }) => signedIn(res, await deps.auth.login(body, ip)),
+    }),
+    route({
+      method: 'post', path: '/api/auth/refresh', tag: 'auth', access: 'refresh',
+      summary: 'Rotate the refresh token (cookie, or refreshToken in the body) for a new access token',
+      body: refreshBody,
+      example: { refreshToken: 'rt_example' },
+      success: { status: 200, description: 'A new access token (and, in native mode, a new refresh token)', schema: R.refreshResponseSchema },
+      errors: ['unauthorized', 'refresh_reused', 'banned', 'rate_limited', 'unavailable'],
+      handle: async ({ body }, { req, res }) => {
+        const session = await deps.auth.refresh(presentedToken(req, body.refreshToken));
+        const answer: RefreshResponse = { accessToken: session.accessToken, expiresIn: session.expiresIn };
+        sendRefreshToken(res, session, answer);
+        return answer;
+      },
+    }),
+    route({
+      method: 'post', path: '/api/auth/logout', tag: 'auth', access: 'refresh',
+      summary: 'Revoke the refresh token\'s login and end its sockets',
+      body: refreshBody,
+      example: {},
+      success: { status: 204, description: 'Signed out (also for an unknown token)' },
+      errors: ['unauthorized', 'unavailable'],
+      handle: async ({ body }, { req, res }) => {
+        await deps.auth.logout(presentedToken(req, body.refreshToken));
+        res.clearCookie(REFRESH_COOKIE, cookieOptions);
+      },
+    }),
+    route({
+      method: 'get', path: '/api/me', tag: 'auth', access: 'user',
+      summary: 'The signed-in user, with email',
+      success: { status: 200, description: 'The caller', schema: R.userResponseSchema },
+      handle: async (_input, { actor }) => {
+        const user = await deps.users.findById(actor.userId);
+        if (!user) throw new AppError('unauthorized', 'user no longer exists');
+        return { user: publicUser(user, true) };
+      },
+    }),
+  ];
 }

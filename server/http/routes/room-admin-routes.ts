@@ -1,32 +1,45 @@
-import { Router, type RequestHandler } from 'express';
 import type { AdminService } from '../../admin/admin-service.js';
 import { addMemberSchema, idParamSchema, memberParamsSchema, updateRoomSchema } from '../../schemas.js';
-import { actorOf } from '../request-context.js';
-import { parse } from '../validate.js';
+import * as R from '../response-schemas.js';
+import { route, type Route } from '../route-table/route.js';
 
-/**
- * Room administration under /api/rooms. Mounted after the member routes;
- * each route carries the admin check itself so the member routes stay open.
- */
-export function roomAdminRoutes(admin: AdminService, requireAdmin: RequestHandler): Router {
-  const router = Router();
+const EXAMPLE_UUID = '0b7c6f7e-6a8e-4a57-9a3e-6f1f2f1b9c11';
 
-  router.patch('/:id', requireAdmin, async (req, res) => {
-    const { id } = parse(idParamSchema, req.params);
-    res.json({ room: await admin.updateRoom(actorOf(req), id, parse(updateRoomSchema, req.body)) });
-  });
-
-  router.post('/:id/members', requireAdmin, async (req, res) => {
-    const { id } = parse(idParamSchema, req.params);
-    await admin.addMember(actorOf(req), id, parse(addMemberSchema, req.body).userId);
-    res.status(204).end();
-  });
-
-  router.delete('/:id/members/:userId', requireAdmin, async (req, res) => {
-    const { id, userId } = parse(memberParamsSchema, req.params);
-    await admin.removeMember(actorOf(req), id, userId);
-    res.status(204).end();
-  });
-
-  return router;
+/** Room administration under /api/rooms: admins only, next to the member routes of the same paths. */
+export function roomAdminRoutes(admin: AdminService): Route[] {
+  return [
+    route({
+      method: 'patch', path: '/api/rooms/:id', tag: 'rooms', access: 'admin',
+      summary: 'Rename, make read-only or archive a room',
+      params: idParamSchema,
+      // The schema refuses an empty patch; minProperties says so to clients.
+      body: updateRoomSchema.meta({ id: 'UpdateRoomRequest', minProperties: 1 }),
+      example: { readOnly: true },
+      success: { status: 200, description: 'The updated room (also sent as room:updated)', schema: R.roomResponseSchema },
+      errors: ['not_found', 'conflict'],
+      handle: async ({ params, body }, { actor }) => ({ room: await admin.updateRoom(actor, params.id, body) }),
+    }),
+    route({
+      method: 'post', path: '/api/rooms/:id/members', tag: 'rooms', access: 'admin',
+      summary: 'Add a member to a private room',
+      params: idParamSchema,
+      body: addMemberSchema.meta({ id: 'AddMemberRequest' }),
+      example: { userId: EXAMPLE_UUID },
+      success: { status: 204, description: 'Added' },
+      errors: ['not_found'],
+      handle: async ({ params, body }, { actor }) => {
+        await admin.addMember(actor, params.id, body.userId);
+      },
+    }),
+    route({
+      method: 'delete', path: '/api/rooms/:id/members/:userId', tag: 'rooms', access: 'admin',
+      summary: 'Remove a member from a room',
+      params: memberParamsSchema,
+      success: { status: 204, description: 'Removed' },
+      errors: ['not_found'],
+      handle: async ({ params }, { actor }) => {
+        await admin.removeMember(actor, params.id, params.userId);
+      },
+    }),
+  ];
 }

@@ -1,34 +1,47 @@
-import { Router } from 'express';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { RoomService } from '../../rooms/room-service.js';
 import { createRoomSchema, historyQuerySchema, idParamSchema } from '../../schemas.js';
-import { actorOf } from '../request-context.js';
-import { parse } from '../validate.js';
+import * as R from '../response-schemas.js';
+import { route, type Route } from '../route-table/route.js';
 
-/** /api/rooms for every signed-in user (mounted behind `authenticate`). */
-export function roomRoutes(rooms: RoomService, metrics?: Metrics): Router {
-  const router = Router();
-
-  router.get('/', async (req, res) => {
-    res.json({ rooms: await rooms.list(actorOf(req)) });
-  });
-
-  router.post('/', async (req, res) => {
-    const room = await rooms.create(actorOf(req), parse(createRoomSchema, req.body));
-    res.status(201).json({ room });
-  });
-
-  router.get('/:id', async (req, res) => {
-    const { id } = parse(idParamSchema, req.params);
-    res.json({ room: await rooms.get(actorOf(req), id) });
-  });
-
-  router.get('/:id/messages', async (req, res) => {
-    const { id } = parse(idParamSchema, req.params);
-    const query = parse(historyQuerySchema, req.query);
-    if (query.afterSeq !== undefined) metrics?.historyCatchUp('rest');
-    res.json(await rooms.history(actorOf(req), id, query));
-  });
-
-  return router;
+/** /api/rooms for every signed-in user. */
+export function roomRoutes(rooms: RoomService, metrics?: Metrics): Route[] {
+  return [
+    route({
+      method: 'get', path: '/api/rooms', tag: 'rooms', access: 'user',
+      summary: 'Public rooms and the private rooms the caller is a member of',
+      success: { status: 200, description: 'Rooms', schema: R.roomsResponseSchema },
+      handle: async (_input, { actor }) => ({ rooms: await rooms.list(actor) }),
+    }),
+    route({
+      method: 'post', path: '/api/rooms', tag: 'rooms', access: 'user',
+      summary: 'Create a room (private or readOnly rooms: admins only)',
+      body: createRoomSchema.meta({ id: 'CreateRoomRequest' }),
+      example: { name: 'general', visibility: 'public' },
+      success: { status: 201, description: 'The new room', schema: R.roomResponseSchema },
+      errors: ['forbidden', 'conflict'],
+      handle: async ({ body }, { actor }) => ({ room: await rooms.create(actor, body) }),
+    }),
+    route({
+      method: 'get', path: '/api/rooms/:id', tag: 'rooms', access: 'user',
+      summary: 'One room the caller can see',
+      params: idParamSchema,
+      success: { status: 200, description: 'The room', schema: R.roomResponseSchema },
+      errors: ['not_found'],
+      handle: async ({ params }, { actor }) => ({ room: await rooms.get(actor, params.id) }),
+    }),
+    route({
+      method: 'get', path: '/api/rooms/:id/messages', tag: 'rooms', access: 'user',
+      summary: 'History: afterSeq (catch up, oldest first) or beforeSeq (page back), never both; neither gives the latest',
+      description: 'Giving both afterSeq and beforeSeq answers 400 validation_failed.',
+      params: idParamSchema,
+      query: historyQuerySchema,
+      success: { status: 200, description: 'Messages ascending by seq', schema: R.historyPageSchema },
+      errors: ['not_found'],
+      handle: async ({ params, query }, { actor }) => {
+        if (query.afterSeq !== undefined) metrics?.historyCatchUp('rest');
+        return rooms.history(actor, params.id, query);
+      },
+    }),
+  ];
 }

@@ -1,0 +1,142 @@
+// Every route, called for real, answers what the OpenAPI document says: a
+// documented status, and a body that matches the documented schema.
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import type { Message } from '../client-sdk/src/protocol.js';
+import { openDatabase } from '../db/database.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { createApp, type RoomcastApp } from '../server/app.js';
+import { environment } from './support/environment.js';
+import { OpenApiResponses, type OpenApiDocument } from './support/openapi-responses.js';
+import { closeAll, connect, createRoom, http, ok, registerAdmin, registerUser, startNode, testConfig, testLogger, uniqueName } from './support/util.js';
+
+describe('REST answers against the OpenAPI document', () => {
+  let app: RoomcastApp;
+  let checker: OpenApiResponses;
+  const problems: string[] = [];
+
+  before(async () => {
+    app = await startNode({ CORS_ORIGINS: 'http://allowed.example', LOGIN_FAILURE_LIMIT: '2' });
+    checker = new OpenApiResponses((await http<OpenApiDocument>(app, 'GET', '/api/openapi.json')).body);
+  });
+  after(closeAll);
+
+  /** Calls `template` (ids filled from `ids`), checks the answer against the document, and returns it. */
+  async function call<T = any>(method: string, template: string, options: { ids?: Record<string, string>; query?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+    const path = template.replace(/\{(\w+)\}/g, (_, name: string) => options.ids?.[name] ?? randomUUID()) + (options.query ?? '');
+    const res = await http<T>(app, method, path, options);
+    problems.push(...checker.check(method, template, res));
+    return res;
+  }
+
+  it('when every route is called for its answers and its errors, then each status is documented and each body matches its schema', async () => {
+    // ---------------------------------------------------------------- auth
+    const admin = await registerAdmin(app);
+    const member = await registerUser(app);
+    const name = uniqueName();
+    const signUp = { username: name, email: `${name}@example.test`, password: 'long-enough-pw' };
+    expect((await call('POST', '/api/auth/register', { body: { ...signUp, client: 'native' } })).status).to.equal(201);
+    expect((await call('POST', '/api/auth/register', { body: signUp })).status).to.equal(409);
+    expect((await call('POST', '/api/auth/register', { body: { username: 'x' } })).status).to.equal(400);
+    const login = await call('POST', '/api/auth/login', { body: { login: name, password: signUp.password, client: 'native' } });
+    expect(login.status).to.equal(200);
+    const refreshToken = (login.body as { refreshToken: string }).refreshToken;
+    expect((await call('POST', '/api/auth/refresh', { body: { refreshToken } })).status).to.equal(200);
+    expect((await call('POST', '/api/auth/refresh', { body: { refreshToken } })).status).to.equal(401);
+    expect((await call('POST', '/api/auth/refresh')).status).to.equal(401);
+    const browser = await call('POST', '/api/auth/login', { body: { login: member.user.username, password: member.password } });
+    expect(browser.status).to.equal(200);
+    const cookie = browser.headers.get('set-cookie')!.split(';')[0]!;
+    expect((await call('POST', '/api/auth/refresh', { headers: { cookie } })).status).to.equal(200);
+    const leaver = await registerUser(app);
+    expect((await call('POST', '/api/auth/logout', { body: { refreshToken: leaver.refreshToken } })).status).to.equal(204);
+    for (let i = 0; i < 3; i++) await call('POST', '/api/auth/login', { body: { login: name, password: 'wrong-password' } });
+    expect((await call('POST', '/api/auth/login', { body: { login: name, password: 'wrong-password' } })).status).to.equal(429);
+    expect((await call('GET', '/api/me', { token: member.accessToken })).status).to.equal(200);
+    expect((await call('GET', '/api/me')).status).to.equal(401);
+    expect((await call('GET', '/api/me', { token: 'not-a-jwt' })).status).to.equal(401);
+    // The transport in front of /api: a foreign Origin, a body that is not JSON, a body too large.
+    expect((await call('GET', '/api/me', { token: member.accessToken, headers: { origin: 'http://evil.example' } })).status).to.equal(403);
+    expect((await call('POST', '/api/auth/login', { body: '{"login":' })).status).to.equal(400);
+    expect((await call('POST', '/api/rooms', { token: member.accessToken, body: { name: 'x'.repeat(70_000) } })).status).to.equal(413);
+
+    // --------------------------------------------------------------- rooms
+    expect((await call('GET', '/api/rooms', { token: member.accessToken })).status).to.equal(200);
+    const created = await call<{ room: { id: string } }>('POST', '/api/rooms', { token: member.accessToken, body: { name: uniqueName('room') } });
+    expect(created.status).to.equal(201);
+    const roomId = created.body.room.id;
+    expect((await call('POST', '/api/rooms', { token: member.accessToken, body: { name: 'x', visibility: 'private' } })).status).to.equal(403);
+    expect((await call('GET', '/api/rooms/{id}', { token: member.accessToken, ids: { id: roomId } })).status).to.equal(200);
+    expect((await call('GET', '/api/rooms/{id}', { token: member.accessToken })).status).to.equal(404);
+    expect((await call('GET', '/api/rooms/{id}', { token: member.accessToken, ids: { id: 'nope' } })).status).to.equal(400);
+    const socket = await connect(app, { token: member.accessToken });
+    await ok(socket, 'room:join', { roomId });
+    const { message } = await ok<{ message: Message }>(socket, 'message:send', { roomId, content: 'hello', clientMsgId: randomUUID() });
+    socket.disconnect();
+    const history = await call<{ messages: Message[] }>('GET', '/api/rooms/{id}/messages', { token: member.accessToken, ids: { id: roomId } });
+    expect(history.status).to.equal(200);
+    expect(history.body.messages).to.have.length(1);
+    expect((await call('GET', '/api/rooms/{id}/messages', { query: '?afterSeq=0&beforeSeq=2', token: member.accessToken, ids: { id: roomId } })).status).to.equal(400);
+
+    // --------------------------------------------------------- room admin
+    expect((await call('PATCH', '/api/rooms/{id}', { token: admin.accessToken, ids: { id: roomId }, body: { readOnly: true } })).status).to.equal(200);
+    expect((await call('PATCH', '/api/rooms/{id}', { token: admin.accessToken, ids: { id: roomId }, body: {} })).status).to.equal(400);
+    expect((await call('PATCH', '/api/rooms/{id}', { token: member.accessToken, ids: { id: roomId }, body: { readOnly: true } })).status).to.equal(403);
+    const secret = await createRoom(app, admin.accessToken, { visibility: 'private' });
+    const ids = { id: secret.id, userId: member.user.id };
+    expect((await call('POST', '/api/rooms/{id}/members', { token: admin.accessToken, ids, body: { userId: member.user.id } })).status).to.equal(204);
+    expect((await call('DELETE', '/api/rooms/{id}/members/{userId}', { token: admin.accessToken, ids })).status).to.equal(204);
+    expect((await call('DELETE', '/api/rooms/{id}/members/{userId}', { token: admin.accessToken })).status).to.equal(404);
+
+    // -------------------------------------------------------------- admin
+    expect((await call('GET', '/api/admin/users', { token: admin.accessToken })).status).to.equal(200);
+    expect((await call('GET', '/api/admin/users', { token: member.accessToken })).status).to.equal(403);
+    const victim = await registerUser(app);
+    expect((await call('PATCH', '/api/admin/users/{id}', { token: admin.accessToken, ids: { id: victim.user.id }, body: { banned: true } })).status).to.equal(200);
+    expect((await call('GET', '/api/me', { token: victim.accessToken })).status).to.equal(403);
+    expect((await call('POST', '/api/admin/broadcast', { token: admin.accessToken, body: { content: 'maintenance soon' } })).status).to.equal(202);
+    expect((await call('DELETE', '/api/admin/messages/{id}', { token: admin.accessToken, ids: { id: message.id } })).status).to.equal(204);
+    expect((await call('DELETE', '/api/admin/messages/{id}', { token: admin.accessToken, ids: { id: '9223372036854775807' } })).status).to.equal(404);
+    expect((await call('GET', '/api/admin/audit', { token: admin.accessToken })).status).to.equal(200);
+    expect((await call('GET', '/api/admin/audit', { query: '?limit=0', token: admin.accessToken })).status).to.equal(400);
+
+    // --------------------------------------------------- operations, docs
+    expect((await call('GET', '/healthz')).status).to.equal(200);
+    expect((await call('GET', '/readyz')).status).to.equal(200);
+    expect((await call('GET', '/metrics')).status).to.equal(200);
+    expect((await call('GET', '/metrics', { headers: { 'x-forwarded-for': '203.0.113.9' } })).status).to.equal(403);
+    expect((await call('GET', '/api/openapi.json')).status).to.equal(200);
+    expect((await call('GET', '/api/docs')).status).to.equal(200);
+
+    expect(problems).to.deep.equal([]);
+    // Every documented operation was called and gave its success answer.
+    for (const [path, byMethod] of Object.entries(checker.document.paths)) {
+      for (const [method, operation] of Object.entries(byMethod)) {
+        const success = Object.keys(operation.responses).find((status) => status.startsWith('2'))!;
+        expect([...(checker.seen.get(`${method.toUpperCase()} ${path}`) ?? [])], `${method} ${path}`).to.include(Number(success));
+      }
+    }
+  });
+
+  it('when the database is gone, then /readyz answers 503 and a database route 503 unavailable, both as documented', async () => {
+    // A node with a database of its own, so closing it leaves the run's database alone.
+    const database = openDatabase({ url: environment.get().services.databaseUrl, dataDir: null, poolSize: 2 });
+    await migrateToLatest(database);
+    const node = await createApp(testConfig(), { database, skipMigrations: true, logger: testLogger() });
+    await node.listen();
+    try {
+      const alice = await registerUser(node);
+      await database.close();
+
+      const ready = await http(node, 'GET', '/readyz');
+      const rooms = await http(node, 'GET', '/api/rooms', { token: alice.accessToken });
+
+      expect(ready.status).to.equal(503);
+      expect(rooms.status).to.be.oneOf([500, 503]);
+      expect(checker.check('GET', '/readyz', ready)).to.deep.equal([]);
+      expect(checker.check('GET', '/api/rooms', rooms)).to.deep.equal([]);
+    } finally {
+      await node.close();
+    }
+  });
+});
