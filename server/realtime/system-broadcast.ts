@@ -1,4 +1,4 @@
-import type { Room } from '../protocol.js';
+import type { RoomInfo } from '../protocol.js';
 import { roomChannel } from './channels.js';
 import type { ChatNamespace } from './types.js';
 
@@ -15,7 +15,7 @@ export class SystemBroadcaster {
   }
 
   /** Tells a room's sockets its settings changed. */
-  roomUpdated(room: Room): void {
+  roomUpdated(room: RoomInfo): void {
     this.chat.to(roomChannel(room.id)).emit('room:updated', room);
   }
 }
