@@ -5,6 +5,7 @@
 import type { AuditEntry, RoomcastClient, RoomInfo, User } from '../../client-sdk/src/index.js';
 import { button, field, form, h, replaceChildren } from './dom.js';
 import { describeError, formatDateTime } from './format.js';
+import { maxMessageLength } from './server-settings.js';
 
 const AUDIT_PAGE = 50;
 
@@ -40,7 +41,7 @@ export function adminView(client: RoomcastClient, me: User, rooms: () => readonl
   };
 
   // ------------------------------------------------------------- broadcast
-  const announcement = h('textarea', { attrs: { name: 'announcement', rows: 2, maxlength: 4000, required: true } });
+  const announcement = h('textarea', { attrs: { name: 'announcement', rows: 2, maxlength: maxMessageLength(), required: true } });
   const broadcastRoom = h('select', { attrs: { name: 'broadcast-room' } });
   const broadcast = form(
     () => {
