@@ -68,18 +68,28 @@ interface EventDoc {
 interface Declarations {
   interfaces: Map<string, ts.InterfaceDeclaration>;
   aliases: Map<string, ts.TypeAliasDeclaration>;
+  /** Value lists (like `REVOKE_REASONS`) that types derive from with `typeof` (ERROR_STATUS has its own table). */
+  constants: Map<string, ts.VariableStatement>;
   source: ts.SourceFile;
+}
+
+/** An array literal, possibly under `as const` / `satisfies`. */
+function isValueList(init: ts.Expression | undefined): boolean {
+  while (init && (ts.isAsExpression(init) || ts.isSatisfiesExpression(init))) init = init.expression;
+  return init !== undefined && ts.isArrayLiteralExpression(init);
 }
 
 function declarations(): Declarations {
   const source = ts.createSourceFile(PROTOCOL_FILE, readFileSync(PROTOCOL_FILE, 'utf8'), ts.ScriptTarget.ES2022, true);
   const interfaces = new Map<string, ts.InterfaceDeclaration>();
   const aliases = new Map<string, ts.TypeAliasDeclaration>();
+  const constants = new Map<string, ts.VariableStatement>();
   source.forEachChild((node) => {
     if (ts.isInterfaceDeclaration(node)) interfaces.set(node.name.text, node);
     if (ts.isTypeAliasDeclaration(node)) aliases.set(node.name.text, node);
+    if (ts.isVariableStatement(node)) for (const decl of node.declarationList.declarations) if (ts.isIdentifier(decl.name) && isValueList(decl.initializer)) constants.set(decl.name.text, node);
   });
-  return { interfaces, aliases, source };
+  return { interfaces, aliases, constants, source };
 }
 
 function memberName(member: ts.TypeElement, source: ts.SourceFile): string {
@@ -117,11 +127,10 @@ function reachableTypes(roots: string[], decls: Declarations): string[] {
   const seen: string[] = [];
   const visit = (name: string) => {
     if (seen.includes(name)) return;
-    const iface = decls.interfaces.get(name);
-    const alias = decls.aliases.get(name);
-    if (!iface && !alias) return;
+    const declaration = decls.interfaces.get(name) ?? decls.aliases.get(name) ?? decls.constants.get(name);
+    if (!declaration) return;
     seen.push(name);
-    const text = (iface ?? alias)!.getText(decls.source);
+    const text = declaration.getText(decls.source);
     for (const id of identifiers(text)) if (id !== name) visit(id);
   };
   for (const root of roots) for (const id of identifiers(root)) visit(id);
@@ -150,11 +159,11 @@ function renderType(name: string, decls: Declarations): string {
     lines.push('');
     return lines.join('\n');
   }
-  const alias = decls.aliases.get(name)!;
-  const doc = jsDoc(alias);
+  const declaration = (decls.aliases.get(name) ?? decls.constants.get(name))!;
+  const doc = jsDoc(declaration);
   lines.push(`#### ${name}`, '');
   if (doc) lines.push(doc, '');
-  lines.push('```ts', alias.getText(decls.source).replace(/^\/\*\*[\s\S]*?\*\/\s*/, ''), '```', '');
+  lines.push('```ts', declaration.getText(decls.source).replace(/^\/\*\*[\s\S]*?\*\/\s*/, ''), '```', '');
   return lines.join('\n');
 }
 

@@ -55,7 +55,7 @@ export interface RoomcastApp {
 export async function createApp(config: Config, options: AppOptions = {}): Promise<RoomcastApp> {
   const logger = options.logger ?? createLogger(config.logLevel, config.nodeId);
   // Bundled before anything opens, so a broken web client fails the start cleanly.
-  const web = await webClient();
+  const web = await webClient({ maxMessageLength: config.maxMessageLength });
   const database = options.database ?? openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   if (!options.skipMigrations) await migrateToLatest(database);
   const metrics = new Metrics(config.nodeId);

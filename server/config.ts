@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_MAX_MESSAGE_LENGTH } from './protocol.js';
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
 
@@ -40,7 +41,7 @@ const envSchema = z.object({
   MESSAGE_RATE_WINDOW: integer(1, 10),
   LOGIN_FAILURE_LIMIT: integer(0, 10),
   LOGIN_FAILURE_WINDOW: integer(1, 900),
-  MAX_MESSAGE_LENGTH: integer(1, 4000),
+  MAX_MESSAGE_LENGTH: integer(1, DEFAULT_MAX_MESSAGE_LENGTH),
   MAX_PACKET_BYTES: integer(1024, 65536),
   NODE_ID: z.string().min(1).optional(),
   // Extension (not in the contract): the bearer token a Prometheus scraper

@@ -1,3 +1,40 @@
-// The server compiles against the SDK's protocol module: one source for every
-// wire type. This file is the single place the server reaches into the SDK.
+// The server's view of the protocol: every client-facing wire type from the
+// SDK's protocol module (the one source of those), plus the types only nodes
+// exchange or keep — clients never see them, so they stay out of the SDK.
+// A leaf: the domain, realtime and the stores may all import it.
+import type { Message, NodeStats, Role } from '../client-sdk/src/protocol.js';
+
 export * from '../client-sdk/src/protocol.js';
+
+/** A committed message on its way to every node's local sockets. */
+export interface CommittedMessage {
+  message: Message;
+  /** The socket that sent it, which does not receive its own message:new. */
+  originSocketId: string | null;
+  /** Epoch ms at which the storing node saw the commit (for the delivery-lag metric; absent from older nodes). */
+  committedAt?: number;
+}
+
+/** One node's part of `admin:stats`: its numbers and the users it has /chat sockets of. */
+export interface NodeStatsReport {
+  node: NodeStats;
+  userIds: string[];
+}
+
+/** Node-to-node events (through the adapter). */
+export interface InterServerEvents {
+  'messages:committed': (batch: CommittedMessage[]) => void;
+  /** Asks every other node for its stats (namespace /admin). */
+  'stats:collect': (reply: (report: NodeStatsReport) => void) => void;
+}
+
+/** What the server keeps on each authenticated socket. */
+export interface SocketData {
+  userId: string;
+  username: string;
+  role: Role;
+  /** Refresh-token family the access token was issued under (logout ends it). */
+  sessionId: string | null;
+  /** Epoch milliseconds at which the socket's access token expires. */
+  tokenExpiresAt: number;
+}

@@ -3,6 +3,7 @@
 // validation misses fails to compile.
 import { z } from 'zod';
 import type * as P from './protocol.js';
+import { ROLES } from './protocol.js';
 
 const uuid = z.uuid({ message: 'must be a UUID' });
 const seqNumber = z.coerce.number().int().min(0);
@@ -71,7 +72,7 @@ export const messageIdParamSchema = z.object({ id: messageId });
 export const memberParamsSchema = z.object({ id: uuid, userId: uuid });
 
 export const updateUserSchema = z
-  .strictObject({ role: z.enum(['admin', 'member']).optional(), banned: z.boolean().optional() })
+  .strictObject({ role: z.enum(ROLES).optional(), banned: z.boolean().optional() })
   .refine((b) => b.role !== undefined || b.banned !== undefined, { message: 'give role or banned' }) satisfies z.ZodType<P.UpdateUserRequest>;
 
 export const userSearchSchema = z.object({

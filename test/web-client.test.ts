@@ -354,6 +354,33 @@ describe('web client (browser)', function () {
     expect(history.body.messages.map((m) => m.content)).to.deep.equal(shown);
   });
 
+  it('when the node allows 50 characters per message, then the composer, the message editor and the announcement box stop at 50', async () => {
+    const limit = 50;
+    const app = await startNode({ MAX_MESSAGE_LENGTH: String(limit) });
+    const admin = await registerAdmin(app);
+    const room = await createRoom(app, admin.accessToken);
+    const page = await openPage(app);
+    await signIn(page, admin.user.username, admin.password);
+    await openRoom(page, room.id);
+    const typed = 'x'.repeat(limit + 10);
+
+    await composer(page).pressSequentially(typed);
+    expect(await composer(page).inputValue()).to.equal('x'.repeat(limit));
+    await composer(page).press('Enter');
+    await message(page, 'x'.repeat(limit)).waitFor(); // the node stored it: exactly its limit
+
+    await message(page, 'x'.repeat(limit)).getByRole('button', { name: /^Edit/ }).click();
+    const editor = page.getByRole('textbox', { name: 'Edit message' });
+    await editor.fill('');
+    await editor.pressSequentially(`y${typed}`);
+    expect(await editor.inputValue()).to.have.length(limit);
+
+    await page.getByRole('link', { name: 'Admin' }).click();
+    const announcement = page.locator('textarea[name="announcement"]');
+    await announcement.pressSequentially(typed);
+    expect(await announcement.inputValue()).to.have.length(limit);
+  });
+
   it('when the page loads, then its CSP forbids inline scripts and an injected inline script does not run', async () => {
     const app = await startNode();
     const res = await http(app, 'GET', '/');

@@ -1,28 +1,14 @@
 import { io, type Socket } from 'socket.io-client';
 import type { Transport } from './connection.js';
+import { emitWithAck, type PayloadOf, type ResultOf } from './emit-with-ack.js';
 import type { Endpoints } from './endpoints.js';
 import { localError, RoomcastError } from './errors.js';
-import type {
-  Ack,
-  AdminClientToServerEvents,
-  AdminServerToClientEvents,
-  AuditPage,
-  BroadcastResult,
-  StatsResult,
-  UpdateUserRequest,
-  User,
-  UsersPage,
-} from './protocol.js';
+import type { AdminClientToServerEvents, AdminServerToClientEvents, AuditPage, BroadcastResult, StatsResult, UpdateUserRequest, User, UserResponse, UsersPage } from './protocol.js';
+import { isSessionEnding } from './reasons.js';
 import type { Session } from './session.js';
 
 type AdminSocket = Socket<AdminServerToClientEvents, AdminClientToServerEvents>;
 type AdminEvent = keyof AdminClientToServerEvents;
-type AdminPayload<E extends AdminEvent> = Parameters<AdminClientToServerEvents[E]>[0];
-type AdminResult<E extends AdminEvent> = AdminClientToServerEvents[E] extends (payload: never, ack: (ack: Ack<infer T>) => void) => void ? T : never;
-
-interface AckEmitter {
-  timeout(ms: number): { emit(event: string, payload: unknown, ack: (err: Error | null, answer: unknown) => void): unknown };
-}
 
 export interface AdminDeps {
   endpoints: Endpoints;
@@ -78,7 +64,7 @@ export class AdminApi {
 
   /** Changes a user's role or ban flag (REST). */
   async updateUser(userId: string, patch: UpdateUserRequest): Promise<User> {
-    return (await this.deps.authed<{ user: User }>('PATCH', `/api/admin/users/${encodeURIComponent(userId)}`, patch)).user;
+    return (await this.deps.authed<UserResponse>('PATCH', `/api/admin/users/${encodeURIComponent(userId)}`, patch)).user;
   }
 
   /** The audit log, newest first (REST). */
@@ -94,19 +80,8 @@ export class AdminApi {
     this.#socket = null;
   }
 
-  async #request<E extends AdminEvent>(event: E, payload: AdminPayload<E>): Promise<AdminResult<E>> {
-    const socket = await this.#connected();
-    const answer = await new Promise<unknown>((resolve, reject) => {
-      (socket as unknown as AckEmitter).timeout(this.deps.ackTimeoutMs).emit(event, payload, (err, ack) => {
-        if (err) reject(localError(socket.connected ? 'timeout' : 'disconnected', `${event}: ${err.message}`));
-        else resolve(ack);
-      });
-    });
-    const ack = answer as Ack<AdminResult<E> & object> | null;
-    if (!ack || typeof ack !== 'object') throw new RoomcastError('internal', `${event}: malformed answer`);
-    if (!ack.ok) throw RoomcastError.fromBody(ack.error);
-    const { ok: _ok, ...data } = ack;
-    return data as unknown as AdminResult<E>;
+  async #request<E extends AdminEvent>(event: E, payload: PayloadOf<AdminClientToServerEvents, E>): Promise<ResultOf<AdminClientToServerEvents, E>> {
+    return emitWithAck(await this.#connected(), event, payload, this.deps.ackTimeoutMs);
   }
 
   #connected(): Promise<AdminSocket> {
@@ -133,7 +108,7 @@ export class AdminApi {
         socket.once('connect', () => resolve());
         socket.once('connect_error', (err: Error & { data?: { code?: unknown } }) => {
           const code = typeof err.data?.code === 'string' ? err.data.code : null;
-          reject(code === 'unauthorized' || code === 'token_expired' || code === 'forbidden' || code === 'banned' ? new RoomcastError(code, `/admin refused: ${code}`) : localError('network', `/admin: ${err.message}`));
+          reject(code === 'token_expired' || isSessionEnding(code) ? new RoomcastError(code, `/admin refused: ${code}`) : localError('network', `/admin: ${err.message}`));
         });
       });
     } catch (err) {

@@ -4,7 +4,7 @@ import { Emitter } from './emitter.js';
 import { Endpoints } from './endpoints.js';
 import { localError, RoomcastError } from './errors.js';
 import { resolveOptions, type ClientOptions } from './options.js';
-import type { CreateRoomRequest, HistoryPage, HistoryQuery, Room as RoomInfo, SystemBroadcastEvent, User } from './protocol.js';
+import type { CreateRoomRequest, HistoryPage, HistoryQuery, RoomInfo, RoomResponse, RoomsResponse, SystemBroadcastEvent, User, UserResponse } from './protocol.js';
 import type { CloseReason } from './reasons.js';
 import { RestApi } from './rest-api.js';
 import { Room } from './room.js';
@@ -98,9 +98,9 @@ export class RoomcastClient extends Emitter<ClientEvents> {
       ...(options.path ? { path: options.path } : {}),
     });
     this.rooms = {
-      list: async () => (await this.#authed<{ rooms: RoomInfo[] }>('GET', '/api/rooms')).rooms,
-      create: async (input) => (await this.#authed<{ room: RoomInfo }>('POST', '/api/rooms', input)).room,
-      get: async (roomId) => (await this.#authed<{ room: RoomInfo }>('GET', `/api/rooms/${encodeURIComponent(roomId)}`)).room,
+      list: async () => (await this.#authed<RoomsResponse>('GET', '/api/rooms')).rooms,
+      create: async (input) => (await this.#authed<RoomResponse>('POST', '/api/rooms', input)).room,
+      get: async (roomId) => (await this.#authed<RoomResponse>('GET', `/api/rooms/${encodeURIComponent(roomId)}`)).room,
     };
 
     this.#session.on('error', (err) => this.emit('error', err));
@@ -144,7 +144,7 @@ export class RoomcastClient extends Emitter<ClientEvents> {
    * Rejects with `unauthorized` when there is no session to restore.
    */
   async me(): Promise<User> {
-    const { user } = await this.#authed<{ user: User }>('GET', '/api/me');
+    const { user } = await this.#authed<UserResponse>('GET', '/api/me');
     this.#session.user = user;
     return user;
   }

@@ -2,10 +2,11 @@ import { io, type Socket } from 'socket.io-client';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { EventHub } from './emitter.js';
 import type { Endpoints } from './endpoints.js';
+import { emitWithAck, type PayloadOf, type ResultOf } from './emit-with-ack.js';
 import { endsSession, localError, localReason, RoomcastError, toRoomcastError } from './errors.js';
 import { Gate } from './gate.js';
-import type { Ack, ChatClientToServerEvents, ChatServerToClientEvents, RevokeReason } from './protocol.js';
-import type { CloseReason, RetryReason } from './reasons.js';
+import type { ChatClientToServerEvents, ChatServerToClientEvents, RevokeReason } from './protocol.js';
+import { closeReasonOf, isSessionEnding, type CloseReason, type RetryReason } from './reasons.js';
 import type { Session } from './session.js';
 
 /** The connection states; `state` events fire only when the state really changes. */
@@ -40,8 +41,6 @@ export interface StateChange {
 export type Transport = 'websocket' | 'polling';
 type ChatSocket = Socket<ChatServerToClientEvents, ChatClientToServerEvents>;
 type ChatEvent = keyof ChatClientToServerEvents;
-export type PayloadOf<E extends ChatEvent> = Parameters<ChatClientToServerEvents[E]>[0];
-export type ResultOf<E extends ChatEvent> = ChatClientToServerEvents[E] extends (payload: never, ack: (ack: Ack<infer T>) => void) => void ? T : never;
 
 type ServerPayloads = { [K in keyof ChatServerToClientEvents]: Parameters<ChatServerToClientEvents[K]>[0] };
 type Forwarded = Exclude<keyof ServerPayloads, 'session:expired' | 'session:revoked'>;
@@ -74,11 +73,6 @@ export interface ConnectionOptions {
   ackTimeoutMs: number;
   transports?: Transport[];
   path?: string;
-}
-
-/** What the SDK needs of a socket to emit with an ack and a timeout (the typed overloads do not fit a generic caller). */
-interface AckEmitter {
-  timeout(ms: number): { emit(event: string, payload: unknown, ack: (err: Error | null, answer: unknown) => void): unknown };
 }
 
 /**
@@ -142,27 +136,20 @@ export class Connection extends EventHub<ConnectionEvents> {
   }
 
   /** Emits a /chat event and resolves with its ack data; rejects with a RoomcastError. */
-  request<E extends ChatEvent>(event: E, payload: PayloadOf<E>, timeoutMs = this.options.ackTimeoutMs): Promise<ResultOf<E>> {
+  async request<E extends ChatEvent>(
+    event: E,
+    payload: PayloadOf<ChatClientToServerEvents, E>,
+    timeoutMs = this.options.ackTimeoutMs,
+  ): Promise<ResultOf<ChatClientToServerEvents, E>> {
     const socket = this.#socket;
-    if (!socket?.connected) return Promise.reject(localError('disconnected', `${event}: not connected`));
-    return new Promise((resolve, reject) => {
-      (socket as unknown as AckEmitter).timeout(timeoutMs).emit(event, payload, (err, answer) => {
-        if (err) {
-          const reason = socket.connected ? 'timeout' : 'disconnected';
-          return reject(localError(reason, reason === 'timeout' ? `${event}: no answer within ${timeoutMs} ms` : `${event}: disconnected`));
-        }
-        const ack = answer as Ack<ResultOf<E> & object> | null;
-        if (!ack || typeof ack !== 'object') return reject(new RoomcastError('internal', `${event}: malformed answer`));
-        if (!ack.ok) {
-          const error = RoomcastError.fromBody(ack.error);
-          // The socket's token ran out before the scheduled renewal: renew now (the new token is pushed).
-          if (error.code === 'token_expired') this.options.session.refresh().catch(() => {});
-          return reject(error);
-        }
-        const { ok: _ok, ...data } = ack;
-        resolve(data as unknown as ResultOf<E>);
-      });
-    });
+    if (!socket) throw localError('disconnected', `${event}: not connected`);
+    try {
+      return await emitWithAck(socket, event, payload, timeoutMs);
+    } catch (err) {
+      // The socket's token ran out before the scheduled renewal: renew now (the new token is pushed).
+      if (err instanceof RoomcastError && err.code === 'token_expired') this.options.session.refresh().catch(() => {});
+      throw err;
+    }
   }
 
   async #open(): Promise<void> {
@@ -206,7 +193,7 @@ export class Connection extends EventHub<ConnectionEvents> {
         this.options.session.invalidate();
         return this.#retry('token_expired');
       }
-      if (code === 'unauthorized' || code === 'banned' || code === 'forbidden') {
+      if (isSessionEnding(code)) {
         return this.close(code, new RoomcastError(code, `the server refused the connection: ${code}`));
       }
       this.options.endpoints.next();
@@ -281,8 +268,4 @@ export class Connection extends EventHub<ConnectionEvents> {
     this.#state = state;
     this.emit('state', { state, previous, ...(reason ? { reason } : {}), ...(error ? { error } : {}) });
   }
-}
-
-function closeReasonOf(err: RoomcastError): CloseReason {
-  return err.code === 'banned' || err.code === 'forbidden' || err.code === 'refresh_reused' ? err.code : 'unauthorized';
 }

@@ -1,4 +1,5 @@
 import { ERROR_STATUS, type ErrorBody, type ErrorCode } from './protocol.js';
+import { isSessionEnding } from './reasons.js';
 
 /**
  * Every failure the SDK reports: a server answer (REST body or socket ack)
@@ -53,11 +54,9 @@ export function toRoomcastError(err: unknown): RoomcastError {
   return new RoomcastError('internal', err instanceof Error ? err.message : String(err));
 }
 
-/** Codes after which the login cannot go on: the SDK stops instead of retrying. */
-const SESSION_ENDING: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['unauthorized', 'banned', 'forbidden', 'refresh_reused']);
-
+/** Whether the error ends the login (its code is one of `SESSION_ENDING_CODES`): retrying cannot help. */
 export function endsSession(err: unknown): err is RoomcastError {
-  return err instanceof RoomcastError && SESSION_ENDING.has(err.code);
+  return err instanceof RoomcastError && isSessionEnding(err.code);
 }
 
 /** Server answers worth repeating a send for (the server was busy or going down). */

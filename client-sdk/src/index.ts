@@ -15,7 +15,7 @@ export { createClient, RoomcastClient, type ClientEvents, type RoomsApi } from '
 export { Room, type RoomEvents } from './room.js';
 export { AdminApi } from './admin.js';
 export { State, type ConnectionState, type StateChange, type Transport } from './connection.js';
-export { RoomcastError, type LocalFailure } from './errors.js';
+export { RoomcastError, endsSession, type LocalFailure } from './errors.js';
 export { Emitter, type Listener } from './emitter.js';
 export { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.js';
 export type { ClientOptions } from './options.js';
@@ -23,5 +23,8 @@ export type { UrlOption } from './endpoints.js';
 export type { Credentials, GetToken, RefreshMode } from './session.js';
 export { MemoryTokenStorage, type TokenStorage } from './token-storage.js';
 export type { FetchLike } from './rest-api.js';
-export type { CloseReason, RetryReason } from './reasons.js';
+export { SESSION_ENDING_CODES, isSessionEnding, type CloseReason, type RetryReason, type SessionEndingCode } from './reasons.js';
+// Every wire type, the room's as `RoomInfo`. The protocol's deprecated `Room`
+// alias is left out here: an explicit export wins over `export *`, so `Room`
+// from this entry point is always the joined-room class above.
 export * from './protocol.js';

@@ -1,11 +1,14 @@
 /**
  * The Roomcast wire protocol (contract v1): every shape, event map and error
- * code that crosses the wire. This is the one source of these types: the
- * server imports them type-only, the SDK builds on them, and apps can import
- * them from `@roomcast/client/protocol`.
+ * code that crosses the wire between a client and a server. This is the one
+ * source of these types: the server imports them (through server/protocol.ts,
+ * which adds the node-to-node types clients never see), the SDK builds on
+ * them, and apps can import them from `@roomcast/client/protocol`.
  */
 
-export type Role = 'admin' | 'member';
+/** Every role, in one place: the server's schemas and the `Role` type are both built from it. */
+export const ROLES = ['admin', 'member'] as const;
+export type Role = (typeof ROLES)[number];
 export type RoomVisibility = 'public' | 'private';
 export type ClientMode = 'browser' | 'native';
 
@@ -19,7 +22,11 @@ export interface User {
   createdAt: string;
 }
 
-export interface Room {
+/**
+ * A room as the wire carries it. Named `RoomInfo` so it does not clash with
+ * the SDK's `Room` class (the handle of a joined room).
+ */
+export interface RoomInfo {
   id: string;
   name: string;
   visibility: RoomVisibility;
@@ -29,6 +36,12 @@ export interface Room {
   createdAt: string;
   joined?: boolean;
 }
+
+/** @deprecated Use `RoomInfo` (the SDK's `Room` is the joined-room handle); kept so existing imports keep compiling. */
+export type Room = RoomInfo;
+
+/** Message content length a server accepts unless configured otherwise (`MAX_MESSAGE_LENGTH`). */
+export const DEFAULT_MAX_MESSAGE_LENGTH = 4000;
 
 export interface Message {
   /** Decimal string: message ids come from a BIGSERIAL. */
@@ -139,6 +152,21 @@ export interface AddMemberRequest {
   userId: string;
 }
 
+/** `GET /api/rooms/:id`, `POST /api/rooms`, `PATCH /api/rooms/:id`. */
+export interface RoomResponse {
+  room: RoomInfo;
+}
+
+/** `GET /api/rooms`. */
+export interface RoomsResponse {
+  rooms: RoomInfo[];
+}
+
+/** `GET /api/me`, `PATCH /api/admin/users/:id`. */
+export interface UserResponse {
+  user: User;
+}
+
 export interface HistoryQuery {
   afterSeq?: number;
   beforeSeq?: number;
@@ -204,7 +232,7 @@ export interface OnlineUser {
 }
 
 export interface JoinResult {
-  room: Room;
+  room: RoomInfo;
   online: OnlineUser[];
 }
 
@@ -270,7 +298,9 @@ export interface SystemBroadcastEvent {
   createdAt: string;
 }
 
-export type RevokeReason = 'banned' | 'role_changed' | 'kicked' | 'logout';
+/** Why the server ended a login's sockets (`session:revoked`). */
+export const REVOKE_REASONS = ['banned', 'role_changed', 'kicked', 'logout'] as const;
+export type RevokeReason = (typeof REVOKE_REASONS)[number];
 
 export interface SessionRevokedEvent {
   reason: RevokeReason;
@@ -333,7 +363,7 @@ export interface ChatServerToClientEvents {
   'message:deleted': (event: MessageDeletedEvent) => void;
   typing: (event: TypingEvent) => void;
   presence: (event: PresenceEvent) => void;
-  'room:updated': (room: Room) => void;
+  'room:updated': (room: RoomInfo) => void;
   'system:broadcast': (event: SystemBroadcastEvent) => void;
   'session:expired': (event: Empty) => void;
   'session:revoked': (event: SessionRevokedEvent) => void;
@@ -352,37 +382,4 @@ export interface AdminClientToServerEvents {
 export interface AdminServerToClientEvents {
   'session:expired': (event: Empty) => void;
   'session:revoked': (event: SessionRevokedEvent) => void;
-}
-
-/** A committed message on its way to every node's local sockets. */
-export interface CommittedMessage {
-  message: Message;
-  /** The socket that sent it, which does not receive its own message:new. */
-  originSocketId: string | null;
-  /** Epoch ms at which the storing node saw the commit (for the delivery-lag metric; absent from older nodes). */
-  committedAt?: number;
-}
-
-/** One node's part of `admin:stats`: its numbers and the users it has /chat sockets of. */
-export interface NodeStatsReport {
-  node: NodeStats;
-  userIds: string[];
-}
-
-/** Node-to-node events (through the adapter). */
-export interface InterServerEvents {
-  'messages:committed': (batch: CommittedMessage[]) => void;
-  /** Asks every other node for its stats (namespace /admin). */
-  'stats:collect': (reply: (report: NodeStatsReport) => void) => void;
-}
-
-/** What the server keeps on each authenticated socket. */
-export interface SocketData {
-  userId: string;
-  username: string;
-  role: Role;
-  /** Refresh-token family the access token was issued under (logout ends it). */
-  sessionId: string | null;
-  /** Epoch milliseconds at which the socket's access token expires. */
-  tokenExpiresAt: number;
 }

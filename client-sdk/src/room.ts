@@ -5,7 +5,7 @@ import { isTransient, localError, localReason, RoomcastError, toRoomcastError } 
 import { Gate } from './gate.js';
 import { newClientMsgId } from './ids.js';
 import { Outbox } from './outbox.js';
-import type { HistoryPage, HistoryQuery, Message, MessageDeletedEvent, OnlineUser, PresenceEvent, Room as RoomInfo, TypingEvent } from './protocol.js';
+import type { HistoryPage, HistoryQuery, Message, MessageDeletedEvent, OnlineUser, PresenceEvent, RoomInfo, TypingEvent } from './protocol.js';
 import { RoomSequencer } from './room-sequencer.js';
 
 /** Events of a joined room. */

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Room, RoomVisibility } from '../../server/protocol.js';
+import type { RoomInfo, RoomVisibility } from '../../server/protocol.js';
 import { toRoom, type RoomRow } from './rows.js';
 
 /** Who is asking: admins see every room, members public ones and their private ones. */
@@ -14,7 +14,7 @@ export class RoomStore {
   constructor(private readonly knex: Knex) {}
 
   /** Creates a room; its creator becomes its first member. */
-  async create(input: { name: string; visibility: RoomVisibility; readOnly: boolean; createdBy: string }): Promise<Room> {
+  async create(input: { name: string; visibility: RoomVisibility; readOnly: boolean; createdBy: string }): Promise<RoomInfo> {
     return this.knex.transaction(async (trx) => {
       const [row] = await trx('rooms')
         .insert({ name: input.name, visibility: input.visibility, read_only: input.readOnly, created_by: input.createdBy })
@@ -26,18 +26,18 @@ export class RoomStore {
   }
 
   /** Rooms the viewer may see, oldest first, with `joined` for their memberships. */
-  async listVisible(viewer: Viewer): Promise<Room[]> {
+  async listVisible(viewer: Viewer): Promise<RoomInfo[]> {
     const rows = await this.visibleQuery(viewer).orderBy('rooms.created_at').orderBy('rooms.id');
     return (rows as RoomRow[]).map(toRoom);
   }
 
   /** The room if the viewer may see it; null for absent and hidden alike. */
-  async findVisible(roomId: string, viewer: Viewer): Promise<Room | null> {
+  async findVisible(roomId: string, viewer: Viewer): Promise<RoomInfo | null> {
     const row = await this.visibleQuery(viewer).where('rooms.id', roomId).first();
     return row ? toRoom(row as RoomRow) : null;
   }
 
-  async findById(roomId: string): Promise<Room | null> {
+  async findById(roomId: string): Promise<RoomInfo | null> {
     const row = await this.knex('rooms').select(ROOM_COLUMNS).where('rooms.id', roomId).first();
     return row ? toRoom(row as RoomRow) : null;
   }
@@ -46,7 +46,7 @@ export class RoomStore {
    * Records membership (joining twice is harmless) and reads the room as it
    * is now, in one statement; null if there is no such room.
    */
-  async joinAndRead(roomId: string, userId: string): Promise<Room | null> {
+  async joinAndRead(roomId: string, userId: string): Promise<RoomInfo | null> {
     const { rows } = (await this.knex.raw(
       `with added as (
          insert into room_members (room_id, user_id) select id, ? from rooms where id = ?
@@ -69,7 +69,7 @@ export class RoomStore {
     return removed > 0;
   }
 
-  async update(roomId: string, patch: { name?: string; readOnly?: boolean; archived?: boolean }): Promise<Room | null> {
+  async update(roomId: string, patch: { name?: string; readOnly?: boolean; archived?: boolean }): Promise<RoomInfo | null> {
     const changes: Record<string, unknown> = {};
     if (patch.name !== undefined) changes.name = patch.name;
     if (patch.readOnly !== undefined) changes.read_only = patch.readOnly;

@@ -1,5 +1,5 @@
 // Row-to-domain mapping: stores hand out protocol shapes, never knex rows.
-import type { Message, Role, Room, RoomVisibility } from '../../server/protocol.js';
+import type { Message, Role, RoomInfo, RoomVisibility } from '../../server/protocol.js';
 
 export interface UserRow {
   id: string;
@@ -37,8 +37,8 @@ export interface MessageRow {
 
 export const iso = (value: Date | string) => (value instanceof Date ? value : new Date(value)).toISOString();
 
-export function toRoom(row: RoomRow): Room {
-  const room: Room = {
+export function toRoom(row: RoomRow): RoomInfo {
+  const room: RoomInfo = {
     id: row.id,
     name: row.name,
     visibility: row.visibility,

@@ -4,7 +4,7 @@
 // protocol shape, so a wire type that changes without them fails to compile.
 import { z } from 'zod';
 import type * as P from '../protocol.js';
-import { ERROR_CODES } from '../protocol.js';
+import { ERROR_CODES, ROLES } from '../protocol.js';
 
 const uuid = z.uuid();
 const timestamp = z.iso.datetime({ offset: true });
@@ -13,7 +13,7 @@ export const userSchema = z.object({
   id: uuid,
   username: z.string(),
   email: z.email().optional().describe('only for the user themself and for admins'),
-  role: z.enum(['admin', 'member']),
+  role: z.enum(ROLES),
   banned: z.boolean(),
   createdAt: timestamp,
 }).meta({ id: 'User' }) satisfies z.ZodType<P.User>;
@@ -27,7 +27,7 @@ export const roomSchema = z.object({
   lastSeq: z.number().int().min(0),
   createdAt: timestamp,
   joined: z.boolean().optional(),
-}).meta({ id: 'Room' }) satisfies z.ZodType<P.Room>;
+}).meta({ id: 'Room' }) satisfies z.ZodType<P.RoomInfo>;
 
 export const messageSchema = z.object({
   id: z.string().describe('decimal string (BIGSERIAL)'),
@@ -63,9 +63,9 @@ export const refreshResponseSchema = z.object({
   refreshToken: z.string().optional().describe('native mode only'),
 }).meta({ id: 'RefreshResponse' }) satisfies z.ZodType<P.RefreshResponse>;
 
-export const userResponseSchema = z.object({ user: userSchema }).meta({ id: 'UserResponse' });
-export const roomResponseSchema = z.object({ room: roomSchema }).meta({ id: 'RoomResponse' });
-export const roomsResponseSchema = z.object({ rooms: z.array(roomSchema) }).meta({ id: 'RoomsResponse' });
+export const userResponseSchema = z.object({ user: userSchema }).meta({ id: 'UserResponse' }) satisfies z.ZodType<P.UserResponse>;
+export const roomResponseSchema = z.object({ room: roomSchema }).meta({ id: 'RoomResponse' }) satisfies z.ZodType<P.RoomResponse>;
+export const roomsResponseSchema = z.object({ rooms: z.array(roomSchema) }).meta({ id: 'RoomsResponse' }) satisfies z.ZodType<P.RoomsResponse>;
 export const historyPageSchema = z.object({ messages: z.array(messageSchema), hasMore: z.boolean() }).meta({ id: 'HistoryPage' }) satisfies z.ZodType<P.HistoryPage>;
 export const usersPageSchema = z.object({ users: z.array(userSchema), nextCursor: z.string().nullable() }).meta({ id: 'UsersPage' }) satisfies z.ZodType<P.UsersPage>;
 export const broadcastResultSchema = z.object({ delivered: z.number().int().min(0) }).meta({ id: 'BroadcastResult' }) satisfies z.ZodType<P.BroadcastResult>;

@@ -1,5 +1,5 @@
 import type { Broadcaster } from '../admin/admin-ports.js';
-import type { Room } from '../protocol.js';
+import type { RoomInfo } from '../protocol.js';
 import { roomChannel } from './channels.js';
 import type { ChatNamespace } from './types.js';
 
@@ -16,7 +16,7 @@ export class SystemBroadcaster implements Broadcaster {
   }
 
   /** Tells a room's sockets its settings changed. */
-  roomUpdated(room: Room): void {
+  roomUpdated(room: RoomInfo): void {
     this.chat.to(roomChannel(room.id)).emit('room:updated', room);
   }
 }

@@ -1,12 +1,12 @@
 import type { MessageStore } from '../../db/stores/message-store.js';
 import type { RoomStore, Viewer } from '../../db/stores/room-store.js';
 import { AppError, notFound } from '../errors.js';
-import type { CreateRoomRequest, HistoryPage, HistoryQuery, Room } from '../protocol.js';
+import type { CreateRoomRequest, HistoryPage, HistoryQuery, Role, RoomInfo } from '../protocol.js';
 
 /** The caller, as the rules about rooms need them. */
 export interface Actor {
   userId: string;
-  role: 'admin' | 'member';
+  role: Role;
 }
 
 export const viewerOf = (actor: Actor): Viewer => ({ userId: actor.userId, isAdmin: actor.role === 'admin' });
@@ -18,12 +18,12 @@ export class RoomService {
     private readonly messages: MessageStore,
   ) {}
 
-  list(actor: Actor): Promise<Room[]> {
+  list(actor: Actor): Promise<RoomInfo[]> {
     return this.rooms.listVisible(viewerOf(actor));
   }
 
   /** Anyone creates public rooms; private and read-only rooms are for admins. */
-  create(actor: Actor, input: CreateRoomRequest): Promise<Room> {
+  create(actor: Actor, input: CreateRoomRequest): Promise<RoomInfo> {
     const visibility = input.visibility ?? 'public';
     const readOnly = input.readOnly ?? false;
     if ((visibility === 'private' || readOnly) && actor.role !== 'admin') {
@@ -33,7 +33,7 @@ export class RoomService {
   }
 
   /** The room if the actor may see it; `not_found` for absent and hidden rooms alike. */
-  async get(actor: Actor, roomId: string): Promise<Room> {
+  async get(actor: Actor, roomId: string): Promise<RoomInfo> {
     const room = await this.rooms.findVisible(roomId, viewerOf(actor));
     if (!room) throw notFound('room not found');
     return room;
@@ -48,14 +48,14 @@ export class RoomService {
    * For a caller that has just checked visibility (room:join): records the
    * actor as a member and reads the room as it is now, in one statement.
    */
-  async recordJoin(actor: Actor, roomId: string): Promise<Room> {
+  async recordJoin(actor: Actor, roomId: string): Promise<RoomInfo> {
     const room = await this.rooms.joinAndRead(roomId, actor.userId);
     if (!room) throw notFound('room not found');
     return room;
   }
 
   /** Checks visibility and records the actor as a member; returns the room as it is now. */
-  async join(actor: Actor, roomId: string): Promise<Room> {
+  async join(actor: Actor, roomId: string): Promise<RoomInfo> {
     const room = await this.get(actor, roomId);
     if (!room.joined) await this.rooms.addMember(roomId, actor.userId);
     return { ...room, joined: true };

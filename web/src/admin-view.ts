@@ -2,14 +2,14 @@
 // (ban/unban, promote/demote, mute, kick) and the audit log. Everything goes
 // through `client.admin`: the /admin namespace for live actions, REST for
 // users and the audit log.
-import type { AuditEntry, RoomcastClient, User } from '../../client-sdk/src/index.js';
-import type { Room } from '../../client-sdk/src/protocol.js';
+import type { AuditEntry, RoomcastClient, RoomInfo, User } from '../../client-sdk/src/index.js';
 import { button, field, form, h, replaceChildren } from './dom.js';
 import { describeError, formatDateTime } from './format.js';
+import { maxMessageLength } from './server-settings.js';
 
 const AUDIT_PAGE = 50;
 
-export function adminView(client: RoomcastClient, me: User, rooms: () => readonly Room[]): { element: HTMLElement; dispose(): void } {
+export function adminView(client: RoomcastClient, me: User, rooms: () => readonly RoomInfo[]): { element: HTMLElement; dispose(): void } {
   const status = h('p', { class: 'admin-status', attrs: { role: 'status', 'aria-live': 'polite' } });
   /** Runs an admin action, says how it went, and refreshes the audit log. */
   const run = async (what: string, action: () => Promise<unknown>): Promise<boolean> => {
@@ -41,7 +41,7 @@ export function adminView(client: RoomcastClient, me: User, rooms: () => readonl
   };
 
   // ------------------------------------------------------------- broadcast
-  const announcement = h('textarea', { attrs: { name: 'announcement', rows: 2, maxlength: 4000, required: true } });
+  const announcement = h('textarea', { attrs: { name: 'announcement', rows: 2, maxlength: maxMessageLength(), required: true } });
   const broadcastRoom = h('select', { attrs: { name: 'broadcast-room' } });
   const broadcast = form(
     () => {

@@ -2,12 +2,13 @@
 // types, the room is told (typing: true), and told again when they stop.
 import type { Room } from '../../client-sdk/src/index.js';
 import { form, h } from './dom.js';
+import { maxMessageLength } from './server-settings.js';
 
 /** Typing stops counting after this long without a key press. */
 const TYPING_IDLE_MS = 3_000;
 
 export function composer(room: Room, onSend: (content: string) => void, disabledReason: string | null): { element: HTMLElement; focus(): void; dispose(): void } {
-  const input = h('textarea', { attrs: { name: 'message', rows: 1, maxlength: 4000, placeholder: disabledReason ?? 'Write a message… (Enter to send)', 'aria-label': 'Message', disabled: disabledReason !== null } });
+  const input = h('textarea', { attrs: { name: 'message', rows: 1, maxlength: maxMessageLength(), placeholder: disabledReason ?? 'Write a message… (Enter to send)', 'aria-label': 'Message', disabled: disabledReason !== null } });
   let typing = false;
   let idle: ReturnType<typeof setTimeout> | null = null;
 

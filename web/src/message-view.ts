@@ -3,6 +3,7 @@
 import type { Message, SystemBroadcastEvent } from '../../client-sdk/src/index.js';
 import { button, form, h } from './dom.js';
 import { formatTime } from './format.js';
+import { maxMessageLength } from './server-settings.js';
 
 export interface MessageActions {
   /** Shown on the user's own messages. */
@@ -54,7 +55,7 @@ export function systemItem(event: SystemBroadcastEvent): HTMLLIElement {
 
 /** The inline editor that replaces a message's content while editing. */
 export function editForm(initial: string, save: (content: string) => Promise<void>, cancel: () => void): HTMLFormElement {
-  const input = h('input', { attrs: { 'aria-label': 'Edit message', maxlength: 4000, required: true } });
+  const input = h('input', { attrs: { 'aria-label': 'Edit message', maxlength: maxMessageLength(), required: true } });
   input.value = initial;
   const status = h('span', { class: 'form-error', attrs: { role: 'alert' } });
   const editor = form(

@@ -1,7 +1,6 @@
 // The rooms the user can see (public ones and their private ones), and a
 // form to create one. Opening a room joins it (see chat-view.ts).
-import type { RoomcastClient, User } from '../../client-sdk/src/index.js';
-import type { Room } from '../../client-sdk/src/protocol.js';
+import type { RoomcastClient, RoomInfo, User } from '../../client-sdk/src/index.js';
 import { button, field, form, h, replaceChildren } from './dom.js';
 import { describeError } from './format.js';
 import { roomHref } from './router.js';
@@ -12,11 +11,11 @@ export interface RoomList {
   select(roomId: string | null): void;
   refresh(): Promise<void>;
   /** The rooms as last listed. */
-  rooms(): readonly Room[];
+  rooms(): readonly RoomInfo[];
 }
 
 export function roomList(client: RoomcastClient, user: User): RoomList {
-  let rooms: Room[] = [];
+  let rooms: RoomInfo[] = [];
   let selected: string | null = null;
   const list = h('ul', { class: 'room-list' });
   const status = h('p', { class: 'form-error', attrs: { role: 'alert' } });

@@ -2,7 +2,7 @@
 // (the default in browsers): the refresh token lives in the server's HttpOnly
 // cookie, which page scripts can never read, so a reload restores the session
 // by asking the server (client.me() renews the access token from the cookie).
-import { createClient, RoomcastError, type RoomcastClient, type User } from '../../client-sdk/src/index.js';
+import { createClient, endsSession, RoomcastError, type RoomcastClient, type User } from '../../client-sdk/src/index.js';
 
 /**
  * A hint, not a secret: "this browser signed in before". Without it the page
@@ -42,7 +42,8 @@ export async function restoreSession(client: RoomcastClient): Promise<User | nul
   try {
     return await client.me();
   } catch (err) {
-    if (err instanceof RoomcastError && ['unauthorized', 'refresh_reused', 'banned', 'forbidden', 'token_expired'].includes(err.code)) {
+    // A token still expired after the SDK's own renewal means no session to restore either.
+    if (endsSession(err) || (err instanceof RoomcastError && err.code === 'token_expired')) {
       rememberSignIn(false);
       return null;
     }
