@@ -1,4 +1,4 @@
-import { createServer, type Server as HttpServer } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { openDatabase, type Database } from '../db/database.js';
@@ -19,6 +19,7 @@ import { joinCluster, singleNode, type ClusterSetup } from './cluster/cluster.js
 import type { Config } from './config.js';
 import { authenticate } from './http/authenticate.js';
 import { createHttpApp } from './http/http-app.js';
+import { createHttpServer } from './http/http-server.js';
 import { openApiDocument } from './http/openapi.js';
 import { authRoutes } from './http/routes/auth-routes.js';
 import { adminRoutes } from './http/routes/admin-routes.js';
@@ -112,7 +113,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // engine.io takes over the listeners present at attach time and passes on
   // only what is not under /socket.io/. A listener added later also answers
   // polling requests (404), which broke the polling transport.
-  const httpServer = createServer((req, res) => http(req, res));
+  const httpServer = createHttpServer(config, (req, res) => http(req, res));
   const originAllowed = createOriginPolicy(config.corsOrigins);
   const io = createSocketServer(httpServer, config, originAllowed);
   // The adapter goes in before the namespaces exist, so each starts on it.
@@ -181,6 +182,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const http = createHttpApp({
     logger,
     originAllowed,
+    trustProxy: config.trustProxy,
     maxBodyBytes: config.maxPacketBytes,
     operations: healthRoutes(
       [{ name: 'database', check: async () => void (await knex.raw('select 1')) }, ...nodes.readiness],
