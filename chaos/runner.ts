@@ -6,6 +6,7 @@ import path from 'node:path';
 import { TEST_JWT_SECRET } from '../test/support/processes.js';
 import { ARTIFACTS_DIR } from '../test/support/services.js';
 import { enumerationAttack, pollutionAttacks, rawFrameAttacks, tokenAttacks, type AttackRow } from './attacks.js';
+import { transportAttacks } from './transport-attacks.js';
 import type { ChaosEnv } from './environment.js';
 import { FULL_FAULTS, QUICK_FAULTS, hangDatabase, hangRedis, killNode, restartPostgres, sigtermNode, stopRedis, type FaultRow, type FaultSettings } from './faults.js';
 import { fuzzEvents } from './fuzz-events.js';
@@ -60,6 +61,7 @@ export async function runAttacks(env: ChaosEnv, settings: ChaosSettings): Promis
     rows.push(await pollutionAttacks(node.url, admin, roomId));
     rows.push(await tokenAttacks(node.url, member, admin, TEST_JWT_SECRET));
     rows.push(await enumerationAttack(node.url, member, settings.loginAttempts));
+    rows.push(await transportAttacks(node.url, member, admin));
   } finally {
     const exited = node.child.exited();
     const log = readLog(logFile, logStart);

@@ -208,8 +208,9 @@ export function renderSocketProtocol(): string {
     '',
     '- Transports: websocket and polling (polling needs sticky sessions behind a load balancer).',
     '- Handshake: `auth: { token: <accessToken> }`, or an `Authorization: Bearer <accessToken>` header.',
-    '- A refused handshake ends in `connect_error` whose `message` is the code and whose `data` is `{ code }`: `unauthorized`, `token_expired`, `forbidden` (members on /admin, or an `Origin` outside `CORS_ORIGINS`), `banned`; `unavailable` when the node cannot reach its database (retry later).',
-    '- Every client-to-server event takes `(payload, ack)` and always answers the ack: `{ ok: true, ...data }` or `{ ok: false, error: { code, message, details? } }`. A malformed payload answers `validation_failed` and never disconnects; breaking the packet size limit (`MAX_PACKET_BYTES`) does.',
+    '- A refused handshake ends in `connect_error` whose `message` is the code and whose `data` is `{ code }`: `unauthorized`, `token_expired`, `forbidden` (members on /admin), `banned`; `unavailable` when the node cannot reach its database (retry later).',
+    '- An `Origin` outside `CORS_ORIGINS` (unset: the loopback origins on the node\'s port) is refused at the transport, before any Socket.IO session exists: the polling request and the WebSocket upgrade are both answered HTTP 403 (`origin not allowed`). There is no `connect_error` code: Socket.IO clients see a transport error (`xhr poll error` with `description` 403, or `websocket error`). The SDK reads a 403 as `forbidden` and stops (state `closed`) where the runtime exposes the status (polling; WebSocket outside browsers); browsers hide a refused WebSocket\'s status, so there it retries like any network failure. A handshake with no `Origin` (native apps, servers) is not checked.',
+    '- Every client-to-server event takes `(payload, ack)` and always answers the ack: `{ ok: true, ...data }` or `{ ok: false, error: { code, message, details? } }`. A malformed payload answers `validation_failed` and never disconnects; breaking the packet size limit (`MAX_PACKET_BYTES`) does. An event the namespace does not have answers `validation_failed` at once (no handler runs).',
     '- Once the access token has expired, every event except `auth:refresh` answers `token_expired`.',
     '',
   ];

@@ -1,4 +1,4 @@
-import { createServer, type Server as HttpServer } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { openDatabase, type Database } from '../db/database.js';
@@ -11,6 +11,7 @@ import { socketPorts } from './composition/socket-ports.js';
 import { openSockets } from './composition/sockets.js';
 import { openStores } from './composition/stores.js';
 import type { Config } from './config.js';
+import { createHttpServer } from './http/http-server.js';
 import { webClient } from './http/web-client.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics/metrics.js';
@@ -65,7 +66,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // engine.io takes over the listeners present at attach time and passes on
   // only what is not under /socket.io/. A listener added later also answers
   // polling requests (404), which broke the polling transport.
-  const httpServer = createServer((req, res) => http(req, res));
+  const httpServer = createHttpServer(config, (req, res) => http(req, res));
   const originAllowed = createOriginPolicy(config.corsOrigins);
   const sockets = await openSockets(httpServer, config, originAllowed, logger, metrics);
   const ports = socketPorts(sockets, stores.messages, config, logger, metrics);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
 import { DEFAULT_MAX_MESSAGE_LENGTH } from './protocol.js';
 
@@ -47,6 +48,11 @@ const envSchema = z.object({
   // Extension (not in the contract): the bearer token a Prometheus scraper
   // presents at GET /metrics. Unset, /metrics answers only direct loopback requests.
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // Extensions (not in the contract): the transport's own bounds, see docs/security.md.
+  TRUST_PROXY: z.string().default('loopback'),
+  HTTP_HEADERS_TIMEOUT_MS: integer(100, 10_000),
+  HTTP_REQUEST_TIMEOUT_MS: integer(100, 30_000),
+  MAX_CONNECTIONS_PER_IP: integer(0, 256),
 });
 
 export interface Config {
@@ -76,6 +82,14 @@ export interface Config {
   readonly nodeId: string;
   /** Bearer token for GET /metrics; null: loopback only. */
   readonly metricsToken: string | null;
+  /** Proxies whose X-Forwarded-For is believed (proxy-addr names, IPs, CIDRs); empty: none. */
+  readonly trustProxy: readonly string[];
+  /** Time a client has to send a request's headers, ms. */
+  readonly httpHeadersTimeoutMs: number;
+  /** Time a client has to send a whole request (headers and body), ms. */
+  readonly httpRequestTimeoutMs: number;
+  /** Open connections one client address may hold (trusted proxies exempt); 0: no cap. */
+  readonly maxConnectionsPerIp: number;
 }
 
 /** A bad configuration value; its message is the one line printed at start. */
@@ -117,6 +131,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPacketBytes: e.MAX_PACKET_BYTES,
     nodeId: e.NODE_ID ?? `node-${randomBytes(4).toString('hex')}`,
     metricsToken: e.METRICS_TOKEN ?? null,
+    trustProxy: Object.freeze(parseTrustProxy(e.TRUST_PROXY)),
+    ...httpTimeouts(e.HTTP_HEADERS_TIMEOUT_MS, e.HTTP_REQUEST_TIMEOUT_MS),
+    maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
   });
 }
 
@@ -138,6 +155,26 @@ function parseOrigins(list: string): string[] {
     }
   }
   return origins.map((o) => o.replace(/\/$/, ''));
+}
+
+/** `none`, or a comma-separated list proxy-addr understands (checked here, so a typo stops the start). */
+function parseTrustProxy(list: string): string[] {
+  const entries = list.split(',').map((entry) => entry.trim()).filter(Boolean);
+  if (entries.length === 1 && entries[0] === 'none') return [];
+  try {
+    proxyAddr.compile(entries);
+  } catch {
+    throw new ConfigError(`invalid configuration: TRUST_PROXY "${list}" must be "none" or IPs, CIDRs and loopback/linklocal/uniquelocal, comma-separated`);
+  }
+  return entries;
+}
+
+/** Node refuses a request timeout below the headers timeout: say so at start instead. */
+function httpTimeouts(headersMs: number, requestMs: number) {
+  if (headersMs > requestMs) {
+    throw new ConfigError('invalid configuration: HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS');
+  }
+  return { httpHeadersTimeoutMs: headersMs, httpRequestTimeoutMs: requestMs };
 }
 
 /**

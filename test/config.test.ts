@@ -157,6 +157,34 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.corsOrigins)).to.equal(true);
   });
 
+  it('when the transport settings are unset, then loopback is the only trusted proxy and slow clients are bounded', () => {
+    const config = loadConfig({ JWT_SECRET: SECRET });
+    expect(config).to.deep.include({ httpHeadersTimeoutMs: 10_000, httpRequestTimeoutMs: 30_000, maxConnectionsPerIp: 256 });
+    expect(config.trustProxy).to.deep.equal(['loopback']);
+    expect(Object.isFrozen(config.trustProxy)).to.equal(true);
+  });
+
+  it('when TRUST_PROXY is a list or none, then it is split and trimmed, or empty', () => {
+    expect(loadConfig({ JWT_SECRET: SECRET, TRUST_PROXY: ' loopback, 10.0.0.0/8 ,fd00::1' }).trustProxy).to.deep.equal(['loopback', '10.0.0.0/8', 'fd00::1']);
+    expect(loadConfig({ JWT_SECRET: SECRET, TRUST_PROXY: 'none' }).trustProxy).to.deep.equal([]);
+  });
+
+  const badTransport: [string, string][] = [
+    ['TRUST_PROXY', 'proxy.example'],
+    ['TRUST_PROXY', '10.0.0.0/99'],
+    ['HTTP_HEADERS_TIMEOUT_MS', '50'],
+    ['HTTP_REQUEST_TIMEOUT_MS', 'soon'],
+    ['HTTP_HEADERS_TIMEOUT_MS', '40000'],
+    ['MAX_CONNECTIONS_PER_IP', '-1'],
+  ];
+  for (const [name, value] of badTransport) {
+    it(`when ${name}=${JSON.stringify(value)}, then it throws a one-line ConfigError naming ${name}`, () => {
+      const attempt = () => loadConfig({ JWT_SECRET: SECRET, DATA_DIR: dataDir, [name]: value });
+      expect(attempt).to.throw(ConfigError, name);
+      expect(attempt).to.throw(/^[^\n]+$/);
+    });
+  }
+
   it('when the config is built, then it is frozen', () => {
     const config = loadConfig({ JWT_SECRET: SECRET });
     expect(Object.isFrozen(config)).to.equal(true);

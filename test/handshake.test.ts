@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
+import { refusedWithStatus } from '../client-sdk/src/connection.js';
 import type { RoomcastApp } from '../server/app.js';
 import { environment } from './support/environment.js';
 import { connect, http, registerAdmin, registerUser, startNode, useNode, type ConnectOptions } from './support/util.js';
@@ -102,6 +103,17 @@ describe('origin allow-list', () => {
     const allowed = await fetch(`${node.app.url()}/socket.io/?EIO=4&transport=polling`, { headers: { origin: ALLOWED } });
     expect(allowed.status).to.equal(200);
     await allowed.text();
+  });
+
+  it('when a handshake is refused for its origin, then both transports say HTTP 403 (no connect_error code) and the SDK reads that as final', async () => {
+    const alice = await registerUser(node.app);
+    for (const transport of ['polling', 'websocket'] as const) {
+      const err = await refusal(node.app, { token: alice.accessToken, transports: [transport], extraHeaders: { origin: 'http://evil.example' } });
+      expect(err.data, transport).to.equal(undefined);
+      expect(refusedWithStatus(err), transport).to.equal(403);
+    }
+    const other = await refusal(node.app, { token: 'garbage', transports: ['websocket'] });
+    expect(refusedWithStatus(other)).to.equal(undefined);
   });
 
   it('when a REST request carries a foreign Origin, then it answers 403 forbidden; the allowed one gets CORS headers', async () => {

@@ -188,7 +188,7 @@ export class Connection extends EventHub<ConnectionEvents> {
     socket.on('connect_error', (err: Error & { data?: { code?: unknown } }) => {
       if (!current()) return;
       this.#dropSocket();
-      const code = typeof err.data?.code === 'string' ? err.data.code : err.message;
+      const code = typeof err.data?.code === 'string' ? err.data.code : refusedWithStatus(err) === 403 ? 'forbidden' : err.message;
       if (code === 'token_expired') {
         this.options.session.invalidate();
         return this.#retry('token_expired');
@@ -268,4 +268,20 @@ export class Connection extends EventHub<ConnectionEvents> {
     this.#state = state;
     this.emit('state', { state, previous, ...(reason ? { reason } : {}), ...(error ? { error } : {}) });
   }
+}
+
+/**
+ * The HTTP status a transport was refused with, where the runtime tells it:
+ * polling errors carry it as `description`; Node's WebSocket says
+ * "Unexpected server response: 403". A 403 is the server refusing this
+ * page's Origin before any Socket.IO session exists (no `data.code`), which
+ * no retry fixes. Browsers hide a refused WebSocket's status: there the SDK
+ * keeps retrying, as for any network failure.
+ */
+export function refusedWithStatus(err: unknown): number | undefined {
+  const description = (err as { description?: unknown } | null)?.description;
+  if (typeof description === 'number') return description;
+  const message = (description as { message?: unknown } | null | undefined)?.message;
+  const match = typeof message === 'string' ? /Unexpected server response: (\d{3})/.exec(message) : null;
+  return match ? Number(match[1]) : undefined;
 }

@@ -56,6 +56,7 @@ export function buildHttp({ config, stores, domain, readiness, isDraining, origi
   return createHttpApp({
     logger,
     originAllowed,
+    trustProxy: config.trustProxy,
     maxBodyBytes: config.maxPacketBytes,
     operations: rest.operations,
     metrics,

@@ -12,6 +12,8 @@ import { requestContext } from './request-context.js';
 export interface HttpAppParts {
   logger: Logger;
   originAllowed: OriginPolicy;
+  /** Proxies whose X-Forwarded-For names the client (config.trustProxy); empty: none. */
+  trustProxy: readonly string[];
   maxBodyBytes: number;
   /** Routes outside /api: health, readiness, metrics. */
   operations: Router;
@@ -32,8 +34,9 @@ const AUTH_FAILURES = new Set(['unauthorized', 'token_expired', 'invalid_credent
 export function createHttpApp(parts: HttpAppParts): Express {
   const app = express();
   app.disable('x-powered-by');
-  // Client IPs (for login limits) come from X-Forwarded-For only when a proxy on a private network sent it.
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  // Client IPs (for login limits) come from X-Forwarded-For only when a configured proxy sent it:
+  // trusting every private address let any host on the network forge its IP.
+  app.set('trust proxy', [...parts.trustProxy]);
   app.use(requestContext(parts.logger));
   // No upgrade-insecure-requests: a node is often reached over plain http (localhost, behind a TLS proxy).
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
@@ -61,7 +64,7 @@ function countAuthFailures(metrics: Metrics) {
 
 function rejectForeignOrigins(originAllowed: OriginPolicy) {
   return (req: Request, _res: Response, next: NextFunction) => {
-    if (originAllowed(req.get('origin'), req.get('host'))) return next();
+    if (originAllowed(req.get('origin'), req.socket.localPort)) return next();
     next(new AppError('forbidden', 'origin not allowed'));
   };
 }

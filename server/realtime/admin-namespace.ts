@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { AdminClientToServerEvents } from '../protocol.js';
 import * as schemas from '../schemas.js';
 import { eventHandler, type EventOptions } from './event-handler.js';
+import { ADMIN_EVENTS, answerUnknownEvents } from './unknown-events.js';
 import type { SessionTimers } from './session-timer.js';
 import type { AdminNamespace } from './types.js';
 
@@ -23,6 +24,7 @@ export function registerAdminNamespace(nsp: AdminNamespace, deps: AdminNamespace
 
   nsp.on('connection', (socket) => {
     deps.sessionTimers.arm(socket);
+    answerUnknownEvents(socket, ADMIN_EVENTS);
     const on = <E extends keyof AdminClientToServerEvents, S extends z.ZodType>(
       event: E,
       options: Omit<EventOptions<S>, 'role'>,

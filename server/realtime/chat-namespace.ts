@@ -11,6 +11,7 @@ import * as schemas from '../schemas.js';
 import { joinedRoomIds, roomChannel, sessionChannel } from './channels.js';
 import { eventHandler, type EventOptions } from './event-handler.js';
 import type { MessageDelivery } from './message-delivery.js';
+import { answerUnknownEvents, CHAT_EVENTS } from './unknown-events.js';
 import type { PresenceStore } from './presence.js';
 import type { SessionTimers } from './session-timer.js';
 import type { ChatNamespace, ChatSocket } from './types.js';
@@ -37,6 +38,7 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatDeps): void
 
   chat.on('connection', (socket) => {
     deps.sessionTimers.arm(socket);
+    answerUnknownEvents(socket, CHAT_EVENTS);
     const on = <E extends keyof ChatClientToServerEvents, S extends z.ZodType>(
       event: E,
       options: EventOptions<S>,
