@@ -39,9 +39,11 @@ import { registerAdminNamespace } from './realtime/admin-namespace.js';
 import { registerChatNamespace } from './realtime/chat-namespace.js';
 import { ClusterStats } from './realtime/cluster-stats.js';
 import { authenticateHandshake } from './realtime/handshake.js';
+import { PresenceSweeper } from './realtime/presence-sweeper.js';
 import { RoomEviction } from './realtime/room-eviction.js';
 import { SessionTimers } from './realtime/session-timer.js';
 import { SocketSessions } from './realtime/sessions.js';
+import { capSocketsPerUser } from './realtime/socket-cap.js';
 import { logSocketLifecycle } from './realtime/socket-logging.js';
 import { createSocketServer } from './realtime/socket-server.js';
 import { SystemBroadcaster } from './realtime/system-broadcast.js';
@@ -147,6 +149,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   const handshakeDeps = { accessTokens, users: stores.users, tokens: stores.tokens, logger, metrics };
   chat.use(authenticateHandshake(handshakeDeps, false));
+  if (config.maxSocketsPerUser > 0) chat.use(capSocketsPerUser({ presence, max: config.maxSocketsPerUser, logger, metrics }));
+  const presenceSweeper = new PresenceSweeper(chat, presence, logger);
   admin.use(authenticateHandshake(handshakeDeps, true));
   registerChatNamespace(chat, {
     rooms,
@@ -158,6 +162,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     accessTokens,
     sessionTimers,
     maxMessageLength: config.maxMessageLength,
+    maxRoomsPerSocket: config.maxRoomsPerSocket,
     logger,
     metrics,
   });
@@ -225,6 +230,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         draining = true;
         await writer.drain();
         sessionTimers.close();
+        presenceSweeper.close();
         delivery.close();
         // Close each connection ourselves first: engine.io's close() flushes what
         // a connection still has to send (the last acks), while io.close()
