@@ -33,7 +33,7 @@ export const NAMESPACES = [
  * event, so a new event cannot land undocumented.
  */
 const DESCRIPTIONS: Record<string, string> = {
-  '/chat room:join': 'Join a room the user can see (`not_found` otherwise; private rooms need membership). The ack carries the room (with `lastSeq`) and who is online; from then on the socket gets the room\'s `message:new` in seq order. Fetch history up to `lastSeq` with `room:history`.',
+  '/chat room:join': 'Join a room the user can see (`not_found` otherwise; private rooms need membership). The ack carries the room (with `lastSeq`) and who is online; from then on the socket gets the room\'s `message:new` in seq order. Fetch history up to `lastSeq` with `room:history`. A socket already in `MAX_ROOMS_PER_SOCKET` rooms gets `rate_limited` (`details.reason: "too_many_rooms"`).',
   '/chat room:leave': 'Leave a room (no error if the socket was not in it).',
   '/chat room:history': '`afterSeq` gives messages with seq > N oldest first (catching up after a gap or a reconnect); `beforeSeq` the `limit` just before N; neither the latest. Both at once: `validation_failed`.',
   '/chat message:send': 'Acknowledged only after the message is durably stored. The same `(user, clientMsgId)` again answers the original message (no duplicate): retry freely with the same id. Errors: `not_found` (room not joinable), `read_only`, `muted`, `rate_limited` (wait, then retry with the same clientMsgId), `unavailable` (node draining or database away: retry, on another node if need be).',
@@ -199,7 +199,7 @@ export function renderSocketProtocol(): string {
     '',
     '- Transports: websocket and polling (polling needs sticky sessions behind a load balancer).',
     '- Handshake: `auth: { token: <accessToken> }`, or an `Authorization: Bearer <accessToken>` header.',
-    '- A refused handshake ends in `connect_error` whose `message` is the code and whose `data` is `{ code }`: `unauthorized`, `token_expired`, `forbidden` (members on /admin, or an `Origin` outside `CORS_ORIGINS`), `banned`; `unavailable` when the node cannot reach its database (retry later).',
+    '- A refused handshake ends in `connect_error` whose `message` is the code and whose `data` is `{ code }`: `unauthorized`, `token_expired`, `forbidden` (members on /admin, or an `Origin` outside `CORS_ORIGINS`), `banned`; `unavailable` when the node cannot reach its database, or (`data.reason: "too_many_sockets"`) when the user already has `MAX_SOCKETS_PER_USER` sockets open (retry later).',
     '- Every client-to-server event takes `(payload, ack)` and always answers the ack: `{ ok: true, ...data }` or `{ ok: false, error: { code, message, details? } }`. A malformed payload answers `validation_failed` and never disconnects; breaking the packet size limit (`MAX_PACKET_BYTES`) does.',
     '- Once the access token has expired, every event except `auth:refresh` answers `token_expired`.',
     '',
