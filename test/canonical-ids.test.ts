@@ -113,4 +113,20 @@ describe('canonical ids: upper-case UUIDs name the same room and user', () => {
     const typing = await request(bobSocket, 'typing', { roomId: room.id, typing: true });
     expect(typing.ok).to.equal(false);
   });
+  it('when an admin adds and removes a private-room member through REST with upper-case ids, then the member’s socket is taken out of the room', async () => {
+    const admin = await registerAdmin(node.app);
+    const member = await registerUser(node.app);
+    const room = await createRoom(node.app, admin.accessToken, { visibility: 'private' });
+    const added = await http(node.app, 'POST', `/api/rooms/${upper(room.id)}/members`, { token: admin.accessToken, body: { userId: upper(member.user.id) } });
+    expect(added.status).to.equal(204);
+    const socket = await connect(node.app, { token: member.accessToken });
+    await ok(socket, 'room:join', { roomId: room.id });
+    const out = nextEvent<PresenceEvent>(socket, 'presence');
+
+    const removed = await http(node.app, 'DELETE', `/api/rooms/${upper(room.id)}/members/${upper(member.user.id)}`, { token: admin.accessToken });
+
+    expect(removed.status).to.equal(204);
+    expect(await out).to.include({ roomId: room.id, userId: member.user.id, online: false });
+    expect((await request(socket, 'typing', { roomId: room.id, typing: true })).ok).to.equal(false);
+  });
 });
