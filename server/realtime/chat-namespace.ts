@@ -67,7 +67,8 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatDeps): void
         deps.delivery.track(roomId, room.lastSeq);
         const first = await deps.presence.add(roomId, user(), socket.id);
         if (!socket.connected) {
-          // Gone while Redis answered, after 'disconnecting' removed nothing: take it out again.
+          // Gone while the store answered: 'disconnecting' may have looked before the add
+          // landed, so remove it here (harmless when it is gone already) and announce nothing.
           await deps.presence.remove(roomId, socket.data.userId, socket.id);
           return { room, online: [] };
         }
