@@ -52,6 +52,8 @@ export async function startRoomcast(options: RoomcastOptions): Promise<Target> {
             JWT_SECRET: BENCH_JWT_SECRET,
             MESSAGE_RATE_LIMIT: '0',
             LOGIN_FAILURE_LIMIT: '0',
+            // The idle scenario holds thousands of sockets over ten accounts.
+            MAX_SOCKETS_PER_USER: '0',
             LOG_LEVEL: 'warn',
             ACCESS_TOKEN_TTL: '3600',
             NODE_ID: `bench-${i + 1}`,

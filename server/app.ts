@@ -71,7 +71,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const sockets = await openSockets(httpServer, config, originAllowed, logger, metrics);
   const ports = socketPorts(sockets, stores.messages, config, logger, metrics);
   const domain = buildDomain(config, stores, ports, sockets.nodes.limiters, logger, metrics);
-  const sessionTimers = attachRealtime(sockets, config, domain, ports, logger, metrics);
+  const timers = attachRealtime(sockets, config, domain, ports, logger, metrics);
 
   let draining = false;
   const http = buildHttp({
@@ -112,7 +112,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         draining = true;
         await shutdown({
           writer: domain.writer,
-          sessionTimers,
+          timers,
           delivery: ports.delivery,
           sockets,
           passwordPool: domain.passwordPool,

@@ -44,6 +44,9 @@ const envSchema = z.object({
   LOGIN_FAILURE_WINDOW: integer(1, 900),
   MAX_MESSAGE_LENGTH: integer(1, DEFAULT_MAX_MESSAGE_LENGTH),
   MAX_PACKET_BYTES: integer(1024, 65536),
+  // Extensions (not in the contract): what one account can hold open.
+  MAX_SOCKETS_PER_USER: integer(0, 20),
+  MAX_ROOMS_PER_SOCKET: integer(0, 100),
   NODE_ID: z.string().min(1).optional(),
   // Extension (not in the contract): the bearer token a Prometheus scraper
   // presents at GET /metrics. Unset, /metrics answers only direct loopback requests.
@@ -79,6 +82,10 @@ export interface Config {
   readonly loginFailureWindow: number;
   readonly maxMessageLength: number;
   readonly maxPacketBytes: number;
+  /** Open /chat sockets per user (cluster-wide with Redis); 0: no cap. */
+  readonly maxSocketsPerUser: number;
+  /** Rooms one /chat socket may be in at once; 0: no cap. */
+  readonly maxRoomsPerSocket: number;
   readonly nodeId: string;
   /** Bearer token for GET /metrics; null: loopback only. */
   readonly metricsToken: string | null;
@@ -129,6 +136,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginFailureWindow: e.LOGIN_FAILURE_WINDOW,
     maxMessageLength: e.MAX_MESSAGE_LENGTH,
     maxPacketBytes: e.MAX_PACKET_BYTES,
+    maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
+    maxRoomsPerSocket: e.MAX_ROOMS_PER_SOCKET,
     nodeId: e.NODE_ID ?? `node-${randomBytes(4).toString('hex')}`,
     metricsToken: e.METRICS_TOKEN ?? null,
     trustProxy: Object.freeze(parseTrustProxy(e.TRUST_PROXY)),

@@ -5,7 +5,14 @@ import { z } from 'zod';
 import type * as P from './protocol.js';
 import { ROLES } from './protocol.js';
 
-const uuid = z.uuid({ message: 'must be a UUID' });
+/**
+ * Every UUID on the wire (room, user, clientMsgId) in its canonical lower-case
+ * form: Socket.IO channels, presence keys and acks compare ids as strings, so
+ * an upper-case spelling (some platforms print UUIDs so) would otherwise name
+ * a second room with the same rows.
+ */
+export const canonicalUuid = () => z.uuid({ message: 'must be a UUID' }).transform((id) => id.toLowerCase());
+const uuid = canonicalUuid();
 const seqNumber = z.coerce.number().int().min(0);
 /** Largest BIGSERIAL value: a longer-looking id would reach PostgreSQL as an out-of-range error (`internal`). */
 const MAX_MESSAGE_ID = 9223372036854775807n;

@@ -34,6 +34,8 @@ describe('loadConfig', () => {
       loginFailureWindow: 900,
       maxMessageLength: 4000,
       maxPacketBytes: 65536,
+      maxSocketsPerUser: 20,
+      maxRoomsPerSocket: 100,
     });
     expect(config.nodeId).to.match(/^node-[0-9a-f]{8}$/);
   });
@@ -56,6 +58,8 @@ describe('loadConfig', () => {
       LOGIN_FAILURE_WINDOW: '60',
       MAX_MESSAGE_LENGTH: '100',
       MAX_PACKET_BYTES: '2048',
+      MAX_SOCKETS_PER_USER: '0',
+      MAX_ROOMS_PER_SOCKET: '7',
       NODE_ID: 'node-a',
     });
     expect(config).to.deep.include({
@@ -75,6 +79,8 @@ describe('loadConfig', () => {
       loginFailureWindow: 60,
       maxMessageLength: 100,
       maxPacketBytes: 2048,
+      maxSocketsPerUser: 0,
+      maxRoomsPerSocket: 7,
       nodeId: 'node-a',
     });
   });
@@ -112,6 +118,8 @@ describe('loadConfig', () => {
     ['LOGIN_FAILURE_WINDOW', '0'],
     ['MAX_MESSAGE_LENGTH', '0'],
     ['MAX_PACKET_BYTES', '100'],
+    ['MAX_SOCKETS_PER_USER', '-1'],
+    ['MAX_ROOMS_PER_SOCKET', 'many'],
     ['CORS_ORIGINS', 'not an origin'],
     ['CORS_ORIGINS', 'http://ok.example,http://bad.example/path'],
   ];

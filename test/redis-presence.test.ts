@@ -88,4 +88,62 @@ describe('RedisPresenceStore (cluster-wide presence)', () => {
     expect(await live.remove(room, dave.userId, 's3')).to.equal(true);
     expect(await live.add(room, carol, 's4')).to.equal(true);
   });
+  it('when this node’s sockets are gone but their entries stayed, then a sweep removes just those and reports each user once', async () => {
+    const a = store('a');
+    const b = store('b');
+    const room = randomUUID();
+    await a.add(room, carol, 'gone1');
+    await a.add(room, dave, 'gone2');
+    await a.add(room, dave, 'live1');
+    await b.add(room, carol, 'elsewhere');
+    const bOnly = randomUUID();
+    await a.add(bOnly, carol, 'gone3');
+
+    const offline = await a.sweep((socketId) => socketId === 'live1');
+
+    // carol stays online in `room` through node b; dave through his live socket; in bOnly carol had only the ghost.
+    expect(offline).to.deep.equal([{ roomId: bOnly, user: carol }]);
+    expect(await a.list(room)).to.have.deep.members([carol, dave]);
+    expect(await a.list(bOnly)).to.deep.equal([]);
+    expect(await b.remove(room, carol.userId, 'elsewhere')).to.equal(true);
+    expect(await a.sweep(() => false)).to.deep.equal([{ roomId: room, user: dave }]);
+  });
+
+  it('when a user opens sockets on several nodes at once, then exactly the cap are registered', async () => {
+    const [a, b, c] = [store('a'), store('b'), store('c')];
+    const user = randomUUID();
+
+    const opened = await Promise.all(Array.from({ length: 12 }, (_, i) => [a, b, c][i % 3]!.openSocket(user, `s${i}`, 3)));
+
+    expect(opened.filter(Boolean)).to.have.length(3);
+  });
+
+  it('when a socket closes, then it frees a place on any node; when a node dies, then its sockets stop counting', async () => {
+    const [a, b] = [store('a'), store('b')];
+    const user = randomUUID();
+    expect(await a.openSocket(user, 'a1', 3)).to.equal(true);
+    expect(await b.openSocket(user, 'b1', 3)).to.equal(true);
+    expect(await b.openSocket(user, 'b2', 3)).to.equal(true);
+    expect(await a.openSocket(user, 'a2', 3)).to.equal(false);
+
+    await a.closeSocket(user, 'a1');
+    await a.closeSocket(user, 'a1');
+    expect(await b.openSocket(user, 'b3', 3)).to.equal(true);
+    expect(await a.openSocket(user, 'a3', 3)).to.equal(false);
+
+    // A crash of b: its heartbeat goes, and its three sockets no longer count.
+    stores.splice(stores.indexOf(b), 1);
+    await b.close();
+    for (const id of ['a4', 'a5', 'a6']) expect(await a.openSocket(user, id, 3), id).to.equal(true);
+    expect(await a.openSocket(user, 'a7', 3)).to.equal(false);
+    // ...and the sweep of the dead node takes them out of Redis too.
+    await waitFor(async () => (await redis.data.sCard(`${prefix}:user-sockets:${user}`)) === 3, 2_000, 'the sweep of b’s sockets');
+    expect((await redis.data.sMembers(`${prefix}:user-sockets:${user}`)).map((m) => m.split('/')[1]).sort()).to.deep.equal(['a4', 'a5', 'a6']);
+  });
+
+  it('when the cap is 0, then openSocket always registers', async () => {
+    const a = store('a');
+    const user = randomUUID();
+    for (let i = 0; i < 30; i++) expect(await a.openSocket(user, `s${i}`, 0)).to.equal(true);
+  });
 });

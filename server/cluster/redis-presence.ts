@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../logger.js';
 import type { OnlineUser } from '../protocol.js';
-import type { PresenceStore } from '../realtime/presence.js';
+import type { PresenceStore, WentOffline } from '../realtime/presence.js';
 import type { RedisClient } from './redis.js';
 import { withTimeout } from '../with-timeout.js';
 
@@ -71,6 +71,27 @@ end
 return out
 `;
 
+// KEYS: user's socket set, node's user-socket index, node key
+// ARGV: prefix, member, max (0: no cap), index entry, node ttl
+// Returns 1 when the socket was registered, 0 when the user has max live ones.
+const OPEN = `${LIVE}
+redis.call('SET', KEYS[3], '1', 'PX', ARGV[5])
+local max = tonumber(ARGV[3])
+if max > 0 and live(KEYS[1], ARGV[1]) >= max then return 0 end
+redis.call('SADD', KEYS[1], ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[4])
+return 1
+`;
+
+// KEYS: user's socket set, node's user-socket index; ARGV: member, index entry
+const CLOSE = `
+redis.call('SREM', KEYS[2], ARGV[2])
+return redis.call('SREM', KEYS[1], ARGV[1])
+`;
+
+/** Entries read per SSCAN step of the live-socket sweep. */
+const SWEEP_BATCH = 500;
+
 /**
  * Cluster-wide presence in Redis. Layout, under the configured key prefix:
  *
@@ -79,6 +100,9 @@ return out
  *   from every node (several devices count once);
  * - `node:<node>` a heartbeat with a TTL, refreshed every few seconds;
  * - `node-sockets:<node>` set of `<room> <user> <socket>`: what to clean when that node dies;
+ * - `user-sockets:<user>` set of `<node>/<socket>`: the user's open /chat sockets
+ *   on every node (the per-user socket cap counts those on live nodes);
+ * - `node-user-sockets:<node>` set of `<user> <socket>`: their cleanup index;
  * - `nodes` set of node ids that may have left something behind.
  *
  * Add and remove are Lua scripts, so two nodes never both see "first" or
@@ -138,6 +162,45 @@ export class RedisPresenceStore implements PresenceStore {
     });
   }
 
+  async sweep(isLive: (socketId: string) => boolean): Promise<WentOffline[]> {
+    const offline: WentOffline[] = [];
+    if (this.closed) return offline;
+    try {
+      // SSCAN, not SMEMBERS: a node with many sockets is read in steps, not in one long reply.
+      for await (const entries of this.redis.sScanIterator(this.indexKey(this.nodeId), { COUNT: SWEEP_BATCH })) {
+        for (const entry of entries) {
+          const [roomId, userId, socketId] = entry.split(' ');
+          if (!roomId || !userId || !socketId || isLive(socketId)) continue;
+          const username = await redisWithin(this.removeMember(this.nodeId, roomId, userId, socketId), OPERATION_TIMEOUT_MS);
+          if (username !== null) offline.push({ roomId, user: { userId, username } });
+        }
+      }
+    } catch (err) {
+      this.logger.warn('presence sweep failed; Redis unavailable?', { err });
+    }
+    return offline;
+  }
+
+  openSocket(userId: string, socketId: string, max: number): Promise<boolean> {
+    // Without Redis the cap cannot be counted: let the socket in (availability first), as presence degrades to "no change".
+    return this.guard('openSocket', true, async () => {
+      const reply = await this.redis.eval(OPEN, {
+        keys: [this.userSocketsKey(userId), this.userIndexKey(this.nodeId), this.nodeKey(this.nodeId)],
+        arguments: [this.prefix, `${this.nodeId}/${socketId}`, String(max), `${userId} ${socketId}`, String(this.timing.nodeTtlMs)],
+      });
+      return reply === 1;
+    });
+  }
+
+  async closeSocket(userId: string, socketId: string): Promise<void> {
+    await this.guard('closeSocket', undefined, async () => {
+      await this.redis.eval(CLOSE, {
+        keys: [this.userSocketsKey(userId), this.userIndexKey(this.nodeId)],
+        arguments: [`${this.nodeId}/${socketId}`, `${userId} ${socketId}`],
+      });
+    });
+  }
+
   /** Stops the heartbeat, waits (briefly) for updates in flight, and drops this node's heartbeat so others sweep at once. */
   async close(): Promise<void> {
     this.closed = true;
@@ -161,7 +224,7 @@ export class RedisPresenceStore implements PresenceStore {
       await this.redis.set(this.nodeKey(this.nodeId), '1', { PX: this.timing.nodeTtlMs });
       await this.redis.sAdd(this.nodesKey(), this.nodeId);
       for (const node of await this.redis.sMembers(this.nodesKey())) {
-        if (node !== this.nodeId && !(await this.redis.exists(this.nodeKey(node)))) await this.sweep(node);
+        if (node !== this.nodeId && !(await this.redis.exists(this.nodeKey(node)))) await this.sweepNode(node);
       }
     } catch (err) {
       this.logger.warn('presence heartbeat failed', { err });
@@ -171,7 +234,7 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   /** Removes a dead node's sockets, announcing users that are left with none. One sweeper per dead node. */
-  private async sweep(deadNode: string): Promise<void> {
+  private async sweepNode(deadNode: string): Promise<void> {
     const claimed = await this.redis.set(`${this.prefix}:sweep:${deadNode}`, this.nodeId, { NX: true, PX: this.timing.nodeTtlMs * 2 });
     if (claimed === null) return;
     const entries = await this.redis.sMembers(this.indexKey(deadNode));
@@ -182,6 +245,12 @@ export class RedisPresenceStore implements PresenceStore {
       if (username !== null) this.onOffline(roomId, { userId, username });
     }
     await this.redis.del(this.indexKey(deadNode));
+    const userEntries = await this.redis.sMembers(this.userIndexKey(deadNode));
+    for (const entry of userEntries) {
+      const [userId, socketId] = entry.split(' ');
+      if (userId && socketId) await this.redis.sRem(this.userSocketsKey(userId), `${deadNode}/${socketId}`);
+    }
+    await this.redis.del(this.userIndexKey(deadNode));
     await this.redis.sRem(this.nodesKey(), deadNode);
     if (entries.length > 0) this.logger.info('swept the presence of a node that is gone', { deadNode, sockets: entries.length });
   }
@@ -205,6 +274,8 @@ export class RedisPresenceStore implements PresenceStore {
   private nodeKey = (nodeId: string) => `${this.prefix}:node:${nodeId}`;
   private indexKey = (nodeId: string) => `${this.prefix}:node-sockets:${nodeId}`;
   private nodesKey = () => `${this.prefix}:nodes`;
+  private userSocketsKey = (userId: string) => `${this.prefix}:user-sockets:${userId}`;
+  private userIndexKey = (nodeId: string) => `${this.prefix}:node-user-sockets:${nodeId}`;
 }
 
 function redisWithin<T>(work: Promise<T>, ms: number): Promise<T> {

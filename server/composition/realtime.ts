@@ -4,12 +4,20 @@ import type { Metrics } from '../metrics/metrics.js';
 import { registerAdminNamespace } from '../realtime/admin-namespace.js';
 import { registerChatNamespace } from '../realtime/chat-namespace.js';
 import { authenticateHandshake } from '../realtime/handshake.js';
+import { PresenceSweeper } from '../realtime/presence-sweeper.js';
 import { SessionTimers } from '../realtime/session-timer.js';
+import { capSocketsPerUser } from '../realtime/socket-cap.js';
 import type { Domain } from './domain.js';
 import type { SocketPorts } from './socket-ports.js';
 import type { Sockets } from './sockets.js';
 
-/** Step 5: the handshakes and the event handlers of /chat and /admin; returns the session timers (stopped at shutdown). */
+/** The timers realtime runs on its own; stopped at shutdown. */
+export interface RealtimeTimers {
+  sessionTimers: SessionTimers;
+  presenceSweeper: PresenceSweeper;
+}
+
+/** Step 5: the handshakes and the event handlers of /chat and /admin. */
 export function attachRealtime(
   { chat, admin, nodes }: Sockets,
   config: Config,
@@ -17,11 +25,13 @@ export function attachRealtime(
   { delivery }: SocketPorts,
   logger: Logger,
   metrics: Metrics,
-): SessionTimers {
+): RealtimeTimers {
   const sessionTimers = new SessionTimers();
 
   const handshakeDeps = { authentication: domain.authentication, logger, metrics };
   chat.use(authenticateHandshake(handshakeDeps, 'user'));
+  if (config.maxSocketsPerUser > 0) chat.use(capSocketsPerUser({ presence: nodes.presence, max: config.maxSocketsPerUser, logger, metrics }));
+  const presenceSweeper = new PresenceSweeper(chat, nodes.presence, logger);
   admin.use(authenticateHandshake(handshakeDeps, 'admin'));
 
   registerChatNamespace(chat, {
@@ -34,9 +44,10 @@ export function attachRealtime(
     authentication: domain.authentication,
     sessionTimers,
     maxMessageLength: config.maxMessageLength,
+    maxRoomsPerSocket: config.maxRoomsPerSocket,
     logger,
     metrics,
   });
   registerAdminNamespace(admin, { admin: domain.admin, sessionTimers, maxMessageLength: config.maxMessageLength, logger });
-  return sessionTimers;
+  return { sessionTimers, presenceSweeper };
 }

@@ -2,7 +2,7 @@ import type { Database } from '../../db/database.js';
 import type { PasswordPool } from '../auth/password-pool.js';
 import type { MessageWriter } from '../messages/message-writer.js';
 import type { MessageDelivery } from '../realtime/message-delivery.js';
-import type { SessionTimers } from '../realtime/session-timer.js';
+import type { RealtimeTimers } from './realtime.js';
 import type { Sockets } from './sockets.js';
 
 /** How long a closing node waits for its connections to flush their last packets. */
@@ -16,7 +16,7 @@ async function flushed(done: () => boolean, ms: number): Promise<void> {
 
 export interface ShutdownParts {
   writer: MessageWriter;
-  sessionTimers: SessionTimers;
+  timers: RealtimeTimers;
   delivery: MessageDelivery;
   sockets: Sockets;
   passwordPool: PasswordPool;
@@ -28,10 +28,11 @@ export interface ShutdownParts {
  * Step 7, the way back: commit and acknowledge the sends already taken, then
  * close every socket, the cluster links, the worker threads and the database.
  */
-export async function shutdown({ writer, sessionTimers, delivery, sockets, passwordPool, database }: ShutdownParts): Promise<void> {
+export async function shutdown({ writer, timers, delivery, sockets, passwordPool, database }: ShutdownParts): Promise<void> {
   const { io, chat, admin, nodes } = sockets;
   await writer.drain();
-  sessionTimers.close();
+  timers.sessionTimers.close();
+  timers.presenceSweeper.close();
   delivery.close();
   // Close each connection ourselves first: engine.io's close() flushes what
   // a connection still has to send (the last acks), while io.close()

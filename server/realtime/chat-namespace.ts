@@ -27,6 +27,8 @@ export interface ChatDeps {
   authentication: TokenAuthentication;
   sessionTimers: SessionTimers;
   maxMessageLength: number;
+  /** Rooms one socket may be in at once; 0: no cap. */
+  maxRoomsPerSocket: number;
   logger: Logger;
   metrics?: Metrics;
 }
@@ -48,17 +50,31 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatDeps): void
     const user = () => ({ userId: socket.data.userId, username: socket.data.username });
 
     on('room:join', { schema: schemas.roomRefSchema }, async ({ roomId }) => {
+      checkRoomCap(socket, roomId, deps);
+      const visible = await deps.rooms.get(actor(), roomId);
+      // The socket may have gone while the database answered: its
+      // 'disconnecting' has run already, so nothing would ever remove what a
+      // late join adds (a ghost "online" that also hides the user's real
+      // comings and goings). The ack reaches no one; it only has to be valid.
+      if (!socket.connected) return { room: visible, online: [] };
+      // Checked again at the join itself: parallel joins all passed the first check.
+      checkRoomCap(socket, roomId, deps);
       // Join the Socket.IO room first and read lastSeq after: every message
       // committed from here on is either in the history up to lastSeq or
       // delivered live (or both; clients drop repeats by seq).
-      await deps.rooms.get(actor(), roomId);
       socket.join(roomChannel(roomId));
       try {
         const room = await deps.rooms.recordJoin(actor(), roomId);
+        if (!socket.connected) return { room, online: [] };
         deps.delivery.track(roomId, room.lastSeq);
-        if (await deps.presence.add(roomId, user(), socket.id)) {
-          socket.to(roomChannel(roomId)).emit('presence', { roomId, ...user(), online: true });
+        const first = await deps.presence.add(roomId, user(), socket.id);
+        if (!socket.connected) {
+          // Gone while the store answered: 'disconnecting' may have looked before the add
+          // landed, so remove it here (harmless when it is gone already) and announce nothing.
+          await deps.presence.remove(roomId, socket.data.userId, socket.id);
+          return { room, online: [] };
         }
+        if (first) socket.to(roomChannel(roomId)).emit('presence', { roomId, ...user(), online: true });
         return { room, online: await deps.presence.list(roomId) };
       } catch (err) {
         socket.leave(roomChannel(roomId));
@@ -133,6 +149,16 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatDeps): void
       for (const roomId of joinedRoomIds(socket.rooms)) void leavePresence(socket, roomId, deps);
     });
   });
+}
+
+/** Refuses a join that would put the socket in more than `max` rooms (a room it is in already does not count twice). */
+function checkRoomCap(socket: ChatSocket, roomId: string, deps: ChatDeps): void {
+  const max = deps.maxRoomsPerSocket;
+  if (max === 0 || socket.rooms.has(roomChannel(roomId))) return;
+  if (joinedRoomIds(socket.rooms).length >= max) {
+    deps.metrics?.refused('rooms');
+    throw new AppError('rate_limited', `a socket may be in at most ${max} rooms; leave one first`, { reason: 'too_many_rooms', limit: max });
+  }
 }
 
 async function leavePresence(socket: ChatSocket, roomId: string, deps: ChatDeps): Promise<void> {
