@@ -25,7 +25,6 @@ export class AppError extends Error {
 }
 
 export const notFound = (what = 'not found') => new AppError('not_found', what);
-export const forbidden = (what = 'not allowed') => new AppError('forbidden', what);
 
 const INTERNAL = new AppError('internal', 'internal error');
 const UNAVAILABLE = new AppError('unavailable', 'service temporarily unavailable, try again');

@@ -53,11 +53,4 @@ export class RoomService {
     if (!room) throw notFound('room not found');
     return room;
   }
-
-  /** Checks visibility and records the actor as a member; returns the room as it is now. */
-  async join(actor: Actor, roomId: string): Promise<Room> {
-    const room = await this.get(actor, roomId);
-    if (!room.joined) await this.rooms.addMember(roomId, actor.userId);
-    return { ...room, joined: true };
-  }
 }
