@@ -241,6 +241,21 @@ for (const kind of ['pglite', 'postgres'] as const) {
         return { hash, record };
       };
 
+      it('when a token is rotated, then it is spent, names its replacement, and the replacement carries on its login family', async () => {
+        const alice = await newUser();
+        const { hash, record } = await insertToken(alice);
+        const nextHash = randomBytes(32).toString('hex');
+
+        const result = await tokens.rotate(hash, { tokenHash: nextHash, expiresAt: new Date(Date.now() + 60_000) });
+
+        if (result.status !== 'ok') expect.fail(`rotate answered ${result.status}`);
+        expect(result.next).to.include({ userId: alice.id, familyId: record.familyId, client: 'native' });
+        const spent = await database.knex('refresh_tokens').where({ id: record.id }).first();
+        expect(spent.used_at).to.not.equal(null);
+        expect(spent.replaced_by).to.equal(result.next.id);
+        expect(await tokens.findByHash(nextHash)).to.deep.include({ id: result.next.id, familyId: record.familyId });
+      });
+
       it('when one token is rotated by many callers at once, then exactly one replacement exists', async () => {
         const alice = await newUser();
         const { hash, record } = await insertToken(alice);

@@ -42,6 +42,9 @@ export function testLogger(): Logger {
   return sharedLogger;
 }
 
+/** Whether an in-process node of this run has logged, so that server.log must exist. */
+export const testLoggerStarted = (): boolean => sharedLogger !== null;
+
 /** A validated config for a test node; `env` overrides the contract's variables. */
 export function testConfig(env: Record<string, string> = {}): Config {
   const { services } = environment.get();
@@ -118,7 +121,7 @@ export interface TestUser {
   password: string;
 }
 
-/** Every password and refresh token the helpers used or got this run: the last test checks that no log has one. */
+/** Every password and refresh token the helpers used or got this run: the root afterAll hook checks that no log has one. */
 export const issuedSecrets = new Set<string>();
 
 let userCounter = 0;
