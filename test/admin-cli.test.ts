@@ -1,21 +1,12 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { expect } from 'chai';
 import { createApp, type RoomcastApp } from '../server/app.js';
 import type { AuditPage, UsersPage } from '../server/protocol.js';
 import { login } from './support/admin.js';
 import { useRedisCluster } from './support/cluster.js';
 import { environment } from './support/environment.js';
+import { runNode, useTempDir, type NodeRun } from './support/node-run.js';
 import { recordSkip } from './support/services.js';
 import { connect, http, nextEvent, registerUser, startNode, stopNode, testConfig, testLogger, uniqueName } from './support/util.js';
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /**
  * `npm run admin` as a child process. With a real PostgreSQL it runs against
@@ -25,25 +16,15 @@ interface CliResult {
 describe('admin CLI (npm run admin)', function () {
   // Each CLI run is a fresh node process (tsx, migrations): seconds each, more on a busy machine.
   this.timeout(150_000);
-  let dataDir: string;
-
-  before(() => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'roomcast-cli-'));
-  });
-  after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const dataDir = useTempDir('roomcast-cli-');
 
   /** The CLI without Redis, unless `extraEnv` gives it one. */
-  function cliWith(extraEnv: Record<string, string>, ...args: string[]): Promise<CliResult> {
+  function cliWith(extraEnv: Record<string, string>, ...args: string[]): Promise<NodeRun> {
     const { databaseUrl } = environment.get().services;
-    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', DATA_DIR: dataDir, DATABASE_URL: databaseUrl ?? '' };
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', DATA_DIR: dataDir.path, DATABASE_URL: databaseUrl ?? '' };
     delete env.REDIS_URL;
     Object.assign(env, extraEnv);
-    return new Promise((resolve) => {
-      execFile(process.execPath, ['--import', 'tsx', 'scripts/admin-cli.ts', ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      });
-    });
+    return runNode(['--import', 'tsx', 'scripts/admin-cli.ts', ...args], env, 60_000);
   }
   const cli = (...args: string[]) => cliWith({}, ...args);
 
@@ -57,7 +38,7 @@ describe('admin CLI (npm run admin)', function () {
         await stopNode(app);
       }
     }
-    const app = await createApp(testConfig({ DATABASE_URL: '', DATA_DIR: dataDir }), { logger: testLogger() });
+    const app = await createApp(testConfig({ DATABASE_URL: '', DATA_DIR: dataDir.path }), { logger: testLogger() });
     await app.listen();
     try {
       return await use(app);
