@@ -17,7 +17,7 @@ function clockTicks(): number {
 }
 
 /** User + system CPU seconds the process (all its threads) has used, or null. */
-export function cpuSeconds(pid: number): number | null {
+function cpuSeconds(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces) start at ") ".
@@ -36,7 +36,7 @@ export function cpuSeconds(pid: number): number | null {
  * address). Backends of other databases (other work on the machine) are
  * left out. Null where /proc is missing.
  */
-export function postgresCpuSeconds(databaseName: string | null): number | null {
+function postgresCpuSeconds(databaseName: string | null): number | null {
   let total = 0;
   let found = false;
   let entries: string[];

@@ -2,8 +2,8 @@
 // server core with taskset where it exists, and stops them.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 
-export const SERVER_CORE = '0';
-export const GENERATOR_CORE = '1';
+const SERVER_CORE = '0';
+const GENERATOR_CORE = '1';
 
 let tasksetChecked: boolean | null = null;
 

@@ -25,7 +25,7 @@ export interface Target {
   stop(): Promise<void>;
 }
 
-export const BENCH_JWT_SECRET = 'roomcast-benchmark-secret-not-for-production-use';
+const BENCH_JWT_SECRET = 'roomcast-benchmark-secret-not-for-production-use';
 const PASSWORD = 'bench-password-1';
 
 export interface RoomcastOptions {

@@ -19,7 +19,7 @@ export interface AttackRow {
 // ---------------------------------------------------------------- raw frames
 
 /** Engine.IO "message" frames carrying Socket.IO packets, sent after a /chat connect. */
-export function hostileFrames(roomId: string): Array<string | Buffer> {
+function hostileFrames(roomId: string): Array<string | Buffer> {
   const send = (payload: string) => `42/chat,["message:send",${payload}]`;
   return [
     '42/chat,["error",{"roomId":"x"}]', // CVE-2024-38355: an event named error
@@ -222,7 +222,7 @@ function hmacToken(header: object, payload: object, key: string, alg: 'sha256' |
 }
 
 /** Forged variants of a real access token (`secret` is the key the node was configured with). */
-export function forgedTokens(real: string, secret: string, otherUserId: string): Array<[string, string]> {
+function forgedTokens(real: string, secret: string, otherUserId: string): Array<[string, string]> {
   const [h, p, sig] = real.split('.') as [string, string, string];
   const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as Record<string, unknown>;
   const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;

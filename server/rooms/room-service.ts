@@ -9,7 +9,7 @@ export interface Actor {
   role: 'admin' | 'member';
 }
 
-export const viewerOf = (actor: Actor): Viewer => ({ userId: actor.userId, isAdmin: actor.role === 'admin' });
+const viewerOf = (actor: Actor): Viewer => ({ userId: actor.userId, isAdmin: actor.role === 'admin' });
 
 /** Room rules shared by REST and sockets: who sees, creates and reads what. */
 export class RoomService {

@@ -111,7 +111,7 @@ export async function startRedis(name: string, port: number): Promise<Child> {
 }
 
 /** Sends PING over a raw connection; true on +PONG. */
-export function redisPing(port: number): Promise<boolean> {
+function redisPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = tcpConnect(port, '127.0.0.1');
     const done = (result: boolean) => {
