@@ -24,7 +24,7 @@ describe('admin CLI (npm run admin)', function () {
     const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', DATA_DIR: dataDir.path, DATABASE_URL: databaseUrl ?? '' };
     delete env.REDIS_URL;
     Object.assign(env, extraEnv);
-    return runNode(['--import', 'tsx', 'scripts/admin-cli.ts', ...args], env, 60_000);
+    return runNode(['--import', 'tsx', 'scripts/admin-cli.ts', ...args], env, 120_000);
   }
   const cli = (...args: string[]) => cliWith({}, ...args);
 
