@@ -154,7 +154,7 @@ export interface StepResult {
   sustained: boolean;
 }
 
-export const P99_LIMIT_MS = 50;
+const P99_LIMIT_MS = 50;
 
 /**
  * Sends `rate` messages per second for `durationMs`, round-robin over the
@@ -256,8 +256,8 @@ async function quiet(serverPids: readonly number[]): Promise<void> {
 }
 
 const errorCount = (stats: StepStats) => [...stats.ackErrors.values()].reduce((a, b) => a + b, 0);
-export const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
-export const roundOrNull = (value: number | null, digits: number) => (value === null ? null : round(value, digits));
+const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+const roundOrNull = (value: number | null, digits: number) => (value === null ? null : round(value, digits));
 
 export interface RampOptions {
   startRate: number;

@@ -1,4 +1,4 @@
-// CPU time and memory of a process, read from /proc (Linux only; elsewhere
+// CPU time of processes, read from /proc (Linux only; elsewhere
 // the figures are null and the report says so).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -17,24 +17,13 @@ function clockTicks(): number {
 }
 
 /** User + system CPU seconds the process (all its threads) has used, or null. */
-export function cpuSeconds(pid: number): number | null {
+function cpuSeconds(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces) start at ") ".
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // utime and stime are fields 14 and 15 of the whole line: 12 and 13 here.
     return (Number(fields[11]) + Number(fields[12])) / clockTicks();
-  } catch {
-    return null;
-  }
-}
-
-/** Resident set size in bytes (VmRSS), or null. */
-export function rssBytes(pid: number): number | null {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
-    return match ? Number(match[1]) * 1024 : null;
   } catch {
     return null;
   }
@@ -47,7 +36,7 @@ export function rssBytes(pid: number): number | null {
  * address). Backends of other databases (other work on the machine) are
  * left out. Null where /proc is missing.
  */
-export function postgresCpuSeconds(databaseName: string | null): number | null {
+function postgresCpuSeconds(databaseName: string | null): number | null {
   let total = 0;
   let found = false;
   let entries: string[];

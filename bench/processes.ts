@@ -1,11 +1,9 @@
 // Starts the servers under test as separate processes, pinned to the
 // server core with taskset where it exists, and stops them.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 
-export const SERVER_CORE = '0';
-export const GENERATOR_CORE = '1';
+const SERVER_CORE = '0';
+const GENERATOR_CORE = '1';
 
 let tasksetChecked: boolean | null = null;
 
@@ -28,17 +26,6 @@ export function canPin(): boolean {
 export function pinSelf(): boolean {
   if (!canPin()) return false;
   return spawnSync('taskset', ['-a', '-c', '-p', GENERATOR_CORE, String(process.pid)]).status === 0;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface ServerProcess {

@@ -37,7 +37,7 @@ const r2 = (x: number) => Math.round(x * 100) / 100;
 const ratioOf = (a: number | null | undefined, b: number | null | undefined) => (a != null && b != null && b !== 0 ? r2(a / b) : null);
 
 /** The highest rate at which both servers ran a step (preferably both sustained), and their CPU per delivery there. */
-export function sameRateCpu(roomcast: RampResult, bare: RampResult): { rate: number; roomcastUs: number | null; bareUs: number | null; ratio: number | null } | null {
+function sameRateCpu(roomcast: RampResult, bare: RampResult): { rate: number; roomcastUs: number | null; bareUs: number | null; ratio: number | null } | null {
   const pairs = roomcast.steps.flatMap((rs) => bare.steps.filter((bs) => bs.rate === rs.rate).map((bs) => [rs, bs] as const));
   const good = pairs.filter(([rs, bs]) => rs.sustained && bs.sustained);
   const chosen = (good.length ? good : pairs).sort((x, y) => y[0].rate - x[0].rate)[0];
@@ -161,7 +161,7 @@ function stepRow(server: string, s: StepResult): string[] {
   ];
 }
 
-export function table(header: string[], rows: string[][]): string {
+function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(i === 0 ? 0 : widths[i]!).padEnd(i === 0 ? widths[i]! : 0)).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');

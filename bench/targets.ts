@@ -1,7 +1,9 @@
 // The two servers under test behind one interface: Roomcast (PostgreSQL,
 // authenticated, every message stored) and the bare Socket.IO baseline.
 import { randomUUID } from 'node:crypto';
-import { freePort, launch, type ServerProcess } from './processes.js';
+import { freePort } from '../test/support/free-port.js';
+import { expectJson, requestJson } from '../test/support/http-json.js';
+import { launch, type ServerProcess } from './processes.js';
 
 export type TargetKind = 'roomcast' | 'bare';
 
@@ -23,7 +25,7 @@ export interface Target {
   stop(): Promise<void>;
 }
 
-export const BENCH_JWT_SECRET = 'roomcast-benchmark-secret-not-for-production-use';
+const BENCH_JWT_SECRET = 'roomcast-benchmark-secret-not-for-production-use';
 const PASSWORD = 'bench-password-1';
 
 export interface RoomcastOptions {
@@ -84,7 +86,7 @@ export async function startRoomcast(options: RoomcastOptions): Promise<Target> {
       const ids: string[] = [];
       for (let i = 0; i < count; i += 20) {
         const batch = Array.from({ length: Math.min(20, count - i) }, async () => {
-          const body = await postJson<{ room: { id: string } }>(`${base}/api/rooms`, { name: `bench ${randomUUID().slice(0, 8)}` }, owner.token);
+          const body = await expectJson<{ room: { id: string } }>(base, 'POST', '/api/rooms', { body: { name: `bench ${randomUUID().slice(0, 8)}` }, token: owner.token, timeoutMs: 60_000 });
           return body.room.id;
         });
         ids.push(...(await Promise.all(batch)));
@@ -112,40 +114,15 @@ export async function startBare(): Promise<Target> {
 
 async function register(base: string): Promise<Account> {
   const username = `bench_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
-  const body = await postJson<{ user: { id: string }; accessToken: string }>(`${base}/api/auth/register`, {
-    username,
-    email: `${username}@bench.invalid`,
-    password: PASSWORD,
-    client: 'native',
+  const body = await expectJson<{ user: { id: string }; accessToken: string }>(base, 'POST', '/api/auth/register', {
+    body: { username, email: `${username}@bench.invalid`, password: PASSWORD, client: 'native' },
+    timeoutMs: 60_000,
   });
   return { login: username, password: PASSWORD, userId: body.user.id, token: body.accessToken };
 }
 
 /** Logs in (the login storm); resolves with the HTTP status. */
 export async function login(base: string, account: Account, timeoutMs: number): Promise<number> {
-  const res = await fetch(`${base}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ login: account.login, password: account.password, client: 'native' }),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  await res.arrayBuffer();
+  const res = await requestJson(base, 'POST', '/api/auth/login', { body: { login: account.login, password: account.password, client: 'native' }, timeoutMs });
   return res.status;
-}
-
-export async function getJson<T>(url: string, token: string): Promise<T> {
-  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(30_000) });
-  if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
-async function postJson<T>(url: string, body: unknown, token?: string): Promise<T> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(60_000),
-  });
-  if (!res.ok) throw new Error(`POST ${url}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
 }

@@ -19,7 +19,7 @@ export interface AttackRow {
 // ---------------------------------------------------------------- raw frames
 
 /** Engine.IO "message" frames carrying Socket.IO packets, sent after a /chat connect. */
-export function hostileFrames(roomId: string): Array<string | Buffer> {
+function hostileFrames(roomId: string): Array<string | Buffer> {
   const send = (payload: string) => `42/chat,["message:send",${payload}]`;
   return [
     '42/chat,["error",{"roomId":"x"}]', // CVE-2024-38355: an event named error
@@ -184,23 +184,23 @@ export async function pollutionAttacks(url: string, admin: Registered, roomId: s
   };
   const name = `pp_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const polluted = JSON.stringify({ username: name, email: `${name}@chaos.test`, password: `pw-${name}-secret` }).replace(/^\{/, '{"__proto__":{"role":"admin","polluted":1,"banned":true},');
-  const reg = await expectNo500('register with __proto__', call<{ user?: { role: string }; accessToken?: string }>(url, 'POST', '/api/auth/register', { rawBody: polluted }));
+  const reg = await expectNo500('register with __proto__', call<{ user?: { role: string }; accessToken?: string }>(url, 'POST', '/api/auth/register', { body: polluted }));
   if (reg.status === 201) {
     if (reg.body.user?.role !== 'member') violations.push(`a __proto__ role made a ${reg.body.user?.role}`);
     const adminList = await call(url, 'GET', '/api/admin/users', { token: reg.body.accessToken! });
     if (adminList.status !== 403) violations.push(`the polluted member got ${adminList.status} on an admin route`);
   }
-  await expectNo500('login with constructor.prototype', call(url, 'POST', '/api/auth/login', { rawBody: `{"login":"${name}","password":"pw-${name}-secret","constructor":{"prototype":{"polluted":1}}}` }));
-  await expectNo500('login with nested __proto__', call(url, 'POST', '/api/auth/login', { rawBody: `{"login":{"__proto__":{"polluted":1}},"password":"x"}` }));
+  await expectNo500('login with constructor.prototype', call(url, 'POST', '/api/auth/login', { body: `{"login":"${name}","password":"pw-${name}-secret","constructor":{"prototype":{"polluted":1}}}` }));
+  await expectNo500('login with nested __proto__', call(url, 'POST', '/api/auth/login', { body: `{"login":{"__proto__":{"polluted":1}},"password":"x"}` }));
   const queries = ['a[__proto__]=b', 'a[__proto__][polluted]=1', '__proto__[polluted]=1', 'constructor[prototype][polluted]=1', 'afterSeq[__proto__]=1', 'limit[constructor][prototype][polluted]=1', 'afterSeq=1&afterSeq=2', 'beforeSeq[]=1'];
   for (const q of queries) {
     await expectNo500(`history ?${q}`, call(url, 'GET', `/api/rooms/${roomId}/messages?${q}`, { token: admin.token }));
     await expectNo500(`admin users ?${q}`, call(url, 'GET', `/api/admin/users?${q}`, { token: admin.token }));
     await expectNo500(`audit ?${q}`, call(url, 'GET', `/api/admin/audit?${q}`, { token: admin.token }));
   }
-  await expectNo500('room create with __proto__', call(url, 'POST', '/api/rooms', { token: admin.token, rawBody: '{"name":"pp room","__proto__":{"visibility":"private","readOnly":true}}' }));
-  await expectNo500('room patch with __proto__', call(url, 'PATCH', `/api/rooms/${roomId}`, { token: admin.token, rawBody: '{"__proto__":{"archived":true}}' }));
-  await expectNo500('broadcast with constructor', call(url, 'POST', '/api/admin/broadcast', { token: admin.token, rawBody: '{"content":"pp","constructor":{"prototype":{"polluted":1}}}' }));
+  await expectNo500('room create with __proto__', call(url, 'POST', '/api/rooms', { token: admin.token, body: '{"name":"pp room","__proto__":{"visibility":"private","readOnly":true}}' }));
+  await expectNo500('room patch with __proto__', call(url, 'PATCH', `/api/rooms/${roomId}`, { token: admin.token, body: '{"__proto__":{"archived":true}}' }));
+  await expectNo500('broadcast with constructor', call(url, 'POST', '/api/admin/broadcast', { token: admin.token, body: '{"content":"pp","constructor":{"prototype":{"polluted":1}}}' }));
   // Observable effects a polluted Object.prototype would have: fresh objects
   // gaining a role, a room turning archived or read-only, a body gaining a key.
   const fresh = await register(url, 'ppcheck');
@@ -222,7 +222,7 @@ function hmacToken(header: object, payload: object, key: string, alg: 'sha256' |
 }
 
 /** Forged variants of a real access token (`secret` is the key the node was configured with). */
-export function forgedTokens(real: string, secret: string, otherUserId: string): Array<[string, string]> {
+function forgedTokens(real: string, secret: string, otherUserId: string): Array<[string, string]> {
   const [h, p, sig] = real.split('.') as [string, string, string];
   const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as Record<string, unknown>;
   const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;

@@ -4,7 +4,8 @@
 // The suite talks to the nodes only through the contract: HTTP, the
 // Socket.IO wire and the SDK.
 import { randomUUID } from 'node:crypto';
-import { freePort, startNodeProcess, startRedis, type Child, type NodeProcess } from '../test/support/processes.js';
+import { freePort } from '../test/support/free-port.js';
+import { startNodeProcess, startRedis, type Child, type NodeProcess } from '../test/support/processes.js';
 import { startPgCluster, type PgCluster } from './pg-cluster.js';
 
 export interface ChaosEnv {

@@ -3,10 +3,10 @@
 // of the codes the contract allows for that event; the node keeps answering
 // /healthz and its RSS stays bounded.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import type { Socket } from 'socket.io-client';
 import { answerOf, call, emitAck, rawSocket, register, type Registered } from './wire.js';
+import { rssBytes } from '../test/support/rss.js';
 import type { AttackRow } from './attacks.js';
 
 const BASE = ['validation_failed', 'not_found', 'forbidden'];
@@ -28,12 +28,6 @@ const ALLOWED: Record<string, string[]> = {
 };
 const CHAT_EVENTS = ['room:join', 'room:leave', 'room:history', 'message:send', 'message:edit', 'message:delete', 'typing', 'auth:refresh'];
 const ADMIN_EVENTS = ['admin:broadcast', 'admin:kick', 'admin:ban', 'admin:mute', 'admin:stats'];
-
-/** VmRSS of a process, in bytes (Linux). */
-export function rssOf(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) * 1024 : 0;
-}
 
 interface Fixtures {
   member: Registered;
@@ -108,7 +102,7 @@ export async function fuzzEvents(url: string, pid: number, runs: number, admin: 
   }
   // CHAOS_SEED=<n> replays a run (the seed is in the report).
   const seed = Number(process.env.CHAOS_SEED) || Date.now() % 2 ** 31;
-  const rssBefore = rssOf(pid);
+  const rssBefore = rssBytes(pid) ?? 0;
   let rssMax = rssBefore;
   let count = 0;
   let slowestHealth = 0;
@@ -136,14 +130,14 @@ export async function fuzzEvents(url: string, pid: number, runs: number, admin: 
         const health = await call(url, 'GET', '/healthz').catch(() => null);
         if (health?.status !== 200) problems.push('/healthz did not answer 200 during the fuzz');
         slowestHealth = Math.max(slowestHealth, health?.ms ?? Infinity);
-        rssMax = Math.max(rssMax, rssOf(pid));
+        rssMax = Math.max(rssMax, rssBytes(pid) ?? 0);
       }
       return true;
     }),
     { numRuns: runs, seed },
   );
   for (const socket of Object.values(sockets)) socket.close();
-  const rssAfter = rssOf(pid);
+  const rssAfter = rssBytes(pid) ?? 0;
   rssMax = Math.max(rssMax, rssAfter);
   // Bounded: a few hundred small events must not grow the node by more than 200 MB.
   if (rssMax - rssBefore > 200 * 1024 * 1024) problems.push(`RSS grew from ${rssBefore} to ${rssMax} bytes`);

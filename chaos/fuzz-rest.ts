@@ -37,7 +37,7 @@ export async function fuzzRest(url: string, admin: Registered, member: Registere
     fc.asyncProperty(target, fc.boolean(), async ([method, path, payload], asAdmin) => {
       count++;
       // Never ban or demote the fuzzing admin itself: the victim is the only user target.
-      const res = await call(url, method, path, { token: asAdmin ? admin.token : member.token, ...(payload === undefined ? {} : { rawBody: JSON.stringify(payload) ?? 'null' }) });
+      const res = await call(url, method, path, { token: asAdmin ? admin.token : member.token, ...(payload === undefined ? {} : { body: JSON.stringify(payload) ?? 'null' }) });
       statuses[res.status] = (statuses[res.status] ?? 0) + 1;
       if (res.status >= 500) problems.push(`${method} ${path} answered ${res.status}: ${res.text.slice(0, 160)} for ${JSON.stringify(payload)?.slice(0, 160)}`);
       else if (ERROR_STATUSES.has(res.status)) {

@@ -1,6 +1,7 @@
 // The invariant checker: compares what the app was told (acks, rejections,
 // delivered messages) with the server's stored history, read over REST.
 import type { Message } from '../client-sdk/src/index.js';
+import { expectJson } from '../test/support/http-json.js';
 import type { Load } from './load.js';
 
 export interface Tally {
@@ -25,12 +26,10 @@ export async function fetchHistory(baseUrl: string, token: string, roomId: strin
   const all: Message[] = [];
   for (let page = 0; page < 1_000; page++) {
     const after = all.at(-1)?.seq ?? 0;
-    const res = await fetch(`${baseUrl}/api/rooms/${roomId}/messages?afterSeq=${after}&limit=200`, {
-      headers: { authorization: `Bearer ${token}` },
-      signal: AbortSignal.timeout(10_000),
+    const body = await expectJson<{ messages: Message[]; hasMore: boolean }>(baseUrl, 'GET', `/api/rooms/${roomId}/messages?afterSeq=${after}&limit=200`, {
+      token,
+      timeoutMs: 10_000,
     });
-    if (res.status !== 200) throw new Error(`history answered ${res.status}: ${await res.text()}`);
-    const body = (await res.json()) as { messages: Message[]; hasMore: boolean };
     all.push(...body.messages);
     if (!body.hasMore || body.messages.length === 0) return all;
   }

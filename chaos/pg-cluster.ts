@@ -9,7 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { createDatabase } from '../db/databases.js';
-import { freePort } from '../test/support/processes.js';
+import { freePort } from '../test/support/free-port.js';
 
 const run = promisify(execFile);
 

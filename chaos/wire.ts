@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import type { Ack } from '../client-sdk/src/protocol.js';
+import { requestJson, type JsonAnswer, type JsonRequestOptions } from '../test/support/http-json.js';
 
 export interface Registered {
   token: string;
@@ -10,31 +11,9 @@ export interface Registered {
   password: string;
 }
 
-export interface HttpAnswer<T = unknown> {
-  status: number;
-  body: T;
-  text: string;
-  ms: number;
-}
-
-export async function call<T = unknown>(baseUrl: string, method: string, path: string, options: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}): Promise<HttpAnswer<T>> {
-  const started = performance.now();
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  let body: string | undefined;
-  if (options.rawBody !== undefined || options.body !== undefined) {
-    headers['content-type'] ??= 'application/json';
-    body = options.rawBody ?? JSON.stringify(options.body);
-  }
-  const res = await fetch(`${baseUrl}${path}`, { method, headers, body, signal: AbortSignal.timeout(15_000) });
-  const text = await res.text();
-  let parsed: unknown = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = text;
-  }
-  return { status: res.status, body: parsed as T, text, ms: performance.now() - started };
+/** A REST call that answers within the runner's 15 s, whatever the status. */
+export function call<T = unknown>(baseUrl: string, method: string, path: string, options: JsonRequestOptions = {}): Promise<JsonAnswer<T>> {
+  return requestJson<T>(baseUrl, method, path, { timeoutMs: 15_000, ...options });
 }
 
 export async function register(baseUrl: string, prefix = 'u'): Promise<Registered> {

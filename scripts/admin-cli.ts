@@ -2,15 +2,15 @@
 // configured database (the same DATABASE_URL / DATA_DIR as the server), for
 // the operator who lost their admin or wants one without the web.
 import 'dotenv/config';
-import { AuditStore } from '../db/stores/audit-store.js';
 import { openDatabase, type Database } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { TokenStore } from '../db/stores/token-store.js';
 import { DuplicateUserError, UserStore, type UserRecord } from '../db/stores/user-store.js';
 import { PasswordPool } from '../server/auth/password-pool.js';
 import { Passwords } from '../server/auth/passwords.js';
-import { ConfigError, loadConfig } from '../server/config.js';
+import { ConfigError, loadConfig, type Config } from '../server/config.js';
+import { AppError } from '../server/errors.js';
 import { registerSchema } from '../server/schemas.js';
+import { createCliAdmin, OPERATOR, type CliAdmin } from './admin-cli-service.js';
 
 const USAGE = `Usage: npm run admin -- <command>
 
@@ -23,10 +23,12 @@ Commands:
                                                   create a user (a member unless --admin)
 
 Runs against the configured database (DATABASE_URL, or the embedded one in
-DATA_DIR; with the embedded one, stop the server first). Role changes and bans
-revoke the user's refresh tokens; sockets already open on a running server end
-when their access token expires (at most ACCESS_TOKEN_TTL). The admin API ends
-them at once.
+DATA_DIR; with the embedded one, stop the server first), through the same admin
+service as the admin API: each change is audited (actorId null, via "cli").
+Role changes and bans revoke the user's refresh tokens and end their sessions:
+with REDIS_URL (and REDIS_KEY_PREFIX) set as on the servers, sockets already
+open anywhere in the cluster end at once (session:revoked); without it, they
+end when their access token expires (at most ACCESS_TOKEN_TTL).
 
 Exit codes: 0 done, 1 failed (unknown user, name taken, database error), 2 usage.`;
 
@@ -36,34 +38,38 @@ class CommandError extends Error {}
 /** Wrong arguments: usage text, exit code 2. */
 class UsageError extends Error {}
 
-interface Stores {
+/** What a CLI command works with: the admin service and the user lookup by name. */
+interface Context {
+  admin: CliAdmin;
   users: UserStore;
-  tokens: TokenStore;
-  audit: AuditStore;
+  config: Config;
 }
 
-async function findUser(stores: Stores, username: string | undefined): Promise<UserRecord> {
+async function findUser({ users }: Context, username: string | undefined): Promise<UserRecord> {
   if (!username) throw new UsageError('a username is required');
-  const user = await stores.users.findByUsername(username);
+  const user = await users.findByUsername(username);
   if (!user) throw new CommandError(`no user named "${username}"`);
   return user;
 }
 
-async function setRole(stores: Stores, username: string | undefined, role: 'admin' | 'member'): Promise<string> {
-  const user = await findUser(stores, username);
-  if (user.role === role) return `${user.username} is already ${role === 'admin' ? 'an admin' : 'a member'}`;
-  await stores.users.update(user.id, { role });
-  await stores.tokens.revokeAllForUser(user.id);
-  await stores.audit.record({ actorId: null, action: 'role_change', targetType: 'user', targetId: user.id, details: { from: user.role, to: role, via: 'cli' } });
-  return `${user.username} is now ${role === 'admin' ? 'an admin' : 'a member'}; they sign in again to use it`;
+/** The line that says what became of the user's open sockets. */
+function socketsLine({ admin, config }: Context): string {
+  return admin.reach === 'cluster'
+    ? 'their open sessions were ended on every node'
+    : `their open sockets end when their access token expires (at most ${Math.ceil(config.accessTokenTtl / 60)} min); set REDIS_URL to end them at once`;
 }
 
-async function setBanned(stores: Stores, username: string | undefined, banned: boolean): Promise<string> {
-  const user = await findUser(stores, username);
-  await stores.users.update(user.id, { banned });
-  if (banned) await stores.tokens.revokeAllForUser(user.id);
-  await stores.audit.record({ actorId: null, action: banned ? 'ban' : 'unban', targetType: 'user', targetId: user.id, details: { via: 'cli' } });
-  return `${user.username} is ${banned ? 'banned' : 'no longer banned'}`;
+async function setRole(context: Context, username: string | undefined, role: 'admin' | 'member'): Promise<string> {
+  const user = await findUser(context, username);
+  if (user.role === role) return `${user.username} is already ${role === 'admin' ? 'an admin' : 'a member'}`;
+  await context.admin.service.updateUser(OPERATOR, user.id, { role });
+  return `${user.username} is now ${role === 'admin' ? 'an admin' : 'a member'}; they sign in again to use it\n${socketsLine(context)}`;
+}
+
+async function setBanned(context: Context, username: string | undefined, banned: boolean): Promise<string> {
+  const user = await findUser(context, username);
+  await context.admin.service.updateUser(OPERATOR, user.id, { banned });
+  return banned ? `${user.username} is banned\n${socketsLine(context)}` : `${user.username} is no longer banned`;
 }
 
 interface NewUser {
@@ -87,33 +93,32 @@ function newUserFrom(args: string[]): NewUser {
   return { username, email, password, admin };
 }
 
-async function createUser(stores: Stores, { username, email, password, admin }: NewUser): Promise<string> {
+async function createUser(context: Context, { username, email, password, admin }: NewUser): Promise<string> {
   let user: UserRecord;
   const pool = new PasswordPool({ threads: 1 });
   try {
     const passwordHash = await new Passwords(pool).hash(password).finally(() => pool.close());
-    user = await stores.users.create({ username, email, passwordHash });
+    user = await context.users.create({ username, email, passwordHash });
   } catch (err) {
     if (err instanceof DuplicateUserError) throw new CommandError(`${err.field} is taken`);
     throw err;
   }
-  if (admin && user.role !== 'admin') user = (await stores.users.update(user.id, { role: 'admin' })) ?? user;
-  return `created ${user.username} (${user.role}, id ${user.id})`;
+  const role = admin && user.role !== 'admin' ? (await context.admin.service.updateUser(OPERATOR, user.id, { role: 'admin' })).role : user.role;
+  return `created ${user.username} (${role}, id ${user.id})`;
 }
 
-async function run(database: Database, [command, ...args]: string[]): Promise<string> {
-  const stores: Stores = { users: new UserStore(database.knex), tokens: new TokenStore(database.knex), audit: new AuditStore(database.knex) };
+async function run(context: Context, [command, ...args]: string[]): Promise<string> {
   switch (command) {
     case 'promote':
-      return setRole(stores, args[0], 'admin');
+      return setRole(context, args[0], 'admin');
     case 'demote':
-      return setRole(stores, args[0], 'member');
+      return setRole(context, args[0], 'member');
     case 'ban':
-      return setBanned(stores, args[0], true);
+      return setBanned(context, args[0], true);
     case 'unban':
-      return setBanned(stores, args[0], false);
+      return setBanned(context, args[0], false);
     case 'create-user':
-      return createUser(stores, newUserFrom(args));
+      return createUser(context, newUserFrom(args));
     default:
       throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
   }
@@ -131,22 +136,30 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   let database: Database | null = null;
+  let admin: CliAdmin | null = null;
   try {
     if (argv[0] === 'create-user') newUserFrom(argv.slice(1));
     // The CLI signs no tokens: a placeholder secret keeps loadConfig from generating one into DATA_DIR.
     const config = loadConfig({ JWT_SECRET: 'admin-cli-signs-no-tokens-placeholder-secret', ...process.env });
     database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
     await migrateToLatest(database);
-    console.log(await run(database, argv));
+    admin = await createCliAdmin(database, config);
+    const said = await run({ admin, users: new UserStore(database.knex), config }, argv);
+    await admin.close().catch((err: unknown) => {
+      throw new CommandError(`${said.split('\n')[0]}, but ending their open sessions failed: ${(err as Error).message}`);
+    });
+    console.log(said);
     return 0;
   } catch (err) {
     if (err instanceof UsageError) {
       console.error(`admin: ${err.message}\n\n${USAGE}`);
       return 2;
     }
-    console.error(`admin: ${err instanceof CommandError || err instanceof ConfigError ? err.message : `failed: ${(err as Error).message}`}`);
+    const known = err instanceof CommandError || err instanceof ConfigError || err instanceof AppError;
+    console.error(`admin: ${known ? err.message : `failed: ${(err as Error).message}`}`);
     return 1;
   } finally {
+    await admin?.close().catch(() => {});
     await database?.close();
   }
 }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const PROTOCOL_FILE = path.join(ROOT, 'client-sdk/src/protocol.ts');
+const PROTOCOL_FILE = path.join(ROOT, 'client-sdk/src/protocol.ts');
 export const DOC_FILE = path.join(ROOT, 'docs/socket-protocol.md');
 
 /** The event maps of each namespace, as named in protocol.ts. */
@@ -168,7 +168,7 @@ function renderType(name: string, decls: Declarations): string {
 }
 
 /** The error catalog: `ERROR_STATUS` in protocol.ts, code → REST status. */
-export function errorCatalog(): [string, number][] {
+function errorCatalog(): [string, number][] {
   const { source } = declarations();
   let catalog: [string, number][] | null = null;
   source.forEachChild((node) => {

@@ -25,13 +25,12 @@ export class AppError extends Error {
 }
 
 export const notFound = (what = 'not found') => new AppError('not_found', what);
-export const forbidden = (what = 'not allowed') => new AppError('forbidden', what);
 
 const INTERNAL = new AppError('internal', 'internal error');
 const UNAVAILABLE = new AppError('unavailable', 'service temporarily unavailable, try again');
 
 /** PostgreSQL or network failures that mean "try again", not "bug". */
-export function isTransientDatabaseError(err: unknown): boolean {
+function isTransientDatabaseError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string') {

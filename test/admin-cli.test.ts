@@ -1,19 +1,12 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { expect } from 'chai';
 import { createApp, type RoomcastApp } from '../server/app.js';
 import type { AuditPage, UsersPage } from '../server/protocol.js';
 import { login } from './support/admin.js';
+import { useRedisCluster } from './support/cluster.js';
 import { environment } from './support/environment.js';
-import { http, startNode, stopNode, testConfig, testLogger, uniqueName } from './support/util.js';
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { runNode, useTempDir, type NodeRun } from './support/node-run.js';
+import { recordSkip } from './support/services.js';
+import { connect, http, nextEvent, registerUser, startNode, stopNode, testConfig, testLogger, uniqueName } from './support/util.js';
 
 /**
  * `npm run admin` as a child process. With a real PostgreSQL it runs against
@@ -21,25 +14,19 @@ interface CliResult {
  * at a time) against a temporary DATA_DIR that a node opens afterwards.
  */
 describe('admin CLI (npm run admin)', function () {
-  this.timeout(90_000);
-  let dataDir: string;
+  // Each CLI run is a fresh node process (tsx, migrations): seconds each, more on a busy machine.
+  this.timeout(150_000);
+  const dataDir = useTempDir('roomcast-cli-');
 
-  before(() => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'roomcast-cli-'));
-  });
-  after(() => rmSync(dataDir, { recursive: true, force: true }));
-
-  function cli(...args: string[]): Promise<CliResult> {
+  /** The CLI without Redis, unless `extraEnv` gives it one. */
+  function cliWith(extraEnv: Record<string, string>, ...args: string[]): Promise<NodeRun> {
     const { databaseUrl } = environment.get().services;
-    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', DATA_DIR: dataDir, DATABASE_URL: databaseUrl ?? '' };
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', DATA_DIR: dataDir.path, DATABASE_URL: databaseUrl ?? '' };
     delete env.REDIS_URL;
-    return new Promise((resolve) => {
-      execFile(process.execPath, ['--import', 'tsx', 'scripts/admin-cli.ts', ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      });
-    });
+    Object.assign(env, extraEnv);
+    return runNode(['--import', 'tsx', 'scripts/admin-cli.ts', ...args], env, 120_000);
   }
+  const cli = (...args: string[]) => cliWith({}, ...args);
 
   /** A node on the database the CLI wrote to (started after the CLI exited, for the embedded one). */
   async function withNode<T>(use: (app: RoomcastApp) => Promise<T>): Promise<T> {
@@ -51,7 +38,7 @@ describe('admin CLI (npm run admin)', function () {
         await stopNode(app);
       }
     }
-    const app = await createApp(testConfig({ DATABASE_URL: '', DATA_DIR: dataDir }), { logger: testLogger() });
+    const app = await createApp(testConfig({ DATABASE_URL: '', DATA_DIR: dataDir.path }), { logger: testLogger() });
     await app.listen();
     try {
       return await use(app);
@@ -77,6 +64,7 @@ describe('admin CLI (npm run admin)', function () {
     expect(promoted.stdout).to.contain(`${bob} is now an admin`);
     expect(demoted).to.include({ code: 0 });
     expect(banned).to.include({ code: 0 });
+    expect(banned.stdout).to.contain(`${bob} is banned`).and.contain('their open sockets end when their access token expires');
     await withNode(async (app) => {
       const ownerSession = await login(app, owner, password);
       expect(ownerSession.body.user.role).to.equal('admin');
@@ -109,5 +97,49 @@ describe('admin CLI (npm run admin)', function () {
     expect(missingUser.stderr).to.match(/^admin: no user named "nobody/);
     expect(badEmail.code).to.equal(1);
     expect(badEmail.stderr).to.match(/^admin: invalid email/);
+  });
+
+  describe('with REDIS_URL, next to a running cluster', () => {
+    const cluster = useRedisCluster('admin CLI ending sessions');
+
+    before(function () {
+      // The embedded database is held by one process: the CLI could not open it next to a node.
+      if (!environment.get().services.databaseUrl) {
+        recordSkip('admin CLI ending sessions', 'PostgreSQL');
+        this.skip();
+      }
+    });
+
+    it('when ban runs, then the user\'s open sockets get session:revoked banned and are disconnected at once, and the ban is audited as the CLI\'s', async () => {
+      const app = await cluster.node('cli');
+      const carol = await registerUser(app);
+      const socket = await connect(app, { token: carol.accessToken });
+      // Listening before the CLI starts: the event may come while it is still exiting.
+      const revoked = nextEvent<{ reason: string }>(socket, 'session:revoked', 90_000);
+      const disconnected = nextEvent<string>(socket, 'disconnect', 90_000);
+
+      const banned = await cliWith({ REDIS_URL: environment.get().services.redisUrl!, REDIS_KEY_PREFIX: app.config.redisKeyPrefix }, 'ban', carol.user.username);
+
+      expect(banned, banned.stderr).to.include({ code: 0 });
+      expect(banned.stdout).to.contain(`${carol.user.username} is banned`).and.contain('their open sessions were ended on every node');
+      expect(await revoked).to.deep.equal({ reason: 'banned' });
+      expect(await disconnected).to.equal('io server disconnect');
+      const rows = await environment.get().database.knex('audit_log').where({ target_id: carol.user.id }).select('action', 'actor_id', 'details');
+      expect(rows).to.deep.equal([{ action: 'ban', actor_id: null, details: { via: 'cli' } }]);
+      const tokens = await environment.get().database.knex('refresh_tokens').where({ user_id: carol.user.id }).whereNull('revoked_at');
+      expect(tokens, 'every refresh token of the user is revoked').to.have.length(0);
+    });
+
+    it('when Redis does not answer at REDIS_URL, then the CLI changes nothing and fails with one line (exit 1)', async () => {
+      const app = await cluster.node('cli');
+      const dave = await registerUser(app);
+
+      const result = await cliWith({ REDIS_URL: 'redis://127.0.0.1:1' }, 'ban', dave.user.username);
+
+      expect(result.code, result.stderr).to.equal(1);
+      expect(result.stderr).to.match(/^admin: cannot reach Redis at REDIS_URL .*nothing was changed/);
+      const user = await environment.get().database.knex('users').where({ id: dave.user.id }).first('banned');
+      expect(user.banned).to.equal(false);
+    });
   });
 });

@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import type { RoomcastApp } from '../server/app.js';
 import type { Message } from '../server/protocol.js';
 import { environment } from './support/environment.js';
-import { answers200, freePort, hasCommand, startRedis, stopChildren, waitUntil } from './support/processes.js';
+import { freePort } from './support/free-port.js';
+import { answers200, hasCommand, startRedis, stopChildren, waitUntil } from './support/processes.js';
 import { recordSkip } from './support/services.js';
 import { closeAll, collect, connect, createRoom, http, ok, registerAdmin, registerUser, request, startNode, uniqueName, waitFor } from './support/util.js';
 

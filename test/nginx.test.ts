@@ -7,7 +7,8 @@ import type { Message, MessageResult } from '../server/protocol.js';
 import { deleteRedisKeys } from './support/redis-keys.js';
 import { recordSkip } from './support/services.js';
 import { environment } from './support/environment.js';
-import { answers200, freePort, hasCommand, startChild, startNodeProcess, stopChildren, waitUntil, type NodeProcess } from './support/processes.js';
+import { freePort } from './support/free-port.js';
+import { answers200, hasCommand, startChild, startNodeProcess, stopChildren, waitUntil, type NodeProcess } from './support/processes.js';
 import { closeAll, collect, connect, createRoom, ok, registerUser, waitFor, type ChatClient } from './support/util.js';
 
 /**

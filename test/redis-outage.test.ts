@@ -4,7 +4,8 @@ import type { RoomcastApp } from '../server/app.js';
 import type { JoinResult, Message, MessageResult } from '../server/protocol.js';
 import { recordSkip } from './support/services.js';
 import { environment } from './support/environment.js';
-import { answers200, freePort, hasCommand, startRedis, stopChildren, waitUntil, type Child } from './support/processes.js';
+import { freePort } from './support/free-port.js';
+import { answers200, hasCommand, startRedis, stopChildren, waitUntil, type Child } from './support/processes.js';
 import { closeAll, collect, connect, createRoom, http, nextEvent, ok, registerUser, sleep, startNode, stopNode, waitFor } from './support/util.js';
 
 const OUTAGE_MS = 3_000;

@@ -61,8 +61,19 @@ describe('graceful shutdown (in process)', () => {
 
   it('when close is called twice, then both calls resolve and the node stops once', async () => {
     const app = await startNode();
-    await Promise.all([app.close(), app.close()]);
+    let httpCloses = 0;
+    app.httpServer.on('close', () => httpCloses++);
+
+    const first = app.close();
+    const second = app.close();
+    await Promise.all([first, second]);
     await stopNode(app);
+
+    // The second (and any later) call joins the one stop rather than starting another.
+    expect(second).to.equal(first);
+    expect(app.close()).to.equal(first);
+    expect(httpCloses).to.equal(1);
+    expect(app.httpServer.listening).to.equal(false);
   });
 });
 

@@ -241,12 +241,19 @@ for (const kind of ['pglite', 'postgres'] as const) {
         return { hash, record };
       };
 
-      it('when one token is consumed by many callers at once, then exactly one gets ok and the rest see it reused', async () => {
+      it('when a token is rotated, then it is spent, names its replacement, and the replacement carries on its login family', async () => {
         const alice = await newUser();
-        const { hash } = await insertToken(alice);
-        const results = await Promise.all(Array.from({ length: 10 }, () => tokens.consume(hash)));
-        expect(results.filter((r) => r.status === 'ok')).to.have.length(1);
-        expect(results.filter((r) => r.status === 'reused')).to.have.length(9);
+        const { hash, record } = await insertToken(alice);
+        const nextHash = randomBytes(32).toString('hex');
+
+        const result = await tokens.rotate(hash, { tokenHash: nextHash, expiresAt: new Date(Date.now() + 60_000) });
+
+        if (result.status !== 'ok') expect.fail(`rotate answered ${result.status}`);
+        expect(result.next).to.include({ userId: alice.id, familyId: record.familyId, client: 'native' });
+        const spent = await database.knex('refresh_tokens').where({ id: record.id }).first();
+        expect(spent.used_at).to.not.equal(null);
+        expect(spent.replaced_by).to.equal(result.next.id);
+        expect(await tokens.findByHash(nextHash)).to.deep.include({ id: result.next.id, familyId: record.familyId });
       });
 
       it('when one token is rotated by many callers at once, then exactly one replacement exists', async () => {
@@ -260,15 +267,18 @@ for (const kind of ['pglite', 'postgres'] as const) {
         expect(family).to.have.length(2);
       });
 
-      it('when a token is expired, revoked or unknown, then consume answers invalid', async () => {
+      it('when a token is expired, revoked or unknown, then rotate answers invalid and stores no replacement', async () => {
         const alice = await newUser();
         const expired = await insertToken(alice, new Date(Date.now() - 1_000));
         const revoked = await insertToken(alice);
         await tokens.revokeFamily(revoked.record.familyId);
-        expect((await tokens.consume(expired.hash)).status).to.equal('invalid');
-        expect((await tokens.consume(revoked.hash)).status).to.equal('invalid');
-        expect((await tokens.consume('unknown')).status).to.equal('invalid');
+        const rotate = (hash: string) => tokens.rotate(hash, { tokenHash: randomBytes(32).toString('hex'), expiresAt: new Date(Date.now() + 60_000) });
+        expect((await rotate(expired.hash)).status).to.equal('invalid');
+        expect((await rotate(revoked.hash)).status).to.equal('invalid');
+        expect((await rotate('unknown')).status).to.equal('invalid');
         expect(await tokens.isFamilyActive(revoked.record.familyId)).to.equal(false);
+        const families = [expired.record.familyId, revoked.record.familyId];
+        expect(await database.knex('refresh_tokens').whereIn('family_id', families)).to.have.length(2);
       });
     });
   });

@@ -1,7 +1,7 @@
 // (c) many idle authenticated sockets: server memory per socket and how long
 // they take to connect (each with a JWT checked against the database).
 import { connectMany } from '../load.js';
-import { rssBytes } from '../proc-stats.js';
+import { rssBytes } from '../../test/support/rss.js';
 import type { Sizes } from '../sizes.js';
 import type { Target } from '../targets.js';
 

@@ -1,9 +1,10 @@
 // (b) many small rooms, every member sending: how many messages per second
 // get stored (acked after commit), and are every room's seqs gap-free after?
+import { expectJson } from '../../test/support/http-json.js';
 import { checkSeqsInDatabase, summarize, type RoomSeqs, type SeqCheck } from '../database.js';
 import { connectMany, joinAll, nextStepId, pool, ramp, runStep, wireSender, type DeliveryRecorder, type RampResult } from '../load.js';
 import type { Sizes } from '../sizes.js';
-import { getJson, type Account, type Target } from '../targets.js';
+import type { Account, Target } from '../targets.js';
 
 export interface SmallRoomsResult {
   ramp: RampResult;
@@ -50,14 +51,14 @@ export async function runSmallRooms(
 /** The same check through the REST API, for an embedded database the benchmark cannot reach. */
 async function checkSeqsThroughApi(url: string, reader: Account, roomIds: readonly string[]): Promise<SeqCheck> {
   const rooms = await pool(roomIds, 10, async (roomId): Promise<RoomSeqs> => {
-    const { room } = await getJson<{ room: { lastSeq: number } }>(`${url}/api/rooms/${roomId}`, reader.token);
+    const { room } = await expectJson<{ room: { lastSeq: number } }>(url, 'GET', `/api/rooms/${roomId}`, { token: reader.token, timeoutMs: 30_000 });
     const seqs: number[] = [];
     let after = 0;
     for (let page = 0; page < 10_000; page++) {
-      const { messages, hasMore } = await getJson<{ messages: { seq: number }[]; hasMore: boolean }>(
-        `${url}/api/rooms/${roomId}/messages?afterSeq=${after}&limit=200`,
-        reader.token,
-      );
+      const { messages, hasMore } = await expectJson<{ messages: { seq: number }[]; hasMore: boolean }>(url, 'GET', `/api/rooms/${roomId}/messages?afterSeq=${after}&limit=200`, {
+        token: reader.token,
+        timeoutMs: 30_000,
+      });
       seqs.push(...messages.map((m) => m.seq));
       if (!hasMore || messages.length === 0) break;
       after = messages[messages.length - 1]!.seq;

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { AuditAction, AuditEntry } from '../../server/protocol.js';
-import { iso } from './rows.js';
+import { iso } from './row-mappers.js';
 
 interface AuditRow {
   id: string;

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { HistoryPage, Message, Role } from '../../server/protocol.js';
-import { toMessage, type MessageRow } from './rows.js';
-import { hotPathStatements, type Statement } from './transactions.js';
+import { toMessage, type MessageRow } from './row-mappers.js';
+import { hotPathStatements, type Statement } from './hot-path-statements.js';
 
 const MAX_SEQ = 2_147_483_647;
 

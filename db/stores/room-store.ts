@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { RoomInfo, RoomVisibility } from '../../server/protocol.js';
-import { toRoom, type RoomRow } from './rows.js';
+import { toRoom, type RoomRow } from './row-mappers.js';
 
 /** Who is asking: admins see every room, members public ones and their private ones. */
 export interface Viewer {

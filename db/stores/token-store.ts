@@ -20,14 +20,15 @@ interface TokenRow {
   revoked_at: Date | null;
 }
 
-/** What presenting a refresh token found. */
-export type ConsumeResult =
-  | { status: 'ok'; token: RefreshTokenRecord }
+/**
+ * What presenting a refresh token found: on `ok` it is spent and `next` is
+ * its replacement's record; `reused` means it was already spent (and not
+ * revoked); anything else is `invalid`.
+ */
+export type RotateResult =
+  | { status: 'ok'; token: RefreshTokenRecord; next: RefreshTokenRecord }
   | { status: 'reused'; token: RefreshTokenRecord }
   | { status: 'invalid' };
-
-/** What rotating a refresh token did: on `ok`, `next` is the replacement's record. */
-export type RotateResult = { status: 'ok'; token: RefreshTokenRecord; next: RefreshTokenRecord } | Exclude<ConsumeResult, { status: 'ok' }>;
 
 const toRecord = (row: TokenRow): RefreshTokenRecord => ({
   id: row.id,
@@ -52,24 +53,6 @@ export class TokenStore {
       })
       .returning('*');
     return toRecord(row as TokenRow);
-  }
-
-  /**
-   * Marks a token used, atomically: of two parallel calls with one token,
-   * exactly one gets `ok`; the other sees it already used (`reused`).
-   */
-  async consume(tokenHash: string): Promise<ConsumeResult> {
-    const [used] = await this.knex<TokenRow>('refresh_tokens')
-      .where({ token_hash: tokenHash })
-      .whereNull('used_at')
-      .whereNull('revoked_at')
-      .where('expires_at', '>', this.knex.fn.now())
-      .update({ used_at: this.knex.fn.now() })
-      .returning('*');
-    if (used) return { status: 'ok', token: toRecord(used as TokenRow) };
-    const found = await this.knex<TokenRow>('refresh_tokens').where({ token_hash: tokenHash }).first();
-    if (found && found.used_at && !found.revoked_at) return { status: 'reused', token: toRecord(found) };
-    return { status: 'invalid' };
   }
 
   /**
@@ -98,10 +81,6 @@ export class TokenStore {
       await trx('refresh_tokens').where({ id: used.id }).update({ replaced_by: (child as TokenRow).id });
       return { status: 'ok' as const, token: toRecord(used as TokenRow), next: toRecord(child as TokenRow) };
     });
-  }
-
-  async setReplacement(tokenId: string, replacedBy: string): Promise<void> {
-    await this.knex('refresh_tokens').where({ id: tokenId }).update({ replaced_by: replacedBy });
   }
 
   async findByHash(tokenHash: string): Promise<RefreshTokenRecord | null> {

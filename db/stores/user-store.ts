@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Role, User } from '../../server/protocol.js';
-import { isUniqueViolation, iso, type UserRow } from './rows.js';
+import { iso, type UserRow } from './row-mappers.js';
+import { isUniqueViolation } from './unique-violation.js';
 
 /** A user with the secret parts the auth code needs; never sent as is. */
 export interface UserRecord {

@@ -5,7 +5,6 @@ import type { TokenStore } from '../../db/stores/token-store.js';
 import { publicUser, type UserRecord, type UserStore } from '../../db/stores/user-store.js';
 import type { SessionEnder } from '../auth/auth-service.js';
 import { AppError, notFound } from '../errors.js';
-import type { MessageService } from '../messages/message-service.js';
 import type {
   AuditPage,
   BanRequest,
@@ -21,7 +20,7 @@ import type {
   UsersPage,
 } from '../protocol.js';
 import type { Actor } from '../rooms/room-service.js';
-import type { Broadcaster, RoomEvictor, StatsSource } from './admin-ports.js';
+import type { Broadcaster, MessageDeletion, RoomEvictor, StatsSource } from './admin-ports.js';
 
 export interface AdminDeps {
   users: UserStore;
@@ -29,12 +28,24 @@ export interface AdminDeps {
   rooms: RoomStore;
   mutes: MuteStore;
   audit: AuditStore;
-  messages: MessageService;
+  messages: MessageDeletion;
   sessions: SessionEnder;
   eviction: RoomEvictor;
   broadcaster: Broadcaster;
   stats: StatsSource;
 }
+
+/**
+ * The operator at the shell (`npm run admin`): no user row stands behind it,
+ * so its audit entries have `actorId: null` and say `via` in their details.
+ */
+export interface OperatorActor {
+  readonly userId: null;
+  readonly via: 'cli';
+}
+
+/** Who changes a user: an admin (REST, /admin) or the operator. */
+export type AdminActor = Actor | OperatorActor;
 
 /**
  * The admin use cases, shared by the REST routes and the /admin events: each
@@ -53,7 +64,7 @@ export class AdminService {
    * Changes role and/or ban. Either one revokes the user's refresh tokens and
    * ends every socket of theirs (ban wins as the reason when both change).
    */
-  async updateUser(actor: Actor, userId: string, patch: UpdateUserRequest): Promise<User> {
+  async updateUser(actor: AdminActor, userId: string, patch: UpdateUserRequest): Promise<User> {
     const before = await this.user(userId);
     const roleChanged = patch.role !== undefined && patch.role !== before.role;
     if (actor.userId === userId && (patch.banned === true || (roleChanged && patch.role !== 'admin'))) {
@@ -160,7 +171,8 @@ export class AdminService {
     throw notFound('user not found');
   }
 
-  private record(actor: Actor, entry: Omit<AuditInput, 'actorId'>): Promise<void> {
-    return this.deps.audit.record({ actorId: actor.userId, ...entry });
+  private record(actor: AdminActor, entry: Omit<AuditInput, 'actorId'>): Promise<void> {
+    const details = 'via' in actor ? { ...entry.details, via: actor.via } : entry.details;
+    return this.deps.audit.record({ actorId: actor.userId, ...entry, details });
   }
 }

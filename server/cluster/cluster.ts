@@ -7,7 +7,7 @@ import { memoryLimiters, type LimiterFactory } from '../rate-limits.js';
 import { roomChannel } from '../realtime/channels.js';
 import { MemoryPresenceStore, type PresenceStore } from '../realtime/presence.js';
 import type { ChatNamespace, RoomcastServer } from '../realtime/types.js';
-import { adapterClients, connectRedis } from './redis.js';
+import { adapterClients, adapterKey, connectRedis } from './redis.js';
 import { redisLimiters } from './redis-limiters.js';
 import { RedisPresenceStore } from './redis-presence.js';
 
@@ -43,7 +43,7 @@ export async function joinCluster(
   const redis = await connectRedis(config.redisUrl, logger, metrics);
   const prefix = config.redisKeyPrefix;
   const adapter = adapterClients(redis, logger, metrics);
-  io.adapter(createAdapter(adapter.pub, adapter.sub, { key: `${prefix}:socket.io`, publishOnSpecificResponseChannel: true }));
+  io.adapter(createAdapter(adapter.pub, adapter.sub, { key: adapterKey(prefix), publishOnSpecificResponseChannel: true }));
   return {
     attach(chat) {
       const presence = new RedisPresenceStore(redis.data, prefix, config.nodeId, logger, (roomId, user) =>

@@ -4,6 +4,9 @@ import type { Metrics } from '../metrics/metrics.js';
 
 export type RedisClient = RedisClientType;
 
+/** The Redis channel prefix of the Socket.IO adapter; an emitter from another process must use the same. */
+export const adapterKey = (keyPrefix: string) => `${keyPrefix}:socket.io`;
+
 /** Longest wait between reconnection attempts; Redis coming back is noticed within this. */
 const MAX_RECONNECT_DELAY_MS = 1_000;
 /** Adapter publishes queued while Redis is away; beyond this they are refused rather than piling up. */

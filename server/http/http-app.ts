@@ -19,8 +19,6 @@ export interface HttpAppParts {
   operations: Router;
   /** Routes under /api, in mounting order. */
   api: { path: string; handlers: express.RequestHandler[] }[];
-  /** Static files, if any. */
-  staticDir?: string;
   /** Counts refused authentication on REST routes. */
   metrics?: Metrics;
   /** The web client's router (see web-client.ts), served at `/`. */
@@ -47,7 +45,6 @@ export function createHttpApp(parts: HttpAppParts): Express {
   for (const { path, handlers } of parts.api) app.use(`/api${path}`, ...handlers);
 
   if (parts.web) app.use(parts.web);
-  if (parts.staticDir) app.use(express.static(parts.staticDir, { index: 'index.html' }));
   app.use(notFoundHandler);
   if (parts.metrics) app.use(countAuthFailures(parts.metrics));
   app.use(errorHandler);

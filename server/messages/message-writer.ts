@@ -1,5 +1,5 @@
 import type { AppendOutcome, MessageStore, PendingMessage } from '../../db/stores/message-store.js';
-import { isUniqueViolation } from '../../db/stores/rows.js';
+import { isUniqueViolation } from '../../db/stores/unique-violation.js';
 import { AppError, toAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { secondsSince, type Metrics } from '../metrics/metrics.js';

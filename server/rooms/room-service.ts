@@ -9,7 +9,7 @@ export interface Actor {
   role: Role;
 }
 
-export const viewerOf = (actor: Actor): Viewer => ({ userId: actor.userId, isAdmin: actor.role === 'admin' });
+const viewerOf = (actor: Actor): Viewer => ({ userId: actor.userId, isAdmin: actor.role === 'admin' });
 
 /** Room rules shared by REST and sockets: who sees, creates and reads what. */
 export class RoomService {
@@ -52,12 +52,5 @@ export class RoomService {
     const room = await this.rooms.joinAndRead(roomId, actor.userId);
     if (!room) throw notFound('room not found');
     return room;
-  }
-
-  /** Checks visibility and records the actor as a member; returns the room as it is now. */
-  async join(actor: Actor, roomId: string): Promise<RoomInfo> {
-    const room = await this.get(actor, roomId);
-    if (!room.joined) await this.rooms.addMember(roomId, actor.userId);
-    return { ...room, joined: true };
   }
 }

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { ARTIFACTS_DIR, recordSkip } from './services.js';
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const SCREENSHOTS_DIR = path.join(ARTIFACTS_DIR, 'screenshots');
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOTS_DIR = path.join(ARTIFACTS_DIR, 'screenshots');
 
 /** Launches headless Chromium, or records the skip and returns null when it is not installed. */
 export async function launchChromium(): Promise<Browser | null> {

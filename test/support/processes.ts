@@ -2,24 +2,12 @@
 // processes: free ports, bounded start-up waits, and a stop that always reaps.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
-import { createServer, connect as tcpConnect } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
 import path from 'node:path';
+import { freePort } from './free-port.js';
 import { ARTIFACTS_DIR } from './services.js';
 
 export const TEST_JWT_SECRET = 'process-test-secret-that-is-long-enough-for-hs256';
-
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Child {
   readonly process: ChildProcess;
@@ -123,7 +111,7 @@ export async function startRedis(name: string, port: number): Promise<Child> {
 }
 
 /** Sends PING over a raw connection; true on +PONG. */
-export function redisPing(port: number): Promise<boolean> {
+function redisPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = tcpConnect(port, '127.0.0.1');
     const done = (result: boolean) => {

@@ -5,7 +5,8 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createDatabase, dropDatabase, withClient } from '../../db/databases.js';
 
-export const ARTIFACTS_DIR = path.resolve('test-artifacts');
+/** Logs and reports of the run; TEST_ARTIFACTS_DIR moves them (a nested run must not touch its parent's). */
+export const ARTIFACTS_DIR = path.resolve(process.env.TEST_ARTIFACTS_DIR || 'test-artifacts');
 /** Every test skipped for a missing service is listed here; .ci/run fails if the file has lines. */
 export const SKIPPED_FILE = path.join(ARTIFACTS_DIR, 'skipped-for-missing-service.txt');
 

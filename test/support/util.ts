@@ -18,6 +18,7 @@ import type {
   Room,
   User,
 } from '../../server/protocol.js';
+import { requestJson, type JsonAnswer, type JsonRequestOptions } from './http-json.js';
 import { ARTIFACTS_DIR } from './services.js';
 import { environment } from './environment.js';
 
@@ -40,6 +41,9 @@ export function testLogger(): Logger {
   }
   return sharedLogger;
 }
+
+/** Whether an in-process node of this run has logged, so that server.log must exist. */
+export const testLoggerStarted = (): boolean => sharedLogger !== null;
 
 /** A validated config for a test node; `env` overrides the contract's variables. */
 export function testConfig(env: Record<string, string> = {}): Config {
@@ -103,36 +107,11 @@ export async function stopNode(app: RoomcastApp): Promise<void> {
 
 // --------------------------------------------------------------------- HTTP
 
-export interface HttpResult<T = unknown> {
-  status: number;
-  body: T;
-  headers: Headers;
-}
+export type HttpResult<T = unknown> = JsonAnswer<T>;
 
-/** A JSON request to a node; `token` goes in as a Bearer header. */
-export async function http<T = any>(
-  app: RoomcastApp | string,
-  method: string,
-  route: string,
-  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<HttpResult<T>> {
-  const base = typeof app === 'string' ? app : app.url();
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers['content-type'] ??= 'application/json';
-  const response = await fetch(base + route, {
-    method,
-    headers,
-    body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
-  });
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    /* not JSON: keep the text */
-  }
-  return { status: response.status, body: body as T, headers: response.headers };
+/** A JSON request to a node; `token` goes in as a Bearer header, a string body is sent as is. */
+export function http<T = any>(app: RoomcastApp | string, method: string, route: string, options: JsonRequestOptions = {}): Promise<HttpResult<T>> {
+  return requestJson<T>(typeof app === 'string' ? app : app.url(), method, route, options);
 }
 
 export interface TestUser {
@@ -142,7 +121,7 @@ export interface TestUser {
   password: string;
 }
 
-/** Every password and refresh token the helpers used or got this run: the last test checks that no log has one. */
+/** Every password and refresh token the helpers used or got this run: the root afterAll hook checks that no log has one. */
 export const issuedSecrets = new Set<string>();
 
 let userCounter = 0;

@@ -1,0 +1,91 @@
+// The admin use cases for `npm run admin`: the same AdminService the REST
+// routes and /admin events use (checks, token revocation, session ending,
+// audit), built with ports that a process outside the cluster can serve.
+import type { Database } from '../db/database.js';
+import { AuditStore } from '../db/stores/audit-store.js';
+import { MuteStore } from '../db/stores/mute-store.js';
+import { RoomStore } from '../db/stores/room-store.js';
+import { TokenStore } from '../db/stores/token-store.js';
+import { UserStore } from '../db/stores/user-store.js';
+import { AdminService, type AdminDeps, type OperatorActor } from '../server/admin/admin-service.js';
+import type { Config } from '../server/config.js';
+import { AppError } from '../server/errors.js';
+
+/** The actor of every CLI change: audited with `actorId: null` and `details.via: "cli"`. */
+export const OPERATOR: OperatorActor = { userId: null, via: 'cli' };
+
+export interface CliAdmin {
+  readonly service: AdminService;
+  /**
+   * How a ban or role change reaches sockets that are already open: `cluster`
+   * (REDIS_URL set: ended at once on every node, as from the admin API) or
+   * `token-expiry` (no Redis to reach the nodes: they end when their access
+   * token expires; refresh tokens are revoked either way).
+   */
+  readonly reach: 'cluster' | 'token-expiry';
+  /** Waits until Redis has every session ending, then lets go of it; rejects if a publish failed. */
+  close(): Promise<void>;
+}
+
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/** What the nodes do with their sockets, the CLI does not offer; its commands never ask for it. */
+function notFromTheCli(what: string): never {
+  throw new AppError('unavailable', `${what} is not available from the command line; use the admin API`);
+}
+
+/**
+ * Builds the CLI's AdminService on `database`. With `config.redisUrl` it
+ * connects to Redis first (and fails before any change if Redis does not
+ * answer) to end sessions through the nodes' adapter channels.
+ */
+export async function createCliAdmin(database: Database, config: Pick<Config, 'redisUrl' | 'redisKeyPrefix'>): Promise<CliAdmin> {
+  const stores = {
+    users: new UserStore(database.knex),
+    tokens: new TokenStore(database.knex),
+    rooms: new RoomStore(database.knex),
+    mutes: new MuteStore(database.knex),
+    audit: new AuditStore(database.knex),
+  };
+  const unavailable: Pick<AdminDeps, 'messages' | 'eviction' | 'broadcaster' | 'stats'> = {
+    messages: { delete: async () => notFromTheCli('deleting messages') },
+    eviction: { evict: async () => notFromTheCli('kicking') },
+    broadcaster: { send: async () => notFromTheCli('broadcasting'), roomUpdated: () => notFromTheCli('updating rooms') },
+    stats: { collect: async () => notFromTheCli('cluster stats') },
+  };
+
+  if (!config.redisUrl) {
+    // No way to the nodes' sockets: the revoked refresh tokens and the login checks do the rest.
+    const sessions: AdminDeps['sessions'] = { endUserSessions: () => {}, endLoginSession: () => {} };
+    return { service: new AdminService({ ...stores, ...unavailable, sessions }), reach: 'token-expiry', close: async () => {} };
+  }
+
+  // Loaded only here: most runs have no Redis, and the CLI starts faster without it.
+  const [{ createClient }, { EmittedSessions }] = await Promise.all([import('redis'), import('../server/cluster/emitted-sessions.js')]);
+  const redis = createClient({ url: config.redisUrl, name: 'roomcast-admin-cli', socket: { connectTimeout: CONNECT_TIMEOUT_MS, reconnectStrategy: false } });
+  let failure: unknown = null;
+  redis.on('error', (err: unknown) => (failure ??= err));
+  try {
+    await redis.connect();
+  } catch (err) {
+    if (redis.isOpen) redis.destroy();
+    const reason = failure ?? err;
+    throw new AppError('unavailable', `cannot reach Redis at REDIS_URL to end open sessions (${reason instanceof Error ? reason.message : String(reason)}); nothing was changed`);
+  }
+  const sessions = new EmittedSessions(redis, config.redisKeyPrefix);
+  let closed = false;
+  return {
+    service: new AdminService({ ...stores, ...unavailable, sessions }),
+    reach: 'cluster',
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      try {
+        await sessions.flush();
+      } finally {
+        if (redis.isReady) await redis.close();
+        else if (redis.isOpen) redis.destroy();
+      }
+    },
+  };
+}
