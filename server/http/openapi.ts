@@ -42,7 +42,7 @@ export function routeCatalogue(maxMessageLength: number): RouteDoc[] {
       body: S.registerSchema,
       example: { username: 'ada_l', email: 'ada@example.com', password: 'correct horse battery', client: 'native' },
       success: { status: 201, description: 'Signed in. Browser mode sets the roomcast_refresh cookie; native mode returns refreshToken.', schema: R.authResponseSchema },
-      errors: ['conflict', 'registration_closed'],
+      errors: ['conflict', 'registration_closed', 'rate_limited'],
     },
     {
       method: 'post', path: '/api/auth/login', tag: 'auth', access: 'anyone',
@@ -58,7 +58,7 @@ export function routeCatalogue(maxMessageLength: number): RouteDoc[] {
       body: S.refreshSchema,
       example: { refreshToken: 'rt_example' },
       success: { status: 200, description: 'A new access token (and, in native mode, a new refresh token)', schema: R.refreshResponseSchema },
-      errors: ['unauthorized', 'refresh_reused', 'banned'],
+      errors: ['unauthorized', 'refresh_reused', 'banned', 'rate_limited'],
     },
     {
       method: 'post', path: '/api/auth/logout', tag: 'auth', access: 'refresh',

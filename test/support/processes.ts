@@ -5,6 +5,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import path from 'node:path';
 import { ARTIFACTS_DIR } from './services.js';
+import { TEST_LIMITS } from './test-limits.js';
 
 export const TEST_JWT_SECRET = 'process-test-secret-that-is-long-enough-for-hs256';
 
@@ -108,6 +109,7 @@ export async function startNodeProcess(name: string, env: Record<string, string>
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'info',
     NODE_ID: name,
+    ...TEST_LIMITS,
     ...env,
   });
   const url = `http://127.0.0.1:${port}`;

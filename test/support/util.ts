@@ -20,6 +20,7 @@ import type {
 } from '../../server/protocol.js';
 import { ARTIFACTS_DIR } from './services.js';
 import { environment } from './environment.js';
+import { TEST_LIMITS } from './test-limits.js';
 
 export type ChatClient = ClientSocket<ChatServerToClientEvents, ChatClientToServerEvents>;
 export type AdminClient = ClientSocket<AdminServerToClientEvents, AdminClientToServerEvents>;
@@ -51,6 +52,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
     DATABASE_URL: services.databaseUrl ?? 'memory',
     JWT_SECRET: TEST_SECRET,
     LOG_LEVEL: 'info',
+    ...TEST_LIMITS,
     ...env,
   });
 }

@@ -12,6 +12,9 @@ import { parse } from '../validate.js';
 
 export const REFRESH_COOKIE = 'roomcast_refresh';
 
+/** The address the per-IP limits count (X-Forwarded-For only from the proxies Express trusts). */
+const clientIp = (req: Request) => req.ip ?? 'unknown';
+
 export interface AuthRouteDeps {
   auth: AuthService;
   users: UserStore;
@@ -38,21 +41,21 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   };
 
   router.post('/auth/register', async (req, res) => {
-    const session = await deps.auth.register(parse(registerSchema, req.body));
+    const session = await deps.auth.register(parse(registerSchema, req.body), clientIp(req));
     const body: AuthResponse = { user: session.user, accessToken: session.accessToken, expiresIn: session.expiresIn };
     sendRefreshToken(res, session, body);
     res.status(201).json(body);
   });
 
   router.post('/auth/login', async (req, res) => {
-    const session = await deps.auth.login(parse(loginSchema, req.body), req.ip ?? 'unknown');
+    const session = await deps.auth.login(parse(loginSchema, req.body), clientIp(req));
     const body: AuthResponse = { user: session.user, accessToken: session.accessToken, expiresIn: session.expiresIn };
     sendRefreshToken(res, session, body);
     res.json(body);
   });
 
   router.post('/auth/refresh', async (req, res) => {
-    const session = await deps.auth.refresh(presentedToken(req));
+    const session = await deps.auth.refresh(presentedToken(req), clientIp(req));
     const body: RefreshResponse = { accessToken: session.accessToken, expiresIn: session.expiresIn };
     sendRefreshToken(res, session, body);
     res.json(body);
