@@ -127,7 +127,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const accessTokens = new AccessTokens(config.jwtSecret, config.accessTokenTtl);
   const limits = new RateLimits(config, nodes.limiters, metrics);
   const sessions = new SocketSessions([chat, admin]);
-  const passwordPool = new PasswordPool();
+  const passwordPool = new PasswordPool({ onTask: (op, lane, outcome) => metrics.passwordTask(op, lane, outcome) });
   const auth = new AuthService({
     config,
     users: stores.users,
