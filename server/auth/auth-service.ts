@@ -84,7 +84,11 @@ export class AuthService {
     const user = await this.deps.users.findByLogin(input.login);
     const account = user ? `user:${user.id}` : `login:${input.login.toLowerCase()}`;
     const reservation = await this.deps.limits.reserveLoginAttempt(account, ip);
-    const valid = await this.deps.passwords.verify(input.password, user?.passwordHash ?? null);
+    // A password the pool refused to check (unavailable) was no guess: its attempt goes back too.
+    const valid = await this.deps.passwords.verify(input.password, user?.passwordHash ?? null).catch(async (err: unknown) => {
+      await reservation.refund();
+      throw err;
+    });
     if (!user || !valid) throw INVALID_CREDENTIALS();
     await reservation.refund();
     if (user.banned) throw new AppError('banned', 'this account is banned');
