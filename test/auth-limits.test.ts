@@ -1,7 +1,10 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import type { RoomcastApp } from '../server/app.js';
 import { useRedisCluster } from './support/cluster.js';
-import { http, registerUser, startNode, uniqueName, useNode, type HttpResult } from './support/util.js';
+import { ARTIFACTS_DIR } from './support/services.js';
+import { closeAll, http, registerUser, sleep, startNode, uniqueName, useNode, type HttpResult } from './support/util.js';
 
 /** A documentation-range address per call site, so the per-IP limits of one test do not meet another's. */
 let ipCounter = 0;
@@ -20,6 +23,14 @@ const register = (app: RoomcastApp, body: ReturnType<typeof credentials>, ip: st
 
 const statuses = (results: HttpResult[]) => results.map((r) => r.status);
 const count = (results: HttpResult[], status: number) => results.filter((r) => r.status === status).length;
+
+const SERVER_LOG = path.join(ARTIFACTS_DIR, 'server.log');
+const logSize = () => (existsSync(SERVER_LOG) ? statSync(SERVER_LOG).size : 0);
+/** The test nodes' log lines written since `from` (a byte offset). */
+function logLinesSince(from: number): Record<string, unknown>[] {
+  const text = readFileSync(SERVER_LOG).subarray(from).toString('utf8');
+  return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
 
 /** Password-pool tasks of a node, by op and outcome (the observable for "no hashing happened"). */
 async function passwordTasks(app: RoomcastApp, op: 'hash' | 'compare'): Promise<number> {
@@ -109,6 +120,8 @@ describe('POST /api/auth/login: the failure limit across two nodes (Redis)', () 
 });
 
 describe('POST /api/auth/register: limits before any hashing', () => {
+  afterEach(closeAll);
+
   it('when one IP passes REGISTRATION_RATE_LIMIT, then it answers 429 rate_limited with Retry-After, hashes nothing, and another IP still registers', async () => {
     const app = await startNode({ REGISTRATION_RATE_LIMIT: '3', REGISTRATION_RATE_WINDOW: '600' });
     const ip = freshIp();
@@ -176,10 +189,13 @@ describe('POST /api/auth/register: limits before any hashing', () => {
 });
 
 describe('POST /api/auth/register: sign-ups cannot starve logins', () => {
+  afterEach(closeAll);
+
   it('when 200 registrations arrive at once, then logins during the flood still succeed (no 503) and no registration answers 500', async function () {
     this.timeout(180_000);
     const app = await startNode();
     const users = await Promise.all([1, 2, 3, 4].map(() => registerUser(app)));
+    const logStart = logSize();
 
     const flood = Array.from({ length: 200 }, () => register(app, credentials(), freshIp()));
     await new Promise((resolve) => setTimeout(resolve, 50)); // the flood has reached the node and fills its pool
@@ -189,10 +205,17 @@ describe('POST /api/auth/register: sign-ups cannot starve logins', () => {
     expect(statuses(logins)).to.deep.equal([200, 200, 200, 200]);
     expect(registrations.filter((r) => ![201, 503].includes(r.status)).map((r) => r.status)).to.deep.equal([]);
     expect(count(registrations, 201)).to.be.above(0);
+    // A refused sign-up is one warn line without a stack, never an error.
+    await sleep(500); // the file transport writes asynchronously
+    const lines = logLinesSince(logStart).filter((l) => String(l.path).endsWith('/auth/register') && /request (failed|refused)/.test(String(l.message)));
+    expect(lines.filter((l) => l.level !== 'warn' || 'err' in l)).to.deep.equal([]);
+    expect(lines.length).to.equal(count(registrations, 503));
   });
 });
 
 describe('POST /api/auth/refresh: rate limit per IP', () => {
+  afterEach(closeAll);
+
   it('when one IP passes REFRESH_RATE_LIMIT, then it answers 429 rate_limited and another IP still refreshes', async () => {
     const app = await startNode({ REFRESH_RATE_LIMIT: '2', REFRESH_RATE_WINDOW: '60' });
     const alice = await registerUser(app);
