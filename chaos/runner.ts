@@ -94,11 +94,11 @@ async function limitAttacks(env: ChaosEnv, databaseUrl: string): Promise<AttackR
   try {
     const victim = await register(node.url, 'racevictim');
     const member = await register(node.url, 'floodmember');
-    return [
-      await loginRaceAttack(node.url, victim, `${victim.username}@chaos.test`, DEPLOYMENT_LIMITS.LOGIN_FAILURE_LIMIT, 60),
-      // Two of the address's sign-ups went to the victim and the member.
-      await registrationFloodAttack(node.url, member, DEPLOYMENT_LIMITS.REGISTRATION_RATE_LIMIT - 2, 200),
-    ];
+    // The flood first: the race then uses up this address's login failures,
+    // after which even the flood's right-password logins would be refused.
+    // Two of the address's sign-ups went to the victim and the member.
+    const flood = await registrationFloodAttack(node.url, member, DEPLOYMENT_LIMITS.REGISTRATION_RATE_LIMIT - 2, 200);
+    return [flood, await loginRaceAttack(node.url, victim, `${victim.username}@chaos.test`, DEPLOYMENT_LIMITS.LOGIN_FAILURE_LIMIT, 60)];
   } finally {
     await node.child.stop('SIGTERM', 10_000);
   }
