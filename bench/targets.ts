@@ -56,6 +56,9 @@ export async function startRoomcast(options: RoomcastOptions): Promise<Target> {
             LOGIN_FAILURE_LIMIT: '0',
             // The idle scenario holds thousands of sockets over ten accounts.
             MAX_SOCKETS_PER_USER: '0',
+            REGISTRATION_RATE_LIMIT: '0',
+            REGISTRATION_GLOBAL_RATE_LIMIT: '0',
+            REFRESH_RATE_LIMIT: '0',
             LOG_LEVEL: 'warn',
             ACCESS_TOKEN_TTL: '3600',
             NODE_ID: `bench-${i + 1}`,

@@ -311,3 +311,49 @@ export async function enumerationAttack(url: string, victim: Registered, attempt
   return { attack: 'login enumeration (status, body, timing)', runs: attempts, violations, facts: { medianUnknownMs: Number(mu.toFixed(1)), medianWrongPasswordMs: Number(mw.toFixed(1)) } };
 }
 
+
+// ------------------------------------------------------- sign-in limits
+
+/**
+ * `guesses` wrong passwords at once, through every alias of the victim
+ * (username, email, upper case), then the right one once the first guess is
+ * answered: a node with LOGIN_FAILURE_LIMIT=`limit` checks at most `limit`
+ * of them and refuses the right password too.
+ */
+export async function loginRaceAttack(url: string, victim: Registered, email: string, limit: number, guesses: number): Promise<AttackRow> {
+  const violations: string[] = [];
+  const aliases = [victim.username, email, victim.username.toUpperCase()];
+  const wrong = Array.from({ length: guesses }, (_, i) => call(url, 'POST', '/api/auth/login', { body: { login: aliases[i % aliases.length], password: `wrong-password-${i}` } }));
+  await Promise.race(wrong);
+  const right = await call(url, 'POST', '/api/auth/login', { body: { login: victim.username, password: victim.password } });
+  const answers = await Promise.all(wrong);
+  const checked = answers.filter((a) => a.status === 401).length;
+  const limited = answers.filter((a) => a.status === 429).length;
+  if (checked > limit) violations.push(`${checked} of ${guesses} parallel guesses were checked; the limit is ${limit}`);
+  if (checked + limited !== guesses) violations.push(`unexpected answers: ${[...new Set(answers.map((a) => a.status))].join(', ')}`);
+  if (right.status !== 429) violations.push(`the right password sent with the guesses answered ${right.status}, not 429`);
+  return { attack: 'parallel login race (failure limit, aliases)', runs: guesses + 1, violations, facts: { checked, limited, rightPassword: right.status } };
+}
+
+/**
+ * `count` sign-ups at once from one address while a member logs in: every
+ * login succeeds, the sign-ups are refused with 429 past the per-IP limit
+ * (`created` at most `limit`), and nothing answers 500.
+ */
+export async function registrationFloodAttack(url: string, member: Registered, limit: number, count: number): Promise<AttackRow> {
+  const violations: string[] = [];
+  const tag = randomUUID().replace(/-/g, '').slice(0, 10);
+  const flood = Array.from({ length: count }, (_, i) =>
+    call(url, 'POST', '/api/auth/register', { body: { username: `fl_${tag}_${i}`, email: `fl_${tag}_${i}@chaos.test`, password: `pw-${tag}-${i}-secret` } }),
+  );
+  await sleep(50); // the flood has reached the node
+  const logins = await Promise.all([1, 2, 3].map(() => call(url, 'POST', '/api/auth/login', { body: { login: member.username, password: member.password } })));
+  const answers = await Promise.all(flood);
+  const created = answers.filter((a) => a.status === 201).length;
+  const limited = answers.filter((a) => a.status === 429).length;
+  for (const login of logins) if (login.status !== 200) violations.push(`a login during the flood answered ${login.status}`);
+  if (created > limit) violations.push(`${created} sign-ups from one address were created; the limit is ${limit}`);
+  const other = answers.filter((a) => ![201, 429, 503].includes(a.status));
+  if (other.length) violations.push(`sign-ups answered ${[...new Set(other.map((a) => a.status))].join(', ')}`);
+  return { attack: 'registration flood from one address, logins meanwhile', runs: count + logins.length, violations, facts: { created, limited, loginStatuses: logins.map((l) => l.status).join(',') } };
+}

@@ -11,13 +11,20 @@ export async function fuzzRest(url: string, admin: Registered, member: Registere
   // Role and ban changes land on a user of their own, so the member's token keeps working for the attacks after this.
   const victim = await register(url, 'restvictim');
   const statuses: Record<string, number> = {};
-  const value = fc.oneof(fc.integer({ min: -5, max: 300 }).map(String), fc.constantFrom('9223372036854775808', '1e20', '99999999999999', '-0', '0x10', ' 5', ''), fc.string({ maxLength: 20 }), fc.uuid());
+  // Strings the database or a screen chokes on: NUL, bidi marks and overrides,
+  // zero-width characters, very long ones; lone surrogates only in JSON bodies
+  // (a URL cannot carry one: encodeURIComponent refuses it).
+  const awkwardQuery = fc.constantFrom('\u0000', 'a\u0000b', '\u202Eevil', '\u200F', '\u200B', '\u2066x\u2069', 'x'.repeat(2_000));
+  const awkward = fc.oneof(awkwardQuery, fc.constantFrom('\ud800', 'x\udfff', '\udc00\ud800', 'x'.repeat(10_000), 'Cafe\u0301', '\u3164'));
+  const text = (maxLength: number) => fc.oneof(fc.string({ maxLength }), awkward);
+  const value = fc.oneof(fc.integer({ min: -5, max: 300 }).map(String), fc.constantFrom('9223372036854775808', '1e20', '99999999999999', '-0', '0x10', ' 5', ''), fc.string({ maxLength: 20 }), fc.uuid(), awkwardQuery);
   const key = fc.constantFrom('afterSeq', 'beforeSeq', 'limit', 'q', 'cursor', 'afterSeq[]', 'limit[__proto__]', '__proto__', 'constructor[prototype][x]');
   const query = fc.array(fc.tuple(key, value), { maxLength: 4 }).map((pairs) => pairs.map(([k, v]) => `${encodeURIComponent(k).replace(/%5B/g, '[').replace(/%5D/g, ']')}=${encodeURIComponent(v)}`).join('&'));
   const body = fc.oneof(
-    fc.record({ name: fc.oneof(fc.string({ maxLength: 70 }), fc.anything()), visibility: fc.oneof(fc.constantFrom('public', 'private'), fc.anything()), readOnly: fc.anything(), archived: fc.anything() }, { requiredKeys: [] }),
+    fc.record({ name: fc.oneof(text(70), fc.anything()), visibility: fc.oneof(fc.constantFrom('public', 'private'), fc.anything()), readOnly: fc.anything(), archived: fc.anything() }, { requiredKeys: [] }),
     fc.record({ role: fc.anything(), banned: fc.anything() }, { requiredKeys: [] }),
-    fc.record({ content: fc.oneof(fc.string({ maxLength: 50 }), fc.anything()), roomId: fc.oneof(fc.constant(roomId), fc.uuid(), fc.anything()) }, { requiredKeys: [] }),
+    fc.record({ login: text(30), password: text(30), refreshToken: text(30) }, { requiredKeys: [] }),
+    fc.record({ content: fc.oneof(text(50), fc.anything()), roomId: fc.oneof(fc.constant(roomId), fc.uuid(), fc.anything()) }, { requiredKeys: [] }),
     fc.anything({ maxDepth: 3 }),
   );
   const target = fc.oneof(

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TEST_JWT_SECRET } from '../test/support/processes.js';
 import { ARTIFACTS_DIR } from '../test/support/services.js';
-import { enumerationAttack, pollutionAttacks, rawFrameAttacks, tokenAttacks, type AttackRow } from './attacks.js';
+import { enumerationAttack, loginRaceAttack, pollutionAttacks, rawFrameAttacks, registrationFloodAttack, tokenAttacks, type AttackRow } from './attacks.js';
 import { transportAttacks } from './transport-attacks.js';
 import type { ChaosEnv } from './environment.js';
 import { FULL_FAULTS, QUICK_FAULTS, hangDatabase, hangRedis, killNode, restartPostgres, sigtermNode, stopRedis, type FaultRow, type FaultSettings } from './faults.js';
@@ -62,6 +62,7 @@ export async function runAttacks(env: ChaosEnv, settings: ChaosSettings): Promis
     rows.push(await tokenAttacks(node.url, member, admin, TEST_JWT_SECRET));
     rows.push(await enumerationAttack(node.url, member, settings.loginAttempts));
     rows.push(await transportAttacks(node.url, member, admin));
+    rows.push(...(await limitAttacks(env, databaseUrl)));
   } finally {
     const exited = node.child.exited();
     const log = readLog(logFile, logStart);
@@ -75,6 +76,34 @@ export async function runAttacks(env: ChaosEnv, settings: ChaosSettings): Promis
     await node.child.stop('SIGTERM', 10_000);
   }
   return rows;
+}
+
+/** The sign-in limits of a real deployment (the attack node above turns them off for the enumeration timing). */
+const DEPLOYMENT_LIMITS = { LOGIN_FAILURE_LIMIT: 10, REGISTRATION_RATE_LIMIT: 10 };
+
+/** The parallel login race and the registration flood, against a second node with the deployment's limits. */
+async function limitAttacks(env: ChaosEnv, databaseUrl: string): Promise<AttackRow[]> {
+  const name = 'chaos-limits';
+  const node = await env.startNode(name, {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: `redis://127.0.0.1:${env.redisPort}`,
+    REDIS_KEY_PREFIX: `${name}-${Date.now().toString(36)}`,
+    LOGIN_FAILURE_LIMIT: String(DEPLOYMENT_LIMITS.LOGIN_FAILURE_LIMIT),
+    REGISTRATION_RATE_LIMIT: String(DEPLOYMENT_LIMITS.REGISTRATION_RATE_LIMIT),
+    REGISTRATION_GLOBAL_RATE_LIMIT: '300',
+    LOG_LEVEL: 'error',
+  });
+  try {
+    const victim = await register(node.url, 'racevictim');
+    const member = await register(node.url, 'floodmember');
+    // The flood first: the race then uses up this address's login failures,
+    // after which even the flood's right-password logins would be refused.
+    // Two of the address's sign-ups went to the victim and the member.
+    const flood = await registrationFloodAttack(node.url, member, DEPLOYMENT_LIMITS.REGISTRATION_RATE_LIMIT - 2, 200);
+    return [flood, await loginRaceAttack(node.url, victim, `${victim.username}@chaos.test`, DEPLOYMENT_LIMITS.LOGIN_FAILURE_LIMIT, 60)];
+  } finally {
+    await node.child.stop('SIGTERM', 10_000);
+  }
 }
 
 function logSize(file: string): number {

@@ -42,6 +42,13 @@ const envSchema = z.object({
   MESSAGE_RATE_WINDOW: integer(1, 10),
   LOGIN_FAILURE_LIMIT: integer(0, 10),
   LOGIN_FAILURE_WINDOW: integer(1, 900),
+  // Extensions (not in the contract), see docs/security.md: sign-ups per
+  // client IP and in all per window, and token refreshes per client IP.
+  REGISTRATION_RATE_LIMIT: integer(0, 10),
+  REGISTRATION_RATE_WINDOW: integer(1, 600),
+  REGISTRATION_GLOBAL_RATE_LIMIT: integer(0, 300),
+  REFRESH_RATE_LIMIT: integer(0, 60),
+  REFRESH_RATE_WINDOW: integer(1, 60),
   MAX_MESSAGE_LENGTH: integer(1, DEFAULT_MAX_MESSAGE_LENGTH),
   MAX_PACKET_BYTES: integer(1024, 65536),
   // Extensions (not in the contract): what one account can hold open.
@@ -80,6 +87,14 @@ export interface Config {
   readonly messageRateWindow: number;
   readonly loginFailureLimit: number;
   readonly loginFailureWindow: number;
+  /** Registrations per client IP per registrationRateWindow (0: off). */
+  readonly registrationRateLimit: number;
+  readonly registrationRateWindow: number;
+  /** Registrations from all IPs together per registrationRateWindow (0: off). */
+  readonly registrationGlobalRateLimit: number;
+  /** POST /api/auth/refresh per client IP per refreshRateWindow (0: off). */
+  readonly refreshRateLimit: number;
+  readonly refreshRateWindow: number;
   readonly maxMessageLength: number;
   readonly maxPacketBytes: number;
   /** Open /chat sockets per user (cluster-wide with Redis); 0: no cap. */
@@ -134,6 +149,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     messageRateWindow: e.MESSAGE_RATE_WINDOW,
     loginFailureLimit: e.LOGIN_FAILURE_LIMIT,
     loginFailureWindow: e.LOGIN_FAILURE_WINDOW,
+    registrationRateLimit: e.REGISTRATION_RATE_LIMIT,
+    registrationRateWindow: e.REGISTRATION_RATE_WINDOW,
+    registrationGlobalRateLimit: e.REGISTRATION_GLOBAL_RATE_LIMIT,
+    refreshRateLimit: e.REFRESH_RATE_LIMIT,
+    refreshRateWindow: e.REFRESH_RATE_WINDOW,
     maxMessageLength: e.MAX_MESSAGE_LENGTH,
     maxPacketBytes: e.MAX_PACKET_BYTES,
     maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,

@@ -1,7 +1,7 @@
 import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from './config.js';
 import { AppError } from './errors.js';
-import type { Metrics } from './metrics/metrics.js';
+import type { LimitKind, Metrics } from './metrics/metrics.js';
 
 /** Builds a limiter for `points` per `durationSeconds`; the multi-node setup passes a Redis-backed one. */
 export type LimiterFactory = (keyPrefix: string, points: number, durationSeconds: number) => RateLimiterAbstract;
@@ -11,56 +11,105 @@ export const memoryLimiters: LimiterFactory = (keyPrefix, points, duration) => n
 const rateLimited = (res: RateLimiterRes) =>
   new AppError('rate_limited', 'too many requests, slow down', undefined, Math.max(1, Math.ceil(res.msBeforeNext / 1000)));
 
+/** One counter and the key it counts under. */
+interface Spend {
+  limiter: RateLimiterAbstract;
+  key: string;
+}
+
+/** A login attempt's reserved place in its limits: refunded when the password was right. */
+export interface LoginReservation {
+  refund(): Promise<void>;
+}
+
+const NOTHING_RESERVED: LoginReservation = { refund: async () => {} };
+
 /**
- * The contract's rate limits: messages per user (across sockets and nodes)
- * and login failures per login and per IP. A limit of 0 turns one off.
+ * The rate limits: messages per user (across sockets and nodes), login
+ * failures per account and per IP, registrations per IP and in all, and
+ * refreshes per IP. A limit of 0 turns one off. With Redis every counter is
+ * shared by the cluster (see redisLimiters).
+ *
+ * Every limit is spent BEFORE the work it guards (consume first, refund
+ * after): reading the counter first and counting after let 60 parallel
+ * guesses all pass the read before the first was counted.
  */
 export class RateLimits {
   private readonly messages: RateLimiterAbstract | null;
   private readonly failuresByLogin: RateLimiterAbstract | null;
   private readonly failuresByIp: RateLimiterAbstract | null;
-  private readonly loginLimit: number;
+  private readonly registrationsByIp: RateLimiterAbstract | null;
+  private readonly registrationsAll: RateLimiterAbstract | null;
+  private readonly refreshesByIp: RateLimiterAbstract | null;
 
   constructor(
     config: Config,
     factory: LimiterFactory = memoryLimiters,
     private readonly metrics?: Metrics,
   ) {
-    this.messages = config.messageRateLimit > 0 ? factory('msg', config.messageRateLimit, config.messageRateWindow) : null;
-    this.loginLimit = config.loginFailureLimit;
-    const loginOn = config.loginFailureLimit > 0;
-    this.failuresByLogin = loginOn ? factory('login-fail', config.loginFailureLimit, config.loginFailureWindow) : null;
-    this.failuresByIp = loginOn ? factory('ip-fail', config.loginFailureLimit, config.loginFailureWindow) : null;
+    const limiter = (prefix: string, points: number, window: number) => (points > 0 ? factory(prefix, points, window) : null);
+    this.messages = limiter('msg', config.messageRateLimit, config.messageRateWindow);
+    this.failuresByLogin = limiter('login-fail', config.loginFailureLimit, config.loginFailureWindow);
+    this.failuresByIp = limiter('ip-fail', config.loginFailureLimit, config.loginFailureWindow);
+    this.registrationsByIp = limiter('reg-ip', config.registrationRateLimit, config.registrationRateWindow);
+    this.registrationsAll = limiter('reg-all', config.registrationGlobalRateLimit, config.registrationRateWindow);
+    this.refreshesByIp = limiter('refresh-ip', config.refreshRateLimit, config.refreshRateWindow);
   }
 
   /** Spends one message of the user's budget; throws `rate_limited` when it is gone. */
   async consumeMessage(userId: string): Promise<void> {
-    if (!this.messages) return;
+    await this.spend('message', [this.messages && { limiter: this.messages, key: userId }]);
+  }
+
+  /**
+   * Reserves one login attempt of the account (or, for an unknown login, of
+   * the typed login) and of the IP before the password is checked; throws
+   * `rate_limited` when either has no attempt left. `account` is the caller's
+   * key: one per user, whichever alias (username, email, letter case) was typed.
+   */
+  async reserveLoginAttempt(account: string, ip: string): Promise<LoginReservation> {
+    const spends = await this.spend('login', [this.failuresByLogin && { limiter: this.failuresByLogin, key: account }, this.failuresByIp && { limiter: this.failuresByIp, key: ip }]);
+    if (!spends.length) return NOTHING_RESERVED;
+    // Only failures count: a right password gives its attempt back.
+    return { refund: () => this.giveBack(spends) };
+  }
+
+  /**
+   * Spends one registration of the IP, then one of everyone's: an IP that is
+   * over its own limit never reaches (so never uses up) the global one.
+   */
+  async consumeRegistration(ip: string): Promise<void> {
+    const byIp = await this.spend('registration', [this.registrationsByIp && { limiter: this.registrationsByIp, key: ip }]);
     try {
-      await this.messages.consume(userId);
-    } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) {
-        this.metrics?.refused('message');
-        throw rateLimited(rejection);
-      }
-      throw rejection;
+      await this.spend('registration', [this.registrationsAll && { limiter: this.registrationsAll, key: 'all' }]);
+    } catch (err) {
+      await this.giveBack(byIp);
+      throw err;
     }
   }
 
-  /** Throws `rate_limited` while the login or the IP has used up its failures. */
-  async checkLogin(login: string, ip: string): Promise<void> {
-    if (!this.failuresByLogin || !this.failuresByIp) return;
-    const [byLogin, byIp] = await Promise.all([this.failuresByLogin.get(login.toLowerCase()), this.failuresByIp.get(ip)]);
-    for (const res of [byLogin, byIp]) {
-      if (res && res.consumedPoints >= this.loginLimit) {
-        this.metrics?.refused('login');
-        throw rateLimited(res);
-      }
-    }
+  async consumeRefresh(ip: string): Promise<void> {
+    await this.spend('refresh', [this.refreshesByIp && { limiter: this.refreshesByIp, key: ip }]);
   }
 
-  async recordLoginFailure(login: string, ip: string): Promise<void> {
-    if (!this.failuresByLogin || !this.failuresByIp) return;
-    await Promise.all([this.failuresByLogin.penalty(login.toLowerCase()), this.failuresByIp.penalty(ip)]);
+  /**
+   * Spends one point on every counter at once. If any refuses, the others
+   * get theirs back (a refused request costs nothing) and `rate_limited`
+   * is thrown with the longest wait. Resolves with what was spent.
+   */
+  private async spend(kind: LimitKind, wanted: Array<Spend | null>): Promise<Spend[]> {
+    const spends = wanted.filter((s): s is Spend => s !== null);
+    const results = await Promise.allSettled(spends.map((s) => s.limiter.consume(s.key)));
+    const refusals = results.flatMap((r) => (r.status === 'rejected' && r.reason instanceof RateLimiterRes ? [r.reason] : []));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected' && !(r.reason instanceof RateLimiterRes));
+    if (!refusals.length && !failure) return spends;
+    await this.giveBack(spends.filter((_, i) => results[i]!.status === 'fulfilled'));
+    if (failure) throw failure.reason;
+    this.metrics?.refused(kind);
+    throw rateLimited(refusals.reduce((a, b) => (b.msBeforeNext > a.msBeforeNext ? b : a)));
+  }
+
+  private async giveBack(spends: Spend[]): Promise<void> {
+    await Promise.all(spends.map((s) => s.limiter.reward(s.key)));
   }
 }

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type * as P from './protocol.js';
 import { ROLES } from './protocol.js';
+import { displayName, text } from './text-fields.js';
 
 /**
  * Every UUID on the wire (room, user, clientMsgId) in its canonical lower-case
@@ -22,28 +23,25 @@ const messageId = z
   .refine((value) => /^[0-9]{1,19}$/.test(value) && BigInt(value) <= MAX_MESSAGE_ID, 'must be a message id'); // zod runs this even when the regex failed
 
 export const registerSchema = z.strictObject({
-  username: z.string().regex(/^[a-zA-Z0-9_.-]{3,32}$/, 'must be 3-32 letters, digits, _ . or -'),
+  username: displayName().regex(/^[a-zA-Z0-9_.-]{3,32}$/, 'must be 3-32 letters, digits, _ . or -'),
+  // The email format admits printable ASCII only: no NUL or surrogate passes it.
   email: z.email().max(254),
-  password: z
-    .string()
+  password: text()
     .refine((p) => Buffer.byteLength(p, 'utf8') >= 8, 'must be at least 8 bytes')
     .refine((p) => Buffer.byteLength(p, 'utf8') <= 72, 'must be at most 72 bytes'),
   client: z.literal('native').optional(),
 }) satisfies z.ZodType<P.RegisterRequest>;
 
 export const loginSchema = z.strictObject({
-  login: z.string().min(1).max(254),
-  password: z.string().min(1).max(1024),
+  login: text().min(1).max(254),
+  password: text().min(1).max(1024),
   client: z.literal('native').optional(),
 }) satisfies z.ZodType<P.LoginRequest>;
 
-export const refreshSchema = z.object({ refreshToken: z.string().min(1).max(512).optional() }) satisfies z.ZodType<P.RefreshRequest>;
+export const refreshSchema = z.object({ refreshToken: text().min(1).max(512).optional() }) satisfies z.ZodType<P.RefreshRequest>;
 
-/** PostgreSQL text cannot hold NUL: refuse it up front, or a stored batch would fail whole. */
-const noNul = (value: string) => !value.includes('\u0000');
-const NO_NUL = 'must not contain NUL characters';
-
-export const roomNameSchema = z.string().trim().min(1).max(64).refine(noNul, NO_NUL);
+/** Room names: trimmed, 1-64 characters, and safe to show (NFC, no control, bidi or invisible-only names). */
+export const roomNameSchema = displayName().trim().min(1).max(64);
 
 export const createRoomSchema = z.strictObject({
   name: roomNameSchema,
@@ -83,9 +81,9 @@ export const updateUserSchema = z
   .refine((b) => b.role !== undefined || b.banned !== undefined, { message: 'give role or banned' }) satisfies z.ZodType<P.UpdateUserRequest>;
 
 export const userSearchSchema = z.object({
-  q: z.string().max(64).optional(),
+  q: text().max(64).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z.string().max(64).optional(),
+  cursor: text().max(64).optional(),
 });
 
 export const auditQuerySchema = z.object({
@@ -95,11 +93,8 @@ export const auditQuerySchema = z.object({
 
 /** Schemas whose limits come from the configuration. */
 export function contentSchemas(maxMessageLength: number) {
-  const content = z
-    .string()
-    .min(1, 'must not be empty')
-    .max(maxMessageLength, `must be at most ${maxMessageLength} characters`)
-    .refine(noNul, NO_NUL);
+  // NUL refused up front, or a stored batch would fail whole.
+  const content = text().min(1, 'must not be empty').max(maxMessageLength, `must be at most ${maxMessageLength} characters`);
   return {
     broadcast: z.strictObject({ content, roomId: uuid.optional() }) satisfies z.ZodType<P.BroadcastRequest>,
     send: z.object({ roomId: uuid, content, clientMsgId: uuid }) satisfies z.ZodType<P.SendMessageRequest>,
@@ -122,7 +117,7 @@ export const historyRequestSchema = z
   }) satisfies z.ZodType<P.HistoryRequest>;
 export const deleteMessageSchema = z.object({ messageId }) satisfies z.ZodType<P.DeleteMessageRequest>;
 export const typingSchema = z.object({ roomId: uuid, typing: z.boolean() }) satisfies z.ZodType<P.TypingRequest>;
-export const authRefreshSchema = z.object({ token: z.string().min(1).max(4096) }) satisfies z.ZodType<P.AuthRefreshRequest>;
+export const authRefreshSchema = z.object({ token: text().min(1).max(4096) }) satisfies z.ZodType<P.AuthRefreshRequest>;
 export const kickSchema = z.object({ userId: uuid, roomId: uuid }) satisfies z.ZodType<P.KickRequest>;
 export const banSchema = z.object({ userId: uuid, banned: z.boolean() }) satisfies z.ZodType<P.BanRequest>;
 export const muteSchema = z.object({ userId: uuid, roomId: uuid, minutes: z.number().int().min(0).max(525_600) }) satisfies z.ZodType<P.MuteRequest>;

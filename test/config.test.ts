@@ -37,6 +37,14 @@ describe('loadConfig', () => {
       maxSocketsPerUser: 20,
       maxRoomsPerSocket: 100,
     });
+    // Extensions: the sign-up and refresh limits' deployment defaults (docs/security.md).
+    expect(config).to.deep.include({
+      registrationRateLimit: 10,
+      registrationRateWindow: 600,
+      registrationGlobalRateLimit: 300,
+      refreshRateLimit: 60,
+      refreshRateWindow: 60,
+    });
     expect(config.nodeId).to.match(/^node-[0-9a-f]{8}$/);
   });
 
@@ -56,6 +64,11 @@ describe('loadConfig', () => {
       MESSAGE_RATE_WINDOW: '5',
       LOGIN_FAILURE_LIMIT: '3',
       LOGIN_FAILURE_WINDOW: '60',
+      REGISTRATION_RATE_LIMIT: '0',
+      REGISTRATION_RATE_WINDOW: '120',
+      REGISTRATION_GLOBAL_RATE_LIMIT: '50',
+      REFRESH_RATE_LIMIT: '7',
+      REFRESH_RATE_WINDOW: '30',
       MAX_MESSAGE_LENGTH: '100',
       MAX_PACKET_BYTES: '2048',
       MAX_SOCKETS_PER_USER: '0',
@@ -77,6 +90,11 @@ describe('loadConfig', () => {
       messageRateWindow: 5,
       loginFailureLimit: 3,
       loginFailureWindow: 60,
+      registrationRateLimit: 0,
+      registrationRateWindow: 120,
+      registrationGlobalRateLimit: 50,
+      refreshRateLimit: 7,
+      refreshRateWindow: 30,
       maxMessageLength: 100,
       maxPacketBytes: 2048,
       maxSocketsPerUser: 0,
@@ -116,6 +134,11 @@ describe('loadConfig', () => {
     ['MESSAGE_RATE_WINDOW', '0'],
     ['LOGIN_FAILURE_LIMIT', 'ten'],
     ['LOGIN_FAILURE_WINDOW', '0'],
+    ['REGISTRATION_RATE_LIMIT', '-1'],
+    ['REGISTRATION_RATE_WINDOW', '0'],
+    ['REGISTRATION_GLOBAL_RATE_LIMIT', 'many'],
+    ['REFRESH_RATE_LIMIT', '1.5'],
+    ['REFRESH_RATE_WINDOW', '0'],
     ['MAX_MESSAGE_LENGTH', '0'],
     ['MAX_PACKET_BYTES', '100'],
     ['MAX_SOCKETS_PER_USER', '-1'],

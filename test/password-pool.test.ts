@@ -41,6 +41,34 @@ describe('PasswordPool (bcrypt in worker threads)', () => {
     expect(results.filter((r) => r.status === 'fulfilled')).to.not.be.empty;
   });
 
+  it('when sign-up hashes fill their share of the queue, then further sign-ups fail at once with unavailable and sign-ins still run', async () => {
+    pool = new PasswordPool({ threads: 1, maxQueue: 4 }); // sign-ups may hold 2
+    const hash = await pool.hash('pw-pw-pw-pw', 4);
+
+    const signUps = Array.from({ length: 6 }, () => pool!.hash('pw-pw-pw-pw', 4, 'sign-up'));
+    const signIns = Array.from({ length: 2 }, () => pool!.compare('pw-pw-pw-pw', hash));
+    const [ups, ins] = await Promise.all([Promise.allSettled(signUps), Promise.all(signIns)]);
+
+    expect(ups.filter((r) => r.status === 'fulfilled')).to.have.length(2);
+    for (const r of ups.filter((r) => r.status === 'rejected')) expect((r as PromiseRejectedResult).reason).to.be.instanceOf(AppError).and.to.have.property('code', 'unavailable');
+    expect(ins).to.deep.equal([true, true]);
+  });
+
+  it('when sign-ups and a sign-in wait for the one thread, then the sign-in runs first', async () => {
+    pool = new PasswordPool({ threads: 1 });
+    const hash = await pool.hash('pw-pw-pw-pw', 4);
+    const finished: string[] = [];
+    const track = <T>(name: string, task: Promise<T>) => task.then(() => void finished.push(name));
+
+    const running = track('sign-up 1', pool.hash('pw-pw-pw-pw', 8, 'sign-up'));
+    const waiting = [track('sign-up 2', pool.hash('pw-pw-pw-pw', 8, 'sign-up')), track('sign-up 3', pool.hash('pw-pw-pw-pw', 8, 'sign-up'))];
+    const signIn = track('sign-in', pool.compare('pw-pw-pw-pw', hash));
+    await Promise.all([running, ...waiting, signIn]);
+
+    expect(finished.indexOf('sign-in')).to.be.lessThan(finished.indexOf('sign-up 2'));
+    expect(finished.indexOf('sign-in')).to.be.lessThan(finished.indexOf('sign-up 3'));
+  });
+
   it('when the pool runs, then its worker threads have the lowest CPU priority (the event loop thread keeps its own)', async function () {
     if (process.platform !== 'linux') this.skip(); // thread priorities are read from /proc
     const before = new Set(threadNices().map((t) => JSON.stringify(t)));

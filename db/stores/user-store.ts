@@ -66,6 +66,17 @@ export class UserStore {
     }
   }
 
+  /** Which of a username and an email an existing user already has (letter case ignored), or null. */
+  async findTaken(username: string, email: string): Promise<'username' | 'email' | null> {
+    const row = await this.knex<UserRow>('users')
+      .whereRaw('lower(username) = ?', [username.toLowerCase()])
+      .orWhereRaw('lower(email) = ?', [email.toLowerCase()])
+      .orderByRaw('lower(username) = ? desc', [username.toLowerCase()])
+      .first('username');
+    if (!row) return null;
+    return row.username.toLowerCase() === username.toLowerCase() ? 'username' : 'email';
+  }
+
   /** Finds a user by username or email, ignoring letter case. */
   async findByLogin(login: string): Promise<UserRecord | null> {
     const lowered = login.toLowerCase();

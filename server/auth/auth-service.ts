@@ -30,6 +30,7 @@ export interface RotatedSession {
 }
 
 const INVALID_CREDENTIALS = () => new AppError('invalid_credentials', 'wrong login or password');
+const NAME_TAKEN = (field: 'username' | 'email') => new AppError('conflict', `${field} is taken`, { field });
 
 /** Sign-up, sign-in, refresh-token rotation and logout: the stories of auth. */
 export class AuthService {
@@ -46,14 +47,25 @@ export class AuthService {
     },
   ) {}
 
-  async register(input: RegisterRequest): Promise<IssuedSession> {
+  /**
+   * Spends the IP's (and everyone's) registration budget, then checks the
+   * names, and only then hashes: a flood is refused before any bcrypt work,
+   * and a taken name costs a query, not 80 ms of a password thread. Probing
+   * for taken names spends the same budget (the 409 is documented in
+   * docs/security.md).
+   */
+  async register(input: RegisterRequest, ip: string): Promise<IssuedSession> {
     if (this.deps.config.registration === 'closed') throw new AppError('registration_closed', 'registration is closed');
+    await this.deps.limits.consumeRegistration(ip);
+    const taken = await this.deps.users.findTaken(input.username, input.email);
+    if (taken) throw NAME_TAKEN(taken);
     const passwordHash = await this.deps.passwords.hash(input.password);
     let user: UserRecord;
     try {
       user = await this.deps.users.create({ username: input.username, email: input.email, passwordHash });
     } catch (err) {
-      if (err instanceof DuplicateUserError) throw new AppError('conflict', err.message, { field: err.field });
+      // Two sign-ups of one name racing past the check: the unique index decides.
+      if (err instanceof DuplicateUserError) throw NAME_TAKEN(err.field);
       throw err;
     }
     return this.startSession(user, input.client ?? 'browser');
@@ -62,15 +74,23 @@ export class AuthService {
   /**
    * Unknown login and wrong password answer alike, after the same bcrypt work.
    * A banned user learns it only with the right password.
+   *
+   * The attempt is reserved in the limits before bcrypt runs and given back
+   * only for a right password, so parallel guesses cannot all be checked.
+   * The per-login counter keys on the account, so every alias of a user
+   * (username, email, any letter case) shares one budget.
    */
   async login(input: LoginRequest, ip: string): Promise<IssuedSession> {
-    await this.deps.limits.checkLogin(input.login, ip);
     const user = await this.deps.users.findByLogin(input.login);
-    const valid = await this.deps.passwords.verify(input.password, user?.passwordHash ?? null);
-    if (!user || !valid) {
-      await this.deps.limits.recordLoginFailure(input.login, ip);
-      throw INVALID_CREDENTIALS();
-    }
+    const account = user ? `user:${user.id}` : `login:${input.login.toLowerCase()}`;
+    const reservation = await this.deps.limits.reserveLoginAttempt(account, ip);
+    // A password the pool refused to check (unavailable) was no guess: its attempt goes back too.
+    const valid = await this.deps.passwords.verify(input.password, user?.passwordHash ?? null).catch(async (err: unknown) => {
+      await reservation.refund();
+      throw err;
+    });
+    if (!user || !valid) throw INVALID_CREDENTIALS();
+    await reservation.refund();
     if (user.banned) throw new AppError('banned', 'this account is banned');
     return this.startSession(user, input.client ?? 'browser');
   }
@@ -79,7 +99,8 @@ export class AuthService {
    * Rotates a refresh token: the old one is spent, a new one of the same
    * family is issued. A spent token presented again revokes the whole family.
    */
-  async refresh(refreshToken: string): Promise<RotatedSession> {
+  async refresh(refreshToken: string, ip: string): Promise<RotatedSession> {
+    await this.deps.limits.consumeRefresh(ip);
     // Spend and replace in one transaction: a parallel refresh that loses then
     // revokes the family with the replacement in it, not before it exists.
     const result = await this.deps.refreshTokens.rotate(refreshToken);

@@ -12,8 +12,9 @@ export class Passwords {
 
   constructor(private readonly pool: PasswordPool) {}
 
+  /** Hashes a new account's password; it waits behind sign-ins for a thread (see PasswordPool). */
   hash(password: string): Promise<string> {
-    return this.pool.hash(password, COST);
+    return this.pool.hash(password, COST, 'sign-up');
   }
 
   /**

@@ -1,5 +1,4 @@
 import { Emitter } from '@socket.io/redis-emitter';
-import type { SessionEnder } from '../auth/auth-service.js';
 import type { RevokeReason, SessionRevokedEvent } from '../protocol.js';
 import { sessionChannel, userChannel } from '../realtime/channels.js';
 import { adapterKey } from './redis.js';
@@ -18,7 +17,8 @@ type RevokeEvents = { 'session:revoked': (event: SessionRevokedEvent) => void };
  * login's Socket.IO room in /chat and /admin), so every node acts at once.
  * The emitter publishes and forgets; `flush()` waits until Redis took it all.
  */
-export class EmittedSessions implements SessionEnder {
+// Shaped as auth's SessionEnder port (structurally: cluster code does not import the domain).
+export class EmittedSessions {
   private readonly pending: Promise<unknown>[] = [];
   private readonly namespaces: Emitter<RevokeEvents>[];
 

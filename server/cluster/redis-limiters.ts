@@ -1,4 +1,4 @@
-import { RateLimiterMemory, RateLimiterRedis, RLWrapperTimeouts } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RLWrapperTimeouts, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { LimiterFactory } from '../rate-limits.js';
 import type { RedisClient } from './redis.js';
 
@@ -26,6 +26,46 @@ export function redisLimiters(redis: RedisClient, prefix: string): LimiterFactor
     });
     // node-redis command timeouts stop counting once a command is written, so
     // a Redis that hangs mid-connection needs this wrapper's own timeout.
-    return new RLWrapperTimeouts({ limiter: shared, timeoutMs: REDIS_TIMEOUT_MS, insuranceLimiter });
+    return new LoopAwareTimeouts(shared, insuranceLimiter);
   };
+}
+
+type LimiterCall = (...args: unknown[]) => Promise<unknown>;
+
+/**
+ * RLWrapperTimeouts whose timeout counts only once the event loop has read
+ * what arrived meanwhile. Its timer and Redis's reply share this process's
+ * loop: when a busy node's loop stalls past the timeout (a login storm on a
+ * starved CPU), the timers phase ran first and the limit fell back to the
+ * per-node insurance although Redis had answered in time, so 30 parallel
+ * guesses over two nodes were checked up to 17 times instead of 10. Deferring
+ * the timeout by one setImmediate lets the poll phase deliver a reply that is
+ * already there; a Redis that really hangs still times out.
+ */
+class LoopAwareTimeouts extends RLWrapperTimeouts {
+  constructor(
+    private readonly shared: RateLimiterAbstract,
+    insuranceLimiter: RateLimiterAbstract,
+  ) {
+    super({ limiter: shared, timeoutMs: REDIS_TIMEOUT_MS, insuranceLimiter });
+  }
+
+  /** Overrides the wrapper's runner (rate-limiter-flexible 11: every call goes through `_run(name, params)`). */
+  _run(funcName: string, params: unknown[]): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const settle = (finish: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        finish();
+      };
+      const timer = setTimeout(() => setImmediate(() => settle(() => reject(new Error('Operation timed out')))), REDIS_TIMEOUT_MS);
+      const call = (this.shared as unknown as Record<string, LimiterCall>)[funcName]!.bind(this.shared);
+      call(...params).then(
+        (result) => settle(() => resolve(result)),
+        (err: unknown) => settle(() => reject(err)),
+      );
+    });
+  }
 }

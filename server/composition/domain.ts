@@ -44,7 +44,7 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
   const accessTokens = new AccessTokens(config.jwtSecret, config.accessTokenTtl);
   const authentication = new TokenAuthentication({ accessTokens, users: stores.users, tokens: stores.tokens });
   const limits = new RateLimits(config, limiters, metrics);
-  const passwordPool = new PasswordPool();
+  const passwordPool = new PasswordPool({ onTask: (op, lane, outcome) => metrics.passwordTask(op, lane, outcome) });
   const auth = new AuthService({
     config,
     users: stores.users,

@@ -26,7 +26,10 @@ function fromRequestReading(err: unknown): AppError | null {
  */
 export function errorHandler(err: unknown, req: Request, res: Response, _next: NextFunction): void {
   const error = fromRequestReading(err) ?? toAppError(err);
-  if (error.code === 'internal' || error.code === 'unavailable') req.log.error('request failed', { err, method: req.method, path: req.path });
+  // A refusal the server chose (a full password pool, a drain) is a warning with
+  // its reason; a failure (a bug, a lost database) is an error with its stack.
+  if (err instanceof AppError && err.code === 'unavailable') req.log.warn('request refused', { code: err.code, reason: err.message, method: req.method, path: req.path });
+  else if (error.code === 'internal' || error.code === 'unavailable') req.log.error('request failed', { err, method: req.method, path: req.path });
   if (error.retryAfter !== undefined) res.setHeader('Retry-After', String(error.retryAfter));
   if (res.headersSent) return void res.end();
   res.status(error.status).json({ error: error.toBody() });

@@ -3,7 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 /** Where a history read came from. */
 export type HistorySource = 'socket' | 'rest';
 /** Which rate limit refused. */
-export type LimitKind = 'message' | 'login' | 'sockets' | 'rooms';
+export type LimitKind = 'message' | 'login' | 'registration' | 'refresh' | 'sockets' | 'rooms';
 /** Where an authentication failure was answered. */
 export type AuthVia = 'rest' | 'handshake';
 
@@ -35,6 +35,7 @@ export class Metrics {
   readonly gapFills: Counter;
   private readonly historyCatchUps: Counter<'source'>;
   private readonly rateLimited: Counter<'kind'>;
+  private readonly passwordTasks: Counter<'op' | 'lane' | 'outcome'>;
   private readonly authFailures: Counter<'code' | 'via'>;
   private readonly redisErrors: Counter<'client'>;
   private readonly redisReconnects: Counter<'client'>;
@@ -95,6 +96,12 @@ export class Metrics {
       registers,
     });
     this.rateLimited = new Counter({ name: 'roomcast_rate_limited_total', help: 'Requests refused by a rate limit, by kind', labelNames: ['kind'], registers });
+    this.passwordTasks = new Counter({
+      name: 'roomcast_password_tasks_total',
+      help: 'bcrypt tasks of the password pool, by op (hash, compare), lane (sign-in, sign-up) and outcome (done, refused)',
+      labelNames: ['op', 'lane', 'outcome'],
+      registers,
+    });
     this.authFailures = new Counter({
       name: 'roomcast_auth_failures_total',
       help: 'Refused authentication or authorization, by error code and where',
@@ -121,6 +128,10 @@ export class Metrics {
 
   refused(kind: LimitKind): void {
     this.rateLimited.inc({ kind });
+  }
+
+  passwordTask(op: 'hash' | 'compare', lane: 'sign-in' | 'sign-up', outcome: 'done' | 'refused'): void {
+    this.passwordTasks.inc({ op, lane, outcome });
   }
 
   authFailed(code: string, via: AuthVia): void {

@@ -6,6 +6,7 @@ import { connect as tcpConnect } from 'node:net';
 import path from 'node:path';
 import { freePort } from './free-port.js';
 import { ARTIFACTS_DIR } from './services.js';
+import { TEST_LIMITS } from './test-limits.js';
 
 export const TEST_JWT_SECRET = 'process-test-secret-that-is-long-enough-for-hs256';
 
@@ -96,6 +97,7 @@ export async function startNodeProcess(name: string, env: Record<string, string>
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'info',
     NODE_ID: name,
+    ...TEST_LIMITS,
     ...env,
   });
   const url = `http://127.0.0.1:${port}`;

@@ -21,6 +21,7 @@ import type {
 import { requestJson, type JsonAnswer, type JsonRequestOptions } from './http-json.js';
 import { ARTIFACTS_DIR } from './services.js';
 import { environment } from './environment.js';
+import { TEST_LIMITS } from './test-limits.js';
 
 export type ChatClient = ClientSocket<ChatServerToClientEvents, ChatClientToServerEvents>;
 export type AdminClient = ClientSocket<AdminServerToClientEvents, AdminClientToServerEvents>;
@@ -55,6 +56,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
     DATABASE_URL: services.databaseUrl ?? 'memory',
     JWT_SECRET: TEST_SECRET,
     LOG_LEVEL: 'info',
+    ...TEST_LIMITS,
     ...env,
   });
 }

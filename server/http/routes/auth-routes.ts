@@ -49,7 +49,7 @@ export function authRoutes(deps: AuthRouteDeps): Route[] {
       example: { username: 'ada_l', email: 'ada@example.com', password: 'correct horse battery', client: 'native' },
       success: { status: 201, description: 'Signed in. Browser mode sets the roomcast_refresh cookie; native mode returns refreshToken.', schema: R.authResponseSchema },
       errors: ['conflict', 'registration_closed', 'rate_limited', 'unavailable'],
-      handle: async ({ body }, { res }) => signedIn(res, await deps.auth.register(body)),
+      handle: async ({ body }, { res, ip }) => signedIn(res, await deps.auth.register(body, ip)),
     }),
     route({
       method: 'post', path: '/api/auth/login', tag: 'auth', access: 'anyone',
@@ -67,8 +67,8 @@ export function authRoutes(deps: AuthRouteDeps): Route[] {
       example: { refreshToken: 'rt_example' },
       success: { status: 200, description: 'A new access token (and, in native mode, a new refresh token)', schema: R.refreshResponseSchema },
       errors: ['unauthorized', 'refresh_reused', 'banned', 'rate_limited', 'unavailable'],
-      handle: async ({ body }, { req, res }) => {
-        const session = await deps.auth.refresh(presentedToken(req, body.refreshToken));
+      handle: async ({ body }, { req, res, ip }) => {
+        const session = await deps.auth.refresh(presentedToken(req, body.refreshToken), ip);
         const answer: RefreshResponse = { accessToken: session.accessToken, expiresIn: session.expiresIn };
         sendRefreshToken(res, session, answer);
         return answer;
