@@ -8,6 +8,9 @@ export interface PresenceBatching {
   intervalMs: number;
 }
 
+/** Rooms whose size a node remembers at most (the oldest noted goes first): the map stays bounded whatever happens. */
+const MAX_COUNTED_ROOMS = 10_000;
+
 /** The changes of one room waiting for the next batch: each user's latest state. */
 type Pending = Map<string, { user: OnlineUser; online: boolean }>;
 
@@ -33,7 +36,9 @@ export class PresenceAnnouncer {
 
   /** The room's online count as a join just read it. */
   noteCount(roomId: string, count: number): void {
+    this.counts.delete(roomId);
     this.counts.set(roomId, count);
+    if (this.counts.size > MAX_COUNTED_ROOMS) this.counts.delete(this.counts.keys().next().value!);
   }
 
   /** Announces a change; `exceptSocketId` (the joiner) is not told of itself in the single-event form. */
