@@ -19,6 +19,7 @@ const ALLOWED: Record<string, string[]> = {
   'message:edit': [...BASE, 'rate_limited', 'read_only', 'muted', 'payload_too_large'],
   'message:delete': [...BASE, 'read_only'],
   typing: [...BASE, 'muted', 'read_only', 'rate_limited'],
+  'room:online': BASE,
   'auth:refresh': [...BASE, 'unauthorized', 'token_expired', 'banned'],
   'admin:broadcast': [...BASE, 'rate_limited', 'payload_too_large'],
   'admin:kick': BASE,
@@ -26,7 +27,7 @@ const ALLOWED: Record<string, string[]> = {
   'admin:mute': BASE,
   'admin:stats': BASE,
 };
-const CHAT_EVENTS = ['room:join', 'room:leave', 'room:history', 'message:send', 'message:edit', 'message:delete', 'typing', 'auth:refresh'];
+const CHAT_EVENTS = ['room:join', 'room:leave', 'room:history', 'message:send', 'message:edit', 'message:delete', 'typing', 'room:online', 'auth:refresh'];
 const ADMIN_EVENTS = ['admin:broadcast', 'admin:kick', 'admin:ban', 'admin:mute', 'admin:stats'];
 
 interface Fixtures {
@@ -57,6 +58,7 @@ function payloadFor(event: string, fx: Fixtures): fc.Arbitrary<unknown> {
     'message:edit': shaped({ messageId, content: text }),
     'message:delete': fc.record({ messageId }),
     typing: shaped({ roomId: id, typing: fc.oneof({ weight: 4, arbitrary: fc.boolean() }, fc.anything()) }),
+    'room:online': shaped({ roomId: id, cursor: fc.oneof(fc.uuid(), fc.string({ maxLength: 40 }), fc.integer()), limit: seq }),
     'auth:refresh': fc.record({ token: fc.oneof(fc.string({ maxLength: 300 }), fc.constant(fx.victim.token), fc.anything()) }),
     'admin:broadcast': shaped({ content: text, roomId: fc.option(id) }),
     'admin:kick': shaped({ userId, roomId: id }),

@@ -54,6 +54,13 @@ const envSchema = z.object({
   // Extensions (not in the contract): what one account can hold open.
   MAX_SOCKETS_PER_USER: integer(0, 20),
   MAX_ROOMS_PER_SOCKET: integer(0, 100),
+  // Extensions (not in the contract): typing and presence stay bounded, see docs/operations.md.
+  TYPING_RATE_LIMIT: integer(0, 10),
+  TYPING_RATE_WINDOW: integer(1, 5),
+  TYPING_TIMEOUT: integer(1, 6),
+  JOIN_ONLINE_LIST_LIMIT: integer(1, 100),
+  PRESENCE_BATCH_THRESHOLD: integer(0, 500),
+  PRESENCE_BATCH_INTERVAL_MS: integer(50, 1000),
   NODE_ID: z.string().min(1).optional(),
   // Extension (not in the contract): the bearer token a Prometheus scraper
   // presents at GET /metrics. Unset, /metrics answers only direct loopback requests.
@@ -101,6 +108,16 @@ export interface Config {
   readonly maxSocketsPerUser: number;
   /** Rooms one /chat socket may be in at once; 0: no cap. */
   readonly maxRoomsPerSocket: number;
+  /** `typing` events passed on per socket per room in typingRateWindow seconds; 0: no limit. */
+  readonly typingRateLimit: number;
+  readonly typingRateWindow: number;
+  /** Seconds after which a `typing: true` not renewed is ended with `typing: false`. */
+  readonly typingTimeout: number;
+  /** Online users listed in a `room:join` ack (the rest via `room:online`). */
+  readonly joinOnlineListLimit: number;
+  /** Above this many online users a room's presence changes go out as `presence:batch`; 0: never. */
+  readonly presenceBatchThreshold: number;
+  readonly presenceBatchIntervalMs: number;
   readonly nodeId: string;
   /** Bearer token for GET /metrics; null: loopback only. */
   readonly metricsToken: string | null;
@@ -158,6 +175,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPacketBytes: e.MAX_PACKET_BYTES,
     maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
     maxRoomsPerSocket: e.MAX_ROOMS_PER_SOCKET,
+    typingRateLimit: e.TYPING_RATE_LIMIT,
+    typingRateWindow: e.TYPING_RATE_WINDOW,
+    typingTimeout: e.TYPING_TIMEOUT,
+    joinOnlineListLimit: e.JOIN_ONLINE_LIST_LIMIT,
+    presenceBatchThreshold: e.PRESENCE_BATCH_THRESHOLD,
+    presenceBatchIntervalMs: e.PRESENCE_BATCH_INTERVAL_MS,
     nodeId: e.NODE_ID ?? `node-${randomBytes(4).toString('hex')}`,
     metricsToken: e.METRICS_TOKEN ?? null,
     trustProxy: Object.freeze(parseTrustProxy(e.TRUST_PROXY)),

@@ -117,6 +117,11 @@ export const historyRequestSchema = z
   }) satisfies z.ZodType<P.HistoryRequest>;
 export const deleteMessageSchema = z.object({ messageId }) satisfies z.ZodType<P.DeleteMessageRequest>;
 export const typingSchema = z.object({ roomId: uuid, typing: z.boolean() }) satisfies z.ZodType<P.TypingRequest>;
+export const onlineRequestSchema = z.object({
+  roomId: uuid,
+  cursor: uuid.optional(),
+  limit: z.number().int().min(1).max(500).default(100),
+}) satisfies z.ZodType<P.OnlineRequest>;
 export const authRefreshSchema = z.object({ token: text().min(1).max(4096) }) satisfies z.ZodType<P.AuthRefreshRequest>;
 export const kickSchema = z.object({ userId: uuid, roomId: uuid }) satisfies z.ZodType<P.KickRequest>;
 export const banSchema = z.object({ userId: uuid, banned: z.boolean() }) satisfies z.ZodType<P.BanRequest>;

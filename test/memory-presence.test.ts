@@ -24,6 +24,16 @@ describe('MemoryPresenceStore', () => {
     expect(await store.sweep(() => true)).to.deep.equal([]);
   });
 
+  it('when the online list is paged, then users come in userId order after the cursor, with the count of all', async () => {
+    const store = new MemoryPresenceStore();
+    await store.add('r1', dave, 's1');
+    await store.add('r1', carol, 's2');
+
+    expect(await store.page('r1', null, 1)).to.deep.equal({ online: [carol], nextCursor: carol.userId, count: 2 });
+    expect(await store.page('r1', carol.userId, 1)).to.deep.equal({ online: [dave], nextCursor: null, count: 2 });
+    expect(await store.page('r2', null, 1)).to.deep.equal({ online: [], nextCursor: null, count: 0 });
+  });
+
   it('when a user opens sockets, then at most max are registered, closing frees a place, and 0 means no cap', async () => {
     const store = new MemoryPresenceStore();
     const opened = await Promise.all(['s1', 's2', 's3'].map((id) => store.openSocket(carol.userId, id, 2)));

@@ -88,6 +88,34 @@ describe('RedisPresenceStore (cluster-wide presence)', () => {
     expect(await live.remove(room, dave.userId, 's3')).to.equal(true);
     expect(await live.add(room, carol, 's4')).to.equal(true);
   });
+  it('when the online list is paged, then users come in userId order once each, the count is all of them, and a dead node’s users are skipped', async () => {
+    const [a, b] = [store('a'), store('b')];
+    const dying = store('dying');
+    const room = randomUUID();
+    const users = Array.from({ length: 5 }, (_, i) => ({ userId: randomUUID(), username: `u${i}` }));
+    for (const [i, user] of users.entries()) await (i % 2 ? a : b).add(room, user, `s${i}`);
+    const ghost = { userId: randomUUID(), username: 'ghost' };
+    await dying.add(room, ghost, 'sg');
+    stores.splice(stores.indexOf(dying), 1);
+    await dying.close();
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let pages = 0; pages < 10; pages++) {
+      const page = await a.page(room, cursor, 2);
+      expect(page.online.length).to.be.at.most(2);
+      seen.push(...page.online.map((u) => u.userId));
+      cursor = page.nextCursor;
+      if (cursor === null) break;
+    }
+
+    expect(cursor).to.equal(null);
+    expect(seen).to.deep.equal(users.map((u) => u.userId).sort());
+    expect((await b.page(room, null, 100)).count).to.be.oneOf([5, 6]); // the ghost counts until its node is swept
+    expect(await a.remove(room, users[1]!.userId, 's1')).to.equal(true);
+    expect((await a.page(room, null, 100)).online.map((u) => u.userId)).to.not.include(users[1]!.userId);
+  });
+
   it('when this node’s sockets are gone but their entries stayed, then a sweep removes just those and reports each user once', async () => {
     const a = store('a');
     const b = store('b');

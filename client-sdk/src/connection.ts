@@ -53,6 +53,7 @@ const FORWARDED: readonly Forwarded[] = [
   'message:deleted',
   'typing',
   'presence',
+  'presence:batch',
   'room:updated',
   'system:broadcast',
 ];

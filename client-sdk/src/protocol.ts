@@ -233,7 +233,25 @@ export interface OnlineUser {
 
 export interface JoinResult {
   room: RoomInfo;
+  /** The first users online in the room (at most the server's JOIN_ONLINE_LIST_LIMIT, by userId); page on with `room:online`. */
   online: OnlineUser[];
+  /** How many users are online in the room (all of them, not only those listed). */
+  onlineCount: number;
+}
+
+/** `room:online`: the next page of a joined room's online users, ordered by userId. */
+export interface OnlineRequest {
+  roomId: string;
+  /** The previous page's `nextCursor`; absent for the first page. */
+  cursor?: string;
+  /** 1-500, default 100. */
+  limit?: number;
+}
+
+export interface OnlinePage {
+  online: OnlineUser[];
+  /** Pass it back for the next page; null when this page was the last. */
+  nextCursor: string | null;
 }
 
 export interface HistoryRequest extends HistoryQuery {
@@ -264,6 +282,11 @@ export interface TypingRequest {
   typing: boolean;
 }
 
+/** The `typing` ack: `dropped` is set when the event was not passed on (over the rate limit, or `typing: false` while not typing). */
+export interface TypingResult {
+  dropped?: true;
+}
+
 export interface AuthRefreshRequest {
   token: string;
 }
@@ -290,6 +313,13 @@ export interface PresenceEvent {
   userId: string;
   username: string;
   online: boolean;
+}
+
+/** Presence changes of a big room, coalesced: sent instead of single `presence` events once the room has more online users than the server's PRESENCE_BATCH_THRESHOLD. */
+export interface PresenceBatchEvent {
+  roomId: string;
+  joined: OnlineUser[];
+  left: OnlineUser[];
 }
 
 export interface SystemBroadcastEvent {
@@ -352,7 +382,8 @@ export interface ChatClientToServerEvents {
   'message:send': (payload: SendMessageRequest, ack: AckCallback<MessageResult>) => void;
   'message:edit': (payload: EditMessageRequest, ack: AckCallback<MessageResult>) => void;
   'message:delete': (payload: DeleteMessageRequest, ack: AckCallback<Empty>) => void;
-  typing: (payload: TypingRequest, ack: AckCallback<Empty>) => void;
+  typing: (payload: TypingRequest, ack: AckCallback<TypingResult>) => void;
+  'room:online': (payload: OnlineRequest, ack: AckCallback<OnlinePage>) => void;
   'auth:refresh': (payload: AuthRefreshRequest, ack: AckCallback<AuthRefreshResult>) => void;
 }
 
@@ -363,6 +394,7 @@ export interface ChatServerToClientEvents {
   'message:deleted': (event: MessageDeletedEvent) => void;
   typing: (event: TypingEvent) => void;
   presence: (event: PresenceEvent) => void;
+  'presence:batch': (event: PresenceBatchEvent) => void;
   'room:updated': (room: RoomInfo) => void;
   'system:broadcast': (event: SystemBroadcastEvent) => void;
   'session:expired': (event: Empty) => void;

@@ -5,7 +5,7 @@ import { isTransient, localError, localReason, RoomcastError, toRoomcastError } 
 import { Gate } from './gate.js';
 import { newClientMsgId } from './ids.js';
 import { Outbox } from './outbox.js';
-import type { HistoryPage, HistoryQuery, Message, MessageDeletedEvent, OnlineUser, PresenceEvent, RoomInfo, TypingEvent } from './protocol.js';
+import type { HistoryPage, HistoryQuery, Message, MessageDeletedEvent, OnlinePage, OnlineUser, PresenceEvent, RoomInfo, TypingEvent } from './protocol.js';
 import { RoomSequencer } from './room-sequencer.js';
 
 /** Events of a joined room. */
@@ -18,7 +18,11 @@ export interface RoomEvents {
   deleted: MessageDeletedEvent;
   /** Someone in the room started or stopped typing. */
   typing: TypingEvent;
-  /** A user came online in the room or left it (first socket joined / last socket left). */
+  /**
+   * A user came online in the room or left it (first socket joined / last
+   * socket left). In big rooms the server coalesces these into `presence:batch`
+   * events; the SDK hands them out here one user at a time all the same.
+   */
   presence: PresenceEvent;
   /** The room's settings changed (name, readOnly, archived). */
   roomUpdated: RoomInfo;
@@ -46,6 +50,7 @@ const REFILL_DELAY_MS = 1_000;
 export class Room extends Emitter<RoomEvents> {
   #info: RoomInfo | null = null;
   #online: OnlineUser[] = [];
+  #onlineCount = 0;
   #gone: RoomcastError | null = null;
   #resumeAttempt = 0;
   readonly #ready = new Gate();
@@ -88,9 +93,29 @@ export class Room extends Emitter<RoomEvents> {
     return this.#info;
   }
 
-  /** Who is online in the room now. */
+  /**
+   * Who is online in the room now, as far as the client knows: the join
+   * answer lists the first users only (the server's JOIN_ONLINE_LIST_LIMIT,
+   * default 100), kept up to date by presence events; `onlineUsers()` pages
+   * through all of them.
+   */
   get online(): readonly OnlineUser[] {
     return this.#online;
+  }
+
+  /** How many users are online in the room (all of them, also those `online` does not list). */
+  get onlineCount(): number {
+    return this.#onlineCount;
+  }
+
+  /**
+   * A page of the room's online users, ordered by userId: pass the previous
+   * page's `nextCursor` for the next one (null: that was the last).
+   */
+  async onlineUsers(options: { cursor?: string; limit?: number } = {}): Promise<OnlinePage> {
+    await this.#whenReady();
+    const { online, nextCursor } = await this.deps.connection.request('room:online', { roomId: this.id, ...options });
+    return { online, nextCursor };
   }
 
   /** The seq of the last message handed to `message` listeners. */
@@ -173,11 +198,13 @@ export class Room extends Emitter<RoomEvents> {
     if (this.#gone) return;
     const epoch = this.deps.connection.epoch;
     try {
-      const { room, online } = await this.deps.connection.request('room:join', { roomId: this.id });
+      const { room, online, onlineCount } = await this.deps.connection.request('room:join', { roomId: this.id });
       if (this.#gone || epoch !== this.deps.connection.epoch) return;
       this.#resumeAttempt = 0;
       this.#info = room;
       this.#online = online;
+      // A server before onlineCount existed listed everyone.
+      this.#onlineCount = onlineCount ?? online.length;
       this.#sequencer.start(room.lastSeq);
       this.#ready.open();
       this.#settleJoined.resolve();
@@ -214,11 +241,13 @@ export class Room extends Emitter<RoomEvents> {
         return this.emit('deleted', event.payload);
       case 'typing':
         return this.emit('typing', event.payload);
-      case 'presence': {
-        const { userId, username, online } = event.payload;
-        this.#online = this.#online.filter((u) => u.userId !== userId);
-        if (online) this.#online.push({ userId, username });
-        return this.emit('presence', event.payload);
+      case 'presence':
+        return this.#presence(event.payload);
+      case 'presence:batch': {
+        const { roomId, joined, left } = event.payload;
+        for (const user of left) this.#presence({ roomId, ...user, online: false });
+        for (const user of joined) this.#presence({ roomId, ...user, online: true });
+        return;
       }
       case 'room:updated':
         this.#info = event.payload;
@@ -237,6 +266,17 @@ export class Room extends Emitter<RoomEvents> {
     this.#outbox.close(err);
     this.#settleJoined.reject(err);
     this.deps.onGone(this);
+  }
+
+  #presence(event: PresenceEvent): void {
+    const { userId, username, online } = event;
+    const known = this.#online.some((u) => u.userId === userId);
+    this.#online = this.#online.filter((u) => u.userId !== userId);
+    if (online) this.#online.push({ userId, username });
+    // The list may be partial: a user not in it still changes the count.
+    if (online && !known) this.#onlineCount++;
+    else if (!online && this.#onlineCount > 0 && (known || this.#online.length < this.#onlineCount)) this.#onlineCount--;
+    this.emit('presence', event);
   }
 
   async #whenReady(): Promise<void> {

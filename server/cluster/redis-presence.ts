@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../logger.js';
 import type { OnlineUser } from '../protocol.js';
-import type { PresenceStore, WentOffline } from '../realtime/presence.js';
+import type { OnlineUsersPage, PresenceStore, WentOffline } from '../realtime/presence.js';
 import type { RedisClient } from './redis.js';
 import { withTimeout } from '../with-timeout.js';
 
@@ -37,16 +37,17 @@ local function live(key, prefix)
 end
 `;
 
-// KEYS: room hash, (room, user) socket set, node's socket index
+// KEYS: room hash, (room, user) socket set, node's socket index, room's user order
 // ARGV: prefix, member, userId, username, index entry, node key, node ttl
 const ADD = `
 redis.call('SET', ARGV[6], '1', 'PX', ARGV[7])
+redis.call('ZADD', KEYS[4], 0, ARGV[3])
 redis.call('SADD', KEYS[2], ARGV[2])
 redis.call('SADD', KEYS[3], ARGV[5])
 return redis.call('HSET', KEYS[1], ARGV[3], ARGV[4])
 `;
 
-// KEYS: room hash, (room, user) socket set, node's socket index
+// KEYS: room hash, (room, user) socket set, node's socket index, room's user order
 // ARGV: prefix, member, userId, index entry
 // Returns the username when this was the user's last live socket in the room.
 const REMOVE = `${LIVE}
@@ -54,8 +55,44 @@ redis.call('SREM', KEYS[3], ARGV[4])
 if redis.call('SREM', KEYS[2], ARGV[2]) == 0 then return false end
 if live(KEYS[2], ARGV[1]) > 0 then return false end
 local name = redis.call('HGET', KEYS[1], ARGV[3])
+redis.call('ZREM', KEYS[4], ARGV[3])
 if redis.call('HDEL', KEYS[1], ARGV[3]) == 1 then return name end
 return false
+`;
+
+// KEYS: room hash, room's user order; ARGV: prefix, roomId, after ('' for the start), limit, scan budget.
+// Returns [count, nextCursor ('' at the end), userId, username, ...]: up to limit users with a live
+// socket, in userId order. At most budget ids are looked at per call (a page after many dead-node
+// entries comes back short, with a cursor to go on from), so no call holds Redis for long.
+const PAGE = `${LIVE}
+local res = {redis.call('HLEN', KEYS[1]), ''}
+local limit = tonumber(ARGV[4])
+local budget = tonumber(ARGV[5])
+local from = '-'
+if ARGV[3] ~= '' then from = '(' .. ARGV[3] end
+local n = 0
+while budget > 0 do
+  local ids = redis.call('ZRANGEBYLEX', KEYS[2], from, '+', 'LIMIT', 0, math.min(budget, limit - n + 1))
+  if #ids == 0 then return res end
+  for _, id in ipairs(ids) do
+    if n == limit then
+      res[2] = res[#res - 1]
+      return res
+    end
+    budget = budget - 1
+    from = '(' .. id
+    if live(ARGV[1] .. ':presence:' .. ARGV[2] .. ':' .. id, ARGV[1]) > 0 then
+      local name = redis.call('HGET', KEYS[1], id)
+      if name then
+        table.insert(res, id)
+        table.insert(res, name)
+        n = n + 1
+      end
+    end
+  end
+end
+res[2] = string.sub(from, 2)
+return res
 `;
 
 // KEYS: room hash; ARGV: prefix, roomId. Returns [userId, username, ...] of users with a live socket.
@@ -96,6 +133,8 @@ const SWEEP_BATCH = 500;
  * Cluster-wide presence in Redis. Layout, under the configured key prefix:
  *
  * - `presence:<room>` hash userId → username: who is online in the room;
+ * - `presence-order:<room>` sorted set of the same userIds (all scored 0, so
+ *   ordered by id): what `room:online` pages through with a cursor;
  * - `presence:<room>:<user>` set of `<node>/<socket>`: that user's sockets there,
  *   from every node (several devices count once);
  * - `node:<node>` a heartbeat with a TTL, refreshed every few seconds;
@@ -142,7 +181,7 @@ export class RedisPresenceStore implements PresenceStore {
   add(roomId: string, user: OnlineUser, socketId: string): Promise<boolean> {
     return this.guard('add', false, async () => {
       const reply = await this.redis.eval(ADD, {
-        keys: [this.roomKey(roomId), this.userKey(roomId, user.userId), this.indexKey(this.nodeId)],
+        keys: [this.roomKey(roomId), this.userKey(roomId, user.userId), this.indexKey(this.nodeId), this.orderKey(roomId)],
         arguments: [this.prefix, `${this.nodeId}/${socketId}`, user.userId, user.username, `${roomId} ${user.userId} ${socketId}`, this.nodeKey(this.nodeId), String(this.timing.nodeTtlMs)],
       });
       return reply === 1;
@@ -159,6 +198,22 @@ export class RedisPresenceStore implements PresenceStore {
       const users: OnlineUser[] = [];
       for (let i = 0; i + 1 < reply.length; i += 2) users.push({ userId: reply[i]!, username: reply[i + 1]! });
       return users;
+    });
+  }
+
+  /**
+   * `count` is the hash's size: a user whose sockets were all on a node that
+   * died is counted until that node is swept (seconds); the list itself skips them.
+   */
+  page(roomId: string, after: string | null, limit: number): Promise<OnlineUsersPage> {
+    return this.guard('page', { online: [], nextCursor: null, count: 0 }, async () => {
+      const reply = (await this.redis.eval(PAGE, {
+        keys: [this.roomKey(roomId), this.orderKey(roomId)],
+        arguments: [this.prefix, roomId, after ?? '', String(limit), String(limit * 2 + 100)],
+      })) as unknown[];
+      const online: OnlineUser[] = [];
+      for (let i = 2; i + 1 < reply.length; i += 2) online.push({ userId: String(reply[i]), username: String(reply[i + 1]) });
+      return { online, nextCursor: reply[1] ? String(reply[1]) : null, count: Number(reply[0]) };
     });
   }
 
@@ -211,7 +266,7 @@ export class RedisPresenceStore implements PresenceStore {
 
   private async removeMember(nodeId: string, roomId: string, userId: string, socketId: string): Promise<string | null> {
     const reply = await this.redis.eval(REMOVE, {
-      keys: [this.roomKey(roomId), this.userKey(roomId, userId), this.indexKey(nodeId)],
+      keys: [this.roomKey(roomId), this.userKey(roomId, userId), this.indexKey(nodeId), this.orderKey(roomId)],
       arguments: [this.prefix, `${nodeId}/${socketId}`, userId, `${roomId} ${userId} ${socketId}`],
     });
     return typeof reply === 'string' ? reply : null;
@@ -270,6 +325,7 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   private roomKey = (roomId: string) => `${this.prefix}:presence:${roomId}`;
+  private orderKey = (roomId: string) => `${this.prefix}:presence-order:${roomId}`;
   private userKey = (roomId: string, userId: string) => `${this.prefix}:presence:${roomId}:${userId}`;
   private nodeKey = (nodeId: string) => `${this.prefix}:node:${nodeId}`;
   private indexKey = (nodeId: string) => `${this.prefix}:node-sockets:${nodeId}`;

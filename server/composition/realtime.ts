@@ -4,6 +4,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { registerAdminNamespace } from '../realtime/admin-namespace.js';
 import { registerChatNamespace } from '../realtime/chat-namespace.js';
 import { authenticateHandshake } from '../realtime/handshake.js';
+import { PresenceAnnouncer } from '../realtime/presence-announcer.js';
 import { PresenceSweeper } from '../realtime/presence-sweeper.js';
 import { SessionTimers } from '../realtime/session-timer.js';
 import { capSocketsPerUser } from '../realtime/socket-cap.js';
@@ -15,6 +16,7 @@ import type { Sockets } from './sockets.js';
 export interface RealtimeTimers {
   sessionTimers: SessionTimers;
   presenceSweeper: PresenceSweeper;
+  presenceAnnouncer: PresenceAnnouncer;
 }
 
 /** Step 5: the handshakes and the event handlers of /chat and /admin. */
@@ -33,6 +35,7 @@ export function attachRealtime(
   if (config.maxSocketsPerUser > 0) chat.use(capSocketsPerUser({ presence: nodes.presence, max: config.maxSocketsPerUser, logger, metrics }));
   const presenceSweeper = new PresenceSweeper(chat, nodes.presence, logger);
   admin.use(authenticateHandshake(handshakeDeps, 'admin'));
+  const presenceAnnouncer = new PresenceAnnouncer(chat, { threshold: config.presenceBatchThreshold, intervalMs: config.presenceBatchIntervalMs });
 
   registerChatNamespace(chat, {
     rooms: domain.rooms,
@@ -45,9 +48,12 @@ export function attachRealtime(
     sessionTimers,
     maxMessageLength: config.maxMessageLength,
     maxRoomsPerSocket: config.maxRoomsPerSocket,
+    typing: { rateLimit: config.typingRateLimit, rateWindowMs: config.typingRateWindow * 1000, timeoutMs: config.typingTimeout * 1000 },
+    joinOnlineListLimit: config.joinOnlineListLimit,
+    announcer: presenceAnnouncer,
     logger,
     metrics,
   });
   registerAdminNamespace(admin, { admin: domain.admin, sessionTimers, maxMessageLength: config.maxMessageLength, logger });
-  return { sessionTimers, presenceSweeper };
+  return { sessionTimers, presenceSweeper, presenceAnnouncer };
 }

@@ -13,6 +13,8 @@ import { eventHandler, type EventOptions } from './event-handler.js';
 import type { MessageDelivery } from './message-delivery.js';
 import { answerUnknownEvents, CHAT_EVENTS } from './unknown-events.js';
 import type { PresenceStore } from './presence.js';
+import type { PresenceAnnouncer } from './presence-announcer.js';
+import { SocketTyping, type TypingOptions } from './typing-state.js';
 import type { SessionTimers } from './session-timer.js';
 import type { ChatNamespace, ChatSocket } from './types.js';
 import type { z } from 'zod';
@@ -29,6 +31,10 @@ export interface ChatDeps {
   maxMessageLength: number;
   /** Rooms one socket may be in at once; 0: no cap. */
   maxRoomsPerSocket: number;
+  typing: TypingOptions;
+  /** Online users listed in a join ack; the rest are paged with `room:online`. */
+  joinOnlineListLimit: number;
+  announcer: PresenceAnnouncer;
   logger: Logger;
   metrics?: Metrics;
 }
@@ -48,6 +54,9 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatDeps): void
     ) => socket.on(event, eventHandler<ChatClientToServerEvents, E, S>(socket, deps.logger, event, options, handler) as never);
     const actor = () => ({ userId: socket.data.userId, role: socket.data.role });
     const user = () => ({ userId: socket.data.userId, username: socket.data.username });
+    const typing = new SocketTyping(deps.typing, (roomId, on) =>
+      socket.nsp.to(roomChannel(roomId)).except(socket.id).emit('typing', { roomId, ...user(), typing: on }),
+    );
 
     on('room:join', { schema: schemas.roomRefSchema }, async ({ roomId }) => {
       checkRoomCap(socket, roomId, deps);
@@ -56,7 +65,7 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatDeps): void
       // 'disconnecting' has run already, so nothing would ever remove what a
       // late join adds (a ghost "online" that also hides the user's real
       // comings and goings). The ack reaches no one; it only has to be valid.
-      if (!socket.connected) return { room: visible, online: [] };
+      if (!socket.connected) return { room: visible, online: [], onlineCount: 0 };
       // Checked again at the join itself: parallel joins all passed the first check.
       checkRoomCap(socket, roomId, deps);
       // Join the Socket.IO room first and read lastSeq after: every message
@@ -65,17 +74,19 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatDeps): void
       socket.join(roomChannel(roomId));
       try {
         const room = await deps.rooms.recordJoin(actor(), roomId);
-        if (!socket.connected) return { room, online: [] };
+        if (!socket.connected) return { room, online: [], onlineCount: 0 };
         deps.delivery.track(roomId, room.lastSeq);
         const first = await deps.presence.add(roomId, user(), socket.id);
         if (!socket.connected) {
           // Gone while the store answered: 'disconnecting' may have looked before the add
           // landed, so remove it here (harmless when it is gone already) and announce nothing.
           await deps.presence.remove(roomId, socket.data.userId, socket.id);
-          return { room, online: [] };
+          return { room, online: [], onlineCount: 0 };
         }
-        if (first) socket.to(roomChannel(roomId)).emit('presence', { roomId, ...user(), online: true });
-        return { room, online: await deps.presence.list(roomId) };
+        const { online, count } = await deps.presence.page(roomId, null, deps.joinOnlineListLimit);
+        deps.announcer.noteCount(roomId, count);
+        if (first) deps.announcer.announce(roomId, user(), true, socket.id);
+        return { room, online, onlineCount: count };
       } catch (err) {
         socket.leave(roomChannel(roomId));
         throw err;
@@ -85,8 +96,15 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatDeps): void
     on('room:leave', { schema: schemas.roomRefSchema }, async ({ roomId }) => {
       if (!socket.rooms.has(roomChannel(roomId))) return {};
       socket.leave(roomChannel(roomId));
+      typing.left(roomId);
       await leavePresence(socket, roomId, deps);
       return {};
+    });
+
+    on('room:online', { schema: schemas.onlineRequestSchema }, async ({ roomId, cursor, limit }) => {
+      if (!socket.rooms.has(roomChannel(roomId))) throw notFound('join the room first');
+      const page = await deps.presence.page(roomId, cursor ?? null, limit);
+      return { online: page.online, nextCursor: page.nextCursor };
     });
 
     on('room:history', { schema: schemas.historyRequestSchema }, ({ roomId, ...query }) => {
@@ -122,10 +140,10 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatDeps): void
       return {};
     });
 
-    on('typing', { schema: schemas.typingSchema }, ({ roomId, typing }) => {
+    on('typing', { schema: schemas.typingSchema }, ({ roomId, typing: on }) => {
       if (!socket.rooms.has(roomChannel(roomId))) throw notFound('join the room first');
-      socket.to(roomChannel(roomId)).emit('typing', { roomId, ...user(), typing });
-      return {};
+      // Acked either way: a client typing too fast needs no error, only fewer events.
+      return typing.relay(roomId, on) ? {} : { dropped: true as const };
     });
 
     on('auth:refresh', { schema: schemas.authRefreshSchema, allowExpired: true }, async ({ token }) => {
@@ -146,6 +164,7 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatDeps): void
     });
 
     socket.on('disconnecting', () => {
+      typing.disconnected();
       for (const roomId of joinedRoomIds(socket.rooms)) void leavePresence(socket, roomId, deps);
     });
   });
@@ -164,12 +183,7 @@ function checkRoomCap(socket: ChatSocket, roomId: string, deps: ChatDeps): void 
 async function leavePresence(socket: ChatSocket, roomId: string, deps: ChatDeps): Promise<void> {
   try {
     if (await deps.presence.remove(roomId, socket.data.userId, socket.id)) {
-      socket.nsp.to(roomChannel(roomId)).except(socket.id).emit('presence', {
-        roomId,
-        userId: socket.data.userId,
-        username: socket.data.username,
-        online: false,
-      });
+      deps.announcer.announce(roomId, { userId: socket.data.userId, username: socket.data.username }, false, socket.id);
     }
   } catch (err) {
     deps.logger.warn('presence update failed', { socketId: socket.id, roomId, err });

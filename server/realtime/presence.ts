@@ -1,5 +1,13 @@
 import type { OnlineUser } from '../protocol.js';
 
+/** A page of a room's online users, ordered by userId, and how many are online in all. */
+export interface OnlineUsersPage {
+  online: OnlineUser[];
+  /** The last listed userId when more may follow; null at the end. */
+  nextCursor: string | null;
+  count: number;
+}
+
 /** A user who went offline in a room because a sweep removed their last socket there. */
 export interface WentOffline {
   roomId: string;
@@ -17,6 +25,11 @@ export interface PresenceStore {
   /** Removes a socket; true when it was the user's last in the room. */
   remove(roomId: string, userId: string, socketId: string): Promise<boolean>;
   list(roomId: string): Promise<OnlineUser[]>;
+  /**
+   * Up to `limit` online users with a userId after `after` (null: from the
+   * start), so a join answers with a bounded list however big the room.
+   */
+  page(roomId: string, after: string | null, limit: number): Promise<OnlineUsersPage>;
   /**
    * Removes this node's entries of sockets that `isLive` no longer knows (a
    * backstop: a socket's own leave and disconnect normally remove them).
@@ -55,6 +68,14 @@ export class MemoryPresenceStore implements PresenceStore {
 
   async list(roomId: string): Promise<OnlineUser[]> {
     return [...(this.rooms.get(roomId) ?? [])].map(([userId, { username }]) => ({ userId, username }));
+  }
+
+  async page(roomId: string, after: string | null, limit: number): Promise<OnlineUsersPage> {
+    const users = this.rooms.get(roomId);
+    if (!users) return { online: [], nextCursor: null, count: 0 };
+    const ids = [...users.keys()].filter((id) => after === null || id > after).sort();
+    const online = ids.slice(0, limit).map((userId) => ({ userId, username: users.get(userId)!.username }));
+    return { online, nextCursor: ids.length > limit ? online[online.length - 1]!.userId : null, count: users.size };
   }
 
   async sweep(isLive: (socketId: string) => boolean): Promise<WentOffline[]> {

@@ -11,6 +11,7 @@ export const CHAT_EVENTS = eventNames<ChatClientToServerEvents>({
   'message:edit': true,
   'message:delete': true,
   typing: true,
+  'room:online': true,
   'auth:refresh': true,
 });
 

@@ -6,17 +6,21 @@ import { maxMessageLength } from './server-settings.js';
 
 /** Typing stops counting after this long without a key press. */
 const TYPING_IDLE_MS = 3_000;
+/** While the user keeps typing, the hint is renewed this often: the server ends one not renewed within TYPING_TIMEOUT (6 s). */
+const TYPING_RENEW_MS = 3_000;
 
 export function composer(room: Room, onSend: (content: string) => void, disabledReason: string | null): { element: HTMLElement; focus(): void; dispose(): void } {
   const input = h('textarea', { attrs: { name: 'message', rows: 1, maxlength: maxMessageLength(), placeholder: disabledReason ?? 'Write a message… (Enter to send)', 'aria-label': 'Message', disabled: disabledReason !== null } });
   let typing = false;
+  let sentAt = 0;
   let idle: ReturnType<typeof setTimeout> | null = null;
 
   const setTyping = (next: boolean) => {
     if (idle) clearTimeout(idle);
     idle = next ? setTimeout(() => setTyping(false), TYPING_IDLE_MS) : null;
-    if (typing === next) return;
+    if (typing === next && !(next && Date.now() - sentAt >= TYPING_RENEW_MS)) return;
     typing = next;
+    sentAt = Date.now();
     room.setTyping(next).catch(() => {}); // best effort: a lost typing hint does no harm
   };
 

@@ -12,7 +12,8 @@ export function onlineList(room: Room): { element: HTMLElement; dispose(): void 
   const count = h('span', { class: 'count' });
   const render = () => {
     const users: readonly OnlineUser[] = [...room.online].sort((a, b) => a.username.localeCompare(b.username));
-    count.textContent = String(users.length);
+    // The list may be the first page only (big rooms); the count is everyone.
+    count.textContent = String(Math.max(room.onlineCount, users.length));
     replaceChildren(list, ...users.map((u) => h('li', {}, u.username)));
   };
   render();
