@@ -47,6 +47,8 @@ const envSchema = z.object({
   // Extensions (not in the contract): what one account can hold open.
   MAX_SOCKETS_PER_USER: integer(0, 20),
   MAX_ROOMS_PER_SOCKET: integer(0, 100),
+  // Extension (not in the contract): bytes a node holds for one socket that is not read.
+  MAX_SOCKET_BUFFER_BYTES: integer(0, 8 * 1024 * 1024),
   NODE_ID: z.string().min(1).optional(),
   // Extension (not in the contract): the bearer token a Prometheus scraper
   // presents at GET /metrics. Unset, /metrics answers only direct loopback requests.
@@ -86,6 +88,8 @@ export interface Config {
   readonly maxSocketsPerUser: number;
   /** Rooms one /chat socket may be in at once; 0: no cap. */
   readonly maxRoomsPerSocket: number;
+  /** Unread bytes a node holds for one /chat socket before disconnecting it (slow consumer); 0: no bound. */
+  readonly maxSocketBufferBytes: number;
   readonly nodeId: string;
   /** Bearer token for GET /metrics; null: loopback only. */
   readonly metricsToken: string | null;
@@ -138,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPacketBytes: e.MAX_PACKET_BYTES,
     maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
     maxRoomsPerSocket: e.MAX_ROOMS_PER_SOCKET,
+    maxSocketBufferBytes: e.MAX_SOCKET_BUFFER_BYTES,
     nodeId: e.NODE_ID ?? `node-${randomBytes(4).toString('hex')}`,
     metricsToken: e.METRICS_TOKEN ?? null,
     trustProxy: Object.freeze(parseTrustProxy(e.TRUST_PROXY)),

@@ -6,6 +6,7 @@ import { registerChatNamespace } from '../realtime/chat-namespace.js';
 import { authenticateHandshake } from '../realtime/handshake.js';
 import { PresenceSweeper } from '../realtime/presence-sweeper.js';
 import { SessionTimers } from '../realtime/session-timer.js';
+import { SlowConsumerGuard } from '../realtime/slow-consumers.js';
 import { capSocketsPerUser } from '../realtime/socket-cap.js';
 import type { Domain } from './domain.js';
 import type { SocketPorts } from './socket-ports.js';
@@ -15,6 +16,8 @@ import type { Sockets } from './sockets.js';
 export interface RealtimeTimers {
   sessionTimers: SessionTimers;
   presenceSweeper: PresenceSweeper;
+  /** Null when MAX_SOCKET_BUFFER_BYTES is 0. */
+  slowConsumers: SlowConsumerGuard | null;
 }
 
 /** Step 5: the handshakes and the event handlers of /chat and /admin. */
@@ -49,5 +52,6 @@ export function attachRealtime(
     metrics,
   });
   registerAdminNamespace(admin, { admin: domain.admin, sessionTimers, maxMessageLength: config.maxMessageLength, logger });
-  return { sessionTimers, presenceSweeper };
+  const slowConsumers = config.maxSocketBufferBytes > 0 ? new SlowConsumerGuard({ chat, maxBufferBytes: config.maxSocketBufferBytes, logger, metrics }) : null;
+  return { sessionTimers, presenceSweeper, slowConsumers };
 }

@@ -33,6 +33,7 @@ export async function shutdown({ writer, timers, delivery, sockets, passwordPool
   await writer.drain();
   timers.sessionTimers.close();
   timers.presenceSweeper.close();
+  timers.slowConsumers?.close();
   delivery.close();
   // Close each connection ourselves first: engine.io's close() flushes what
   // a connection still has to send (the last acks), while io.close()
