@@ -11,6 +11,7 @@ import type { ChaosEnv } from './environment.js';
 import { FULL_FAULTS, QUICK_FAULTS, hangDatabase, hangRedis, killNode, restartPostgres, sigtermNode, stopRedis, type FaultRow, type FaultSettings } from './faults.js';
 import { fuzzEvents } from './fuzz-events.js';
 import { fuzzRest } from './fuzz-rest.js';
+import { slowConsumer } from './slow-consumer.js';
 import { call, register } from './wire.js';
 
 export interface ChaosSettings {
@@ -30,6 +31,7 @@ export const FAULTS = {
   'redis-outage': stopRedis,
   'postgres-hang': hangDatabase,
   'redis-hang': hangRedis,
+  'slow-consumer': slowConsumer,
 } as const satisfies Record<string, (env: ChaosEnv, s: FaultSettings) => Promise<FaultRow>>;
 export type FaultName = keyof typeof FAULTS;
 

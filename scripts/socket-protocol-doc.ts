@@ -52,6 +52,7 @@ const DESCRIPTIONS: Record<string, string> = {
   '/chat system:broadcast': 'An admin broadcast, to everyone (`roomId: null`) or to one room.',
   '/chat session:expired': 'Sent just before the server disconnects a socket whose token expired without `auth:refresh`. Reconnect with a fresh token.',
   '/chat session:revoked': 'Sent just before a forced disconnect (ban, role change, kick of the login, logout). Do not reconnect with the same token.',
+  '/chat session:slow_consumer': 'Sent, best effort, just before the server disconnects a socket that holds more than `MAX_SOCKET_BUFFER_BYTES` it has not read (a slow consumer): its unsent events are dropped. Reconnect and catch up each room with `room:history` `afterSeq`; the SDK does this by itself (state `reconnecting`, reason `slow_consumer`). A client that never reads again sees only the transport close.',
   '/admin admin:broadcast': 'Sent as `system:broadcast` on /chat, on every node; `delivered` counts the sockets reached.',
   '/admin admin:kick': 'Removes the user\'s sockets from the room on every node.',
   '/admin admin:ban': 'Ban (or unban). A ban revokes the user\'s refresh tokens and ends every socket of that user on every node within 1 s.',

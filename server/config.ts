@@ -61,6 +61,8 @@ const envSchema = z.object({
   JOIN_ONLINE_LIST_LIMIT: integer(1, 100),
   PRESENCE_BATCH_THRESHOLD: integer(0, 500),
   PRESENCE_BATCH_INTERVAL_MS: integer(50, 1000),
+  // Extension (not in the contract): bytes a node holds for one socket that is not read.
+  MAX_SOCKET_BUFFER_BYTES: integer(0, 8 * 1024 * 1024),
   NODE_ID: z.string().min(1).optional(),
   // Extension (not in the contract): the bearer token a Prometheus scraper
   // presents at GET /metrics. Unset, /metrics answers only direct loopback requests.
@@ -118,6 +120,8 @@ export interface Config {
   /** Above this many online users a room's presence changes go out as `presence:batch`; 0: never. */
   readonly presenceBatchThreshold: number;
   readonly presenceBatchIntervalMs: number;
+  /** Unread bytes a node holds for one /chat socket before disconnecting it (slow consumer); 0: no bound. */
+  readonly maxSocketBufferBytes: number;
   readonly nodeId: string;
   /** Bearer token for GET /metrics; null: loopback only. */
   readonly metricsToken: string | null;
@@ -181,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     joinOnlineListLimit: e.JOIN_ONLINE_LIST_LIMIT,
     presenceBatchThreshold: e.PRESENCE_BATCH_THRESHOLD,
     presenceBatchIntervalMs: e.PRESENCE_BATCH_INTERVAL_MS,
+    maxSocketBufferBytes: e.MAX_SOCKET_BUFFER_BYTES,
     nodeId: e.NODE_ID ?? `node-${randomBytes(4).toString('hex')}`,
     metricsToken: e.METRICS_TOKEN ?? null,
     trustProxy: Object.freeze(parseTrustProxy(e.TRUST_PROXY)),

@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       maxPacketBytes: 65536,
       maxSocketsPerUser: 20,
       maxRoomsPerSocket: 100,
+      maxSocketBufferBytes: 8 * 1024 * 1024,
     });
     // Extensions: the sign-up and refresh limits' deployment defaults (docs/security.md).
     expect(config).to.deep.include({
@@ -73,6 +74,7 @@ describe('loadConfig', () => {
       MAX_PACKET_BYTES: '2048',
       MAX_SOCKETS_PER_USER: '0',
       MAX_ROOMS_PER_SOCKET: '7',
+      MAX_SOCKET_BUFFER_BYTES: '0',
       NODE_ID: 'node-a',
     });
     expect(config).to.deep.include({
@@ -99,6 +101,7 @@ describe('loadConfig', () => {
       maxPacketBytes: 2048,
       maxSocketsPerUser: 0,
       maxRoomsPerSocket: 7,
+      maxSocketBufferBytes: 0,
       nodeId: 'node-a',
     });
   });
@@ -143,6 +146,7 @@ describe('loadConfig', () => {
     ['MAX_PACKET_BYTES', '100'],
     ['MAX_SOCKETS_PER_USER', '-1'],
     ['MAX_ROOMS_PER_SOCKET', 'many'],
+    ['MAX_SOCKET_BUFFER_BYTES', '-1'],
     ['CORS_ORIGINS', 'not an origin'],
     ['CORS_ORIGINS', 'http://ok.example,http://bad.example/path'],
   ];

@@ -38,6 +38,7 @@ const CHAT_SERVER = {
   'system:broadcast': yes,
   'session:expired': yes,
   'session:revoked': yes,
+  'session:slow_consumer': yes,
 } satisfies Record<keyof ChatServerToClientEvents, true>;
 const ADMIN_CLIENT = { 'admin:broadcast': yes, 'admin:kick': yes, 'admin:ban': yes, 'admin:mute': yes, 'admin:stats': yes } satisfies Record<keyof AdminClientToServerEvents, true>;
 const ADMIN_SERVER = { 'session:expired': yes, 'session:revoked': yes } satisfies Record<keyof AdminServerToClientEvents, true>;

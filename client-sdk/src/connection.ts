@@ -43,7 +43,7 @@ type ChatSocket = Socket<ChatServerToClientEvents, ChatClientToServerEvents>;
 type ChatEvent = keyof ChatClientToServerEvents;
 
 type ServerPayloads = { [K in keyof ChatServerToClientEvents]: Parameters<ChatServerToClientEvents[K]>[0] };
-type Forwarded = Exclude<keyof ServerPayloads, 'session:expired' | 'session:revoked'>;
+type Forwarded = Exclude<keyof ServerPayloads, 'session:expired' | 'session:revoked' | 'session:slow_consumer'>;
 /** One room or broadcast event from the server, tagged with its name (session events are handled here). */
 export type ServerEvent = { [K in Forwarded]: { event: K; payload: ServerPayloads[K] } }[Forwarded];
 
@@ -177,6 +177,7 @@ export class Connection extends EventHub<ConnectionEvents> {
     this.#socket = socket;
     let expired = false;
     let revoked: RevokeReason | null = null;
+    let slow = false;
     const current = () => epoch === this.#epoch;
 
     socket.on('connect', () => {
@@ -206,12 +207,15 @@ export class Connection extends EventHub<ConnectionEvents> {
     socket.on('session:revoked', ({ reason }) => {
       revoked = reason;
     });
+    socket.on('session:slow_consumer', () => {
+      slow = true;
+    });
     socket.on('disconnect', (why) => {
       if (!current() || why === 'io client disconnect') return;
       this.#dropSocket();
       if (revoked) return this.close(`revoked:${revoked}`, new RoomcastError('unauthorized', `the server ended the session: ${revoked}`));
       if (expired) this.options.session.invalidate();
-      this.#retry(expired ? 'session_expired' : why === 'io server disconnect' ? 'server_disconnect' : 'transport_closed');
+      this.#retry(expired ? 'session_expired' : slow ? 'slow_consumer' : why === 'io server disconnect' ? 'server_disconnect' : 'transport_closed');
     });
     for (const event of FORWARDED) {
       const forward = (payload: unknown) => {

@@ -336,6 +336,12 @@ export interface SessionRevokedEvent {
   reason: RevokeReason;
 }
 
+/** Sent (best effort) just before the server disconnects a socket whose client stopped reading. */
+export interface SlowConsumerEvent {
+  /** The server's bound on bytes held for one socket (`MAX_SOCKET_BUFFER_BYTES`). */
+  limitBytes: number;
+}
+
 export interface KickRequest {
   userId: string;
   roomId: string;
@@ -399,6 +405,7 @@ export interface ChatServerToClientEvents {
   'system:broadcast': (event: SystemBroadcastEvent) => void;
   'session:expired': (event: Empty) => void;
   'session:revoked': (event: SessionRevokedEvent) => void;
+  'session:slow_consumer': (event: SlowConsumerEvent) => void;
 }
 
 /** Namespace `/admin` (admins only): what a client may emit. */

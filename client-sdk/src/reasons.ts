@@ -36,4 +36,6 @@ export type RetryReason =
   | 'transport_closed'
   | 'session_expired'
   | 'server_disconnect'
+  /** The server cut the socket for not reading its events fast enough; the rooms catch up by seq. */
+  | 'slow_consumer'
   | 'token_refresh_failed';

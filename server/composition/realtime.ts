@@ -7,6 +7,7 @@ import { authenticateHandshake } from '../realtime/handshake.js';
 import { PresenceAnnouncer } from '../realtime/presence-announcer.js';
 import { PresenceSweeper } from '../realtime/presence-sweeper.js';
 import { SessionTimers } from '../realtime/session-timer.js';
+import { SlowConsumerGuard } from '../realtime/slow-consumers.js';
 import { capSocketsPerUser } from '../realtime/socket-cap.js';
 import type { Domain } from './domain.js';
 import type { SocketPorts } from './socket-ports.js';
@@ -17,6 +18,8 @@ export interface RealtimeTimers {
   sessionTimers: SessionTimers;
   presenceSweeper: PresenceSweeper;
   presenceAnnouncer: PresenceAnnouncer;
+  /** Null when MAX_SOCKET_BUFFER_BYTES is 0. */
+  slowConsumers: SlowConsumerGuard | null;
 }
 
 /** Step 5: the handshakes and the event handlers of /chat and /admin. */
@@ -55,5 +58,6 @@ export function attachRealtime(
     metrics,
   });
   registerAdminNamespace(admin, { admin: domain.admin, sessionTimers, maxMessageLength: config.maxMessageLength, logger });
-  return { sessionTimers, presenceSweeper, presenceAnnouncer };
+  const slowConsumers = config.maxSocketBufferBytes > 0 ? new SlowConsumerGuard({ chat, maxBufferBytes: config.maxSocketBufferBytes, logger, metrics }) : null;
+  return { sessionTimers, presenceSweeper, presenceAnnouncer, slowConsumers };
 }

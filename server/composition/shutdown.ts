@@ -34,6 +34,7 @@ export async function shutdown({ writer, timers, delivery, sockets, passwordPool
   timers.sessionTimers.close();
   timers.presenceSweeper.close();
   timers.presenceAnnouncer.close();
+  timers.slowConsumers?.close();
   delivery.close();
   // Close each connection ourselves first: engine.io's close() flushes what
   // a connection still has to send (the last acks), while io.close()

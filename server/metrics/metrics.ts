@@ -39,6 +39,7 @@ export class Metrics {
   private readonly authFailures: Counter<'code' | 'via'>;
   private readonly redisErrors: Counter<'client'>;
   private readonly redisReconnects: Counter<'client'>;
+  private readonly slowConsumers: Counter;
   private readonly namespaces: CountedNamespace[] = [];
 
   constructor(nodeId: string) {
@@ -115,6 +116,11 @@ export class Metrics {
       labelNames: ['client'],
       registers,
     });
+    this.slowConsumers = new Counter({
+      name: 'roomcast_slow_consumers_total',
+      help: 'Sockets disconnected for holding more than MAX_SOCKET_BUFFER_BYTES unread',
+      registers,
+    });
   }
 
   /** Counts a namespace's sockets (and, for /chat, its rooms) at every scrape. */
@@ -144,6 +150,10 @@ export class Metrics {
 
   redisReconnect(client: string): void {
     this.redisReconnects.inc({ client });
+  }
+
+  slowConsumer(): void {
+    this.slowConsumers.inc();
   }
 }
 
