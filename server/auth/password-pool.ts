@@ -1,4 +1,5 @@
 import os from 'node:os';
+import path from 'node:path';
 import { Piscina } from 'piscina';
 import { AppError } from '../errors.js';
 import type { PasswordTask } from './password-worker.js';
@@ -9,6 +10,13 @@ export interface PasswordPoolOptions {
   /** Tasks allowed to wait for a thread; past it, `unavailable` at once. */
   maxQueue?: number;
 }
+
+/**
+ * The worker module next to this one, with this one's extension: `.ts` when
+ * the sources run (tsx), `.js` in the compiled build (dist/), which has no
+ * TypeScript loader.
+ */
+const WORKER_URL = new URL(`./password-worker${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url).href;
 
 /** Nice value added to the worker threads: the event loop thread always runs first. */
 const WORKER_NICE = 19;
@@ -27,7 +35,7 @@ export class PasswordPool {
   constructor(options: PasswordPoolOptions = {}) {
     const threads = options.threads ?? Math.max(1, Math.min(4, os.availableParallelism()));
     this.pool = new Piscina({
-      filename: new URL('./password-worker.ts', import.meta.url).href,
+      filename: WORKER_URL,
       minThreads: 1,
       maxThreads: threads,
       maxQueue: options.maxQueue ?? 64 * threads,
