@@ -1,10 +1,11 @@
 // `npm run build [-- --out-dir DIR]`: the compiled build that production and
 // the Docker image run (`node dist/server/main.js`, no TypeScript loader, no
 // bundler): tsc compiles the server, the migrations and the operator commands
-// (tsconfig.build.json), esbuild bundles the web client into web/assets, and
-// the static files the server reads are copied, all in the sources' layout so
-// every path relative to a module holds. DIR (default dist/) is emptied first;
-// it runs with the package.json and node_modules of the folder above it.
+// (tsconfig.build.json; emit only, `npm run typecheck` checks), esbuild
+// bundles the web client into web/assets, and the static files the server
+// reads are copied, all in the sources' layout so every path relative to a
+// module holds. DIR (default dist/) is emptied first; it runs with the
+// package.json and node_modules of the folder above it.
 import { execFileSync } from 'node:child_process';
 import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';

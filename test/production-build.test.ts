@@ -18,7 +18,7 @@ import { openDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import type { Message } from '../client-sdk/src/protocol.js';
 import { environment } from './support/environment.js';
-import { answers200, freePort, startChild, stopChildren, TEST_JWT_SECRET, waitUntil, type Child } from './support/processes.js';
+import { answers200, freePort, startChild, stopChildren, TEST_JWT_SECRET, waitUntil } from './support/processes.js';
 import { createFreshDatabase } from './support/services.js';
 import { closeAll, connect, createRoom, ok, registerUser } from './support/util.js';
 
@@ -86,18 +86,19 @@ async function descendants(pid: number): Promise<string[] | null> {
 describe('production build (npm run build, then node dist/server/main.js)', function () {
   this.timeout(240_000);
   let scratch: string;
+  let server: string | null = null;
   let databaseUrl: string | null = null;
-  let node: Child | undefined;
 
   before(async () => {
     scratch = await mkdtemp(path.join(tmpdir(), 'roomcast-production-build-'));
-    const server = environment.get().services.databaseUrl;
+    // PostgreSQL when the run has it; else the compiled node keeps PGlite in its DATA_DIR.
+    server = environment.get().services.databaseUrl;
     if (server) databaseUrl = await createFreshDatabase(server);
   });
   after(async () => {
     await closeAll();
     await stopChildren();
-    if (databaseUrl) await dropDatabase(databaseUrl, new URL(databaseUrl).pathname.slice(1)).catch(() => {});
+    if (server && databaseUrl) await dropDatabase(server, new URL(databaseUrl).pathname.slice(1)).catch(() => {});
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
@@ -115,7 +116,7 @@ describe('production build (npm run build, then node dist/server/main.js)', func
 
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    node = startChild(
+    const node = startChild(
       'production-build',
       process.execPath,
       cmd.slice(1),
