@@ -1,4 +1,14 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
+
+/**
+ * Source maps point at the sources instead of embedding them: the package
+ * ships src/ next to dist/, and embedded sources (socket.io-client's too, in
+ * the browser bundles) were over half of the packed size
+ * (test/sdk-package.test.ts holds the package to its size budget).
+ */
+const mapsWithoutSources: Options['esbuildOptions'] = (options) => {
+  options.sourcesContent = false;
+};
 
 export default defineConfig([
   // The npm package: ESM + CommonJS with declarations; socket.io-client stays a dependency.
@@ -7,6 +17,7 @@ export default defineConfig([
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,
+    esbuildOptions: mapsWithoutSources,
     clean: true,
     target: 'es2022',
     outDir: 'dist',
@@ -20,6 +31,7 @@ export default defineConfig([
     noExternal: [/.*/],
     minify: true,
     sourcemap: true,
+    esbuildOptions: mapsWithoutSources,
     target: 'es2020',
     outDir: 'dist/browser',
   },

@@ -1,9 +1,13 @@
-// The published package end to end: build, `npm pack`, install the tarball
-// into a scratch project, type-check an ESM and a CommonJS consumer against
-// the shipped declarations, and run a consumer against a real node.
+// The published package end to end, as `npm pack` / `npm publish` make it
+// from a fresh clone: pack a copy of client-sdk/ that has no dist/ (its
+// `prepack` script builds), check the tarball holds every file package.json
+// names and keeps to its size budget, install it into a scratch project,
+// type-check an ESM and a CommonJS consumer against the shipped declarations,
+// and run consumers against a real node. The developer's client-sdk/dist is
+// never touched.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +18,26 @@ const ROOT = path.resolve('.');
 const SDK_DIR = path.join(ROOT, 'client-sdk');
 const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+/**
+ * The packed (gzipped) size the package must stay under. It is about 172 kB
+ * today, most of it the two self-contained browser bundles (socket.io-client
+ * inside) and their maps; docs/sdk.md ("Developing the SDK") states the budget.
+ */
+const PACKED_BUDGET_BYTES = 200 * 1024;
+
+/** Every file package.json points consumers at (main, module, types, unpkg, exports), as tarball paths. */
+function namedFiles(manifest: Record<string, unknown>): string[] {
+  const found = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (typeof value === 'string') {
+      if (value.startsWith('./') && value !== './package.json') found.add(`package/${value.slice(2)}`);
+    } else if (value && typeof value === 'object') {
+      for (const inner of Object.values(value)) visit(inner);
+    }
+  };
+  for (const field of ['main', 'module', 'types', 'unpkg', 'exports']) visit(manifest[field]);
+  return [...found].sort();
+}
 
 const ESM_CONSUMER_TS = `
 import { createClient, RoomcastError, State, type ConnectionState, type Message, type Room } from '@roomcast/client';
@@ -65,27 +89,44 @@ console.log(JSON.stringify({ state: client.state, error: typeof RoomcastError })
 describe('@roomcast/client package', function () {
   this.timeout(300_000);
   let scratch: string;
+  let tarball: string;
 
   before(async () => {
     scratch = await mkdtemp(path.join(tmpdir(), 'roomcast-sdk-consumer-'));
+    // A fresh clone's client-sdk/: the sources, no dist/. Its tools (tsup,
+    // TypeScript) resolve through node_modules as the workspace's hoisted install does.
+    const checkout = path.join(scratch, 'client-sdk');
+    await cp(SDK_DIR, checkout, { recursive: true, filter: (source) => !/^(dist|node_modules)$/.test(path.relative(SDK_DIR, source)) });
+    await symlink(path.join(ROOT, 'node_modules'), path.join(checkout, 'node_modules'), 'dir');
+    const packDir = path.join(scratch, 'pack');
+    await mkdir(packDir, { recursive: true });
+    await run(NPM, ['pack', '--pack-destination', packDir], { cwd: checkout, timeout: 180_000 });
+    const [name] = (await readdir(packDir)).filter((f) => f.endsWith('.tgz'));
+    expect(name, 'npm pack made a tarball').to.be.a('string');
+    tarball = path.join(packDir, name!);
   });
   after(async () => {
     await closeAll();
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  it('when packed and installed into a scratch project, then ESM and CommonJS consumers type-check and run against a real node', async () => {
-    await run(NPM, ['run', 'build'], { cwd: SDK_DIR, timeout: 120_000 });
-    const packDir = path.join(scratch, 'pack');
-    await mkdir(packDir, { recursive: true });
-    await run(NPM, ['pack', '--pack-destination', packDir], { cwd: SDK_DIR, timeout: 60_000 });
-    const [tarball] = (await readdir(packDir)).filter((f) => f.endsWith('.tgz'));
-    expect(tarball, 'npm pack made a tarball').to.be.a('string');
+  it('when packed from a checkout without dist/, then prepack builds and the tarball holds every file package.json names, within the size budget', async () => {
+    const entries = (await run('tar', ['-tzf', tarball])).stdout.split('\n').filter(Boolean);
+    const manifest = JSON.parse(await readFile(path.join(SDK_DIR, 'package.json'), 'utf8')) as Record<string, unknown>;
+    const named = namedFiles(manifest);
+    expect(named, 'package.json names its entry points').to.include.members(['package/dist/index.js', 'package/dist/index.cjs', 'package/dist/index.d.ts']);
+    expect(named.filter((file) => !entries.includes(file)), 'files package.json names but the tarball lacks').to.deep.equal([]);
 
+    const { size } = await stat(tarball);
+    console.log(`      @roomcast/client packs to ${(size / 1024).toFixed(1)} kB (${entries.length} files; budget ${PACKED_BUDGET_BYTES / 1024} kB)`);
+    expect(size, 'packed size in bytes').to.be.below(PACKED_BUDGET_BYTES);
+  });
+
+  it('when installed into a scratch project, then ESM and CommonJS consumers type-check and run against a real node', async () => {
     const app = path.join(scratch, 'app');
     await mkdir(app, { recursive: true });
     await writeFile(path.join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-    await run(NPM, ['install', path.join(packDir, tarball!), '--no-audit', '--no-fund', '--prefer-offline'], { cwd: app, timeout: 180_000 });
+    await run(NPM, ['install', tarball, '--no-audit', '--no-fund', '--prefer-offline'], { cwd: app, timeout: 180_000 });
 
     await writeFile(path.join(app, 'consumer.ts'), ESM_CONSUMER_TS);
     await writeFile(path.join(app, 'consumer.cts'), CJS_CONSUMER_CTS);

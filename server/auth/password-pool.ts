@@ -1,4 +1,5 @@
 import os from 'node:os';
+import path from 'node:path';
 import { Piscina } from 'piscina';
 import { AppError } from '../errors.js';
 import { LaneQueue, type PasswordLane } from './lane-queue.js';
@@ -19,6 +20,13 @@ export interface PasswordPoolOptions {
   /** Told of every task: done, or refused because its lane or the queue was full (the metrics count them). */
   onTask?: (op: PasswordTask['op'], lane: PasswordLane, outcome: 'done' | 'refused') => void;
 }
+
+/**
+ * The worker module next to this one, with this one's extension: `.ts` when
+ * the sources run (tsx), `.js` in the compiled build (dist/), which has no
+ * TypeScript loader.
+ */
+const WORKER_URL = new URL(`./password-worker${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url).href;
 
 /** Nice value added to the worker threads: the event loop thread always runs first. */
 const WORKER_NICE = 19;
@@ -47,7 +55,7 @@ export class PasswordPool {
     const maxQueue = options.maxQueue ?? 64 * threads;
     this.maxSignUps = Math.max(1, Math.floor(maxQueue * (options.signUpShare ?? DEFAULT_SIGN_UP_SHARE)));
     this.pool = new Piscina({
-      filename: new URL('./password-worker.ts', import.meta.url).href,
+      filename: WORKER_URL,
       minThreads: 1,
       maxThreads: threads,
       maxQueue,

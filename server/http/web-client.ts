@@ -1,15 +1,21 @@
 // The web client at `/`: its TypeScript sources (web/src, which embed the SDK
-// from client-sdk/src) are bundled with esbuild when the node starts, kept in
-// memory and served next to the static files of web/public. Bundling at start
-// takes a fraction of a second and needs no build step, no writable folder
-// and no committed output: `npm ci && npm start` is enough, and so is the
-// Docker image (esbuild is a runtime dependency).
-import { readFile } from 'node:fs/promises';
+// from client-sdk/src) bundled by esbuild, served next to the static files of
+// web/public. The compiled build (`npm run build`, what production and the
+// Docker image run) carries the bundle in dist/web/assets and serves it from
+// there: no bundler at runtime. A node started from the sources (`npm start`,
+// tsx) bundles in memory when it starts (a fraction of a second), so a
+// newcomer needs no build step.
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import express, { type Router } from 'express';
+import type { BundleFile } from './web-bundle.js';
 
 const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
+/** Where `npm run build` puts the bundle, under the build's web/ (dist/web/assets). */
+export const WEB_ASSETS_DIR = 'assets';
+/** Running compiled (dist/…/web-client.js) rather than from the sources (web-client.ts under tsx). */
+const COMPILED = path.extname(new URL(import.meta.url).pathname) === '.js';
 
 interface BuiltAsset {
   contentType: string;
@@ -18,31 +24,29 @@ interface BuiltAsset {
 
 /**
  * The bundle is the same for every node of a process (tests start many), so
- * it is built once per process; this cache holds immutable output only.
+ * it is loaded once per process; this cache holds immutable output only.
  */
 let bundling: Promise<Map<string, BuiltAsset>> | null = null;
 
 async function bundle(): Promise<Map<string, BuiltAsset>> {
-  const result = await build({
-    entryPoints: { app: `${WEB_ROOT}src/main.ts` },
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: ['es2022'],
-    minify: true,
-    sourcemap: 'linked',
-    outdir: '/assets', // a virtual folder: nothing is written (write: false)
-    write: false,
-    logLevel: 'silent',
-    legalComments: 'eof',
-  });
+  // Loaded only from the sources: the compiled node never imports esbuild.
+  const files = COMPILED ? await prebuiltBundle() : await (await import('./web-bundle.js')).bundleWebClient(WEB_ROOT);
   const assets = new Map<string, BuiltAsset>();
-  for (const file of result.outputFiles) {
-    const name = file.path.slice('/assets/'.length);
+  for (const { name, contents } of files) {
     const contentType = name.endsWith('.js') ? 'text/javascript; charset=utf-8' : name.endsWith('.css') ? 'text/css; charset=utf-8' : 'application/json; charset=utf-8';
-    assets.set(name, { contentType, body: Buffer.from(file.contents) });
+    assets.set(name, { contentType, body: Buffer.from(contents) });
   }
   return assets;
+}
+
+/** The files `npm run build` wrote; a build without them fails the start rather than serving a page without its script. */
+async function prebuiltBundle(): Promise<BundleFile[]> {
+  const dir = path.join(WEB_ROOT, WEB_ASSETS_DIR);
+  const names = await readdir(dir).catch((err: unknown) => {
+    throw new Error(`the web client's bundle is missing (${dir}); \`npm run build\` makes it`, { cause: err });
+  });
+  if (!names.includes('app.js')) throw new Error(`the web client's bundle is missing (${dir}/app.js); \`npm run build\` makes it`);
+  return Promise.all(names.map(async (name) => ({ name, contents: await readFile(path.join(dir, name)) })));
 }
 
 /** The node's settings the page reads from its `<meta name="roomcast:…">` tags (see web/src/server-settings.ts). */
@@ -63,7 +67,7 @@ async function renderIndex(settings: WebClientSettings): Promise<string> {
   return html.replace(MAX_MESSAGE_LENGTH_META, MAX_MESSAGE_LENGTH_META.replace('content=""', `content="${settings.maxMessageLength}"`));
 }
 
-/** Bundles the web client (once per process) and returns the router that serves it. */
+/** Bundles or loads the web client (once per process) and returns the router that serves it. */
 export async function webClient(settings: WebClientSettings): Promise<Router> {
   bundling ??= bundle().catch((err: unknown) => {
     bundling = null;

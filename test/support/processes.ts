@@ -21,11 +21,11 @@ export interface Child {
 
 const children = new Set<Child>();
 
-/** Starts a process whose output goes to test-artifacts/<name>.log. */
-export function startChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Child {
+/** Starts a process (in `cwd`, default this one's) whose output goes to test-artifacts/<name>.log. */
+export function startChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd?: string): Child {
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
   const log = createWriteStream(path.join(ARTIFACTS_DIR, `${name}.log`), { flags: 'a' });
-  const proc = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout.pipe(log);
   proc.stderr.pipe(log);
   let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
