@@ -18,7 +18,8 @@ import { openDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import type { Message } from '../client-sdk/src/protocol.js';
 import { environment } from './support/environment.js';
-import { answers200, freePort, startChild, stopChildren, TEST_JWT_SECRET, waitUntil } from './support/processes.js';
+import { freePort } from './support/free-port.js';
+import { answers200, startChild, stopChildren, TEST_JWT_SECRET, waitUntil } from './support/processes.js';
 import { createFreshDatabase } from './support/services.js';
 import { closeAll, connect, createRoom, ok, registerUser } from './support/util.js';
 
