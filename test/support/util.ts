@@ -51,6 +51,9 @@ export function testConfig(env: Record<string, string> = {}): Config {
     DATABASE_URL: services.databaseUrl ?? 'memory',
     JWT_SECRET: TEST_SECRET,
     LOG_LEVEL: 'info',
+    // In-process test nodes close at once, as a killed node would (what the
+    // failover tests exercise); the drain tests ask for a grace themselves.
+    DRAIN_GRACE_MS: '0',
     ...env,
   });
 }
