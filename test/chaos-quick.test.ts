@@ -49,6 +49,7 @@ describe('chaos suite, quick form (npm run chaos runs the full one)', () => {
     'redis-outage': 'when Redis stops for 10 s under load, then no node exits, same-node delivery goes on, and every client catches up with no gap',
     'postgres-hang': 'when PostgreSQL hangs behind a proxy, then sends answer unavailable within the ack timeout and /healthz stays fast',
     'redis-hang': 'when Redis hangs behind a proxy, then sends are still acked, /healthz stays fast, and every client catches up after',
+    'rolling-restart': 'when two nodes behind a balancer are restarted one after the other under load, then every client is handed over before each close and nothing is lost or doubled',
   };
   for (const [name, title] of Object.entries(cases) as Array<[FaultName, string]>) {
     it(title, async function () {
