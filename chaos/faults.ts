@@ -384,13 +384,17 @@ const ROLL_P99_LIMIT_MS = 2_000;
 /**
  * Rolling restart of two nodes under load, behind a balancer that health-
  * checks /readyz (chaos/balancer.ts); every client has the balancer's URL
- * only. SIGTERM A, start its replacement, wait; then the same for B. Each
- * draining node tells its clients (`server:draining`) and the SDK moves them
- * before the close, so no client should even go `reconnecting`; nothing may
- * be lost or doubled, and delivery p99 during the roll is measured.
+ * only. SIGTERM A, put its replacement in the balancer once A has exited,
+ * wait; then the same for B. Each draining node tells its clients
+ * (`server:draining`) and the SDK moves them before the close, so no client
+ * should even go `reconnecting`; nothing may be lost or doubled, and delivery
+ * p99 during the roll is measured. The replacements are started before the
+ * load: a cold start (tsx, the web bundle) under this load on a small shared
+ * machine can outlast the start-up wait, and it is not what the row measures.
  */
 export async function rollingRestart(env: ChaosEnv, s: FaultSettings): Promise<FaultRow> {
   const pair = await startPair(env, 'roll');
+  const replacements = [await env.startNode('chaos-roll-a2', pair.common), await env.startNode('chaos-roll-b2', pair.common)];
   const nodes = [pair.a, pair.b];
   const balancer = await startBalancer(nodes.map((n) => n.url));
   const load = await Load.start({ urls: Array.from({ length: s.clients }, () => [balancer.url]), intervalMs: s.intervalMs }, 'rr');
@@ -412,7 +416,7 @@ export async function rollingRestart(env: ChaosEnv, s: FaultSettings): Promise<F
       facts[`${name}ExitMs`] = exitMs;
       if (exit?.code !== 0) extra.push(`node ${name} exited with ${exit?.code ?? exit?.signal}, not 0`);
       if (exitMs > 10_000) extra.push(`node ${name} took ${exitMs} ms to exit (limit 10 s)`);
-      nodes[i] = await env.startNode(`chaos-roll-${name}2`, pair.common);
+      nodes[i] = replacements[i]!;
       await balancer.setBackends(nodes.map((n) => n.url));
       await sleep(s.warmMs);
     }
@@ -434,6 +438,6 @@ export async function rollingRestart(env: ChaosEnv, s: FaultSettings): Promise<F
   } finally {
     load.close();
     await balancer.close();
-    await Promise.all(nodes.map((n) => n.child.stop('SIGTERM', 10_000)));
+    await Promise.all([pair.a, pair.b, ...replacements].map((n) => n.child.stop('SIGTERM', 10_000)));
   }
 }

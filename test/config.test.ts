@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       maxPacketBytes: 65536,
       maxSocketsPerUser: 20,
       maxRoomsPerSocket: 100,
+      drainGraceMs: 3000,
     });
     expect(config.nodeId).to.match(/^node-[0-9a-f]{8}$/);
   });
@@ -60,6 +61,7 @@ describe('loadConfig', () => {
       MAX_PACKET_BYTES: '2048',
       MAX_SOCKETS_PER_USER: '0',
       MAX_ROOMS_PER_SOCKET: '7',
+      DRAIN_GRACE_MS: '1500',
       NODE_ID: 'node-a',
     });
     expect(config).to.deep.include({
@@ -81,6 +83,7 @@ describe('loadConfig', () => {
       maxPacketBytes: 2048,
       maxSocketsPerUser: 0,
       maxRoomsPerSocket: 7,
+      drainGraceMs: 1500,
       nodeId: 'node-a',
     });
   });
@@ -120,6 +123,9 @@ describe('loadConfig', () => {
     ['MAX_PACKET_BYTES', '100'],
     ['MAX_SOCKETS_PER_USER', '-1'],
     ['MAX_ROOMS_PER_SOCKET', 'many'],
+    // Above 5 s the grace could push a shutdown past the contract's 10 s.
+    ['DRAIN_GRACE_MS', '6000'],
+    ['DRAIN_GRACE_MS', '-1'],
     ['CORS_ORIGINS', 'not an origin'],
     ['CORS_ORIGINS', 'http://ok.example,http://bad.example/path'],
   ];
