@@ -90,6 +90,7 @@ describe('draining: the SDK moves to another node before the close', () => {
     const states: StateChange[] = [];
     mover.on('state', (s) => states.push(s));
     const firstSocket = mover.socketId;
+    const readerSocket = reader.socketId;
 
     const acks: Message[] = [];
     const sending = (async () => {
@@ -109,6 +110,8 @@ describe('draining: the SDK moves to another node before the close', () => {
     expect(states.map((s) => s.state), 'the client never lost its connection').to.deep.equal([]);
     expect(mover.state).to.equal('connected');
     expect(mover.socketId).to.not.equal(firstSocket);
+    // server:draining went to node A's own sockets only, not through the adapter to node B's.
+    expect(reader.socketId).to.equal(readerSocket);
     await waitFor(() => seen.length >= 60 && ownSeen.length >= 60, 10_000, 'every message on both clients');
     const token = (await registerUser(nodeB)).accessToken;
     const history = await http<{ messages: Message[] }>(nodeB, 'GET', `/api/rooms/${created.id}/messages?afterSeq=0&limit=200`, { token });
