@@ -4,6 +4,7 @@
 // fault's own checks (as violations).
 import { randomUUID } from 'node:crypto';
 import type { NodeProcess } from '../test/support/processes.js';
+import { startBalancer } from './balancer.js';
 import type { ChaosEnv } from './environment.js';
 import { check, fetchHistory, type Tally } from './invariants.js';
 import { Load } from './load.js';
@@ -75,6 +76,8 @@ interface Pair {
   a: NodeProcess;
   b: NodeProcess;
   prefix: string;
+  /** The environment both nodes started with (a replacement node needs the same). */
+  common: Record<string, string>;
 }
 
 async function startPair(env: ChaosEnv, label: string, extra: Record<string, string> = {}): Promise<Pair> {
@@ -84,7 +87,7 @@ async function startPair(env: ChaosEnv, label: string, extra: Record<string, str
   // One at a time: the first migrates the fresh database.
   const a = await env.startNode(`chaos-${label}-a`, common);
   const b = await env.startNode(`chaos-${label}-b`, common);
-  return { a, b, prefix };
+  return { a, b, prefix, common };
 }
 
 /** The fault's load over both nodes: half the clients start on each, with the other node to fail over to. */
@@ -320,7 +323,7 @@ export async function hangRedis(env: ChaosEnv, s: FaultSettings): Promise<FaultR
   const common = { DATABASE_URL: databaseUrl, REDIS_URL: `redis://127.0.0.1:${proxy.port}`, REDIS_KEY_PREFIX: prefix };
   const a = await env.startNode('chaos-redishang-a', common);
   const b = await env.startNode('chaos-redishang-b', common);
-  const pair = { a, b, prefix };
+  const pair = { a, b, prefix, common };
   const load = await loadOnPair(pair, s, 'rh');
   const observer = await register(a.url, 'obs');
   const extra: string[] = [];
@@ -355,5 +358,86 @@ export async function hangRedis(env: ChaosEnv, s: FaultSettings): Promise<FaultR
     load.close();
     await Promise.all([a.child.stop('SIGTERM', 10_000), b.child.stop('SIGTERM', 10_000)]);
     await proxy.close();
+  }
+}
+
+/** The p-th percentile (0-100) of `values`, nearest rank; NaN when empty. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** Delivery latencies (seen by a client − stored) of messages stored in [from, to), all clients. */
+export function deliveryLatencies(load: Load, from: number, to: number): number[] {
+  return load.clients.flatMap((c) =>
+    c.seen.flatMap(({ message, at }) => {
+      const stored = Date.parse(message.createdAt);
+      return stored >= from && stored < to ? [at - stored] : [];
+    }),
+  );
+}
+
+/** A loose bound on delivery p99 while the nodes roll: a handover costs a re-join and a catch-up, not a reconnect backoff. */
+const ROLL_P99_LIMIT_MS = 2_000;
+
+/**
+ * Rolling restart of two nodes under load, behind a balancer that health-
+ * checks /readyz (chaos/balancer.ts); every client has the balancer's URL
+ * only. SIGTERM A, put its replacement in the balancer once A has exited,
+ * wait; then the same for B. Each draining node tells its clients
+ * (`server:draining`) and the SDK moves them before the close, so no client
+ * should even go `reconnecting`; nothing may be lost or doubled, and delivery
+ * p99 during the roll is measured. The replacements are started before the
+ * load: a cold start (tsx, the web bundle) under this load on a small shared
+ * machine can outlast the start-up wait, and it is not what the row measures.
+ */
+export async function rollingRestart(env: ChaosEnv, s: FaultSettings): Promise<FaultRow> {
+  const pair = await startPair(env, 'roll');
+  const replacements = [await env.startNode('chaos-roll-a2', pair.common), await env.startNode('chaos-roll-b2', pair.common)];
+  const nodes = [pair.a, pair.b];
+  const balancer = await startBalancer(nodes.map((n) => n.url));
+  const load = await Load.start({ urls: Array.from({ length: s.clients }, () => [balancer.url]), intervalMs: s.intervalMs }, 'rr');
+  let reconnects = 0;
+  for (const c of load.clients) c.client.on('state', ({ state }) => void (state === 'reconnecting' && reconnects++));
+  const observer = await register(balancer.url, 'obs');
+  const extra: string[] = [];
+  const facts: FaultRow['facts'] = {};
+  try {
+    load.run();
+    await sleep(s.warmMs);
+    const rollFrom = Date.now();
+    let lastStop = rollFrom;
+    for (const [i, name] of ['a', 'b'].entries()) {
+      lastStop = Date.now();
+      await nodes[i]!.child.stop('SIGTERM', 15_000);
+      const exitMs = Date.now() - lastStop;
+      const exit = nodes[i]!.child.exited();
+      facts[`${name}ExitMs`] = exitMs;
+      if (exit?.code !== 0) extra.push(`node ${name} exited with ${exit?.code ?? exit?.signal}, not 0`);
+      if (exitMs > 10_000) extra.push(`node ${name} took ${exitMs} ms to exit (limit 10 s)`);
+      nodes[i] = replacements[i]!;
+      await balancer.setBackends(nodes.map((n) => n.url));
+      await sleep(s.warmMs);
+    }
+    const rollTo = Date.now();
+    const rec = await recovery(load, lastStop);
+    await sleep(s.afterMs);
+    const tally = await settle(load, balancer.url, observer.token);
+    const during = deliveryLatencies(load, rollFrom, rollTo);
+    const before = deliveryLatencies(load, 0, rollFrom);
+    facts.deliveryP99Ms = Math.round(percentile(during, 99));
+    facts.deliveryP50Ms = Math.round(percentile(during, 50));
+    facts.baselineP99Ms = Math.round(percentile(before, 99));
+    facts.deliveriesDuringRoll = during.length;
+    facts.clientReconnects = reconnects;
+    if (reconnects > 0) extra.push(`${reconnects} client reconnects: the handover did not move them before the close`);
+    if (!(facts.deliveryP99Ms <= ROLL_P99_LIMIT_MS)) extra.push(`delivery p99 during the roll was ${facts.deliveryP99Ms} ms (limit ${ROLL_P99_LIMIT_MS})`);
+    for (const node of nodes) if (node.child.exited()) extra.push(`${node.child.name} exited`);
+    return row('rolling restart of two nodes', tally, rec, facts, extra);
+  } finally {
+    load.close();
+    await balancer.close();
+    await Promise.all([pair.a, pair.b, ...replacements].map((n) => n.child.stop('SIGTERM', 10_000)));
   }
 }

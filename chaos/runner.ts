@@ -8,7 +8,7 @@ import { ARTIFACTS_DIR } from '../test/support/services.js';
 import { enumerationAttack, loginRaceAttack, pollutionAttacks, rawFrameAttacks, registrationFloodAttack, tokenAttacks, type AttackRow } from './attacks.js';
 import { transportAttacks } from './transport-attacks.js';
 import type { ChaosEnv } from './environment.js';
-import { FULL_FAULTS, QUICK_FAULTS, hangDatabase, hangRedis, killNode, restartPostgres, sigtermNode, stopRedis, type FaultRow, type FaultSettings } from './faults.js';
+import { FULL_FAULTS, QUICK_FAULTS, hangDatabase, hangRedis, killNode, restartPostgres, rollingRestart, sigtermNode, stopRedis, type FaultRow, type FaultSettings } from './faults.js';
 import { fuzzEvents } from './fuzz-events.js';
 import { fuzzRest } from './fuzz-rest.js';
 import { slowConsumer } from './slow-consumer.js';
@@ -32,6 +32,7 @@ export const FAULTS = {
   'postgres-hang': hangDatabase,
   'redis-hang': hangRedis,
   'slow-consumer': slowConsumer,
+  'rolling-restart': rollingRestart,
 } as const satisfies Record<string, (env: ChaosEnv, s: FaultSettings) => Promise<FaultRow>>;
 export type FaultName = keyof typeof FAULTS;
 

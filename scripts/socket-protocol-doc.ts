@@ -53,6 +53,7 @@ const DESCRIPTIONS: Record<string, string> = {
   '/chat session:expired': 'Sent just before the server disconnects a socket whose token expired without `auth:refresh`. Reconnect with a fresh token.',
   '/chat session:revoked': 'Sent just before a forced disconnect (ban, role change, kick of the login, logout). Do not reconnect with the same token.',
   '/chat session:slow_consumer': 'Sent, best effort, just before the server disconnects a socket that holds more than `MAX_SOCKET_BUFFER_BYTES` it has not read (a slow consumer): its unsent events are dropped. Reconnect and catch up each room with `room:history` `afterSeq`; the SDK does this by itself (state `reconnecting`, reason `slow_consumer`). A client that never reads again sees only the transport close.',
+  '/chat server:draining': 'The node is shutting down: it refuses new handshakes (`unavailable`, `data.reason: "draining"`) and closes this connection within `closeInMs` (`DRAIN_GRACE_MS`), after acknowledging the sends it took. Open the next connection now — through the balancer, which sees `/readyz` 503, or to another URL — re-join and catch up by seq, then drop this one once its acks are in; sends keep their `clientMsgId`, so nothing doubles. The SDK does this by itself.',
   '/admin admin:broadcast': 'Sent as `system:broadcast` on /chat, on every node; `delivered` counts the sockets reached.',
   '/admin admin:kick': 'Removes the user\'s sockets from the room on every node.',
   '/admin admin:ban': 'Ban (or unban). A ban revokes the user\'s refresh tokens and ends every socket of that user on every node within 1 s.',
@@ -60,6 +61,7 @@ const DESCRIPTIONS: Record<string, string> = {
   '/admin admin:stats': 'Cluster-wide numbers: per node, and distinct users.',
   '/admin session:expired': 'As on /chat.',
   '/admin session:revoked': 'As on /chat.',
+  '/admin server:draining': 'As on /chat: open the next /admin connection elsewhere (the SDK does so on its next admin call).',
 };
 
 interface EventDoc {
@@ -211,7 +213,7 @@ export function renderSocketProtocol(): string {
     '',
     '- Transports: websocket and polling (polling needs sticky sessions behind a load balancer).',
     '- Handshake: `auth: { token: <accessToken> }`, or an `Authorization: Bearer <accessToken>` header.',
-    '- A refused handshake ends in `connect_error` whose `message` is the code and whose `data` is `{ code }`: `unauthorized`, `token_expired`, `forbidden` (members on /admin), `banned`; `unavailable` when the node cannot reach its database, or (`data.reason: "too_many_sockets"`) when the user already has `MAX_SOCKETS_PER_USER` sockets open (retry later).',
+    '- A refused handshake ends in `connect_error` whose `message` is the code and whose `data` is `{ code }`: `unauthorized`, `token_expired`, `forbidden` (members on /admin), `banned`; `unavailable` when the node cannot reach its database, (`data.reason: "draining"`) when it is shutting down (retry elsewhere), or (`data.reason: "too_many_sockets"`) when the user already has `MAX_SOCKETS_PER_USER` sockets open (retry later).',
     '- An `Origin` outside `CORS_ORIGINS` (unset: the loopback origins on the node\'s port) is refused at the transport, before any Socket.IO session exists: the polling request and the WebSocket upgrade are both answered HTTP 403 (`origin not allowed`). There is no `connect_error` code: Socket.IO clients see a transport error (`xhr poll error` with `description` 403, or `websocket error`). The SDK reads a 403 as `forbidden` and stops (state `closed`) where the runtime exposes the status (polling; WebSocket outside browsers); browsers hide a refused WebSocket\'s status, so there it retries like any network failure. A handshake with no `Origin` (native apps, servers) is not checked.',
     '- Every client-to-server event takes `(payload, ack)` and always answers the ack: `{ ok: true, ...data }` or `{ ok: false, error: { code, message, details? } }`. A malformed payload answers `validation_failed` and never disconnects; breaking the packet size limit (`MAX_PACKET_BYTES`) does. An event the namespace does not have answers `validation_failed` at once (no handler runs).',
     '- Once the access token has expired, every event except `auth:refresh` answers `token_expired`.',

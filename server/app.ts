@@ -41,8 +41,9 @@ export interface RoomcastApp {
   /** The base URL once listening (http://127.0.0.1:PORT for a wildcard host). */
   url(): string;
   /**
-   * Graceful stop: refuse new work, commit and acknowledge in-flight sends,
-   * close every socket and the HTTP server, release the database.
+   * Graceful stop: refuse new handshakes, tell clients and give them
+   * DRAIN_GRACE_MS to move, commit and acknowledge in-flight sends, close
+   * every socket and the HTTP server, release the database.
    */
   close(): Promise<void>;
 }
@@ -71,9 +72,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const sockets = await openSockets(httpServer, config, originAllowed, logger, metrics);
   const ports = socketPorts(sockets, stores.messages, config, logger, metrics);
   const domain = buildDomain(config, stores, ports, sockets.nodes.limiters, logger, metrics);
-  const timers = attachRealtime(sockets, config, domain, ports, logger, metrics);
-
   let draining = false;
+  const timers = attachRealtime(sockets, config, domain, ports, logger, metrics, () => draining);
   const http = buildHttp({
     config,
     stores,
@@ -117,6 +117,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           sockets,
           passwordPool: domain.passwordPool,
           database: options.database ? null : database,
+          graceMs: config.drainGraceMs,
+          logger,
         });
       })()),
   };

@@ -72,6 +72,10 @@ const envSchema = z.object({
   HTTP_HEADERS_TIMEOUT_MS: integer(100, 10_000),
   HTTP_REQUEST_TIMEOUT_MS: integer(100, 30_000),
   MAX_CONNECTIONS_PER_IP: integer(0, 256),
+  // Extension (not in the contract): how long a draining node gives its
+  // clients to move before it closes their connections. At most 5 s, so the
+  // grace, the writer's drain and the final flush fit the contract's 10 s.
+  DRAIN_GRACE_MS: z.coerce.number().int().min(0).max(5_000).default(3_000),
 });
 
 export interface Config {
@@ -133,6 +137,8 @@ export interface Config {
   readonly httpRequestTimeoutMs: number;
   /** Open connections one client address may hold (trusted proxies exempt); 0: no cap. */
   readonly maxConnectionsPerIp: number;
+  /** ms between telling clients the node drains (`server:draining`) and closing their sockets; 0: close at once. */
+  readonly drainGraceMs: number;
 }
 
 /** A bad configuration value; its message is the one line printed at start. */
@@ -191,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: Object.freeze(parseTrustProxy(e.TRUST_PROXY)),
     ...httpTimeouts(e.HTTP_HEADERS_TIMEOUT_MS, e.HTTP_REQUEST_TIMEOUT_MS),
     maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
+    drainGraceMs: e.DRAIN_GRACE_MS,
   });
 }
 

@@ -45,6 +45,7 @@ describe('loadConfig', () => {
       registrationGlobalRateLimit: 300,
       refreshRateLimit: 60,
       refreshRateWindow: 60,
+      drainGraceMs: 3000,
     });
     expect(config.nodeId).to.match(/^node-[0-9a-f]{8}$/);
   });
@@ -75,6 +76,7 @@ describe('loadConfig', () => {
       MAX_SOCKETS_PER_USER: '0',
       MAX_ROOMS_PER_SOCKET: '7',
       MAX_SOCKET_BUFFER_BYTES: '0',
+      DRAIN_GRACE_MS: '1500',
       NODE_ID: 'node-a',
     });
     expect(config).to.deep.include({
@@ -102,6 +104,7 @@ describe('loadConfig', () => {
       maxSocketsPerUser: 0,
       maxRoomsPerSocket: 7,
       maxSocketBufferBytes: 0,
+      drainGraceMs: 1500,
       nodeId: 'node-a',
     });
   });
@@ -147,6 +150,9 @@ describe('loadConfig', () => {
     ['MAX_SOCKETS_PER_USER', '-1'],
     ['MAX_ROOMS_PER_SOCKET', 'many'],
     ['MAX_SOCKET_BUFFER_BYTES', '-1'],
+    // Above 5 s the grace could push a shutdown past the contract's 10 s.
+    ['DRAIN_GRACE_MS', '6000'],
+    ['DRAIN_GRACE_MS', '-1'],
     ['CORS_ORIGINS', 'not an origin'],
     ['CORS_ORIGINS', 'http://ok.example,http://bad.example/path'],
   ];

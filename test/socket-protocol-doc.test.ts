@@ -39,9 +39,10 @@ const CHAT_SERVER = {
   'session:expired': yes,
   'session:revoked': yes,
   'session:slow_consumer': yes,
+  'server:draining': yes,
 } satisfies Record<keyof ChatServerToClientEvents, true>;
 const ADMIN_CLIENT = { 'admin:broadcast': yes, 'admin:kick': yes, 'admin:ban': yes, 'admin:mute': yes, 'admin:stats': yes } satisfies Record<keyof AdminClientToServerEvents, true>;
-const ADMIN_SERVER = { 'session:expired': yes, 'session:revoked': yes } satisfies Record<keyof AdminServerToClientEvents, true>;
+const ADMIN_SERVER = { 'session:expired': yes, 'session:revoked': yes, 'server:draining': yes } satisfies Record<keyof AdminServerToClientEvents, true>;
 
 describe('docs/socket-protocol.md', () => {
   const page = readFileSync(DOC_FILE, 'utf8');

@@ -120,6 +120,10 @@ export class AdminApi {
       throw err;
     }
     this.#socket = socket;
+    // Its node is going: the next call opens a socket elsewhere; acks in flight still come back on this one.
+    socket.once('server:draining', () => {
+      if (this.#socket === socket) this.#socket = null;
+    });
     return socket;
   }
 }

@@ -5,6 +5,7 @@ import type { Endpoints } from './endpoints.js';
 import { emitWithAck, type PayloadOf, type ResultOf } from './emit-with-ack.js';
 import { endsSession, localError, localReason, RoomcastError, toRoomcastError } from './errors.js';
 import { Gate } from './gate.js';
+import { AckTracker, Handover } from './handover.js';
 import type { ChatClientToServerEvents, ChatServerToClientEvents, RevokeReason } from './protocol.js';
 import { closeReasonOf, isSessionEnding, type CloseReason, type RetryReason } from './reasons.js';
 import type { Session } from './session.js';
@@ -43,8 +44,8 @@ type ChatSocket = Socket<ChatServerToClientEvents, ChatClientToServerEvents>;
 type ChatEvent = keyof ChatClientToServerEvents;
 
 type ServerPayloads = { [K in keyof ChatServerToClientEvents]: Parameters<ChatServerToClientEvents[K]>[0] };
-type Forwarded = Exclude<keyof ServerPayloads, 'session:expired' | 'session:revoked' | 'session:slow_consumer'>;
-/** One room or broadcast event from the server, tagged with its name (session events are handled here). */
+type Forwarded = Exclude<keyof ServerPayloads, 'session:expired' | 'session:revoked' | 'session:slow_consumer' | 'server:draining'>;
+/** One room or broadcast event from the server, tagged with its name (session and draining events are handled here). */
 export type ServerEvent = { [K in Forwarded]: { event: K; payload: ServerPayloads[K] } }[Forwarded];
 
 const FORWARDED: readonly Forwarded[] = [
@@ -82,7 +83,9 @@ export interface ConnectionOptions {
  * socket, after a full-jitter backoff. Refusals that no retry can fix
  * (unauthorized, banned, forbidden, a refused renewal, a revoked session) end
  * in `closed`. Every async step checks `#epoch` and drops its result if the
- * connection moved on meanwhile.
+ * connection moved on meanwhile. When the server announces `server:draining`,
+ * a handover opens the next socket before the old one closes (see Handover):
+ * the state stays `connected` and rooms re-join and catch up on the new one.
  */
 export class Connection extends EventHub<ConnectionEvents> {
   #state: ConnectionState = State.Disconnected;
@@ -91,9 +94,21 @@ export class Connection extends EventHub<ConnectionEvents> {
   #epoch = 0;
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
   readonly #ready = new Gate();
+  readonly #acks = new AckTracker();
+  readonly #handover: Handover;
 
   constructor(private readonly options: ConnectionOptions) {
     super();
+    this.#handover = new Handover({
+      open: async () => this.#createSocket(await options.session.accessToken()),
+      next: () => options.endpoints.next(),
+      isCurrent: (from) => this.#socket === from && from.connected && this.#state === State.Connected,
+      promote: (socket, from) => {
+        this.#acks.retire(from, options.ackTimeoutMs);
+        this.#use(socket, ++this.#epoch);
+      },
+      backoff: options.backoff,
+    });
     options.session.on('token', ({ accessToken }) => void this.#pushToken(accessToken));
     options.session.on('ended', (err) => this.close(closeReasonOf(err), err));
   }
@@ -127,6 +142,7 @@ export class Connection extends EventHub<ConnectionEvents> {
     this.#epoch += 1;
     this.#clearRetry();
     this.#dropSocket();
+    this.#acks.dropAll();
     this.#ready.fail(error ?? localError('closed', `the client is closed (${reason})`));
     this.#setState(State.Closed, reason, error);
   }
@@ -145,7 +161,7 @@ export class Connection extends EventHub<ConnectionEvents> {
     const socket = this.#socket;
     if (!socket) throw localError('disconnected', `${event}: not connected`);
     try {
-      return await emitWithAck(socket, event, payload, timeoutMs);
+      return await this.#acks.track(socket, emitWithAck(socket, event, payload, timeoutMs));
     } catch (err) {
       // The socket's token ran out before the scheduled renewal: renew now (the new token is pushed).
       if (err instanceof RoomcastError && err.code === 'token_expired') this.options.session.refresh().catch(() => {});
@@ -164,8 +180,12 @@ export class Connection extends EventHub<ConnectionEvents> {
       return this.#retry('token_unavailable', toRoomcastError(err));
     }
     if (epoch !== this.#epoch) return;
+    this.#use(this.#createSocket(token), epoch);
+  }
 
-    const socket: ChatSocket = io(`${this.options.endpoints.current()}/chat`, {
+  /** A /chat socket to the current endpoint, not connected yet. */
+  #createSocket(token: string): ChatSocket {
+    return io(`${this.options.endpoints.current()}/chat`, {
       auth: { token },
       autoConnect: false,
       reconnection: false,
@@ -174,19 +194,24 @@ export class Connection extends EventHub<ConnectionEvents> {
       ...(this.options.transports ? { transports: this.options.transports } : {}),
       ...(this.options.path ? { path: this.options.path } : {}),
     });
+  }
+
+  /** Makes `socket` the connection's for `epoch` and connects it (a handover's arrives connected). */
+  #use(socket: ChatSocket, epoch: number): void {
     this.#socket = socket;
     let expired = false;
     let revoked: RevokeReason | null = null;
     let slow = false;
     const current = () => epoch === this.#epoch;
 
-    socket.on('connect', () => {
+    const connected = () => {
       if (!current()) return;
       this.#attempt = 0;
       this.#setState(State.Connected);
       this.#ready.open();
       this.emit('connected', { socketId: socket.id ?? '' });
-    });
+    };
+    socket.on('connect', connected);
     socket.on('connect_error', (err: Error & { data?: { code?: unknown } }) => {
       if (!current()) return;
       this.#dropSocket();
@@ -210,6 +235,9 @@ export class Connection extends EventHub<ConnectionEvents> {
     socket.on('session:slow_consumer', () => {
       slow = true;
     });
+    socket.on('server:draining', ({ closeInMs }) => {
+      if (current()) this.#handover.start(socket, closeInMs);
+    });
     socket.on('disconnect', (why) => {
       if (!current() || why === 'io client disconnect') return;
       this.#dropSocket();
@@ -223,7 +251,8 @@ export class Connection extends EventHub<ConnectionEvents> {
       };
       socket.on(event, forward as never);
     }
-    socket.connect();
+    if (socket.connected) connected();
+    else socket.connect();
   }
 
   /** Sends a renewed token to the open socket (`auth:refresh`) so it stays up; on refusal, reconnects with it. */
@@ -255,6 +284,7 @@ export class Connection extends EventHub<ConnectionEvents> {
   }
 
   #dropSocket(): void {
+    this.#handover.cancel();
     const socket = this.#socket;
     this.#socket = null;
     if (!socket) return;

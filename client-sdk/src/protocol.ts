@@ -342,6 +342,12 @@ export interface SlowConsumerEvent {
   limitBytes: number;
 }
 
+/** Payload of `server:draining`: the node is shutting down. */
+export interface ServerDrainingEvent {
+  /** The node closes this connection at the latest this many ms from now: reconnect (elsewhere) before. */
+  closeInMs: number;
+}
+
 export interface KickRequest {
   userId: string;
   roomId: string;
@@ -406,6 +412,7 @@ export interface ChatServerToClientEvents {
   'session:expired': (event: Empty) => void;
   'session:revoked': (event: SessionRevokedEvent) => void;
   'session:slow_consumer': (event: SlowConsumerEvent) => void;
+  'server:draining': (event: ServerDrainingEvent) => void;
 }
 
 /** Namespace `/admin` (admins only): what a client may emit. */
@@ -417,8 +424,9 @@ export interface AdminClientToServerEvents {
   'admin:stats': (payload: Empty, ack: AckCallback<StatsResult>) => void;
 }
 
-/** Namespace `/admin`: what the server emits (the same session events as /chat). */
+/** Namespace `/admin`: what the server emits (the same session and draining events as /chat). */
 export interface AdminServerToClientEvents {
   'session:expired': (event: Empty) => void;
   'session:revoked': (event: SessionRevokedEvent) => void;
+  'server:draining': (event: ServerDrainingEvent) => void;
 }

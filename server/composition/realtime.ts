@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { registerAdminNamespace } from '../realtime/admin-namespace.js';
 import { registerChatNamespace } from '../realtime/chat-namespace.js';
+import { refuseWhileDraining } from '../realtime/draining.js';
 import { authenticateHandshake } from '../realtime/handshake.js';
 import { PresenceAnnouncer } from '../realtime/presence-announcer.js';
 import { PresenceSweeper } from '../realtime/presence-sweeper.js';
@@ -22,7 +23,7 @@ export interface RealtimeTimers {
   slowConsumers: SlowConsumerGuard | null;
 }
 
-/** Step 5: the handshakes and the event handlers of /chat and /admin. */
+/** Step 5: the handshakes (refused while `isDraining()`) and the event handlers of /chat and /admin. */
 export function attachRealtime(
   { chat, admin, nodes }: Sockets,
   config: Config,
@@ -30,8 +31,14 @@ export function attachRealtime(
   { delivery }: SocketPorts,
   logger: Logger,
   metrics: Metrics,
+  isDraining: () => boolean,
 ): RealtimeTimers {
   const sessionTimers = new SessionTimers();
+
+  // First, so a draining node spends nothing on a handshake it refuses.
+  const draining = refuseWhileDraining(isDraining);
+  chat.use(draining);
+  admin.use(draining);
 
   const handshakeDeps = { authentication: domain.authentication, logger, metrics };
   chat.use(authenticateHandshake(handshakeDeps, 'user'));

@@ -1,6 +1,8 @@
 import type { Database } from '../../db/database.js';
 import type { PasswordPool } from '../auth/password-pool.js';
+import type { Logger } from '../logger.js';
 import type { MessageWriter } from '../messages/message-writer.js';
+import { announceDraining, localSocketCount } from '../realtime/draining.js';
 import type { MessageDelivery } from '../realtime/message-delivery.js';
 import type { RealtimeTimers } from './realtime.js';
 import type { Sockets } from './sockets.js';
@@ -22,14 +24,27 @@ export interface ShutdownParts {
   passwordPool: PasswordPool;
   /** Null when the caller owns the database (it then closes it). */
   database: Database | null;
+  /** How long clients get to move after `server:draining` (0: no announcement, close at once). */
+  graceMs: number;
+  logger: Logger;
 }
 
 /**
- * Step 7, the way back: commit and acknowledge the sends already taken, then
- * close every socket, the cluster links, the worker threads and the database.
+ * Step 7, the way back (new handshakes are refused already): tell the clients
+ * and wait until they moved or the grace is over — sends keep being taken
+ * meanwhile, so a client loses nothing while it switches — then commit and
+ * acknowledge the sends already taken, close every socket, the cluster links,
+ * the worker threads and the database.
  */
-export async function shutdown({ writer, timers, delivery, sockets, passwordPool, database }: ShutdownParts): Promise<void> {
+export async function shutdown({ writer, timers, delivery, sockets, passwordPool, database, graceMs, logger }: ShutdownParts): Promise<void> {
   const { io, chat, admin, nodes } = sockets;
+  if (graceMs > 0) {
+    const started = Date.now();
+    announceDraining(chat, admin, graceMs);
+    // Ends early once every client has moved: a rolling restart need not wait out the grace.
+    await flushed(() => localSocketCount(chat, admin) === 0, graceMs);
+    logger.info('drain grace over', { ms: Date.now() - started, socketsLeft: localSocketCount(chat, admin) });
+  }
   await writer.drain();
   timers.sessionTimers.close();
   timers.presenceSweeper.close();

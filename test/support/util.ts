@@ -57,6 +57,9 @@ export function testConfig(env: Record<string, string> = {}): Config {
     JWT_SECRET: TEST_SECRET,
     LOG_LEVEL: 'info',
     ...TEST_LIMITS,
+    // In-process test nodes close at once, as a killed node would (what the
+    // failover tests exercise); the drain tests ask for a grace themselves.
+    DRAIN_GRACE_MS: '0',
     ...env,
   });
 }
