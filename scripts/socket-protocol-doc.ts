@@ -33,10 +33,10 @@ export const NAMESPACES = [
  * event, so a new event cannot land undocumented.
  */
 const DESCRIPTIONS: Record<string, string> = {
-  '/chat room:join': 'Join a room the user can see (`not_found` otherwise; private rooms need membership). The ack carries the room (with `lastSeq`) and who is online; from then on the socket gets the room\'s `message:new` in seq order. Fetch history up to `lastSeq` with `room:history`. A socket already in `MAX_ROOMS_PER_SOCKET` rooms gets `rate_limited` (`details.reason: "too_many_rooms"`).',
+  '/chat room:join': 'Join a room the user can see (`not_found` otherwise; private rooms need membership). The ack carries the room (with `lastSeq`) and who is online; from then on the socket gets the room\'s `message:new` in seq order. Fetch history up to `lastSeq` with `room:history`. A user kicked from the room gets `forbidden` with `details: { reason: "kicked", until }` until the kick\'s block ends. A socket already in `MAX_ROOMS_PER_SOCKET` rooms gets `rate_limited` (`details.reason: "too_many_rooms"`).',
   '/chat room:leave': 'Leave a room (no error if the socket was not in it).',
   '/chat room:history': '`afterSeq` gives messages with seq > N oldest first (catching up after a gap or a reconnect); `beforeSeq` the `limit` just before N; neither the latest. Both at once: `validation_failed`.',
-  '/chat message:send': 'Acknowledged only after the message is durably stored. The same `(user, clientMsgId)` again answers the original message (no duplicate): retry freely with the same id. Errors: `not_found` (room not joinable), `read_only`, `muted`, `rate_limited` (wait, then retry with the same clientMsgId), `unavailable` (node draining or database away: retry, on another node if need be).',
+  '/chat message:send': 'Acknowledged only after the message is durably stored. The same `(user, clientMsgId)` again answers the original message (no duplicate): retry freely with the same id. Errors: `not_found` (room not joinable), `forbidden` (kicked from the room, until the block ends), `read_only`, `muted`, `rate_limited` (wait, then retry with the same clientMsgId), `unavailable` (node draining or database away: retry, on another node if need be).',
   '/chat message:edit': 'Author or admin. Sent to the room as `message:updated`; the seq does not change.',
   '/chat message:delete': 'Author or admin. Sent to the room as `message:deleted`; the message keeps its seq and reads back `deleted: true`, `content: ""`.',
   '/chat typing': 'Relayed to the room\'s other sockets as `typing`; the socket must have joined the room (`not_found`).',
@@ -50,10 +50,12 @@ const DESCRIPTIONS: Record<string, string> = {
   '/chat system:broadcast': 'An admin broadcast, to everyone (`roomId: null`) or to one room.',
   '/chat session:expired': 'Sent just before the server disconnects a socket whose token expired without `auth:refresh`. Reconnect with a fresh token.',
   '/chat session:revoked': 'Sent just before a forced disconnect (ban, role change, kick of the login, logout). Do not reconnect with the same token.',
+  '/chat room:kicked': 'An admin kicked this user from the room: sent to their sockets that were in it, on every node, just before they leave it. The membership is gone; until `until` (null: no block) joining and sending answer `forbidden` (`details.reason: "kicked"`). Do not rejoin the room on reconnect.',
+  '/chat room:muted': 'An admin muted this user in a room until `until`, or lifted the mute (`until: null`); sent to every socket of the user, on every node, joined or not. Sends there answer `muted` meanwhile.',
   '/admin admin:broadcast': 'Sent as `system:broadcast` on /chat, on every node; `delivered` counts the sockets reached.',
-  '/admin admin:kick': 'Removes the user\'s sockets from the room on every node.',
-  '/admin admin:ban': 'Ban (or unban). A ban revokes the user\'s refresh tokens and ends every socket of that user on every node within 1 s.',
-  '/admin admin:mute': 'Mute the user in a room for `minutes` (0 lifts it); their sends there answer `muted`.',
+  '/admin admin:kick': 'Removes the user from the room: their sockets there get `room:kicked` and leave it on every node, the membership ends, and for `minutes` (default `KICK_BLOCK_SECONDS`, 300 s; 0 only removes) they may not join or send to it again.',
+  '/admin admin:ban': 'Ban (or unban). A ban revokes the user\'s refresh tokens and ends every socket of that user on every node within 1 s. With `minutes`, the ban lifts by itself then (audited as `unban` with no actor).',
+  '/admin admin:mute': 'Mute the user in a room for `minutes` (0 lifts it); their sends there answer `muted`, and their sockets get `room:muted`.',
   '/admin admin:stats': 'Cluster-wide numbers: per node, and distinct users.',
   '/admin session:expired': 'As on /chat.',
   '/admin session:revoked': 'As on /chat.',

@@ -47,6 +47,11 @@ const envSchema = z.object({
   // Extensions (not in the contract): what one account can hold open.
   MAX_SOCKETS_PER_USER: integer(0, 20),
   MAX_ROOMS_PER_SOCKET: integer(0, 100),
+  // Extensions (not in the contract): moderation. How long a kick keeps its
+  // user out of the room when admin:kick gives no `minutes` (0: it only
+  // removes), and how often each node looks for timed bans that have ended.
+  KICK_BLOCK_SECONDS: integer(0, 300),
+  BAN_SWEEP_SECONDS: integer(1, 30),
   NODE_ID: z.string().min(1).optional(),
   // Extension (not in the contract): the bearer token a Prometheus scraper
   // presents at GET /metrics. Unset, /metrics answers only direct loopback requests.
@@ -86,6 +91,10 @@ export interface Config {
   readonly maxSocketsPerUser: number;
   /** Rooms one /chat socket may be in at once; 0: no cap. */
   readonly maxRoomsPerSocket: number;
+  /** How long a kick without `minutes` keeps the user out of the room, seconds; 0: a kick only removes. */
+  readonly kickBlockSeconds: number;
+  /** How often each node lifts timed bans that have ended, seconds. */
+  readonly banSweepSeconds: number;
   readonly nodeId: string;
   /** Bearer token for GET /metrics; null: loopback only. */
   readonly metricsToken: string | null;
@@ -138,6 +147,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPacketBytes: e.MAX_PACKET_BYTES,
     maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
     maxRoomsPerSocket: e.MAX_ROOMS_PER_SOCKET,
+    kickBlockSeconds: e.KICK_BLOCK_SECONDS,
+    banSweepSeconds: e.BAN_SWEEP_SECONDS,
     nodeId: e.NODE_ID ?? `node-${randomBytes(4).toString('hex')}`,
     metricsToken: e.METRICS_TOKEN ?? null,
     trustProxy: Object.freeze(parseTrustProxy(e.TRUST_PROXY)),

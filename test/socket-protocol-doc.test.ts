@@ -37,6 +37,8 @@ const CHAT_SERVER = {
   'system:broadcast': yes,
   'session:expired': yes,
   'session:revoked': yes,
+  'room:kicked': yes,
+  'room:muted': yes,
 } satisfies Record<keyof ChatServerToClientEvents, true>;
 const ADMIN_CLIENT = { 'admin:broadcast': yes, 'admin:kick': yes, 'admin:ban': yes, 'admin:mute': yes, 'admin:stats': yes } satisfies Record<keyof AdminClientToServerEvents, true>;
 const ADMIN_SERVER = { 'session:expired': yes, 'session:revoked': yes } satisfies Record<keyof AdminServerToClientEvents, true>;
