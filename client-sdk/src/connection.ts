@@ -54,6 +54,8 @@ const FORWARDED: readonly Forwarded[] = [
   'typing',
   'presence',
   'room:updated',
+  'room:kicked',
+  'room:muted',
   'system:broadcast',
 ];
 
