@@ -60,6 +60,10 @@ export class RoomService {
   async recordJoin(actor: Actor, roomId: string): Promise<RoomInfo> {
     const room = await this.rooms.joinAndRead(roomId, actor.userId);
     if (!room) throw notFound('room not found');
+    // Again, now that the socket is in the room: a kick that committed since
+    // the first check found the socket there already (and took it out), or
+    // it is refused here, so no join slips between a kick and its eviction.
+    await this.access.assertMayJoin(actor.userId, roomId);
     return room;
   }
 
