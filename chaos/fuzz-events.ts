@@ -49,6 +49,8 @@ function payloadFor(event: string, fx: Fixtures): fc.Arbitrary<unknown> {
   const messageId = fc.oneof({ weight: 4, arbitrary: fc.constant(fx.messageId) }, fc.constantFrom('9223372036854775807', '9223372036854775808', '9999999999999999999', '0', '-1', '01', '1e3'), fc.bigInt({ min: -10n, max: 10n ** 20n }).map(String), fc.string({ maxLength: 30 }), fc.integer());
   const edgeNumbers = fc.constantFrom(2 ** 31 - 1, 2 ** 31, 2 ** 53, 1e20, Number.MAX_SAFE_INTEGER, -0, 1.5);
   const seq = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 200 }) }, edgeNumbers, edgeNumbers.map(String), fc.integer({ min: -5, max: 1_000 }), fc.double(), fc.string({ maxLength: 8 }), fc.constant(null));
+  // admin:kick, admin:ban and admin:mute all take minutes (kick and ban optionally).
+  const minutes = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 60 }) }, edgeNumbers, fc.integer({ min: -10, max: 100_000 }), fc.double(), fc.string());
   const text = fc.oneof({ weight: 6, arbitrary: fc.string({ minLength: 1, maxLength: 60 }) }, fc.string({ minLength: 3_990, maxLength: 4_010 }), fc.constant(''), fc.integer(), fc.constant({ toString: 'x' }));
   const near: Record<string, fc.Arbitrary<unknown>> = {
     'room:join': fc.record({ roomId: id }),
@@ -61,9 +63,9 @@ function payloadFor(event: string, fx: Fixtures): fc.Arbitrary<unknown> {
     'room:online': shaped({ roomId: id, cursor: fc.oneof(fc.uuid(), fc.string({ maxLength: 40 }), fc.integer()), limit: seq }),
     'auth:refresh': fc.record({ token: fc.oneof(fc.string({ maxLength: 300 }), fc.constant(fx.victim.token), fc.anything()) }),
     'admin:broadcast': shaped({ content: text, roomId: fc.option(id) }),
-    'admin:kick': shaped({ userId, roomId: id }),
-    'admin:ban': shaped({ userId, banned: fc.oneof({ weight: 4, arbitrary: fc.boolean() }, fc.anything()) }),
-    'admin:mute': shaped({ userId, roomId: id, minutes: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 60 }) }, edgeNumbers, fc.integer({ min: -10, max: 100_000 }), fc.double(), fc.string()) }),
+    'admin:kick': shaped({ userId, roomId: id, minutes }),
+    'admin:ban': shaped({ userId, banned: fc.oneof({ weight: 4, arbitrary: fc.boolean() }, fc.anything()), minutes }),
+    'admin:mute': shaped({ userId, roomId: id, minutes }),
     'admin:stats': fc.anything(),
   };
   return fc.oneof({ weight: 4, arbitrary: near[event]! }, { weight: 1, arbitrary: fc.anything({ maxDepth: 3 }) });

@@ -2,12 +2,8 @@
 // routes and /admin events use (checks, token revocation, session ending,
 // audit), built with ports that a process outside the cluster can serve.
 import type { Database } from '../db/database.js';
-import { AuditStore } from '../db/stores/audit-store.js';
-import { MuteStore } from '../db/stores/mute-store.js';
-import { RoomStore } from '../db/stores/room-store.js';
-import { TokenStore } from '../db/stores/token-store.js';
-import { UserStore } from '../db/stores/user-store.js';
 import { AdminService, type AdminDeps, type OperatorActor } from '../server/admin/admin-service.js';
+import { openStores } from '../server/composition/stores.js';
 import type { Config } from '../server/config.js';
 import { AppError } from '../server/errors.js';
 
@@ -39,18 +35,17 @@ function notFromTheCli(what: string): never {
  * connects to Redis first (and fails before any change if Redis does not
  * answer) to end sessions through the nodes' adapter channels.
  */
-export async function createCliAdmin(database: Database, config: Pick<Config, 'redisUrl' | 'redisKeyPrefix'>): Promise<CliAdmin> {
-  const stores = {
-    users: new UserStore(database.knex),
-    tokens: new TokenStore(database.knex),
-    rooms: new RoomStore(database.knex),
-    mutes: new MuteStore(database.knex),
-    audit: new AuditStore(database.knex),
-  };
+export async function createCliAdmin(database: Database, config: Pick<Config, 'redisUrl' | 'redisKeyPrefix' | 'kickBlockSeconds'>): Promise<CliAdmin> {
+  const { users, tokens, rooms, mutes, kicks, audit } = openStores(database.knex);
+  const stores = { users, tokens, rooms, mutes, kicks, audit, kickBlockSeconds: config.kickBlockSeconds };
   const unavailable: Pick<AdminDeps, 'messages' | 'eviction' | 'broadcaster' | 'stats'> = {
     messages: { delete: async () => notFromTheCli('deleting messages') },
     eviction: { evict: async () => notFromTheCli('kicking') },
-    broadcaster: { send: async () => notFromTheCli('broadcasting'), roomUpdated: () => notFromTheCli('updating rooms') },
+    broadcaster: {
+      send: async () => notFromTheCli('broadcasting'),
+      roomUpdated: () => notFromTheCli('updating rooms'),
+      userMuted: () => notFromTheCli('muting'),
+    },
     stats: { collect: async () => notFromTheCli('cluster stats') },
   };
 

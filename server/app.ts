@@ -110,6 +110,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     close: () =>
       (closing ??= (async () => {
         draining = true;
+        domain.banExpiry.stop();
         await shutdown({
           writer: domain.writer,
           timers,

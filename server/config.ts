@@ -63,6 +63,11 @@ const envSchema = z.object({
   PRESENCE_BATCH_INTERVAL_MS: integer(50, 1000),
   // Extension (not in the contract): bytes a node holds for one socket that is not read.
   MAX_SOCKET_BUFFER_BYTES: integer(0, 8 * 1024 * 1024),
+  // Extensions (not in the contract): moderation. How long a kick keeps its
+  // user out of the room when admin:kick gives no `minutes` (0: it only
+  // removes), and how often each node looks for timed bans that have ended.
+  KICK_BLOCK_SECONDS: integer(0, 300),
+  BAN_SWEEP_SECONDS: integer(1, 30),
   NODE_ID: z.string().min(1).optional(),
   // Extension (not in the contract): the bearer token a Prometheus scraper
   // presents at GET /metrics. Unset, /metrics answers only direct loopback requests.
@@ -126,6 +131,10 @@ export interface Config {
   readonly presenceBatchIntervalMs: number;
   /** Unread bytes a node holds for one /chat socket before disconnecting it (slow consumer); 0: no bound. */
   readonly maxSocketBufferBytes: number;
+  /** How long a kick without `minutes` keeps the user out of the room, seconds; 0: a kick only removes. */
+  readonly kickBlockSeconds: number;
+  /** How often each node lifts timed bans that have ended, seconds. */
+  readonly banSweepSeconds: number;
   readonly nodeId: string;
   /** Bearer token for GET /metrics; null: loopback only. */
   readonly metricsToken: string | null;
@@ -192,6 +201,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     presenceBatchThreshold: e.PRESENCE_BATCH_THRESHOLD,
     presenceBatchIntervalMs: e.PRESENCE_BATCH_INTERVAL_MS,
     maxSocketBufferBytes: e.MAX_SOCKET_BUFFER_BYTES,
+    kickBlockSeconds: e.KICK_BLOCK_SECONDS,
+    banSweepSeconds: e.BAN_SWEEP_SECONDS,
     nodeId: e.NODE_ID ?? `node-${randomBytes(4).toString('hex')}`,
     metricsToken: e.METRICS_TOKEN ?? null,
     trustProxy: Object.freeze(parseTrustProxy(e.TRUST_PROXY)),

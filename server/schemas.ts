@@ -76,9 +76,20 @@ export const idParamSchema = z.object({ id: uuid });
 export const messageIdParamSchema = z.object({ id: messageId });
 export const memberParamsSchema = z.object({ id: uuid, userId: uuid });
 
+/** Longest mute, kick block or timed ban, in minutes: a year. */
+const MAX_MINUTES = 525_600;
+
 export const updateUserSchema = z
-  .strictObject({ role: z.enum(ROLES).optional(), banned: z.boolean().optional() })
-  .refine((b) => b.role !== undefined || b.banned !== undefined, { message: 'give role or banned' }) satisfies z.ZodType<P.UpdateUserRequest>;
+  .strictObject({
+    role: z.enum(ROLES).optional(),
+    banned: z.boolean().optional(),
+    bannedUntil: z.iso
+      .datetime({ offset: true, message: 'must be an ISO-8601 date-time' })
+      .refine((value) => Date.parse(value) > Date.now(), 'must be in the future')
+      .optional(),
+  })
+  .refine((b) => b.role !== undefined || b.banned !== undefined, { message: 'give role or banned' })
+  .refine((b) => b.bannedUntil === undefined || b.banned === true, { message: 'bannedUntil goes with banned: true', path: ['bannedUntil'] }) satisfies z.ZodType<P.UpdateUserRequest>;
 
 export const userSearchSchema = z.object({
   q: text().max(64).optional(),
@@ -123,9 +134,11 @@ export const onlineRequestSchema = z.object({
   limit: z.number().int().min(1).max(500).default(100),
 }) satisfies z.ZodType<P.OnlineRequest>;
 export const authRefreshSchema = z.object({ token: text().min(1).max(4096) }) satisfies z.ZodType<P.AuthRefreshRequest>;
-export const kickSchema = z.object({ userId: uuid, roomId: uuid }) satisfies z.ZodType<P.KickRequest>;
-export const banSchema = z.object({ userId: uuid, banned: z.boolean() }) satisfies z.ZodType<P.BanRequest>;
-export const muteSchema = z.object({ userId: uuid, roomId: uuid, minutes: z.number().int().min(0).max(525_600) }) satisfies z.ZodType<P.MuteRequest>;
+export const kickSchema = z.object({ userId: uuid, roomId: uuid, minutes: z.number().int().min(0).max(MAX_MINUTES).optional() }) satisfies z.ZodType<P.KickRequest>;
+export const banSchema = z
+  .object({ userId: uuid, banned: z.boolean(), minutes: z.number().int().min(1).max(MAX_MINUTES).optional() })
+  .refine((b) => b.minutes === undefined || b.banned, { message: 'minutes goes with banned: true', path: ['minutes'] }) satisfies z.ZodType<P.BanRequest>;
+export const muteSchema = z.object({ userId: uuid, roomId: uuid, minutes: z.number().int().min(0).max(MAX_MINUTES) }) satisfies z.ZodType<P.MuteRequest>;
 // admin:stats has nothing to say; an emit with only an ack is fine too.
 export const statsSchema = z.object({}).nullish().transform((payload) => payload ?? {}) satisfies z.ZodType<Record<never, never>>;
 

@@ -40,6 +40,8 @@ const CHAT_SERVER = {
   'session:revoked': yes,
   'session:slow_consumer': yes,
   'server:draining': yes,
+  'room:kicked': yes,
+  'room:muted': yes,
 } satisfies Record<keyof ChatServerToClientEvents, true>;
 const ADMIN_CLIENT = { 'admin:broadcast': yes, 'admin:kick': yes, 'admin:ban': yes, 'admin:mute': yes, 'admin:stats': yes } satisfies Record<keyof AdminClientToServerEvents, true>;
 const ADMIN_SERVER = { 'session:expired': yes, 'session:revoked': yes, 'server:draining': yes } satisfies Record<keyof AdminServerToClientEvents, true>;

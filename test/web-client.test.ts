@@ -284,7 +284,8 @@ describe('web client (browser)', function () {
   });
 
   it('when an admin mutes and then kicks a member from the admin view, then the member’s send fails with a Retry and the room says they were removed', async () => {
-    const app = await startNode();
+    // Kicks here only remove (no block), so the member can rejoin at once.
+    const app = await startNode({ KICK_BLOCK_SECONDS: '0' });
     const admin = await registerAdmin(app);
     const room = await createRoom(app, admin.accessToken);
     const member = await openPage(app);

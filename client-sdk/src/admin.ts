@@ -37,14 +37,23 @@ export class AdminApi {
     return this.#request('admin:broadcast', roomId ? { content, roomId } : { content });
   }
 
-  /** Removes a user's sockets from a room, on every node. */
-  async kick(userId: string, roomId: string): Promise<void> {
-    await this.#request('admin:kick', { userId, roomId });
+  /**
+   * Kicks a user from a room, on every node: their sockets there get `room:kicked`
+   * and leave, the membership ends, and for `minutes` (left out: the server's
+   * KICK_BLOCK_SECONDS; 0 only removes) they may not join or send to it again.
+   * @example await client.admin.kick(userId, roomId, 30)
+   */
+  async kick(userId: string, roomId: string, minutes?: number): Promise<void> {
+    await this.#request('admin:kick', minutes === undefined ? { userId, roomId } : { userId, roomId, minutes });
   }
 
-  /** Bans (or unbans) a user: their sockets end and their refresh tokens are revoked. */
-  async ban(userId: string, banned = true): Promise<void> {
-    await this.#request('admin:ban', { userId, banned });
+  /**
+   * Bans (or unbans) a user: their sockets end and their refresh tokens are
+   * revoked. With `minutes`, the ban lifts by itself after that long.
+   * @example await client.admin.ban(userId, true, 60 * 24)
+   */
+  async ban(userId: string, banned = true, minutes?: number): Promise<void> {
+    await this.#request('admin:ban', banned && minutes !== undefined ? { userId, banned, minutes } : { userId, banned });
   }
 
   /** Mutes a user in a room for `minutes` (0 lifts the mute). */

@@ -56,6 +56,8 @@ const FORWARDED: readonly Forwarded[] = [
   'presence',
   'presence:batch',
   'room:updated',
+  'room:kicked',
+  'room:muted',
   'system:broadcast',
 ];
 

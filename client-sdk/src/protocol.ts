@@ -19,6 +19,8 @@ export interface User {
   email?: string;
   role: Role;
   banned: boolean;
+  /** Addition: when a timed ban ends (it then lifts by itself); null for a ban without end, or no ban. */
+  bannedUntil?: string | null;
   createdAt: string;
 }
 
@@ -181,6 +183,8 @@ export interface HistoryPage {
 export interface UpdateUserRequest {
   role?: Role;
   banned?: boolean;
+  /** Addition: with `banned: true`, the (future) time the ban lifts by itself; left out, the ban has no end. */
+  bannedUntil?: string;
 }
 
 export interface BroadcastRequest {
@@ -348,14 +352,30 @@ export interface ServerDrainingEvent {
   closeInMs: number;
 }
 
+/** `room:kicked`: an admin took this user out of the room; `until` is when they may join again (null: at once). */
+export interface RoomKickedEvent {
+  roomId: string;
+  until: string | null;
+}
+
+/** `room:muted`: this user's mute in the room changed; `until` is when it ends (null: lifted). */
+export interface RoomMutedEvent {
+  roomId: string;
+  until: string | null;
+}
+
 export interface KickRequest {
   userId: string;
   roomId: string;
+  /** Addition: how long the user may not rejoin (or send to) the room; 0 only removes; left out, the server's KICK_BLOCK_SECONDS. */
+  minutes?: number;
 }
 
 export interface BanRequest {
   userId: string;
   banned: boolean;
+  /** Addition: with `banned: true`, the ban lifts by itself after this many minutes; left out, it has no end. */
+  minutes?: number;
 }
 
 export interface MuteRequest {
@@ -413,6 +433,10 @@ export interface ChatServerToClientEvents {
   'session:revoked': (event: SessionRevokedEvent) => void;
   'session:slow_consumer': (event: SlowConsumerEvent) => void;
   'server:draining': (event: ServerDrainingEvent) => void;
+  /** Addition: to the kicked user's sockets that were in the room, on every node, just before they leave it. */
+  'room:kicked': (event: RoomKickedEvent) => void;
+  /** Addition: to every socket of the muted user, on every node, when a mute is set or lifted. */
+  'room:muted': (event: RoomMutedEvent) => void;
 }
 
 /** Namespace `/admin` (admins only): what a client may emit. */

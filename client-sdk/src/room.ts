@@ -5,7 +5,7 @@ import { isTransient, localError, localReason, RoomcastError, toRoomcastError } 
 import { Gate } from './gate.js';
 import { newClientMsgId } from './ids.js';
 import { Outbox } from './outbox.js';
-import type { HistoryPage, HistoryQuery, Message, MessageDeletedEvent, OnlinePage, OnlineUser, PresenceEvent, RoomInfo, TypingEvent } from './protocol.js';
+import type { HistoryPage, HistoryQuery, Message, MessageDeletedEvent, OnlinePage, OnlineUser, PresenceEvent, RoomInfo, RoomKickedEvent, RoomMutedEvent, TypingEvent } from './protocol.js';
 import { RoomSequencer } from './room-sequencer.js';
 
 /** Events of a joined room. */
@@ -26,6 +26,14 @@ export interface RoomEvents {
   presence: PresenceEvent;
   /** The room's settings changed (name, readOnly, archived). */
   roomUpdated: RoomInfo;
+  /**
+   * An admin kicked the user from the room: the handle is closed right after
+   * (no rejoin on reconnect; queued sends fail with `forbidden`, `details.reason: "kicked"`).
+   * `client.join(roomId)` works again once `until` has passed (null: at once).
+   */
+  kicked: RoomKickedEvent;
+  /** An admin muted the user in this room until `until`, or lifted the mute (`until: null`); see `mutedUntil`. */
+  muted: RoomMutedEvent;
   /** A background step failed (a gap could not be filled yet, the room became unreachable). */
   error: RoomcastError;
 }
@@ -51,6 +59,7 @@ export class Room extends Emitter<RoomEvents> {
   #info: RoomInfo | null = null;
   #online: OnlineUser[] = [];
   #onlineCount = 0;
+  #mutedUntil: string | null = null;
   #gone: RoomcastError | null = null;
   #resumeAttempt = 0;
   readonly #ready = new Gate();
@@ -116,6 +125,11 @@ export class Room extends Emitter<RoomEvents> {
     await this.#whenReady();
     const { online, nextCursor } = await this.deps.connection.request('room:online', { roomId: this.id, ...options });
     return { online, nextCursor };
+  }
+
+  /** When the user's mute in this room ends, as the server last said (`room:muted`); null: not muted as far as this handle heard. */
+  get mutedUntil(): string | null {
+    return this.#mutedUntil !== null && Date.parse(this.#mutedUntil) > Date.now() ? this.#mutedUntil : null;
   }
 
   /** The seq of the last message handed to `message` listeners. */
@@ -252,6 +266,15 @@ export class Room extends Emitter<RoomEvents> {
       case 'room:updated':
         this.#info = event.payload;
         return this.emit('roomUpdated', event.payload);
+      case 'room:muted':
+        this.#mutedUntil = event.payload.until;
+        return this.emit('muted', event.payload);
+      case 'room:kicked': {
+        const { until } = event.payload;
+        this.emit('kicked', event.payload);
+        // Closed, so the client forgets it: a reconnect does not join it again.
+        return this.close(new RoomcastError('forbidden', 'an admin kicked you from this room', { reason: 'kicked', until }));
+      }
       default:
         return;
     }

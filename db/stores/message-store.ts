@@ -20,7 +20,7 @@ export interface PendingMessage {
  * change between a check and the insert can slip through). A code, not a
  * text: server/messages/message-rules.ts says what each means to the user.
  */
-export type SendRefusal = 'room_not_found' | 'archived' | 'read_only' | 'muted';
+export type SendRefusal = 'room_not_found' | 'kicked' | 'archived' | 'read_only' | 'muted';
 
 export type AppendOutcome =
   | { status: 'stored'; message: Message }
@@ -62,7 +62,8 @@ const pairKey = (userId: string, clientMsgId: string) => `${userId.toLowerCase()
  *    base no other transaction can move until this one commits;
  *  - judged: the send rules of server/messages/message-rules.ts, checked
  *    under the room lock: a room the user cannot see is room_not_found, then
- *    archived, read_only (members only), a live mute muted;
+ *    a running kick block kicked, archived, read_only (members only), a live
+ *    mute muted;
  *  - bumped/ins: each room's last_seq goes up once by its number of new
  *    messages, and the rows go in numbered in batch order above the base.
  * Stored rows come back with their (user_id, client_msg_id), the others with
@@ -93,6 +94,7 @@ with p as (
            when l.id is null then 'room_not_found'
            when l.visibility = 'private' and p.role <> 'admin'
                 and not exists (select 1 from room_members rm where rm.room_id = p.room_id and rm.user_id = p.user_id) then 'room_not_found'
+           when exists (select 1 from room_kicks k where k.room_id = p.room_id and k.user_id = p.user_id and k.until > now()) then 'kicked'
            when l.archived then 'archived'
            when l.read_only and p.role <> 'admin' then 'read_only'
            when exists (select 1 from mutes mu where mu.room_id = p.room_id and mu.user_id = p.user_id and mu.expires_at > now()) then 'muted'
@@ -140,6 +142,7 @@ interface AppendRow {
 function toOutcome(row: AppendRow, entry: PendingMessage): AppendOutcome {
   switch (row.status) {
     case 'room_not_found':
+    case 'kicked':
     case 'archived':
     case 'read_only':
     case 'muted':

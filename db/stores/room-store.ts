@@ -43,17 +43,19 @@ export class RoomStore {
   }
 
   /**
-   * Records membership (joining twice is harmless) and reads the room as it
-   * is now, in one statement; null if there is no such room.
+   * Records membership (joining twice is harmless; not while a kick's block
+   * runs) and reads the room as it is now, in one statement; null if there is
+   * no such room.
    */
   async joinAndRead(roomId: string, userId: string): Promise<RoomInfo | null> {
     const { rows } = (await this.knex.raw(
       `with added as (
          insert into room_members (room_id, user_id) select id, ? from rooms where id = ?
+            and not exists (select 1 from room_kicks k where k.room_id = rooms.id and k.user_id = ? and k.until > now())
          on conflict (room_id, user_id) do nothing
        )
        select ${ROOM_COLUMNS.join(', ')}, true as joined from rooms where rooms.id = ?`,
-      [userId, roomId, roomId],
+      [userId, roomId, userId, roomId],
     )) as { rows: RoomRow[] };
     return rows[0] ? toRoom(rows[0]) : null;
   }

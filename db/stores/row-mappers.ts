@@ -8,6 +8,7 @@ export interface UserRow {
   password_hash: string;
   role: Role;
   banned: boolean;
+  banned_until: Date | null;
   created_at: Date;
 }
 

@@ -11,12 +11,21 @@ export interface UserRecord {
   passwordHash: string;
   role: Role;
   banned: boolean;
+  /** When a timed ban ends; null for a ban without end (or no ban). */
+  bannedUntil: Date | null;
   createdAt: Date;
 }
 
 /** The public view of a user; `email` only for the user themself and admins. */
 export function publicUser(user: UserRecord, withEmail: boolean): User {
-  const view: User = { id: user.id, username: user.username, role: user.role, banned: user.banned, createdAt: iso(user.createdAt) };
+  const view: User = {
+    id: user.id,
+    username: user.username,
+    role: user.role,
+    banned: user.banned,
+    bannedUntil: user.bannedUntil ? iso(user.bannedUntil) : null,
+    createdAt: iso(user.createdAt),
+  };
   if (withEmail) view.email = user.email;
   return view;
 }
@@ -37,6 +46,7 @@ const toRecord = (row: UserRow): UserRecord => ({
   passwordHash: row.password_hash,
   role: row.role,
   banned: row.banned,
+  bannedUntil: row.banned_until,
   createdAt: row.created_at,
 });
 
@@ -97,10 +107,49 @@ export class UserStore {
     return row ? toRecord(row) : null;
   }
 
-  /** Sets role and/or banned; returns the user after the change, or null if absent. */
-  async update(id: string, patch: { role?: Role; banned?: boolean }): Promise<UserRecord | null> {
-    const [row] = await this.knex<UserRow>('users').where({ id }).update(patch).returning('*');
+  /**
+   * Sets role and/or the ban (with its end, if any: a ban without `bannedUntil`
+   * has none, and lifting a ban clears it); returns the user after the change,
+   * or null if absent.
+   */
+  async update(id: string, patch: { role?: Role; banned?: boolean; bannedUntil?: Date | null }): Promise<UserRecord | null> {
+    const changes: Partial<UserRow> = {};
+    if (patch.role !== undefined) changes.role = patch.role;
+    if (patch.banned !== undefined) {
+      changes.banned = patch.banned;
+      changes.banned_until = patch.banned ? (patch.bannedUntil ?? null) : null;
+    }
+    const query = this.knex<UserRow>('users').where({ id });
+    const [row] = Object.keys(changes).length ? await query.update(changes).returning('*') : await query.select('*');
     return row ? toRecord(row as UserRow) : null;
+  }
+
+  /**
+   * Lifts every timed ban whose end has passed and writes its `unban` audit
+   * entry (no actor), in one statement. The rows are locked and checked again
+   * under the lock, so when several nodes sweep at once each ban is lifted,
+   * and audited, by exactly one of them. Returns the ids of the users lifted.
+   */
+  async liftExpiredBans(): Promise<string[]> {
+    const { rows } = (await this.knex.raw(
+      `with expired as (
+         select id, banned_until from users
+          where banned and banned_until is not null and banned_until <= now()
+            for update
+       ), lifted as (
+         update users u set banned = false, banned_until = null
+           from expired e
+          where u.id = e.id
+         returning u.id, e.banned_until
+       ), audited as (
+         insert into audit_log (actor_id, action, target_type, target_id, details)
+         select null, 'unban', 'user', id::text, jsonb_build_object('expired', true, 'bannedUntil', banned_until)
+           from lifted
+         returning target_id
+       )
+       select target_id as id from audited`,
+    )) as { rows: { id: string }[] };
+    return rows.map((row) => row.id);
   }
 
   /** Users ordered by username; `cursor` is the last username of the previous page. */

@@ -1,13 +1,16 @@
 // What the admin use cases need from the sockets, as they need it: the
 // composition root passes server/realtime's implementations, so this folder
 // knows nothing of Socket.IO (the pattern of auth's SessionEnder).
-import type { Message, RoomInfo, StatsResult } from '../protocol.js';
+import type { Message, RoomInfo, RoomKickedEvent, RoomMutedEvent, StatsResult } from '../protocol.js';
 import type { Actor } from '../rooms/room-service.js';
 
 /** Takes a user's sockets out of a room on every node. */
 export interface RoomEvictor {
-  /** Resolves with how many sockets were in the room. */
-  evict(userId: string, roomId: string): Promise<number>;
+  /**
+   * Resolves with how many sockets were in the room. With `kicked`, those
+   * sockets get `room:kicked` before they leave (a kick, not a membership change).
+   */
+  evict(userId: string, roomId: string, kicked?: RoomKickedEvent): Promise<number>;
 }
 
 /** Server-originated news for the chat sockets, on every node. */
@@ -16,6 +19,8 @@ export interface Broadcaster {
   send(content: string, roomId: string | null): Promise<number>;
   /** Tells a room's sockets its settings changed. */
   roomUpdated(room: RoomInfo): void;
+  /** Tells every socket of the user (`room:muted`) that their mute in a room was set or lifted. */
+  userMuted(userId: string, event: RoomMutedEvent): void;
 }
 
 /** Counts across the cluster for admin:stats. */

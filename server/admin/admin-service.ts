@@ -1,9 +1,11 @@
 import type { AuditInput, AuditStore } from '../../db/stores/audit-store.js';
+import type { KickStore } from '../../db/stores/kick-store.js';
 import type { MuteStore } from '../../db/stores/mute-store.js';
 import type { RoomStore } from '../../db/stores/room-store.js';
 import type { TokenStore } from '../../db/stores/token-store.js';
 import { publicUser, type UserRecord, type UserStore } from '../../db/stores/user-store.js';
 import type { SessionEnder } from '../auth/auth-service.js';
+import { withCurrentBan } from '../auth/ban.js';
 import { AppError, notFound } from '../errors.js';
 import type {
   AuditPage,
@@ -27,12 +29,15 @@ export interface AdminDeps {
   tokens: TokenStore;
   rooms: RoomStore;
   mutes: MuteStore;
+  kicks: KickStore;
   audit: AuditStore;
   messages: MessageDeletion;
   sessions: SessionEnder;
   eviction: RoomEvictor;
   broadcaster: Broadcaster;
   stats: StatsSource;
+  /** How long a kick keeps its user out when the kick does not say (KICK_BLOCK_SECONDS); 0: it only removes. */
+  kickBlockSeconds: number;
 }
 
 /**
@@ -57,7 +62,7 @@ export class AdminService {
 
   async listUsers(query: { q?: string; limit: number; cursor?: string }): Promise<UsersPage> {
     const page = await this.deps.users.search(query);
-    return { users: page.users.map((user) => publicUser(user, true)), nextCursor: page.nextCursor };
+    return { users: page.users.map((user) => publicUser(withCurrentBan(user), true)), nextCursor: page.nextCursor };
   }
 
   /**
@@ -70,23 +75,28 @@ export class AdminService {
     if (actor.userId === userId && (patch.banned === true || (roleChanged && patch.role !== 'admin'))) {
       throw new AppError('forbidden', 'you cannot ban or demote yourself');
     }
-    const after = (await this.deps.users.update(userId, patch)) ?? this.gone();
+    const bannedUntil = patch.banned === true && patch.bannedUntil !== undefined ? new Date(patch.bannedUntil) : null;
+    const after = (await this.deps.users.update(userId, { role: patch.role, banned: patch.banned, bannedUntil })) ?? this.gone();
 
     if (patch.banned === true || roleChanged) {
       await this.deps.tokens.revokeAllForUser(userId);
       this.deps.sessions.endUserSessions(userId, patch.banned === true ? 'banned' : 'role_changed');
     }
     if (patch.banned !== undefined) {
-      await this.record(actor, { action: patch.banned ? 'ban' : 'unban', targetType: 'user', targetId: userId });
+      // A timed ban says its end; it is lifted (and audited as `unban`) by BanExpiry.
+      const details = patch.banned ? { until: bannedUntil?.toISOString() ?? null } : {};
+      await this.record(actor, { action: patch.banned ? 'ban' : 'unban', targetType: 'user', targetId: userId, details });
     }
     if (roleChanged) {
       await this.record(actor, { action: 'role_change', targetType: 'user', targetId: userId, details: { from: before.role, to: after.role } });
     }
-    return publicUser(after, true);
+    return publicUser(withCurrentBan(after), true);
   }
 
-  async setBanned(actor: Actor, { userId, banned }: BanRequest): Promise<User> {
-    return this.updateUser(actor, userId, { banned });
+  /** admin:ban; `minutes` (with banned: true) makes the ban lift by itself. */
+  async setBanned(actor: Actor, { userId, banned, minutes }: BanRequest): Promise<User> {
+    const bannedUntil = banned && minutes !== undefined ? new Date(Date.now() + minutes * 60_000).toISOString() : undefined;
+    return this.updateUser(actor, userId, bannedUntil === undefined ? { banned } : { banned, bannedUntil });
   }
 
   /** Sends `system:broadcast` to every /chat socket, or to one room's; answers how many were targeted. */
@@ -102,18 +112,33 @@ export class AdminService {
     return { delivered };
   }
 
-  /** Takes the user's sockets out of the room on every node; membership is kept (they may join again). */
-  async kick(actor: Actor, { userId, roomId }: KickRequest): Promise<void> {
+  /**
+   * Removes the user from the room: the membership ends (so a private room is
+   * gone for them and `joined` is false), and for `minutes` (default
+   * KICK_BLOCK_SECONDS; 0 only removes) they may neither join it again nor
+   * send to it, on every node (the block is in the database). Their sockets in
+   * the room get `room:kicked` and leave it, on every node.
+   */
+  async kick(actor: Actor, { userId, roomId, minutes }: KickRequest): Promise<void> {
     await Promise.all([this.user(userId), this.room(roomId)]);
-    const sockets = await this.deps.eviction.evict(userId, roomId);
-    await this.record(actor, { action: 'kick', targetType: 'user', targetId: userId, details: { roomId, sockets } });
+    const seconds = minutes === undefined ? this.deps.kickBlockSeconds : minutes * 60;
+    const until = seconds > 0 ? new Date(Date.now() + seconds * 1000) : null;
+    const removed = await this.deps.kicks.kick(roomId, userId, until);
+    const sockets = await this.deps.eviction.evict(userId, roomId, { roomId, until: until?.toISOString() ?? null });
+    await this.record(actor, {
+      action: 'kick',
+      targetType: 'user',
+      targetId: userId,
+      details: { roomId, sockets, membershipRemoved: removed, until: until?.toISOString() ?? null },
+    });
   }
 
-  /** Mutes the user in the room for `minutes`; 0 lifts the mute. */
+  /** Mutes the user in the room for `minutes`; 0 lifts the mute. The user's sockets hear it (`room:muted`). */
   async mute(actor: Actor, { userId, roomId, minutes }: MuteRequest): Promise<void> {
     await Promise.all([this.user(userId), this.room(roomId)]);
     await this.deps.mutes.set(roomId, userId, minutes);
     const expiresAt = minutes === 0 ? null : new Date(Date.now() + minutes * 60_000).toISOString();
+    this.deps.broadcaster.userMuted(userId, { roomId, until: expiresAt });
     await this.record(actor, { action: 'mute', targetType: 'user', targetId: userId, details: { roomId, minutes, expiresAt } });
   }
 

@@ -7,6 +7,7 @@ import type { RateLimits } from '../rate-limits.js';
 import type { AccessTokens } from './access-tokens.js';
 import type { Passwords } from './passwords.js';
 import { hashRefreshToken, type RefreshTokens } from './refresh-tokens.js';
+import { banInForce, withCurrentBan } from './ban.js';
 
 /** Ends live sockets; the realtime layer implements it for every node. */
 export interface SessionEnder {
@@ -91,7 +92,7 @@ export class AuthService {
     });
     if (!user || !valid) throw INVALID_CREDENTIALS();
     await reservation.refund();
-    if (user.banned) throw new AppError('banned', 'this account is banned');
+    if (banInForce(user)) throw new AppError('banned', 'this account is banned');
     return this.startSession(user, input.client ?? 'browser');
   }
 
@@ -113,7 +114,7 @@ export class AuthService {
     const { token } = result;
     const user = await this.deps.users.findById(token.userId);
     if (!user) throw new AppError('unauthorized', 'invalid or expired refresh token');
-    if (user.banned) {
+    if (banInForce(user)) {
       await this.deps.tokens.revokeAllForUser(user.id);
       throw new AppError('banned', 'this account is banned');
     }
@@ -137,7 +138,7 @@ export class AuthService {
   private async startSession(user: UserRecord, client: ClientMode): Promise<IssuedSession> {
     const refresh = await this.deps.refreshTokens.issue(user.id, client);
     return {
-      user: publicUser(user, true),
+      user: publicUser(withCurrentBan(user), true),
       accessToken: this.deps.accessTokens.sign(user, refresh.familyId),
       expiresIn: this.deps.accessTokens.ttlSeconds,
       refreshToken: refresh.token,

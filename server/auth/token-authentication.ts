@@ -3,6 +3,7 @@ import type { UserStore } from '../../db/stores/user-store.js';
 import { AppError } from '../errors.js';
 import type { Role } from '../protocol.js';
 import type { AccessTokens } from './access-tokens.js';
+import { banInForce } from './ban.js';
 
 /** Who an access token authenticates, as every entry point sees it. */
 export interface Principal {
@@ -46,7 +47,7 @@ export class TokenAuthentication {
     if (!user) throw new AppError('unauthorized', 'invalid access token');
     // Ban and role change revoke the user's logins too; the facts about the
     // user come first so the answer says why (a new login would not help).
-    if (user.banned) throw new AppError('banned', 'this account is banned');
+    if (banInForce(user)) throw new AppError('banned', 'this account is banned');
     if (access === 'admin' && user.role !== 'admin') throw new AppError('forbidden', 'admins only');
     // Every token issued carries its login; one without cannot be logged out.
     if (claims.sessionId && !(await this.deps.tokens.isFamilyActive(claims.sessionId))) {

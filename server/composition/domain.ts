@@ -1,4 +1,5 @@
 import { AdminService } from '../admin/admin-service.js';
+import { BanExpiry } from '../admin/ban-expiry.js';
 import type { Broadcaster, RoomEvictor, StatsSource } from '../admin/admin-ports.js';
 import { AccessTokens } from '../auth/access-tokens.js';
 import { AuthService, type SessionEnder } from '../auth/auth-service.js';
@@ -12,6 +13,7 @@ import { MessageService, type MessageNotifier } from '../messages/message-servic
 import { MessageWriter, type BatchPublisher } from '../messages/message-writer.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { RateLimits, type LimiterFactory } from '../rate-limits.js';
+import { RoomAccess } from '../rooms/room-access.js';
 import { RoomService } from '../rooms/room-service.js';
 import type { Stores } from './stores.js';
 
@@ -35,6 +37,8 @@ export interface Domain {
   messages: MessageService;
   writer: MessageWriter;
   admin: AdminService;
+  /** Lifts timed bans that have ended (running from here on; stopped at close). */
+  banExpiry: BanExpiry;
   /** The bcrypt worker threads (closed at shutdown). */
   passwordPool: PasswordPool;
 }
@@ -55,7 +59,7 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
     sessions: ports.sessions,
     passwords: new Passwords(passwordPool),
   });
-  const rooms = new RoomService(stores.rooms, stores.messages);
+  const rooms = new RoomService(stores.rooms, stores.messages, new RoomAccess(stores.kicks));
   const messages = new MessageService(stores.messages, ports.messageNotifier, stores.audit);
   const writer = new MessageWriter(stores.messages, ports.delivery, logger, metrics);
   const admin = new AdminService({
@@ -63,12 +67,16 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
     tokens: stores.tokens,
     rooms: stores.rooms,
     mutes: stores.mutes,
+    kicks: stores.kicks,
     audit: stores.audit,
     messages,
     sessions: ports.sessions,
     eviction: ports.eviction,
     broadcaster: ports.broadcaster,
     stats: ports.stats,
+    kickBlockSeconds: config.kickBlockSeconds,
   });
-  return { accessTokens, authentication, limits, auth, rooms, messages, writer, admin, passwordPool };
+  const banExpiry = new BanExpiry(stores.users, logger);
+  banExpiry.start(config.banSweepSeconds * 1000);
+  return { accessTokens, authentication, limits, auth, rooms, messages, writer, admin, banExpiry, passwordPool };
 }

@@ -1,5 +1,6 @@
 import type { Knex } from '../../db/database.js';
 import { AuditStore } from '../../db/stores/audit-store.js';
+import { KickStore } from '../../db/stores/kick-store.js';
 import { MessageStore } from '../../db/stores/message-store.js';
 import { MuteStore } from '../../db/stores/mute-store.js';
 import { RoomStore } from '../../db/stores/room-store.js';
@@ -12,6 +13,7 @@ export interface Stores {
   rooms: RoomStore;
   messages: MessageStore;
   mutes: MuteStore;
+  kicks: KickStore;
   audit: AuditStore;
 }
 
@@ -23,6 +25,7 @@ export function openStores(knex: Knex): Stores {
     rooms: new RoomStore(knex),
     messages: new MessageStore(knex),
     mutes: new MuteStore(knex),
+    kicks: new KickStore(knex),
     audit: new AuditStore(knex),
   };
 }

@@ -15,6 +15,7 @@ export const userSchema = z.object({
   email: z.email().optional().describe('only for the user themself and for admins'),
   role: z.enum(ROLES),
   banned: z.boolean(),
+  bannedUntil: timestamp.nullable().optional().describe('when a timed ban lifts by itself; null for a ban without end, or no ban'),
   createdAt: timestamp,
 }).meta({ id: 'User' }) satisfies z.ZodType<P.User>;
 

@@ -12,9 +12,11 @@ import type { Actor } from '../rooms/room-service.js';
  * private room that commits meanwhile cannot be raced. In this order:
  *  1. the room must exist and be visible: a private room to its members and
  *     admins only (`room_not_found` otherwise: hidden looks like absent);
- *  2. an archived room takes no messages, from anyone (`archived`);
- *  3. a read-only room takes messages from admins only (`read_only`);
- *  4. a user muted in the room, admin or not, may not send (`muted`).
+ *  2. a user kicked from the room sends nothing there until the kick's block
+ *     ends (`kicked`; the join side is server/rooms/room-access.ts);
+ *  3. an archived room takes no messages, from anyone (`archived`);
+ *  4. a read-only room takes messages from admins only (`read_only`);
+ *  5. a user muted in the room, admin or not, may not send (`muted`).
  * Sending needs visibility, not a room:join.
  *
  * Editing and deleting (assertMayChange): a message that exists and is not
@@ -28,6 +30,7 @@ export type Refusal = SendRefusal | 'message_not_found' | 'not_author';
 /** The catalogue: each refusal's contract code and the text the user sees. */
 const REFUSALS: Readonly<Record<Refusal, readonly [ErrorCode, string]>> = {
   room_not_found: ['not_found', 'room not found'],
+  kicked: ['forbidden', 'you were kicked from this room; try again later'],
   archived: ['read_only', 'room is archived'],
   read_only: ['read_only', 'room is read-only'],
   muted: ['muted', 'you are muted in this room'],

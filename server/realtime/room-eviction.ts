@@ -1,4 +1,5 @@
 import type { RoomEvictor } from '../admin/admin-ports.js';
+import type { RoomKickedEvent } from '../protocol.js';
 import type { Logger } from '../logger.js';
 import { roomChannel, userChannel } from './channels.js';
 import type { PresenceStore } from './presence.js';
@@ -17,11 +18,13 @@ export class RoomEviction implements RoomEvictor {
     private readonly logger: Logger,
   ) {}
 
-  /** Returns how many sockets were in the room. */
-  async evict(userId: string, roomId: string): Promise<number> {
+  /** Returns how many sockets were in the room; with `kicked`, they hear `room:kicked` first. */
+  async evict(userId: string, roomId: string, kicked?: RoomKickedEvent): Promise<number> {
     const room = roomChannel(roomId);
     const user = userChannel(userId);
     const sockets = (await this.chat.in(user).fetchSockets()).filter((socket) => socket.rooms.has(room));
+    // Addressed by socket id (each socket's own Socket.IO room), so it reaches them on every node.
+    if (kicked && sockets.length > 0) this.chat.to(sockets.map((socket) => socket.id)).emit('room:kicked', kicked);
     this.chat.in(user).socketsLeave(room);
     if (sockets.length === 0) return 0;
 

@@ -1,6 +1,6 @@
 import type { Broadcaster } from '../admin/admin-ports.js';
-import type { RoomInfo } from '../protocol.js';
-import { roomChannel } from './channels.js';
+import type { RoomInfo, RoomMutedEvent } from '../protocol.js';
+import { roomChannel, userChannel } from './channels.js';
 import type { ChatNamespace } from './types.js';
 
 /** Server-originated news for /chat sockets, on every node (through the adapter). */
@@ -18,5 +18,10 @@ export class SystemBroadcaster implements Broadcaster {
   /** Tells a room's sockets its settings changed. */
   roomUpdated(room: RoomInfo): void {
     this.chat.to(roomChannel(room.id)).emit('room:updated', room);
+  }
+
+  /** `room:muted` to every /chat socket of the user: a mute holds for sends whether or not they joined the room. */
+  userMuted(userId: string, event: RoomMutedEvent): void {
+    this.chat.to(userChannel(userId)).emit('room:muted', event);
   }
 }

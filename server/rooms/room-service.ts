@@ -2,6 +2,7 @@ import type { MessageStore } from '../../db/stores/message-store.js';
 import type { RoomStore, Viewer } from '../../db/stores/room-store.js';
 import { AppError, notFound } from '../errors.js';
 import type { CreateRoomRequest, HistoryPage, HistoryQuery, Role, RoomInfo } from '../protocol.js';
+import type { RoomAccess } from './room-access.js';
 
 /** The caller, as the rules about rooms need them. */
 export interface Actor {
@@ -16,6 +17,7 @@ export class RoomService {
   constructor(
     private readonly rooms: RoomStore,
     private readonly messages: MessageStore,
+    private readonly access: RoomAccess,
   ) {}
 
   list(actor: Actor): Promise<RoomInfo[]> {
@@ -39,6 +41,13 @@ export class RoomService {
     return room;
   }
 
+  /** The room if the actor may see it and join it now (`forbidden` while a kick keeps them out). */
+  async getForJoin(actor: Actor, roomId: string): Promise<RoomInfo> {
+    const room = await this.get(actor, roomId);
+    await this.access.assertMayJoin(actor.userId, roomId);
+    return room;
+  }
+
   async history(actor: Actor, roomId: string, query: HistoryQuery & { limit: number }): Promise<HistoryPage> {
     await this.get(actor, roomId);
     return this.messages.history(roomId, query);
@@ -51,6 +60,10 @@ export class RoomService {
   async recordJoin(actor: Actor, roomId: string): Promise<RoomInfo> {
     const room = await this.rooms.joinAndRead(roomId, actor.userId);
     if (!room) throw notFound('room not found');
+    // Again, now that the socket is in the room: a kick that committed since
+    // the first check found the socket there already (and took it out), or
+    // it is refused here, so no join slips between a kick and its eviction.
+    await this.access.assertMayJoin(actor.userId, roomId);
     return room;
   }
 }

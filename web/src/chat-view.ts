@@ -56,6 +56,10 @@ export function chatView(client: RoomcastClient, user: User, roomId: string, hoo
     const typing = typingLine(room, user);
     const readOnly = info?.readOnly && user.role !== 'admin' ? 'This room is read-only.' : info?.archived ? 'This room is archived.' : null;
     const box = composer(room, (content) => list?.send(content), readOnly);
+    const removed = (content: string) => {
+      list?.showSystem({ content, roomId, createdAt: new Date().toISOString() });
+      box.element.replaceWith(h('div', { class: 'composer' }, button('Rejoin the room', hooks.reopen, { class: 'primary' })));
+    };
     cleanups.push(
       () => list?.dispose(),
       online.dispose,
@@ -64,12 +68,15 @@ export function chatView(client: RoomcastClient, user: User, roomId: string, hoo
       room.on('roomUpdated', (updated) => {
         title.textContent = updated.name;
       }),
-      // An admin's kick takes this user's sockets out of the room; the room then says they went offline.
+      // A kick says so (and until when); the SDK has closed the room already.
+      room.on('kicked', ({ until }) => {
+        removed(until ? `An admin removed you from this room; you may rejoin after ${new Date(until).toLocaleTimeString()}.` : 'An admin removed you from this room.');
+      }),
+      // A removal from a private room takes this user's sockets out of it; the room then says they went offline.
       room.on('presence', ({ userId, online: isOnline }) => {
         if (userId !== user.id || isOnline || !room) return;
         void room.leave().catch(() => {});
-        list?.showSystem({ content: 'An admin removed you from this room.', roomId, createdAt: new Date().toISOString() });
-        box.element.replaceWith(h('div', { class: 'composer' }, button('Rejoin the room', hooks.reopen, { class: 'primary' })));
+        removed('An admin removed you from this room.');
       }),
     );
     body.replaceChildren(h('div', { class: 'conversation' }, list.element, typing.element, box.element), online.element);

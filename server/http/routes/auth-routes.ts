@@ -7,6 +7,7 @@ import type { AuthResponse, RefreshResponse } from '../../protocol.js';
 import { loginSchema, refreshSchema, registerSchema } from '../../schemas.js';
 import * as R from '../response-schemas.js';
 import { route, type Route } from '../route-table/route.js';
+import { withCurrentBan } from '../../auth/ban.js';
 
 export const REFRESH_COOKIE = 'roomcast_refresh';
 
@@ -93,7 +94,7 @@ export function authRoutes(deps: AuthRouteDeps): Route[] {
       handle: async (_input, { actor }) => {
         const user = await deps.users.findById(actor.userId);
         if (!user) throw new AppError('unauthorized', 'user no longer exists');
-        return { user: publicUser(user, true) };
+        return { user: publicUser(withCurrentBan(user), true) };
       },
     }),
   ];

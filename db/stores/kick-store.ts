@@ -1,0 +1,33 @@
+import type { Knex } from 'knex';
+
+/** Kicks: the membership row goes, and a block keeps the user out of the room until a time. */
+export class KickStore {
+  constructor(private readonly knex: Knex) {}
+
+  /**
+   * Ends the user's membership of the room and, with `until`, blocks the room
+   * for them until then (a later kick replaces the time); in one transaction.
+   * Returns whether a membership was removed.
+   */
+  async kick(roomId: string, userId: string, until: Date | null): Promise<boolean> {
+    return this.knex.transaction(async (trx) => {
+      const removed = await trx('room_members').where({ room_id: roomId, user_id: userId }).delete();
+      if (until) {
+        await trx('room_kicks').insert({ room_id: roomId, user_id: userId, until }).onConflict(['room_id', 'user_id']).merge({ until });
+      } else {
+        await trx('room_kicks').where({ room_id: roomId, user_id: userId }).delete();
+      }
+      return removed > 0;
+    });
+  }
+
+  /** The end of the user's block from the room, if one is still running. */
+  async blockedUntil(roomId: string, userId: string): Promise<Date | null> {
+    const row = (await this.knex('room_kicks')
+      .select('until')
+      .where({ room_id: roomId, user_id: userId })
+      .andWhere('until', '>', this.knex.fn.now())
+      .first()) as { until: Date } | undefined;
+    return row ? row.until : null;
+  }
+}
