@@ -55,8 +55,8 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
     sessions: ports.sessions,
     passwords: new Passwords(passwordPool),
   });
-  const rooms = new RoomService(stores.rooms, stores.messages);
-  const messages = new MessageService(stores.messages, ports.messageNotifier, stores.audit);
+  const rooms = new RoomService(stores.rooms, stores.messages, limits);
+  const messages = new MessageService(stores.messages, ports.messageNotifier, stores.audit, limits);
   const writer = new MessageWriter(stores.messages, ports.delivery, logger, metrics);
   const admin = new AdminService({
     users: stores.users,
@@ -69,6 +69,7 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
     eviction: ports.eviction,
     broadcaster: ports.broadcaster,
     stats: ports.stats,
+    limits,
   });
   return { accessTokens, authentication, limits, auth, rooms, messages, writer, admin, passwordPool };
 }

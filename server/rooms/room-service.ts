@@ -2,6 +2,7 @@ import type { MessageStore } from '../../db/stores/message-store.js';
 import type { RoomStore, Viewer } from '../../db/stores/room-store.js';
 import { AppError, notFound } from '../errors.js';
 import type { CreateRoomRequest, HistoryPage, HistoryQuery, Role, RoomInfo } from '../protocol.js';
+import type { RateLimits } from '../rate-limits.js';
 
 /** The caller, as the rules about rooms need them. */
 export interface Actor {
@@ -16,6 +17,7 @@ export class RoomService {
   constructor(
     private readonly rooms: RoomStore,
     private readonly messages: MessageStore,
+    private readonly limits: Pick<RateLimits, 'consumeJoin'>,
   ) {}
 
   list(actor: Actor): Promise<RoomInfo[]> {
@@ -42,6 +44,16 @@ export class RoomService {
   async history(actor: Actor, roomId: string, query: HistoryQuery & { limit: number }): Promise<HistoryPage> {
     await this.get(actor, roomId);
     return this.messages.history(roomId, query);
+  }
+
+  /**
+   * The start of a room:join: spends one of the user's joins (before the
+   * work, so a refused join costs as much as one that succeeds), then the
+   * room if the actor may see it.
+   */
+  async beginJoin(actor: Actor, roomId: string): Promise<RoomInfo> {
+    await this.limits.consumeJoin(actor.userId);
+    return this.get(actor, roomId);
   }
 
   /**
