@@ -33,12 +33,12 @@ export const NAMESPACES = [
  * event, so a new event cannot land undocumented.
  */
 const DESCRIPTIONS: Record<string, string> = {
-  '/chat room:join': 'Join a room the user can see (`not_found` otherwise; private rooms need membership). The ack carries the room (with `lastSeq`) and who is online; from then on the socket gets the room\'s `message:new` in seq order. Fetch history up to `lastSeq` with `room:history`. A socket already in `MAX_ROOMS_PER_SOCKET` rooms gets `rate_limited` (`details.reason: "too_many_rooms"`).',
+  '/chat room:join': 'Join a room the user can see (`not_found` otherwise; private rooms need membership). The ack carries the room (with `lastSeq`) and who is online; from then on the socket gets the room\'s `message:new` in seq order. Fetch history up to `lastSeq` with `room:history`. A socket already in `MAX_ROOMS_PER_SOCKET` rooms gets `rate_limited` (`details.reason: "too_many_rooms"`); so does a user past `JOIN_RATE_LIMIT` joins per window.',
   '/chat room:leave': 'Leave a room (no error if the socket was not in it).',
   '/chat room:history': '`afterSeq` gives messages with seq > N oldest first (catching up after a gap or a reconnect); `beforeSeq` the `limit` just before N; neither the latest. Both at once: `validation_failed`.',
   '/chat message:send': 'Acknowledged only after the message is durably stored. The same `(user, clientMsgId)` again answers the original message (no duplicate): retry freely with the same id. Errors: `not_found` (room not joinable), `read_only`, `muted`, `rate_limited` (wait, then retry with the same clientMsgId), `unavailable` (node draining or database away: retry, on another node if need be).',
-  '/chat message:edit': 'Author or admin. Sent to the room as `message:updated`; the seq does not change.',
-  '/chat message:delete': 'Author or admin. Sent to the room as `message:deleted`; the message keeps its seq and reads back `deleted: true`, `content: ""`.',
+  '/chat message:edit': 'Author or admin. Sent to the room as `message:updated`; the seq does not change. Members get `read_only` in an archived or read-only room and `muted` while muted; a message in a room the caller cannot see is `not_found`, like an unknown id. Past `EDIT_RATE_LIMIT` per window: `rate_limited`.',
+  '/chat message:delete': 'Author or admin. Sent to the room as `message:deleted`; the message keeps its seq and reads back `deleted: true`, `content: ""`. Members get `read_only` in an archived room; a message in a room the caller cannot see is `not_found`, like an unknown id.',
   '/chat typing': 'Relayed to the room\'s other sockets as `typing`; the socket must have joined the room (`not_found`).',
   '/chat auth:refresh': 'Give the socket a fresh access token of the same user before the current one expires (`forbidden` for another user\'s token). Allowed even after expiry; every other event then answers `token_expired`.',
   '/chat message:new': 'A stored message, to every socket in the room except the sending socket, per socket in seq order.',
