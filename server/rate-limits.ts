@@ -27,8 +27,9 @@ const NOTHING_RESERVED: LoginReservation = { refund: async () => {} };
 /**
  * The rate limits: messages per user (across sockets and nodes), login
  * failures per account and per IP, registrations per IP and in all,
- * refreshes per IP, and edits and joins per user and actions per admin. A limit of 0 turns one off. With Redis every counter is
- * shared by the cluster (see redisLimiters).
+ * refreshes per IP, edits and joins per user, and changes per admin. A
+ * limit of 0 turns one off. With Redis every counter is shared by the
+ * cluster (see redisLimiters).
  *
  * Every limit is spent BEFORE the work it guards (consume first, refund
  * after): reading the counter first and counting after let 60 parallel
