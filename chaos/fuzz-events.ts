@@ -12,7 +12,8 @@ import type { AttackRow } from './attacks.js';
 const BASE = ['validation_failed', 'not_found', 'forbidden'];
 /** What each event may answer besides success (contract: the event tables, Limits, and the error list). */
 const ALLOWED: Record<string, string[]> = {
-  'room:join': BASE,
+  // rate_limited: MAX_ROOMS_PER_SOCKET and JOIN_RATE_LIMIT; every admin change spends ADMIN_ACTION_RATE_LIMIT.
+  'room:join': [...BASE, 'rate_limited'],
   'room:leave': BASE,
   'room:history': BASE,
   'message:send': [...BASE, 'rate_limited', 'read_only', 'muted', 'payload_too_large'],
@@ -22,9 +23,9 @@ const ALLOWED: Record<string, string[]> = {
   'room:online': BASE,
   'auth:refresh': [...BASE, 'unauthorized', 'token_expired', 'banned'],
   'admin:broadcast': [...BASE, 'rate_limited', 'payload_too_large'],
-  'admin:kick': BASE,
-  'admin:ban': BASE,
-  'admin:mute': BASE,
+  'admin:kick': [...BASE, 'rate_limited'],
+  'admin:ban': [...BASE, 'rate_limited'],
+  'admin:mute': [...BASE, 'rate_limited'],
   'admin:stats': BASE,
 };
 const CHAT_EVENTS = ['room:join', 'room:leave', 'room:history', 'message:send', 'message:edit', 'message:delete', 'typing', 'room:online', 'auth:refresh'];

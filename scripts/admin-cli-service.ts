@@ -38,6 +38,8 @@ function notFromTheCli(what: string): never {
 export async function createCliAdmin(database: Database, config: Pick<Config, 'redisUrl' | 'redisKeyPrefix' | 'kickBlockSeconds'>): Promise<CliAdmin> {
   const { users, tokens, rooms, mutes, kicks, audit } = openStores(database.knex);
   const stores = { users, tokens, rooms, mutes, kicks, audit, kickBlockSeconds: config.kickBlockSeconds };
+  // The operator is not rate-limited (AdminService spends nothing for an OperatorActor).
+  const unlimited: Pick<AdminDeps, 'limits'> = { limits: { consumeAdminAction: async () => {} } };
   const unavailable: Pick<AdminDeps, 'messages' | 'eviction' | 'broadcaster' | 'stats'> = {
     messages: { delete: async () => notFromTheCli('deleting messages') },
     eviction: { evict: async () => notFromTheCli('kicking') },
@@ -52,7 +54,7 @@ export async function createCliAdmin(database: Database, config: Pick<Config, 'r
   if (!config.redisUrl) {
     // No way to the nodes' sockets: the revoked refresh tokens and the login checks do the rest.
     const sessions: AdminDeps['sessions'] = { endUserSessions: () => {}, endLoginSession: () => {} };
-    return { service: new AdminService({ ...stores, ...unavailable, sessions }), reach: 'token-expiry', close: async () => {} };
+    return { service: new AdminService({ ...stores, ...unavailable, ...unlimited, sessions }), reach: 'token-expiry', close: async () => {} };
   }
 
   // Loaded only here: most runs have no Redis, and the CLI starts faster without it.
@@ -70,7 +72,7 @@ export async function createCliAdmin(database: Database, config: Pick<Config, 'r
   const sessions = new EmittedSessions(redis, config.redisKeyPrefix);
   let closed = false;
   return {
-    service: new AdminService({ ...stores, ...unavailable, sessions }),
+    service: new AdminService({ ...stores, ...unavailable, ...unlimited, sessions }),
     reach: 'cluster',
     close: async () => {
       if (closed) return;

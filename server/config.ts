@@ -49,6 +49,14 @@ const envSchema = z.object({
   REGISTRATION_GLOBAL_RATE_LIMIT: integer(0, 300),
   REFRESH_RATE_LIMIT: integer(0, 60),
   REFRESH_RATE_WINDOW: integer(1, 60),
+  // Extensions (not in the contract), see docs/security.md "Writes and
+  // moderation": message edits and room joins per user, changes per admin.
+  EDIT_RATE_LIMIT: integer(0, 30),
+  EDIT_RATE_WINDOW: integer(1, 60),
+  JOIN_RATE_LIMIT: integer(0, 600),
+  JOIN_RATE_WINDOW: integer(1, 60),
+  ADMIN_ACTION_RATE_LIMIT: integer(0, 300),
+  ADMIN_ACTION_RATE_WINDOW: integer(1, 60),
   MAX_MESSAGE_LENGTH: integer(1, DEFAULT_MAX_MESSAGE_LENGTH),
   MAX_PACKET_BYTES: integer(1024, 65536),
   // Extensions (not in the contract): what one account can hold open.
@@ -113,6 +121,15 @@ export interface Config {
   /** POST /api/auth/refresh per client IP per refreshRateWindow (0: off). */
   readonly refreshRateLimit: number;
   readonly refreshRateWindow: number;
+  /** message:edit per user per editRateWindow (0: off). */
+  readonly editRateLimit: number;
+  readonly editRateWindow: number;
+  /** room:join per user per joinRateWindow (0: off). */
+  readonly joinRateLimit: number;
+  readonly joinRateWindow: number;
+  /** AdminService changes (REST and /admin) per admin per adminActionRateWindow (0: off). */
+  readonly adminActionRateLimit: number;
+  readonly adminActionRateWindow: number;
   readonly maxMessageLength: number;
   readonly maxPacketBytes: number;
   /** Open /chat sockets per user (cluster-wide with Redis); 0: no cap. */
@@ -190,6 +207,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     registrationGlobalRateLimit: e.REGISTRATION_GLOBAL_RATE_LIMIT,
     refreshRateLimit: e.REFRESH_RATE_LIMIT,
     refreshRateWindow: e.REFRESH_RATE_WINDOW,
+    editRateLimit: e.EDIT_RATE_LIMIT,
+    editRateWindow: e.EDIT_RATE_WINDOW,
+    joinRateLimit: e.JOIN_RATE_LIMIT,
+    joinRateWindow: e.JOIN_RATE_WINDOW,
+    adminActionRateLimit: e.ADMIN_ACTION_RATE_LIMIT,
+    adminActionRateWindow: e.ADMIN_ACTION_RATE_WINDOW,
     maxMessageLength: e.MAX_MESSAGE_LENGTH,
     maxPacketBytes: e.MAX_PACKET_BYTES,
     maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,

@@ -26,9 +26,10 @@ const NOTHING_RESERVED: LoginReservation = { refund: async () => {} };
 
 /**
  * The rate limits: messages per user (across sockets and nodes), login
- * failures per account and per IP, registrations per IP and in all, and
- * refreshes per IP. A limit of 0 turns one off. With Redis every counter is
- * shared by the cluster (see redisLimiters).
+ * failures per account and per IP, registrations per IP and in all,
+ * refreshes per IP, edits and joins per user, and changes per admin. A
+ * limit of 0 turns one off. With Redis every counter is shared by the
+ * cluster (see redisLimiters).
  *
  * Every limit is spent BEFORE the work it guards (consume first, refund
  * after): reading the counter first and counting after let 60 parallel
@@ -41,6 +42,11 @@ export class RateLimits {
   private readonly registrationsByIp: RateLimiterAbstract | null;
   private readonly registrationsAll: RateLimiterAbstract | null;
   private readonly refreshesByIp: RateLimiterAbstract | null;
+  // --- Writes and moderation (issue 16/20): edits, joins, admin actions. ---
+  private readonly edits: RateLimiterAbstract | null;
+  private readonly joins: RateLimiterAbstract | null;
+  private readonly adminActions: RateLimiterAbstract | null;
+  // --- end of writes and moderation ---
 
   constructor(
     config: Config,
@@ -54,6 +60,11 @@ export class RateLimits {
     this.registrationsByIp = limiter('reg-ip', config.registrationRateLimit, config.registrationRateWindow);
     this.registrationsAll = limiter('reg-all', config.registrationGlobalRateLimit, config.registrationRateWindow);
     this.refreshesByIp = limiter('refresh-ip', config.refreshRateLimit, config.refreshRateWindow);
+    // --- Writes and moderation ---
+    this.edits = limiter('edit', config.editRateLimit, config.editRateWindow);
+    this.joins = limiter('join', config.joinRateLimit, config.joinRateWindow);
+    this.adminActions = limiter('admin-action', config.adminActionRateLimit, config.adminActionRateWindow);
+    // --- end of writes and moderation ---
   }
 
   /** Spends one message of the user's budget; throws `rate_limited` when it is gone. */
@@ -91,6 +102,26 @@ export class RateLimits {
   async consumeRefresh(ip: string): Promise<void> {
     await this.spend('refresh', [this.refreshesByIp && { limiter: this.refreshesByIp, key: ip }]);
   }
+
+  // --- Writes and moderation: spent by the domain (MessageService, RoomService,
+  // AdminService), so every path (socket, REST) pays the same. ---
+
+  /** Spends one of the user's message edits. */
+  async consumeEdit(userId: string): Promise<void> {
+    await this.spend('edit', [this.edits && { limiter: this.edits, key: userId }]);
+  }
+
+  /** Spends one of the user's room joins. */
+  async consumeJoin(userId: string): Promise<void> {
+    await this.spend('join', [this.joins && { limiter: this.joins, key: userId }]);
+  }
+
+  /** Spends one of the admin's moderating actions (every AdminService change, REST or /admin). */
+  async consumeAdminAction(adminId: string): Promise<void> {
+    await this.spend('admin', [this.adminActions && { limiter: this.adminActions, key: adminId }]);
+  }
+
+  // --- end of writes and moderation ---
 
   /**
    * Spends one point on every counter at once. If any refuses, the others

@@ -207,7 +207,7 @@ for (const kind of ['pglite', 'postgres'] as const) {
         const room = await newRoom(alice);
         const [outcome] = await messages.appendBatch([pending(alice, room, 'secret')]);
         const id = outcome!.status === 'stored' ? outcome!.message.id : '';
-        await messages.softDelete(id);
+        await messages.change(id, alice.id, { kind: 'delete' }, () => undefined);
         const { messages: page } = await messages.history(room.id, { limit: 10 });
         expect(page).to.have.length(1);
         expect(page[0]).to.include({ id, seq: 1, deleted: true, content: '' });

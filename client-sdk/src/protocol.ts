@@ -200,6 +200,8 @@ export type AuditAction =
   | 'mute'
   | 'role_change'
   | 'message_delete'
+  /** Extension: an admin's edit that a member could not have made (another's message, or past a room rule). */
+  | 'message_edit'
   | 'room_update'
   | 'member_add'
   | 'member_remove';

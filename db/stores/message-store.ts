@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { HistoryPage, Message, Role } from '../../server/protocol.js';
+import type { HistoryPage, Message, Role, RoomVisibility } from '../../server/protocol.js';
 import { toMessage, type MessageRow } from './row-mappers.js';
 import { hotPathStatements, type Statement } from './hot-path-statements.js';
 
@@ -26,6 +26,22 @@ export type AppendOutcome =
   | { status: 'stored'; message: Message }
   | { status: 'duplicate'; message: Message }
   | { status: 'rejected'; reason: SendRefusal };
+
+/** A change of a stored message: new content, or a soft deletion. */
+export type MessageChange = { kind: 'edit'; content: string } | { kind: 'delete' };
+
+/**
+ * What the rules for changing a message need, read under the change's locks
+ * (server/messages/message-rules.ts judges it; the store only reads it).
+ */
+export interface MessageChangeContext {
+  message: Message;
+  room: { visibility: RoomVisibility; readOnly: boolean; archived: boolean };
+  /** Whether the acting user is a member of the message's room. */
+  member: boolean;
+  /** Whether the acting user has a live mute in that room. */
+  muted: boolean;
+}
 
 export interface HistoryOptions {
   afterSeq?: number;
@@ -167,6 +183,19 @@ function toOutcome(row: AppendRow, entry: PendingMessage): AppendOutcome {
   }
 }
 
+/** The message, its author's name and its room's state; the rows locked until the change commits. */
+const CHANGE_CONTEXT_SQL = `
+select m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at,
+       r.visibility, r.read_only, r.archived
+  from messages m
+  join users u on u.id = m.user_id
+  join rooms r on r.id = m.room_id
+ where m.id = ?
+   for update of m
+   for share of r`;
+
+type ChangeContextRow = MessageRow & { visibility: RoomVisibility; read_only: boolean; archived: boolean };
+
 export class MessageStore {
   private readonly run: Statement;
 
@@ -235,27 +264,33 @@ export class MessageStore {
     return { messages: rows.slice(0, options.limit).reverse().map(toMessage), hasMore: rows.length > options.limit };
   }
 
-  async findById(messageId: string): Promise<Message | null> {
-    const row = await this.selectMessages(this.knex).where('messages.id', messageId).first();
-    return row ? toMessage(row as MessageRow) : null;
-  }
-
-  /** Changes the content of a message that is not deleted; null if there is none. */
-  async edit(messageId: string, content: string): Promise<Message | null> {
-    const updated = await this.knex('messages')
-      .where({ id: messageId })
-      .whereNull('deleted_at')
-      .update({ content, edited_at: this.knex.fn.now() });
-    return updated ? this.findById(messageId) : null;
-  }
-
-  /** Soft-deletes: the message keeps its seq; null if there was nothing to delete. */
-  async softDelete(messageId: string): Promise<Message | null> {
-    const updated = await this.knex('messages')
-      .where({ id: messageId })
-      .whereNull('deleted_at')
-      .update({ deleted_at: this.knex.fn.now(), content: '' });
-    return updated ? this.findById(messageId) : null;
+  /**
+   * Edits or soft-deletes a message if `decide` lets it, in ONE transaction:
+   * the message row is locked FOR UPDATE, its room's row and the user's
+   * membership row FOR SHARE, then `decide` is given what it needs to judge
+   * and throws to refuse. An archiving, a read-only switch, a removal from
+   * the room or another change of the message that commits meanwhile waits
+   * for this one, so the change is applied exactly as judged. A delete keeps
+   * the seq and empties the content. Null: there is no such message.
+   */
+  async change<T>(messageId: string, userId: string, change: MessageChange, decide: (context: MessageChangeContext) => T): Promise<{ message: Message; decision: T } | null> {
+    return this.knex.transaction(async (trx) => {
+      const { rows } = (await trx.raw(CHANGE_CONTEXT_SQL, [messageId])) as { rows: ChangeContextRow[] };
+      const row = rows[0];
+      if (!row) return null;
+      const membership = await trx('room_members').where({ room_id: row.room_id, user_id: userId }).forShare().first('user_id');
+      const mute = await trx('mutes').where({ room_id: row.room_id, user_id: userId }).where('expires_at', '>', trx.fn.now()).first('user_id');
+      const decision = decide({
+        message: toMessage(row),
+        room: { visibility: row.visibility, readOnly: row.read_only, archived: row.archived },
+        member: membership !== undefined,
+        muted: mute !== undefined,
+      });
+      const update = change.kind === 'edit' ? { content: change.content, edited_at: trx.fn.now() } : { content: '', deleted_at: trx.fn.now() };
+      await trx('messages').where({ id: messageId }).update(update);
+      const changed = (await this.selectMessages(trx).where('messages.id', messageId).first()) as MessageRow;
+      return { message: toMessage(changed), decision };
+    });
   }
 
   private selectMessages(db: Knex | Knex.Transaction) {

@@ -21,6 +21,7 @@ import type {
   User,
   UsersPage,
 } from '../protocol.js';
+import type { RateLimits } from '../rate-limits.js';
 import type { Actor } from '../rooms/room-service.js';
 import type { Broadcaster, MessageDeletion, RoomEvictor, StatsSource } from './admin-ports.js';
 
@@ -38,6 +39,8 @@ export interface AdminDeps {
   stats: StatsSource;
   /** How long a kick keeps its user out when the kick does not say (KICK_BLOCK_SECONDS); 0: it only removes. */
   kickBlockSeconds: number;
+  /** ADMIN_ACTION_RATE_LIMIT: spent by each change an admin makes. */
+  limits: Pick<RateLimits, 'consumeAdminAction'>;
 }
 
 /**
@@ -56,6 +59,9 @@ export type AdminActor = Actor | OperatorActor;
  * The admin use cases, shared by the REST routes and the /admin events: each
  * method checks its targets, changes the stores, tells the sockets concerned
  * and writes the audit entry. Callers have already checked the admin role.
+ * Each change first spends one of the admin's actions (ADMIN_ACTION_RATE_LIMIT,
+ * here so that REST and /admin share one budget); the operator at the shell
+ * has no user behind it and is not limited.
  */
 export class AdminService {
   constructor(private readonly deps: AdminDeps) {}
@@ -70,6 +76,7 @@ export class AdminService {
    * ends every socket of theirs (ban wins as the reason when both change).
    */
   async updateUser(actor: AdminActor, userId: string, patch: UpdateUserRequest): Promise<User> {
+    await this.spend(actor);
     const before = await this.user(userId);
     const roleChanged = patch.role !== undefined && patch.role !== before.role;
     if (actor.userId === userId && (patch.banned === true || (roleChanged && patch.role !== 'admin'))) {
@@ -101,6 +108,7 @@ export class AdminService {
 
   /** Sends `system:broadcast` to every /chat socket, or to one room's; answers how many were targeted. */
   async broadcast(actor: Actor, { content, roomId }: BroadcastRequest): Promise<BroadcastResult> {
+    await this.spend(actor);
     if (roomId !== undefined) await this.room(roomId);
     const delivered = await this.deps.broadcaster.send(content, roomId ?? null);
     await this.record(actor, {
@@ -120,6 +128,7 @@ export class AdminService {
    * the room get `room:kicked` and leave it, on every node.
    */
   async kick(actor: Actor, { userId, roomId, minutes }: KickRequest): Promise<void> {
+    await this.spend(actor);
     await Promise.all([this.user(userId), this.room(roomId)]);
     const seconds = minutes === undefined ? this.deps.kickBlockSeconds : minutes * 60;
     const until = seconds > 0 ? new Date(Date.now() + seconds * 1000) : null;
@@ -135,6 +144,7 @@ export class AdminService {
 
   /** Mutes the user in the room for `minutes`; 0 lifts the mute. The user's sockets hear it (`room:muted`). */
   async mute(actor: Actor, { userId, roomId, minutes }: MuteRequest): Promise<void> {
+    await this.spend(actor);
     await Promise.all([this.user(userId), this.room(roomId)]);
     await this.deps.mutes.set(roomId, userId, minutes);
     const expiresAt = minutes === 0 ? null : new Date(Date.now() + minutes * 60_000).toISOString();
@@ -144,6 +154,7 @@ export class AdminService {
 
   /** Soft-deletes a message; MessageService tells the room and audits deletions by admins. */
   async deleteMessage(actor: Actor, messageId: string): Promise<void> {
+    await this.spend(actor);
     await this.deps.messages.delete(actor, messageId);
   }
 
@@ -157,6 +168,7 @@ export class AdminService {
 
   /** Renames, (un)sets read-only or (un)archives a room and tells its sockets with `room:updated`. */
   async updateRoom(actor: Actor, roomId: string, patch: UpdateRoomRequest): Promise<Room> {
+    await this.spend(actor);
     const room = await this.deps.rooms.update(roomId, patch);
     if (!room) throw notFound('room not found');
     this.deps.broadcaster.roomUpdated(room);
@@ -166,6 +178,7 @@ export class AdminService {
 
   /** Makes the user a member (the way into a private room); adding twice is harmless. */
   async addMember(actor: Actor, roomId: string, userId: string): Promise<void> {
+    await this.spend(actor);
     await Promise.all([this.room(roomId), this.user(userId)]);
     await this.deps.rooms.addMember(roomId, userId);
     await this.record(actor, { action: 'member_add', targetType: 'room', targetId: roomId, details: { userId } });
@@ -176,10 +189,15 @@ export class AdminService {
    * no longer see it, so their sockets leave it at once, on every node.
    */
   async removeMember(actor: Actor, roomId: string, userId: string): Promise<void> {
+    await this.spend(actor);
     const [room, user] = await Promise.all([this.room(roomId), this.user(userId)]);
     const removed = await this.deps.rooms.removeMember(roomId, userId);
     const sockets = room.visibility === 'private' && user.role !== 'admin' ? await this.deps.eviction.evict(userId, roomId) : 0;
     await this.record(actor, { action: 'member_remove', targetType: 'room', targetId: roomId, details: { userId, removed, sockets } });
+  }
+
+  private async spend(actor: AdminActor): Promise<void> {
+    if (actor.userId !== null) await this.deps.limits.consumeAdminAction(actor.userId);
   }
 
   private async user(userId: string): Promise<UserRecord> {

@@ -59,8 +59,8 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
     sessions: ports.sessions,
     passwords: new Passwords(passwordPool),
   });
-  const rooms = new RoomService(stores.rooms, stores.messages, new RoomAccess(stores.kicks));
-  const messages = new MessageService(stores.messages, ports.messageNotifier, stores.audit);
+  const rooms = new RoomService(stores.rooms, stores.messages, new RoomAccess(stores.kicks), limits);
+  const messages = new MessageService(stores.messages, ports.messageNotifier, stores.audit, limits);
   const writer = new MessageWriter(stores.messages, ports.delivery, logger, metrics);
   const admin = new AdminService({
     users: stores.users,
@@ -75,6 +75,7 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
     broadcaster: ports.broadcaster,
     stats: ports.stats,
     kickBlockSeconds: config.kickBlockSeconds,
+    limits,
   });
   const banExpiry = new BanExpiry(stores.users, logger);
   banExpiry.start(config.banSweepSeconds * 1000);

@@ -79,6 +79,7 @@ const auditActions = [
   'mute',
   'role_change',
   'message_delete',
+  'message_edit',
   'room_update',
   'member_add',
   'member_remove',

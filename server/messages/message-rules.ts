@@ -1,6 +1,6 @@
-import type { SendRefusal } from '../../db/stores/message-store.js';
+import type { MessageChangeContext, SendRefusal } from '../../db/stores/message-store.js';
 import { AppError } from '../errors.js';
-import type { ErrorCode, Message } from '../protocol.js';
+import type { ErrorCode } from '../protocol.js';
 import type { Actor } from '../rooms/room-service.js';
 
 /**
@@ -19,9 +19,20 @@ import type { Actor } from '../rooms/room-service.js';
  *  5. a user muted in the room, admin or not, may not send (`muted`).
  * Sending needs visibility, not a room:join.
  *
- * Editing and deleting (assertMayChange): a message that exists and is not
- * deleted, by its author or an admin; room state (archived, read-only, mute)
- * does not apply to them.
+ * Editing and deleting (judgeChange) are judged inside the change's
+ * transaction (MessageStore.change), with the message's room, the caller's
+ * membership and mute read under locks. In this order:
+ *  1. the message must exist, not be deleted, and be in a room the caller
+ *     can see (`message_not_found` otherwise: a message in a private room
+ *     one is not (or no longer) a member of looks exactly like no message);
+ *  2. a member may change only their own messages (`not_author`);
+ *  3. a member may not edit or delete in an archived room (`archived`),
+ *     nor edit in a read-only room (`read_only`) or while muted in the room
+ *     (`muted`); deleting one's own message in a read-only room or while
+ *     muted is allowed (it takes words away, it adds none);
+ *  4. admins may do all of these. An admin's change that a member could not
+ *     have made (another user's message, or past rule 3) is moderation, and
+ *     every deletion by an admin is audited as well.
  */
 
 /** Why a message action was refused. */
@@ -44,8 +55,38 @@ export function refusal(reason: Refusal): AppError {
   return new AppError(code, text);
 }
 
-/** Throws unless the actor may edit or delete the message (null: there is none). */
-export function assertMayChange(actor: Actor, message: Message | null): asserts message is Message {
-  if (!message || message.deleted) throw refusal('message_not_found');
-  if (message.userId !== actor.userId && actor.role !== 'admin') throw refusal('not_author');
+export type ChangeKind = 'edit' | 'delete';
+
+/** What an allowed change means beyond itself. */
+export interface ChangeVerdict {
+  /** The change goes in the audit trail (message_edit / message_delete). */
+  audited: boolean;
+  /** The room rule of step 3 an admin's change went past, if any. */
+  overrode: Extract<Refusal, 'archived' | 'read_only' | 'muted'> | null;
+}
+
+/** The room rule (step 3) that refuses a member's change of their own message, if any. */
+function roomRuleAgainst(kind: ChangeKind, { room, muted }: MessageChangeContext): ChangeVerdict['overrode'] {
+  if (room.archived) return 'archived';
+  if (kind === 'delete') return null;
+  if (room.readOnly) return 'read_only';
+  return muted ? 'muted' : null;
+}
+
+/**
+ * Throws the refusal unless the actor may make this change; otherwise says
+ * whether it is audited. (A message that does not exist is `message_not_found`.)
+ */
+export function judgeChange(actor: Actor, kind: ChangeKind, context: MessageChangeContext): ChangeVerdict {
+  if (context.message.deleted) throw refusal('message_not_found');
+  const admin = actor.role === 'admin';
+  if (context.room.visibility === 'private' && !admin && !context.member) throw refusal('message_not_found');
+  const own = context.message.userId === actor.userId;
+  const overrode = roomRuleAgainst(kind, context);
+  if (!admin) {
+    if (!own) throw refusal('not_author');
+    if (overrode) throw refusal(overrode);
+    return { audited: false, overrode: null };
+  }
+  return { audited: kind === 'delete' || !own || overrode !== null, overrode };
 }

@@ -1,8 +1,9 @@
 import type { AuditStore } from '../../db/stores/audit-store.js';
-import type { MessageStore } from '../../db/stores/message-store.js';
-import type { Message } from '../protocol.js';
+import type { MessageChange, MessageStore } from '../../db/stores/message-store.js';
+import type { AuditAction, Message } from '../protocol.js';
+import type { RateLimits } from '../rate-limits.js';
 import type { Actor } from '../rooms/room-service.js';
-import { assertMayChange, refusal } from './message-rules.js';
+import { judgeChange, refusal, type ChangeVerdict } from './message-rules.js';
 
 /** Tells a room's sockets, on every node, that one of its messages changed (implemented in server/realtime). */
 export interface MessageNotifier {
@@ -10,37 +11,48 @@ export interface MessageNotifier {
   deleted(message: Message): void;
 }
 
-/** Edits and deletions: by the author or an admin (message-rules.ts), told to the room on every node. */
+/**
+ * Edits and deletions, whichever way they come (socket, admin API): judged
+ * by message-rules.ts inside the change's transaction, told to the room on
+ * every node, audited when they are moderation.
+ */
 export class MessageService {
   constructor(
     private readonly messages: MessageStore,
     private readonly notifier: MessageNotifier,
     private readonly audit: AuditStore,
+    private readonly limits: Pick<RateLimits, 'consumeEdit'>,
   ) {}
 
   async edit(actor: Actor, messageId: string, content: string): Promise<Message> {
-    assertMayChange(actor, await this.messages.findById(messageId));
-    const message = await this.messages.edit(messageId, content);
-    if (!message) throw refusal('message_not_found');
+    // Spent before the work, refused or not: probing costs like editing.
+    await this.limits.consumeEdit(actor.userId);
+    const message = await this.change(actor, messageId, { kind: 'edit', content }, 'message_edit');
     this.notifier.updated(message);
     return message;
   }
 
   async delete(actor: Actor, messageId: string): Promise<Message> {
-    assertMayChange(actor, await this.messages.findById(messageId));
-    const message = await this.messages.softDelete(messageId);
-    if (!message) throw refusal('message_not_found');
+    const message = await this.change(actor, messageId, { kind: 'delete' }, 'message_delete');
     this.notifier.deleted(message);
-    // A deletion by an admin is moderation, whichever way it came (REST or socket): it goes in the audit trail.
-    if (actor.role === 'admin') {
-      await this.audit.record({
-        actorId: actor.userId,
-        action: 'message_delete',
-        targetType: 'message',
-        targetId: message.id,
-        details: { roomId: message.roomId, seq: message.seq, authorId: message.userId },
-      });
-    }
     return message;
+  }
+
+  private async change(actor: Actor, messageId: string, change: MessageChange, action: AuditAction): Promise<Message> {
+    const changed = await this.messages.change(messageId, actor.userId, change, (context) => judgeChange(actor, change.kind, context));
+    if (!changed) throw refusal('message_not_found');
+    const { message, decision } = changed;
+    if (decision.audited) await this.record(actor, action, message, decision);
+    return message;
+  }
+
+  private record(actor: Actor, action: AuditAction, message: Message, { overrode }: ChangeVerdict): Promise<void> {
+    return this.audit.record({
+      actorId: actor.userId,
+      action,
+      targetType: 'message',
+      targetId: message.id,
+      details: { roomId: message.roomId, seq: message.seq, authorId: message.userId, ...(overrode ? { overrode } : {}) },
+    });
   }
 }

@@ -60,7 +60,7 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatDeps): void
 
     on('room:join', { schema: schemas.roomRefSchema }, async ({ roomId }) => {
       checkRoomCap(socket, roomId, deps);
-      const visible = await deps.rooms.getForJoin(actor(), roomId);
+      const visible = await deps.rooms.beginJoin(actor(), roomId);
       // The socket may have gone while the database answered: its
       // 'disconnecting' has run already, so nothing would ever remove what a
       // late join adds (a ghost "online" that also hides the user's real

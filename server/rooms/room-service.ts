@@ -3,6 +3,7 @@ import type { RoomStore, Viewer } from '../../db/stores/room-store.js';
 import { AppError, notFound } from '../errors.js';
 import type { CreateRoomRequest, HistoryPage, HistoryQuery, Role, RoomInfo } from '../protocol.js';
 import type { RoomAccess } from './room-access.js';
+import type { RateLimits } from '../rate-limits.js';
 
 /** The caller, as the rules about rooms need them. */
 export interface Actor {
@@ -18,6 +19,7 @@ export class RoomService {
     private readonly rooms: RoomStore,
     private readonly messages: MessageStore,
     private readonly access: RoomAccess,
+    private readonly limits: Pick<RateLimits, 'consumeJoin'>,
   ) {}
 
   list(actor: Actor): Promise<RoomInfo[]> {
@@ -41,16 +43,22 @@ export class RoomService {
     return room;
   }
 
-  /** The room if the actor may see it and join it now (`forbidden` while a kick keeps them out). */
-  async getForJoin(actor: Actor, roomId: string): Promise<RoomInfo> {
-    const room = await this.get(actor, roomId);
-    await this.access.assertMayJoin(actor.userId, roomId);
-    return room;
-  }
-
   async history(actor: Actor, roomId: string, query: HistoryQuery & { limit: number }): Promise<HistoryPage> {
     await this.get(actor, roomId);
     return this.messages.history(roomId, query);
+  }
+
+  /**
+   * The start of a room:join: spends one of the user's joins (before the
+   * work, so a refused join costs as much as one that succeeds), then the
+   * room if the actor may see it and join it now (`forbidden` while a kick
+   * keeps them out).
+   */
+  async beginJoin(actor: Actor, roomId: string): Promise<RoomInfo> {
+    await this.limits.consumeJoin(actor.userId);
+    const room = await this.get(actor, roomId);
+    await this.access.assertMayJoin(actor.userId, roomId);
+    return room;
   }
 
   /**
