@@ -57,8 +57,8 @@ describe('GET /api/openapi.json', () => {
   });
 
   it('describes exactly the routes Express registers, no more and no fewer (no route outside the table)', () => {
-    // The web client's bundle route serves the page's script, not the API.
-    const WEB_CLIENT_ROUTES = new Set(['GET /assets/:file']);
+    // The web client's page and bundle routes serve the browser app, not the API.
+    const WEB_CLIENT_ROUTES = new Set(['GET /,/index.html', 'GET /assets/:file']);
     const registered = new Set([...registeredRoutes(app)].filter((route) => !WEB_CLIENT_ROUTES.has(route)));
     const documented = new Set(operations().map(({ path, method }) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`));
 
