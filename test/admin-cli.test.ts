@@ -77,7 +77,7 @@ describe('admin CLI (npm run admin)', function () {
       const bobId = users.body.users[0]!.id;
       const entries = audit.body.entries.filter((e) => e.targetId === bobId);
       expect(entries.map((e) => [e.action, e.actorId, e.details])).to.deep.equal([
-        ['ban', null, { via: 'cli' }],
+        ['ban', null, { until: null, via: 'cli' }],
         ['role_change', null, { from: 'admin', to: 'member', via: 'cli' }],
         ['role_change', null, { from: 'member', to: 'admin', via: 'cli' }],
       ]);
@@ -125,7 +125,7 @@ describe('admin CLI (npm run admin)', function () {
       expect(await revoked).to.deep.equal({ reason: 'banned' });
       expect(await disconnected).to.equal('io server disconnect');
       const rows = await environment.get().database.knex('audit_log').where({ target_id: carol.user.id }).select('action', 'actor_id', 'details');
-      expect(rows).to.deep.equal([{ action: 'ban', actor_id: null, details: { via: 'cli' } }]);
+      expect(rows).to.deep.equal([{ action: 'ban', actor_id: null, details: { until: null, via: 'cli' } }]);
       const tokens = await environment.get().database.knex('refresh_tokens').where({ user_id: carol.user.id }).whereNull('revoked_at');
       expect(tokens, 'every refresh token of the user is revoked').to.have.length(0);
     });
