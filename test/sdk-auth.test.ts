@@ -1,13 +1,15 @@
 import { expect } from 'chai';
-import type { AuthResponse, RoomcastError, StateChange } from '../client-sdk/src/index.js';
-import { closeClients, sdkClient, signedUpClient } from './support/sdk.js';
-import { closeAll, http, registerUser, sleep, startNode, uniqueName, waitFor } from './support/util.js';
+import type { RoomcastError, StateChange } from '../client-sdk/src/index.js';
+import type { RoomcastApp } from '../server/app.js';
+import { login } from './support/admin.js';
+import { closeClientsAfterEach, sdkClient, signedUpClient } from './support/sdk.js';
+import { http, registerUser, sleep, startNode, uniqueName, waitFor, type TestUser } from './support/util.js';
+
+/** What an app's own auth backend hands the SDK in these tests: a new native login of `user`. */
+const freshToken = async (app: RoomcastApp, user: TestUser) => (await login(app, user.user.username, user.password)).body.accessToken;
 
 describe('client SDK: sign-in modes', () => {
-  afterEach(async () => {
-    closeClients();
-    await closeAll();
-  });
+  closeClientsAfterEach();
 
   it('when the app supplies getToken and tokens live 2 s, then getToken is asked again before expiry and the socket stays up', async () => {
     const app = await startNode({ ACCESS_TOKEN_TTL: '2' });
@@ -16,8 +18,7 @@ describe('client SDK: sign-in modes', () => {
     const client = sdkClient(app, {
       getToken: async () => {
         calls++;
-        const res = await http<AuthResponse>(app, 'POST', '/api/auth/login', { body: { login: user.user.username, password: user.password, client: 'native' } });
-        return res.body.accessToken;
+        return freshToken(app, user);
       },
     });
     const created = await client.rooms.create({ name: uniqueName('room') });
@@ -39,8 +40,7 @@ describe('client SDK: sign-in modes', () => {
     const client = sdkClient(app, {
       getToken: async () => {
         if (++calls === 2) await sleep(3_000); // the app's auth backend is slow once
-        const res = await http<AuthResponse>(app, 'POST', '/api/auth/login', { body: { login: user.user.username, password: user.password, client: 'native' } });
-        return res.body.accessToken;
+        return freshToken(app, user);
       },
     });
     const states: StateChange[] = [];
