@@ -1,12 +1,7 @@
 import { expect } from 'chai';
-import type { RoomcastError, StateChange } from '../client-sdk/src/index.js';
-import type { RoomcastApp } from '../server/app.js';
-import { login } from './support/admin.js';
+import type { AuthResponse, RoomcastError, StateChange } from '../client-sdk/src/index.js';
 import { closeClientsAfterEach, sdkClient, signedUpClient } from './support/sdk.js';
-import { http, registerUser, sleep, startNode, uniqueName, waitFor, type TestUser } from './support/util.js';
-
-/** What an app's own auth backend hands the SDK in these tests: a new native login of `user`. */
-const freshToken = async (app: RoomcastApp, user: TestUser) => (await login(app, user.user.username, user.password)).body.accessToken;
+import { http, registerUser, sleep, startNode, uniqueName, waitFor } from './support/util.js';
 
 describe('client SDK: sign-in modes', () => {
   closeClientsAfterEach();
@@ -18,7 +13,8 @@ describe('client SDK: sign-in modes', () => {
     const client = sdkClient(app, {
       getToken: async () => {
         calls++;
-        return freshToken(app, user);
+        const res = await http<AuthResponse>(app, 'POST', '/api/auth/login', { body: { login: user.user.username, password: user.password, client: 'native' } });
+        return res.body.accessToken;
       },
     });
     const created = await client.rooms.create({ name: uniqueName('room') });
@@ -40,7 +36,8 @@ describe('client SDK: sign-in modes', () => {
     const client = sdkClient(app, {
       getToken: async () => {
         if (++calls === 2) await sleep(3_000); // the app's auth backend is slow once
-        return freshToken(app, user);
+        const res = await http<AuthResponse>(app, 'POST', '/api/auth/login', { body: { login: user.user.username, password: user.password, client: 'native' } });
+        return res.body.accessToken;
       },
     });
     const states: StateChange[] = [];
