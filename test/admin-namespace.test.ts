@@ -6,7 +6,7 @@ import type { Ack, AdminClientToServerEvents, PresenceEvent, SessionRevokedEvent
 import { eventHandler } from '../server/realtime/event-handler.js';
 import { adminSocket, auditEntries, login, refusedHandshake, serverDisconnect } from './support/admin.js';
 import { environment } from './support/environment.js';
-import { collect, connect, createRoom, http, nextEvent, ok, registerAdmin, registerUser, request, sleep, testLogger, useNode, waitFor } from './support/util.js';
+import { collect, connect, createRoom, http, nextEvent, ok, registerAdmin, registerUser, request, sleep, testLogger, useNode, usersWithRoom, waitFor } from './support/util.js';
 
 describe('/admin namespace', () => {
   const node = useNode({ MESSAGE_RATE_LIMIT: '0', NODE_ID: 'admin-ns-node' });
@@ -65,10 +65,7 @@ describe('/admin namespace', () => {
 
     it('with a roomId, reaches only the sockets in that room', async () => {
       const admin = await registerAdmin(node.app);
-      const [inside, outside] = await Promise.all([registerUser(node.app), registerUser(node.app)]);
-      const room = await createRoom(node.app, inside.accessToken);
-      const insideSocket = await connect(node.app, { token: inside.accessToken });
-      const outsideSocket = await connect(node.app, { token: outside.accessToken });
+      const { room, sockets: [insideSocket, outsideSocket] } = await usersWithRoom([node.app, node.app]);
       await ok(insideSocket, 'room:join', { roomId: room.id });
       const toInside = collect<SystemBroadcastEvent>(insideSocket, 'system:broadcast');
       const toOutside = collect<SystemBroadcastEvent>(outsideSocket, 'system:broadcast');

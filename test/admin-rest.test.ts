@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { AuditPage, Message, MessageDeletedEvent, Room, SessionRevokedEvent, SystemBroadcastEvent, User, UsersPage } from '../server/protocol.js';
 import { adminSocket, auditEntries, login, serverDisconnect } from './support/admin.js';
 import { environment } from './support/environment.js';
-import { collect, connect, createRoom, http, nextEvent, ok, registerAdmin, registerUser, sleep, uniqueName, useNode, waitFor } from './support/util.js';
+import { collect, connect, createRoom, http, membersInRoom, nextEvent, ok, registerAdmin, registerUser, sleep, uniqueName, useNode, waitFor } from './support/util.js';
 
 const auditCount = async () => Number(((await environment.get().database.knex('audit_log').count({ n: '*' })) as { n: string }[])[0]!.n);
 
@@ -179,11 +179,7 @@ describe('admin REST', () => {
   describe('DELETE /api/admin/messages/:id', () => {
     it('answers 204, tells the room message:deleted, keeps the seq in history with empty content, and is audited', async () => {
       const admin = await registerAdmin(node.app);
-      const [author, reader] = await Promise.all([registerUser(node.app), registerUser(node.app)]);
-      const room = await createRoom(node.app, author.accessToken);
-      const authorSocket = await connect(node.app, { token: author.accessToken });
-      const readerSocket = await connect(node.app, { token: reader.accessToken });
-      for (const s of [authorSocket, readerSocket]) await ok(s, 'room:join', { roomId: room.id });
+      const { room, users: [author, reader], sockets: [authorSocket, readerSocket] } = await membersInRoom([node.app, node.app]);
       const { message } = await ok<{ message: Message }>(authorSocket, 'message:send', { roomId: room.id, content: 'spam', clientMsgId: randomUUID() });
       const deleted = collect<MessageDeletedEvent>(readerSocket, 'message:deleted');
 

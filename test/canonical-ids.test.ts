@@ -5,21 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { RoomcastApp } from '../server/app.js';
 import type { JoinResult, Message, MessageResult, PresenceEvent, Room, TypingEvent } from '../server/protocol.js';
-import {
-  collect,
-  connect,
-  createRoom,
-  http,
-  membersInRoom,
-  nextEvent,
-  ok,
-  registerAdmin,
-  registerUser,
-  request,
-  useNode,
-  waitFor,
-  type AdminClient,
-} from './support/util.js';
+import { collect, connect, createRoom, http, membersInRoom, nextEvent, ok, registerAdmin, registerUser, request, useNode, usersWithRoom, waitFor, type AdminClient } from './support/util.js';
 
 const upper = (id: string) => id.toUpperCase();
 
@@ -60,12 +46,8 @@ describe('canonical ids: upper-case UUIDs name the same room and user', () => {
   });
 
   it('when a socket joins with the upper-case room id, then it is in presence and receives the room’s messages and typing', async () => {
-    const owner = await registerUser(node.app);
-    const guest = await registerUser(node.app);
-    const room = await createRoom(node.app, owner.accessToken);
-    const ownerSocket = await connect(node.app, { token: owner.accessToken });
+    const { room, users: [owner, guest], sockets: [ownerSocket, guestSocket] } = await usersWithRoom([node.app, node.app]);
     await ok(ownerSocket, 'room:join', { roomId: room.id });
-    const guestSocket = await connect(node.app, { token: guest.accessToken });
     const announced = nextEvent<PresenceEvent>(ownerSocket, 'presence');
 
     const joined = await ok<JoinResult>(guestSocket, 'room:join', { roomId: upper(room.id) });

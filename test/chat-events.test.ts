@@ -2,15 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import type { AuthRefreshResult, AuthResponse, HistoryPage, JoinResult, Message, PresenceEvent, RefreshResponse, SessionRevokedEvent, TypingEvent } from '../server/protocol.js';
-import { collect, connect, createRoom, http, membersInRoom, nextEvent, ok, registerAdmin, registerUser, request, sleep, useNode, waitFor } from './support/util.js';
+import { collect, connect, createRoom, http, membersInRoom, nextEvent, ok, registerAdmin, registerUser, request, sleep, useNode, usersWithRoom, waitFor } from './support/util.js';
 
 describe('/chat room:join, room:leave and presence', () => {
   const node = useNode();
 
   it('when a user joins, then the ack carries the room and who is online, including them', async () => {
-    const alice = await registerUser(node.app);
-    const room = await createRoom(node.app, alice.accessToken);
-    const socket = await connect(node.app, { token: alice.accessToken });
+    const { room, users: [alice], sockets: [socket] } = await usersWithRoom([node.app]);
 
     const ack = await ok<JoinResult>(socket, 'room:join', { roomId: room.id });
 
@@ -19,11 +17,8 @@ describe('/chat room:join, room:leave and presence', () => {
   });
 
   it('when a user’s first socket joins, others get presence online:true; a second device adds no event; the last one leaving sends online:false', async () => {
-    const alice = await registerUser(node.app);
+    const { room, users: [alice], sockets: [aliceSocket] } = await membersInRoom([node.app]);
     const bob = await registerUser(node.app);
-    const room = await createRoom(node.app, alice.accessToken);
-    const aliceSocket = await connect(node.app, { token: alice.accessToken });
-    await ok(aliceSocket, 'room:join', { roomId: room.id });
     const seen = collect<PresenceEvent>(aliceSocket, 'presence');
 
     const bobPhone = await connect(node.app, { token: bob.accessToken });
@@ -57,9 +52,7 @@ describe('/chat room:join, room:leave and presence', () => {
   });
 
   it('when a room was never joined, then room:leave still answers ok', async () => {
-    const alice = await registerUser(node.app);
-    const room = await createRoom(node.app, alice.accessToken);
-    const socket = await connect(node.app, { token: alice.accessToken });
+    const { room, sockets: [socket] } = await usersWithRoom([node.app]);
     expect(await request(socket, 'room:leave', { roomId: room.id })).to.deep.equal({ ok: true });
   });
 });
@@ -68,9 +61,7 @@ describe('/chat room:history', () => {
   const node = useNode({ MESSAGE_RATE_LIMIT: '0' });
 
   it('when history is asked with afterSeq, beforeSeq or neither, then it answers the contract’s windows oldest first', async () => {
-    const alice = await registerUser(node.app);
-    const room = await createRoom(node.app, alice.accessToken);
-    const socket = await connect(node.app, { token: alice.accessToken });
+    const { room, users: [alice], sockets: [socket] } = await usersWithRoom([node.app]);
     for (let i = 1; i <= 5; i++) await ok(socket, 'message:send', { roomId: room.id, content: `m${i}`, clientMsgId: randomUUID() });
     const seqs = (page: HistoryPage) => page.messages.map((m) => m.seq);
 
@@ -111,11 +102,7 @@ describe('/chat message:edit and message:delete', () => {
 
   it('when someone else edits or deletes, then it answers forbidden; an admin may; an unknown id is not_found', async () => {
     const admin = await registerAdmin(node.app);
-    const alice = await registerUser(node.app);
-    const bob = await registerUser(node.app);
-    const room = await createRoom(node.app, alice.accessToken);
-    const aliceSocket = await connect(node.app, { token: alice.accessToken });
-    const bobSocket = await connect(node.app, { token: bob.accessToken });
+    const { room, sockets: [aliceSocket, bobSocket] } = await usersWithRoom([node.app, node.app]);
     const adminSocket = await connect(node.app, { token: admin.accessToken });
     const { message } = await ok<{ message: Message }>(aliceSocket, 'message:send', { roomId: room.id, content: 'mine', clientMsgId: randomUUID() });
 
@@ -148,11 +135,7 @@ describe('/chat typing', () => {
   });
 
   it('when the socket has not joined the room, then typing answers not_found and nobody is told', async () => {
-    const alice = await registerUser(node.app);
-    const bob = await registerUser(node.app);
-    const room = await createRoom(node.app, alice.accessToken);
-    const aliceSocket = await connect(node.app, { token: alice.accessToken });
-    const bobSocket = await connect(node.app, { token: bob.accessToken });
+    const { room, sockets: [aliceSocket, bobSocket] } = await usersWithRoom([node.app, node.app]);
     await ok(bobSocket, 'room:join', { roomId: room.id });
     const toBob = collect<TypingEvent>(bobSocket, 'typing');
 

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { BroadcastResult, Message, MessageResult, SessionRevokedEvent, StatsResult, SystemBroadcastEvent } from '../server/protocol.js';
 import { adminSocket, serverDisconnect } from './support/admin.js';
 import { useRedisCluster } from './support/cluster.js';
-import { collect, connect, createRoom, http, nextEvent, ok, registerAdmin, registerUser, waitFor } from './support/util.js';
+import { collect, connect, http, membersInRoom, nextEvent, ok, registerAdmin, registerUser, waitFor } from './support/util.js';
 
 describe('admin actions across a cluster', () => {
   const { node } = useRedisCluster('admin actions across a cluster');
@@ -59,14 +59,7 @@ describe('admin actions across a cluster', () => {
   it('admin:kick on node A takes the user’s socket on node B out of the room', async () => {
     const [a, b] = await Promise.all([node('a'), node('b')]);
     const admin = await registerAdmin(a);
-    const target = await registerUser(b);
-    const sender = await registerUser(a);
-    const room = await createRoom(a, sender.accessToken);
-    const observer = await registerUser(b);
-    const targetSocket = await connect(b, { token: target.accessToken });
-    const senderSocket = await connect(a, { token: sender.accessToken });
-    const observerSocket = await connect(b, { token: observer.accessToken });
-    for (const socket of [targetSocket, senderSocket, observerSocket]) await ok(socket, 'room:join', { roomId: room.id });
+    const { room, users: [, target], sockets: [senderSocket, targetSocket, observerSocket] } = await membersInRoom([a, b, b]);
     const seen = collect<Message>(targetSocket, 'message:new');
     const seenByObserver = collect<Message>(observerSocket, 'message:new');
     await ok<MessageResult>(senderSocket, 'message:send', { roomId: room.id, content: 'before', clientMsgId: randomUUID() });

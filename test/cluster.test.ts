@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { RoomcastApp } from '../server/app.js';
 import type { Ack, JoinResult, Message, MessageDeletedEvent, MessageResult, PresenceEvent, SessionRevokedEvent, TypingEvent } from '../server/protocol.js';
 import { useRedisCluster } from './support/cluster.js';
-import { collect, connect, createRoom, http, membersInRoom, nextEvent, ok, registerUser, request, stopNode, waitFor, type ChatClient } from './support/util.js';
+import { collect, connect, createRoom, http, membersInRoom, nextEvent, ok, registerUser, request, stopNode, usersWithRoom, waitFor, type ChatClient } from './support/util.js';
 
 const seqs = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 const send = (socket: ChatClient, roomId: string, content: string) =>
@@ -174,9 +174,7 @@ describe('a cluster of nodes sharing PostgreSQL and Redis', () => {
   it('when a user sends on two nodes, then the message rate limit counts both (5 allowed, the 6th is rate_limited)', async () => {
     const limit = { MESSAGE_RATE_LIMIT: '5', MESSAGE_RATE_WINDOW: '60' };
     const [a, b] = await Promise.all([node('a', limit), node('b', limit)]);
-    const erin = await registerUser(a);
-    const room = await createRoom(a, erin.accessToken);
-    const onA = await connect(a, { token: erin.accessToken });
+    const { room, users: [erin], sockets: [onA] } = await usersWithRoom([a]);
     const onB = await connect(b, { token: erin.accessToken });
 
     const acks: Ack<MessageResult>[] = [];

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Message } from '../server/protocol.js';
-import { connect, createRoom, http, ok, registerUser, request, useNode } from './support/util.js';
+import { http, ok, registerUser, request, useNode, usersWithRoom } from './support/util.js';
 
 // Sends are stored in shared group-commit batches: a message the database
 // cannot store must be refused on its own, never fail its batch-mates.
@@ -9,9 +9,7 @@ describe('message:send content the database cannot store', () => {
   const node = useNode({ MESSAGE_RATE_LIMIT: '0' });
 
   it('when content holds a NUL character, then that send answers validation_failed and a send in the same tick is stored', async () => {
-    const alice = await registerUser(node.app);
-    const room = await createRoom(node.app, alice.accessToken);
-    const socket = await connect(node.app, { token: alice.accessToken });
+    const { room, sockets: [socket] } = await usersWithRoom([node.app]);
 
     const [bad, good] = await Promise.all([
       request(socket, 'message:send', { roomId: room.id, content: 'a\u0000b', clientMsgId: randomUUID() }),

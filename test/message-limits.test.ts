@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Ack, Message } from '../server/protocol.js';
-import { closeAll, connect, createRoom, http, ok, registerUser, request, startNode, useNode, type ChatClient } from './support/util.js';
+import { closeAll, connect, http, ok, request, startNode, useNode, usersWithRoom, type ChatClient } from './support/util.js';
 
 const send = (socket: ChatClient, roomId: string, content = 'hi') =>
   request<{ message: Message }>(socket, 'message:send', { roomId, content, clientMsgId: randomUUID() });
@@ -11,9 +11,7 @@ describe('message rate limit', () => {
   const node = useNode({ MESSAGE_RATE_LIMIT: '5', MESSAGE_RATE_WINDOW: '10' });
 
   it('when a user sends more than MESSAGE_RATE_LIMIT in the window, then the 6th answers rate_limited and the socket stays connected', async () => {
-    const alice = await registerUser(node.app);
-    const room = await createRoom(node.app, alice.accessToken);
-    const socket = await connect(node.app, { token: alice.accessToken });
+    const { room, users: [alice], sockets: [socket] } = await usersWithRoom([node.app]);
 
     const acks: Ack[] = [];
     for (let i = 0; i < 6; i++) acks.push(await send(socket, room.id, `m${i}`));
@@ -26,12 +24,8 @@ describe('message rate limit', () => {
   });
 
   it('when the user sends from two sockets, then the budget is shared; another user keeps their own', async () => {
-    const alice = await registerUser(node.app);
-    const bob = await registerUser(node.app);
-    const room = await createRoom(node.app, alice.accessToken);
-    const phone = await connect(node.app, { token: alice.accessToken });
+    const { room, users: [alice], sockets: [phone, bobSocket] } = await usersWithRoom([node.app, node.app]);
     const laptop = await connect(node.app, { token: alice.accessToken });
-    const bobSocket = await connect(node.app, { token: bob.accessToken });
 
     const acks = await Promise.all([send(phone, room.id), send(phone, room.id), send(phone, room.id), send(laptop, room.id), send(laptop, room.id)]);
     const sixthFromPhone = await send(phone, room.id);
@@ -46,18 +40,14 @@ describe('message rate limit', () => {
   });
 
   it('when a payload is invalid, then it does not spend the budget', async () => {
-    const alice = await registerUser(node.app);
-    const room = await createRoom(node.app, alice.accessToken);
-    const socket = await connect(node.app, { token: alice.accessToken });
+    const { room, sockets: [socket] } = await usersWithRoom([node.app]);
     for (let i = 0; i < 10; i++) expect(codeOf(await request(socket, 'message:send', { roomId: room.id, content: '' }))).to.equal('validation_failed');
     for (let i = 0; i < 5; i++) expect(codeOf(await send(socket, room.id))).to.equal('ok');
   });
 
   it('when MESSAGE_RATE_LIMIT is 0, then there is no limit', async () => {
     const unlimited = await startNode({ MESSAGE_RATE_LIMIT: '0' });
-    const alice = await registerUser(unlimited);
-    const room = await createRoom(unlimited, alice.accessToken);
-    const socket = await connect(unlimited, { token: alice.accessToken });
+    const { room, sockets: [socket] } = await usersWithRoom([unlimited]);
     const acks = await Promise.all(Array.from({ length: 30 }, () => send(socket, room.id)));
     expect(acks.every((a) => a.ok)).to.equal(true);
   });
@@ -68,9 +58,7 @@ describe('message length limit', () => {
 
   it('when content is longer than MAX_MESSAGE_LENGTH, then it answers validation_failed; at the limit it is stored', async () => {
     const app = await startNode({ MAX_MESSAGE_LENGTH: '10', MESSAGE_RATE_LIMIT: '0' });
-    const alice = await registerUser(app);
-    const room = await createRoom(app, alice.accessToken);
-    const socket = await connect(app, { token: alice.accessToken });
+    const { room, sockets: [socket] } = await usersWithRoom([app]);
 
     const atLimit = await send(socket, room.id, 'x'.repeat(10));
     const accented = await send(socket, room.id, 'é'.repeat(10));
@@ -88,9 +76,7 @@ describe('message length limit', () => {
 
   it('when the default applies, then 4000 characters pass and 4001 do not', async () => {
     const app = await startNode({ MESSAGE_RATE_LIMIT: '0' });
-    const alice = await registerUser(app);
-    const room = await createRoom(app, alice.accessToken);
-    const socket = await connect(app, { token: alice.accessToken });
+    const { room, sockets: [socket] } = await usersWithRoom([app]);
     expect(codeOf(await send(socket, room.id, 'x'.repeat(4000)))).to.equal('ok');
     expect(codeOf(await send(socket, room.id, 'x'.repeat(4001)))).to.equal('validation_failed');
   });

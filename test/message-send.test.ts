@@ -1,19 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Message } from '../server/protocol.js';
-import { collect, connect, createRoom, http, ok, registerUser, request, useNode, waitFor } from './support/util.js';
+import { collect, connect, createRoom, http, membersInRoom, ok, registerUser, request, useNode, usersWithRoom, waitFor } from './support/util.js';
 
 describe('message:send', () => {
   const node = useNode({ MESSAGE_RATE_LIMIT: '0' });
 
   it('stores the message, acks it with seq 1, and delivers it to the other sockets in the room but not the sender', async () => {
-    const alice = await registerUser(node.app);
-    const bob = await registerUser(node.app);
-    const room = await createRoom(node.app, alice.accessToken);
-    const aliceSocket = await connect(node.app, { token: alice.accessToken });
+    const { room, users: [alice, bob], sockets: [aliceSocket, bobSocket] } = await membersInRoom([node.app, node.app]);
     const aliceOtherDevice = await connect(node.app, { token: alice.accessToken });
-    const bobSocket = await connect(node.app, { token: bob.accessToken });
-    for (const s of [aliceSocket, aliceOtherDevice, bobSocket]) await ok(s, 'room:join', { roomId: room.id });
+    await ok(aliceOtherDevice, 'room:join', { roomId: room.id });
     const toSender = collect<Message>(aliceSocket, 'message:new');
     const toOtherDevice = collect<Message>(aliceOtherDevice, 'message:new');
     const toBob = collect<Message>(bobSocket, 'message:new');
@@ -30,9 +26,7 @@ describe('message:send', () => {
   });
 
   it('when the same clientMsgId is sent again, then the original message is answered and nothing is duplicated', async () => {
-    const alice = await registerUser(node.app);
-    const room = await createRoom(node.app, alice.accessToken);
-    const socket = await connect(node.app, { token: alice.accessToken });
+    const { room, users: [alice], sockets: [socket] } = await usersWithRoom([node.app]);
     const clientMsgId = randomUUID();
     const first = await ok<{ message: Message }>(socket, 'message:send', { roomId: room.id, content: 'once', clientMsgId });
     const again = await ok<{ message: Message }>(socket, 'message:send', { roomId: room.id, content: 'once', clientMsgId });

@@ -6,7 +6,7 @@ import { environment } from './support/environment.js';
 import { freePort } from './support/free-port.js';
 import { answers200, hasCommand, startRedis, stopChildren, waitUntil } from './support/processes.js';
 import { recordSkip } from './support/services.js';
-import { closeAll, collect, connect, createRoom, http, ok, registerAdmin, registerUser, request, startNode, uniqueName, waitFor } from './support/util.js';
+import { closeAll, collect, connect, createRoom, http, membersInRoom, ok, registerAdmin, registerUser, request, startNode, uniqueName, usersWithRoom, waitFor } from './support/util.js';
 
 const METRICS_TOKEN = 'metrics-token-for-the-test-scraper';
 
@@ -93,15 +93,11 @@ describe('GET /metrics', () => {
 
   it('when messages flow, then stored messages, ack latency, batch sizes, delivery lag, sockets and rooms move', async () => {
     const app = await startNode({ METRICS_TOKEN, MESSAGE_RATE_LIMIT: '0' });
-    const alice = await registerUser(app);
-    const bob = await registerUser(app);
+    const { room, sockets: [aliceSocket, bobSocket] } = await membersInRoom([app, app]);
     const admin = await registerAdmin(app);
-    const room = await createRoom(app, alice.accessToken);
-    const before = await scrape(app);
-    const aliceSocket = await connect(app, { token: alice.accessToken });
-    const bobSocket = await connect(app, { token: bob.accessToken });
     await connect(app, { token: admin.accessToken, namespace: '/admin' });
-    for (const socket of [aliceSocket, bobSocket]) await ok(socket, 'room:join', { roomId: room.id });
+    // Only counters are compared with this sample; sockets and rooms are read as they stand after.
+    const before = await scrape(app);
     const toBob = collect<Message>(bobSocket, 'message:new');
 
     for (let i = 0; i < 3; i++) await ok(aliceSocket, 'message:send', { roomId: room.id, content: `m${i}`, clientMsgId: randomUUID() });
@@ -122,10 +118,7 @@ describe('GET /metrics', () => {
 
   it('counts catch-up history reads (socket and REST), rate-limit refusals and auth failures (REST and handshake)', async () => {
     const app = await startNode({ METRICS_TOKEN, MESSAGE_RATE_LIMIT: '1', LOGIN_FAILURE_LIMIT: '1' });
-    const alice = await registerUser(app);
-    const room = await createRoom(app, alice.accessToken);
-    const socket = await connect(app, { token: alice.accessToken });
-    await ok(socket, 'room:join', { roomId: room.id });
+    const { room, users: [alice], sockets: [socket] } = await membersInRoom([app]);
     const before = await scrape(app);
 
     await ok(socket, 'room:history', { roomId: room.id, afterSeq: 0 });
@@ -159,9 +152,7 @@ describe('GET /metrics', () => {
   it('keeps each node\'s numbers apart when several nodes run in one process', async () => {
     const busy = await startNode({ METRICS_TOKEN, MESSAGE_RATE_LIMIT: '0' });
     const idle = await startNode({ METRICS_TOKEN });
-    const alice = await registerUser(busy);
-    const room = await createRoom(busy, alice.accessToken);
-    const socket = await connect(busy, { token: alice.accessToken });
+    const { room, sockets: [socket] } = await usersWithRoom([busy]);
     const idleBefore = sample(await scrape(idle), 'roomcast_messages_stored_total');
 
     await ok(socket, 'message:send', { roomId: room.id, content: 'only on busy', clientMsgId: randomUUID() });

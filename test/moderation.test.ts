@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { Message, MessageDeletedEvent } from '../server/protocol.js';
 import { adminSocket, auditEntries } from './support/admin.js';
 import { environment } from './support/environment.js';
-import { collect, connect, createRoom, http, ok, registerAdmin, registerUser, request, useNode, waitFor, type ChatClient, type TestUser } from './support/util.js';
+import { collect, connect, createRoom, http, ok, registerAdmin, registerUser, request, useNode, usersWithRoom, waitFor, type ChatClient, type TestUser } from './support/util.js';
 
 describe('moderation', () => {
   const node = useNode({ MESSAGE_RATE_LIMIT: '0' });
@@ -103,9 +103,7 @@ describe('moderation', () => {
   describe('mutes', () => {
     async function mutedMember(): Promise<{ admin: TestUser; member: TestUser; roomId: string; socket: ChatClient }> {
       const admin = await registerAdmin(node.app);
-      const member = await registerUser(node.app);
-      const room = await createRoom(node.app, member.accessToken);
-      const socket = await connect(node.app, { token: member.accessToken });
+      const { room, users: [member], sockets: [socket] } = await usersWithRoom([node.app]);
       const control = await adminSocket(node.app, admin.accessToken);
       await ok(control, 'admin:mute', { userId: member.user.id, roomId: room.id, minutes: 1 });
       return { admin, member, roomId: room.id, socket };

@@ -6,7 +6,7 @@ import { recordSkip } from './support/services.js';
 import { environment } from './support/environment.js';
 import { freePort } from './support/free-port.js';
 import { answers200, hasCommand, startRedis, stopChildren, waitUntil, type Child } from './support/processes.js';
-import { closeAll, collect, connect, createRoom, http, nextEvent, ok, registerUser, sleep, startNode, stopNode, waitFor } from './support/util.js';
+import { closeAll, collect, connect, createRoom, http, membersInRoom, nextEvent, ok, registerUser, sleep, startNode, stopNode, waitFor } from './support/util.js';
 
 const OUTAGE_MS = 3_000;
 
@@ -38,12 +38,8 @@ describe('a Redis outage', () => {
     const env = { REDIS_URL: `redis://127.0.0.1:${redisPort}`, REDIS_KEY_PREFIX: `outage-${randomUUID().slice(0, 8)}`, MESSAGE_RATE_LIMIT: '100' };
     const a = await startNode({ ...env, NODE_ID: 'outage-a' });
     const b = await startNode({ ...env, NODE_ID: 'outage-b' });
-    const [alice, bobA, bobB, late] = await Promise.all([registerUser(a), registerUser(a), registerUser(b), registerUser(a)]);
-    const room = await createRoom(a, alice.accessToken);
-    const aliceSocket = await connect(a, { token: alice.accessToken });
-    const bobASocket = await connect(a, { token: bobA.accessToken });
-    const bobBSocket = await connect(b, { token: bobB.accessToken });
-    for (const s of [aliceSocket, bobASocket, bobBSocket]) await ok(s, 'room:join', { roomId: room.id });
+    const { room, sockets: [aliceSocket, bobASocket, bobBSocket] } = await membersInRoom([a, a, b]);
+    const late = await registerUser(a);
     const seenOnA = collect<Message>(bobASocket, 'message:new');
     const seenOnB = collect<Message>(bobBSocket, 'message:new');
     const say = (content: string) => ok<MessageResult>(aliceSocket, 'message:send', { roomId: room.id, content, clientMsgId: randomUUID() });
@@ -107,10 +103,7 @@ describe('a Redis outage', () => {
   it('when Redis is down, then a node still shuts down gracefully and promptly', async function () {
     this.timeout(20_000);
     const app = await startNode({ REDIS_URL: `redis://127.0.0.1:${redisPort}`, REDIS_KEY_PREFIX: `outage-${randomUUID().slice(0, 8)}`, NODE_ID: 'outage-close' });
-    const user = await registerUser(app);
-    const room = await createRoom(app, user.accessToken);
-    const socket = await connect(app, { token: user.accessToken });
-    await ok(socket, 'room:join', { roomId: room.id });
+    const { room, sockets: [socket] } = await membersInRoom([app]);
     await ok<MessageResult>(socket, 'message:send', { roomId: room.id, content: 'queued fan-out', clientMsgId: randomUUID() });
     await redis.stop('SIGTERM');
     await waitUntil('the node to report Redis unready', async () => (await http(app, 'GET', '/readyz')).status === 503, 10_000);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Message, PresenceEvent, Room } from '../server/protocol.js';
 import { auditEntries } from './support/admin.js';
-import { collect, connect, createRoom, http, nextEvent, ok, registerAdmin, registerUser, request, sleep, useNode, waitFor } from './support/util.js';
+import { collect, connect, createRoom, http, membersInRoom, nextEvent, ok, registerAdmin, registerUser, request, sleep, useNode, usersWithRoom, waitFor } from './support/util.js';
 
 const send = (socket: Parameters<typeof request>[0], roomId: string, content = 'hello') =>
   request<{ message: Message }>(socket, 'message:send', { roomId, content, clientMsgId: randomUUID() });
@@ -13,10 +13,7 @@ describe('room administration', () => {
   describe('PATCH /api/rooms/:id', () => {
     it('renames the room, answers it, tells its sockets room:updated, and is audited', async () => {
       const admin = await registerAdmin(node.app);
-      const member = await registerUser(node.app);
-      const room = await createRoom(node.app, member.accessToken);
-      const socket = await connect(node.app, { token: member.accessToken });
-      await ok(socket, 'room:join', { roomId: room.id });
+      const { room, sockets: [socket] } = await membersInRoom([node.app]);
       const updated = nextEvent<Room>(socket, 'room:updated');
 
       const res = await http<{ room: Room }>(node.app, 'PATCH', `/api/rooms/${room.id}`, { token: admin.accessToken, body: { name: 'Renamed' } });
@@ -62,9 +59,7 @@ describe('room administration', () => {
 
     it('a room made read-only by PATCH refuses members from then on, and lifting it lets them post again', async () => {
       const admin = await registerAdmin(node.app);
-      const member = await registerUser(node.app);
-      const room = await createRoom(node.app, member.accessToken);
-      const socket = await connect(node.app, { token: member.accessToken });
+      const { room, sockets: [socket] } = await usersWithRoom([node.app]);
       expect((await send(socket, room.id)).ok).to.equal(true);
 
       await http(node.app, 'PATCH', `/api/rooms/${room.id}`, { token: admin.accessToken, body: { readOnly: true } });
@@ -80,9 +75,7 @@ describe('room administration', () => {
   describe('archived rooms', () => {
     it('nobody posts, admins included; history stays readable', async () => {
       const admin = await registerAdmin(node.app);
-      const member = await registerUser(node.app);
-      const room = await createRoom(node.app, member.accessToken);
-      const memberSocket = await connect(node.app, { token: member.accessToken });
+      const { room, users: [member], sockets: [memberSocket] } = await usersWithRoom([node.app]);
       const adminChat = await connect(node.app, { token: admin.accessToken });
       await send(memberSocket, room.id, 'before the archive');
 

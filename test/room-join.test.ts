@@ -1,18 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Room } from '../server/protocol.js';
-import { connect, createRoom, http, ok, registerUser, request, useNode } from './support/util.js';
+import { connect, http, ok, registerUser, request, useNode, usersWithRoom } from './support/util.js';
 
 describe('room:join', () => {
   const node = useNode({ MESSAGE_RATE_LIMIT: '0' });
 
   it("when a user joins someone else's public room, then the ack has the room as it is now and the membership is recorded", async () => {
-    const owner = await registerUser(node.app);
-    const guest = await registerUser(node.app);
-    const room = await createRoom(node.app, owner.accessToken);
-    const ownerSocket = await connect(node.app, { token: owner.accessToken });
+    const { room, users: [, guest], sockets: [ownerSocket, guestSocket] } = await usersWithRoom([node.app, node.app]);
     for (let i = 0; i < 2; i++) await ok(ownerSocket, 'message:send', { roomId: room.id, content: `m${i}`, clientMsgId: randomUUID() });
-    const guestSocket = await connect(node.app, { token: guest.accessToken });
 
     const joined = await ok<{ room: Room; online: { userId: string }[] }>(guestSocket, 'room:join', { roomId: room.id });
     const again = await ok<{ room: Room }>(guestSocket, 'room:join', { roomId: room.id });

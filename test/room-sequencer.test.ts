@@ -17,6 +17,12 @@ const message = (seq: number): Message => ({
 });
 const item = (seq: number, originSocketId: string | null = 'sock'): Sequenced => ({ message: message(seq), originSocketId });
 const seqsOf = (items: Sequenced[]) => items.map((i) => i.message.seq);
+/** A sequencer expecting seq 1 that has already been handed `seqs` (each from socket 'sock'). */
+const sequencerAfter = (...seqs: number[]) => {
+  const sequencer = new RoomSequencer(1);
+  for (const seq of seqs) sequencer.push(item(seq));
+  return sequencer;
+};
 
 describe('RoomSequencer', () => {
   it('when messages arrive in order, then each is released at once', () => {
@@ -63,10 +69,7 @@ describe('RoomSequencer', () => {
   });
 
   it('when the fill overlaps what already arrived or was delivered, then nothing is released twice', () => {
-    const sequencer = new RoomSequencer(1);
-    sequencer.push(item(1));
-    sequencer.push(item(3));
-    sequencer.push(item(5));
+    const sequencer = sequencerAfter(1, 3, 5);
 
     const released = sequencer.fill([message(1), message(2), message(3), message(4)]);
 
@@ -75,8 +78,7 @@ describe('RoomSequencer', () => {
   });
 
   it('when a fill only partly closes the gap, then the rest keeps waiting', () => {
-    const sequencer = new RoomSequencer(1);
-    sequencer.push(item(4));
+    const sequencer = sequencerAfter(4);
 
     expect(seqsOf(sequencer.fill([message(1)]))).to.deep.equal([1]);
     expect(sequencer.hasGap).to.equal(true);
@@ -84,10 +86,7 @@ describe('RoomSequencer', () => {
   });
 
   it('when missing seqs cannot be found, then skipGap moves on to the lowest waiting message', () => {
-    const sequencer = new RoomSequencer(1);
-    sequencer.push(item(3));
-    sequencer.push(item(4));
-    sequencer.push(item(6));
+    const sequencer = sequencerAfter(3, 4, 6);
 
     expect(seqsOf(sequencer.skipGap())).to.deep.equal([3, 4]);
     expect(sequencer.hasGap).to.equal(true);

@@ -1,13 +1,10 @@
 import { expect } from 'chai';
 import type { AuthResponse, RoomcastError, StateChange } from '../client-sdk/src/index.js';
-import { closeClients, sdkClient, signedUpClient } from './support/sdk.js';
-import { closeAll, http, registerUser, sleep, startNode, uniqueName, waitFor } from './support/util.js';
+import { closeClientsAfterEach, sdkClient, signedUpClient } from './support/sdk.js';
+import { http, registerUser, sleep, startNode, uniqueName, waitFor } from './support/util.js';
 
 describe('client SDK: sign-in modes', () => {
-  afterEach(async () => {
-    closeClients();
-    await closeAll();
-  });
+  closeClientsAfterEach();
 
   it('when the app supplies getToken and tokens live 2 s, then getToken is asked again before expiry and the socket stays up', async () => {
     const app = await startNode({ ACCESS_TOKEN_TTL: '2' });

@@ -1,15 +1,12 @@
 import { expect } from 'chai';
 import type { Message } from '../client-sdk/src/index.js';
-import { closeClients, received, signedUpClient } from './support/sdk.js';
+import { closeClientsAfterEach, received, senderAndReader } from './support/sdk.js';
 import { environment } from './support/environment.js';
 import { recordSkip } from './support/services.js';
-import { closeAll, http, registerUser, sleep, startNode, stopNode, uniqueName, waitFor } from './support/util.js';
+import { http, registerUser, sleep, startNode, stopNode, waitFor } from './support/util.js';
 
 describe('client SDK: failover to another node', () => {
-  afterEach(async () => {
-    closeClients();
-    await closeAll();
-  });
+  closeClientsAfterEach();
 
   it('when the node a client is on stops, then it moves to the next URL, re-joins, and its list equals the history while another client keeps sending', async function () {
     const redisUrl = environment.get().services.redisUrl;
@@ -20,11 +17,7 @@ describe('client SDK: failover to another node', () => {
     const env = { REDIS_URL: redisUrl, MESSAGE_RATE_LIMIT: '0' };
     const nodeA = await startNode(env);
     const nodeB = await startNode(env);
-    const { client: sender } = await signedUpClient(nodeB.url());
-    const { client: reader } = await signedUpClient([nodeA.url(), nodeB.url()]);
-    const created = await sender.rooms.create({ name: uniqueName('room') });
-    const out = await sender.join(created.id);
-    const inbox = await reader.join(created.id);
+    const { reader, created, out, inbox } = await senderAndReader(nodeB.url(), [nodeA.url(), nodeB.url()]);
     const seen = received(inbox);
     const states: string[] = [];
     reader.on('state', (s) => states.push(s.state));

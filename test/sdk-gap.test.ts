@@ -1,20 +1,13 @@
 import { expect } from 'chai';
-import { closeClients, received, signedUpClient } from './support/sdk.js';
-import { closeAll, startNode, uniqueName, waitFor } from './support/util.js';
+import { closeClientsAfterEach, received, senderAndReader } from './support/sdk.js';
+import { startNode, waitFor } from './support/util.js';
 
 describe('client SDK: a live gap', () => {
-  afterEach(async () => {
-    closeClients();
-    await closeAll();
-  });
+  closeClientsAfterEach();
 
   it('when a live message is missed and a later one arrives, then the gap is filled from history before the later one is shown', async () => {
     const app = await startNode({ MESSAGE_RATE_LIMIT: '0' });
-    const { client: sender } = await signedUpClient(app);
-    const { client: reader } = await signedUpClient(app);
-    const created = await sender.rooms.create({ name: uniqueName('room') });
-    const out = await sender.join(created.id);
-    const inbox = await reader.join(created.id);
+    const { reader, created, out, inbox } = await senderAndReader(app);
     const seen = received(inbox);
     await out.send('m1');
     await waitFor(() => seen.length === 1);

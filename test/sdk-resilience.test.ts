@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { RoomcastApp } from '../server/app.js';
 import { SocketSessions } from '../server/realtime/sessions.js';
 import { RoomcastError, type Message, type StateChange } from '../client-sdk/src/index.js';
-import { closeClients, received, sdkClient, signedUpClient } from './support/sdk.js';
+import { closeClientsAfterEach, received, sdkClient, senderAndReader, signedUpClient } from './support/sdk.js';
 import { environment } from './support/environment.js';
-import { closeAll, http, registerUser, sleep, startNode, stopNode, uniqueName, waitFor } from './support/util.js';
+import { http, registerUser, sleep, startNode, stopNode, uniqueName, waitFor } from './support/util.js';
 
 const portOf = (app: RoomcastApp) => (app.httpServer.address() as AddressInfo).port;
 
@@ -28,10 +28,7 @@ function countAttempts(app: RoomcastApp): { count: number } {
 }
 
 describe('client SDK: tokens and refusals', () => {
-  afterEach(async () => {
-    closeClients();
-    await closeAll();
-  });
+  closeClientsAfterEach();
 
   it('when the access token lives 2 s, then it is renewed ahead of expiry and the same socket stays up across several expiries', async () => {
     const app = await startNode({ ACCESS_TOKEN_TTL: '2', MESSAGE_RATE_LIMIT: '0' });
@@ -130,20 +127,13 @@ describe('client SDK: tokens and refusals', () => {
 });
 
 describe('client SDK: delivery across reconnects', () => {
-  afterEach(async () => {
-    closeClients();
-    await closeAll();
-  });
+  closeClientsAfterEach();
 
   it('when the node is stopped and a new one starts on the same port while another client keeps sending, then the app list equals the history', async () => {
     const first = await startNode({ MESSAGE_RATE_LIMIT: '0' });
     const port = portOf(first);
     const url = first.url();
-    const { client: sender } = await signedUpClient(url);
-    const { client: reader } = await signedUpClient(url);
-    const created = await sender.rooms.create({ name: uniqueName('room') });
-    const out = await sender.join(created.id);
-    const inbox = await reader.join(created.id);
+    const { reader, created, out, inbox } = await senderAndReader(url);
     const seen = received(inbox);
     const firstSocket = reader.socketId;
 

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import type { RoomcastApp } from '../server/app.js';
 import { RoomcastError, type Message, type TypingEvent } from '../client-sdk/src/index.js';
-import { closeClients, received, signedUpClient } from './support/sdk.js';
-import { closeAll, startNode, uniqueName, waitFor } from './support/util.js';
+import { closeClientsAfterEach, received, signedUpClient } from './support/sdk.js';
+import { startNode, uniqueName, waitFor } from './support/util.js';
 
 describe('client SDK: happy path', () => {
   let app: RoomcastApp;
@@ -10,10 +10,7 @@ describe('client SDK: happy path', () => {
   beforeEach(async () => {
     app = await startNode({ MESSAGE_RATE_LIMIT: '0' });
   });
-  afterEach(async () => {
-    closeClients();
-    await closeAll();
-  });
+  closeClientsAfterEach();
 
   it('when two users register, create and join a room, then both see every message once in seq order, own sends included, equal to the history', async () => {
     const { client: alice } = await signedUpClient(app);

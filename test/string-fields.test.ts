@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Room } from '../server/protocol.js';
-import { connect, createRoom, http, registerAdmin, registerUser, request, uniqueName, useNode } from './support/util.js';
+import { createRoom, http, registerAdmin, registerUser, request, uniqueName, useNode, usersWithRoom } from './support/util.js';
 
 const NUL = 'a\u0000b';
 const LONE_SURROGATE = 'a\ud800b';
@@ -43,9 +43,7 @@ describe('string fields: no input reaches the database unchecked', () => {
   });
 
   it('when socket event strings hold a lone surrogate, then the ack is validation_failed', async () => {
-    const alice = await registerUser(node.app);
-    const room = await createRoom(node.app, alice.accessToken);
-    const socket = await connect(node.app, { token: alice.accessToken });
+    const { room, sockets: [socket] } = await usersWithRoom([node.app]);
     const send = await request(socket, 'message:send', { roomId: room.id, content: LONE_SURROGATE, clientMsgId: randomUUID() });
     const refresh = await request(socket, 'auth:refresh', { token: NUL });
     for (const ack of [send, refresh]) expect(!ack.ok && ack.error.code).to.equal('validation_failed');

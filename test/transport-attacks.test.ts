@@ -7,7 +7,7 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import type { RoomcastApp } from '../server/app.js';
 import type { Ack } from '../server/protocol.js';
-import { closeAll, connect, createRoom, http, ok, registerAdmin, registerUser, sleep, startNode, useNode, type AdminClient } from './support/util.js';
+import { closeAll, connect, createRoom, http, ok, registerAdmin, registerUser, sleep, startNode, useNode, usersWithRoom, type AdminClient } from './support/util.js';
 
 const portOf = (app: RoomcastApp) => Number(new URL(app.url()).port);
 
@@ -90,9 +90,7 @@ describe('transport attacks: unknown socket events', () => {
   const node = useNode();
 
   it('when a /chat client emits an event the namespace does not have, with an ack, then the ack answers validation_failed at once', async () => {
-    const alice = await registerUser(node.app);
-    const room = await createRoom(node.app, alice.accessToken);
-    const socket = await connect(node.app, { token: alice.accessToken });
+    const { room, sockets: [socket] } = await usersWithRoom([node.app]);
     const raw = socket as unknown as { timeout(ms: number): { emitWithAck(event: string, ...args: unknown[]): Promise<Ack> } };
     for (const event of ['no:such:event', 'admin:stats', 'error', '__proto__', 'constructor', 'hasOwnProperty']) {
       const started = Date.now();

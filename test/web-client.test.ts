@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { RoomcastApp } from '../server/app.js';
 import { isCspViolation, launchChromium, screenshot, watchConsole } from './support/browser.js';
-import { closeAll, connect, createRoom, http, ok, registerAdmin, registerUser, startNode, stopNode, uniqueName } from './support/util.js';
+import { closeAll, connect, createRoom, http, ok, registerAdmin, registerUser, startNode, stopNode, uniqueName, usersWithRoom } from './support/util.js';
 
 // The web client end to end, in a real (headless) Chromium: the page is
 // served by a test node at `/`, exactly as `npm start` serves it.
@@ -206,9 +206,7 @@ describe('web client (browser)', function () {
 
   it('when the user scrolls up, then older history loads page by page back to the first message', async () => {
     const app = await startNode({ MESSAGE_RATE_LIMIT: '0' });
-    const owner = await registerUser(app);
-    const room = await createRoom(app, owner.accessToken);
-    const socket = await connect(app, { token: owner.accessToken });
+    const { room, sockets: [socket] } = await usersWithRoom([app]);
     for (let i = 1; i <= 120; i++) await ok(socket, 'message:send', { roomId: room.id, content: `history ${i}`, clientMsgId: randomUUID() });
     const page = await openPage(app, { width: 800, height: 600 });
     await signUp(page);

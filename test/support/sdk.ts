@@ -1,8 +1,8 @@
 // Helpers for tests of the client SDK against real nodes: every client a
 // test creates is closed by `closeClients` (call it in afterEach).
 import type { RoomcastApp } from '../../server/app.js';
-import { createClient, type ClientOptions, type Message, type Room, type RoomcastClient } from '../../client-sdk/src/index.js';
-import { uniqueName } from './util.js';
+import { createClient, type ClientOptions, type Message, type Room, type RoomcastClient, type RoomInfo } from '../../client-sdk/src/index.js';
+import { closeAll, uniqueName } from './util.js';
 
 const openClients = new Set<RoomcastClient>();
 
@@ -23,6 +23,14 @@ export function closeClients(): void {
   openClients.clear();
 }
 
+/** In a describe of SDK tests: after each test, close its clients first (so they do not reconnect), then its nodes. */
+export function closeClientsAfterEach(): void {
+  afterEach(async () => {
+    closeClients();
+    await closeAll();
+  });
+}
+
 /** Registers a fresh user through the SDK; returns the client and the password. */
 export async function signedUpClient(target: RoomcastApp | ClientOptions['url'], options: Partial<ClientOptions> = {}): Promise<{ client: RoomcastClient; username: string; password: string }> {
   const client = sdkClient(target, options);
@@ -30,6 +38,23 @@ export async function signedUpClient(target: RoomcastApp | ClientOptions['url'],
   const password = `pw-${username}-secret`;
   await client.register({ username, email: `${username}@example.test`, password });
   return { client, username, password };
+}
+
+/**
+ * The delivery tests' pair: two signed-up clients, a room the sender creates,
+ * and both joined to it (`out` the sender's handle, `inbox` the reader's).
+ * The reader may be given other URLs, to fail over between nodes.
+ */
+export async function senderAndReader(
+  senderTarget: RoomcastApp | ClientOptions['url'],
+  readerTarget: RoomcastApp | ClientOptions['url'] = senderTarget,
+): Promise<{ sender: RoomcastClient; reader: RoomcastClient; created: RoomInfo; out: Room; inbox: Room }> {
+  const { client: sender } = await signedUpClient(senderTarget);
+  const { client: reader } = await signedUpClient(readerTarget);
+  const created = await sender.rooms.create({ name: uniqueName('room') });
+  const out = await sender.join(created.id);
+  const inbox = await reader.join(created.id);
+  return { sender, reader, created, out, inbox };
 }
 
 /** Every message the room hands to its `message` listeners. */

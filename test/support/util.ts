@@ -155,24 +155,48 @@ export async function registerAdmin(app: RoomcastApp, name = uniqueName('admin')
   return { user: res.body.user, accessToken: res.body.accessToken, refreshToken: res.body.refreshToken!, password: registered.password };
 }
 
-export async function createRoom(app: RoomcastApp | string, token: string, body: { name?: string; visibility?: 'public' | 'private'; readOnly?: boolean } = {}): Promise<Room> {
+export interface RoomOptions {
+  name?: string;
+  visibility?: 'public' | 'private';
+  readOnly?: boolean;
+}
+
+export async function createRoom(app: RoomcastApp | string, token: string, body: RoomOptions = {}): Promise<Room> {
   const res = await http<{ room: Room }>(app, 'POST', '/api/rooms', { token, body: { name: uniqueName('room'), ...body } });
   if (res.status !== 201) throw new Error(`create room failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.room;
 }
 
+/** What `usersWithRoom` and `membersInRoom` arrange: a room, its users and one socket each, in the order of the apps. */
+export type RoomParty<Apps extends readonly (RoomcastApp | string)[]> = {
+  room: Room;
+  users: { [K in keyof Apps]: TestUser };
+  sockets: { [K in keyof Apps]: ChatClient };
+};
+
 /**
- * One new user per app (registered there), a room created by the first, and
- * each user's socket connected to their app and joined to the room.
+ * The start of most chat tests: one new user per app (registered there), a
+ * room created by the first (with `room` options), and each user's socket
+ * connected to their app — not yet joined (see `membersInRoom`).
  */
-export async function membersInRoom<const Apps extends readonly [RoomcastApp, ...RoomcastApp[]]>(
+export async function usersWithRoom<const Apps extends readonly [RoomcastApp | string, ...(RoomcastApp | string)[]]>(
   apps: Apps,
-): Promise<{ room: Room; users: { [K in keyof Apps]: TestUser }; sockets: { [K in keyof Apps]: ChatClient } }> {
+  room: RoomOptions = {},
+): Promise<RoomParty<Apps>> {
   const users = await Promise.all(apps.map((app) => registerUser(app)));
-  const room = await createRoom(apps[0], users[0]!.accessToken);
+  const created = await createRoom(apps[0], users[0]!.accessToken, room);
   const sockets = await Promise.all(users.map((user, i) => connect(apps[i]!, { token: user.accessToken })));
-  for (const socket of sockets) await ok(socket, 'room:join', { roomId: room.id });
-  return { room, users: users as { [K in keyof Apps]: TestUser }, sockets: sockets as { [K in keyof Apps]: ChatClient } };
+  return { room: created, users: users as RoomParty<Apps>['users'], sockets: sockets as RoomParty<Apps>['sockets'] };
+}
+
+/** Like `usersWithRoom`, with every socket joined to the room. */
+export async function membersInRoom<const Apps extends readonly [RoomcastApp | string, ...(RoomcastApp | string)[]]>(
+  apps: Apps,
+  room: RoomOptions = {},
+): Promise<RoomParty<Apps>> {
+  const party = await usersWithRoom(apps, room);
+  for (const socket of party.sockets) await ok(socket, 'room:join', { roomId: party.room.id });
+  return party;
 }
 
 // ------------------------------------------------------------------ sockets
