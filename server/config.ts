@@ -54,6 +54,13 @@ const envSchema = z.object({
   // Extensions (not in the contract): what one account can hold open.
   MAX_SOCKETS_PER_USER: integer(0, 20),
   MAX_ROOMS_PER_SOCKET: integer(0, 100),
+  // Extensions (not in the contract): what one account can create or read per
+  // window, see docs/security.md. History allows a socket in MAX_ROOMS_PER_SOCKET
+  // rooms to catch up every one of them after a reconnect.
+  ROOM_CREATE_RATE_LIMIT: integer(0, 10),
+  ROOM_CREATE_RATE_WINDOW: integer(1, 60),
+  HISTORY_RATE_LIMIT: integer(0, 120),
+  HISTORY_RATE_WINDOW: integer(1, 10),
   NODE_ID: z.string().min(1).optional(),
   // Extension (not in the contract): the bearer token a Prometheus scraper
   // presents at GET /metrics. Unset, /metrics answers only direct loopback requests.
@@ -101,6 +108,12 @@ export interface Config {
   readonly maxSocketsPerUser: number;
   /** Rooms one /chat socket may be in at once; 0: no cap. */
   readonly maxRoomsPerSocket: number;
+  /** Rooms one user may create per roomCreateRateWindow, cluster-wide (0: off). */
+  readonly roomCreateRateLimit: number;
+  readonly roomCreateRateWindow: number;
+  /** History reads (REST and room:history together) per user per historyRateWindow, cluster-wide (0: off). */
+  readonly historyRateLimit: number;
+  readonly historyRateWindow: number;
   readonly nodeId: string;
   /** Bearer token for GET /metrics; null: loopback only. */
   readonly metricsToken: string | null;
@@ -158,6 +171,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPacketBytes: e.MAX_PACKET_BYTES,
     maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
     maxRoomsPerSocket: e.MAX_ROOMS_PER_SOCKET,
+    roomCreateRateLimit: e.ROOM_CREATE_RATE_LIMIT,
+    roomCreateRateWindow: e.ROOM_CREATE_RATE_WINDOW,
+    historyRateLimit: e.HISTORY_RATE_LIMIT,
+    historyRateWindow: e.HISTORY_RATE_WINDOW,
     nodeId: e.NODE_ID ?? `node-${randomBytes(4).toString('hex')}`,
     metricsToken: e.METRICS_TOKEN ?? null,
     trustProxy: Object.freeze(parseTrustProxy(e.TRUST_PROXY)),

@@ -41,6 +41,10 @@ export class RateLimits {
   private readonly registrationsByIp: RateLimiterAbstract | null;
   private readonly registrationsAll: RateLimiterAbstract | null;
   private readonly refreshesByIp: RateLimiterAbstract | null;
+  // --- rooms and history (issue 20, "bounded everything") ---
+  private readonly roomCreates: RateLimiterAbstract | null;
+  private readonly historyReads: RateLimiterAbstract | null;
+  // --- end rooms and history ---
 
   constructor(
     config: Config,
@@ -54,6 +58,10 @@ export class RateLimits {
     this.registrationsByIp = limiter('reg-ip', config.registrationRateLimit, config.registrationRateWindow);
     this.registrationsAll = limiter('reg-all', config.registrationGlobalRateLimit, config.registrationRateWindow);
     this.refreshesByIp = limiter('refresh-ip', config.refreshRateLimit, config.refreshRateWindow);
+    // --- rooms and history (issue 20, "bounded everything") ---
+    this.roomCreates = limiter('room-create', config.roomCreateRateLimit, config.roomCreateRateWindow);
+    this.historyReads = limiter('history', config.historyRateLimit, config.historyRateWindow);
+    // --- end rooms and history ---
   }
 
   /** Spends one message of the user's budget; throws `rate_limited` when it is gone. */
@@ -91,6 +99,20 @@ export class RateLimits {
   async consumeRefresh(ip: string): Promise<void> {
     await this.spend('refresh', [this.refreshesByIp && { limiter: this.refreshesByIp, key: ip }]);
   }
+
+  // --- rooms and history (issue 20, "bounded everything") ---
+
+  /** Spends one room creation of the user's budget; throws `rate_limited` when it is gone. */
+  async consumeRoomCreate(userId: string): Promise<void> {
+    await this.spend('room_create', [this.roomCreates && { limiter: this.roomCreates, key: userId }]);
+  }
+
+  /** Spends one history read (REST or socket: one budget) of the user's; throws `rate_limited` when it is gone. */
+  async consumeHistory(userId: string): Promise<void> {
+    await this.spend('history', [this.historyReads && { limiter: this.historyReads, key: userId }]);
+  }
+
+  // --- end rooms and history ---
 
   /**
    * Spends one point on every counter at once. If any refuses, the others

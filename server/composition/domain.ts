@@ -55,7 +55,7 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
     sessions: ports.sessions,
     passwords: new Passwords(passwordPool),
   });
-  const rooms = new RoomService(stores.rooms, stores.messages);
+  const rooms = new RoomService(stores.rooms, stores.messages, limits);
   const messages = new MessageService(stores.messages, ports.messageNotifier, stores.audit);
   const writer = new MessageWriter(stores.messages, ports.delivery, logger, metrics);
   const admin = new AdminService({
