@@ -6,6 +6,7 @@ import path from 'node:path';
 import { TEST_JWT_SECRET } from '../test/support/processes.js';
 import { ARTIFACTS_DIR } from '../test/support/services.js';
 import { enumerationAttack, loginRaceAttack, pollutionAttacks, rawFrameAttacks, registrationFloodAttack, tokenAttacks, type AttackRow } from './attacks.js';
+import { caseVariantAttack, historyFloodAttack, joinDisconnectRaceAttack, roomFloodAttack } from './abuse-attacks.js';
 import { transportAttacks } from './transport-attacks.js';
 import type { ChaosEnv } from './environment.js';
 import { FULL_FAULTS, QUICK_FAULTS, hangDatabase, hangRedis, killNode, restartPostgres, rollingRestart, sigtermNode, stopRedis, type FaultRow, type FaultSettings } from './faults.js';
@@ -66,6 +67,7 @@ export async function runAttacks(env: ChaosEnv, settings: ChaosSettings): Promis
     rows.push(await enumerationAttack(node.url, member, settings.loginAttempts));
     rows.push(await transportAttacks(node.url, member, admin));
     rows.push(...(await limitAttacks(env, databaseUrl)));
+    rows.push(...(await abuseAttacks(env, databaseUrl)));
   } finally {
     const exited = node.child.exited();
     const log = readLog(logFile, logStart);
@@ -104,6 +106,42 @@ async function limitAttacks(env: ChaosEnv, databaseUrl: string): Promise<AttackR
     // Two of the address's sign-ups went to the victim and the member.
     const flood = await registrationFloodAttack(node.url, member, DEPLOYMENT_LIMITS.REGISTRATION_RATE_LIMIT - 2, 200);
     return [flood, await loginRaceAttack(node.url, victim, `${victim.username}@chaos.test`, DEPLOYMENT_LIMITS.LOGIN_FAILURE_LIMIT, 60)];
+  } finally {
+    await node.child.stop('SIGTERM', 10_000);
+  }
+}
+
+/** The room and history limits' defaults (server/config.ts), which the abuse node keeps. */
+const DEFAULT_ROOM_LIMITS = { ROOM_CREATE_RATE_LIMIT: 10, HISTORY_RATE_LIMIT: 120 };
+
+/**
+ * What one member can create or request, against a third node with the
+ * default room and history limits: the test nodes raise the room limit
+ * (test/support/test-limits.ts), and an empty variable means "the default".
+ */
+async function abuseAttacks(env: ChaosEnv, databaseUrl: string): Promise<AttackRow[]> {
+  const name = 'chaos-abuse';
+  const node = await env.startNode(name, {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: `redis://127.0.0.1:${env.redisPort}`,
+    REDIS_KEY_PREFIX: `${name}-${Date.now().toString(36)}`,
+    ROOM_CREATE_RATE_LIMIT: '',
+    ROOM_CREATE_RATE_WINDOW: '',
+    HISTORY_RATE_LIMIT: '',
+    HISTORY_RATE_WINDOW: '',
+    LOG_LEVEL: 'error',
+  });
+  try {
+    const [flooder, reader, bystander, ghost] = await Promise.all(['roomflood', 'histflood', 'bystander', 'ghost'].map((prefix) => register(node.url, prefix)));
+    const flood = await roomFloodAttack(node.url, flooder!, DEFAULT_ROOM_LIMITS.ROOM_CREATE_RATE_LIMIT, 50);
+    const [roomId] = flood.roomIds;
+    if (!roomId) return [flood.row];
+    return [
+      flood.row,
+      await historyFloodAttack(node.url, reader!, bystander!, roomId, DEFAULT_ROOM_LIMITS.HISTORY_RATE_LIMIT, 300),
+      await caseVariantAttack(node.url, flooder!, bystander!, roomId),
+      await joinDisconnectRaceAttack(node.url, ghost!, flooder!, flood.roomIds),
+    ];
   } finally {
     await node.child.stop('SIGTERM', 10_000);
   }

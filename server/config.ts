@@ -76,6 +76,13 @@ const envSchema = z.object({
   // removes), and how often each node looks for timed bans that have ended.
   KICK_BLOCK_SECONDS: integer(0, 300),
   BAN_SWEEP_SECONDS: integer(1, 30),
+  // Extensions (not in the contract): what one account can create or read per
+  // window, see docs/security.md. History allows a socket in MAX_ROOMS_PER_SOCKET
+  // rooms to catch up every one of them after a reconnect.
+  ROOM_CREATE_RATE_LIMIT: integer(0, 10),
+  ROOM_CREATE_RATE_WINDOW: integer(1, 60),
+  HISTORY_RATE_LIMIT: integer(0, 120),
+  HISTORY_RATE_WINDOW: integer(1, 10),
   NODE_ID: z.string().min(1).optional(),
   // Extension (not in the contract): the bearer token a Prometheus scraper
   // presents at GET /metrics. Unset, /metrics answers only direct loopback requests.
@@ -152,6 +159,12 @@ export interface Config {
   readonly kickBlockSeconds: number;
   /** How often each node lifts timed bans that have ended, seconds. */
   readonly banSweepSeconds: number;
+  /** Rooms one user may create per roomCreateRateWindow, cluster-wide (0: off). */
+  readonly roomCreateRateLimit: number;
+  readonly roomCreateRateWindow: number;
+  /** History reads (REST and room:history together) per user per historyRateWindow, cluster-wide (0: off). */
+  readonly historyRateLimit: number;
+  readonly historyRateWindow: number;
   readonly nodeId: string;
   /** Bearer token for GET /metrics; null: loopback only. */
   readonly metricsToken: string | null;
@@ -226,6 +239,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxSocketBufferBytes: e.MAX_SOCKET_BUFFER_BYTES,
     kickBlockSeconds: e.KICK_BLOCK_SECONDS,
     banSweepSeconds: e.BAN_SWEEP_SECONDS,
+    roomCreateRateLimit: e.ROOM_CREATE_RATE_LIMIT,
+    roomCreateRateWindow: e.ROOM_CREATE_RATE_WINDOW,
+    historyRateLimit: e.HISTORY_RATE_LIMIT,
+    historyRateWindow: e.HISTORY_RATE_WINDOW,
     nodeId: e.NODE_ID ?? `node-${randomBytes(4).toString('hex')}`,
     metricsToken: e.METRICS_TOKEN ?? null,
     trustProxy: Object.freeze(parseTrustProxy(e.TRUST_PROXY)),

@@ -47,6 +47,10 @@ export class RateLimits {
   private readonly joins: RateLimiterAbstract | null;
   private readonly adminActions: RateLimiterAbstract | null;
   // --- end of writes and moderation ---
+  // --- rooms and history (issue 20, "bounded everything") ---
+  private readonly roomCreates: RateLimiterAbstract | null;
+  private readonly historyReads: RateLimiterAbstract | null;
+  // --- end rooms and history ---
 
   constructor(
     config: Config,
@@ -65,6 +69,10 @@ export class RateLimits {
     this.joins = limiter('join', config.joinRateLimit, config.joinRateWindow);
     this.adminActions = limiter('admin-action', config.adminActionRateLimit, config.adminActionRateWindow);
     // --- end of writes and moderation ---
+    // --- rooms and history (issue 20, "bounded everything") ---
+    this.roomCreates = limiter('room-create', config.roomCreateRateLimit, config.roomCreateRateWindow);
+    this.historyReads = limiter('history', config.historyRateLimit, config.historyRateWindow);
+    // --- end rooms and history ---
   }
 
   /** Spends one message of the user's budget; throws `rate_limited` when it is gone. */
@@ -122,6 +130,19 @@ export class RateLimits {
   }
 
   // --- end of writes and moderation ---
+  // --- rooms and history (issue 20, "bounded everything") ---
+
+  /** Spends one room creation of the user's budget; throws `rate_limited` when it is gone. */
+  async consumeRoomCreate(userId: string): Promise<void> {
+    await this.spend('room_create', [this.roomCreates && { limiter: this.roomCreates, key: userId }]);
+  }
+
+  /** Spends one history read (REST or socket: one budget) of the user's; throws `rate_limited` when it is gone. */
+  async consumeHistory(userId: string): Promise<void> {
+    await this.spend('history', [this.historyReads && { limiter: this.historyReads, key: userId }]);
+  }
+
+  // --- end rooms and history ---
 
   /**
    * Spends one point on every counter at once. If any refuses, the others

@@ -72,6 +72,14 @@ export const historyQuerySchema = z
     message: 'give afterSeq or beforeSeq, not both',
   });
 
+/** `GET /api/rooms`: a page of at most 200 rooms (default 100), optionally only names containing `q`. */
+export const roomListQuerySchema = z.object({
+  q: text().trim().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(100),
+  // Opaque to clients; today the id of the previous page's last room.
+  cursor: uuid.optional(),
+});
+
 export const idParamSchema = z.object({ id: uuid });
 export const messageIdParamSchema = z.object({ id: messageId });
 export const memberParamsSchema = z.object({ id: uuid, userId: uuid });

@@ -61,7 +61,7 @@ describe('chaos suite, quick form (npm run chaos runs the full one)', () => {
     });
   }
 
-  it('when every client event is fuzzed and hostile frames, pollution keys, forged tokens, enumeration, a parallel login race and a registration flood are thrown at a node, then every answer follows the contract and the node stays up', async function () {
+  it('when every client event is fuzzed and hostile frames, pollution keys, forged tokens, enumeration, a parallel login race, a registration flood, a room flood, a history flood, case-variant ids and a join/disconnect race are thrown at a node, then every answer follows the contract and the node stays up', async function () {
     this.timeout(300_000);
     const rows = await runAttacks(env!, QUICK);
     report.attacks.push(...rows);

@@ -69,7 +69,7 @@ describe('GET /api/openapi.json', () => {
 
   it('names the shapes as component schemas and answers with $ref to them', () => {
     const names = Object.keys(document.components.schemas);
-    expect(names).to.include.members(['User', 'Room', 'Message', 'Error', 'HistoryPage', 'UsersPage', 'AuditPage', 'AuditEntry', 'AuthResponse', 'RoomResponse', 'RoomsResponse', 'UserResponse', 'Readiness', 'RegisterRequest', 'UpdateRoomRequest']);
+    expect(names).to.include.members(['User', 'Room', 'Message', 'Error', 'HistoryPage', 'UsersPage', 'AuditPage', 'AuditEntry', 'AuthResponse', 'RoomResponse', 'RoomsPage', 'UserResponse', 'Readiness', 'RegisterRequest', 'UpdateRoomRequest']);
     const me = document.paths['/api/me']!.get!.responses['200']!.content!['application/json']!.schema;
     expect(me).to.deep.equal({ $ref: '#/components/schemas/UserResponse' });
     expect(document.components.schemas.UserResponse).to.have.nested.property('properties.user.$ref', '#/components/schemas/User');

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { HistoryPage, Message, Room } from '../server/protocol.js';
 import { environment } from './support/environment.js';
-import { connect, createRoom, http, ok, registerAdmin, registerUser, request, uniqueName, useNode } from './support/util.js';
+import { connect, createRoom, http, ok, registerAdmin, registerUser, request, uniqueName, useNode, type HttpResult } from './support/util.js';
 
 describe('/api/rooms', () => {
   const node = useNode({ MESSAGE_RATE_LIMIT: '0' });
@@ -106,6 +106,70 @@ describe('/api/rooms', () => {
       const res = await http(node.app, 'GET', '/api/rooms/not-a-uuid', { token: alice.accessToken });
       expect(res.status).to.equal(400);
       expect(res.body.error.code).to.equal('validation_failed');
+    });
+  });
+
+  describe('GET /api/rooms: pages and search', () => {
+    type Page = { rooms: Room[]; nextCursor: string | null };
+
+    it('when a member pages with limit 2 through rooms matching q, then each visible room comes once, newest first, and the last page has nextCursor null', async () => {
+      const admin = await registerAdmin(node.app);
+      const member = await registerUser(node.app);
+      const tag = uniqueName('pg');
+      const made: Room[] = [];
+      for (let i = 0; i < 5; i++) made.push(await createRoom(node.app, admin.accessToken, { name: `${tag} ${i}` }));
+      const hidden = await createRoom(node.app, admin.accessToken, { name: `${tag} hidden`, visibility: 'private' });
+
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const query: string = `?q=${encodeURIComponent(tag.toUpperCase())}&limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+        const res: HttpResult<Page> = await http<Page>(node.app, 'GET', `/api/rooms${query}`, { token: member.accessToken });
+        expect(res.status).to.equal(200);
+        expect(res.body.rooms.length).to.be.at.most(2);
+        seen.push(...res.body.rooms.map((r) => r.id));
+        cursor = res.body.nextCursor;
+      } while (cursor && ++pages < 10);
+
+      expect(seen).to.deep.equal(made.map((r) => r.id).reverse());
+      expect(seen).to.not.include(hidden.id);
+      const asAdmin = await http<Page>(node.app, 'GET', `/api/rooms?q=${encodeURIComponent(tag)}`, { token: admin.accessToken });
+      expect(asAdmin.body.rooms.map((r) => r.id)).to.deep.equal([hidden.id, ...seen]);
+      expect(asAdmin.body.nextCursor).to.equal(null);
+    });
+
+    it('when q holds LIKE wildcards, then they match literally', async () => {
+      const alice = await registerUser(node.app);
+      const tag = uniqueName('lk');
+      const percent = await createRoom(node.app, alice.accessToken, { name: `${tag} 100%` });
+      await createRoom(node.app, alice.accessToken, { name: `${tag} 1000` });
+      const res = await http<Page>(node.app, 'GET', `/api/rooms?q=${encodeURIComponent(`${tag} 100%`)}`, { token: alice.accessToken });
+      expect(res.body.rooms.map((r) => r.id)).to.deep.equal([percent.id]);
+      const underscore = await http<Page>(node.app, 'GET', `/api/rooms?q=${encodeURIComponent(`${tag}_`)}`, { token: alice.accessToken });
+      expect(underscore.body.rooms).to.have.length(0);
+    });
+
+    it('without a limit, then at most 100 rooms come, with a cursor to the rest', async () => {
+      const alice = await registerUser(node.app);
+      const tag = uniqueName('many');
+      await environment.get().database.knex('rooms').insert(Array.from({ length: 101 }, (_, i) => ({ name: `${tag} ${i}`, visibility: 'public' })));
+      const first = await http<Page>(node.app, 'GET', `/api/rooms?q=${tag}`, { token: alice.accessToken });
+      expect(first.body.rooms).to.have.length(100);
+      expect(first.body.nextCursor).to.be.a('string');
+      const rest = await http<Page>(node.app, 'GET', `/api/rooms?q=${tag}&cursor=${first.body.nextCursor}`, { token: alice.accessToken });
+      expect(rest.body.rooms).to.have.length(1);
+      expect(rest.body.nextCursor).to.equal(null);
+      expect(first.body.rooms.map((r) => r.id)).to.not.include(rest.body.rooms[0]!.id);
+    });
+
+    it('when limit, cursor or q is out of bounds, then it answers 400 validation_failed', async () => {
+      const alice = await registerUser(node.app);
+      for (const query of ['limit=0', 'limit=201', 'limit=x', 'cursor=abc', `q=${'x'.repeat(65)}`, 'q=%00']) {
+        const res = await http(node.app, 'GET', `/api/rooms?${query}`, { token: alice.accessToken });
+        expect(res.status, query).to.equal(400);
+        expect(res.body.error.code, query).to.equal('validation_failed');
+      }
     });
   });
 

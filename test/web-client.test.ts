@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { RoomcastApp } from '../server/app.js';
 import { isCspViolation, launchChromium, screenshot, watchConsole } from './support/browser.js';
+import { environment } from './support/environment.js';
 import { closeAll, connect, createRoom, http, ok, registerAdmin, registerUser, startNode, stopNode, uniqueName, usersWithRoom } from './support/util.js';
 
 // The web client end to end, in a real (headless) Chromium: the page is
@@ -202,6 +203,31 @@ describe('web client (browser)', function () {
     await page.keyboard.type('typed with the keyboard alone');
     await page.keyboard.press('Enter');
     await message(page, 'typed with the keyboard alone').waitFor();
+  });
+
+  it('when there are more rooms than a page, then "More rooms" loads the next page and the search box finds an old room by name', async () => {
+    const app = await startNode();
+    const user = await registerUser(app);
+    const old = await createRoom(app, user.accessToken, { name: uniqueName('Findme') });
+    const tag = uniqueName('newer');
+    // 55 newer rooms push the old one off the first page (50 rooms).
+    await environment.get().database.knex('rooms').insert(Array.from({ length: 55 }, (_, i) => ({ name: `${tag} ${i}`, visibility: 'public' })));
+    const page = await openPage(app);
+    await signIn(page, user.user.username, user.password);
+    const oldLink = page.locator(`a.room-link[href="#/room/${old.id}"]`);
+    await page.locator('a.room-link', { hasText: tag }).first().waitFor();
+    expect(await page.locator('a.room-link').count(), 'rooms on the first page').to.equal(50);
+    expect(await oldLink.count(), 'the old room on the first page').to.equal(0);
+
+    await page.getByRole('button', { name: 'More rooms' }).click();
+    await oldLink.waitFor();
+    expect(await page.locator('a.room-link').count(), 'rooms after "More rooms"').to.be.greaterThan(55);
+
+    await page.getByRole('searchbox', { name: 'Find a room' }).fill(old.name.toLowerCase());
+    await page.locator('a.room-link').nth(1).waitFor({ state: 'detached' });
+    expect(await oldLink.count(), 'the searched room is the one listed').to.equal(1);
+    await page.getByRole('searchbox', { name: 'Find a room' }).fill(`${tag}-nothing-like-this`);
+    await page.locator('.room-list .empty', { hasText: 'No room matches.' }).waitFor();
   });
 
   it('when the user scrolls up, then older history loads page by page back to the first message', async () => {

@@ -4,6 +4,7 @@ import { emitWithAck, type PayloadOf, type ResultOf } from './emit-with-ack.js';
 import type { Endpoints } from './endpoints.js';
 import { localError, RoomcastError } from './errors.js';
 import type { AdminClientToServerEvents, AdminServerToClientEvents, AuditPage, BroadcastResult, StatsResult, UpdateUserRequest, User, UserResponse, UsersPage } from './protocol.js';
+import { queryString } from './query-string.js';
 import { isSessionEnding } from './reasons.js';
 import type { Session } from './session.js';
 
@@ -135,11 +136,4 @@ export class AdminApi {
     });
     return socket;
   }
-}
-
-function queryString(query: Record<string, string | number | undefined>): string {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
-  const text = params.toString();
-  return text ? `?${text}` : '';
 }

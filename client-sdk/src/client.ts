@@ -4,7 +4,8 @@ import { Emitter } from './emitter.js';
 import { Endpoints } from './endpoints.js';
 import { localError, RoomcastError } from './errors.js';
 import { resolveOptions, type ClientOptions } from './options.js';
-import type { CreateRoomRequest, HistoryPage, HistoryQuery, RoomInfo, RoomResponse, RoomsResponse, SystemBroadcastEvent, User, UserResponse } from './protocol.js';
+import type { CreateRoomRequest, HistoryPage, HistoryQuery, RoomInfo, RoomListQuery, RoomResponse, RoomsPage, SystemBroadcastEvent, User, UserResponse } from './protocol.js';
+import { queryString } from './query-string.js';
 import type { CloseReason } from './reasons.js';
 import { RestApi } from './rest-api.js';
 import { Room } from './room.js';
@@ -30,8 +31,14 @@ export interface ClientEvents {
 
 /** Room REST calls. */
 export interface RoomsApi {
-  /** Public rooms and the private rooms the user is a member of. */
-  list(): Promise<RoomInfo[]>;
+  /**
+   * One page of the rooms the user can see (public rooms and their private
+   * ones), newest first: `q` keeps names containing it, `limit` 1-200
+   * (default 100); pass the answer's `nextCursor` as `cursor` for the next page.
+   */
+  page(query?: RoomListQuery): Promise<RoomsPage>;
+  /** The rooms of one page (see `page`): without a query, the newest 100. */
+  list(query?: RoomListQuery): Promise<RoomInfo[]>;
   /** Creates a room (private or read-only rooms: admins only). */
   create(input: CreateRoomRequest): Promise<RoomInfo>;
   /** One room the user can see (`not_found` otherwise). */
@@ -98,7 +105,8 @@ export class RoomcastClient extends Emitter<ClientEvents> {
       ...(options.path ? { path: options.path } : {}),
     });
     this.rooms = {
-      list: async () => (await this.#authed<RoomsResponse>('GET', '/api/rooms')).rooms,
+      page: (query = {}) => this.#authed<RoomsPage>('GET', `/api/rooms${queryString({ q: query.q, limit: query.limit, cursor: query.cursor })}`),
+      list: async (query = {}) => (await this.rooms.page(query)).rooms,
       create: async (input) => (await this.#authed<RoomResponse>('POST', '/api/rooms', input)).room,
       get: async (roomId) => (await this.#authed<RoomResponse>('GET', `/api/rooms/${encodeURIComponent(roomId)}`)).room,
     };
@@ -224,10 +232,8 @@ export class RoomcastClient extends Emitter<ClientEvents> {
   }
 
   #history(roomId: string, query: HistoryQuery): Promise<HistoryPage> {
-    const params = new URLSearchParams();
-    for (const key of ['afterSeq', 'beforeSeq', 'limit'] as const) if (query[key] !== undefined) params.set(key, String(query[key]));
-    const qs = params.toString();
-    return this.#authed('GET', `/api/rooms/${encodeURIComponent(roomId)}/messages${qs ? `?${qs}` : ''}`);
+    const { afterSeq, beforeSeq, limit } = query;
+    return this.#authed('GET', `/api/rooms/${encodeURIComponent(roomId)}/messages${queryString({ afterSeq, beforeSeq, limit })}`);
   }
 
   /** A REST call with the access token; renews it once if the server says it expired. */

@@ -164,6 +164,18 @@ export interface RoomsResponse {
   rooms: RoomInfo[];
 }
 
+/** `GET /api/rooms`: one page, newest first; `nextCursor` (null on the last page) asks for the next. */
+export interface RoomsPage extends RoomsResponse {
+  nextCursor: string | null;
+}
+
+/** `GET /api/rooms` query: `q` matches names (case-insensitive substring), `limit` 1-200 (default 100). */
+export interface RoomListQuery {
+  q?: string;
+  limit?: number;
+  cursor?: string;
+}
+
 /** `GET /api/me`, `PATCH /api/admin/users/:id`. */
 export interface UserResponse {
   user: User;

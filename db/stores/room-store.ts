@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { RoomInfo, RoomVisibility } from '../../server/protocol.js';
+import { containsPattern } from './like-pattern.js';
 import { toRoom, type RoomRow } from './row-mappers.js';
 
 /** Who is asking: admins see every room, members public ones and their private ones. */
@@ -25,10 +26,25 @@ export class RoomStore {
     });
   }
 
-  /** Rooms the viewer may see, oldest first, with `joined` for their memberships. */
-  async listVisible(viewer: Viewer): Promise<RoomInfo[]> {
-    const rows = await this.visibleQuery(viewer).orderBy('rooms.created_at').orderBy('rooms.id');
-    return (rows as RoomRow[]).map(toRoom);
+  /**
+   * A page of the rooms the viewer may see, newest first, with `joined` for
+   * their memberships; `q` keeps names containing it (any letter case).
+   * Keyset paging on (created_at, id): `cursor` is the last room of the
+   * previous page, so rooms created meanwhile neither repeat nor shift a page.
+   */
+  async listVisible(viewer: Viewer, page: { q?: string | undefined; limit: number; cursor?: string | undefined }): Promise<{ rooms: RoomInfo[]; nextCursor: string | null }> {
+    const query = this.visibleQuery(viewer)
+      .orderBy('rooms.created_at', 'desc')
+      .orderBy('rooms.id', 'desc')
+      .limit(page.limit + 1);
+    if (page.q) query.whereRaw('lower(rooms.name) like ?', [containsPattern(page.q.toLowerCase())]);
+    if (page.cursor) {
+      // Compared in SQL against the stored row: a timestamp through JavaScript would lose its microseconds.
+      query.whereRaw('(rooms.created_at, rooms.id) < (select c.created_at, c.id from rooms c where c.id = ?)', [page.cursor]);
+    }
+    const rows = (await query) as RoomRow[];
+    const rooms = rows.slice(0, page.limit).map(toRoom);
+    return { rooms, nextCursor: rows.length > page.limit ? rooms[rooms.length - 1]!.id : null };
   }
 
   /** The room if the viewer may see it; null for absent and hidden alike. */

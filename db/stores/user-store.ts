@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Role, User } from '../../server/protocol.js';
 import { iso, type UserRow } from './row-mappers.js';
+import { containsPattern } from './like-pattern.js';
 import { isUniqueViolation } from './unique-violation.js';
 
 /** A user with the secret parts the auth code needs; never sent as is. */
@@ -156,7 +157,7 @@ export class UserStore {
   async search(input: { q?: string; limit: number; cursor?: string }): Promise<{ users: UserRecord[]; nextCursor: string | null }> {
     const query = this.knex<UserRow>('users').orderByRaw('lower(username)').limit(input.limit + 1);
     if (input.q) {
-      const pattern = `%${input.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const pattern = containsPattern(input.q.toLowerCase());
       query.where((w) => w.whereRaw('lower(username) like ?', [pattern]).orWhereRaw('lower(email) like ?', [pattern]));
     }
     if (input.cursor) query.whereRaw('lower(username) > ?', [input.cursor.toLowerCase()]);

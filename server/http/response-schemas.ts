@@ -66,7 +66,10 @@ export const refreshResponseSchema = z.object({
 
 export const userResponseSchema = z.object({ user: userSchema }).meta({ id: 'UserResponse' }) satisfies z.ZodType<P.UserResponse>;
 export const roomResponseSchema = z.object({ room: roomSchema }).meta({ id: 'RoomResponse' }) satisfies z.ZodType<P.RoomResponse>;
-export const roomsResponseSchema = z.object({ rooms: z.array(roomSchema) }).meta({ id: 'RoomsResponse' }) satisfies z.ZodType<P.RoomsResponse>;
+export const roomsPageSchema = z.object({
+  rooms: z.array(roomSchema),
+  nextCursor: z.string().nullable().describe('pass as ?cursor= for the next page; null on the last page'),
+}).meta({ id: 'RoomsPage' }) satisfies z.ZodType<P.RoomsPage>;
 export const historyPageSchema = z.object({ messages: z.array(messageSchema), hasMore: z.boolean() }).meta({ id: 'HistoryPage' }) satisfies z.ZodType<P.HistoryPage>;
 export const usersPageSchema = z.object({ users: z.array(userSchema), nextCursor: z.string().nullable() }).meta({ id: 'UsersPage' }) satisfies z.ZodType<P.UsersPage>;
 export const broadcastResultSchema = z.object({ delivered: z.number().int().min(0) }).meta({ id: 'BroadcastResult' }) satisfies z.ZodType<P.BroadcastResult>;

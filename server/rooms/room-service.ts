@@ -1,14 +1,30 @@
 import type { MessageStore } from '../../db/stores/message-store.js';
 import type { RoomStore, Viewer } from '../../db/stores/room-store.js';
 import { AppError, notFound } from '../errors.js';
-import type { CreateRoomRequest, HistoryPage, HistoryQuery, Role, RoomInfo } from '../protocol.js';
+import type { CreateRoomRequest, HistoryPage, HistoryQuery, Role, RoomInfo, RoomsPage } from '../protocol.js';
 import type { RoomAccess } from './room-access.js';
-import type { RateLimits } from '../rate-limits.js';
 
 /** The caller, as the rules about rooms need them. */
 export interface Actor {
   userId: string;
   role: Role;
+}
+
+/**
+ * The per-user budgets of what a member can create or request (RateLimits;
+ * cluster-wide with Redis). Each throws `rate_limited` once the budget is gone.
+ */
+export interface RoomLimits {
+  consumeRoomCreate(userId: string): Promise<void>;
+  consumeHistory(userId: string): Promise<void>;
+  consumeJoin(userId: string): Promise<void>;
+}
+
+/** One page of the room list: `q` filters by name, `cursor` continues after a previous page. */
+export interface RoomListQuery {
+  q?: string | undefined;
+  limit: number;
+  cursor?: string | undefined;
 }
 
 const viewerOf = (actor: Actor): Viewer => ({ userId: actor.userId, isAdmin: actor.role === 'admin' });
@@ -19,20 +35,26 @@ export class RoomService {
     private readonly rooms: RoomStore,
     private readonly messages: MessageStore,
     private readonly access: RoomAccess,
-    private readonly limits: Pick<RateLimits, 'consumeJoin'>,
+    private readonly limits: RoomLimits,
   ) {}
 
-  list(actor: Actor): Promise<RoomInfo[]> {
-    return this.rooms.listVisible(viewerOf(actor));
+  /** A page of the rooms the actor may see, newest first (so a new room is on the first page). */
+  list(actor: Actor, query: RoomListQuery): Promise<RoomsPage> {
+    return this.rooms.listVisible(viewerOf(actor), query);
   }
 
-  /** Anyone creates public rooms; private and read-only rooms are for admins. */
-  create(actor: Actor, input: CreateRoomRequest): Promise<RoomInfo> {
+  /**
+   * Anyone creates public rooms; private and read-only rooms are for admins.
+   * Every creation, by any entry point and any role, spends the creator's
+   * budget first: one member created 2,500 rooms in 5 s before.
+   */
+  async create(actor: Actor, input: CreateRoomRequest): Promise<RoomInfo> {
     const visibility = input.visibility ?? 'public';
     const readOnly = input.readOnly ?? false;
     if ((visibility === 'private' || readOnly) && actor.role !== 'admin') {
       throw new AppError('forbidden', 'only admins create private or read-only rooms');
     }
+    await this.limits.consumeRoomCreate(actor.userId);
     return this.rooms.create({ name: input.name, visibility, readOnly, createdBy: actor.userId });
   }
 
@@ -43,7 +65,13 @@ export class RoomService {
     return room;
   }
 
+  /**
+   * REST and room:history share this, so they share the user's one budget,
+   * spent before the database is asked: 1,050 reads of 200 messages in 8 s
+   * slowed everyone else's history 70-fold.
+   */
   async history(actor: Actor, roomId: string, query: HistoryQuery & { limit: number }): Promise<HistoryPage> {
+    await this.limits.consumeHistory(actor.userId);
     await this.get(actor, roomId);
     return this.messages.history(roomId, query);
   }

@@ -1,5 +1,6 @@
-// The rooms the user can see (public ones and their private ones), and a
-// form to create one. Opening a room joins it (see chat-view.ts).
+// The rooms the user can see (public ones and their private ones), newest
+// first, a page at a time, with a name search; and a form to create one.
+// Opening a room joins it (see chat-view.ts).
 import type { RoomcastClient, RoomInfo, User } from '../../client-sdk/src/index.js';
 import { button, field, form, h, replaceChildren } from './dom.js';
 import { describeError } from './format.js';
@@ -10,12 +11,20 @@ export interface RoomList {
   /** Highlights the open room. */
   select(roomId: string | null): void;
   refresh(): Promise<void>;
-  /** The rooms as last listed. */
+  /** The rooms as last listed (the pages loaded so far). */
   rooms(): readonly RoomInfo[];
 }
 
+/** Rooms per page: the server's answer is bounded, and a sidebar shows a few dozen at most. */
+const PAGE_SIZE = 50;
+/** Wait after the last keystroke before searching, so typing a name sends one request. */
+const SEARCH_DELAY_MS = 250;
+
 export function roomList(client: RoomcastClient, user: User): RoomList {
   let rooms: RoomInfo[] = [];
+  let nextCursor: string | null = null;
+  /** Counts loads: an answer to an older search or page arriving late is dropped. */
+  let generation = 0;
   let selected: string | null = null;
   const list = h('ul', { class: 'room-list' });
   const status = h('p', { class: 'form-error', attrs: { role: 'alert' } });
@@ -39,18 +48,35 @@ export function roomList(client: RoomcastClient, user: User): RoomList {
         ),
       ),
     );
-    if (rooms.length === 0) list.append(h('li', { class: 'empty' }, 'No rooms yet: create the first one below.'));
+    if (rooms.length === 0) list.append(h('li', { class: 'empty' }, search.value.trim() ? 'No room matches.' : 'No rooms yet: create the first one below.'));
+    more.hidden = nextCursor === null;
   }
 
-  async function refresh(): Promise<void> {
+  /** Loads the first page (`append` false) or the next one for the current search. */
+  async function load(append: boolean): Promise<void> {
+    const mine = ++generation;
+    const q = search.value.trim();
     try {
-      rooms = await client.rooms.list();
+      const page = await client.rooms.page({ limit: PAGE_SIZE, ...(q ? { q } : {}), ...(append && nextCursor ? { cursor: nextCursor } : {}) });
+      if (mine !== generation) return;
+      rooms = append ? [...rooms, ...page.rooms.filter((room) => !rooms.some((r) => r.id === room.id))] : page.rooms;
+      nextCursor = page.nextCursor;
       status.textContent = '';
       render();
     } catch (err) {
-      status.textContent = describeError(err);
+      if (mine === generation) status.textContent = describeError(err);
     }
   }
+
+  const refresh = () => load(false);
+  const search = h('input', { attrs: { type: 'search', name: 'room-search', maxlength: 64, placeholder: 'Find a room', 'aria-label': 'Find a room' } });
+  let searchTimer: ReturnType<typeof setTimeout> | undefined;
+  search.addEventListener('input', () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => void refresh(), SEARCH_DELAY_MS);
+  });
+  const more = button('More rooms', () => void load(true), { class: 'small more-rooms' });
+  more.hidden = true;
 
   const name = h('input', { attrs: { name: 'room-name', required: true, maxlength: 64, placeholder: 'New room name' } });
   const visibility = h('select', { attrs: { name: 'visibility' } }, h('option', { attrs: { value: 'public' } }, 'public'), h('option', { attrs: { value: 'private' } }, 'private'));
@@ -86,7 +112,9 @@ export function roomList(client: RoomcastClient, user: User): RoomList {
     'nav',
     { class: 'sidebar', attrs: { 'aria-label': 'Rooms' } },
     h('div', { class: 'sidebar-head' }, h('h2', {}, 'Rooms'), button('Refresh', () => void refresh(), { class: 'small', attrs: { 'aria-label': 'Refresh the room list' } })),
+    search,
     list,
+    more,
     status,
     create,
   );

@@ -1,6 +1,6 @@
 import type { Metrics } from '../../metrics/metrics.js';
 import type { RoomService } from '../../rooms/room-service.js';
-import { createRoomSchema, historyQuerySchema, idParamSchema } from '../../schemas.js';
+import { createRoomSchema, historyQuerySchema, idParamSchema, roomListQuerySchema } from '../../schemas.js';
 import * as R from '../response-schemas.js';
 import { route, type Route } from '../route-table/route.js';
 
@@ -9,9 +9,11 @@ export function roomRoutes(rooms: RoomService, metrics?: Metrics): Route[] {
   return [
     route({
       method: 'get', path: '/api/rooms', tag: 'rooms', access: 'user',
-      summary: 'Public rooms and the private rooms the caller is a member of',
-      success: { status: 200, description: 'Rooms', schema: R.roomsResponseSchema },
-      handle: async (_input, { actor }) => ({ rooms: await rooms.list(actor) }),
+      summary: 'Public rooms and the private rooms the caller is a member of, a page at a time, newest first',
+      description: '`q` keeps rooms whose name contains it (any letter case); `limit` 1-200 (default 100); `cursor` is the previous page\'s `nextCursor`.',
+      query: roomListQuerySchema,
+      success: { status: 200, description: 'One page of rooms', schema: R.roomsPageSchema },
+      handle: async ({ query }, { actor }) => rooms.list(actor, query),
     }),
     route({
       method: 'post', path: '/api/rooms', tag: 'rooms', access: 'user',
@@ -19,7 +21,7 @@ export function roomRoutes(rooms: RoomService, metrics?: Metrics): Route[] {
       body: createRoomSchema.meta({ id: 'CreateRoomRequest' }),
       example: { name: 'general', visibility: 'public' },
       success: { status: 201, description: 'The new room', schema: R.roomResponseSchema },
-      errors: ['forbidden', 'conflict'],
+      errors: ['forbidden', 'conflict', 'rate_limited'],
       handle: async ({ body }, { actor }) => ({ room: await rooms.create(actor, body) }),
     }),
     route({
@@ -37,7 +39,7 @@ export function roomRoutes(rooms: RoomService, metrics?: Metrics): Route[] {
       params: idParamSchema,
       query: historyQuerySchema,
       success: { status: 200, description: 'Messages ascending by seq', schema: R.historyPageSchema },
-      errors: ['not_found'],
+      errors: ['not_found', 'rate_limited'],
       handle: async ({ params, query }, { actor }) => {
         if (query.afterSeq !== undefined) metrics?.historyCatchUp('rest');
         return rooms.history(actor, params.id, query);
