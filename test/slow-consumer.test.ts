@@ -50,7 +50,11 @@ const oneToN = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 describe('slow consumers', () => {
   let proxy: TcpProxy | null = null;
+  /** A paused client socket, read again before closing so a failed test cannot hang the clean-up. */
+  let paused: NetSocket | null = null;
   afterEach(async () => {
+    paused?.resume();
+    paused = null;
     closeClients();
     await proxy?.close();
     proxy = null;
@@ -71,14 +75,18 @@ describe('slow consumers', () => {
     const slowId = slow.id!;
     const backlog = watchBacklog(app, slowId);
 
-    tcpOf(slow).pause();
+    paused = tcpOf(slow);
+    paused.pause();
     await flood(sender, room.id, FLOOD);
     await waitFor(() => !app.io.of('/chat').sockets.has(slowId), 5_000, 'the slow socket disconnected');
     backlog.stop();
 
-    // It really fell behind (over the bound), and was cut within about one check of passing it.
+    // It really fell behind (over the bound), and was cut long before the node
+    // held the whole flood for it. How far past the bound it got depends on how
+    // much the flood sent between two of the guard's checks (the machine's
+    // speed), so the bound asserted is the flood's, not a timing.
     expect(backlog.max()).to.be.above(LIMIT);
-    expect(backlog.max()).to.be.below(LIMIT + 1024 * 1024);
+    expect(backlog.max()).to.be.below((FLOOD * CONTENT.length) / 2);
     await waitFor(() => fastInbox.length === FLOOD, 10_000, 'every message at the fast receiver');
     expect(seqsOf(fastInbox)).to.deep.equal(oneToN(FLOOD));
 
