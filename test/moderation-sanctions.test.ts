@@ -23,7 +23,8 @@ describe('moderation sanctions', () => {
     const node = useNode({ MESSAGE_RATE_LIMIT: '0', KICK_BLOCK_SECONDS: '600', BAN_SWEEP_SECONDS: '1' });
     afterEach(closeClients);
 
-    it('when an admin kicks a member, then their socket gets room:kicked with until, the membership is gone, and join and send answer forbidden kicked', async () => {
+    /** An admin with an /admin socket, and a member whose socket joined the admin's room and waits for room:kicked. */
+    async function memberAboutToBeKicked() {
       const admin = await registerAdmin(node.app);
       const member = await registerUser(node.app);
       const room = await createRoom(node.app, admin.accessToken);
@@ -31,6 +32,11 @@ describe('moderation sanctions', () => {
       await ok(socket, 'room:join', { roomId: room.id });
       const kicked = nextEvent<RoomKickedEvent>(socket, 'room:kicked');
       const control = await adminSocket(node.app, admin.accessToken);
+      return { admin, member, room, socket, kicked, control };
+    }
+
+    it('when an admin kicks a member, then their socket gets room:kicked with until, the membership is gone, and join and send answer forbidden kicked', async () => {
+      const { admin, member, room, socket, kicked, control } = await memberAboutToBeKicked();
 
       const started = Date.now();
       await ok(control, 'admin:kick', { userId: member.user.id, roomId: room.id });
@@ -52,13 +58,7 @@ describe('moderation sanctions', () => {
     });
 
     it('when a kick gives minutes 0, then it only removes: the member may join and send again at once', async () => {
-      const admin = await registerAdmin(node.app);
-      const member = await registerUser(node.app);
-      const room = await createRoom(node.app, admin.accessToken);
-      const socket = await connect(node.app, { token: member.accessToken });
-      await ok(socket, 'room:join', { roomId: room.id });
-      const kicked = nextEvent<RoomKickedEvent>(socket, 'room:kicked');
-      const control = await adminSocket(node.app, admin.accessToken);
+      const { admin, member, room, socket, kicked, control } = await memberAboutToBeKicked();
 
       await ok(control, 'admin:kick', { userId: member.user.id, roomId: room.id, minutes: 0 });
 
