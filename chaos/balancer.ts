@@ -6,6 +6,7 @@
 // only: without sticky sessions, polling requests of one session would
 // scatter.
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { listenOnLoopback } from '../test/support/free-port.js';
 
 export interface Balancer {
   readonly url: string;
@@ -84,12 +85,7 @@ export async function startBalancer(urls: string[], checkEveryMs = 100): Promise
     client.pipe(upstream);
     upstream.pipe(client);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const port = await listenOnLoopback(server);
 
   return {
     url: `http://127.0.0.1:${port}`,

@@ -4,6 +4,7 @@
 // Put in front of a node, it stalls: stops reading what the node sends, as a
 // client that stops reading would (the node's send buffers fill up).
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { listenOnLoopback } from '../test/support/free-port.js';
 
 export type ProxyMode = { kind: 'pass' } | { kind: 'latency'; ms: number } | { kind: 'hang' } | { kind: 'stall' };
 
@@ -49,12 +50,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     forward(client, upstream);
     forward(upstream, client);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const port = await listenOnLoopback(server);
 
   return {
     port,
