@@ -4,9 +4,10 @@
 // strings, forged tokens, and login enumeration by status, body and timing.
 import { createHmac, randomUUID } from 'node:crypto';
 import { connect as tcpConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import WebSocket from 'ws';
 import { io } from 'socket.io-client';
-import { call, register, sleep, type Registered } from './wire.js';
+import { call, register, runUsername, sleep, type Registered } from './wire.js';
 
 export interface AttackRow {
   attack: string;
@@ -111,10 +112,12 @@ async function framesOverPolling(url: string, token: string, frames: Array<strin
 }
 
 /** A raw HTTP request written to a TCP socket; resolves with the first response line or 'closed'. */
-function rawHttp(port: number, request: string, timeoutMs = 10_000): Promise<{ line: string; ms: number }> {
+function rawHttp(url: string, request: string, timeoutMs = 10_000): Promise<{ line: string; ms: number }> {
   const started = performance.now();
+  const { hostname, port, protocol } = new URL(url);
+  const tls = protocol === 'https:';
   return new Promise((resolve) => {
-    const socket = tcpConnect(port, '127.0.0.1');
+    const socket = tls ? tlsConnect({ host: hostname, port: Number(port || 443), servername: hostname }) : tcpConnect(Number(port || 80), hostname);
     let buffer = '';
     const done = (line: string) => {
       socket.destroy();
@@ -138,20 +141,20 @@ export async function rawFrameAttacks(url: string, user: Registered, roomId: str
   const ws = await framesOverWebsocket(url, user.token, frames);
   const polling = await framesOverPolling(url, user.token, frames);
   if (polling.statuses['500']) violations.push(`polling answered 500 ${polling.statuses['500']} times`);
-  const port = Number(new URL(url).port);
+  const host = new URL(url).host;
   const upgrade = (extra: string) =>
-    `GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${Buffer.from(randomUUID().slice(0, 16)).toString('base64')}\r\n${extra}\r\n`;
+    `GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${Buffer.from(randomUUID().slice(0, 16)).toString('base64')}\r\n${extra}\r\n`;
   // CVE-2021-32640: a Sec-WebSocket-Protocol header built to make a regex backtrack.
-  const backtrack = await rawHttp(port, upgrade(`Sec-WebSocket-Protocol: b${' '.repeat(12_000)}x\r\n`));
-  const backtrack2 = await rawHttp(port, upgrade(`Sec-WebSocket-Protocol: ${'a,'.repeat(6_000)}\r\n`));
+  const backtrack = await rawHttp(url, upgrade(`Sec-WebSocket-Protocol: b${' '.repeat(12_000)}x\r\n`));
+  const backtrack2 = await rawHttp(url, upgrade(`Sec-WebSocket-Protocol: ${'a,'.repeat(6_000)}\r\n`));
   // CVE-2024-37890: an upgrade with thousands of headers.
   const headers = Array.from({ length: 3_000 }, (_, i) => `x-h${i}: v\r\n`).join('');
-  const many = await rawHttp(port, upgrade(headers));
+  const many = await rawHttp(url, upgrade(headers));
   for (const [name, r] of [['backtracking protocol header', backtrack], ['comma-list protocol header', backtrack2], ['3000 headers', many]] as const) {
     if (r.line === 'timeout' || r.ms > 5_000) violations.push(`${name}: no answer within 5 s (${Math.round(r.ms)} ms)`);
   }
   // A request for the upgrade path with a huge query string.
-  const longQuery = await rawHttp(port, `GET /socket.io/?EIO=4&transport=polling&${'a'.repeat(100_000)}=1 HTTP/1.1\r\nHost: x\r\n\r\n`);
+  const longQuery = await rawHttp(url, `GET /socket.io/?EIO=4&transport=polling&${'a'.repeat(100_000)}=1 HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
   const health = await call(url, 'GET', '/healthz');
   if (health.status !== 200) violations.push('/healthz stopped answering after the raw frames');
   return {
@@ -182,7 +185,7 @@ export async function pollutionAttacks(url: string, admin: Registered, roomId: s
     if (/polluted/.test(res.text)) violations.push(`${what}: the answer carries the polluted key`);
     return res;
   };
-  const name = `pp_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const name = runUsername('pp');
   const polluted = JSON.stringify({ username: name, email: `${name}@chaos.test`, password: `pw-${name}-secret` }).replace(/^\{/, '{"__proto__":{"role":"admin","polluted":1,"banned":true},');
   const reg = await expectNo500('register with __proto__', call<{ user?: { role: string }; accessToken?: string }>(url, 'POST', '/api/auth/register', { body: polluted }));
   if (reg.status === 201) {
@@ -287,12 +290,18 @@ const median = (xs: number[]) => {
   return s[Math.floor(s.length / 2)] ?? 0;
 };
 
-/** Unknown login vs wrong password, alternating: same status and body, and the unknown one not clearly faster. */
+/**
+ * Unknown login vs wrong password, alternating: same status and body, and the
+ * unknown one not clearly faster. A deployment's login-failure limit
+ * (LOGIN_FAILURE_LIMIT, per address too) ends the series at its first 429:
+ * what was measured until then is judged, and the fact says where it stopped.
+ */
 export async function enumerationAttack(url: string, victim: Registered, attempts: number): Promise<AttackRow> {
   const violations: string[] = [];
   const unknown: number[] = [];
   const wrong: number[] = [];
   const answers = new Set<string>();
+  let limitedAfter: number | null = null;
   // One warm-up of each path, not measured.
   await call(url, 'POST', '/api/auth/login', { body: { login: `nobody_${randomUUID().slice(0, 8)}`, password: 'wrong-password' } });
   await call(url, 'POST', '/api/auth/login', { body: { login: victim.username, password: 'wrong-password' } });
@@ -300,17 +309,25 @@ export async function enumerationAttack(url: string, victim: Registered, attempt
     const isUnknown = i % 2 === 0;
     const login = isUnknown ? `nobody_${randomUUID().replace(/-/g, '').slice(0, 12)}` : victim.username;
     const res = await call(url, 'POST', '/api/auth/login', { body: { login, password: `wrong-password-${i}` } });
+    if (res.status === 429) {
+      limitedAfter = i;
+      break;
+    }
     answers.add(`${res.status} ${res.text}`);
     (isUnknown ? unknown : wrong).push(res.ms);
   }
-  if (answers.size !== 1) violations.push(`answers differ: ${[...answers].slice(0, 3).join(' | ')}`);
+  if (answers.size > 1) violations.push(`answers differ: ${[...answers].slice(0, 3).join(' | ')}`);
   const [mu, mw] = [median(unknown), median(wrong)];
-  if (mu < 0.5 * mw) violations.push(`an unknown login answers in ${mu.toFixed(1)} ms, a wrong password in ${mw.toFixed(1)} ms (median)`);
+  if (unknown.length >= 2 && wrong.length >= 2 && mu < 0.5 * mw) violations.push(`an unknown login answers in ${mu.toFixed(1)} ms, a wrong password in ${mw.toFixed(1)} ms (median)`);
   const only = [...answers][0] ?? '';
-  if (!only.startsWith('401') || !only.includes('invalid_credentials')) violations.push(`unexpected answer ${only.slice(0, 120)}`);
-  return { attack: 'login enumeration (status, body, timing)', runs: attempts, violations, facts: { medianUnknownMs: Number(mu.toFixed(1)), medianWrongPasswordMs: Number(mw.toFixed(1)) } };
+  if (answers.size && (!only.startsWith('401') || !only.includes('invalid_credentials'))) violations.push(`unexpected answer ${only.slice(0, 120)}`);
+  return {
+    attack: 'login enumeration (status, body, timing)',
+    runs: unknown.length + wrong.length,
+    violations,
+    facts: { medianUnknownMs: Number(mu.toFixed(1)), medianWrongPasswordMs: Number(mw.toFixed(1)), ...(limitedAfter === null ? {} : { limitedAfter }) },
+  };
 }
-
 
 // ------------------------------------------------------- sign-in limits
 

@@ -59,7 +59,7 @@ async function recovery(load: Load, since: number, timeoutMs = 60_000): Promise<
 }
 
 /** Stops the load, waits until every client saw the whole history, and checks the invariants. */
-async function settle(load: Load, survivor: string, token: string): Promise<Tally> {
+export async function settle(load: Load, survivor: string, token: string): Promise<Tally> {
   await load.stop(60_000);
   let history = await fetchHistory(survivor, token, load.roomId);
   const deadline = Date.now() + 20_000;

@@ -1,60 +1,227 @@
-// fast-check over the REST routes' query strings and bodies: whatever comes
-// in, the answer is a contract status with the Error shape, never a 500.
+// Fuzz over every REST route the node's own OpenAPI document lists (so a new
+// route is fuzzed the day it is added): path parameters, query strings and
+// bodies built from the document's schemas, with awkward strings mixed in —
+// NUL, lone surrogates, bidi marks and overrides, zero-width characters,
+// 10,000-character strings. Whatever comes in, the answer is a contract
+// status with the Error shape, never a 5xx, and no answer gives away a stack
+// trace, a source path or the database's words. Like the event fuzz it only
+// writes through ids it made itself, so it is safe against a deployment.
 import fc from 'fast-check';
 import type { AttackRow } from './attacks.js';
-import { call, register, type Registered } from './wire.js';
+import { call, leakProblem, runUsername, type Registered } from './wire.js';
 
 // 405: an empty path id (`PATCH /api/admin/users/`) is the collection's path, which has no PATCH.
-const ERROR_STATUSES = new Set([400, 401, 403, 404, 405, 409, 413, 429]);
+const ERROR_STATUSES = new Set([400, 401, 403, 404, 405, 409, 413, 415, 429]);
+const SUCCESS = new Set([200, 201, 202, 204]);
 
-export async function fuzzRest(url: string, admin: Registered, member: Registered, roomId: string, runs: number): Promise<AttackRow> {
+interface JsonSchema {
+  $ref?: string;
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  enum?: unknown[];
+  const?: unknown;
+  format?: string;
+  maxLength?: number;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+}
+
+interface OpenApiDocument {
+  paths: Record<string, Record<string, { parameters?: Array<{ in: string; name: string }>; requestBody?: { content?: Record<string, { schema?: JsonSchema }> } }>>;
+  components?: { schemas?: Record<string, JsonSchema> };
+}
+
+export interface RestOperation {
+  method: string;
+  /** The document's path, `{name}` for parameters. */
+  path: string;
+  pathParams: string[];
+  queryParams: string[];
+  body: JsonSchema | null;
+}
+
+const METHODS = new Set(['get', 'post', 'put', 'patch', 'delete']);
+
+/** Every operation of the document, with `$ref` bodies resolved. */
+export function operationsOf(doc: OpenApiDocument): RestOperation[] {
+  const resolve = (schema: JsonSchema | undefined): JsonSchema | null => {
+    if (!schema) return null;
+    if (!schema.$ref) return schema;
+    return doc.components?.schemas?.[schema.$ref.replace('#/components/schemas/', '')] ?? null;
+  };
+  return Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.entries(item)
+      .filter(([method]) => METHODS.has(method))
+      .map(([method, op]) => ({
+        method: method.toUpperCase(),
+        path,
+        pathParams: (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name),
+        queryParams: (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name),
+        body: resolve(op.requestBody?.content?.['application/json']?.schema),
+      })),
+  );
+}
+
+export interface RestFixtures {
+  admin: Registered;
+  member: Registered;
+  /** The only user a user-changing route may target. */
+  victim: Registered;
+}
+
+// Strings the database or a screen chokes on; lone surrogates only in JSON
+// bodies (a URL cannot carry one: encodeURIComponent refuses it).
+const awkwardInUrl = fc.constantFrom('\u0000', 'a\u0000b', '\u202Eevil', '\u200F', '\u200B', '\u2066x\u2069', '\u3164', 'Cafe\u0301', 'x'.repeat(2_000), 'x'.repeat(10_000));
+const awkward = fc.oneof(awkwardInUrl, fc.constantFrom('\ud800', 'x\udfff', '\udc00\ud800', '\u0000'.repeat(100)));
+const edgeNumber = fc.constantFrom('9223372036854775808', '9223372036854775807', '1e20', '99999999999999', '-0', '0x10', ' 5', '', '-1', '2147483648', 'NaN', 'Infinity');
+
+interface Ids {
+  roomId: string;
+  victimId: string;
+}
+
+/** A path parameter: one of ours, or none that exists, or junk (never a small message id: that would be somebody's). */
+function pathValue(path: string, name: string, ids: Ids): fc.Arbitrary<string> {
+  const junk = fc.oneof(fc.uuid(), fc.string({ maxLength: 20 }), awkwardInUrl, edgeNumber, fc.constant(''));
+  if (name === 'userId' || path.startsWith('/api/admin/users')) return fc.oneof({ weight: 3, arbitrary: fc.constant(ids.victimId) }, junk);
+  if (path.startsWith('/api/rooms')) return fc.oneof({ weight: 3, arbitrary: fc.constant(ids.roomId) }, fc.constant(ids.roomId.toUpperCase()), junk);
+  return fc.oneof(fc.bigInt({ min: 10n ** 15n, max: 10n ** 20n }).map(String), fc.string({ maxLength: 20 }).filter((s) => !/^\s*\d{1,15}\s*$/.test(s)), awkwardInUrl, fc.constantFrom('9223372036854775807', '9223372036854775808', '0', '-1', ''));
+}
+
+const queryValue = fc.oneof(fc.integer({ min: -5, max: 300 }).map(String), edgeNumber, fc.string({ maxLength: 20 }), fc.uuid(), awkwardInUrl);
+const hostileKey = fc.constantFrom('afterSeq[]', 'limit[__proto__]', '__proto__', 'constructor[prototype][x]', 'q[]', 'cursor[$ne]');
+
+function queryString(names: string[]): fc.Arbitrary<string> {
+  const declared = names.length ? fc.array(fc.tuple(fc.constantFrom(...names), queryValue), { maxLength: names.length + 1 }) : fc.constant([] as Array<[string, string]>);
+  const extra = fc.array(fc.tuple(hostileKey, queryValue), { maxLength: 1 });
+  return fc.tuple(declared, extra).map(([a, b]) => [...a, ...b].map(([k, v]) => `${encodeURIComponent(k).replace(/%5B/g, '[').replace(/%5D/g, ']')}=${encodeURIComponent(v)}`).join('&'));
+}
+
+/** A value for one body property, from its schema and name. */
+function propertyValue(name: string, schema: JsonSchema, ids: Ids): fc.Arbitrary<unknown> {
+  const any = fc.anything({ maxDepth: 2 });
+  const str = fc.string({ maxLength: Math.min(schema.maxLength ?? 60, 80) });
+  if (name === 'username') return fc.oneof(fc.constant(0).map(() => runUsername('rf', 6)), awkward, str);
+  if (name === 'email') return fc.oneof(fc.constant(0).map(() => `${runUsername('rf', 6)}@chaos.test`), awkward, str);
+  if (name === 'userId') return fc.oneof({ weight: 3, arbitrary: fc.constant(ids.victimId) }, fc.uuid(), awkward, any);
+  if (name === 'roomId') return fc.oneof({ weight: 3, arbitrary: fc.constant(ids.roomId) }, fc.uuid(), awkward);
+  if (schema.enum) return fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...schema.enum) }, awkward, any);
+  if (schema.const !== undefined) return fc.oneof({ weight: 3, arbitrary: fc.constant(schema.const) }, awkward, any);
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  if (type === 'boolean') return fc.oneof({ weight: 3, arbitrary: fc.boolean() }, fc.constantFrom('true', 0, 1, null), any);
+  if (type === 'integer' || type === 'number') return fc.oneof({ weight: 3, arbitrary: fc.integer({ min: -5, max: 300 }) }, fc.constantFrom(2 ** 31, 2 ** 53, 1e20, -0, 1.5, Number.MAX_SAFE_INTEGER), edgeNumber, any);
+  if (schema.format === 'date-time') return fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), awkward, str);
+  if (type === 'string') return fc.oneof({ weight: 3, arbitrary: str }, awkward, fc.string({ minLength: 3_990, maxLength: 4_010 }), any);
+  return any;
+}
+
+function bodyFor(op: RestOperation, ids: Ids): fc.Arbitrary<unknown> {
+  if (op.method === 'GET') return fc.constant(undefined); // fetch sends no body with a GET
+  const anything = fc.anything({ maxDepth: 3 });
+  const props = op.body?.properties;
+  if (!props) return fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, anything);
+  const model = Object.fromEntries(Object.entries(props).map(([name, schema]) => [name, propertyValue(name, schema, ids)]));
+  return fc.oneof(
+    { weight: 3, arbitrary: fc.record(model) },
+    { weight: 3, arbitrary: fc.record(model, { requiredKeys: [] }) },
+    fc.tuple(fc.record(model), fc.dictionary(fc.constantFrom('__proto__', 'constructor', 'extra', 'role', 'id'), anything, { maxKeys: 2 })).map(([a, b]) => ({ ...b, ...a })),
+    anything,
+  );
+}
+
+/**
+ * Keeps the fuzz to what it made: a broadcast always names a room (ours or one
+ * that does not exist), never everyone on the deployment.
+ */
+function scoped(op: RestOperation, body: unknown, ids: Ids): unknown {
+  if (op.path !== '/api/admin/broadcast' || typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  const b = body as Record<string, unknown>;
+  return typeof b.roomId === 'string' ? body : { ...b, roomId: ids.roomId };
+}
+
+type Caller = 'admin' | 'member' | 'nobody';
+type Request = { op: RestOperation; path: string; body: unknown; caller: Caller };
+
+function requests(ops: RestOperation[], ids: Ids): fc.Arbitrary<Request> {
+  return fc.oneof(
+    ...ops.map((op) =>
+      fc
+        .tuple(
+          fc.tuple(...op.pathParams.map((name) => pathValue(op.path, name, ids))),
+          queryString(op.queryParams),
+          bodyFor(op, ids),
+          fc.constantFrom<Caller>('admin', 'admin', 'member', 'member', 'nobody'),
+        )
+        .map(([params, query, body, caller]) => {
+          let path = op.path;
+          op.pathParams.forEach((name, i) => (path = path.replace(`{${name}}`, encodeURIComponent(params[i]!))));
+          return { op, path: query ? `${path}?${query}` : path, body: scoped(op, body, ids), caller };
+        }),
+    ),
+  );
+}
+
+function* drawRequests(arbitrary: fc.Arbitrary<Request>, runs: number, seed: number): Generator<Request> {
+  const chunk = 500;
+  for (let drawn = 0, i = 0; drawn < runs; i++) {
+    const n = Math.min(chunk, runs - drawn);
+    yield* fc.sample(arbitrary, { numRuns: n, seed: seed + i });
+    drawn += n;
+  }
+}
+
+/** What is wrong with one answer, or null. */
+export function restProblem(method: string, path: string, status: number, text: string, body: unknown): string | null {
+  const where = `${method} ${path.slice(0, 120)}`;
+  // Successes echo the fuzz's own input (a room's name): judge only what errors give away.
+  const leak = status >= 400 ? leakProblem(text) : null;
+  if (leak) return `${where} answered ${status} with ${leak}`;
+  // /readyz documents 503 (a dependency is down); nothing else may answer 5xx to any input.
+  if (status >= 500 && !(status === 503 && path === '/readyz')) return `${where} answered ${status}: ${text.slice(0, 160)}`;
+  if (ERROR_STATUSES.has(status)) {
+    const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+    if (typeof error?.code !== 'string' || typeof error.message !== 'string') return `${where} answered ${status} without the Error shape: ${text.slice(0, 160)}`;
+    return null;
+  }
+  if (!SUCCESS.has(status) && status < 500) return `${where} answered ${status}`;
+  return null;
+}
+
+export async function fuzzRest(url: string, users: RestFixtures, runs: number, concurrency: number): Promise<AttackRow> {
   const problems: string[] = [];
-  // Role and ban changes land on a user of their own, so the member's token keeps working for the attacks after this.
-  const victim = await register(url, 'restvictim');
+  const doc = await call<OpenApiDocument>(url, 'GET', '/api/openapi.json');
+  if (doc.status !== 200) throw new Error(`GET /api/openapi.json answered ${doc.status}`);
+  const ops = operationsOf(doc.body);
+  // A room of its own: the fuzz archives it, renames it, sets it read-only.
+  const room = await call<{ room: { id: string } }>(url, 'POST', '/api/rooms', { token: users.member.token, body: { name: 'rest fuzz' } });
+  if (room.status !== 201) throw new Error(`the REST fuzz could not create its room: ${room.status}`);
+  const ids: Ids = { roomId: room.body.room.id, victimId: users.victim.userId };
   const statuses: Record<string, number> = {};
-  // Strings the database or a screen chokes on: NUL, bidi marks and overrides,
-  // zero-width characters, very long ones; lone surrogates only in JSON bodies
-  // (a URL cannot carry one: encodeURIComponent refuses it).
-  const awkwardQuery = fc.constantFrom('\u0000', 'a\u0000b', '\u202Eevil', '\u200F', '\u200B', '\u2066x\u2069', 'x'.repeat(2_000));
-  const awkward = fc.oneof(awkwardQuery, fc.constantFrom('\ud800', 'x\udfff', '\udc00\ud800', 'x'.repeat(10_000), 'Cafe\u0301', '\u3164'));
-  const text = (maxLength: number) => fc.oneof(fc.string({ maxLength }), awkward);
-  const value = fc.oneof(fc.integer({ min: -5, max: 300 }).map(String), fc.constantFrom('9223372036854775808', '1e20', '99999999999999', '-0', '0x10', ' 5', ''), fc.string({ maxLength: 20 }), fc.uuid(), awkwardQuery);
-  const key = fc.constantFrom('afterSeq', 'beforeSeq', 'limit', 'q', 'cursor', 'afterSeq[]', 'limit[__proto__]', '__proto__', 'constructor[prototype][x]');
-  const query = fc.array(fc.tuple(key, value), { maxLength: 4 }).map((pairs) => pairs.map(([k, v]) => `${encodeURIComponent(k).replace(/%5B/g, '[').replace(/%5D/g, ']')}=${encodeURIComponent(v)}`).join('&'));
-  const body = fc.oneof(
-    fc.record({ name: fc.oneof(text(70), fc.anything()), visibility: fc.oneof(fc.constantFrom('public', 'private'), fc.anything()), readOnly: fc.anything(), archived: fc.anything() }, { requiredKeys: [] }),
-    fc.record({ role: fc.anything(), banned: fc.anything() }, { requiredKeys: [] }),
-    fc.record({ login: text(30), password: text(30), refreshToken: text(30) }, { requiredKeys: [] }),
-    fc.record({ content: fc.oneof(text(50), fc.anything()), roomId: fc.oneof(fc.constant(roomId), fc.uuid(), fc.anything()) }, { requiredKeys: [] }),
-    fc.anything({ maxDepth: 3 }),
-  );
-  const target = fc.oneof(
-    fc.tuple(fc.constant('GET'), query.map((q) => `/api/rooms/${roomId}/messages?${q}`), fc.constant(undefined)),
-    fc.tuple(fc.constant('GET'), query.map((q) => `/api/admin/users?${q}`), fc.constant(undefined)),
-    fc.tuple(fc.constant('GET'), query.map((q) => `/api/admin/audit?${q}`), fc.constant(undefined)),
-    fc.tuple(fc.constant('POST'), fc.constant('/api/rooms'), body),
-    fc.tuple(fc.constant('PATCH'), fc.oneof(fc.constant(`/api/rooms/${roomId}`), fc.uuid().map((id) => `/api/rooms/${id}`)), body),
-    fc.tuple(fc.constant('PATCH'), fc.oneof(fc.constant(`/api/admin/users/${victim.userId}`), fc.string({ maxLength: 12 }).map((s) => `/api/admin/users/${encodeURIComponent(s)}`)), body),
-    fc.tuple(fc.constant('POST'), fc.constant('/api/admin/broadcast'), body),
-    fc.tuple(fc.constant('POST'), fc.constantFrom('/api/auth/login', '/api/auth/refresh', '/api/auth/logout'), body),
-    fc.tuple(fc.constant('DELETE'), fc.string({ maxLength: 25 }).map((s) => `/api/admin/messages/${encodeURIComponent(s)}`), fc.constant(undefined)),
-  );
-  let count = 0;
+  const routesHit = new Set<string>();
   const seed = Number(process.env.CHAOS_SEED) || Date.now() % 2 ** 31;
-  await fc.assert(
-    fc.asyncProperty(target, fc.boolean(), async ([method, path, payload], asAdmin) => {
-      count++;
-      // Never ban or demote the fuzzing admin itself: the victim is the only user target.
-      const res = await call(url, method, path, { token: asAdmin ? admin.token : member.token, ...(payload === undefined ? {} : { body: JSON.stringify(payload) ?? 'null' }) });
+  const source = drawRequests(requests(ops, ids), runs, seed);
+  let sent = 0;
+  const started = performance.now();
+  const worker = async () => {
+    for (let next = source.next(); !next.done; next = source.next()) {
+      const { op, path, body, caller } = next.value;
+      sent++;
+      routesHit.add(`${op.method} ${op.path}`);
+      const token = caller === 'nobody' ? undefined : users[caller].token;
+      const res = await call(url, op.method, path, { ...(token ? { token } : {}), ...(body === undefined ? {} : { body: JSON.stringify(body) ?? 'null' }) }).catch((err: Error) => ({ status: 0, text: String(err.message), body: null }));
       statuses[res.status] = (statuses[res.status] ?? 0) + 1;
-      if (res.status >= 500) problems.push(`${method} ${path} answered ${res.status}: ${res.text.slice(0, 160)} for ${JSON.stringify(payload)?.slice(0, 160)}`);
-      else if (ERROR_STATUSES.has(res.status)) {
-        const error = (res.body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
-        if (typeof error?.code !== 'string' || typeof error.message !== 'string') problems.push(`${method} ${path} answered ${res.status} without the Error shape: ${res.text.slice(0, 160)}`);
-      } else if (![200, 201, 202, 204].includes(res.status)) problems.push(`${method} ${path} answered ${res.status}`);
-      return true;
-    }),
-    { numRuns: runs, seed },
-  );
-  return { attack: 'fast-check: REST queries and bodies', runs: count, violations: [...new Set(problems)].slice(0, 20), facts: { seed, statuses: JSON.stringify(statuses) } };
+      const problem = res.status === 0 ? `${op.method} ${path.slice(0, 120)}: no answer (${res.text})` : restProblem(op.method, path, res.status, res.text, res.body);
+      if (problem) problems.push(`${problem} for ${JSON.stringify(body)?.slice(0, 160)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  const missed = ops.map((op) => `${op.method} ${op.path}`).filter((r) => !routesHit.has(r));
+  if (missed.length && sent >= ops.length * 20) problems.push(`routes never fuzzed: ${missed.join(', ')}`);
+  return {
+    attack: 'fuzz: every REST route of the OpenAPI document',
+    runs: sent,
+    violations: [...new Set(problems)].slice(0, 20),
+    facts: { seed, routes: ops.length, routesHit: routesHit.size, seconds: Math.round(seconds), perSecond: Math.round(sent / seconds), statuses: JSON.stringify(statuses) },
+  };
 }

@@ -2,15 +2,17 @@
 // Content-Encoding bodies, events a namespace does not have, and a
 // DNS-rebinding page (a foreign Host with the matching Origin) trying to
 // register. Each must be refused cleanly and at once.
-import { request } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { AttackRow } from './attacks.js';
 import { answerOf, emitAck, rawSocket, type Registered } from './wire.js';
 
 /** One request with headers fetch() will not send as given; resolves with the status (0: no answer). */
 function rawStatus(url: string, method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<number> {
-  const { hostname, port } = new URL(url);
+  const { hostname, port, protocol } = new URL(url);
+  const request = protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve) => {
-    const req = request({ host: hostname, port, method, path, headers, timeout: 10_000 }, (res) => {
+    const req = request({ host: hostname, port, method, path, headers, timeout: 10_000, servername: hostname }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
     });
@@ -54,11 +56,12 @@ export async function transportAttacks(url: string, member: Registered, admin: R
   }
   if (slowest > 1_000) violations.push(`an unknown event took ${Math.round(slowest)} ms to be answered`);
 
-  const host = `rebind.example:${new URL(url).port}`;
+  const { port, protocol } = new URL(url);
+  const host = `rebind.example${port ? `:${port}` : ''}`;
   const signUp = Buffer.from(JSON.stringify({ username: `rebind_${Date.now()}`, email: `rebind_${Date.now()}@chaos.test`, password: 'rebinding-password' }));
-  const rebound = await rawStatus(url, 'POST', '/api/auth/register', { host, origin: `http://${host}`, 'content-type': 'application/json', 'content-length': String(signUp.length) }, signUp);
+  const rebound = await rawStatus(url, 'POST', '/api/auth/register', { host, origin: `${protocol}//${host}`, 'content-type': 'application/json', 'content-length': String(signUp.length) }, signUp);
   if (rebound !== 403) violations.push(`a DNS-rebinding sign-up answered ${rebound}, not 403`);
-  const polling = await rawStatus(url, 'GET', '/socket.io/?EIO=4&transport=polling', { host, origin: `http://${host}` });
+  const polling = await rawStatus(url, 'GET', '/socket.io/?EIO=4&transport=polling', { host, origin: `${protocol}//${host}` });
   if (polling !== 403) violations.push(`a DNS-rebinding handshake answered ${polling}, not 403`);
 
   return {

@@ -11,13 +11,51 @@ export interface Registered {
   password: string;
 }
 
+/**
+ * What this run made on the server: the rooms created through `call` (and
+ * those added by hand), and the tag every user name it registers starts
+ * with, so a run against a shared deployment can tidy up after itself.
+ */
+export const made = { tag: '', roomIds: new Set<string>() };
+
+/** Starts every user name this run registers with `tag` (letters, digits, `_`; keep it short). */
+export function useRunTag(tag: string): void {
+  made.tag = tag;
+}
+
+/** A user name for this run: the run's tag, `prefix`, and `random` hex characters. */
+export const runUsername = (prefix: string, random = 12) => `${made.tag}${prefix}_${randomUUID().replace(/-/g, '').slice(0, random)}`;
+
 /** A REST call that answers within the runner's 15 s, whatever the status. */
-export function call<T = unknown>(baseUrl: string, method: string, path: string, options: JsonRequestOptions = {}): Promise<JsonAnswer<T>> {
-  return requestJson<T>(baseUrl, method, path, { timeoutMs: 15_000, ...options });
+export async function call<T = unknown>(baseUrl: string, method: string, path: string, options: JsonRequestOptions = {}): Promise<JsonAnswer<T>> {
+  const answer = await requestJson<T>(baseUrl, method, path, { timeoutMs: 15_000, ...options });
+  if (method === 'POST' && path === '/api/rooms' && answer.status === 201) {
+    const id = (answer.body as { room?: { id?: unknown } } | null)?.room?.id;
+    if (typeof id === 'string') made.roomIds.add(id);
+  }
+  return answer;
+}
+
+/**
+ * What an answer's text gives away that it must not: a stack trace, a
+ * source path, or the database's own words. Returns the problem or null.
+ */
+export function leakProblem(text: string): string | null {
+  const patterns: Array<[RegExp, string]> = [
+    [/\n\s+at [\w.<>$[\] ]+ \(|\bat (?:async )?[\w.]+ \([^)]*:\d+:\d+\)/, 'a stack trace'],
+    [/(?:\/|\\)(?:node_modules|server|db)(?:\/|\\)[\w/\\.-]+\.[jt]s\b/, 'a source path'],
+    [/\b(?:syntax error at or near|violates (?:unique|foreign key|check|not-null) constraint|invalid input syntax for|relation "[\w.]+" does not exist|column "[\w.]+" (?:of relation|does not exist)|out of range for type|invalid byte sequence for encoding|unterminated quoted string)\b/i, 'a database error'],
+    [/\b(?:select|insert into|update|delete from) [\w".*, ]+ (?:from|values|set|where)\b/i, 'an SQL statement'],
+  ];
+  for (const [pattern, what] of patterns) {
+    const match = pattern.exec(text);
+    if (match) return `${what}: …${text.slice(Math.max(0, match.index - 40), match.index + 80)}…`;
+  }
+  return null;
 }
 
 export async function register(baseUrl: string, prefix = 'u'): Promise<Registered> {
-  const username = `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+  const username = runUsername(prefix);
   const password = `pw-${username}-secret`;
   const res = await call<{ accessToken: string; user: { id: string } }>(baseUrl, 'POST', '/api/auth/register', {
     body: { username, email: `${username}@chaos.test`, password },

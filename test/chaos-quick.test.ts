@@ -12,7 +12,7 @@ import { recordSkip } from './support/services.js';
 
 describe('chaos suite, quick form (npm run chaos runs the full one)', () => {
   let env: ChaosEnv | null = null;
-  const report: ChaosReport = { settings: QUICK, startedAt: new Date().toISOString(), durationMs: 0, faults: [], attacks: [] };
+  const report: ChaosReport = { settings: QUICK, startedAt: new Date().toISOString(), durationMs: 0, faults: [], attacks: [], skipped: [] };
 
   before(async function () {
     this.timeout(120_000);
@@ -66,7 +66,8 @@ describe('chaos suite, quick form (npm run chaos runs the full one)', () => {
     const rows = await runAttacks(env!, QUICK);
     report.attacks.push(...rows);
     for (const row of rows) expect(row.violations, `${row.attack}:\n${row.violations.join('\n')}`).to.deep.equal([]);
-    expect(rows.find((r) => r.attack.startsWith('fast-check'))?.runs).to.equal(QUICK.fuzzRuns);
+    expect(rows.find((r) => r.attack.startsWith('fuzz: every /chat'))?.runs).to.equal(QUICK.fuzz.events);
+    expect(rows.find((r) => r.attack.startsWith('fuzz: every REST'))?.runs).to.equal(QUICK.fuzz.rest);
   });
 });
 
