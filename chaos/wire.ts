@@ -45,7 +45,7 @@ export function leakProblem(text: string): string | null {
     [/\n\s+at [\w.<>$[\] ]+ \(|\bat (?:async )?[\w.]+ \([^)]*:\d+:\d+\)/, 'a stack trace'],
     [/(?:\/|\\)(?:node_modules|server|db)(?:\/|\\)[\w/\\.-]+\.[jt]s\b/, 'a source path'],
     [/\b(?:syntax error at or near|violates (?:unique|foreign key|check|not-null) constraint|invalid input syntax for|relation "[\w.]+" does not exist|column "[\w.]+" (?:of relation|does not exist)|out of range for type|invalid byte sequence for encoding|unterminated quoted string)\b/i, 'a database error'],
-    [/\b(?:select|insert into|update|delete from) [\w".*, ]+ (?:from|values|set|where)\b/i, 'an SQL statement'],
+    [/\b(?:select\s.{1,120}?\sfrom\s+\\?["\w]|insert\s+into\s+\\?["\w].{0,120}?\bvalues\b|update\s+\\?["\w]+\\?"?\s+set\s|delete\s+from\s+\\?"\w)/i, 'an SQL statement'],
   ];
   for (const [pattern, what] of patterns) {
     const match = pattern.exec(text);
