@@ -207,6 +207,7 @@ export async function fuzzEvents(url: string, memory: MemoryProbe, users: FuzzUs
   const answers: Record<string, number> = {};
   const started = performance.now();
   const source = drawSteps(steps(fx), options.runs, seed);
+  const reopening = new Map<string, Promise<Socket>>();
 
   // One worker per in-flight slot: each takes the next step, sends it on a socket of the step's role, awaits the ack.
   const worker = async (slot: number): Promise<void> => {
@@ -215,7 +216,12 @@ export async function fuzzEvents(url: string, memory: MemoryProbe, users: FuzzUs
       const n = ++sent;
       const pool = pools.get(role)!;
       const index = slot % pool.length;
-      if (!pool[index]!.connected) pool[index] = await open(role, index);
+      if (!pool[index]!.connected) {
+        // Several workers share a socket: the first to find it closed reopens it, the others wait for that.
+        const key = `${role}#${index}`;
+        if (!reopening.has(key)) reopening.set(key, open(role, index).then((socket) => ((pool[index] = socket), reopening.delete(key), socket)));
+        await reopening.get(key);
+      }
       const known = (role === 'admin' ? ADMIN_EVENTS : CHAT_EVENTS).has(event);
       const out = await emitAck(pool[index]!, event, payload, 10_000);
       if (out.kind !== 'ack') problems.push(`${event}: no ack (${out.kind}) for ${JSON.stringify(payload)?.slice(0, 200)}`);
