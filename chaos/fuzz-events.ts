@@ -219,8 +219,9 @@ export async function fuzzEvents(url: string, memory: MemoryProbe, users: FuzzUs
       if (!pool[index]!.connected) {
         // Several workers share a socket: the first to find it closed reopens it, the others wait for that.
         const key = `${role}#${index}`;
-        if (!reopening.has(key)) reopening.set(key, open(role, index).then((socket) => ((pool[index] = socket), reopening.delete(key), socket)));
-        await reopening.get(key);
+        if (!reopening.has(key)) reopening.set(key, open(role, index).then((socket) => (pool[index] = socket)).finally(() => reopening.delete(key)));
+        const reopened = await reopening.get(key)!.catch((err: Error) => problems.push(`${key} could not reconnect: ${err.message}`) && null);
+        if (!reopened) continue;
       }
       const known = (role === 'admin' ? ADMIN_EVENTS : CHAT_EVENTS).has(event);
       const out = await emitAck(pool[index]!, event, payload, 10_000);
