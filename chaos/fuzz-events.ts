@@ -199,8 +199,8 @@ export async function fuzzEvents(url: string, memory: MemoryProbe, users: FuzzUs
 
   // CHAOS_SEED=<n> replays a run (the seed is in the report).
   const seed = Number(process.env.CHAOS_SEED) || Date.now() % 2 ** 31;
-  const rssBefore = await memory();
-  let rssMax = rssBefore ?? 0;
+  const before = await memory();
+  let rssMax = before.rss ?? 0;
   let sent = 0;
   let slowestHealth = 0;
   let slowestAck = 0;
@@ -238,7 +238,7 @@ export async function fuzzEvents(url: string, memory: MemoryProbe, users: FuzzUs
         if (health?.status !== 200) problems.push('/healthz did not answer 200 during the fuzz');
         slowestHealth = Math.max(slowestHealth, health?.ms ?? Infinity);
       }
-      if (n % 1_000 === 0) rssMax = Math.max(rssMax, (await memory()) ?? 0);
+      if (n % 1_000 === 0) rssMax = Math.max(rssMax, (await memory()).rss ?? 0);
     }
   };
   const slots = options.socketsPerRole * options.inFlightPerSocket * roles.length;
@@ -246,10 +246,10 @@ export async function fuzzEvents(url: string, memory: MemoryProbe, users: FuzzUs
   const seconds = (performance.now() - started) / 1000;
   for (const pool of pools.values()) for (const socket of pool) socket.close();
 
-  const rssAfter = await memory();
-  rssMax = Math.max(rssMax, rssAfter ?? 0);
+  const after = await memory();
+  rssMax = Math.max(rssMax, after.rss ?? 0);
   const mib = (bytes: number | null) => (bytes === null ? 'not measured' : Math.round(bytes / 2 ** 20));
-  if (rssBefore !== null && rssMax - rssBefore > options.rssGrowthMiB * 2 ** 20) problems.push(`RSS grew from ${mib(rssBefore)} MiB to ${mib(rssMax)} MiB (bound: ${options.rssGrowthMiB} MiB)`);
+  if (before.rss !== null && rssMax - before.rss > options.rssGrowthMiB * 2 ** 20) problems.push(`RSS grew from ${mib(before.rss)} MiB to ${mib(rssMax)} MiB (bound: ${options.rssGrowthMiB} MiB)`);
   const health = await call(url, 'GET', '/healthz').catch(() => null);
   if (health?.status !== 200) problems.push('/healthz did not answer 200 after the fuzz');
   return {
@@ -265,9 +265,11 @@ export async function fuzzEvents(url: string, memory: MemoryProbe, users: FuzzUs
       perSecond: Math.round(sent / seconds),
       answers: JSON.stringify(answers),
       disconnects,
-      rssBeforeMiB: mib(rssBefore),
-      rssMaxMiB: mib(rssMax),
-      rssAfterMiB: mib(rssAfter),
+      rssBeforeMiB: mib(before.rss),
+      rssMaxMiB: before.rss === null ? 'not measured' : mib(rssMax),
+      rssAfterMiB: mib(after.rss),
+      heapUsedBeforeMiB: mib(before.heapUsed),
+      heapUsedAfterMiB: mib(after.heapUsed),
       slowestAckMs: Math.round(slowestAck),
       slowestHealthzMs: Math.round(slowestHealth),
     },

@@ -73,7 +73,7 @@ export async function runAttacks(env: ChaosEnv, settings: ChaosSettings, log: (l
     const room = await call<{ room: { id: string } }>(node.url, 'POST', '/api/rooms', { token: member.token, body: { name: 'attack room' } });
     const roomId = room.body.room.id;
     rows.push(
-      ...(await blackBoxAttacks({ url: node.url, admin, member, victim, roomId, memory: processMemory(pid), jwtSecret: TEST_JWT_SECRET, loginAttempts: settings.loginAttempts, fuzz: settings.fuzz }, log)),
+      ...(await blackBoxAttacks({ url: node.url, admin, member, victim, roomId, memory: processMemory(pid, node.url), jwtSecret: TEST_JWT_SECRET, loginAttempts: settings.loginAttempts, fuzz: settings.fuzz }, log)),
     );
     rows.push(...(await limitAttacks(env, databaseUrl)));
     rows.push(...(await abuseAttacks(env, databaseUrl)));

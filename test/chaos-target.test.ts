@@ -108,6 +108,8 @@ describe('chaos suite against a deployment (npm run chaos -- --target URL)', () 
     expect(leakProblem('invalid byte sequence for encoding "UTF8": 0x00')).to.match(/database error/);
     expect(restProblem('POST', '/api/auth/login', 500, '{"error":{"code":"internal","message":"x"}}', { error: { code: 'internal', message: 'x' } })).to.match(/answered 500/);
     expect(restProblem('GET', '/readyz', 503, '{}', {})).to.equal(null);
+    expect(restProblem('GET', '/api/rooms/xxxx', 431, '', '')).to.equal(null); // Node's parser refused the long path
+    expect(restProblem('GET', '/api/rooms', 302, '', '')).to.match(/answered 302/);
     expect(restProblem('GET', '/api/me', 400, 'Bad', 'Bad')).to.match(/without the Error shape/);
     expect(restProblem('GET', '/api/me', 401, '{"error":{"code":"unauthorized","message":"x"}}', { error: { code: 'unauthorized', message: 'x' } })).to.equal(null);
     // An event the namespace does not have must answer validation_failed, nothing else.
