@@ -4,7 +4,7 @@
 import type { AttackRow } from './attacks.js';
 import { enumerationAttack, pollutionAttacks, rawFrameAttacks, tokenAttacks } from './attacks.js';
 import { caseVariantAttack, joinDisconnectRaceAttack } from './abuse-attacks.js';
-import { EVENT_FUZZ_DEFAULTS, fuzzEvents } from './fuzz-events.js';
+import { fuzzEvents } from './fuzz-events.js';
 import { fuzzRest } from './fuzz-rest.js';
 import type { MemoryProbe } from './memory.js';
 import { transportAttacks } from './transport-attacks.js';
@@ -39,13 +39,6 @@ export interface BlackBoxTarget {
   fuzz: FuzzCounts;
 }
 
-export const fuzzOptions = (fuzz: FuzzCounts, runs: number) => ({
-  runs,
-  socketsPerRole: fuzz.socketsPerRole || EVENT_FUZZ_DEFAULTS.socketsPerRole,
-  inFlightPerSocket: fuzz.inFlightPerSocket || EVENT_FUZZ_DEFAULTS.inFlightPerSocket,
-  rssGrowthMiB: fuzz.rssGrowthMiB || EVENT_FUZZ_DEFAULTS.rssGrowthMiB,
-});
-
 /**
  * The black-box rows, in an order a deployment's limits allow: the login
  * timing first (before anything spends the address's login failures), the
@@ -73,7 +66,7 @@ export async function blackBoxAttacks(t: BlackBoxTarget, log: (line: string) => 
   await step('forged tokens', () => tokenAttacks(t.url, t.member, t.admin, t.jwtSecret));
   await step('transport', () => transportAttacks(t.url, t.member, t.admin));
   await step('raw frames', () => rawFrameAttacks(t.url, t.member, t.roomId));
-  await step(`event fuzz (${t.fuzz.events})`, () => fuzzEvents(t.url, t.memory, t, fuzzOptions(t.fuzz, t.fuzz.events)));
+  await step(`event fuzz (${t.fuzz.events})`, () => fuzzEvents(t.url, t.memory, t, { runs: t.fuzz.events, socketsPerRole: t.fuzz.socketsPerRole, inFlightPerSocket: t.fuzz.inFlightPerSocket, rssGrowthMiB: t.fuzz.rssGrowthMiB }));
   await step(`REST fuzz (${t.fuzz.rest})`, () => fuzzRest(t.url, t, t.fuzz.rest, t.fuzz.restConcurrency));
   return rows;
 }

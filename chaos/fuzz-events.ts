@@ -64,8 +64,6 @@ export interface EventFuzzOptions {
   rssGrowthMiB: number;
 }
 
-export const EVENT_FUZZ_DEFAULTS = { socketsPerRole: 3, inFlightPerSocket: 8, rssGrowthMiB: 200 } as const;
-
 interface Fixtures extends FuzzUsers {
   roomId: string;
   messageId: string;
