@@ -16,7 +16,7 @@ import type { Socket } from 'socket.io-client';
 import { ADMIN_EVENTS, CHAT_EVENTS } from '../server/realtime/unknown-events.js';
 import type { AttackRow } from './attacks.js';
 import type { MemoryProbe } from './memory.js';
-import { answerOf, call, emitAck, rawSocket, type Registered } from './wire.js';
+import { answerOf, call, emitAck, leakProblem, rawSocket, type Registered } from './wire.js';
 
 const BASE = ['validation_failed', 'not_found', 'forbidden'];
 /** What each event may answer besides success (contract: the event tables, Limits, and the error list). */
@@ -153,6 +153,8 @@ export function ackProblem(event: string, ack: unknown, known = true): string | 
   if (a.ok === true) return null;
   if (a.ok !== false || typeof a.error !== 'object' || a.error === null) return `${event}: malformed ack ${JSON.stringify(ack).slice(0, 200)}`;
   if (typeof a.error.message !== 'string') return `${event}: error without a message`;
+  const leak = leakProblem(a.error.message);
+  if (leak) return `${event}: the error message gives away ${leak}`;
   if (!(ALLOWED[event] ?? ANY_EVENT).includes(String(a.error.code))) return `${event}: code ${String(a.error.code)} not allowed (${a.error.message})`;
   return null;
 }

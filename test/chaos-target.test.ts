@@ -115,6 +115,7 @@ describe('chaos suite against a deployment (npm run chaos -- --target URL)', () 
     // An event the namespace does not have must answer validation_failed, nothing else.
     expect(ackProblem('no:such', { ok: false, error: { code: 'validation_failed', message: 'x' } }, false)).to.equal(null);
     expect(ackProblem('no:such', { ok: true }, false)).to.match(/unknown event/);
+    expect(ackProblem('room:join', { ok: false, error: { code: 'not_found', message: 'relation "rooms" does not exist' } })).to.match(/gives away a database error/);
     expect(skippedInTargetMode().map((s) => s.row)).to.include('kill-9');
     expect(QUICK.fuzz.events).to.be.below(1_000); // npm test keeps the quick form small
   });
