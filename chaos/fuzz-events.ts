@@ -31,6 +31,8 @@ const ALLOWED: Record<string, string[]> = {
   'message:delete': [...BASE, 'read_only'],
   typing: [...BASE, 'muted', 'read_only', 'rate_limited'],
   'room:online': BASE,
+  // Change-log pages spend HISTORY_RATE_LIMIT too.
+  'room:changes': [...BASE, 'rate_limited'],
   'auth:refresh': [...BASE, 'unauthorized', 'token_expired', 'banned'],
   'admin:broadcast': [...BASE, 'rate_limited', 'payload_too_large'],
   'admin:kick': [...BASE, 'rate_limited'],
@@ -96,7 +98,7 @@ function models(fx: Fixtures): Record<string, fc.Arbitrary<unknown>> {
   const awkward = fc.constantFrom('\u0000', 'a\u0000b', '\ud800', 'x\udfff', '\u202Eevil', '\u200F', '\u2066x\u2069', 'x'.repeat(10_000));
   const text = fc.oneof({ weight: 6, arbitrary: fc.string({ minLength: 1, maxLength: 60 }) }, fc.string({ minLength: 3_990, maxLength: 4_010 }), awkward, fc.constant(''), fc.integer(), fc.constant({ toString: 'x' }));
   return {
-    'room:join': fc.record({ roomId: id }),
+    'room:join': fc.record({ roomId: id, afterChange: seq }, { requiredKeys: ['roomId'] }),
     'room:leave': fc.record({ roomId: id }),
     'room:history': fc.oneof(fc.record({ roomId: id, afterSeq: seq, limit: seq }, { requiredKeys: ['roomId'] }), fc.record({ roomId: id, beforeSeq: seq }, { requiredKeys: ['roomId'] }), fc.record({ roomId: id, afterSeq: seq, beforeSeq: seq, limit: seq }, { requiredKeys: ['roomId'] })),
     'message:send': shaped({ roomId: id, content: text, clientMsgId: fc.oneof({ weight: 4, arbitrary: fc.uuid() }, fc.string({ maxLength: 40 })) }),
@@ -104,6 +106,7 @@ function models(fx: Fixtures): Record<string, fc.Arbitrary<unknown>> {
     'message:delete': fc.record({ messageId }),
     typing: shaped({ roomId: id, typing: fc.oneof({ weight: 4, arbitrary: fc.boolean() }, fc.anything()) }),
     'room:online': shaped({ roomId: id, cursor: fc.oneof(fc.uuid(), fc.string({ maxLength: 40 }), fc.integer(), awkward), limit: seq }),
+    'room:changes': shaped({ roomId: id, after: seq, limit: seq }),
     'auth:refresh': fc.record({ token: fc.oneof(fc.string({ maxLength: 300 }), fc.constant(fx.victim.token), awkward, fc.anything()) }),
     // Always one room (ours or none that exists): a broadcast to everyone would reach a shared deployment's users.
     'admin:broadcast': fc.record({ content: text, roomId: id.filter((r) => r !== null) }),
