@@ -26,7 +26,7 @@ export function serverRoutes(server: ServerApi, admin: AdminService, maxMessageL
     route({
       method: 'post', path: '/api/server/rooms', tag: 'server', access: 'server', scope: 'rooms',
       summary: 'Create a room of any kind (it has no creating user, so no member yet)',
-      body: createRoomSchema,
+      body: createRoomSchema.meta({ id: 'CreateRoomRequest' }),
       example: { name: 'support-4711', visibility: 'private' },
       success: { status: 201, description: 'The new room', schema: R.roomResponseSchema },
       handle: async ({ body }, { key }) => ({ room: await server.createRoom(key, body) }),
@@ -35,7 +35,8 @@ export function serverRoutes(server: ServerApi, admin: AdminService, maxMessageL
       method: 'patch', path: '/api/server/rooms/:id', tag: 'server', access: 'server', scope: 'rooms',
       summary: 'Rename, make read-only or archive a room (sent as room:updated)',
       params: idParamSchema,
-      body: updateRoomSchema,
+      // The schema refuses an empty patch; minProperties says so to clients.
+      body: updateRoomSchema.meta({ id: 'UpdateRoomRequest', minProperties: 1 }),
       example: { readOnly: true },
       success: { status: 200, description: 'The updated room', schema: R.roomResponseSchema },
       errors: ['not_found', 'conflict'],
@@ -45,7 +46,7 @@ export function serverRoutes(server: ServerApi, admin: AdminService, maxMessageL
       method: 'post', path: '/api/server/rooms/:id/members', tag: 'server', access: 'server', scope: 'rooms',
       summary: 'Add a member to a room (the way into a private room)',
       params: idParamSchema,
-      body: addMemberSchema,
+      body: addMemberSchema.meta({ id: 'AddMemberRequest' }),
       example: { userId: EXAMPLE_UUID },
       success: { status: 204, description: 'Added' },
       errors: ['not_found'],
