@@ -1,5 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import { openDatabase, type Database } from '../db/database.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { ApiKeyStore } from '../db/stores/api-key-store.js';
+import { UserStore } from '../db/stores/user-store.js';
 import type { RoomcastApp } from '../server/app.js';
 import {
   SYSTEM_USER_ID,
@@ -18,6 +22,7 @@ import {
 import { auditEntries, serverDisconnect } from './support/admin.js';
 import { useRedisCluster } from './support/cluster.js';
 import { environment } from './support/environment.js';
+import { createFreshDatabase, recordSkip } from './support/services.js';
 import { collect, connect, createRoom, http, issuedSecrets, nextEvent, ok, registerAdmin, registerUser, sleep, uniqueName, useNode, waitFor, type TestUser } from './support/util.js';
 
 const ALL_SCOPES: ApiKeyScope[] = ['publish', 'rooms', 'users', 'presence', 'history'];
@@ -368,3 +373,62 @@ describe('server API (/api/server/, API keys)', () => {
     });
   });
 });
+
+for (const kind of ['pglite', 'postgres'] as const) {
+  describe(`server API stores on a fresh ${kind} database`, function () {
+    this.timeout(60_000);
+    let database: Database;
+
+    before(async function () {
+      let url: string | null = null;
+      if (kind === 'postgres') {
+        const server = environment.get().services.databaseUrl;
+        if (!server) {
+          recordSkip(`server API stores on ${kind}`, 'DATABASE_URL (PostgreSQL)');
+          this.skip();
+        }
+        url = await createFreshDatabase(server!);
+      }
+      database = openDatabase({ url, dataDir: null, poolSize: 4 });
+      await migrateToLatest(database);
+    });
+    after(async () => {
+      await database?.close();
+    });
+
+    it('when the system user exists before anyone registers, then the first registered user still becomes admin, and the system user is made once', async () => {
+      const users = new UserStore(database.knex);
+
+      const [system, again] = [await users.ensureSystemUser(), await users.ensureSystemUser()];
+      const first = await users.create({ username: uniqueName('first'), email: `${uniqueName('first')}@example.test`, passwordHash: 'x' });
+      const second = await users.create({ username: uniqueName('second'), email: `${uniqueName('second')}@example.test`, passwordHash: 'x' });
+
+      expect(system).to.include({ id: SYSTEM_USER_ID, username: SYSTEM_USERNAME, role: 'admin' });
+      expect(again.createdAt.getTime()).to.equal(system.createdAt.getTime());
+      expect([first.role, second.role]).to.deep.equal(['admin', 'member']);
+    });
+
+    it('finds a live key by its hash, records its use at most once per interval, and forgets it once revoked', async () => {
+      const keys = new ApiKeyStore(database.knex);
+      const created = await keys.create({ name: 'k', keyHash: 'h'.repeat(64), scopes: ['publish', 'history'], createdBy: null });
+
+      const found = await keys.findActiveByHash('h'.repeat(64));
+      await keys.touch(created.id, 60);
+      const touched = (await keys.findActiveByHash('h'.repeat(64)))!.lastUsedAt;
+      await sleep(20);
+      await keys.touch(created.id, 60);
+      const notAgain = (await keys.findActiveByHash('h'.repeat(64)))!.lastUsedAt;
+      const revoked = await keys.revoke(created.id);
+      const twice = await keys.revoke(created.id);
+
+      expect(found).to.deep.equal(created);
+      expect(created.scopes).to.deep.equal(['publish', 'history']);
+      expect(touched).to.be.a('string');
+      expect(notAgain).to.equal(touched);
+      expect(revoked?.id).to.equal(created.id);
+      expect(twice).to.equal(null);
+      expect(await keys.findActiveByHash('h'.repeat(64))).to.equal(null);
+      expect((await keys.listActive()).map((k) => k.id)).not.to.include(created.id);
+    });
+  });
+}
