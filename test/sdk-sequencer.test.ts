@@ -9,6 +9,7 @@ const msg = (seq: number): Message => ({
   id: String(seq),
   roomId: 'r',
   seq,
+  change: seq,
   userId: 'u',
   username: 'u',
   content: `m${seq}`,

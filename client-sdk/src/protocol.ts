@@ -58,6 +58,12 @@ export interface Message {
   createdAt: string;
   editedAt: string | null;
   deleted: boolean;
+  /**
+   * Addition (change log): the room's change number of this message's latest
+   * change (its creation, its last edit or its deletion). Per room, unique
+   * among messages, and what catch-up (`afterChange`, `GET /api/rooms/:id/changes`) follows.
+   */
+  change: number;
 }
 
 /** Every error code, with its REST status: the contract's codes plus the additions docs/protocol.md lists. */
@@ -192,6 +198,30 @@ export interface HistoryPage {
   hasMore: boolean;
 }
 
+/** Addition: `GET /api/rooms/:id/changes` query; `after` integer ≥ 0 (default 0), `limit` 1-500 (default 200). */
+export interface ChangesQuery {
+  after?: number;
+  limit?: number;
+}
+
+/** Page size of a change-log page when the client names none (also the first page of `room:join` with `afterChange`). */
+export const DEFAULT_CHANGES_PAGE_SIZE = 200;
+/** Largest change-log page a client may ask for. */
+export const MAX_CHANGES_PAGE_SIZE = 500;
+
+/**
+ * Addition: one page of a room's change log. `changes` is the CURRENT state
+ * of every message whose latest change is after the asked number, ordered by
+ * `change` ascending (a deleted message as its tombstone, as history shows it);
+ * `hasMore`: more after this page (ask again with `after` = the last row's
+ * `change`); `lastChange`: the room's change number when the page was read.
+ */
+export interface ChangesPage {
+  changes: Message[];
+  hasMore: boolean;
+  lastChange: number;
+}
+
 export interface UpdateUserRequest {
   role?: Role;
   banned?: boolean;
@@ -312,12 +342,32 @@ export interface OnlineUser {
   username: string;
 }
 
+/** `room:join`: `afterChange` (addition, integer ≥ 0) asks for the first page of the room's changes after it. */
+export interface RoomJoinRequest {
+  roomId: string;
+  afterChange?: number;
+}
+
 export interface JoinResult {
   room: RoomInfo;
   /** The first users online in the room (at most the server's JOIN_ONLINE_LIST_LIMIT, by userId); page on with `room:online`. */
   online: OnlineUser[];
   /** How many users are online in the room (all of them, not only those listed). */
   onlineCount: number;
+  /** Addition: the room's change number as of the join; the live stream to this socket continues after it. */
+  lastChange: number;
+  /** Addition, only when `afterChange` was given: the first page of the room's changes after it (see `ChangesPage`). */
+  changes?: Message[];
+  /** Addition, only when `afterChange` was given: more changes follow the first page (page on with `room:changes` or REST). */
+  hasMore?: boolean;
+}
+
+/** Addition: `room:changes`, the socket form of `GET /api/rooms/:id/changes`. */
+export interface ChangesRequest {
+  roomId: string;
+  after: number;
+  /** 1-500, default 200. */
+  limit?: number;
 }
 
 /** `room:online`: the next page of a joined room's online users, ordered by userId. */
@@ -380,6 +430,8 @@ export interface MessageDeletedEvent {
   id: string;
   roomId: string;
   seq: number;
+  /** Addition: the change number of the deletion (the message's latest change). */
+  change: number;
 }
 
 export interface TypingEvent {
@@ -485,7 +537,7 @@ export type Empty = Record<never, never>;
 
 /** Namespace `/chat`: what a client may emit. */
 export interface ChatClientToServerEvents {
-  'room:join': (payload: RoomRef, ack: AckCallback<JoinResult>) => void;
+  'room:join': (payload: RoomJoinRequest, ack: AckCallback<JoinResult>) => void;
   'room:leave': (payload: RoomRef, ack: AckCallback<Empty>) => void;
   'room:history': (payload: HistoryRequest, ack: AckCallback<HistoryPage>) => void;
   'message:send': (payload: SendMessageRequest, ack: AckCallback<MessageResult>) => void;
@@ -494,6 +546,8 @@ export interface ChatClientToServerEvents {
   typing: (payload: TypingRequest, ack: AckCallback<TypingResult>) => void;
   'room:online': (payload: OnlineRequest, ack: AckCallback<OnlinePage>) => void;
   'auth:refresh': (payload: AuthRefreshRequest, ack: AckCallback<AuthRefreshResult>) => void;
+  /** Addition: a page of the room's change log (same rule as `room:history`). */
+  'room:changes': (payload: ChangesRequest, ack: AckCallback<ChangesPage>) => void;
 }
 
 /** Namespace `/chat`: what the server emits. */
