@@ -128,6 +128,9 @@ describe('REST answers against the OpenAPI document', () => {
     expect((await call('POST', '/api/server/rooms/{id}/messages', { token: key, body: { ...publishBody, clientMsgId: randomUUID() } })).status).to.equal(404);
     expect((await call('GET', '/api/server/rooms/{id}/messages', { token: key, ids: serverIds })).status).to.equal(200);
     expect((await call('GET', '/api/server/rooms/{id}/presence', { token: key, ids: serverIds })).status).to.equal(200);
+    expect((await call('GET', '/api/server/rooms/{id}/changes', { token: key, ids: serverIds })).status).to.equal(200);
+    expect((await call('GET', '/api/server/rooms/{id}/changes', { token: key })).status).to.equal(404);
+    expect((await call('GET', '/api/server/rooms/{id}/changes', { token: key, ids: serverIds, query: '?limit=0' })).status).to.equal(400);
     expect((await call('GET', '/api/server/rooms/{id}/presence', { token: key })).status).to.equal(404);
     expect((await call('POST', '/api/server/users/{id}/disconnect', { token: key, ids: { id: member.user.id } })).status).to.equal(204);
     const bannedByKey = await registerUser(app);

@@ -136,6 +136,7 @@ describe('server API (/api/server/, API keys)', () => {
         ['users', 'DELETE', `/api/server/users/${member.user.id}/ban`],
         ['presence', 'GET', `/api/server/rooms/${room.id}/presence`],
         ['history', 'GET', `/api/server/rooms/${room.id}/messages`],
+        ['history', 'GET', `/api/server/rooms/${room.id}/changes`],
       ];
       const allBut = new Map<ApiKeyScope, CreatedApiKey>();
       const only = new Map<ApiKeyScope, CreatedApiKey>();
@@ -303,13 +304,14 @@ describe('server API (/api/server/, API keys)', () => {
       expect(byKey[4]).to.include({ targetType: 'user', targetId: user.user.id });
     });
 
-    it('audits publishes and history reads with the key as actor', async () => {
+    it('audits publishes, history and change-log reads with the key as actor; the change log holds the published message', async () => {
       const admin = await registerAdmin(node.app);
       const room = await createRoom(node.app, admin.accessToken);
       const key = await createKey(node.app, admin, ['publish', 'history']);
 
       const published = await http<{ message: Message }>(node.app, 'POST', `/api/server/rooms/${room.id}/messages`, { token: key.key, body: publishBody() });
       await http(node.app, 'GET', `/api/server/rooms/${room.id}/messages?afterSeq=0`, { token: key.key });
+      const changes = await http<{ changes: Message[]; lastChange: number }>(node.app, 'GET', `/api/server/rooms/${room.id}/changes?after=0`, { token: key.key });
 
       const [publish] = (await auditEntries(node.app, admin.accessToken, 'message_publish')).filter((e) => e.details.apiKeyId === key.id);
       const [read] = (await auditEntries(node.app, admin.accessToken, 'history_read')).filter((e) => e.details.apiKeyId === key.id);
@@ -321,6 +323,11 @@ describe('server API (/api/server/, API keys)', () => {
       });
       expect(read).to.deep.include({ actorId: null, targetType: 'room', targetId: room.id });
       expect(read!.details).to.include({ afterSeq: 0, returned: 1, via: 'api_key' });
+      expect(changes.status).to.equal(200);
+      expect(changes.body.changes).to.deep.equal([published.body.message]);
+      const [changesRead] = (await auditEntries(node.app, admin.accessToken, 'changes_read')).filter((e) => e.details.apiKeyId === key.id);
+      expect(changesRead).to.deep.include({ actorId: null, targetType: 'room', targetId: room.id });
+      expect(changesRead!.details).to.include({ after: 0, returned: 1 });
     });
   });
 

@@ -254,7 +254,8 @@ export type AuditAction =
   | 'message_publish'
   | 'sessions_end'
   | 'presence_read'
-  | 'history_read';
+  | 'history_read'
+  | 'changes_read';
 
 export interface AuditEntry {
   id: string;

@@ -3,7 +3,7 @@ import type { UserStore } from '../../db/stores/user-store.js';
 import { banInForce } from '../auth/ban.js';
 import { AppError, notFound } from '../errors.js';
 import type { MessageWriter } from '../messages/message-writer.js';
-import type { CreateRoomRequest, HistoryPage, HistoryQuery, Message, RoomInfo, ServerPresencePage, ServerPublishRequest } from '../protocol.js';
+import type { ChangesPage, CreateRoomRequest, HistoryPage, HistoryQuery, Message, RoomInfo, ServerPresencePage, ServerPublishRequest } from '../protocol.js';
 import type { RoomService } from '../rooms/room-service.js';
 import { auditDetails, type ApiKeyActor } from './actors.js';
 import type { AdminService } from './admin-service.js';
@@ -77,6 +77,12 @@ export class ServerApi {
   async history(key: ApiKeyActor, roomId: string, query: HistoryQuery & { limit: number }): Promise<HistoryPage> {
     const page = await this.deps.rooms.historyOfAnyRoom(roomId, query);
     await this.record(key, { action: 'history_read', targetType: 'room', targetId: roomId, details: { ...query, returned: page.messages.length } });
+    return page;
+  }
+
+  async changes(key: ApiKeyActor, roomId: string, query: { after: number; limit: number }): Promise<ChangesPage> {
+    const page = await this.deps.rooms.changesOfAnyRoom(roomId, query);
+    await this.record(key, { action: 'changes_read', targetType: 'room', targetId: roomId, details: { ...query, returned: page.changes.length } });
     return page;
   }
 

@@ -99,6 +99,7 @@ const auditActions = [
   'sessions_end',
   'presence_read',
   'history_read',
+  'changes_read',
 ] as const satisfies readonly P.AuditAction[];
 
 export const auditEntrySchema = z

@@ -92,6 +92,13 @@ export class RoomService {
     return room;
   }
 
+  /** A page of any room's change log, for the app's backend (server API, `history` scope); `not_found` for no such room. */
+  async changesOfAnyRoom(roomId: string, query: { after: number; limit: number }): Promise<ChangesPage> {
+    const page = await this.messages.changes(roomId, query);
+    if (!page) throw notFound('room not found');
+    return page;
+  }
+
   /** Any room's history, for the app's backend (server API, `history` scope). */
   async historyOfAnyRoom(roomId: string, query: HistoryQuery & { limit: number }): Promise<HistoryPage> {
     await this.anyRoom(roomId);

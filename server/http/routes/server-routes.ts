@@ -2,6 +2,7 @@ import type { AdminService } from '../../admin/admin-service.js';
 import type { ServerApi } from '../../admin/server-api.js';
 import {
   addMemberSchema,
+  changesQuerySchema,
   contentSchemas,
   createRoomSchema,
   historyQuerySchema,
@@ -123,6 +124,15 @@ export function serverRoutes(server: ServerApi, admin: AdminService, maxMessageL
       success: { status: 200, description: 'Messages ascending by seq', schema: R.historyPageSchema },
       errors: ['not_found'],
       handle: ({ params, query }, { key }) => server.history(key, params.id, query),
+    }),
+    route({
+      method: 'get', path: '/api/server/rooms/:id/changes', tag: 'server', access: 'server', scope: 'history',
+      summary: 'A page of any room\'s change log (sends, edits, deletions in change order), as GET /api/rooms/:id/changes',
+      params: idParamSchema,
+      query: changesQuerySchema,
+      success: { status: 200, description: 'One page of the change log', schema: R.changesPageSchema },
+      errors: ['not_found'],
+      handle: ({ params, query }, { key }) => server.changes(key, params.id, query),
     }),
   ];
 }
