@@ -378,6 +378,26 @@ describe('server API (/api/server/, API keys)', () => {
       expect(afterOnB.status).to.equal(401);
       expect(afterOnA.status).to.equal(401);
     });
+
+    it('presence read on node A lists a socket on node B, and disconnect on A ends that socket on B', async () => {
+      const [a, b] = await Promise.all([node('a'), node('b')]);
+      const admin = await registerAdmin(a);
+      const user = await registerUser(b);
+      const room = await createRoom(a, admin.accessToken);
+      const key = await createKey(a, admin, ['presence', 'users']);
+      const socket = await connect(b, { token: user.accessToken });
+      await ok(socket, 'room:join', { roomId: room.id });
+      const revoked = nextEvent<SessionRevokedEvent>(socket, 'session:revoked');
+      const gone = serverDisconnect(socket);
+
+      const presence = await http<ServerPresencePage>(a, 'GET', `/api/server/rooms/${room.id}/presence`, { token: key.key });
+      const ended = await http(a, 'POST', `/api/server/users/${user.user.id}/disconnect`, { token: key.key });
+
+      expect(presence.body).to.deep.equal({ online: [{ userId: user.user.id, username: user.user.username }], nextCursor: null, count: 1 });
+      expect(ended.status).to.equal(204);
+      expect(await revoked).to.deep.equal({ reason: 'kicked' });
+      await gone;
+    });
   });
 });
 
