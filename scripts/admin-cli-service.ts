@@ -3,6 +3,7 @@
 // audit), built with ports that a process outside the cluster can serve.
 import type { Database } from '../db/database.js';
 import { AdminService, type AdminDeps, type OperatorActor } from '../server/admin/admin-service.js';
+import { ApiKeys } from '../server/admin/api-keys.js';
 import { openStores } from '../server/composition/stores.js';
 import type { Config } from '../server/config.js';
 import { AppError } from '../server/errors.js';
@@ -12,6 +13,8 @@ export const OPERATOR: OperatorActor = { userId: null, via: 'cli' };
 
 export interface CliAdmin {
   readonly service: AdminService;
+  /** Server API keys (create, list, revoke), audited as the operator's. */
+  readonly apiKeys: ApiKeys;
   /**
    * How a ban or role change reaches sockets that are already open: `cluster`
    * (REDIS_URL set: ended at once on every node, as from the admin API) or
@@ -36,7 +39,9 @@ function notFromTheCli(what: string): never {
  * answer) to end sessions through the nodes' adapter channels.
  */
 export async function createCliAdmin(database: Database, config: Pick<Config, 'redisUrl' | 'redisKeyPrefix' | 'kickBlockSeconds'>): Promise<CliAdmin> {
-  const { users, tokens, rooms, mutes, kicks, audit } = openStores(database.knex);
+  const { users, tokens, rooms, mutes, kicks, audit, apiKeys: keyStore } = openStores(database.knex);
+  // The CLI never serves a key's call, so the key budget is never spent here.
+  const apiKeys = new ApiKeys({ keys: keyStore, audit, limits: { consumeApiKeyCall: async () => {} } });
   const stores = { users, tokens, rooms, mutes, kicks, audit, kickBlockSeconds: config.kickBlockSeconds };
   // The operator is not rate-limited (AdminService spends nothing for an OperatorActor).
   const unlimited: Pick<AdminDeps, 'limits'> = { limits: { consumeAdminAction: async () => {} } };
@@ -54,7 +59,7 @@ export async function createCliAdmin(database: Database, config: Pick<Config, 'r
   if (!config.redisUrl) {
     // No way to the nodes' sockets: the revoked refresh tokens and the login checks do the rest.
     const sessions: AdminDeps['sessions'] = { endUserSessions: () => {}, endLoginSession: () => {} };
-    return { service: new AdminService({ ...stores, ...unavailable, ...unlimited, sessions }), reach: 'token-expiry', close: async () => {} };
+    return { service: new AdminService({ ...stores, ...unavailable, ...unlimited, sessions }), apiKeys, reach: 'token-expiry', close: async () => {} };
   }
 
   // Loaded only here: most runs have no Redis, and the CLI starts faster without it.
@@ -73,6 +78,7 @@ export async function createCliAdmin(database: Database, config: Pick<Config, 'r
   let closed = false;
   return {
     service: new AdminService({ ...stores, ...unavailable, ...unlimited, sessions }),
+    apiKeys,
     reach: 'cluster',
     close: async () => {
       if (closed) return;

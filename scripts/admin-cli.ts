@@ -9,7 +9,7 @@ import { PasswordPool } from '../server/auth/password-pool.js';
 import { Passwords } from '../server/auth/passwords.js';
 import { ConfigError, loadConfig, type Config } from '../server/config.js';
 import { AppError } from '../server/errors.js';
-import { registerSchema } from '../server/schemas.js';
+import { createApiKeySchema, registerSchema } from '../server/schemas.js';
 import { createCliAdmin, OPERATOR, type CliAdmin } from './admin-cli-service.js';
 
 const USAGE = `Usage: npm run admin -- <command>
@@ -21,6 +21,11 @@ Commands:
   unban <username>                                lift the ban
   create-user <username> <email> <password> [--admin]
                                                   create a user (a member unless --admin)
+  api-key create <name> <scope,...>               create a server API key and print it (shown
+                                                  only now); scopes: publish, rooms, users,
+                                                  presence, history
+  api-key list                                    list the keys not revoked (never the keys)
+  api-key revoke <id>                             revoke a key (refused at once on every node)
 
 Runs against the configured database (DATABASE_URL, or the embedded one in
 DATA_DIR; with the embedded one, stop the server first), through the same admin
@@ -107,6 +112,41 @@ async function createUser(context: Context, { username, email, password, admin }
   return `created ${user.username} (${role}, id ${user.id})`;
 }
 
+/** `api-key create|list|revoke`: the server API keys, as POST/GET/DELETE /api/admin/api-keys. */
+async function apiKey({ admin }: Context, [action, ...args]: string[]): Promise<string> {
+  switch (action) {
+    case 'create': {
+      if (args.length !== 2) throw new UsageError('api-key create takes <name> <scope,...>');
+      const parsed = createApiKeySchema.safeParse({ name: args[0], scopes: args[1]!.split(',').map((scope) => scope.trim()) });
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new CommandError(`invalid ${issue.path.join('.')}: ${issue.message}`);
+      }
+      const created = await admin.apiKeys.create(OPERATOR, parsed.data);
+      return `created API key ${created.name} (id ${created.id}, scopes ${created.scopes.join(',')})\n${created.key}\nkeep it now: it is stored hashed and never shown again`;
+    }
+    case 'list': {
+      const keys = await admin.apiKeys.list();
+      if (keys.length === 0) return 'no API keys';
+      return keys.map((k) => `${k.id}  ${k.name}  ${k.scopes.join(',')}  created ${k.createdAt}  last used ${k.lastUsedAt ?? 'never'}`).join('\n');
+    }
+    case 'revoke': {
+      const id = args[0];
+      if (!id || args.length !== 1) throw new UsageError('api-key revoke takes <id>');
+      if (!/^[0-9a-f-]{36}$/i.test(id)) throw new CommandError(`"${id}" is not an API key id`);
+      try {
+        await admin.apiKeys.revoke(OPERATOR, id.toLowerCase());
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'not_found') throw new CommandError(`no API key with id ${id} (or it is revoked already)`);
+        throw err;
+      }
+      return `revoked API key ${id}`;
+    }
+    default:
+      throw new UsageError(action ? `unknown api-key action "${action}"` : 'api-key takes create, list or revoke');
+  }
+}
+
 async function run(context: Context, [command, ...args]: string[]): Promise<string> {
   switch (command) {
     case 'promote':
@@ -119,12 +159,14 @@ async function run(context: Context, [command, ...args]: string[]): Promise<stri
       return setBanned(context, args[0], false);
     case 'create-user':
       return createUser(context, newUserFrom(args));
+    case 'api-key':
+      return apiKey(context, args);
     default:
       throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
   }
 }
 
-const KNOWN = new Set(['promote', 'demote', 'ban', 'unban', 'create-user']);
+const KNOWN = new Set(['promote', 'demote', 'ban', 'unban', 'create-user', 'api-key']);
 
 async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {

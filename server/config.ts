@@ -83,6 +83,9 @@ const envSchema = z.object({
   ROOM_CREATE_RATE_WINDOW: integer(1, 60),
   HISTORY_RATE_LIMIT: integer(0, 120),
   HISTORY_RATE_WINDOW: integer(1, 10),
+  // Extensions (issue 15, server API): calls per API key per window, cluster-wide.
+  API_KEY_RATE_LIMIT: integer(0, 600),
+  API_KEY_RATE_WINDOW: integer(1, 60),
   NODE_ID: z.string().min(1).optional(),
   // Extension (not in the contract): the bearer token a Prometheus scraper
   // presents at GET /metrics. Unset, /metrics answers only direct loopback requests.
@@ -165,6 +168,9 @@ export interface Config {
   /** History reads (REST and room:history together) per user per historyRateWindow, cluster-wide (0: off). */
   readonly historyRateLimit: number;
   readonly historyRateWindow: number;
+  /** Server API calls per API key per apiKeyRateWindow, cluster-wide (0: off). */
+  readonly apiKeyRateLimit: number;
+  readonly apiKeyRateWindow: number;
   readonly nodeId: string;
   /** Bearer token for GET /metrics; null: loopback only. */
   readonly metricsToken: string | null;
@@ -243,6 +249,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     roomCreateRateWindow: e.ROOM_CREATE_RATE_WINDOW,
     historyRateLimit: e.HISTORY_RATE_LIMIT,
     historyRateWindow: e.HISTORY_RATE_WINDOW,
+    apiKeyRateLimit: e.API_KEY_RATE_LIMIT,
+    apiKeyRateWindow: e.API_KEY_RATE_WINDOW,
     nodeId: e.NODE_ID ?? `node-${randomBytes(4).toString('hex')}`,
     metricsToken: e.METRICS_TOKEN ?? null,
     trustProxy: Object.freeze(parseTrustProxy(e.TRUST_PROXY)),

@@ -51,6 +51,7 @@ export class RateLimits {
   private readonly roomCreates: RateLimiterAbstract | null;
   private readonly historyReads: RateLimiterAbstract | null;
   // --- end rooms and history ---
+  private readonly apiKeyCalls: RateLimiterAbstract | null;
 
   constructor(
     config: Config,
@@ -73,6 +74,7 @@ export class RateLimits {
     this.roomCreates = limiter('room-create', config.roomCreateRateLimit, config.roomCreateRateWindow);
     this.historyReads = limiter('history', config.historyRateLimit, config.historyRateWindow);
     // --- end rooms and history ---
+    this.apiKeyCalls = limiter('api-key', config.apiKeyRateLimit, config.apiKeyRateWindow);
   }
 
   /** Spends one message of the user's budget; throws `rate_limited` when it is gone. */
@@ -143,6 +145,11 @@ export class RateLimits {
   }
 
   // --- end rooms and history ---
+
+  /** Spends one server API call of the key's budget (every /api/server/ route); throws `rate_limited` when it is gone. */
+  async consumeApiKeyCall(keyId: string): Promise<void> {
+    await this.spend('api_key', [this.apiKeyCalls && { limiter: this.apiKeyCalls, key: keyId }]);
+  }
 
   /**
    * Spends one point on every counter at once. If any refuses, the others

@@ -3,7 +3,7 @@
 // validation misses fails to compile.
 import { z } from 'zod';
 import type * as P from './protocol.js';
-import { DEFAULT_CHANGES_PAGE_SIZE, MAX_CHANGES_PAGE_SIZE, ROLES } from './protocol.js';
+import { API_KEY_SCOPES, DEFAULT_CHANGES_PAGE_SIZE, MAX_CHANGES_PAGE_SIZE, ROLES } from './protocol.js';
 import { displayName, text } from './text-fields.js';
 
 /**
@@ -120,6 +120,25 @@ export const auditQuerySchema = z.object({
   cursor: messageId.optional(),
 });
 
+// ------------------------------------------------- server API (issue 15)
+
+export const createApiKeySchema = z.strictObject({
+  name: displayName().trim().min(1).max(64),
+  scopes: z.array(z.enum(API_KEY_SCOPES)).min(1).max(API_KEY_SCOPES.length),
+}) satisfies z.ZodType<P.CreateApiKeyRequest>;
+
+/** `POST /api/server/users/:id/ban`; no body (or no `minutes`) bans without end. */
+export const serverBanSchema = z
+  .strictObject({ minutes: z.number().int().min(1).max(MAX_MINUTES).optional() })
+  .optional()
+  .transform((body) => body ?? {}) satisfies z.ZodType<P.ServerBanRequest>;
+
+/** `GET /api/server/rooms/:id/presence`. */
+export const presenceQuerySchema = z.object({
+  cursor: uuid.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
 /** Schemas whose limits come from the configuration. */
 export function contentSchemas(maxMessageLength: number) {
   // NUL refused up front, or a stored batch would fail whole.
@@ -128,6 +147,7 @@ export function contentSchemas(maxMessageLength: number) {
     broadcast: z.strictObject({ content, roomId: uuid.optional() }) satisfies z.ZodType<P.BroadcastRequest>,
     send: z.object({ roomId: uuid, content, clientMsgId: uuid }) satisfies z.ZodType<P.SendMessageRequest>,
     edit: z.object({ messageId, content }) satisfies z.ZodType<P.EditMessageRequest>,
+    serverPublish: z.strictObject({ userId: uuid.optional(), content, clientMsgId: uuid }) satisfies z.ZodType<P.ServerPublishRequest>,
   };
 }
 

@@ -6,7 +6,7 @@ import { useRedisCluster } from './support/cluster.js';
 import { environment } from './support/environment.js';
 import { runNode, useTempDir, type NodeRun } from './support/node-run.js';
 import { recordSkip } from './support/services.js';
-import { connect, http, nextEvent, registerUser, startNode, stopNode, testConfig, testLogger, uniqueName } from './support/util.js';
+import { connect, http, issuedSecrets, nextEvent, registerUser, startNode, stopNode, testConfig, testLogger, uniqueName } from './support/util.js';
 
 /**
  * `npm run admin` as a child process. With a real PostgreSQL it runs against
@@ -97,6 +97,46 @@ describe('admin CLI (npm run admin)', function () {
     expect(missingUser.stderr).to.match(/^admin: no user named "nobody/);
     expect(badEmail.code).to.equal(1);
     expect(badEmail.stderr).to.match(/^admin: invalid email/);
+  });
+
+  it('api-key create prints a key the server API takes, api-key list shows it without the key, api-key revoke ends it; each is audited as the CLI\'s', async () => {
+    const name = uniqueName('cli-key');
+
+    const created = await cli('api-key', 'create', name, 'history,presence');
+    const keyLine = created.stdout.split('\n').find((line) => line.startsWith('rck_'));
+    const id = /id ([0-9a-f-]{36})/.exec(created.stdout)?.[1];
+    if (keyLine) issuedSecrets.add(keyLine);
+    const listed = await cli('api-key', 'list');
+    const badScope = await cli('api-key', 'create', name, 'history,everything');
+
+    expect(created.code, created.stderr).to.equal(0);
+    expect(keyLine).to.match(/^rck_[A-Za-z0-9_-]{43}$/);
+    expect(listed.code).to.equal(0);
+    expect(listed.stdout).to.contain(`${id}  ${name}  history,presence`);
+    expect(listed.stdout).not.to.contain(keyLine!);
+    expect(badScope.code).to.equal(1);
+    expect(badScope.stderr).to.match(/^admin: invalid scopes/);
+    const usable = async () =>
+      withNode(async (app) => {
+        const room = await registerUser(app).then((user) => http<{ room: { id: string } }>(app, 'POST', '/api/rooms', { token: user.accessToken, body: { name: uniqueName('room') } }));
+        return (await http(app, 'GET', `/api/server/rooms/${room.body.room.id}/messages`, { token: keyLine! })).status;
+      });
+    expect(await usable()).to.equal(200);
+
+    const revoked = await cli('api-key', 'revoke', id!);
+    const again = await cli('api-key', 'revoke', id!);
+
+    expect(revoked.code, revoked.stderr).to.equal(0);
+    expect(again.code).to.equal(1);
+    expect(again.stderr).to.contain('no API key with id');
+    expect(await usable()).to.equal(401);
+    if (environment.get().services.databaseUrl) {
+      const audit = await environment.get().database.knex('audit_log').where({ target_type: 'api_key', target_id: id! }).orderBy('id');
+      expect(audit.map((row: { action: string; actor_id: string | null; details: { via?: string } }) => [row.action, row.actor_id, row.details.via])).to.deep.equal([
+        ['api_key_create', null, 'cli'],
+        ['api_key_revoke', null, 'cli'],
+      ]);
+    }
   });
 
   describe('with REDIS_URL, next to a running cluster', () => {

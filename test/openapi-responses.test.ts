@@ -8,7 +8,7 @@ import { migrateToLatest } from '../db/migrate.js';
 import { createApp, type RoomcastApp } from '../server/app.js';
 import { environment } from './support/environment.js';
 import { OpenApiResponses, type OpenApiDocument } from './support/openapi-responses.js';
-import { closeAll, connect, createRoom, http, ok, registerAdmin, registerUser, startNode, testConfig, testLogger, uniqueName } from './support/util.js';
+import { closeAll, connect, createRoom, http, issuedSecrets, ok, registerAdmin, registerUser, startNode, testConfig, testLogger, uniqueName } from './support/util.js';
 
 describe('REST answers against the OpenAPI document', () => {
   let app: RoomcastApp;
@@ -103,6 +103,43 @@ describe('REST answers against the OpenAPI document', () => {
     expect((await call('DELETE', '/api/admin/messages/{id}', { token: admin.accessToken, ids: { id: '9223372036854775807' } })).status).to.equal(404);
     expect((await call('GET', '/api/admin/audit', { token: admin.accessToken })).status).to.equal(200);
     expect((await call('GET', '/api/admin/audit', { query: '?limit=0', token: admin.accessToken })).status).to.equal(400);
+
+    // ------------------------------------------------ API keys, server API
+    const createdKey = await call<{ id: string; key: string }>('POST', '/api/admin/api-keys', { token: admin.accessToken, body: { name: 'openapi', scopes: ['publish', 'rooms', 'users', 'presence', 'history'] } });
+    expect(createdKey.status).to.equal(201);
+    issuedSecrets.add(createdKey.body.key);
+    const key = createdKey.body.key;
+    expect((await call('POST', '/api/admin/api-keys', { token: admin.accessToken, body: { name: 'x', scopes: [] } })).status).to.equal(400);
+    expect((await call('GET', '/api/admin/api-keys', { token: admin.accessToken })).status).to.equal(200);
+    const narrowKey = await http<{ id: string; key: string }>(app, 'POST', '/api/admin/api-keys', { token: admin.accessToken, body: { name: 'narrow', scopes: ['history'] } });
+    issuedSecrets.add(narrowKey.body.key);
+    const serverRoom = await call<{ room: { id: string } }>('POST', '/api/server/rooms', { token: key, body: { name: uniqueName('room') } });
+    expect(serverRoom.status).to.equal(201);
+    const serverIds = { id: serverRoom.body.room.id, userId: member.user.id };
+    expect((await call('POST', '/api/server/rooms', { token: narrowKey.body.key, body: { name: 'x' } })).status).to.equal(403);
+    expect((await call('POST', '/api/server/rooms', { body: { name: 'x' } })).status).to.equal(401);
+    expect((await call('PATCH', '/api/server/rooms/{id}', { token: key, ids: serverIds, body: { name: uniqueName('renamed') } })).status).to.equal(200);
+    expect((await call('PATCH', '/api/server/rooms/{id}', { token: key, body: { name: 'gone' } })).status).to.equal(404);
+    expect((await call('POST', '/api/server/rooms/{id}/members', { token: key, ids: serverIds, body: { userId: member.user.id } })).status).to.equal(204);
+    expect((await call('DELETE', '/api/server/rooms/{id}/members/{userId}', { token: key, ids: serverIds })).status).to.equal(204);
+    const publishBody = { content: 'from the backend', clientMsgId: randomUUID() };
+    expect((await call('POST', '/api/server/rooms/{id}/messages', { token: key, ids: serverIds, body: publishBody })).status).to.equal(201);
+    expect((await call('POST', '/api/server/rooms/{id}/messages', { token: key, ids: serverIds, body: { ...publishBody, userId: victim.user.id } })).status).to.equal(403);
+    expect((await call('POST', '/api/server/rooms/{id}/messages', { token: key, body: { ...publishBody, clientMsgId: randomUUID() } })).status).to.equal(404);
+    expect((await call('GET', '/api/server/rooms/{id}/messages', { token: key, ids: serverIds })).status).to.equal(200);
+    expect((await call('GET', '/api/server/rooms/{id}/presence', { token: key, ids: serverIds })).status).to.equal(200);
+    expect((await call('GET', '/api/server/rooms/{id}/changes', { token: key, ids: serverIds })).status).to.equal(200);
+    expect((await call('GET', '/api/server/rooms/{id}/changes', { token: key })).status).to.equal(404);
+    expect((await call('GET', '/api/server/rooms/{id}/changes', { token: key, ids: serverIds, query: '?limit=0' })).status).to.equal(400);
+    expect((await call('GET', '/api/server/rooms/{id}/presence', { token: key })).status).to.equal(404);
+    expect((await call('POST', '/api/server/users/{id}/disconnect', { token: key, ids: { id: member.user.id } })).status).to.equal(204);
+    const bannedByKey = await registerUser(app);
+    expect((await call('POST', '/api/server/users/{id}/ban', { token: key, ids: { id: bannedByKey.user.id }, body: { minutes: 5 } })).status).to.equal(200);
+    expect((await call('DELETE', '/api/server/users/{id}/ban', { token: key, ids: { id: bannedByKey.user.id } })).status).to.equal(200);
+    expect((await call('DELETE', '/api/server/users/{id}/ban', { token: key })).status).to.equal(404);
+    expect((await call('DELETE', '/api/admin/api-keys/{id}', { token: admin.accessToken, ids: { id: createdKey.body.id } })).status).to.equal(204);
+    expect((await call('DELETE', '/api/admin/api-keys/{id}', { token: admin.accessToken, ids: { id: createdKey.body.id } })).status).to.equal(404);
+    expect((await call('GET', '/api/server/rooms/{id}/messages', { token: key, ids: serverIds })).status).to.equal(401);
 
     // --------------------------------------------------- operations, docs
     expect((await call('GET', '/healthz')).status).to.equal(200);

@@ -3,7 +3,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { expect } from 'chai';
 import type { RoomcastApp } from '../server/app.js';
 import { OpenApiResponses, type OpenApiDocument } from './support/openapi-responses.js';
-import { closeAll, http, registerAdmin, startNode } from './support/util.js';
+import { closeAll, http, issuedSecrets, registerAdmin, startNode } from './support/util.js';
 
 /** The parts of Express 5's router (the `router` package) that tell which routes exist. */
 interface LayerLike {
@@ -96,13 +96,17 @@ describe('GET /api/openapi.json', () => {
   it('says which PATCH bodies must not be empty, and the server refuses an empty one', async () => {
     const admin = await registerAdmin(app);
     const patches = operations().filter(({ method }) => method === 'patch');
-    expect(patches.length).to.equal(2);
+    expect(patches.length).to.equal(3);
+    // The server API's PATCH takes an API key, the others an admin's token.
+    const key = await http<{ key: string }>(app, 'POST', '/api/admin/api-keys', { token: admin.accessToken, body: { name: 'openapi', scopes: ['rooms'] } });
+    issuedSecrets.add(key.body.key);
     for (const { path } of patches) {
       const schema = document.paths[path]!.patch!.requestBody!.content['application/json']!.schema as { $ref: string };
       const component = document.components.schemas[schema.$ref.split('/').pop()!];
       expect(component, path).to.have.property('minProperties', 1);
       expect(checker.checkRequest('patch', path, {}), path).to.have.length(1);
-      const res = await http(app, 'PATCH', path.replace(/\{\w+\}/, randomUUID()), { token: admin.accessToken, body: {} });
+      const token = path.startsWith('/api/server/') ? key.body.key : admin.accessToken;
+      const res = await http(app, 'PATCH', path.replace(/\{\w+\}/, randomUUID()), { token, body: {} });
       expect(res.status, path).to.equal(400);
       expect(res.body).to.have.nested.property('error.code', 'validation_failed');
     }
@@ -113,13 +117,19 @@ describe('GET /api/openapi.json', () => {
     const withBody = operations().filter(({ operation }) => operation.requestBody);
 
     expect(withBody.length).to.be.greaterThan(8);
+    const key = await http<{ key: string }>(app, 'POST', '/api/admin/api-keys', {
+      token: admin.accessToken,
+      body: { name: 'examples', scopes: ['publish', 'rooms', 'users', 'presence', 'history'] },
+    });
+    issuedSecrets.add(key.body.key);
     for (const { path, method, operation } of withBody) {
       const name = `${method.toUpperCase()} ${path}`;
       const example = operation.requestBody!.content['application/json']!.example;
       expect(example, name).to.not.equal(undefined);
       expect(checker.checkRequest(method, path, example), name).to.deep.equal([]);
       // Unknown ids in the path: the answer may be 404 or 401, never validation_failed.
-      const res = await http(app, method.toUpperCase(), path.replace(/\{\w+\}/g, () => randomUUID()), { token: admin.accessToken, body: example });
+      const token = path.startsWith('/api/server/') ? key.body.key : admin.accessToken;
+      const res = await http(app, method.toUpperCase(), path.replace(/\{\w+\}/g, () => randomUUID()), { token, body: example });
       expect(res.status, `${name}: ${JSON.stringify(res.body)}`).to.not.equal(400);
     }
   });

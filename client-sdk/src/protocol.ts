@@ -246,7 +246,16 @@ export type AuditAction =
   | 'message_edit'
   | 'room_update'
   | 'member_add'
-  | 'member_remove';
+  | 'member_remove'
+  /** Extensions (issue 15, server API): keys made and revoked by admins, and what a key's calls did. */
+  | 'api_key_create'
+  | 'api_key_revoke'
+  | 'room_create'
+  | 'message_publish'
+  | 'sessions_end'
+  | 'presence_read'
+  | 'history_read'
+  | 'changes_read';
 
 export interface AuditEntry {
   id: string;
@@ -257,6 +266,61 @@ export interface AuditEntry {
   details: Record<string, unknown>;
   createdAt: string;
 }
+
+// ------------------------------------------------------- server API (issue 15)
+
+/** What a server API key may do; each `/api/server/` route needs one of them. */
+export const API_KEY_SCOPES = ['publish', 'rooms', 'users', 'presence', 'history'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+/** `POST /api/admin/api-keys`. */
+export interface CreateApiKeyRequest {
+  name: string;
+  scopes: ApiKeyScope[];
+}
+
+/** A server API key as `GET /api/admin/api-keys` lists it: never the key itself. */
+export interface ApiKeyInfo {
+  id: string;
+  name: string;
+  scopes: ApiKeyScope[];
+  createdAt: string;
+  /** Updated at most once a minute per key; null until first used. */
+  lastUsedAt: string | null;
+}
+
+/** `POST /api/admin/api-keys` answer: the only time `key` is shown. */
+export interface CreatedApiKey extends ApiKeyInfo {
+  key: string;
+}
+
+export interface ApiKeysResponse {
+  apiKeys: ApiKeyInfo[];
+}
+
+/** `POST /api/server/rooms/:id/messages`: as `userId`, or as the system user when it is absent. */
+export interface ServerPublishRequest {
+  userId?: string;
+  content: string;
+  clientMsgId: string;
+}
+
+/** `POST /api/server/users/:id/ban`: `minutes` makes the ban lift by itself. */
+export interface ServerBanRequest {
+  minutes?: number;
+}
+
+/** `GET /api/server/rooms/:id/presence`: one page of the room's online users and how many are online. */
+export interface ServerPresencePage extends OnlinePage {
+  count: number;
+}
+
+/**
+ * The user a server API publish without `userId` is sent as (`Message.userId`
+ * / `username` of system messages). Created on first use; it cannot log in.
+ */
+export const SYSTEM_USER_ID = '00000000-0000-4000-8000-000000000000';
+export const SYSTEM_USERNAME = '@system';
 
 export interface UsersPage {
   users: User[];

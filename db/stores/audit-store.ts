@@ -15,7 +15,7 @@ interface AuditRow {
 export interface AuditInput {
   actorId: string | null;
   action: AuditAction;
-  targetType: 'user' | 'room' | 'message' | 'broadcast';
+  targetType: 'user' | 'room' | 'message' | 'broadcast' | 'api_key';
   targetId: string;
   details?: Record<string, unknown>;
 }

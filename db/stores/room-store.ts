@@ -14,13 +14,14 @@ const ROOM_COLUMNS = ['rooms.id', 'rooms.name', 'rooms.visibility', 'rooms.read_
 export class RoomStore {
   constructor(private readonly knex: Knex) {}
 
-  /** Creates a room; its creator becomes its first member. */
-  async create(input: { name: string; visibility: RoomVisibility; readOnly: boolean; createdBy: string }): Promise<RoomInfo> {
+  /** Creates a room; its creator (if a user: the server API creates rooms without one) becomes its first member. */
+  async create(input: { name: string; visibility: RoomVisibility; readOnly: boolean; createdBy: string | null }): Promise<RoomInfo> {
     return this.knex.transaction(async (trx) => {
       const [row] = await trx('rooms')
         .insert({ name: input.name, visibility: input.visibility, read_only: input.readOnly, created_by: input.createdBy })
         .returning(ROOM_COLUMNS.map((c) => c.replace('rooms.', '')));
       const room = row as RoomRow;
+      if (input.createdBy === null) return toRoom(room);
       await trx('room_members').insert({ room_id: room.id, user_id: input.createdBy });
       return toRoom({ ...room, joined: true });
     });

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Role, User } from '../../server/protocol.js';
+import { SYSTEM_USER_ID, SYSTEM_USERNAME, type Role, type User } from '../../server/protocol.js';
 import { iso, type UserRow } from './row-mappers.js';
 import { containsPattern } from './like-pattern.js';
 import { isUniqueViolation } from './unique-violation.js';
@@ -59,7 +59,8 @@ export class UserStore {
     try {
       return await this.knex.transaction(async (trx) => {
         await trx.raw('select pg_advisory_xact_lock(?)', [FIRST_USER_LOCK_KEY]);
-        const anyone = await trx('users').first('id');
+        // The system user (server API) is nobody's registration.
+        const anyone = await trx('users').whereNot({ id: SYSTEM_USER_ID }).first('id');
         const [row] = await trx('users')
           .insert({
             username: input.username,
@@ -96,6 +97,21 @@ export class UserStore {
       .orWhereRaw('lower(email) = ?', [lowered])
       .first();
     return row ? toRecord(row) : null;
+  }
+
+  /**
+   * The sender of server API messages published without a user, made on
+   * first use (by whichever node gets there first). Its username has an `@`,
+   * which registration refuses, so no account can take or imitate it, and its
+   * password hash is no bcrypt hash, so no password opens it. An admin, so
+   * read-only rooms take its messages.
+   */
+  async ensureSystemUser(): Promise<UserRecord> {
+    await this.knex('users')
+      .insert({ id: SYSTEM_USER_ID, username: SYSTEM_USERNAME, email: 'system@roomcast.invalid', password_hash: '*', role: 'admin' })
+      .onConflict('id')
+      .ignore();
+    return (await this.findById(SYSTEM_USER_ID))!;
   }
 
   async findById(id: string): Promise<UserRecord | null> {

@@ -23,6 +23,7 @@ import type {
 } from '../protocol.js';
 import type { RateLimits } from '../rate-limits.js';
 import type { Actor } from '../rooms/room-service.js';
+import { auditDetails, type AdminActor } from './actors.js';
 import type { Broadcaster, MessageDeletion, RoomEvictor, StatsSource } from './admin-ports.js';
 
 export interface AdminDeps {
@@ -43,25 +44,17 @@ export interface AdminDeps {
   limits: Pick<RateLimits, 'consumeAdminAction'>;
 }
 
-/**
- * The operator at the shell (`npm run admin`): no user row stands behind it,
- * so its audit entries have `actorId: null` and say `via` in their details.
- */
-export interface OperatorActor {
-  readonly userId: null;
-  readonly via: 'cli';
-}
-
-/** Who changes a user: an admin (REST, /admin) or the operator. */
-export type AdminActor = Actor | OperatorActor;
+export type { AdminActor, ApiKeyActor, OperatorActor } from './actors.js';
 
 /**
  * The admin use cases, shared by the REST routes and the /admin events: each
  * method checks its targets, changes the stores, tells the sockets concerned
- * and writes the audit entry. Callers have already checked the admin role.
+ * and writes the audit entry. Callers have already checked the admin role
+ * (or the server API key's scope).
  * Each change first spends one of the admin's actions (ADMIN_ACTION_RATE_LIMIT,
  * here so that REST and /admin share one budget); the operator at the shell
- * has no user behind it and is not limited.
+ * and a server API key have no user behind them: a key spends its own budget
+ * (API_KEY_RATE_LIMIT) per call, the operator is not limited.
  */
 export class AdminService {
   constructor(private readonly deps: AdminDeps) {}
@@ -101,7 +94,7 @@ export class AdminService {
   }
 
   /** admin:ban; `minutes` (with banned: true) makes the ban lift by itself. */
-  async setBanned(actor: Actor, { userId, banned, minutes }: BanRequest): Promise<User> {
+  async setBanned(actor: AdminActor, { userId, banned, minutes }: BanRequest): Promise<User> {
     const bannedUntil = banned && minutes !== undefined ? new Date(Date.now() + minutes * 60_000).toISOString() : undefined;
     return this.updateUser(actor, userId, bannedUntil === undefined ? { banned } : { banned, bannedUntil });
   }
@@ -167,7 +160,7 @@ export class AdminService {
   }
 
   /** Renames, (un)sets read-only or (un)archives a room and tells its sockets with `room:updated`. */
-  async updateRoom(actor: Actor, roomId: string, patch: UpdateRoomRequest): Promise<Room> {
+  async updateRoom(actor: AdminActor, roomId: string, patch: UpdateRoomRequest): Promise<Room> {
     await this.spend(actor);
     const room = await this.deps.rooms.update(roomId, patch);
     if (!room) throw notFound('room not found');
@@ -177,7 +170,7 @@ export class AdminService {
   }
 
   /** Makes the user a member (the way into a private room); adding twice is harmless. */
-  async addMember(actor: Actor, roomId: string, userId: string): Promise<void> {
+  async addMember(actor: AdminActor, roomId: string, userId: string): Promise<void> {
     await this.spend(actor);
     await Promise.all([this.room(roomId), this.user(userId)]);
     await this.deps.rooms.addMember(roomId, userId);
@@ -188,12 +181,23 @@ export class AdminService {
    * Ends the membership. In a private room a member who is not an admin can
    * no longer see it, so their sockets leave it at once, on every node.
    */
-  async removeMember(actor: Actor, roomId: string, userId: string): Promise<void> {
+  async removeMember(actor: AdminActor, roomId: string, userId: string): Promise<void> {
     await this.spend(actor);
     const [room, user] = await Promise.all([this.room(roomId), this.user(userId)]);
     const removed = await this.deps.rooms.removeMember(roomId, userId);
     const sockets = room.visibility === 'private' && user.role !== 'admin' ? await this.deps.eviction.evict(userId, roomId) : 0;
     await this.record(actor, { action: 'member_remove', targetType: 'room', targetId: roomId, details: { userId, removed, sockets } });
+  }
+
+  /**
+   * Ends every socket of the user, on every node (`session:revoked` with
+   * `kicked`); their logins stay, so they may connect again.
+   */
+  async endSessions(actor: AdminActor, userId: string): Promise<void> {
+    await this.spend(actor);
+    await this.user(userId);
+    this.deps.sessions.endUserSessions(userId, 'kicked');
+    await this.record(actor, { action: 'sessions_end', targetType: 'user', targetId: userId, details: {} });
   }
 
   private async spend(actor: AdminActor): Promise<void> {
@@ -215,7 +219,6 @@ export class AdminService {
   }
 
   private record(actor: AdminActor, entry: Omit<AuditInput, 'actorId'>): Promise<void> {
-    const details = 'via' in actor ? { ...entry.details, via: actor.via } : entry.details;
-    return this.deps.audit.record({ actorId: actor.userId, ...entry, details });
+    return this.deps.audit.record({ actorId: actor.userId, ...entry, details: auditDetails(actor, entry.details) });
   }
 }

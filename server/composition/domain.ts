@@ -1,4 +1,6 @@
 import { AdminService } from '../admin/admin-service.js';
+import { ApiKeys } from '../admin/api-keys.js';
+import { ServerApi, type PresenceReader } from '../admin/server-api.js';
 import { BanExpiry } from '../admin/ban-expiry.js';
 import type { Broadcaster, RoomEvictor, StatsSource } from '../admin/admin-ports.js';
 import { AccessTokens } from '../auth/access-tokens.js';
@@ -24,6 +26,8 @@ export interface DomainPorts {
   eviction: RoomEvictor;
   broadcaster: Broadcaster;
   stats: StatsSource;
+  /** Who is online per room, for the server API. */
+  presence: PresenceReader;
 }
 
 export interface Domain {
@@ -36,6 +40,10 @@ export interface Domain {
   messages: MessageService;
   writer: MessageWriter;
   admin: AdminService;
+  /** Server API keys: made by admins, checked on every /api/server/ call. */
+  apiKeys: ApiKeys;
+  /** The server API's use cases (the app's backend, with a key). */
+  serverApi: ServerApi;
   /** Lifts timed bans that have ended (running from here on; stopped at close). */
   banExpiry: BanExpiry;
   /** The bcrypt worker threads (closed at shutdown). */
@@ -76,7 +84,9 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
     kickBlockSeconds: config.kickBlockSeconds,
     limits,
   });
+  const apiKeys = new ApiKeys({ keys: stores.apiKeys, audit: stores.audit, limits });
+  const serverApi = new ServerApi({ admin, rooms, writer, users: stores.users, audit: stores.audit, presence: ports.presence });
   const banExpiry = new BanExpiry(stores.users, logger);
   banExpiry.start(config.banSweepSeconds * 1000);
-  return { accessTokens, authentication, limits, auth, rooms, messages, writer, admin, banExpiry, passwordPool };
+  return { accessTokens, authentication, limits, auth, rooms, messages, writer, admin, apiKeys, serverApi, banExpiry, passwordPool };
 }

@@ -1,13 +1,16 @@
 import type { Express, Router } from 'express';
 import type { Config } from '../config.js';
+import { apiKeyGuard } from '../http/api-key-guard.js';
 import { authenticate } from '../http/authenticate.js';
 import { createHttpApp } from '../http/http-app.js';
 import { restApi } from '../http/rest-api.js';
 import { adminRoutes } from '../http/routes/admin-routes.js';
+import { apiKeyRoutes } from '../http/routes/api-key-routes.js';
 import { authRoutes } from '../http/routes/auth-routes.js';
 import { healthRoutes, type ReadinessCheck } from '../http/routes/health-routes.js';
 import { roomAdminRoutes } from '../http/routes/room-admin-routes.js';
 import { roomRoutes } from '../http/routes/room-routes.js';
+import { serverRoutes } from '../http/routes/server-routes.js';
 import type { Logger } from '../logger.js';
 import { metricsAccess } from '../metrics/metrics-access.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -34,13 +37,15 @@ export interface HttpParts {
 
 /** Step 6: the Express app: the REST route table (operations, API, docs) and the web client. */
 export function buildHttp({ config, stores, domain, readiness, isDraining, originAllowed, web, logger, metrics }: HttpParts): Express {
-  const { auth, rooms, admin, authentication } = domain;
+  const { auth, rooms, admin, authentication, apiKeys, serverApi } = domain;
   const rest = restApi(
     [
       ...authRoutes({ auth, users: stores.users, refreshTtlSeconds: config.refreshTokenTtl }),
       ...roomRoutes(rooms, metrics),
       ...roomAdminRoutes(admin),
       ...adminRoutes(admin, config.maxMessageLength),
+      ...apiKeyRoutes(apiKeys),
+      ...serverRoutes(serverApi, admin, config.maxMessageLength),
       ...healthRoutes(readiness, metrics.registry, isDraining),
     ],
     // The middleware of each access rule.
@@ -50,6 +55,7 @@ export function buildHttp({ config, stores, domain, readiness, isDraining, origi
       user: [authenticate(authentication)],
       admin: [authenticate(authentication, 'admin')],
       scraper: [metricsAccess(config.metricsToken)],
+      server: (scope) => [apiKeyGuard(apiKeys, scope)],
     },
     { version: APP_VERSION },
   );

@@ -2,6 +2,7 @@ import type { MessageStore } from '../../db/stores/message-store.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { PresenceStore } from '../realtime/presence.js';
 import { ClusterStats } from '../realtime/cluster-stats.js';
 import { MessageDelivery } from '../realtime/message-delivery.js';
 import { RoomEviction } from '../realtime/room-eviction.js';
@@ -19,6 +20,8 @@ export interface SocketPorts {
   eviction: RoomEviction;
   broadcaster: SystemBroadcaster;
   stats: ClusterStats;
+  /** The server API's PresenceReader: the cluster's presence store. */
+  presence: PresenceStore;
 }
 
 /** Step 3: what the domain will tell the sockets through. */
@@ -29,5 +32,6 @@ export function socketPorts({ chat, admin, nodes }: Sockets, messages: MessageSt
     eviction: new RoomEviction(chat, nodes.presence, logger),
     broadcaster: new SystemBroadcaster(chat),
     stats: new ClusterStats(chat, admin, config.nodeId, Boolean(config.redisUrl), logger),
+    presence: nodes.presence,
   };
 }

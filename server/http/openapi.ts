@@ -21,6 +21,8 @@ const ACCESS_ERRORS: Record<Access, ErrorCode[]> = {
   user: ['unauthorized', 'token_expired', 'banned', 'unavailable'],
   admin: ['unauthorized', 'token_expired', 'banned', 'forbidden', 'unavailable'],
   scraper: ['unauthorized', 'forbidden'],
+  // A live key (read from the database on every call), its scope, its rate limit.
+  server: ['unauthorized', 'forbidden', 'rate_limited', 'unavailable'],
 };
 
 /**
@@ -123,13 +125,15 @@ const SECURITY: Record<Access, object[] | undefined> = {
   admin: [{ bearer: [] }],
   refresh: [{ refreshCookie: [] }, {}],
   scraper: [{ metricsToken: [] }],
+  server: [{ apiKey: [] }],
 };
 
 const operationId = (route: Route) =>
   `${route.method}${openApiPath(route.path).replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? '').toUpperCase())}`;
 
 function operation(route: Route, components: Components): object {
-  const description = [route.access === 'admin' ? 'Admins only.' : '', route.description ?? ''].filter(Boolean).join(' ');
+  const needs = route.access === 'admin' ? 'Admins only.' : route.access === 'server' ? `Server API key with the \`${route.scope}\` scope.` : '';
+  const description = [needs, route.description ?? ''].filter(Boolean).join(' ');
   return {
     operationId: operationId(route),
     summary: route.summary,
@@ -170,6 +174,7 @@ export function openApiDocument(routes: readonly Route[], options: { version: st
       { name: 'auth', description: 'Accounts and sessions' },
       { name: 'rooms', description: 'Rooms and their history' },
       { name: 'admin', description: 'Moderation (admins only)' },
+      { name: 'server', description: 'Server API for the app\'s backend (server API keys with scopes)' },
       { name: 'operations', description: 'Health, readiness and metrics' },
       { name: 'docs', description: 'This reference' },
     ],
@@ -180,6 +185,12 @@ export function openApiDocument(routes: readonly Route[], options: { version: st
         bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The access token from register, login or refresh' },
         refreshCookie: { type: 'apiKey', in: 'cookie', name: 'roomcast_refresh', description: 'Browser mode; native clients send refreshToken in the body instead' },
         metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN' },
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'rck_…',
+          description: 'A server API key (POST /api/admin/api-keys or `npm run admin api-key create`), for the /api/server/ routes; each route needs one scope',
+        },
       },
     },
   };

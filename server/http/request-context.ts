@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import type { ApiKeyActor } from '../admin/actors.js';
 import type { Logger } from '../logger.js';
 import type { Actor } from '../rooms/room-service.js';
 
@@ -11,6 +12,8 @@ declare module 'express-serve-static-core' {
     log: Logger;
     /** The authenticated caller, set by `authenticate`. */
     actor?: Actor & { username: string };
+    /** The server API key calling, set by `apiKeyGuard`. */
+    apiKey?: ApiKeyActor;
   }
 }
 
@@ -49,4 +52,10 @@ export function requestContext(logger: Logger) {
 export function actorOf(req: Request): Actor & { username: string } {
   if (!req.actor) throw new Error('route is missing the authenticate middleware');
   return req.actor;
+}
+
+/** The server API key calling; only for routes behind `apiKeyGuard`. */
+export function apiKeyOf(req: Request): ApiKeyActor {
+  if (!req.apiKey) throw new Error('route is missing the API key guard');
+  return req.apiKey;
 }

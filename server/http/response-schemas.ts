@@ -4,7 +4,7 @@
 // protocol shape, so a wire type that changes without them fails to compile.
 import { z } from 'zod';
 import type * as P from '../protocol.js';
-import { ERROR_CODES, ROLES } from '../protocol.js';
+import { API_KEY_SCOPES, ERROR_CODES, ROLES } from '../protocol.js';
 
 const uuid = z.uuid();
 const timestamp = z.iso.datetime({ offset: true });
@@ -92,6 +92,14 @@ const auditActions = [
   'room_update',
   'member_add',
   'member_remove',
+  'api_key_create',
+  'api_key_revoke',
+  'room_create',
+  'message_publish',
+  'sessions_end',
+  'presence_read',
+  'history_read',
+  'changes_read',
 ] as const satisfies readonly P.AuditAction[];
 
 export const auditEntrySchema = z
@@ -107,6 +115,27 @@ export const auditEntrySchema = z
   .meta({ id: 'AuditEntry' });
 
 export const auditPageSchema = z.object({ entries: z.array(auditEntrySchema), nextCursor: z.string().nullable() }).meta({ id: 'AuditPage' }) satisfies z.ZodType<P.AuditPage>;
+
+const apiKeyFields = {
+  id: uuid,
+  name: z.string(),
+  scopes: z.array(z.enum(API_KEY_SCOPES)),
+  createdAt: timestamp,
+  lastUsedAt: timestamp.nullable().describe('written at most once a minute per key; null until first used'),
+};
+export const apiKeySchema = z.object(apiKeyFields).meta({ id: 'ApiKey' }) satisfies z.ZodType<P.ApiKeyInfo>;
+export const createdApiKeySchema = z
+  .object({ ...apiKeyFields, key: z.string().startsWith('rck_').describe('the key itself: shown only in this answer') })
+  .meta({ id: 'CreatedApiKey' }) satisfies z.ZodType<P.CreatedApiKey>;
+export const apiKeysResponseSchema = z.object({ apiKeys: z.array(apiKeySchema) }).meta({ id: 'ApiKeys' }) satisfies z.ZodType<P.ApiKeysResponse>;
+export const messageResponseSchema = z.object({ message: messageSchema }).meta({ id: 'MessageResponse' }) satisfies z.ZodType<{ message: P.Message }>;
+export const serverPresencePageSchema = z
+  .object({
+    online: z.array(z.object({ userId: uuid, username: z.string() })),
+    nextCursor: uuid.nullable(),
+    count: z.number().int().min(0).describe('users online in the room in all, cluster-wide'),
+  })
+  .meta({ id: 'PresencePage' }) satisfies z.ZodType<P.ServerPresencePage>;
 
 export const healthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
 export const readinessSchema = z.object({ status: z.enum(['ready', 'unavailable']), failed: z.array(z.string()).describe('the checks that failed: database, redis, draining') }).meta({ id: 'Readiness' });

@@ -58,6 +58,15 @@ export class RoomService {
     return this.rooms.create({ name: input.name, visibility, readOnly, createdBy: actor.userId });
   }
 
+  /**
+   * A room made by the app's backend (server API, `rooms` scope): it may make
+   * any kind of room, as an admin may, and has no creating user, so no
+   * member either. Its budget is the key's, spent by the caller.
+   */
+  createUnowned(input: CreateRoomRequest): Promise<RoomInfo> {
+    return this.rooms.create({ name: input.name, visibility: input.visibility ?? 'public', readOnly: input.readOnly ?? false, createdBy: null });
+  }
+
   /** The room if the actor may see it; `not_found` for absent and hidden rooms alike. */
   async get(actor: Actor, roomId: string): Promise<RoomInfo> {
     const room = await this.rooms.findVisible(roomId, viewerOf(actor));
@@ -73,6 +82,26 @@ export class RoomService {
   async history(actor: Actor, roomId: string, query: HistoryQuery & { limit: number }): Promise<HistoryPage> {
     await this.limits.consumeHistory(actor.userId);
     await this.get(actor, roomId);
+    return this.messages.history(roomId, query);
+  }
+
+  /** Any room, whoever may see it, for the app's backend (server API); `not_found` for no such room. */
+  async anyRoom(roomId: string): Promise<RoomInfo> {
+    const room = await this.rooms.findById(roomId);
+    if (!room) throw notFound('room not found');
+    return room;
+  }
+
+  /** A page of any room's change log, for the app's backend (server API, `history` scope); `not_found` for no such room. */
+  async changesOfAnyRoom(roomId: string, query: { after: number; limit: number }): Promise<ChangesPage> {
+    const page = await this.messages.changes(roomId, query);
+    if (!page) throw notFound('room not found');
+    return page;
+  }
+
+  /** Any room's history, for the app's backend (server API, `history` scope). */
+  async historyOfAnyRoom(roomId: string, query: HistoryQuery & { limit: number }): Promise<HistoryPage> {
+    await this.anyRoom(roomId);
     return this.messages.history(roomId, query);
   }
 

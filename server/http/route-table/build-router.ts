@@ -1,6 +1,6 @@
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { AppError } from '../../errors.js';
-import { actorOf } from '../request-context.js';
+import { actorOf, apiKeyOf } from '../request-context.js';
 import { parse } from '../validate.js';
 import { Reply, type AccessGuards, type Route, type RouteContext, type Access } from './route.js';
 
@@ -28,12 +28,18 @@ function buildRouter(routes: readonly Route[], guards: AccessGuards, prefix: str
   const methodsByPath = new Map<string, string[]>();
   for (const route of routes) {
     const path = route.path.slice(prefix.length) || '/';
-    router[route.method](path, ...guards[route.access], handler(route));
+    router[route.method](path, ...guardsOf(route, guards), handler(route));
     methodsByPath.set(path, [...(methodsByPath.get(path) ?? []), route.method.toUpperCase()]);
   }
   // After every route, so only a method no route of that path took reaches these.
   for (const [path, methods] of methodsByPath) router.all(path, methodNotAllowed(methods));
   return router;
+}
+
+function guardsOf(route: Route, guards: AccessGuards): RequestHandler[] {
+  if (route.access !== 'server') return guards[route.access];
+  if (!route.scope) throw new Error(`${route.method} ${route.path}: a server route needs a scope`);
+  return guards.server(route.scope);
 }
 
 function handler(route: Route): RequestHandler {
@@ -46,6 +52,7 @@ function handler(route: Route): RequestHandler {
     };
     const context: RouteContext<Access> = {
       actor: route.access === 'user' || route.access === 'admin' ? actorOf(req) : undefined,
+      key: route.access === 'server' ? apiKeyOf(req) : undefined,
       ip: req.ip ?? 'unknown',
       log: req.log,
       req,

@@ -6,22 +6,30 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import type { Logger } from '../../logger.js';
-import type { ErrorCode } from '../../protocol.js';
+import type { ApiKeyActor } from '../../admin/actors.js';
+import type { ApiKeyScope, ErrorCode } from '../../protocol.js';
 import type { Actor } from '../../rooms/room-service.js';
 
 export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
 
-/** Who may call a route: anyone, a signed-in user, an admin, the holder of a refresh token, a metrics scraper. */
-export type Access = 'anyone' | 'user' | 'admin' | 'refresh' | 'scraper';
+/**
+ * Who may call a route: anyone, a signed-in user, an admin, the holder of a
+ * refresh token, a metrics scraper, or the app's backend with a server API
+ * key (`server`, with the route's `scope`).
+ */
+export type Access = 'anyone' | 'user' | 'admin' | 'refresh' | 'scraper' | 'server';
 
 /**
  * The middleware that enforces each access rule, passed in by the
  * composition root (so token checks stay in one place outside the table).
  * 'anyone' and 'refresh' usually get none: a refresh route reads its token itself.
  */
-export type AccessGuards = Record<Access, RequestHandler[]>;
+export type AccessGuards = Record<Exclude<Access, 'server'>, RequestHandler[]> & {
+  /** The guard of a server API route: a live key with this scope. */
+  server: (scope: ApiKeyScope) => RequestHandler[];
+};
 
-export type RouteTag = 'auth' | 'rooms' | 'admin' | 'operations' | 'docs';
+export type RouteTag = 'auth' | 'rooms' | 'admin' | 'server' | 'operations' | 'docs';
 
 export type AuthenticatedActor = Actor & { username: string };
 
@@ -29,6 +37,8 @@ export type AuthenticatedActor = Actor & { username: string };
 export interface RouteContext<A extends Access> {
   /** The caller, for routes whose access rule authenticates one. */
   actor: A extends 'user' | 'admin' ? AuthenticatedActor : undefined;
+  /** The server API key calling, for `server` routes. */
+  key: A extends 'server' ? ApiKeyActor : undefined;
   /** Client address (X-Forwarded-For only from trusted proxies). */
   ip: string;
   log: Logger;
@@ -78,6 +88,8 @@ export interface RouteSpec<A extends Access, P extends MaybeSchema, Q extends Ma
   description?: string;
   tag: RouteTag;
   access: A;
+  /** The API key scope a `server` route needs (required there, nowhere else). */
+  scope?: A extends 'server' ? ApiKeyScope : never;
   params?: P;
   query?: Q;
   body?: B;
@@ -102,6 +114,7 @@ export interface Route {
   readonly description?: string;
   readonly tag: RouteTag;
   readonly access: Access;
+  readonly scope?: ApiKeyScope;
   readonly params?: z.ZodType;
   readonly query?: z.ZodType;
   readonly body?: z.ZodType;
