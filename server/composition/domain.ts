@@ -13,6 +13,7 @@ import { MessageService, type MessageNotifier } from '../messages/message-servic
 import { MessageWriter, type BatchPublisher } from '../messages/message-writer.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { RateLimits, type LimiterFactory } from '../rate-limits.js';
+import { ReadStateService, type ReadNotifier } from '../rooms/read-state.js';
 import { RoomAccess } from '../rooms/room-access.js';
 import { RoomService } from '../rooms/room-service.js';
 import type { Stores } from './stores.js';
@@ -25,6 +26,7 @@ export interface DomainPorts {
   eviction: RoomEvictor;
   broadcaster: Broadcaster;
   stats: StatsSource;
+  readNotifier: ReadNotifier;
 }
 
 export interface Domain {
@@ -34,6 +36,8 @@ export interface Domain {
   limits: RateLimits;
   auth: AuthService;
   rooms: RoomService;
+  /** Read state: room:read, PUT /api/rooms/:id/read, GET /api/rooms/:id/reads. */
+  reads: ReadStateService;
   messages: MessageService;
   writer: MessageWriter;
   admin: AdminService;
@@ -60,6 +64,7 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
     passwords: new Passwords(passwordPool),
   });
   const rooms = new RoomService(stores.rooms, stores.messages, new RoomAccess(stores.kicks), limits);
+  const reads = new ReadStateService(rooms, stores.reads, ports.readNotifier);
   const messages = new MessageService(stores.messages, ports.messageNotifier, stores.audit, limits);
   const writer = new MessageWriter(stores.messages, ports.delivery, logger, metrics);
   const admin = new AdminService({
@@ -79,5 +84,5 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
   });
   const banExpiry = new BanExpiry(stores.users, logger);
   banExpiry.start(config.banSweepSeconds * 1000);
-  return { accessTokens, authentication, limits, auth, rooms, messages, writer, admin, banExpiry, passwordPool };
+  return { accessTokens, authentication, limits, auth, rooms, reads, messages, writer, admin, banExpiry, passwordPool };
 }

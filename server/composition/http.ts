@@ -7,6 +7,7 @@ import { adminRoutes } from '../http/routes/admin-routes.js';
 import { authRoutes } from '../http/routes/auth-routes.js';
 import { healthRoutes, type ReadinessCheck } from '../http/routes/health-routes.js';
 import { roomAdminRoutes } from '../http/routes/room-admin-routes.js';
+import { readRoutes } from '../http/routes/read-routes.js';
 import { roomRoutes } from '../http/routes/room-routes.js';
 import type { Logger } from '../logger.js';
 import { metricsAccess } from '../metrics/metrics-access.js';
@@ -34,11 +35,12 @@ export interface HttpParts {
 
 /** Step 6: the Express app: the REST route table (operations, API, docs) and the web client. */
 export function buildHttp({ config, stores, domain, readiness, isDraining, originAllowed, web, logger, metrics }: HttpParts): Express {
-  const { auth, rooms, admin, authentication } = domain;
+  const { auth, rooms, reads, admin, authentication } = domain;
   const rest = restApi(
     [
       ...authRoutes({ auth, users: stores.users, refreshTtlSeconds: config.refreshTokenTtl }),
       ...roomRoutes(rooms, metrics),
+      ...readRoutes(reads),
       ...roomAdminRoutes(admin),
       ...adminRoutes(admin, config.maxMessageLength),
       ...healthRoutes(readiness, metrics.registry, isDraining),

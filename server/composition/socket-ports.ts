@@ -5,6 +5,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { ClusterStats } from '../realtime/cluster-stats.js';
 import { MessageDelivery } from '../realtime/message-delivery.js';
 import { SocketMessageNotifier } from '../realtime/message-notifier.js';
+import { SocketReadNotifier } from '../realtime/read-notifier.js';
 import { RoomEviction } from '../realtime/room-eviction.js';
 import { SocketSessions } from '../realtime/sessions.js';
 import { SystemBroadcaster } from '../realtime/system-broadcast.js';
@@ -22,6 +23,8 @@ export interface SocketPorts {
   eviction: RoomEviction;
   broadcaster: SystemBroadcaster;
   stats: ClusterStats;
+  /** rooms' ReadNotifier (read:updated, throttled read:receipt). */
+  readNotifier: SocketReadNotifier;
 }
 
 /** Step 3: what the domain will tell the sockets through. */
@@ -33,5 +36,6 @@ export function socketPorts({ chat, admin, nodes }: Sockets, messages: MessageSt
     eviction: new RoomEviction(chat, nodes.presence, logger),
     broadcaster: new SystemBroadcaster(chat),
     stats: new ClusterStats(chat, admin, config.nodeId, Boolean(config.redisUrl), logger),
+    readNotifier: new SocketReadNotifier(chat),
   };
 }

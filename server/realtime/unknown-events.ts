@@ -13,6 +13,8 @@ export const CHAT_EVENTS = eventNames<ChatClientToServerEvents>({
   typing: true,
   'room:online': true,
   'auth:refresh': true,
+  // Read state (docs/protocol.md, "Read state").
+  'room:read': true,
 });
 
 export const ADMIN_EVENTS = eventNames<AdminClientToServerEvents>({

@@ -9,7 +9,7 @@ import type { Logger } from '../../logger.js';
 import type { ErrorCode } from '../../protocol.js';
 import type { Actor } from '../../rooms/room-service.js';
 
-export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /** Who may call a route: anyone, a signed-in user, an admin, the holder of a refresh token, a metrics scraper. */
 export type Access = 'anyone' | 'user' | 'admin' | 'refresh' | 'scraper';
