@@ -83,6 +83,9 @@ const envSchema = z.object({
   ROOM_CREATE_RATE_WINDOW: integer(1, 60),
   HISTORY_RATE_LIMIT: integer(0, 120),
   HISTORY_RATE_WINDOW: integer(1, 10),
+  // Read state: room:read and PUT /api/rooms/:id/read together, per user.
+  READ_RATE_LIMIT: integer(0, 120),
+  READ_RATE_WINDOW: integer(1, 10),
   NODE_ID: z.string().min(1).optional(),
   // Extension (not in the contract): the bearer token a Prometheus scraper
   // presents at GET /metrics. Unset, /metrics answers only direct loopback requests.
@@ -165,6 +168,9 @@ export interface Config {
   /** History reads (REST and room:history together) per user per historyRateWindow, cluster-wide (0: off). */
   readonly historyRateLimit: number;
   readonly historyRateWindow: number;
+  /** Read-state writes (room:read and PUT /api/rooms/:id/read together) per user per readRateWindow, cluster-wide (0: off). */
+  readonly readRateLimit: number;
+  readonly readRateWindow: number;
   readonly nodeId: string;
   /** Bearer token for GET /metrics; null: loopback only. */
   readonly metricsToken: string | null;
@@ -243,6 +249,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     roomCreateRateWindow: e.ROOM_CREATE_RATE_WINDOW,
     historyRateLimit: e.HISTORY_RATE_LIMIT,
     historyRateWindow: e.HISTORY_RATE_WINDOW,
+    readRateLimit: e.READ_RATE_LIMIT,
+    readRateWindow: e.READ_RATE_WINDOW,
     nodeId: e.NODE_ID ?? `node-${randomBytes(4).toString('hex')}`,
     metricsToken: e.METRICS_TOKEN ?? null,
     trustProxy: Object.freeze(parseTrustProxy(e.TRUST_PROXY)),

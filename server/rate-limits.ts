@@ -51,6 +51,8 @@ export class RateLimits {
   private readonly roomCreates: RateLimiterAbstract | null;
   private readonly historyReads: RateLimiterAbstract | null;
   // --- end rooms and history ---
+  // --- read state ---
+  private readonly readMarks: RateLimiterAbstract | null;
 
   constructor(
     config: Config,
@@ -73,6 +75,7 @@ export class RateLimits {
     this.roomCreates = limiter('room-create', config.roomCreateRateLimit, config.roomCreateRateWindow);
     this.historyReads = limiter('history', config.historyRateLimit, config.historyRateWindow);
     // --- end rooms and history ---
+    this.readMarks = limiter('read', config.readRateLimit, config.readRateWindow);
   }
 
   /** Spends one message of the user's budget; throws `rate_limited` when it is gone. */
@@ -143,6 +146,11 @@ export class RateLimits {
   }
 
   // --- end rooms and history ---
+
+  /** Spends one read-state write (room:read or PUT /api/rooms/:id/read: one budget) of the user's. */
+  async consumeRead(userId: string): Promise<void> {
+    await this.spend('read', [this.readMarks && { limiter: this.readMarks, key: userId }]);
+  }
 
   /**
    * Spends one point on every counter at once. If any refuses, the others

@@ -249,6 +249,28 @@ describe('read state', () => {
     });
   });
 
+  describe('budget (READ_RATE_LIMIT)', () => {
+    const node = useNode({ MESSAGE_RATE_LIMIT: '0', READ_RATE_LIMIT: '3', READ_RATE_WINDOW: '60' });
+
+    it('when a user spends the read budget over the socket and REST together, then both answer rate_limited and nothing more is stored', async () => {
+      const alice = await registerUser(node.app);
+      const room = await createRoom(node.app, alice.accessToken);
+      const socket = await connect(node.app, { token: alice.accessToken });
+      await ok(socket, 'room:join', { roomId: room.id });
+      for (let i = 0; i < 5; i++) await send(socket, room.id, `m${i}`);
+
+      expect(await socketPath(socket)(room.id, 1)).to.deep.equal({ ok: true, readSeq: 1 });
+      expect(await restPath(node.app, alice)(room.id, 2)).to.deep.equal({ ok: true, readSeq: 2 });
+      // A refused read spends the budget too (spent before the room is looked up).
+      expect(await socketPath(socket)(room.id, 99)).to.deep.equal({ ok: false, code: 'validation_failed' });
+      expect(await socketPath(socket)(room.id, 4)).to.deep.equal({ ok: false, code: 'rate_limited' });
+      const refused = await http(node.app, 'PUT', `/api/rooms/${room.id}/read`, { token: alice.accessToken, body: { seq: 5 } });
+      expect(refused.status).to.equal(429);
+      expect(refused.headers.get('retry-after')).to.match(/^[1-9][0-9]*$/);
+      expect((await listed(node.app, alice, room.id)).readSeq).to.equal(2);
+    });
+  });
+
   describe('across two nodes over Redis', () => {
     const cluster = useRedisCluster('read state across nodes');
     afterEach(closeClients);

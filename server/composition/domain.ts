@@ -64,7 +64,7 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
     passwords: new Passwords(passwordPool),
   });
   const rooms = new RoomService(stores.rooms, stores.messages, new RoomAccess(stores.kicks), limits);
-  const reads = new ReadStateService(rooms, stores.reads, ports.readNotifier);
+  const reads = new ReadStateService(rooms, stores.reads, ports.readNotifier, limits);
   const messages = new MessageService(stores.messages, ports.messageNotifier, stores.audit, limits);
   const writer = new MessageWriter(stores.messages, ports.delivery, logger, metrics);
   const admin = new AdminService({

@@ -14,6 +14,11 @@ export interface ReadNotifier {
   receipt(event: { roomId: string; userId: string; readSeq: number }): void;
 }
 
+/** The user's budget of read-state writes (RateLimits; cluster-wide with Redis). */
+export interface ReadLimits {
+  consumeRead(userId: string): Promise<void>;
+}
+
 /**
  * Read state, one rule for `room:read` and `PUT /api/rooms/:id/read`: the
  * reader must see the room (`not_found` otherwise, as for history), `seq` is
@@ -26,10 +31,13 @@ export class ReadStateService {
     private readonly rooms: Pick<RoomService, 'get'>,
     private readonly store: ReadStore,
     private readonly notifier: ReadNotifier,
+    private readonly limits: ReadLimits,
   ) {}
 
   /** Sets the actor's read seq of the room to `seq` if that is higher; answers the stored value. `originSocketId`: the socket that read (it hears no read:updated). */
   async markRead(actor: Actor, roomId: string, seq: number, originSocketId: string | null = null): Promise<ReadResult> {
+    // Spent first, so a flood of refused reads costs the database nothing either.
+    await this.limits.consumeRead(actor.userId);
     const room = await this.rooms.get(actor, roomId);
     // lastSeq only grows, so a seq within it now stays within it.
     if (seq > room.lastSeq) {
