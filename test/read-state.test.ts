@@ -178,6 +178,22 @@ describe('read state', () => {
       expect(updates).to.deep.equal([{ roomId: room.id, readSeq: 5 }]);
     });
 
+    it('when an SDK client is not connected, then markRead goes over REST; connected, over the socket; both answer the one stored value', async () => {
+      const { bob, room } = await roomWithMessages(4);
+      const client = sdkClient(node.app);
+      await client.login(bob.user.username, bob.password);
+
+      expect(await client.markRead(room.id, 2)).to.deep.equal({ readSeq: 2 });
+      expect(client.state).to.not.equal('connected');
+      const handle = await client.join(room.id);
+      expect(handle.readSeq).to.equal(2);
+      expect(await handle.markRead(1)).to.equal(2);
+      expect(await handle.markRead(4)).to.equal(4);
+      const err = await client.markRead(room.id, 5).catch((e: unknown) => e);
+      expect(err).to.have.property('code', 'validation_failed');
+      expect((await client.rooms.list()).find((r) => r.id === room.id)).to.include({ lastSeq: 4, readSeq: 4, unreadCount: 0 });
+    });
+
     it('GET /api/rooms/:id/reads lists the members\' read seqs, paged; non-members who read are not listed; hidden rooms answer not_found', async () => {
       const { alice, bob, room, aliceSocket, bobSocket } = await roomWithMessages(4);
       const carol = await registerUser(node.app);
