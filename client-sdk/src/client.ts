@@ -4,21 +4,8 @@ import { Emitter } from './emitter.js';
 import { Endpoints } from './endpoints.js';
 import { localError, localReason, RoomcastError } from './errors.js';
 import { resolveOptions, type ClientOptions } from './options.js';
-import type {
-  CreateRoomRequest,
-  HistoryPage,
-  HistoryQuery,
-  ReadResult,
-  ReadUpdatedEvent,
-  RoomInfo,
-  RoomListQuery,
-  RoomReadsPage,
-  RoomResponse,
-  RoomsPage,
-  SystemBroadcastEvent,
-  User,
-  UserResponse,
-} from './protocol.js';
+import type { CreateRoomRequest, HistoryPage, HistoryQuery, RoomInfo, RoomListQuery, RoomResponse, RoomsPage, SystemBroadcastEvent, User, UserResponse } from './protocol.js';
+import type { ReadResult, ReadUpdatedEvent, RoomReadsPage } from './protocol.js';
 import { queryString } from './query-string.js';
 import type { CloseReason } from './reasons.js';
 import { RestApi } from './rest-api.js';

@@ -1,3 +1,5 @@
+// Read state (docs/sdk.md, "Read state and unread badges").
+import type { ReadReceiptEvent, ReadResult, ReadUpdatedEvent } from './protocol.js';
 import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import type { Connection, ServerEvent } from './connection.js';
 import { Emitter } from './emitter.js';
@@ -5,22 +7,7 @@ import { isTransient, localError, localReason, RoomcastError, toRoomcastError } 
 import { Gate } from './gate.js';
 import { newClientMsgId } from './ids.js';
 import { Outbox } from './outbox.js';
-import type {
-  HistoryPage,
-  HistoryQuery,
-  Message,
-  MessageDeletedEvent,
-  OnlinePage,
-  OnlineUser,
-  PresenceEvent,
-  ReadReceiptEvent,
-  ReadResult,
-  ReadUpdatedEvent,
-  RoomInfo,
-  RoomKickedEvent,
-  RoomMutedEvent,
-  TypingEvent,
-} from './protocol.js';
+import type { HistoryPage, HistoryQuery, Message, MessageDeletedEvent, OnlinePage, OnlineUser, PresenceEvent, RoomInfo, RoomKickedEvent, RoomMutedEvent, TypingEvent } from './protocol.js';
 import { RoomSequencer } from './room-sequencer.js';
 
 /** Events of a joined room. */
