@@ -230,7 +230,7 @@ describe('web client (browser)', function () {
     await page.locator('.room-list .empty', { hasText: 'No room matches.' }).waitFor();
   });
 
-  it('when messages arrive in a room, then its badge counts them, opening it shows "New messages" and clears it, and a read on another device clears it live', async () => {
+  it('when messages arrive in a room, then its badge counts them, opening it shows "New messages" and clears it, a hidden tab leaves new ones unread, and a read on another device clears it live', async () => {
     const app = await startNode({ MESSAGE_RATE_LIMIT: '0' });
     const alice = await registerUser(app);
     const bob = await registerUser(app);
@@ -255,12 +255,29 @@ describe('web client (browser)', function () {
     expect(await divider.evaluate((el) => el.nextElementSibling?.textContent ?? '')).to.contain('unread one');
     await badge.waitFor({ state: 'detached' });
 
+    // A background tab does not mark read: the open room's badge counts live, and clears when the tab is back.
+    const setVisibility = (state: 'hidden' | 'visible') =>
+      page.evaluate(`(() => {
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => '${state}' });
+        document.dispatchEvent(new Event('visibilitychange'));
+      })()`);
+    await setVisibility('hidden');
+    await sendAs('while away');
+    await message(page, 'while away').waitFor();
+    await badge.filter({ hasText: /^1$/ }).waitFor();
+    // Given the page time to (wrongly) mark it read — three times its 250 ms batching — the server still has seq 3.
+    await new Promise((resolve) => setTimeout(resolve, 750));
+    const stored = await http<{ rooms: { id: string; readSeq: number }[] }>(app, 'GET', '/api/rooms', { token: bob.accessToken });
+    expect(stored.body.rooms.find((r) => r.id === room.id)?.readSeq).to.equal(3);
+    await setVisibility('visible');
+    await badge.waitFor({ state: 'detached' });
+
     // Away from the room: new messages count again, and the phone's read clears the badge without a reload.
     await page.locator('a.brand').click();
     for (const text of ['later one', 'later two']) await sendAs(text);
     await page.getByRole('button', { name: 'Refresh the room list' }).click();
     await badge.filter({ hasText: /^2$/ }).waitFor();
-    await ok(bobPhone, 'room:read', { roomId: room.id, seq: 5 });
+    await ok(bobPhone, 'room:read', { roomId: room.id, seq: 6 });
     await badge.waitFor({ state: 'detached' });
   });
 
