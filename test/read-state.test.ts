@@ -156,6 +156,8 @@ describe('read state', () => {
           expect(await read(roomId, seq), `${path}: ${what}`).to.deep.equal({ ok: false, code });
         }
       }
+      const beyond = await request(bobSocket, 'room:read', { roomId: room.id, seq: 4 });
+      expect(!beyond.ok && beyond.error.details).to.deep.equal([{ path: 'seq', message: "must be at most 3 (the room's lastSeq)" }]);
       const malformed = await request(bobSocket, 'room:read', { roomId: 'not-a-uuid', seq: 1 });
       expect(!malformed.ok && malformed.error.code).to.equal('validation_failed');
       expect((await http(node.app, 'PUT', `/api/rooms/${room.id}/read`, { token: bob.accessToken, body: { seq: 1, extra: true } })).status).to.equal(400);

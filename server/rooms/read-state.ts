@@ -41,7 +41,8 @@ export class ReadStateService {
     const room = await this.rooms.get(actor, roomId);
     // lastSeq only grows, so a seq within it now stays within it.
     if (seq > room.lastSeq) {
-      throw new AppError('validation_failed', `seq ${seq} is beyond the room's last seq ${room.lastSeq}`, { path: 'seq', lastSeq: room.lastSeq });
+      // Details in the shape of every validation_failed: a list of { path, message }.
+      throw new AppError('validation_failed', `seq ${seq} is beyond the room's last seq ${room.lastSeq}`, [{ path: 'seq', message: `must be at most ${room.lastSeq} (the room's lastSeq)` }]);
     }
     const { readSeq, moved } = await this.store.advance(roomId, actor.userId, seq);
     if (moved) {

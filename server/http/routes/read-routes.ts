@@ -14,7 +14,7 @@ export function readRoutes(reads: ReadStateService): Route[] {
       body: readBodySchema.meta({ id: 'ReadRequest' }),
       example: { seq: 42 },
       success: { status: 200, description: 'The stored read seq', schema: R.readResultSchema },
-      errors: ['not_found'],
+      errors: ['not_found', 'rate_limited'],
       handle: async ({ params, body }, { actor }) => reads.markRead(actor, params.id, body.seq),
     }),
     route({
