@@ -68,12 +68,16 @@ export function roomList(client: RoomcastClient, user: User): RoomList {
     more.hidden = nextCursor === null;
   }
 
-  /** Loads the first page (`append` false) or the next one for the current search. */
-  async function load(append: boolean): Promise<void> {
+  /**
+   * Loads the first page (`append` false) or the next one for the current
+   * search; `limit` reloads as many rooms as are shown (a badge update must
+   * not fold away the pages "More rooms" opened).
+   */
+  async function load(append: boolean, limit = PAGE_SIZE): Promise<void> {
     const mine = ++generation;
     const q = search.value.trim();
     try {
-      const page = await client.rooms.page({ limit: PAGE_SIZE, ...(q ? { q } : {}), ...(append && nextCursor ? { cursor: nextCursor } : {}) });
+      const page = await client.rooms.page({ limit, ...(q ? { q } : {}), ...(append && nextCursor ? { cursor: nextCursor } : {}) });
       if (mine !== generation) return;
       // A read that landed while this answer was on its way is newer than the answer.
       for (const room of page.rooms) {
@@ -140,8 +144,10 @@ export function roomList(client: RoomcastClient, user: User): RoomList {
     create,
   );
   void refresh();
+  /** Reloads the rooms shown (at most a server page, 200), for their badges. */
+  const recountShown = () => load(false, Math.min(200, Math.max(PAGE_SIZE, rooms.length)));
   const timer = setInterval(() => {
-    if (document.visibilityState === 'visible' && !search.value.trim()) void refresh();
+    if (document.visibilityState === 'visible' && !search.value.trim()) void recountShown();
   }, REFRESH_MS);
   /** A read that leaves messages unread elsewhere in the room: the count comes from the server. */
   let recount: ReturnType<typeof setTimeout> | undefined;
@@ -154,7 +160,7 @@ export function roomList(client: RoomcastClient, user: User): RoomList {
     if (readSeq >= room.lastSeq) room.unreadCount = 0;
     else {
       clearTimeout(recount);
-      recount = setTimeout(() => void refresh(), SEARCH_DELAY_MS);
+      recount = setTimeout(() => void recountShown(), SEARCH_DELAY_MS);
     }
     render();
   }
