@@ -111,6 +111,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       (closing ??= (async () => {
         draining = true;
         domain.banExpiry.stop();
+        ports.readNotifier.close();
         await shutdown({
           writer: domain.writer,
           timers,

@@ -86,6 +86,9 @@ const envSchema = z.object({
   // Extensions (issue 15, server API): calls per API key per window, cluster-wide.
   API_KEY_RATE_LIMIT: integer(0, 600),
   API_KEY_RATE_WINDOW: integer(1, 60),
+  // Read state: room:read and PUT /api/rooms/:id/read together, per user.
+  READ_RATE_LIMIT: integer(0, 120),
+  READ_RATE_WINDOW: integer(1, 10),
   NODE_ID: z.string().min(1).optional(),
   // Extension (not in the contract): the bearer token a Prometheus scraper
   // presents at GET /metrics. Unset, /metrics answers only direct loopback requests.
@@ -171,6 +174,9 @@ export interface Config {
   /** Server API calls per API key per apiKeyRateWindow, cluster-wide (0: off). */
   readonly apiKeyRateLimit: number;
   readonly apiKeyRateWindow: number;
+  /** Read-state writes (room:read and PUT /api/rooms/:id/read together) per user per readRateWindow, cluster-wide (0: off). */
+  readonly readRateLimit: number;
+  readonly readRateWindow: number;
   readonly nodeId: string;
   /** Bearer token for GET /metrics; null: loopback only. */
   readonly metricsToken: string | null;
@@ -251,6 +257,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     historyRateWindow: e.HISTORY_RATE_WINDOW,
     apiKeyRateLimit: e.API_KEY_RATE_LIMIT,
     apiKeyRateWindow: e.API_KEY_RATE_WINDOW,
+    readRateLimit: e.READ_RATE_LIMIT,
+    readRateWindow: e.READ_RATE_WINDOW,
     nodeId: e.NODE_ID ?? `node-${randomBytes(4).toString('hex')}`,
     metricsToken: e.METRICS_TOKEN ?? null,
     trustProxy: Object.freeze(parseTrustProxy(e.TRUST_PROXY)),

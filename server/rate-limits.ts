@@ -52,6 +52,8 @@ export class RateLimits {
   private readonly historyReads: RateLimiterAbstract | null;
   // --- end rooms and history ---
   private readonly apiKeyCalls: RateLimiterAbstract | null;
+  // --- read state ---
+  private readonly readMarks: RateLimiterAbstract | null;
 
   constructor(
     config: Config,
@@ -75,6 +77,7 @@ export class RateLimits {
     this.historyReads = limiter('history', config.historyRateLimit, config.historyRateWindow);
     // --- end rooms and history ---
     this.apiKeyCalls = limiter('api-key', config.apiKeyRateLimit, config.apiKeyRateWindow);
+    this.readMarks = limiter('read', config.readRateLimit, config.readRateWindow);
   }
 
   /** Spends one message of the user's budget; throws `rate_limited` when it is gone. */
@@ -149,6 +152,11 @@ export class RateLimits {
   /** Spends one server API call of the key's budget (every /api/server/ route); throws `rate_limited` when it is gone. */
   async consumeApiKeyCall(keyId: string): Promise<void> {
     await this.spend('api_key', [this.apiKeyCalls && { limiter: this.apiKeyCalls, key: keyId }]);
+  }
+
+  /** Spends one read-state write (room:read or PUT /api/rooms/:id/read: one budget) of the user's. */
+  async consumeRead(userId: string): Promise<void> {
+    await this.spend('read', [this.readMarks && { limiter: this.readMarks, key: userId }]);
   }
 
   /**

@@ -54,9 +54,10 @@ export const updateRoomSchema = z
     name: roomNameSchema.optional(),
     readOnly: z.boolean().optional(),
     archived: z.boolean().optional(),
+    readReceipts: z.boolean().optional(),
   })
-  .refine((b) => b.name !== undefined || b.readOnly !== undefined || b.archived !== undefined, {
-    message: 'give name, readOnly or archived',
+  .refine((b) => b.name !== undefined || b.readOnly !== undefined || b.archived !== undefined || b.readReceipts !== undefined, {
+    message: 'give name, readOnly, archived or readReceipts',
   }) satisfies z.ZodType<P.UpdateRoomRequest>;
 
 export const addMemberSchema = z.strictObject({ userId: uuid }) satisfies z.ZodType<P.AddMemberRequest>;
@@ -186,6 +187,18 @@ export const banSchema = z
 export const muteSchema = z.object({ userId: uuid, roomId: uuid, minutes: z.number().int().min(0).max(MAX_MINUTES) }) satisfies z.ZodType<P.MuteRequest>;
 // admin:stats has nothing to say; an emit with only an ack is fine too.
 export const statsSchema = z.object({}).nullish().transform((payload) => payload ?? {}) satisfies z.ZodType<Record<never, never>>;
+
+// ---------------------------------------------------------- read state
+
+/** A read position: an integer seq ≥ 0 (whether it is ≤ the room's lastSeq is the read-state rule's to say). */
+const readSeq = z.number().int().min(0).max(2_147_483_647);
+export const readRequestSchema = z.object({ roomId: uuid, seq: readSeq }) satisfies z.ZodType<P.ReadRequest>;
+export const readBodySchema = z.strictObject({ seq: readSeq }) satisfies z.ZodType<P.ReadBody>;
+/** `GET /api/rooms/:id/reads`: at most 200 readers a page (default 100), after `cursor` (a user id). */
+export const readsQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(100),
+  cursor: uuid.optional(),
+});
 
 /** Details of a failed validation, safe to send back. */
 export function validationDetails(error: z.ZodError): { path: string; message: string }[] {

@@ -81,9 +81,19 @@ describe('REST answers against the OpenAPI document', () => {
     expect([changes.status, changes.body.changes.length, changes.body.lastChange]).to.deep.equal([200, 1, 1]);
     expect((await call('GET', '/api/rooms/{id}/changes', { query: '?after=-1', token: member.accessToken, ids: { id: roomId } })).status).to.equal(400);
     expect((await call('GET', '/api/rooms/{id}/changes', { token: member.accessToken })).status).to.equal(404);
+    // Read state (docs/protocol.md, "Read state").
+    expect((await call('PUT', '/api/rooms/{id}/read', { token: member.accessToken, ids: { id: roomId }, body: { seq: 1 } })).status).to.equal(200);
+    expect((await call('PUT', '/api/rooms/{id}/read', { token: member.accessToken, ids: { id: roomId }, body: { seq: 2 } })).status).to.equal(400);
+    expect((await call('PUT', '/api/rooms/{id}/read', { token: member.accessToken, body: { seq: 0 } })).status).to.equal(404);
+    expect((await call('GET', '/api/rooms/{id}/reads', { token: member.accessToken, ids: { id: roomId } })).status).to.equal(200);
+    expect((await call('GET', '/api/rooms/{id}/reads', { token: member.accessToken })).status).to.equal(404);
+    expect((await call('GET', '/api/rooms/{id}/reads', { query: '?limit=0', token: member.accessToken, ids: { id: roomId } })).status).to.equal(400);
+    const listedRooms = await call<{ rooms: { id: string; readSeq?: number; unreadCount?: number }[] }>('GET', '/api/rooms', { token: member.accessToken });
+    expect(listedRooms.body.rooms.find((r) => r.id === roomId)).to.include({ readSeq: 1, unreadCount: 0 });
 
     // --------------------------------------------------------- room admin
     expect((await call('PATCH', '/api/rooms/{id}', { token: admin.accessToken, ids: { id: roomId }, body: { readOnly: true } })).status).to.equal(200);
+    expect((await call('PATCH', '/api/rooms/{id}', { token: admin.accessToken, ids: { id: roomId }, body: { readReceipts: true } })).status).to.equal(200);
     expect((await call('PATCH', '/api/rooms/{id}', { token: admin.accessToken, ids: { id: roomId }, body: {} })).status).to.equal(400);
     expect((await call('PATCH', '/api/rooms/{id}', { token: member.accessToken, ids: { id: roomId }, body: { readOnly: true } })).status).to.equal(403);
     const secret = await createRoom(app, admin.accessToken, { visibility: 'private' });

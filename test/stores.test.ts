@@ -6,6 +6,7 @@ import { openDatabase, type Database } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { MessageStore, type AppendOutcome, type PendingMessage } from '../db/stores/message-store.js';
 import { MuteStore } from '../db/stores/mute-store.js';
+import { ReadStore } from '../db/stores/read-store.js';
 import { RoomStore } from '../db/stores/room-store.js';
 import { TokenStore } from '../db/stores/token-store.js';
 import { DuplicateUserError, UserStore, type UserRecord } from '../db/stores/user-store.js';
@@ -303,6 +304,39 @@ for (const kind of ['pglite', 'postgres'] as const) {
         expect(await tokens.isFamilyActive(revoked.record.familyId)).to.equal(false);
         const families = [expired.record.familyId, revoked.record.familyId];
         expect(await database.knex('refresh_tokens').whereIn('family_id', families)).to.have.length(2);
+      });
+    });
+
+    describe('ReadStore and the unread count', () => {
+      it('when one user advances a read seq from many callers at once, then the highest wins, its call reports the move, and no answer is below what its call asked', async () => {
+        const alice = await newUser();
+        const bob = await newUser();
+        const room = await newRoom(alice);
+        await rooms.addMember(room.id, bob.id);
+        for (let i = 0; i < 6; i++) await messages.appendBatch([pending(alice, room)]);
+        const reads = new ReadStore(database.knex);
+
+        const asked = [3, 6, 1, 5, 2, 4];
+        const results = await Promise.all(asked.map((seq) => reads.advance(room.id, bob.id, seq)));
+        // The call with 6 always moves it (nothing is higher); every answer is at least what its call asked.
+        expect(results[asked.indexOf(6)]).to.deep.equal({ readSeq: 6, moved: true });
+        results.forEach((r, i) => expect(r.readSeq).to.be.at.least(asked[i]!));
+        expect(await reads.advance(room.id, bob.id, 2)).to.deep.equal({ readSeq: 6, moved: false });
+        expect((await reads.listMembers(room.id, { limit: 10 })).reads).to.deep.equal([{ userId: bob.id, username: bob.username, readSeq: 6 }]);
+      });
+
+      it('when the viewer has read part of a room, then listVisible counts the rest but their own and deleted messages', async () => {
+        const alice = await newUser();
+        const bob = await newUser();
+        const room = await newRoom(alice);
+        await rooms.addMember(room.id, bob.id);
+        // Seqs 1-5: alice, alice, bob (the viewer), alice, alice (deleted below).
+        for (const user of [alice, alice, bob, alice, alice]) await messages.appendBatch([pending(user, room)]);
+        await database.knex('messages').where({ room_id: room.id, seq: 5 }).update({ deleted_at: new Date() });
+        await new ReadStore(database.knex).advance(room.id, bob.id, 1);
+
+        const { rooms: listed } = await rooms.listVisible({ userId: bob.id, isAdmin: false }, { limit: 200 });
+        expect(listed.find((r) => r.id === room.id)).to.include({ lastSeq: 5, readSeq: 1, unreadCount: 2, readReceipts: false });
       });
     });
   });

@@ -230,6 +230,57 @@ describe('web client (browser)', function () {
     await page.locator('.room-list .empty', { hasText: 'No room matches.' }).waitFor();
   });
 
+  it('when messages arrive in a room, then its badge counts them, opening it shows "New messages" and clears it, a hidden tab leaves new ones unread, and a read on another device clears it live', async () => {
+    const app = await startNode({ MESSAGE_RATE_LIMIT: '0' });
+    const alice = await registerUser(app);
+    const bob = await registerUser(app);
+    const room = await createRoom(app, alice.accessToken);
+    const aliceSocket = await connect(app, { token: alice.accessToken });
+    await ok(aliceSocket, 'room:join', { roomId: room.id });
+    // Bob's other device: a member of the room, here only to read.
+    const bobPhone = await connect(app, { token: bob.accessToken });
+    await ok(bobPhone, 'room:join', { roomId: room.id });
+    const sendAs = (text: string) => ok(aliceSocket, 'message:send', { roomId: room.id, content: text, clientMsgId: randomUUID() });
+    for (const text of ['unread one', 'unread two', 'unread three']) await sendAs(text);
+
+    const page = await openPage(app);
+    await signIn(page, bob.user.username, bob.password);
+    const badge = page.locator(`a.room-link[href="#/room/${room.id}"] .unread`);
+    await badge.filter({ hasText: /^3$/ }).waitFor();
+
+    await openRoom(page, room.id);
+    const divider = page.locator('ol.messages li.new-divider', { hasText: 'New messages' });
+    await divider.waitFor();
+    // The divider sits right above the first unread message.
+    expect(await divider.evaluate((el) => el.nextElementSibling?.textContent ?? '')).to.contain('unread one');
+    await badge.waitFor({ state: 'detached' });
+
+    // A background tab does not mark read: the open room's badge counts live, and clears when the tab is back.
+    const setVisibility = (state: 'hidden' | 'visible') =>
+      page.evaluate(`(() => {
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => '${state}' });
+        document.dispatchEvent(new Event('visibilitychange'));
+      })()`);
+    await setVisibility('hidden');
+    await sendAs('while away');
+    await message(page, 'while away').waitFor();
+    await badge.filter({ hasText: /^1$/ }).waitFor();
+    // Given the page time to (wrongly) mark it read — three times its 250 ms batching — the server still has seq 3.
+    await new Promise((resolve) => setTimeout(resolve, 750));
+    const stored = await http<{ rooms: { id: string; readSeq: number }[] }>(app, 'GET', '/api/rooms', { token: bob.accessToken });
+    expect(stored.body.rooms.find((r) => r.id === room.id)?.readSeq).to.equal(3);
+    await setVisibility('visible');
+    await badge.waitFor({ state: 'detached' });
+
+    // Away from the room: new messages count again, and the phone's read clears the badge without a reload.
+    await page.locator('a.brand').click();
+    for (const text of ['later one', 'later two']) await sendAs(text);
+    await page.getByRole('button', { name: 'Refresh the room list' }).click();
+    await badge.filter({ hasText: /^2$/ }).waitFor();
+    await ok(bobPhone, 'room:read', { roomId: room.id, seq: 6 });
+    await badge.waitFor({ state: 'detached' });
+  });
+
   it('when the user scrolls up, then older history loads page by page back to the first message', async () => {
     const app = await startNode({ MESSAGE_RATE_LIMIT: '0' });
     const { room, sockets: [socket] } = await usersWithRoom([app]);

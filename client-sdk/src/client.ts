@@ -2,9 +2,10 @@ import { AdminApi } from './admin.js';
 import { Connection, State, type ConnectionState, type ServerEvent, type StateChange } from './connection.js';
 import { Emitter } from './emitter.js';
 import { Endpoints } from './endpoints.js';
-import { localError, RoomcastError } from './errors.js';
+import { localError, localReason, RoomcastError } from './errors.js';
 import { resolveOptions, type ClientOptions } from './options.js';
 import type { CreateRoomRequest, HistoryPage, HistoryQuery, RoomInfo, RoomListQuery, RoomResponse, RoomsPage, SystemBroadcastEvent, User, UserResponse } from './protocol.js';
+import type { ReadResult, ReadUpdatedEvent, RoomReadsPage } from './protocol.js';
 import { queryString } from './query-string.js';
 import type { CloseReason } from './reasons.js';
 import { RestApi } from './rest-api.js';
@@ -20,6 +21,8 @@ export interface ClientEvents {
   error: RoomcastError;
   /** An admin's `system:broadcast`. */
   broadcast: SystemBroadcastEvent;
+  /** The user's read seq of a room moved on another device or through REST (joined room or not): clear that room's badge. */
+  readUpdated: ReadUpdatedEvent;
   /** The server ended the login (revoked, banned, refused renewal): the client is now `closed`. */
   sessionEnded: {
     /** Why the session ended (also the `closed` state's reason). */
@@ -43,6 +46,8 @@ export interface RoomsApi {
   create(input: CreateRoomRequest): Promise<RoomInfo>;
   /** One room the user can see (`not_found` otherwise). */
   get(roomId: string): Promise<RoomInfo>;
+  /** The room members' last-read seqs, by user id, a page at a time (`limit` 1-200, default 100; `cursor`: the previous `nextCursor`). */
+  reads(roomId: string, query?: { limit?: number; cursor?: string }): Promise<RoomReadsPage>;
 }
 
 /** Creates a Roomcast client. Nothing connects until `connect()` or `join()`. */
@@ -109,6 +114,7 @@ export class RoomcastClient extends Emitter<ClientEvents> {
       list: async (query = {}) => (await this.rooms.page(query)).rooms,
       create: async (input) => (await this.#authed<RoomResponse>('POST', '/api/rooms', input)).room,
       get: async (roomId) => (await this.#authed<RoomResponse>('GET', `/api/rooms/${encodeURIComponent(roomId)}`)).room,
+      reads: (roomId, query = {}) => this.#authed<RoomReadsPage>('GET', `/api/rooms/${encodeURIComponent(roomId)}/reads${queryString({ limit: query.limit, cursor: query.cursor })}`),
     };
 
     this.#session.on('error', (err) => this.emit('error', err));
@@ -190,6 +196,7 @@ export class RoomcastClient extends Emitter<ClientEvents> {
           connection: this.#connection,
           fetchHistory: (id, query) => this.#history(id, query),
           maxSendAttempts: this.#maxSendAttempts,
+          markRead: (id, seq) => this.markRead(id, seq),
           onGone: (gone) => {
             if (this.#rooms.get(gone.id) === gone) this.#rooms.delete(gone.id);
           },
@@ -202,6 +209,28 @@ export class RoomcastClient extends Emitter<ClientEvents> {
     }
     await room.joined();
     return room;
+  }
+
+  /**
+   * Marks a room (joined or not) read up to `seq` and resolves with the
+   * stored read seq, which never goes down (a lower `seq` is ignored). Over
+   * the socket when connected (`room:read`), else over REST; the user's
+   * other devices hear `readUpdated` either way.
+   * @example
+   * const { readSeq } = await client.markRead(roomId, room.lastSeq ?? 0);
+   */
+  async markRead(roomId: string, seq: number): Promise<ReadResult> {
+    if (this.#connection.state === State.Connected) {
+      try {
+        const { readSeq } = await this.#connection.request('room:read', { roomId, seq });
+        return { readSeq };
+      } catch (err) {
+        // The socket went (or did not answer): the REST twin has the same rule, and a repeat is harmless (monotonic).
+        const reason = localReason(err);
+        if (reason !== 'disconnected' && reason !== 'timeout') throw err;
+      }
+    }
+    return this.#authed<ReadResult>('PUT', `/api/rooms/${encodeURIComponent(roomId)}/read`, { seq });
   }
 
   /** The handle of a joined room, if any. */
@@ -223,6 +252,7 @@ export class RoomcastClient extends Emitter<ClientEvents> {
 
   #onServerEvent(event: ServerEvent): void {
     if (event.event === 'system:broadcast') return this.emit('broadcast', event.payload);
+    if (event.event === 'read:updated') this.emit('readUpdated', event.payload);
     const roomId = event.event === 'room:updated' ? event.payload.id : event.payload.roomId;
     this.#rooms.get(roomId)?.dispatch(event);
   }

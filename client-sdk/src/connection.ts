@@ -58,6 +58,8 @@ const FORWARDED: readonly Forwarded[] = [
   'room:updated',
   'room:kicked',
   'room:muted',
+  'read:updated',
+  'read:receipt',
   'system:broadcast',
 ];
 

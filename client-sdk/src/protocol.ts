@@ -35,8 +35,18 @@ export interface RoomInfo {
   readOnly: boolean;
   archived: boolean;
   lastSeq: number;
+  /** Addition (read state): whether the room sends `read:receipt` events; off by default, switched with PATCH /api/rooms/:id. */
+  readReceipts: boolean;
   createdAt: string;
   joined?: boolean;
+  /** Addition (read state): the caller's last-read seq (0: nothing read); in `GET /api/rooms` and the `room:join` ack. */
+  readSeq?: number;
+  /**
+   * Addition (read state): messages after `readSeq` not sent by the caller and
+   * not deleted, at most UNREAD_COUNT_CAP (it saturates there); 0 for a room
+   * the caller never joined nor read. In `GET /api/rooms`.
+   */
+  unreadCount?: number;
 }
 
 /** @deprecated Use `RoomInfo` (the SDK's `Room` is the joined-room handle); kept so existing imports keep compiling. */
@@ -154,6 +164,8 @@ export interface UpdateRoomRequest {
   name?: string;
   readOnly?: boolean;
   archived?: boolean;
+  /** Addition (read state): turns the room's `read:receipt` events on or off. */
+  readReceipts?: boolean;
 }
 
 export interface AddMemberRequest {
@@ -329,6 +341,54 @@ export interface UsersPage {
 
 export interface AuditPage {
   entries: AuditEntry[];
+  nextCursor: string | null;
+}
+
+// ------------------------------------------------------------ read state
+// (additions: docs/protocol.md, "Read state")
+
+/** Where `unreadCount` saturates: the server counts at most this many unread messages per room. */
+export const UNREAD_COUNT_CAP = 1000;
+
+/** `room:read` and `PUT /api/rooms/:id/read` (roomId from the path): the user has read up to `seq` (0..lastSeq). */
+export interface ReadRequest {
+  roomId: string;
+  seq: number;
+}
+
+/** `PUT /api/rooms/:id/read` body. */
+export interface ReadBody {
+  seq: number;
+}
+
+/** Answer to `room:read` / `PUT /api/rooms/:id/read`: the stored read seq after the call (never lower than before). */
+export interface ReadResult {
+  readSeq: number;
+}
+
+/** `read:updated`: the user's read seq of a room moved (sent to their other sockets, on every node). */
+export interface ReadUpdatedEvent {
+  roomId: string;
+  readSeq: number;
+}
+
+/** `read:receipt`: a user read a room up to `readSeq` (rooms with `readReceipts` on; at most one per user per room per second). */
+export interface ReadReceiptEvent {
+  roomId: string;
+  userId: string;
+  readSeq: number;
+}
+
+/** One member's read position (`GET /api/rooms/:id/reads`). */
+export interface RoomRead {
+  userId: string;
+  username: string;
+  readSeq: number;
+}
+
+/** `GET /api/rooms/:id/reads?limit=&cursor=`: members' read seqs by userId; `nextCursor` (null: last page) asks for the next. */
+export interface RoomReadsPage {
+  reads: RoomRead[];
   nextCursor: string | null;
 }
 
@@ -549,6 +609,8 @@ export interface ChatClientToServerEvents {
   'auth:refresh': (payload: AuthRefreshRequest, ack: AckCallback<AuthRefreshResult>) => void;
   /** Addition: a page of the room's change log (same rule as `room:history`). */
   'room:changes': (payload: ChangesRequest, ack: AckCallback<ChangesPage>) => void;
+  /** Addition (read state): sets the user's last-read seq of a room (monotonic). */
+  'room:read': (payload: ReadRequest, ack: AckCallback<ReadResult>) => void;
 }
 
 /** Namespace `/chat`: what the server emits. */
@@ -569,6 +631,10 @@ export interface ChatServerToClientEvents {
   'room:kicked': (event: RoomKickedEvent) => void;
   /** Addition: to every socket of the muted user, on every node, when a mute is set or lifted. */
   'room:muted': (event: RoomMutedEvent) => void;
+  /** Addition (read state): to the user's other sockets, on every node, when their read seq of a room moved. */
+  'read:updated': (event: ReadUpdatedEvent) => void;
+  /** Addition (read state): to a room with `readReceipts` on, throttled per user (one a second, the last value wins). */
+  'read:receipt': (event: ReadReceiptEvent) => void;
 }
 
 /** Namespace `/admin` (admins only): what a client may emit. */

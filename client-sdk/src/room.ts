@@ -1,3 +1,5 @@
+// Read state (docs/sdk.md, "Read state and unread badges").
+import type { ReadReceiptEvent, ReadResult, ReadUpdatedEvent } from './protocol.js';
 import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import type { Connection, ServerEvent } from './connection.js';
 import { Emitter } from './emitter.js';
@@ -34,6 +36,10 @@ export interface RoomEvents {
   kicked: RoomKickedEvent;
   /** An admin muted the user in this room until `until`, or lifted the mute (`until: null`); see `mutedUntil`. */
   muted: RoomMutedEvent;
+  /** The user's read seq of this room moved on another device (or through REST); see `readSeq`. */
+  readUpdated: ReadUpdatedEvent;
+  /** Someone read the room up to `readSeq` (rooms with `readReceipts` on; at most one per user a second). */
+  receipt: ReadReceiptEvent;
   /** A background step failed (a gap could not be filled yet, the room became unreachable). */
   error: RoomcastError;
 }
@@ -43,6 +49,7 @@ export interface RoomDeps {
   connection: Connection;
   fetchHistory(roomId: string, query: HistoryQuery): Promise<HistoryPage>;
   maxSendAttempts: number;
+  markRead(roomId: string, seq: number): Promise<ReadResult>;
   /** The room is gone (left, or no longer reachable): drop it from the client. */
   onGone(room: Room): void;
 }
@@ -60,6 +67,7 @@ export class Room extends Emitter<RoomEvents> {
   #online: OnlineUser[] = [];
   #onlineCount = 0;
   #mutedUntil: string | null = null;
+  #readSeq = 0;
   #gone: RoomcastError | null = null;
   #resumeAttempt = 0;
   readonly #ready = new Gate();
@@ -135,6 +143,24 @@ export class Room extends Emitter<RoomEvents> {
   /** The seq of the last message handed to `message` listeners. */
   get lastSeq(): number | null {
     return this.#sequencer.lastSeq;
+  }
+
+  /** The user's last-read seq of this room as far as the handle knows (join answer, `markRead`, `readUpdated`); 0: nothing read. */
+  get readSeq(): number {
+    return this.#readSeq;
+  }
+
+  /**
+   * Marks the room read up to `seq` (0..lastSeq; a lower seq than the stored
+   * one is ignored) and resolves with the stored read seq. The user's other
+   * devices hear `readUpdated`.
+   * @example
+   * room.on('message', (m) => { if (document.visibilityState === 'visible') void room.markRead(m.seq); });
+   */
+  async markRead(seq: number): Promise<number> {
+    const { readSeq } = await this.deps.markRead(this.id, seq);
+    this.#readSeq = Math.max(this.#readSeq, readSeq);
+    return readSeq;
   }
 
   /** Whether the room is usable (joined, not left). */
@@ -216,6 +242,7 @@ export class Room extends Emitter<RoomEvents> {
       if (this.#gone || epoch !== this.deps.connection.epoch) return;
       this.#resumeAttempt = 0;
       this.#info = room;
+      this.#readSeq = Math.max(this.#readSeq, room.readSeq ?? 0);
       this.#online = online;
       // A server before onlineCount existed listed everyone.
       this.#onlineCount = onlineCount ?? online.length;
@@ -266,6 +293,11 @@ export class Room extends Emitter<RoomEvents> {
       case 'room:updated':
         this.#info = event.payload;
         return this.emit('roomUpdated', event.payload);
+      case 'read:updated':
+        this.#readSeq = Math.max(this.#readSeq, event.payload.readSeq);
+        return this.emit('readUpdated', event.payload);
+      case 'read:receipt':
+        return this.emit('receipt', event.payload);
       case 'room:muted':
         this.#mutedUntil = event.payload.until;
         return this.emit('muted', event.payload);

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { RoomInfo, RoomVisibility } from '../../server/protocol.js';
+import { UNREAD_COUNT_CAP, type RoomInfo, type RoomVisibility } from '../../server/protocol.js';
 import { containsPattern } from './like-pattern.js';
 import { toRoom, type RoomRow } from './row-mappers.js';
 
@@ -9,7 +9,21 @@ export interface Viewer {
   isAdmin: boolean;
 }
 
-const ROOM_COLUMNS = ['rooms.id', 'rooms.name', 'rooms.visibility', 'rooms.read_only', 'rooms.archived', 'rooms.last_seq', 'rooms.created_at'];
+const ROOM_COLUMNS = ['rooms.id', 'rooms.name', 'rooms.visibility', 'rooms.read_only', 'rooms.archived', 'rooms.last_seq', 'rooms.read_receipts', 'rooms.created_at'];
+
+/**
+ * The viewer's unread messages in a room: after their read seq, not their
+ * own, not deleted. Bounded: an ordered range scan of messages_room_seq_unique
+ * that stops after UNREAD_COUNT_CAP matches (so the count saturates there), never
+ * a scan of the room's history. A room the viewer never joined nor read counts 0:
+ * a public room they never entered is not "unread".
+ */
+const UNREAD_COUNT_SQL = `case when rr.user_id is null and room_members.user_id is null then 0 else (
+  select count(*)::int from (
+    select 1 from messages m
+     where m.room_id = rooms.id and m.seq > coalesce(rr.read_seq, 0) and m.user_id <> ? and m.deleted_at is null
+     order by m.seq limit ${UNREAD_COUNT_CAP}
+  ) unread) end`;
 
 export class RoomStore {
   constructor(private readonly knex: Knex) {}
@@ -35,6 +49,9 @@ export class RoomStore {
    */
   async listVisible(viewer: Viewer, page: { q?: string | undefined; limit: number; cursor?: string | undefined }): Promise<{ rooms: RoomInfo[]; nextCursor: string | null }> {
     const query = this.visibleQuery(viewer)
+      .leftJoin('room_reads as rr', (j) => j.on('rr.room_id', '=', 'rooms.id').andOn('rr.user_id', '=', this.knex.raw('?', [viewer.userId])))
+      .select(this.knex.raw('coalesce(rr.read_seq, 0) as read_seq'))
+      .select(this.knex.raw(`${UNREAD_COUNT_SQL} as unread_count`, [viewer.userId]))
       .orderBy('rooms.created_at', 'desc')
       .orderBy('rooms.id', 'desc')
       .limit(page.limit + 1);
@@ -71,8 +88,10 @@ export class RoomStore {
             and not exists (select 1 from room_kicks k where k.room_id = rooms.id and k.user_id = ? and k.until > now())
          on conflict (room_id, user_id) do nothing
        )
-       select ${ROOM_COLUMNS.join(', ')}, rooms.last_change, true as joined from rooms where rooms.id = ?`,
-      [userId, roomId, userId, roomId],
+       select ${ROOM_COLUMNS.join(', ')}, rooms.last_change, true as joined,
+              coalesce((select rr.read_seq from room_reads rr where rr.room_id = rooms.id and rr.user_id = ?), 0) as read_seq
+         from rooms where rooms.id = ?`,
+      [userId, roomId, userId, userId, roomId],
     )) as { rows: (RoomRow & { last_change: string })[] };
     const row = rows[0];
     return row ? { room: toRoom(row), lastChange: Number(row.last_change) } : null;
@@ -89,8 +108,9 @@ export class RoomStore {
     return removed > 0;
   }
 
-  async update(roomId: string, patch: { name?: string; readOnly?: boolean; archived?: boolean }): Promise<RoomInfo | null> {
+  async update(roomId: string, patch: { name?: string; readOnly?: boolean; archived?: boolean; readReceipts?: boolean }): Promise<RoomInfo | null> {
     const changes: Record<string, unknown> = {};
+    if (patch.readReceipts !== undefined) changes.read_receipts = patch.readReceipts;
     if (patch.name !== undefined) changes.name = patch.name;
     if (patch.readOnly !== undefined) changes.read_only = patch.readOnly;
     if (patch.archived !== undefined) changes.archived = patch.archived;

@@ -19,8 +19,12 @@ export interface RoomRow {
   read_only: boolean;
   archived: boolean;
   last_seq: number;
+  read_receipts: boolean;
   created_at: Date;
   joined?: boolean;
+  /** Only where the query read the viewer's read state. */
+  read_seq?: number;
+  unread_count?: number;
 }
 
 export interface MessageRow {
@@ -48,9 +52,12 @@ export function toRoom(row: RoomRow): RoomInfo {
     readOnly: row.read_only,
     archived: row.archived,
     lastSeq: row.last_seq,
+    readReceipts: row.read_receipts,
     createdAt: iso(row.created_at),
   };
   if (row.joined !== undefined) room.joined = row.joined;
+  if (row.read_seq !== undefined) room.readSeq = row.read_seq;
+  if (row.unread_count !== undefined) room.unreadCount = row.unread_count;
   return room;
 }
 

@@ -159,7 +159,7 @@ export class AdminService {
     return this.deps.stats.collect();
   }
 
-  /** Renames, (un)sets read-only or (un)archives a room and tells its sockets with `room:updated`. */
+  /** Renames, (un)sets read-only, (un)archives a room or switches its read receipts, and tells its sockets with `room:updated`. */
   async updateRoom(actor: AdminActor, roomId: string, patch: UpdateRoomRequest): Promise<Room> {
     await this.spend(actor);
     const room = await this.deps.rooms.update(roomId, patch);

@@ -15,6 +15,7 @@ import { MessageService } from '../messages/message-service.js';
 import { MessageWriter, type BatchPublisher } from '../messages/message-writer.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { RateLimits, type LimiterFactory } from '../rate-limits.js';
+import { ReadStateService, type ReadNotifier } from '../rooms/read-state.js';
 import { RoomAccess } from '../rooms/room-access.js';
 import { RoomService } from '../rooms/room-service.js';
 import type { Stores } from './stores.js';
@@ -28,6 +29,7 @@ export interface DomainPorts {
   stats: StatsSource;
   /** Who is online per room, for the server API. */
   presence: PresenceReader;
+  readNotifier: ReadNotifier;
 }
 
 export interface Domain {
@@ -37,6 +39,8 @@ export interface Domain {
   limits: RateLimits;
   auth: AuthService;
   rooms: RoomService;
+  /** Read state: room:read, PUT /api/rooms/:id/read, GET /api/rooms/:id/reads. */
+  reads: ReadStateService;
   messages: MessageService;
   writer: MessageWriter;
   admin: AdminService;
@@ -68,6 +72,7 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
   });
   const rooms = new RoomService(stores.rooms, stores.messages, new RoomAccess(stores.kicks), limits);
   const messages = new MessageService(stores.messages, ports.delivery, stores.audit, limits);
+  const reads = new ReadStateService(rooms, stores.reads, ports.readNotifier, limits);
   const writer = new MessageWriter(stores.messages, ports.delivery, logger, metrics);
   const admin = new AdminService({
     users: stores.users,
@@ -88,5 +93,5 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
   const serverApi = new ServerApi({ admin, rooms, writer, users: stores.users, audit: stores.audit, presence: ports.presence });
   const banExpiry = new BanExpiry(stores.users, logger);
   banExpiry.start(config.banSweepSeconds * 1000);
-  return { accessTokens, authentication, limits, auth, rooms, messages, writer, admin, apiKeys, serverApi, banExpiry, passwordPool };
+  return { accessTokens, authentication, limits, auth, rooms, reads, messages, writer, admin, apiKeys, serverApi, banExpiry, passwordPool };
 }

@@ -9,6 +9,7 @@ import { apiKeyRoutes } from '../http/routes/api-key-routes.js';
 import { authRoutes } from '../http/routes/auth-routes.js';
 import { healthRoutes, type ReadinessCheck } from '../http/routes/health-routes.js';
 import { roomAdminRoutes } from '../http/routes/room-admin-routes.js';
+import { readRoutes } from '../http/routes/read-routes.js';
 import { roomRoutes } from '../http/routes/room-routes.js';
 import { serverRoutes } from '../http/routes/server-routes.js';
 import type { Logger } from '../logger.js';
@@ -37,11 +38,12 @@ export interface HttpParts {
 
 /** Step 6: the Express app: the REST route table (operations, API, docs) and the web client. */
 export function buildHttp({ config, stores, domain, readiness, isDraining, originAllowed, web, logger, metrics }: HttpParts): Express {
-  const { auth, rooms, admin, authentication, apiKeys, serverApi } = domain;
+  const { auth, rooms, reads, admin, authentication, apiKeys, serverApi } = domain;
   const rest = restApi(
     [
       ...authRoutes({ auth, users: stores.users, refreshTtlSeconds: config.refreshTokenTtl }),
       ...roomRoutes(rooms, metrics),
+      ...readRoutes(reads),
       ...roomAdminRoutes(admin),
       ...adminRoutes(admin, config.maxMessageLength),
       ...apiKeyRoutes(apiKeys),

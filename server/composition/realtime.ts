@@ -49,6 +49,7 @@ export function attachRealtime(
 
   registerChatNamespace(chat, {
     rooms: domain.rooms,
+    reads: domain.reads,
     messages: domain.messages,
     writer: domain.writer,
     delivery,

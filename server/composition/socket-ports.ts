@@ -5,6 +5,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { PresenceStore } from '../realtime/presence.js';
 import { ClusterStats } from '../realtime/cluster-stats.js';
 import { MessageDelivery } from '../realtime/message-delivery.js';
+import { SocketReadNotifier } from '../realtime/read-notifier.js';
 import { RoomEviction } from '../realtime/room-eviction.js';
 import { SocketSessions } from '../realtime/sessions.js';
 import { SystemBroadcaster } from '../realtime/system-broadcast.js';
@@ -22,6 +23,8 @@ export interface SocketPorts {
   stats: ClusterStats;
   /** The server API's PresenceReader: the cluster's presence store. */
   presence: PresenceStore;
+  /** rooms' ReadNotifier (read:updated, throttled read:receipt). */
+  readNotifier: SocketReadNotifier;
 }
 
 /** Step 3: what the domain will tell the sockets through. */
@@ -33,5 +36,6 @@ export function socketPorts({ chat, admin, nodes }: Sockets, messages: MessageSt
     broadcaster: new SystemBroadcaster(chat),
     stats: new ClusterStats(chat, admin, config.nodeId, Boolean(config.redisUrl), logger),
     presence: nodes.presence,
+    readNotifier: new SocketReadNotifier(chat),
   };
 }

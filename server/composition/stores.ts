@@ -4,6 +4,7 @@ import { AuditStore } from '../../db/stores/audit-store.js';
 import { KickStore } from '../../db/stores/kick-store.js';
 import { MessageStore } from '../../db/stores/message-store.js';
 import { MuteStore } from '../../db/stores/mute-store.js';
+import { ReadStore } from '../../db/stores/read-store.js';
 import { RoomStore } from '../../db/stores/room-store.js';
 import { TokenStore } from '../../db/stores/token-store.js';
 import { UserStore } from '../../db/stores/user-store.js';
@@ -17,6 +18,7 @@ export interface Stores {
   kicks: KickStore;
   audit: AuditStore;
   apiKeys: ApiKeyStore;
+  reads: ReadStore;
 }
 
 /** Step 1: the stores, the only code that speaks SQL, on one connection pool. */
@@ -30,5 +32,6 @@ export function openStores(knex: Knex): Stores {
     kicks: new KickStore(knex),
     audit: new AuditStore(knex),
     apiKeys: new ApiKeyStore(knex),
+    reads: new ReadStore(knex),
   };
 }

@@ -4,7 +4,7 @@
 // protocol shape, so a wire type that changes without them fails to compile.
 import { z } from 'zod';
 import type * as P from '../protocol.js';
-import { API_KEY_SCOPES, ERROR_CODES, ROLES } from '../protocol.js';
+import { API_KEY_SCOPES, ERROR_CODES, ROLES, UNREAD_COUNT_CAP } from '../protocol.js';
 
 const uuid = z.uuid();
 const timestamp = z.iso.datetime({ offset: true });
@@ -26,8 +26,11 @@ export const roomSchema = z.object({
   readOnly: z.boolean(),
   archived: z.boolean(),
   lastSeq: z.number().int().min(0),
+  readReceipts: z.boolean().describe('whether the room sends read:receipt events (off by default)'),
   createdAt: timestamp,
   joined: z.boolean().optional(),
+  readSeq: z.number().int().min(0).optional().describe("the caller's last-read seq (0: nothing read); in GET /api/rooms"),
+  unreadCount: z.number().int().min(0).max(UNREAD_COUNT_CAP).optional().describe(`messages after readSeq not by the caller and not deleted; saturates at ${UNREAD_COUNT_CAP}; in GET /api/rooms`),
 }).meta({ id: 'Room' }) satisfies z.ZodType<P.RoomInfo>;
 
 export const messageSchema = z.object({
@@ -136,6 +139,12 @@ export const serverPresencePageSchema = z
     count: z.number().int().min(0).describe('users online in the room in all, cluster-wide'),
   })
   .meta({ id: 'PresencePage' }) satisfies z.ZodType<P.ServerPresencePage>;
+// Read state (docs/protocol.md, "Read state").
+export const readResultSchema = z.object({ readSeq: z.number().int().min(0).describe('the stored read seq after the call') }).meta({ id: 'ReadResult' }) satisfies z.ZodType<P.ReadResult>;
+export const roomReadsPageSchema = z.object({
+  reads: z.array(z.object({ userId: uuid, username: z.string(), readSeq: z.number().int().min(0) }).meta({ id: 'RoomRead' })),
+  nextCursor: uuid.nullable().describe('pass as ?cursor= for the next page; null on the last page'),
+}).meta({ id: 'RoomReadsPage' }) satisfies z.ZodType<P.RoomReadsPage>;
 
 export const healthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
 export const readinessSchema = z.object({ status: z.enum(['ready', 'unavailable']), failed: z.array(z.string()).describe('the checks that failed: database, redis, draining') }).meta({ id: 'Readiness' });

@@ -6,6 +6,7 @@ import type { MessageWriter } from '../messages/message-writer.js';
 import { secondsSince, type Metrics } from '../metrics/metrics.js';
 import type { ChatClientToServerEvents } from '../protocol.js';
 import type { RateLimits } from '../rate-limits.js';
+import type { ReadStateService } from '../rooms/read-state.js';
 import type { RoomService } from '../rooms/room-service.js';
 import * as schemas from '../schemas.js';
 import { joinedRoomIds, roomChannel, sessionChannel } from './channels.js';
@@ -21,6 +22,7 @@ import type { z } from 'zod';
 
 export interface ChatDeps {
   rooms: RoomService;
+  reads: ReadStateService;
   messages: MessageService;
   writer: MessageWriter;
   delivery: MessageDelivery;
@@ -116,6 +118,7 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatDeps): void
     });
 
     on('room:changes', { schema: schemas.changesRequestSchema }, ({ roomId, after, limit }) => deps.rooms.changes(actor(), roomId, { after, limit }));
+    on('room:read', { schema: schemas.readRequestSchema }, ({ roomId, seq }) => deps.reads.markRead(actor(), roomId, seq, socket.id));
 
     on('message:send', { schema: content.send }, async ({ roomId, content: text, clientMsgId }) => {
       const started = performance.now();

@@ -14,6 +14,8 @@ export const CHAT_EVENTS = eventNames<ChatClientToServerEvents>({
   'room:online': true,
   'auth:refresh': true,
   'room:changes': true,
+  // Read state (docs/protocol.md, "Read state").
+  'room:read': true,
 });
 
 export const ADMIN_EVENTS = eventNames<AdminClientToServerEvents>({

@@ -68,6 +68,8 @@ export class App {
         view = chat = chatView(client, user, route.roomId, {
           onJoined: () => void rooms.refresh(),
           reopen: () => show(route, true),
+          onMessage: (roomId, seq, read) => rooms.noteMessage(roomId, seq, read),
+          onRead: (roomId, readSeq) => rooms.noteRead(roomId, readSeq),
         });
       } else if (route.view === 'admin' && user.role === 'admin') view = adminView(client, user, rooms.rooms);
       else view = { element: h('div', { class: 'placeholder' }, h('p', {}, 'Pick a room, or create one.')), dispose: () => {} };
@@ -87,6 +89,7 @@ export class App {
       client.on('broadcast', showBroadcast),
       client.on('sessionEnded', ({ reason }) => this.#leave(client, describeSessionEnd(reason))),
       watchRoute(show),
+      rooms.dispose,
       () => view?.dispose(),
     ];
     client.connect().catch(() => {}); // failures show in the banner, or end the session

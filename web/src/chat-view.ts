@@ -6,6 +6,7 @@ import { button, h } from './dom.js';
 import { describeError } from './format.js';
 import { MessageList } from './message-list.js';
 import { onlineList, typingLine } from './presence-view.js';
+import { readMarker } from './read-marker.js';
 import { homeHref } from './router.js';
 
 export interface ChatView {
@@ -20,6 +21,10 @@ export interface ChatViewHooks {
   onJoined(): void;
   /** Open the room again (after an admin removed the user from it). */
   reopen(): void;
+  /** A message arrived live; `read`: it counts as read at once (the user's own, or shown in a visible tab). */
+  onMessage(roomId: string, seq: number, read: boolean): void;
+  /** The user's read seq of the room moved (this view marked it read). */
+  onRead(roomId: string, readSeq: number): void;
 }
 
 export function chatView(client: RoomcastClient, user: User, roomId: string, hooks: ChatViewHooks): ChatView {
@@ -56,12 +61,20 @@ export function chatView(client: RoomcastClient, user: User, roomId: string, hoo
     const typing = typingLine(room, user);
     const readOnly = info?.readOnly && user.role !== 'admin' ? 'This room is read-only.' : info?.archived ? 'This room is archived.' : null;
     const box = composer(room, (content) => list?.send(content), readOnly);
+    const readAtOpen = room.readSeq;
+    const joined = room;
+    const marker = readMarker(room, () => list?.latestSeq() ?? null, (readSeq) => hooks.onRead(roomId, readSeq));
     const removed = (content: string) => {
       list?.showSystem({ content, roomId, createdAt: new Date().toISOString() });
       box.element.replaceWith(h('div', { class: 'composer' }, button('Rejoin the room', hooks.reopen, { class: 'primary' })));
     };
     cleanups.push(
       () => list?.dispose(),
+      marker.dispose,
+      joined.on('message', (message) => {
+        hooks.onMessage(roomId, message.seq, message.userId === user.id || document.visibilityState === 'visible');
+        marker.seen();
+      }),
       online.dispose,
       typing.dispose,
       box.dispose,
@@ -84,6 +97,8 @@ export function chatView(client: RoomcastClient, user: User, roomId: string, hoo
     box.focus();
     try {
       await list.start();
+      list.markNewAfter(readAtOpen);
+      marker.seen();
     } catch (err) {
       list.showSystem({ content: `Could not load the history: ${describeError(err)}`, roomId, createdAt: new Date().toISOString() });
     }

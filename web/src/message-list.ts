@@ -93,6 +93,28 @@ export class MessageList {
     this.#list.insertBefore(item, this.#firstAfter(message.seq));
   }
 
+  /** The newest seq shown (null: none yet). */
+  latestSeq(): number | null {
+    let latest: number | null = null;
+    for (const seq of this.#items.keys()) if (latest === null || seq > latest) latest = seq;
+    return latest;
+  }
+
+  /**
+   * The "new messages" divider above the first message after `readSeq` that
+   * is not the user's own (none when there is none); it stays where it is
+   * while the user reads on, and scrolls into view.
+   */
+  markNewAfter(readSeq: number): void {
+    const first = [...this.#items.entries()]
+      .filter(([seq, { message }]) => seq > readSeq && message.userId !== this.user.id)
+      .sort(([a], [b]) => a - b)[0];
+    if (!first) return;
+    const divider = h('li', { class: 'new-divider', attrs: { role: 'separator', 'aria-label': 'New messages' } }, h('span', {}, 'New messages'));
+    this.#list.insertBefore(divider, first[1].item);
+    divider.scrollIntoView({ block: 'center' });
+  }
+
   /** An admin's announcement, at the bottom of the conversation. */
   showSystem(event: SystemBroadcastEvent): void {
     const stick = this.#nearBottom();

@@ -1,7 +1,11 @@
 // The rooms the user can see (public ones and their private ones), newest
 // first, a page at a time, with a name search; and a form to create one.
-// Opening a room joins it (see chat-view.ts).
-import type { RoomcastClient, RoomInfo, User } from '../../client-sdk/src/index.js';
+// Opening a room joins it (see chat-view.ts). Each room shows its unread
+// count as a badge: from the list answer, then kept live for the open room
+// (noteMessage / noteRead) and for every room when another device reads
+// (`readUpdated`); the list is reloaded every REFRESH_MS while the tab is
+// visible, which is how other rooms' new messages reach their badges.
+import { UNREAD_COUNT_CAP, type RoomcastClient, type RoomInfo, type User } from '../../client-sdk/src/index.js';
 import { button, field, form, h, replaceChildren } from './dom.js';
 import { describeError } from './format.js';
 import { roomHref } from './router.js';
@@ -13,12 +17,23 @@ export interface RoomList {
   refresh(): Promise<void>;
   /** The rooms as last listed (the pages loaded so far). */
   rooms(): readonly RoomInfo[];
+  /** A message arrived in a room (the open one): its badge counts it unless it is `read` already (own, or seen in a visible tab). */
+  noteMessage(roomId: string, seq: number, read: boolean): void;
+  /** The user's read seq of a room moved (here or on another device). */
+  noteRead(roomId: string, readSeq: number): void;
+  /** Stops the periodic reload and the listeners. */
+  dispose(): void;
 }
 
 /** Rooms per page: the server's answer is bounded, and a sidebar shows a few dozen at most. */
 const PAGE_SIZE = 50;
 /** Wait after the last keystroke before searching, so typing a name sends one request. */
 const SEARCH_DELAY_MS = 250;
+/** How often the list (and so every badge) is reloaded while the tab is visible. */
+const REFRESH_MS = 30_000;
+
+/** The badge text: the server's count saturates at UNREAD_COUNT_CAP. */
+const badgeText = (count: number) => (count >= UNREAD_COUNT_CAP ? `${UNREAD_COUNT_CAP - 1}+` : String(count));
 
 export function roomList(client: RoomcastClient, user: User): RoomList {
   let rooms: RoomInfo[] = [];
@@ -44,6 +59,7 @@ export function roomList(client: RoomcastClient, user: User): RoomList {
             room.readOnly ? h('span', { class: 'tag' }, 'read-only') : null,
             room.archived ? h('span', { class: 'tag' }, 'archived') : null,
             room.joined === false ? h('span', { class: 'tag join' }, 'join') : null,
+            room.unreadCount ? h('span', { class: 'unread', attrs: { 'aria-label': `${badgeText(room.unreadCount)} unread` } }, badgeText(room.unreadCount)) : null,
           ),
         ),
       ),
@@ -52,13 +68,22 @@ export function roomList(client: RoomcastClient, user: User): RoomList {
     more.hidden = nextCursor === null;
   }
 
-  /** Loads the first page (`append` false) or the next one for the current search. */
-  async function load(append: boolean): Promise<void> {
+  /**
+   * Loads the first page (`append` false) or the next one for the current
+   * search; `limit` reloads as many rooms as are shown (a badge update must
+   * not fold away the pages "More rooms" opened).
+   */
+  async function load(append: boolean, limit = PAGE_SIZE): Promise<void> {
     const mine = ++generation;
     const q = search.value.trim();
     try {
-      const page = await client.rooms.page({ limit: PAGE_SIZE, ...(q ? { q } : {}), ...(append && nextCursor ? { cursor: nextCursor } : {}) });
+      const page = await client.rooms.page({ limit, ...(q ? { q } : {}), ...(append && nextCursor ? { cursor: nextCursor } : {}) });
       if (mine !== generation) return;
+      // A read that landed while this answer was on its way is newer than the answer.
+      for (const room of page.rooms) {
+        const known = rooms.find((r) => r.id === room.id)?.readSeq ?? 0;
+        if (known > (room.readSeq ?? 0) && known >= room.lastSeq) Object.assign(room, { readSeq: known, unreadCount: 0 });
+      }
       rooms = append ? [...rooms, ...page.rooms.filter((room) => !rooms.some((r) => r.id === room.id))] : page.rooms;
       nextCursor = page.nextCursor;
       status.textContent = '';
@@ -119,6 +144,27 @@ export function roomList(client: RoomcastClient, user: User): RoomList {
     create,
   );
   void refresh();
+  /** Reloads the rooms shown (at most a server page, 200), for their badges. */
+  const recountShown = () => load(false, Math.min(200, Math.max(PAGE_SIZE, rooms.length)));
+  const timer = setInterval(() => {
+    if (document.visibilityState === 'visible' && !search.value.trim()) void recountShown();
+  }, REFRESH_MS);
+  /** A read that leaves messages unread elsewhere in the room: the count comes from the server. */
+  let recount: ReturnType<typeof setTimeout> | undefined;
+  const offReadUpdated = client.on('readUpdated', ({ roomId, readSeq }) => noteRead(roomId, readSeq));
+
+  function noteRead(roomId: string, readSeq: number): void {
+    const room = rooms.find((r) => r.id === roomId);
+    if (!room || readSeq <= (room.readSeq ?? 0)) return;
+    room.readSeq = readSeq;
+    if (readSeq >= room.lastSeq) room.unreadCount = 0;
+    else {
+      clearTimeout(recount);
+      recount = setTimeout(() => void recountShown(), SEARCH_DELAY_MS);
+    }
+    render();
+  }
+
   return {
     element,
     select(roomId) {
@@ -127,5 +173,18 @@ export function roomList(client: RoomcastClient, user: User): RoomList {
     },
     refresh,
     rooms: () => rooms,
+    noteMessage(roomId, seq, read) {
+      const room = rooms.find((r) => r.id === roomId);
+      if (!room || seq <= room.lastSeq) return;
+      room.lastSeq = seq;
+      if (!read && seq > (room.readSeq ?? 0)) room.unreadCount = Math.min(UNREAD_COUNT_CAP, (room.unreadCount ?? 0) + 1);
+      render();
+    },
+    noteRead,
+    dispose() {
+      clearInterval(timer);
+      clearTimeout(recount);
+      offReadUpdated();
+    },
   };
 }

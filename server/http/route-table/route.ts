@@ -10,7 +10,7 @@ import type { ApiKeyActor } from '../../admin/actors.js';
 import type { ApiKeyScope, ErrorCode } from '../../protocol.js';
 import type { Actor } from '../../rooms/room-service.js';
 
-export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /**
  * Who may call a route: anyone, a signed-in user, an admin, the holder of a

@@ -10,7 +10,7 @@ export function roomAdminRoutes(admin: AdminService): Route[] {
   return [
     route({
       method: 'patch', path: '/api/rooms/:id', tag: 'rooms', access: 'admin',
-      summary: 'Rename, make read-only or archive a room',
+      summary: 'Rename, make read-only, archive a room, or switch its read receipts',
       params: idParamSchema,
       // The schema refuses an empty patch; minProperties says so to clients.
       body: updateRoomSchema.meta({ id: 'UpdateRoomRequest', minProperties: 1 }),
