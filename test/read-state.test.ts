@@ -124,11 +124,11 @@ describe('read state', () => {
       const { knex } = environment.get().database;
       const total = UNREAD_COUNT_CAP + 5;
       await knex.raw(
-        `insert into messages (room_id, seq, user_id, content, client_msg_id)
-         select ?, g, ?, 'bulk', gen_random_uuid() from generate_series(1, ?) g`,
+        `insert into messages (room_id, seq, change, user_id, content, client_msg_id)
+         select ?, g, g, ?, 'bulk', gen_random_uuid() from generate_series(1, ?) g`,
         [room.id, alice.user.id, total],
       );
-      await knex('rooms').where({ id: room.id }).update({ last_seq: total });
+      await knex('rooms').where({ id: room.id }).update({ last_seq: total, last_change: total });
       expect(await listed(node.app, bob, room.id)).to.include({ lastSeq: total, unreadCount: UNREAD_COUNT_CAP });
       // Read to within the cap: exact again.
       await http(node.app, 'PUT', `/api/rooms/${room.id}/read`, { token: bob.accessToken, body: { seq: total - 7 } });
