@@ -61,7 +61,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const database = options.database ?? openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   if (!options.skipMigrations) await migrateToLatest(database);
   const metrics = new Metrics(config.nodeId);
-  const stores = openStores(database.knex);
+  const stores = openStores(database.knex, config.webhooks.subscriptionRefreshMs);
 
   // Express must be the server's request listener before Socket.IO attaches:
   // engine.io takes over the listeners present at attach time and passes on
@@ -111,6 +111,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       (closing ??= (async () => {
         draining = true;
         domain.banExpiry.stop();
+        await domain.webhookDispatcher.stop();
+        stores.webhookSubscriptions.stop();
         await shutdown({
           writer: domain.writer,
           timers,

@@ -238,6 +238,50 @@ export interface AuditPage {
   nextCursor: string | null;
 }
 
+/** Addition: the event types a webhook endpoint can subscribe to (docs/protocol.md, "Webhooks"). */
+export const WEBHOOK_EVENT_TYPES = ['message.created', 'message.updated', 'message.deleted', 'member.joined', 'member.left', 'user.banned', 'room.created'] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** Addition: POST /api/admin/webhooks. */
+export interface CreateWebhookRequest {
+  url: string;
+  events: WebhookEventType[];
+  /** A Standard Webhooks secret (`whsec_` + base64 of 24-64 bytes); left out, the server makes one. */
+  secret?: string;
+}
+
+/** Addition: a registered webhook endpoint (the secret is shown to admins, for verification). */
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  events: WebhookEventType[];
+  secret: string;
+  createdAt: string;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** Addition: one event's delivery to one endpoint; `id` is the `webhook-id` header. */
+export interface WebhookDelivery {
+  id: string;
+  type: WebhookEventType;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  /** HTTP status of the last attempt; null if it got none (refused, timeout, connection error). */
+  lastStatus: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  deliveredAt: string | null;
+  createdAt: string;
+  /** The signed body's `data`. */
+  data: unknown;
+}
+
+export interface WebhookDeliveryPage {
+  deliveries: WebhookDelivery[];
+  nextCursor: string | null;
+}
+
 // ------------------------------------------------------------ socket payloads
 
 export interface RoomRef {

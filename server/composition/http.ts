@@ -8,6 +8,7 @@ import { authRoutes } from '../http/routes/auth-routes.js';
 import { healthRoutes, type ReadinessCheck } from '../http/routes/health-routes.js';
 import { roomAdminRoutes } from '../http/routes/room-admin-routes.js';
 import { roomRoutes } from '../http/routes/room-routes.js';
+import { webhookRoutes } from '../http/routes/webhook-routes.js';
 import type { Logger } from '../logger.js';
 import { metricsAccess } from '../metrics/metrics-access.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -41,6 +42,7 @@ export function buildHttp({ config, stores, domain, readiness, isDraining, origi
       ...roomRoutes(rooms, metrics),
       ...roomAdminRoutes(admin),
       ...adminRoutes(admin, config.maxMessageLength),
+      ...webhookRoutes(domain.webhooks),
       ...healthRoutes(readiness, metrics.registry, isDraining),
     ],
     // The middleware of each access rule.

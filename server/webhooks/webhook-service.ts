@@ -1,0 +1,56 @@
+import type { WebhookStore } from '../../db/stores/webhook-store.js';
+import { AppError, notFound } from '../errors.js';
+import type { CreateWebhookRequest, WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint } from '../protocol.js';
+import { checkTarget, TargetRefused } from './address-policy.js';
+import { generateSecret, isValidSecret } from './webhook-signing.js';
+
+export interface WebhookServiceDeps {
+  store: WebhookStore;
+  /** Re-reads which event types are subscribed (this node's outbox gate), after a change. */
+  subscriptionsChanged: () => Promise<void>;
+  allowPrivateNetworks: boolean;
+}
+
+/** Admins' webhook endpoints: register (target checked against the address policy), list, remove, deliveries, replay. */
+export class WebhookService {
+  constructor(private readonly deps: WebhookServiceDeps) {}
+
+  async create(input: CreateWebhookRequest): Promise<WebhookEndpoint> {
+    const url = new URL(input.url);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new AppError('validation_failed', 'url must be http or https');
+    if (url.username || url.password) throw new AppError('validation_failed', 'url must not carry credentials');
+    try {
+      await checkTarget(url, this.deps.allowPrivateNetworks);
+    } catch (err) {
+      throw new AppError('validation_failed', err instanceof TargetRefused ? err.message : 'url host did not resolve');
+    }
+    if (input.secret !== undefined && !isValidSecret(input.secret)) {
+      throw new AppError('validation_failed', 'secret must be whsec_ followed by the base64 of 24 to 64 bytes');
+    }
+    const endpoint = await this.deps.store.createEndpoint({ url: url.toString(), events: [...new Set(input.events)], secret: input.secret ?? generateSecret() });
+    await this.deps.subscriptionsChanged();
+    return endpoint;
+  }
+
+  list(): Promise<WebhookEndpoint[]> {
+    return this.deps.store.listEndpoints();
+  }
+
+  async remove(id: string): Promise<void> {
+    if (!(await this.deps.store.deleteEndpoint(id))) throw notFound('no such webhook');
+    await this.deps.subscriptionsChanged();
+  }
+
+  async deliveries(id: string, page: { limit: number; cursor?: string | undefined }): Promise<WebhookDeliveryPage> {
+    if (!(await this.deps.store.endpointExists(id))) throw notFound('no such webhook');
+    return this.deps.store.deliveries(id, page);
+  }
+
+  async replay(id: string, deliveryId: string): Promise<WebhookDelivery> {
+    return (await this.deps.store.replay(id, deliveryId)) ?? notFoundThrow('no such delivery');
+  }
+}
+
+function notFoundThrow(what: string): never {
+  throw notFound(what);
+}

@@ -1,0 +1,265 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import type { Message, MessageResult, Room, WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint } from '../server/protocol.js';
+import { postWebhook } from '../server/webhooks/webhook-sender.js';
+import { environment } from './support/environment.js';
+import { createFreshDatabase, recordSkip } from './support/services.js';
+import { startNodeProcess, stopChildren } from './support/processes.js';
+import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
+import { connect, createRoom, http, ok, registerAdmin, registerUser, useNode, waitFor, type ChatClient, type TestUser } from './support/util.js';
+
+/** Test nodes reach the receivers on 127.0.0.1 and retry quickly. */
+const FAST_WEBHOOKS = { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_RETRY_BASE_MS: '100', WEBHOOK_RETRY_MAX_MS: '1000', WEBHOOK_POLL_MS: '50' };
+
+const receivers: WebhookReceiver[] = [];
+async function receiver(): Promise<WebhookReceiver> {
+  const r = await new WebhookReceiver().start();
+  receivers.push(r);
+  return r;
+}
+afterEach(async () => {
+  await Promise.all(receivers.splice(0).map((r) => r.stop()));
+});
+
+async function register(app: string | Parameters<typeof http>[0], admin: TestUser, url: string, events: string[]): Promise<WebhookEndpoint> {
+  const res = await http<WebhookEndpoint>(app, 'POST', '/api/admin/webhooks', { token: admin.accessToken, body: { url, events } });
+  if (res.status !== 201) throw new Error(`webhook registration failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** Each room's seqs in the order their first delivery arrived. */
+function seqsByRoom(received: ReceivedWebhook[]): Map<string, number[]> {
+  const byRoom = new Map<string, number[]>();
+  for (const r of received) {
+    const data = r.event.data as unknown as Message;
+    byRoom.set(data.roomId, [...(byRoom.get(data.roomId) ?? []), data.seq]);
+  }
+  return byRoom;
+}
+
+const send = (socket: ChatClient, roomId: string, content: string) => ok<MessageResult>(socket, 'message:send', { roomId, content, clientMsgId: randomUUID() });
+
+describe('webhooks', () => {
+  describe('delivery from one node', () => {
+    const node = useNode({ ...FAST_WEBHOOKS, MESSAGE_RATE_LIMIT: '0' });
+    afterEach(async () => {
+      // Endpoints are cluster-wide rows of the shared test database: remove them so later suites do not deliver to them.
+      await environment.get().database.knex('webhook_endpoints').delete();
+    });
+
+    it('when a burst of sends goes to three rooms, then every message arrives exactly once per webhook-id, signed, in each room\'s order', async function () {
+      this.timeout(30_000);
+      const hook = await receiver();
+      const admin = await registerAdmin(node.app);
+      const endpoint = await register(node.app, admin, hook.url, ['message.created']);
+      expect(endpoint.secret).to.match(/^whsec_[A-Za-z0-9+/]+=*$/);
+      const rooms = await Promise.all([1, 2, 3].map(() => createRoom(node.app, admin.accessToken)));
+      const socket = await connect(node.app, { token: admin.accessToken });
+
+      const acks = await Promise.all(rooms.flatMap((room) => Array.from({ length: 20 }, (_, i) => send(socket, room.id, `burst ${i}`))));
+
+      await waitFor(() => hook.distinct().length >= acks.length, 20_000, 'every message delivered');
+      expect(hook.received.length, 'no webhook-id twice').to.equal(acks.length);
+      expect(hook.allVerify(endpoint.secret)).to.equal(true);
+      expect(new Set(hook.received.map((r) => (r.event.data as unknown as Message).id))).to.deep.equal(new Set(acks.map((a) => a.message.id)));
+      for (const [roomId, seqs] of seqsByRoom(hook.received)) {
+        expect(seqs, `room ${roomId}`).to.deep.equal(Array.from({ length: 20 }, (_, i) => i + 1));
+      }
+      const first = hook.received[0]!;
+      expect(first.event.type).to.equal('message.created');
+      const stored = acks.find((a) => a.message.id === (first.event.data as unknown as Message).id)!.message;
+      expect(first.event.data).to.deep.equal(stored);
+    });
+
+    it('when rooms, members, edits, deletions and bans happen, then each event type arrives for an endpoint subscribed to it and no other', async function () {
+      this.timeout(20_000);
+      const all = await receiver();
+      const onlyMembers = await receiver();
+      const admin = await registerAdmin(node.app);
+      const member = await registerUser(node.app);
+      await register(node.app, admin, all.url, ['message.created', 'message.updated', 'message.deleted', 'member.joined', 'member.left', 'user.banned', 'room.created']);
+      await register(node.app, admin, onlyMembers.url, ['member.joined', 'member.left']);
+
+      const room = await createRoom(node.app, admin.accessToken);
+      const memberSocket = await connect(node.app, { token: member.accessToken });
+      await ok(memberSocket, 'room:join', { roomId: room.id });
+      const { message } = await send(memberSocket, room.id, 'first');
+      await ok(memberSocket, 'message:edit', { messageId: message.id, content: 'edited' });
+      await ok(memberSocket, 'message:delete', { messageId: message.id });
+      const removed = await http(node.app, 'DELETE', `/api/rooms/${room.id}/members/${member.user.id}`, { token: admin.accessToken });
+      expect(removed.status).to.equal(204);
+      const banned = await http(node.app, 'PATCH', `/api/admin/users/${member.user.id}`, { token: admin.accessToken, body: { banned: true } });
+      expect(banned.status).to.equal(200);
+
+      const expected = ['room.created', 'member.joined', 'message.created', 'message.updated', 'message.deleted', 'member.left', 'user.banned'];
+      await waitFor(() => all.distinct().length >= expected.length, 10_000, 'every event type');
+      expect(all.distinct().map((r) => r.event.type)).to.deep.equal(expected);
+      expect(all.distinct().find((r) => r.event.type === 'message.updated')!.event.data).to.include({ id: message.id, content: 'edited' });
+      expect(all.distinct().find((r) => r.event.type === 'user.banned')!.event.data).to.include({ userId: member.user.id });
+      await waitFor(() => onlyMembers.distinct().length >= 2, 10_000, 'member events');
+      expect(onlyMembers.distinct().map((r) => [r.event.type, r.event.data])).to.deep.equal([
+        ['member.joined', { roomId: room.id, userId: member.user.id }],
+        ['member.left', { roomId: room.id, userId: member.user.id }],
+      ]);
+    });
+
+    it('when the receiver is down for a while, then every event is delivered after it is back, in order, with its first webhook-id', async function () {
+      this.timeout(30_000);
+      const hook = await receiver();
+      const admin = await registerAdmin(node.app);
+      const endpoint = await register(node.app, admin, hook.url, ['message.created']);
+      const room = await createRoom(node.app, admin.accessToken);
+      const socket = await connect(node.app, { token: admin.accessToken });
+      hook.mode = 'fail';
+      const acks: MessageResult[] = [];
+      for (let i = 0; i < 5; i++) acks.push(await send(socket, room.id, `while down ${i}`));
+      const deliveries = async () =>
+        (await http<WebhookDeliveryPage>(node.app, 'GET', `/api/admin/webhooks/${endpoint.id}/deliveries`, { token: admin.accessToken })).body.deliveries;
+      // The head of the room's lane retries; the later ones wait behind it.
+      await waitFor(async () => (await deliveries()).some((d) => d.attempts >= 3), 10_000, 'three failed attempts');
+      await hook.stop();
+      await new Promise((r) => setTimeout(r, 300));
+      hook.mode = 'ok';
+      await hook.start();
+
+      await waitFor(async () => (await deliveries()).every((d) => d.status === 'delivered'), 15_000, 'all delivered');
+      // The lane's head blocked the rest: each event's first attempt came after the previous one's.
+      expect(hook.distinct().map((r) => (r.event.data as unknown as Message).seq)).to.deep.equal([1, 2, 3, 4, 5]);
+      expect(hook.allVerify(endpoint.secret)).to.equal(true);
+      const rows = await deliveries();
+      expect(new Set(hook.received.map((r) => r.id))).to.deep.equal(new Set(rows.map((d) => d.id)));
+      const head = rows.find((d) => (d.data as Message).seq === 1)!;
+      expect(head.attempts).to.be.greaterThan(3);
+      expect(head.lastError).to.equal(null);
+      expect(hook.received.filter((r) => r.id === head.id).length, 'retries of the head share its id').to.be.greaterThan(3);
+    });
+
+    it('when an endpoint is removed, then its deliveries stop and its deliveries route answers not_found', async () => {
+      const hook = await receiver();
+      const admin = await registerAdmin(node.app);
+      const endpoint = await register(node.app, admin, hook.url, ['room.created']);
+      const list = await http<{ webhooks: WebhookEndpoint[] }>(node.app, 'GET', '/api/admin/webhooks', { token: admin.accessToken });
+      expect(list.body.webhooks.map((w) => w.id)).to.include(endpoint.id);
+
+      expect((await http(node.app, 'DELETE', `/api/admin/webhooks/${endpoint.id}`, { token: admin.accessToken })).status).to.equal(204);
+      await createRoom(node.app, admin.accessToken);
+
+      const page = await http(node.app, 'GET', `/api/admin/webhooks/${endpoint.id}/deliveries`, { token: admin.accessToken });
+      expect(page.status).to.equal(404);
+      expect((await http(node.app, 'DELETE', `/api/admin/webhooks/${endpoint.id}`, { token: admin.accessToken })).status).to.equal(404);
+      const rows = await environment.get().database.knex('webhook_deliveries').where({ endpoint_id: endpoint.id });
+      expect(rows).to.have.length(0);
+    });
+  });
+
+  describe('retries that run out', () => {
+    const node = useNode({ ...FAST_WEBHOOKS, WEBHOOK_RETRY_WINDOW_S: '1' });
+    afterEach(async () => {
+      await environment.get().database.knex('webhook_endpoints').delete();
+    });
+
+    it('when a receiver fails past the retry window, then the delivery is failed, and a replay sends it again with the same id', async function () {
+      this.timeout(20_000);
+      const hook = await receiver();
+      const admin = await registerAdmin(node.app);
+      const endpoint = await register(node.app, admin, hook.url, ['room.created']);
+      hook.mode = 'fail';
+      const room = await createRoom(node.app, admin.accessToken);
+      const path = `/api/admin/webhooks/${endpoint.id}/deliveries`;
+      const deliveries = async () => (await http<WebhookDeliveryPage>(node.app, 'GET', path, { token: admin.accessToken })).body.deliveries;
+      await waitFor(async () => (await deliveries())[0]?.status === 'failed', 10_000, 'the delivery to fail');
+      const [failed] = await deliveries();
+      expect(failed).to.include({ type: 'room.created', lastStatus: 503, lastError: 'HTTP 503', nextAttemptAt: null });
+
+      hook.mode = 'ok';
+      const replayed = await http<{ delivery: WebhookDelivery }>(node.app, 'POST', `${path}/${failed!.id}/replay`, { token: admin.accessToken });
+      expect(replayed.status).to.equal(202);
+      expect(replayed.body.delivery).to.include({ id: failed!.id, status: 'pending' });
+      await waitFor(async () => (await deliveries())[0]?.status === 'delivered', 10_000, 'the replay to arrive');
+      const last = hook.received[hook.received.length - 1]!;
+      expect(last.id).to.equal(failed!.id);
+      expect(last.event.data).to.include({ id: room.id });
+      const unknown = await http(node.app, 'POST', `${path}/${randomUUID()}/replay`, { token: admin.accessToken });
+      expect(unknown.status).to.equal(404);
+    });
+  });
+
+  describe('private network targets', () => {
+    const node = useNode({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false' });
+
+    it('when an admin registers a loopback, private, link-local or mapped address, or a name resolving to loopback, then it is refused with validation_failed', async () => {
+      const admin = await registerAdmin(node.app);
+      for (const url of ['http://127.0.0.1:9/hook', 'http://localhost:9/hook', 'http://10.1.2.3/hook', 'http://169.254.169.254/latest', 'http://[::1]/hook', 'http://[::ffff:127.0.0.1]/hook', 'http://0.0.0.0/hook', 'ftp://example.com/hook']) {
+        const res = await http(node.app, 'POST', '/api/admin/webhooks', { token: admin.accessToken, body: { url, events: ['message.created'] } });
+        expect(res.status, url).to.equal(400);
+        expect(res.body.error.code, url).to.equal('validation_failed');
+      }
+      const badSecret = await http(node.app, 'POST', '/api/admin/webhooks', { token: admin.accessToken, body: { url: 'http://127.0.0.1/hook', events: ['message.created'], secret: 'not-a-secret' } });
+      expect(badSecret.status).to.equal(400);
+    });
+
+    it('when a delivery goes to a name that resolves to loopback, then the connection is refused on the resolved address and the receiver gets nothing', async () => {
+      const hook = await receiver();
+      const url = hook.url.replace('127.0.0.1', 'localhost');
+
+      const refused = await postWebhook(url, {}, '{}', { timeoutMs: 2_000, allowPrivateNetworks: false });
+      const literal = await postWebhook(hook.url, {}, '{}', { timeoutMs: 2_000, allowPrivateNetworks: false });
+      const allowed = await postWebhook(url, {}, '{}', { timeoutMs: 2_000, allowPrivateNetworks: true });
+
+      expect(refused).to.have.property('status', null);
+      expect((refused as { error: string }).error).to.match(/not public/);
+      expect(literal).to.have.property('status', null);
+      expect(allowed).to.deep.equal({ status: 204 });
+      expect(hook.received).to.have.length(1);
+    });
+  });
+
+  describe('a node killed mid-delivery', () => {
+    let databaseUrl: string;
+    before(async function () {
+      const { services } = environment.get();
+      if (!services.databaseUrl) {
+        recordSkip('webhook delivery across node processes', 'PostgreSQL');
+        this.skip();
+      }
+      databaseUrl = await createFreshDatabase(services.databaseUrl);
+    });
+    after(stopChildren);
+
+    it('when the delivering node gets kill -9, then another node delivers every event: nothing lost, repeats only with the same webhook-id and body', async function () {
+      this.timeout(90_000);
+      const hook = await receiver();
+      hook.mode = 'hang';
+      const env = { ...FAST_WEBHOOKS, DATABASE_URL: databaseUrl, WEBHOOK_TIMEOUT_MS: '60000' };
+      const a = await startNodeProcess('webhook-node-a', env);
+      // The first user of a fresh database is its admin.
+      const admin = await registerUser(a.url);
+      await register(a.url, admin, hook.url, ['message.created']);
+      const rooms: Room[] = await Promise.all([1, 2].map(() => createRoom(a.url, admin.accessToken)));
+      const socket = await connect(a.url, { token: admin.accessToken });
+      const acks = await Promise.all(rooms.flatMap((room) => Array.from({ length: 10 }, (_, i) => send(socket, room.id, `before the kill ${i}`))));
+      await waitFor(() => hook.received.length >= 2, 10_000, 'node a to be mid-delivery');
+      socket.disconnect();
+
+      await a.child.stop('SIGKILL');
+      hook.mode = 'ok';
+      await startNodeProcess('webhook-node-b', env);
+
+      const ids = new Set(acks.map((x) => x.message.id));
+      const deliveredIds = () => new Set(hook.received.filter((r) => r.event.data).map((r) => (r.event.data as unknown as Message).id));
+      await waitFor(() => deliveredIds().size >= ids.size, 30_000, 'every message delivered by node b');
+      expect(deliveredIds()).to.deep.equal(ids);
+      const bodyById = new Map<string, string>();
+      const idByMessage = new Map<string, string>();
+      for (const r of hook.received) {
+        expect(bodyById.get(r.id) ?? r.body, 'a repeat carries the same body').to.equal(r.body);
+        bodyById.set(r.id, r.body);
+        const messageId = (r.event.data as unknown as Message).id;
+        expect(idByMessage.get(messageId) ?? r.id, 'one webhook-id per message').to.equal(r.id);
+        idByMessage.set(messageId, r.id);
+      }
+      expect(hook.received.length, 'the hung attempts were repeated').to.be.greaterThan(ids.size);
+      for (const seqs of seqsByRoom(hook.distinct()).values()) expect(seqs).to.deep.equal(Array.from({ length: 10 }, (_, i) => i + 1));
+    });
+  });
+});
