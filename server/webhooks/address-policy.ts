@@ -55,11 +55,21 @@ export function guardedLookup(allowPrivate: boolean) {
   };
 }
 
-/** Resolves the URL's host and checks every address (for a refusal at registration, before any event). */
-export async function checkTarget(url: URL, allowPrivate: boolean): Promise<void> {
+/**
+ * Refuses a URL whose host is, or now resolves to, an address not allowed
+ * (so an admin hears at registration what would be refused at delivery). A
+ * name that does not resolve (yet) passes: every delivery resolves and
+ * checks again, and a refused attempt is retried like any other failure.
+ */
+export async function checkTarget(url: URL, allowPrivate: boolean, timeoutMs = 2_000): Promise<void> {
   const literal = literalHost(url);
   if (literal) return checkAddress(literal, allowPrivate);
-  await new Promise<void>((resolve, reject) => {
-    guardedLookup(allowPrivate)(url.hostname, { all: true }, (err) => (err ? reject(err instanceof TargetRefused ? err : new TargetRefused(`webhook target ${url.hostname} did not resolve`)) : resolve()));
+  const refusal = await new Promise<TargetRefused | null>((resolve) => {
+    const timer = setTimeout(() => resolve(null), timeoutMs);
+    guardedLookup(allowPrivate)(url.hostname, { all: true }, (err) => {
+      clearTimeout(timer);
+      resolve(err instanceof TargetRefused ? err : null);
+    });
   });
+  if (refusal) throw refusal;
 }

@@ -22,7 +22,8 @@ export class WebhookService {
     try {
       await checkTarget(url, this.deps.allowPrivateNetworks);
     } catch (err) {
-      throw new AppError('validation_failed', err instanceof TargetRefused ? err.message : 'url host did not resolve');
+      if (err instanceof TargetRefused) throw new AppError('validation_failed', err.message);
+      throw err;
     }
     if (input.secret !== undefined && !isValidSecret(input.secret)) {
       throw new AppError('validation_failed', 'secret must be whsec_ followed by the base64 of 24 to 64 bytes');
