@@ -142,27 +142,39 @@ export class WebhookStore {
    * Claims up to `limit` due deliveries and holds them (row locks in one
    * transaction) while `send` attempts them, then records the outcomes and
    * commits. Returns how many were claimed, and how many of them were
-   * given up (failed past the retry window). A crash before the commit leaves
+   * given up (failed past the retry window). If `send` throws, nothing is
+   * recorded (the transaction rolls back). A crash before the commit leaves
    * them pending for the next dispatcher: at least once, same webhook-id.
    */
   async dispatch(limit: number, retryWindowSeconds: number, send: (due: DueDelivery[]) => Promise<AttemptOutcome[]>): Promise<{ claimed: number; gaveUp: number }> {
-    return this.knex.transaction(async (trx) => {
-      const { rows } = (await trx.raw(CLAIM_SQL, [limit])) as {
-        rows: { seq: string; id: string; type: WebhookEventType; data: unknown; attempts: number; created_at: Date; url: string; secret: string }[];
-      };
-      if (rows.length === 0) return { claimed: 0, gaveUp: 0 };
-      const due = rows.map((r) => ({ id: r.id, seq: String(r.seq), type: r.type, data: r.data, attempts: r.attempts, createdAt: r.created_at, url: r.url, secret: r.secret }));
-      const outcomes = await send(due);
-      const settled = (await trx.raw(SETTLE_SQL, [
-        retryWindowSeconds,
-        outcomes.map((o) => o.seq),
-        outcomes.map((o) => o.ok),
-        outcomes.map((o) => o.status),
-        outcomes.map((o) => (o.ok ? null : o.error)),
-        outcomes.map((o) => (o.ok ? 0 : Math.round(o.retryInMs))),
-      ] as Knex.RawBinding[])) as { rows: { status: WebhookDeliveryStatus }[] };
-      return { claimed: rows.length, gaveUp: settled.rows.filter((r) => r.status === 'failed').length };
-    });
+    // The embedded PGlite has one connection and one process (so one
+    // dispatcher): holding it during the HTTP attempts would stall every other
+    // query, and there is no other node to keep out.
+    if (this.knex.client.config.client !== 'pg') return this.dispatchOn(this.knex, limit, retryWindowSeconds, send);
+    return this.knex.transaction((trx) => this.dispatchOn(trx, limit, retryWindowSeconds, send));
+  }
+
+  private async dispatchOn(
+    db: Knex | Knex.Transaction,
+    limit: number,
+    retryWindowSeconds: number,
+    send: (due: DueDelivery[]) => Promise<AttemptOutcome[]>,
+  ): Promise<{ claimed: number; gaveUp: number }> {
+    const { rows } = (await db.raw(CLAIM_SQL, [limit])) as {
+      rows: { seq: string; id: string; type: WebhookEventType; data: unknown; attempts: number; created_at: Date; url: string; secret: string }[];
+    };
+    if (rows.length === 0) return { claimed: 0, gaveUp: 0 };
+    const due = rows.map((r) => ({ id: r.id, seq: String(r.seq), type: r.type, data: r.data, attempts: r.attempts, createdAt: r.created_at, url: r.url, secret: r.secret }));
+    const outcomes = await send(due);
+    const settled = (await db.raw(SETTLE_SQL, [
+      retryWindowSeconds,
+      outcomes.map((o) => o.seq),
+      outcomes.map((o) => o.ok),
+      outcomes.map((o) => o.status),
+      outcomes.map((o) => (o.ok ? null : o.error)),
+      outcomes.map((o) => (o.ok ? 0 : Math.round(o.retryInMs))),
+    ] as Knex.RawBinding[])) as { rows: { status: WebhookDeliveryStatus }[] };
+    return { claimed: rows.length, gaveUp: settled.rows.filter((r) => r.status === 'failed').length };
   }
 
   /** Age in seconds of the oldest delivery not yet made (0 when none waits). */

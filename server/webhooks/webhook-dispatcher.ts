@@ -43,6 +43,7 @@ export class WebhookDispatcher {
   private running = false;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
+  private readonly stopping = new AbortController();
 
   constructor(private readonly deps: DispatcherDeps) {}
 
@@ -60,6 +61,7 @@ export class WebhookDispatcher {
   async stop(waitMs = 2_000): Promise<void> {
     this.running = false;
     this.wake?.();
+    this.stopping.abort();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.loop, new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);
     clearTimeout(timer);
@@ -74,7 +76,7 @@ export class WebhookDispatcher {
           claimed = round.claimed;
           for (let i = 0; i < round.gaveUp; i++) this.deps.metrics.webhookAttempt('gave_up');
         } catch (err) {
-          this.deps.logger.warn('webhook dispatch round failed', { err: (err as Error).message });
+          if (this.running) this.deps.logger.warn('webhook dispatch round failed', { err: (err as Error).message });
         }
       }
       if (claimed === 0 && this.running) await this.sleep(this.deps.config.pollMs);
@@ -92,14 +94,18 @@ export class WebhookDispatcher {
     });
   }
 
-  private sendAll(due: DueDelivery[]): Promise<AttemptOutcome[]> {
-    return Promise.all(due.map((d) => this.send(d)));
+  private async sendAll(due: DueDelivery[]): Promise<AttemptOutcome[]> {
+    const outcomes = await Promise.all(due.map((d) => this.send(d)));
+    // Cut short by stop(): record nothing, so the round rolls back and every
+    // delivery of it stays as it was, for this node's next start or another node.
+    if (this.stopping.signal.aborted) throw new Error('webhook dispatcher stopped');
+    return outcomes;
   }
 
   private async send(due: DueDelivery): Promise<AttemptOutcome> {
     const body = webhookBody(due);
     const { timeoutMs, allowPrivateNetworks } = this.deps.config;
-    const result = await postWebhook(due.url, signedHeaders(due.secret, due.id, body), body, { timeoutMs, allowPrivateNetworks });
+    const result = await postWebhook(due.url, signedHeaders(due.secret, due.id, body), body, { timeoutMs, allowPrivateNetworks, signal: this.stopping.signal });
     if (result.status !== null && result.status >= 200 && result.status < 300) {
       this.deps.metrics.webhookAttempt('delivered');
       return { seq: due.seq, ok: true, status: result.status };

@@ -11,6 +11,8 @@ export const MAX_RESPONSE_BYTES = 64 * 1024;
 export interface SendOptions {
   timeoutMs: number;
   allowPrivateNetworks: boolean;
+  /** Ends the attempt at once (a node that stops). */
+  signal?: AbortSignal;
 }
 
 /** The receiver's HTTP status, or an error text when there was none (refused, timeout, connection error). */
@@ -60,6 +62,13 @@ export function postWebhook(url: string, headers: Record<string, string>, body: 
       finish({ status: null, error: `no answer within ${options.timeoutMs} ms` });
       req.destroy();
     }, options.timeoutMs);
+    const abort = () => {
+      finish({ status: null, error: 'aborted' });
+      req.destroy();
+    };
+    if (options.signal?.aborted) abort();
+    options.signal?.addEventListener('abort', abort, { once: true });
+    req.on('close', () => options.signal?.removeEventListener('abort', abort));
     req.on('error', (err) => finish({ status: null, error: err instanceof TargetRefused ? err.message : `request failed: ${(err as NodeJS.ErrnoException).code ?? err.message}` }));
     req.end(body);
   });
