@@ -9,7 +9,7 @@ import { enumerationAttack, loginRaceAttack, pollutionAttacks, rawFrameAttacks, 
 import { caseVariantAttack, historyFloodAttack, joinDisconnectRaceAttack, roomFloodAttack } from './abuse-attacks.js';
 import { transportAttacks } from './transport-attacks.js';
 import type { ChaosEnv } from './environment.js';
-import { FULL_FAULTS, QUICK_FAULTS, hangDatabase, hangRedis, killNode, restartPostgres, rollingRestart, sigtermNode, stopRedis, type FaultRow, type FaultSettings } from './faults.js';
+import { FULL_FAULTS, QUICK_FAULTS, hangDatabase, hangRedis, killNode, restartPostgres, rollingRestart, sigtermNode, stopRedis, webhooksUnderFaults, type FaultRow, type FaultSettings } from './faults.js';
 import { fuzzEvents } from './fuzz-events.js';
 import { fuzzRest } from './fuzz-rest.js';
 import { slowConsumer } from './slow-consumer.js';
@@ -34,6 +34,7 @@ export const FAULTS = {
   'redis-hang': hangRedis,
   'slow-consumer': slowConsumer,
   'rolling-restart': rollingRestart,
+  webhooks: webhooksUnderFaults,
 } as const satisfies Record<string, (env: ChaosEnv, s: FaultSettings) => Promise<FaultRow>>;
 export type FaultName = keyof typeof FAULTS;
 
