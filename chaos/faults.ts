@@ -221,7 +221,7 @@ export async function restartPostgres(env: ChaosEnv, s: FaultSettings): Promise<
  */
 export async function webhooksUnderFaults(env: ChaosEnv, s: FaultSettings): Promise<FaultRow> {
   const receiver = await new WebhookReceiver().start();
-  const pair = await startPair(env, 'webhooks', { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_RETRY_BASE_MS: '100', WEBHOOK_RETRY_MAX_MS: '1000', WEBHOOK_POLL_MS: '50', WEBHOOK_TIMEOUT_MS: '3000' });
+  const pair = await startPair(env, 'webhooks', { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_RETRY_BASE_MS: '100', WEBHOOK_RETRY_MAX_MS: '1000', WEBHOOK_POLL_MS: '50', WEBHOOK_TIMEOUT_MS: '3000', WEBHOOK_SUBSCRIPTION_REFRESH_MS: '200' });
   // The first user of the fresh database is its admin.
   const admin = await register(pair.b.url, 'adm');
   const hook = await call<{ secret: string }>(pair.b.url, 'POST', '/api/admin/webhooks', { token: admin.token, body: { url: receiver.url, events: ['message.created'] } });

@@ -109,7 +109,7 @@ const envSchema = z.object({
   WEBHOOK_RETRY_WINDOW_S: integer(1, 24 * 3600),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
-  WEBHOOK_SUBSCRIPTION_REFRESH_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
+  WEBHOOK_SUBSCRIPTION_REFRESH_MS: z.coerce.number().int().min(100).max(5_000).default(1_000),
 });
 
 export interface Config {

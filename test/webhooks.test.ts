@@ -7,10 +7,10 @@ import { createFreshDatabase, recordSkip } from './support/services.js';
 import { startNodeProcess, stopChildren } from './support/processes.js';
 import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
 import { createApp } from '../server/app.js';
-import { closeAll, connect, createRoom, http, ok, registerAdmin, registerUser, testConfig, testLogger, useNode, waitFor, type ChatClient, type TestUser } from './support/util.js';
+import { closeAll, connect, createRoom, http, ok, registerAdmin, registerUser, startNode, testConfig, testLogger, useNode, waitFor, type ChatClient, type TestUser } from './support/util.js';
 
 /** Test nodes reach the receivers on 127.0.0.1 and retry quickly. */
-const FAST_WEBHOOKS = { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_RETRY_BASE_MS: '100', WEBHOOK_RETRY_MAX_MS: '1000', WEBHOOK_POLL_MS: '50' };
+const FAST_WEBHOOKS = { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_RETRY_BASE_MS: '100', WEBHOOK_RETRY_MAX_MS: '1000', WEBHOOK_POLL_MS: '50', WEBHOOK_SUBSCRIPTION_REFRESH_MS: '100' };
 
 const receivers: WebhookReceiver[] = [];
 async function receiver(): Promise<WebhookReceiver> {
@@ -153,6 +153,33 @@ describe('webhooks', () => {
       expect((await http(node.app, 'DELETE', `/api/admin/webhooks/${endpoint.id}`, { token: admin.accessToken })).status).to.equal(404);
       const rows = await environment.get().database.knex('webhook_deliveries').where({ endpoint_id: endpoint.id });
       expect(rows).to.have.length(0);
+    });
+  });
+
+  describe('an endpoint registered on another node', () => {
+    afterEach(async () => {
+      await environment.get().database.knex('webhook_endpoints').delete();
+    });
+    afterEach(closeAll);
+
+    it('when a message is sent on node b right after node a answered the registration, then it is delivered (b\'s "nobody listens" cache cannot be older than the wait)', async function () {
+      this.timeout(20_000);
+      // Each node re-reads the subscriptions every second, so b's cache is from before the registration.
+      const env = { ...FAST_WEBHOOKS, WEBHOOK_SUBSCRIPTION_REFRESH_MS: '1000' };
+      const [a, b] = [await startNode(env), await startNode(env)];
+      const hook = await receiver();
+      const admin = await registerAdmin(a);
+      const room = await createRoom(b, admin.accessToken);
+      const socket = await connect(b, { token: admin.accessToken });
+      await new Promise((r) => setTimeout(r, 1_200)); // b has read "no endpoints" at least once
+
+      const started = Date.now();
+      await register(a, admin, hook.url, ['message.created']);
+      const { message } = await send(socket, room.id, 'right after the 201');
+
+      expect(Date.now() - started, 'registration waits for the caches').to.be.at.least(2_000);
+      await waitFor(() => hook.distinct().length >= 1, 10_000, 'the message to arrive');
+      expect((hook.received[0]!.event.data as unknown as Message).id).to.equal(message.id);
     });
   });
 

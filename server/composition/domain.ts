@@ -89,6 +89,7 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
   const webhooks = new WebhookService({
     store: stores.webhooks,
     subscriptionsChanged: () => subscriptions.refresh(),
+    subscriptionMaxAgeMs: subscriptions.maxAgeMs,
     allowPrivateNetworks: config.webhooks.allowPrivateNetworks,
   });
   const webhookDispatcher = new WebhookDispatcher({ store: stores.webhooks, anyEndpoint: () => subscriptions.any(), config: config.webhooks, logger, metrics });

@@ -8,6 +8,12 @@ export interface WebhookServiceDeps {
   store: WebhookStore;
   /** Re-reads which event types are subscribed (this node's outbox gate), after a change. */
   subscriptionsChanged: () => Promise<void>;
+  /**
+   * How long every node may go on believing an old "nobody listens"
+   * (webhook-subscriptions.ts): registration answers after it, so the new
+   * endpoint hears every event committed after its 201, on every node.
+   */
+  subscriptionMaxAgeMs: number;
   allowPrivateNetworks: boolean;
 }
 
@@ -30,6 +36,7 @@ export class WebhookService {
     }
     const endpoint = await this.deps.store.createEndpoint({ url: url.toString(), events: [...new Set(input.events)], secret: input.secret ?? generateSecret() });
     await this.deps.subscriptionsChanged();
+    await new Promise((resolve) => setTimeout(resolve, this.deps.subscriptionMaxAgeMs));
     return endpoint;
   }
 
