@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Message, MessageResult, Room, WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint } from '../server/protocol.js';
 import { postWebhook } from '../server/webhooks/webhook-sender.js';
+import { auditEntries } from './support/admin.js';
 import { environment } from './support/environment.js';
 import { createFreshDatabase, recordSkip } from './support/services.js';
 import { startNodeProcess, stopChildren } from './support/processes.js';
@@ -153,6 +154,10 @@ describe('webhooks', () => {
       expect((await http(node.app, 'DELETE', `/api/admin/webhooks/${endpoint.id}`, { token: admin.accessToken })).status).to.equal(404);
       const rows = await environment.get().database.knex('webhook_deliveries').where({ endpoint_id: endpoint.id });
       expect(rows).to.have.length(0);
+      const created = (await auditEntries(node.app, admin.accessToken, 'webhook_create')).find((e) => e.targetId === endpoint.id);
+      expect(created).to.include({ actorId: admin.user.id, targetType: 'webhook' });
+      expect(JSON.stringify(created!.details)).to.not.include(endpoint.secret);
+      expect((await auditEntries(node.app, admin.accessToken, 'webhook_delete')).map((e) => e.targetId)).to.include(endpoint.id);
     });
   });
 

@@ -216,7 +216,11 @@ export type AuditAction =
   | 'message_edit'
   | 'room_update'
   | 'member_add'
-  | 'member_remove';
+  | 'member_remove'
+  /** Additions (issue 15): webhook endpoints registered and removed, deliveries replayed. */
+  | 'webhook_create'
+  | 'webhook_delete'
+  | 'webhook_replay';
 
 export interface AuditEntry {
   id: string;

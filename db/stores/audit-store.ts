@@ -15,7 +15,7 @@ interface AuditRow {
 export interface AuditInput {
   actorId: string | null;
   action: AuditAction;
-  targetType: 'user' | 'room' | 'message' | 'broadcast';
+  targetType: 'user' | 'room' | 'message' | 'broadcast' | 'webhook';
   targetId: string;
   details?: Record<string, unknown>;
 }

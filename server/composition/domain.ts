@@ -88,6 +88,8 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
   subscriptions.start();
   const webhooks = new WebhookService({
     store: stores.webhooks,
+    audit: stores.audit,
+    limits,
     subscriptionsChanged: () => subscriptions.refresh(),
     subscriptionMaxAgeMs: subscriptions.maxAgeMs,
     allowPrivateNetworks: config.webhooks.allowPrivateNetworks,

@@ -86,6 +86,9 @@ const auditActions = [
   'room_update',
   'member_add',
   'member_remove',
+  'webhook_create',
+  'webhook_delete',
+  'webhook_replay',
 ] as const satisfies readonly P.AuditAction[];
 
 export const auditEntrySchema = z

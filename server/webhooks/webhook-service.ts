@@ -1,11 +1,17 @@
+import type { AuditInput, AuditStore } from '../../db/stores/audit-store.js';
 import type { WebhookStore } from '../../db/stores/webhook-store.js';
 import { AppError, notFound } from '../errors.js';
 import type { CreateWebhookRequest, WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint } from '../protocol.js';
+import type { RateLimits } from '../rate-limits.js';
+import type { Actor } from '../rooms/room-service.js';
 import { checkTarget, TargetRefused } from './address-policy.js';
 import { generateSecret, isValidSecret } from './webhook-signing.js';
 
 export interface WebhookServiceDeps {
   store: WebhookStore;
+  audit: AuditStore;
+  /** Changes count against the admin's ADMIN_ACTION_RATE_LIMIT, as every admin change does. */
+  limits: RateLimits;
   /** Re-reads which event types are subscribed (this node's outbox gate), after a change. */
   subscriptionsChanged: () => Promise<void>;
   /**
@@ -17,11 +23,16 @@ export interface WebhookServiceDeps {
   allowPrivateNetworks: boolean;
 }
 
-/** Admins' webhook endpoints: register (target checked against the address policy), list, remove, deliveries, replay. */
+/**
+ * Admins' webhook endpoints: register (target checked against the address
+ * policy), list, remove, deliveries, replay. Changes are rate-limited and
+ * audited like every admin change (the secret never goes into the audit log).
+ */
 export class WebhookService {
   constructor(private readonly deps: WebhookServiceDeps) {}
 
-  async create(input: CreateWebhookRequest): Promise<WebhookEndpoint> {
+  async create(actor: Actor, input: CreateWebhookRequest): Promise<WebhookEndpoint> {
+    await this.deps.limits.consumeAdminAction(actor.userId);
     const url = new URL(input.url);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new AppError('validation_failed', 'url must be http or https');
     if (url.username || url.password) throw new AppError('validation_failed', 'url must not carry credentials');
@@ -35,6 +46,7 @@ export class WebhookService {
       throw new AppError('validation_failed', 'secret must be whsec_ followed by the base64 of 24 to 64 bytes');
     }
     const endpoint = await this.deps.store.createEndpoint({ url: url.toString(), events: [...new Set(input.events)], secret: input.secret ?? generateSecret() });
+    await this.record(actor, { action: 'webhook_create', targetId: endpoint.id, details: { url: endpoint.url, events: endpoint.events } });
     await this.deps.subscriptionsChanged();
     await new Promise((resolve) => setTimeout(resolve, this.deps.subscriptionMaxAgeMs));
     return endpoint;
@@ -44,8 +56,10 @@ export class WebhookService {
     return this.deps.store.listEndpoints();
   }
 
-  async remove(id: string): Promise<void> {
+  async remove(actor: Actor, id: string): Promise<void> {
+    await this.deps.limits.consumeAdminAction(actor.userId);
     if (!(await this.deps.store.deleteEndpoint(id))) throw notFound('no such webhook');
+    await this.record(actor, { action: 'webhook_delete', targetId: id });
     await this.deps.subscriptionsChanged();
   }
 
@@ -54,8 +68,15 @@ export class WebhookService {
     return this.deps.store.deliveries(id, page);
   }
 
-  async replay(id: string, deliveryId: string): Promise<WebhookDelivery> {
-    return (await this.deps.store.replay(id, deliveryId)) ?? notFoundThrow('no such delivery');
+  async replay(actor: Actor, id: string, deliveryId: string): Promise<WebhookDelivery> {
+    await this.deps.limits.consumeAdminAction(actor.userId);
+    const delivery = (await this.deps.store.replay(id, deliveryId)) ?? notFoundThrow('no such delivery');
+    await this.record(actor, { action: 'webhook_replay', targetId: id, details: { deliveryId } });
+    return delivery;
+  }
+
+  private record(actor: Actor, entry: Omit<AuditInput, 'actorId' | 'targetType'>): Promise<void> {
+    return this.deps.audit.record({ actorId: actor.userId, targetType: 'webhook', ...entry });
   }
 }
 

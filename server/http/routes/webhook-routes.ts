@@ -12,7 +12,7 @@ export function webhookRoutes(webhooks: WebhookService): Route[] {
       body: createWebhookSchema.meta({ id: 'CreateWebhookRequest' }),
       example: { url: 'https://app.example/hooks/roomcast', events: ['message.created', 'member.joined'] },
       success: { status: 201, description: 'The endpoint, with its signing secret', schema: R.webhookEndpointSchema },
-      handle: ({ body }) => webhooks.create(body),
+      handle: ({ body }, { actor }) => webhooks.create(actor, body),
     }),
     route({
       method: 'get', path: '/api/admin/webhooks', tag: 'admin', access: 'admin',
@@ -26,8 +26,8 @@ export function webhookRoutes(webhooks: WebhookService): Route[] {
       params: idParamSchema,
       success: { status: 204, description: 'Removed' },
       errors: ['not_found'],
-      handle: async ({ params }) => {
-        await webhooks.remove(params.id);
+      handle: async ({ params }, { actor }) => {
+        await webhooks.remove(actor, params.id);
       },
     }),
     route({
@@ -45,7 +45,7 @@ export function webhookRoutes(webhooks: WebhookService): Route[] {
       params: webhookDeliveryParamsSchema,
       success: { status: 202, description: 'Queued', schema: R.webhookDeliveryResponseSchema },
       errors: ['not_found'],
-      handle: async ({ params }) => ({ delivery: await webhooks.replay(params.id, params.deliveryId) }),
+      handle: async ({ params }, { actor }) => ({ delivery: await webhooks.replay(actor, params.id, params.deliveryId) }),
     }),
   ];
 }
