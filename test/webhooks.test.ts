@@ -1,14 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Message, MessageResult, Room, WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint } from '../server/protocol.js';
-import { postWebhook } from '../server/webhooks/webhook-sender.js';
+import { createServer, type Server } from 'node:http';
+import { isPublicAddress } from '../server/webhooks/address-policy.js';
+import { retryDelayMs } from '../server/webhooks/webhook-dispatcher.js';
+import { MAX_RESPONSE_BYTES, postWebhook } from '../server/webhooks/webhook-sender.js';
+import { listenOnLoopback } from './support/free-port.js';
 import { auditEntries } from './support/admin.js';
 import { environment } from './support/environment.js';
 import { createFreshDatabase, recordSkip } from './support/services.js';
 import { startNodeProcess, stopChildren } from './support/processes.js';
 import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
 import { createApp } from '../server/app.js';
-import { closeAll, connect, createRoom, http, ok, registerAdmin, registerUser, startNode, testConfig, testLogger, useNode, waitFor, type ChatClient, type TestUser } from './support/util.js';
+import { closeAll, connect, createRoom, http, issuedSecrets, ok, registerAdmin, registerUser, startNode, testConfig, testLogger, useNode, waitFor, type ChatClient, type TestUser } from './support/util.js';
 
 /** Test nodes reach the receivers on 127.0.0.1 and retry quickly. */
 const FAST_WEBHOOKS = { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_RETRY_BASE_MS: '100', WEBHOOK_RETRY_MAX_MS: '1000', WEBHOOK_POLL_MS: '50', WEBHOOK_SUBSCRIPTION_REFRESH_MS: '100' };
@@ -26,6 +30,7 @@ afterEach(async () => {
 async function register(app: string | Parameters<typeof http>[0], admin: TestUser, url: string, events: string[]): Promise<WebhookEndpoint> {
   const res = await http<WebhookEndpoint>(app, 'POST', '/api/admin/webhooks', { token: admin.accessToken, body: { url, events } });
   if (res.status !== 201) throw new Error(`webhook registration failed: ${res.status} ${JSON.stringify(res.body)}`);
+  issuedSecrets.add(res.body.secret); // the run's log check (secrets-in-logs) looks for it too
   return res.body;
 }
 
@@ -271,6 +276,69 @@ describe('webhooks', () => {
       expect(literal).to.have.property('status', null);
       expect(allowed).to.deep.equal({ status: 204 });
       expect(hook.received).to.have.length(1);
+    });
+  });
+
+  describe('one outbound attempt', () => {
+    let server: Server | null = null;
+    afterEach(async () => {
+      server?.closeAllConnections();
+      await new Promise((r) => (server ? server.close(r) : r(undefined)));
+      server = null;
+    });
+    /** A receiver answering with `handler`, on 127.0.0.1; resolves with its URL. */
+    async function answering(handler: Parameters<typeof createServer>[1]): Promise<string> {
+      server = createServer(handler);
+      return `http://127.0.0.1:${await listenOnLoopback(server)}/hook`;
+    }
+    const options = { timeoutMs: 500, allowPrivateNetworks: true };
+
+    it('when the receiver redirects, then the redirect is not followed and the attempt counts as its 3xx', async () => {
+      let requests = 0;
+      const url = await answering((req, res) => {
+        requests++;
+        res.writeHead(307, { location: '/elsewhere' }).end();
+      });
+      expect(await postWebhook(url, {}, '{}', options)).to.deep.equal({ status: 307 });
+      expect(requests).to.equal(1);
+    });
+
+    it('when the receiver does not answer in time, then the attempt ends at the timeout without a status', async () => {
+      const url = await answering(() => undefined);
+      const started = Date.now();
+      const result = await postWebhook(url, {}, '{}', options);
+      expect(result).to.deep.equal({ status: null, error: 'no answer within 500 ms' });
+      expect(Date.now() - started).to.be.below(5_000);
+    });
+
+    it('when the receiver answers with an endless body, then the attempt ends after the response cap with its status', async () => {
+      let written = 0;
+      const url = await answering((req, res) => {
+        res.writeHead(200);
+        const chunk = Buffer.alloc(16 * 1024, 'x');
+        const pump = () => {
+          while (written < 100 * MAX_RESPONSE_BYTES && res.write(chunk)) written += chunk.length;
+          if (written < 100 * MAX_RESPONSE_BYTES) res.once('drain', pump);
+          else res.end();
+        };
+        pump();
+      });
+      expect(await postWebhook(url, {}, '{}', { ...options, timeoutMs: 5_000 })).to.deep.equal({ status: 200 });
+      expect(written).to.be.below(100 * MAX_RESPONSE_BYTES);
+    });
+
+    it('judges addresses: only public unicast passes, IPv4-mapped IPv6 as the IPv4 it carries', () => {
+      const refused = ['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '255.255.255.255', '224.0.0.1', '::1', '::', 'fe80::1', 'fc00::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', 'not-an-ip'];
+      for (const address of refused) expect(isPublicAddress(address), address).to.equal(false);
+      for (const address of ['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111', '::ffff:8.8.8.8']) expect(isPublicAddress(address), address).to.equal(true);
+    });
+
+    it('retries first within the base delay, then doubling with jitter up to the cap', () => {
+      const config = { retryBaseMs: 2_000, retryMaxMs: 60_000 };
+      expect(retryDelayMs(0, config, () => 0)).to.equal(1_000);
+      expect(retryDelayMs(0, config, () => 1)).to.equal(2_000);
+      expect(retryDelayMs(3, config, () => 1)).to.equal(16_000);
+      expect(retryDelayMs(40, config, () => 1)).to.equal(60_000);
     });
   });
 
