@@ -110,6 +110,8 @@ const envSchema = z.object({
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   WEBHOOK_SUBSCRIPTION_REFRESH_MS: z.coerce.number().int().min(100).max(5_000).default(1_000),
+  // Days a delivered webhook stays listed before the dispatchers delete it (0: kept for ever).
+  WEBHOOK_RETENTION_DAYS: integer(0, 7),
 });
 
 export interface Config {
@@ -207,6 +209,8 @@ export interface WebhookConfig {
   readonly timeoutMs: number;
   readonly pollMs: number;
   readonly subscriptionRefreshMs: number;
+  /** Days a delivered delivery is kept; 0: for ever. Failed and pending ones are never pruned. */
+  readonly retentionDays: number;
 }
 
 /** A bad configuration value; its message is the one line printed at start. */
@@ -287,6 +291,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
       pollMs: e.WEBHOOK_POLL_MS,
       subscriptionRefreshMs: e.WEBHOOK_SUBSCRIPTION_REFRESH_MS,
+      retentionDays: e.WEBHOOK_RETENTION_DAYS,
     }),
   });
 }

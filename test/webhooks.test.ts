@@ -12,6 +12,7 @@ import { createFreshDatabase, recordSkip } from './support/services.js';
 import { startNodeProcess, stopChildren } from './support/processes.js';
 import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
 import { createApp } from '../server/app.js';
+import { WebhookStore } from '../db/stores/webhook-store.js';
 import { closeAll, connect, createRoom, http, issuedSecrets, ok, registerAdmin, registerUser, startNode, testConfig, testLogger, useNode, waitFor, type ChatClient, type TestUser } from './support/util.js';
 
 /** Test nodes reach the receivers on 127.0.0.1 and retry quickly. */
@@ -142,6 +143,25 @@ describe('webhooks', () => {
       expect(head.attempts).to.be.greaterThan(3);
       expect(head.lastError).to.equal(null);
       expect(hook.received.filter((r) => r.id === head.id).length, 'retries of the head share its id').to.be.greaterThan(3);
+    });
+
+    it('when delivered deliveries are older than the retention, then pruning deletes them and keeps failed, pending and recent ones', async function () {
+      this.timeout(15_000);
+      const hook = await receiver();
+      const admin = await registerAdmin(node.app);
+      const endpoint = await register(node.app, admin, hook.url, ['room.created']);
+      await Promise.all([1, 2, 3].map(() => createRoom(node.app, admin.accessToken)));
+      const knex = environment.get().database.knex;
+      await waitFor(async () => (await knex('webhook_deliveries').where({ endpoint_id: endpoint.id, status: 'delivered' })).length === 3, 10_000, 'three deliveries');
+      const [old, failed] = (await knex('webhook_deliveries').where({ endpoint_id: endpoint.id }).orderBy('seq').select('seq')) as { seq: string }[];
+      await knex('webhook_deliveries').where({ seq: old!.seq }).update({ delivered_at: knex.raw("now() - interval '8 days'") });
+      await knex('webhook_deliveries').where({ seq: failed!.seq }).update({ status: 'failed', delivered_at: null, created_at: knex.raw("now() - interval '30 days'") });
+
+      const pruned = await new WebhookStore(knex).pruneDelivered(7);
+
+      expect(pruned).to.equal(1);
+      const left = (await knex('webhook_deliveries').where({ endpoint_id: endpoint.id }).orderBy('seq').select('seq', 'status')) as { seq: string; status: string }[];
+      expect(left.map((r) => r.status)).to.deep.equal(['failed', 'delivered']);
     });
 
     it('when an endpoint is removed, then its deliveries stop and its deliveries route answers not_found', async () => {

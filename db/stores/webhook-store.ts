@@ -177,6 +177,18 @@ export class WebhookStore {
     return { claimed: rows.length, gaveUp: settled.rows.filter((r) => r.status === 'failed').length };
   }
 
+  /** Deletes delivered deliveries older than `days` days, at most `limit` per call; returns how many. */
+  async pruneDelivered(days: number, limit = 10_000): Promise<number> {
+    const { rowCount } = (await this.knex.raw(
+      `delete from webhook_deliveries where seq in (
+         select seq from webhook_deliveries
+          where status = 'delivered' and delivered_at < now() - make_interval(days => ?)
+          limit ?)`,
+      [days, limit],
+    )) as { rowCount: number | null };
+    return rowCount ?? 0;
+  }
+
   /** Age in seconds of the oldest delivery not yet made (0 when none waits). */
   async oldestPendingAgeSeconds(): Promise<number> {
     const { rows } = (await this.knex.raw(

@@ -7,6 +7,8 @@ import { postWebhook } from './webhook-sender.js';
 
 /** Deliveries claimed per round: the heads of that many (endpoint, room) lanes, sent in parallel. */
 const CLAIM_LIMIT = 50;
+/** How often each dispatcher deletes delivered deliveries past WEBHOOK_RETENTION_DAYS (harmless when several do). */
+const PRUNE_EVERY_MS = 10 * 60_000;
 
 /**
  * The delay before retry number `attempts + 1`: RETRY_BASE doubling per
@@ -24,7 +26,7 @@ export const webhookBody = (due: Pick<DueDelivery, 'type' | 'createdAt' | 'data'
   JSON.stringify({ type: due.type, timestamp: due.createdAt.toISOString(), data: due.data });
 
 export interface DispatcherDeps {
-  store: Pick<WebhookStore, 'dispatch'>;
+  store: Pick<WebhookStore, 'dispatch' | 'pruneDelivered'>;
   /** Whether any endpoint exists: idle dispatchers do not even query. */
   anyEndpoint: () => boolean;
   config: WebhookConfig;
@@ -68,7 +70,12 @@ export class WebhookDispatcher {
   }
 
   private async run(): Promise<void> {
+    let prunedAt = 0;
     while (this.running) {
+      if (this.deps.config.retentionDays > 0 && Date.now() - prunedAt > PRUNE_EVERY_MS) {
+        prunedAt = Date.now();
+        await this.deps.store.pruneDelivered(this.deps.config.retentionDays).catch((err: Error) => this.deps.logger.warn('webhook pruning failed', { err: err.message }));
+      }
       let claimed = 0;
       if (this.deps.anyEndpoint()) {
         try {
