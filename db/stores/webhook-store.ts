@@ -60,19 +60,31 @@ const toDelivery = (row: DeliveryRow): WebhookDelivery => ({
 const DELIVERY_COLUMNS = ['seq', 'id', 'type', 'status', 'attempts', 'last_status', 'last_error', 'next_attempt_at', 'delivered_at', 'created_at', 'data'];
 
 /**
- * The due deliveries that head their lane (no earlier pending delivery of the
- * same room for the same endpoint, whoever holds it), locked for this
- * dispatcher; rows another node holds are skipped, and a node that dies
- * releases them with its connection.
+ * The due deliveries that head their lane (the oldest pending delivery of a
+ * room for an endpoint, whoever holds it), locked for this dispatcher; rows
+ * another node holds are skipped, and a node that dies releases them with its
+ * connection. `heads` walks the partial index (endpoint_id, lane, seq) one
+ * lane at a time (a loose index scan: one probe per lane), so a poll costs
+ * the number of lanes, not the number of deliveries waiting behind them.
  */
 const CLAIM_SQL = `
+with recursive heads as (
+  (select endpoint_id, lane, seq from webhook_deliveries
+    where status = 'pending' order by endpoint_id, lane, seq limit 1)
+  union all
+  select n.endpoint_id, n.lane, n.seq
+    from heads h
+   cross join lateral (
+     select w.endpoint_id, w.lane, w.seq from webhook_deliveries w
+      where w.status = 'pending' and (w.endpoint_id, w.lane) > (h.endpoint_id, h.lane)
+      order by w.endpoint_id, w.lane, w.seq limit 1
+   ) n
+)
 select d.seq, d.id, d.type, d.data, d.attempts, d.created_at, e.url, e.secret
   from webhook_deliveries d
   join webhook_endpoints e on e.id = d.endpoint_id
- where d.status = 'pending' and d.next_attempt_at <= now()
-   and not exists (
-     select 1 from webhook_deliveries p
-      where p.endpoint_id = d.endpoint_id and p.lane = d.lane and p.status = 'pending' and p.seq < d.seq)
+ where d.seq in (select seq from heads)
+   and d.status = 'pending' and d.next_attempt_at <= now()
  order by d.seq
  limit ?
    for update of d skip locked`;
