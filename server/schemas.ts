@@ -161,6 +161,10 @@ export const createWebhookSchema = z.strictObject({
   events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1).max(WEBHOOK_EVENT_TYPES.length * 2),
   secret: text().max(200).optional(),
 }) satisfies z.ZodType<P.CreateWebhookRequest>;
+export const rotateWebhookSecretSchema = z.strictObject({
+  secret: text().max(200).optional(),
+  graceSeconds: z.number().int().min(0).max(7 * 24 * 3600).optional(),
+}) satisfies z.ZodType<P.RotateWebhookSecretRequest>;
 export const webhookDeliveryParamsSchema = z.object({ id: uuid, deliveryId: uuid });
 export const webhookDeliveriesQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),

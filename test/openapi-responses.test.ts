@@ -114,6 +114,8 @@ describe('REST answers against the OpenAPI document', () => {
     const replayIds = { ...hookIds, deliveryId: hookDeliveries.body.deliveries[0]!.id };
     expect((await call('POST', '/api/admin/webhooks/{id}/deliveries/{deliveryId}/replay', { token: admin.accessToken, ids: replayIds })).status).to.equal(202);
     expect((await call('POST', '/api/admin/webhooks/{id}/deliveries/{deliveryId}/replay', { token: admin.accessToken, ids: hookIds })).status).to.equal(404);
+    expect((await call('POST', '/api/admin/webhooks/{id}/rotate-secret', { token: admin.accessToken, ids: hookIds, body: { graceSeconds: 60 } })).status).to.equal(200);
+    expect((await call('POST', '/api/admin/webhooks/{id}/rotate-secret', { token: admin.accessToken, body: {} })).status).to.equal(404);
     expect((await call('DELETE', '/api/admin/webhooks/{id}', { token: admin.accessToken, ids: hookIds })).status).to.equal(204);
     expect((await call('DELETE', '/api/admin/webhooks/{id}', { token: admin.accessToken, ids: hookIds })).status).to.equal(404);
 

@@ -10,6 +10,7 @@ import { auditEntries } from './support/admin.js';
 import { environment } from './support/environment.js';
 import { createFreshDatabase, recordSkip } from './support/services.js';
 import { startNodeProcess, stopChildren } from './support/processes.js';
+import { Webhook } from 'standardwebhooks';
 import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
 import { createApp } from '../server/app.js';
 import { WebhookStore } from '../db/stores/webhook-store.js';
@@ -145,6 +146,41 @@ describe('webhooks', () => {
       expect(head.attempts).to.be.greaterThan(3);
       expect(head.lastError).to.equal(null);
       expect(hook.received.filter((r) => r.id === head.id).length, 'retries of the head share its id').to.be.greaterThan(3);
+    });
+
+    it('when a secret is rotated, then deliveries carry a signature for the old and the new secret during the grace, and only the new one after', async function () {
+      this.timeout(15_000);
+      const hook = await receiver();
+      const admin = await registerAdmin(node.app);
+      const endpoint = await register(node.app, admin, hook.url, ['room.created']);
+      const rotate = (body: object) => http<WebhookEndpoint>(node.app, 'POST', `/api/admin/webhooks/${endpoint.id}/rotate-secret`, { token: admin.accessToken, body });
+      const verifies = (r: ReceivedWebhook, secret: string) => {
+        try {
+          new Webhook(secret).verify(r.body, { 'webhook-id': r.id, 'webhook-timestamp': r.timestamp, 'webhook-signature': r.signature });
+          return true;
+        } catch {
+          return false;
+        }
+      };
+
+      const rotated = await rotate({ graceSeconds: 60 });
+      expect(rotated.status).to.equal(200);
+      expect(rotated.body.secret).to.match(/^whsec_/).and.not.equal(endpoint.secret);
+      issuedSecrets.add(rotated.body.secret);
+      await createRoom(node.app, admin.accessToken);
+      await waitFor(() => hook.distinct().length >= 1, 10_000, 'a delivery during the grace');
+      expect(verifies(hook.received[0]!, endpoint.secret), 'old secret').to.equal(true);
+      expect(verifies(hook.received[0]!, rotated.body.secret), 'new secret').to.equal(true);
+
+      const again = await rotate({ graceSeconds: 0 });
+      issuedSecrets.add(again.body.secret);
+      await createRoom(node.app, admin.accessToken);
+      await waitFor(() => hook.distinct().length >= 2, 10_000, 'a delivery after the grace');
+      const last = hook.distinct()[1]!;
+      expect(verifies(last, again.body.secret)).to.equal(true);
+      expect(verifies(last, rotated.body.secret)).to.equal(false);
+      expect((await rotate({ secret: 'whsec_short' })).status).to.equal(400);
+      expect((await http(node.app, 'POST', `/api/admin/webhooks/${randomUUID()}/rotate-secret`, { token: admin.accessToken, body: {} })).status).to.equal(404);
     });
 
     it('when delivered deliveries are older than the retention, then pruning deletes them and keeps failed, pending and recent ones', async function () {

@@ -220,7 +220,8 @@ export type AuditAction =
   /** Additions (issue 15): webhook endpoints registered and removed, deliveries replayed. */
   | 'webhook_create'
   | 'webhook_delete'
-  | 'webhook_replay';
+  | 'webhook_replay'
+  | 'webhook_rotate';
 
 export interface AuditEntry {
   id: string;
@@ -252,6 +253,14 @@ export interface CreateWebhookRequest {
   events: WebhookEventType[];
   /** A Standard Webhooks secret (`whsec_` + base64 of 24-64 bytes); left out, the server makes one. */
   secret?: string;
+}
+
+/** Addition: POST /api/admin/webhooks/:id/rotate-secret. */
+export interface RotateWebhookSecretRequest {
+  /** The new `whsec_` secret; left out, the server makes one. */
+  secret?: string;
+  /** Seconds the old secret goes on signing too (0-604800; default 86400). */
+  graceSeconds?: number;
 }
 
 /** Addition: a registered webhook endpoint (the secret is shown to admins, for verification). */

@@ -8,6 +8,10 @@ export async function up(knex: Knex): Promise<void> {
     t.text('url').notNullable();
     t.text('secret').notNullable();
     t.specificType('events', 'text[]').notNullable();
+    // After a rotation the old secret signs too (a second signature) until
+    // previous_secret_until, so receivers can switch without a gap.
+    t.text('previous_secret');
+    t.timestamp('previous_secret_until', { useTz: true });
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
   });
   // The outbox: one row per (event, endpoint), written in the transaction of

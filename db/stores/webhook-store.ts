@@ -35,6 +35,8 @@ export interface DueDelivery {
   createdAt: Date;
   url: string;
   secret: string;
+  /** The secret before the last rotation, while it still signs too. */
+  previousSecret: string | null;
 }
 
 /** How one attempt went; `retryInMs` is used when it failed and the retry window is still open. */
@@ -80,7 +82,8 @@ with recursive heads as (
       order by w.endpoint_id, w.lane, w.seq limit 1
    ) n
 )
-select d.seq, d.id, d.type, d.data, d.attempts, d.created_at, e.url, e.secret
+select d.seq, d.id, d.type, d.data, d.attempts, d.created_at, e.url, e.secret,
+       case when e.previous_secret_until > now() then e.previous_secret end as previous_secret
   from webhook_deliveries d
   join webhook_endpoints e on e.id = d.endpoint_id
  where d.seq in (select seq from heads)
@@ -124,6 +127,15 @@ export class WebhookStore {
 
   async endpointExists(id: string): Promise<boolean> {
     return (await this.knex('webhook_endpoints').where({ id }).first('id')) !== undefined;
+  }
+
+  /** Makes `secret` the endpoint's secret; the old one goes on signing for `graceSeconds`. Null: no such endpoint. */
+  async rotateSecret(id: string, secret: string, graceSeconds: number): Promise<WebhookEndpoint | null> {
+    const [row] = (await this.knex('webhook_endpoints')
+      .where({ id })
+      .update({ previous_secret: this.knex.ref('secret'), previous_secret_until: this.knex.raw('now() + make_interval(secs => ?)', [graceSeconds]), secret })
+      .returning('*')) as EndpointRow[];
+    return row ? toEndpoint(row) : null;
   }
 
   /** Event types some endpoint subscribes to (what the outbox gate lets through). */
@@ -173,10 +185,10 @@ export class WebhookStore {
     send: (due: DueDelivery[]) => Promise<AttemptOutcome[]>,
   ): Promise<{ claimed: number; gaveUp: number }> {
     const { rows } = (await db.raw(CLAIM_SQL, [limit])) as {
-      rows: { seq: string; id: string; type: WebhookEventType; data: unknown; attempts: number; created_at: Date; url: string; secret: string }[];
+      rows: { seq: string; id: string; type: WebhookEventType; data: unknown; attempts: number; created_at: Date; url: string; secret: string; previous_secret: string | null }[];
     };
     if (rows.length === 0) return { claimed: 0, gaveUp: 0 };
-    const due = rows.map((r) => ({ id: r.id, seq: String(r.seq), type: r.type, data: r.data, attempts: r.attempts, createdAt: r.created_at, url: r.url, secret: r.secret }));
+    const due = rows.map((r) => ({ id: r.id, seq: String(r.seq), type: r.type, data: r.data, attempts: r.attempts, createdAt: r.created_at, url: r.url, secret: r.secret, previousSecret: r.previous_secret }));
     const outcomes = await send(due);
     const settled = (await db.raw(SETTLE_SQL, [
       retryWindowSeconds,

@@ -89,6 +89,7 @@ const auditActions = [
   'webhook_create',
   'webhook_delete',
   'webhook_replay',
+  'webhook_rotate',
 ] as const satisfies readonly P.AuditAction[];
 
 export const auditEntrySchema = z

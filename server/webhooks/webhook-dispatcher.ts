@@ -112,7 +112,7 @@ export class WebhookDispatcher {
   private async send(due: DueDelivery): Promise<AttemptOutcome> {
     const body = webhookBody(due);
     const { timeoutMs, allowPrivateNetworks } = this.deps.config;
-    const result = await postWebhook(due.url, signedHeaders(due.secret, due.id, body), body, { timeoutMs, allowPrivateNetworks, signal: this.stopping.signal });
+    const result = await postWebhook(due.url, signedHeaders(due.previousSecret ? [due.secret, due.previousSecret] : [due.secret], due.id, body), body, { timeoutMs, allowPrivateNetworks, signal: this.stopping.signal });
     if (result.status !== null && result.status >= 200 && result.status < 300) {
       this.deps.metrics.webhookAttempt('delivered');
       return { seq: due.seq, ok: true, status: result.status };

@@ -1,11 +1,14 @@
 import type { AuditInput, AuditStore } from '../../db/stores/audit-store.js';
 import type { WebhookStore } from '../../db/stores/webhook-store.js';
 import { AppError, notFound } from '../errors.js';
-import type { CreateWebhookRequest, WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint } from '../protocol.js';
+import type { CreateWebhookRequest, RotateWebhookSecretRequest, WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint } from '../protocol.js';
 import type { RateLimits } from '../rate-limits.js';
 import type { Actor } from '../rooms/room-service.js';
 import { checkTarget, TargetRefused } from './address-policy.js';
 import { generateSecret, isValidSecret } from './webhook-signing.js';
+
+/** How long the old secret goes on signing after a rotation unless the admin says (24 h). */
+export const DEFAULT_ROTATION_GRACE_SECONDS = 24 * 3600;
 
 export interface WebhookServiceDeps {
   store: WebhookStore;
@@ -61,6 +64,18 @@ export class WebhookService {
     if (!(await this.deps.store.deleteEndpoint(id))) throw notFound('no such webhook');
     await this.record(actor, { action: 'webhook_delete', targetId: id });
     await this.deps.subscriptionsChanged();
+  }
+
+  /** A new secret (given or made); the old one also signs for `graceSeconds`, so receivers switch without a gap. */
+  async rotateSecret(actor: Actor, id: string, input: RotateWebhookSecretRequest): Promise<WebhookEndpoint> {
+    await this.deps.limits.consumeAdminAction(actor.userId);
+    if (input.secret !== undefined && !isValidSecret(input.secret)) {
+      throw new AppError('validation_failed', 'secret must be whsec_ followed by the base64 of 24 to 64 bytes');
+    }
+    const graceSeconds = input.graceSeconds ?? DEFAULT_ROTATION_GRACE_SECONDS;
+    const endpoint = (await this.deps.store.rotateSecret(id, input.secret ?? generateSecret(), graceSeconds)) ?? notFoundThrow('no such webhook');
+    await this.record(actor, { action: 'webhook_rotate', targetId: id, details: { graceSeconds } });
+    return endpoint;
   }
 
   async deliveries(id: string, page: { limit: number; cursor?: string | undefined }): Promise<WebhookDeliveryPage> {

@@ -18,12 +18,18 @@ export function isValidSecret(secret: string): boolean {
   return bytes >= 24 && bytes <= 64;
 }
 
-/** The three Standard Webhooks headers of one attempt; `id` stays the same on every retry. */
-export function signedHeaders(secret: string, id: string, body: string, now = new Date()): Record<string, string> {
+/**
+ * The three Standard Webhooks headers of one attempt; `id` stays the same on
+ * every retry. Each secret adds one signature (space-separated, as the
+ * specification allows), so during a rotation receivers holding either the
+ * old or the new secret verify it.
+ */
+export function signedHeaders(secrets: readonly string[], id: string, body: string, now = new Date()): Record<string, string> {
   const seconds = Math.floor(now.getTime() / 1000);
+  const at = new Date(seconds * 1000);
   return {
     'webhook-id': id,
     'webhook-timestamp': String(seconds),
-    'webhook-signature': new Webhook(secret).sign(id, new Date(seconds * 1000), body),
+    'webhook-signature': secrets.map((secret) => new Webhook(secret).sign(id, at, body)).join(' '),
   };
 }

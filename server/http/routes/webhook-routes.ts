@@ -1,4 +1,4 @@
-import { createWebhookSchema, idParamSchema, webhookDeliveriesQuerySchema, webhookDeliveryParamsSchema } from '../../schemas.js';
+import { createWebhookSchema, idParamSchema, rotateWebhookSecretSchema, webhookDeliveriesQuerySchema, webhookDeliveryParamsSchema } from '../../schemas.js';
 import type { WebhookService } from '../../webhooks/webhook-service.js';
 import * as R from '../response-schemas.js';
 import { route, type Route } from '../route-table/route.js';
@@ -29,6 +29,16 @@ export function webhookRoutes(webhooks: WebhookService): Route[] {
       handle: async ({ params }, { actor }) => {
         await webhooks.remove(actor, params.id);
       },
+    }),
+    route({
+      method: 'post', path: '/api/admin/webhooks/:id/rotate-secret', tag: 'admin', access: 'admin',
+      summary: 'Give an endpoint a new secret; the old one signs too (a second signature) for graceSeconds',
+      params: idParamSchema,
+      body: rotateWebhookSecretSchema.meta({ id: 'RotateWebhookSecretRequest' }),
+      example: { graceSeconds: 86400 },
+      success: { status: 200, description: 'The endpoint, with its new secret', schema: R.webhookEndpointSchema },
+      errors: ['not_found'],
+      handle: ({ params, body }, { actor }) => webhooks.rotateSecret(actor, params.id, body),
     }),
     route({
       method: 'get', path: '/api/admin/webhooks/:id/deliveries', tag: 'admin', access: 'admin',
