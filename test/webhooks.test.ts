@@ -46,6 +46,19 @@ function seqsByRoom(received: ReceivedWebhook[]): Map<string, number[]> {
   return byRoom;
 }
 
+/** /metrics of an in-process node (loopback needs no token). */
+async function metricsText(app: Parameters<typeof http>[0]): Promise<string> {
+  const res = await http<string>(app, 'GET', '/metrics');
+  expect(res.status).to.equal(200);
+  return res.body;
+}
+/** One sample's value by its exact series text before the value (the node label is added by prom-client, so match by prefix). */
+function metric(text: string, series: string): number {
+  const [name, labels] = series.includes('{') ? [series.slice(0, series.indexOf('{')), series.slice(series.indexOf('{') + 1, -1)] : [series, ''];
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && (!labels || l.includes(labels)) || l.startsWith(`${name} `));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+}
+
 const send = (socket: ChatClient, roomId: string, content: string) => ok<MessageResult>(socket, 'message:send', { roomId, content, clientMsgId: randomUUID() });
 
 describe('webhooks', () => {
@@ -131,6 +144,9 @@ describe('webhooks', () => {
         (await http<WebhookDeliveryPage>(node.app, 'GET', `/api/admin/webhooks/${endpoint.id}/deliveries`, { token: admin.accessToken })).body.deliveries;
       // The head of the room's lane retries; the later ones wait behind it.
       await waitFor(async () => (await deliveries()).some((d) => d.attempts >= 3), 10_000, 'three failed attempts');
+      const whileDown = await metricsText(node.app);
+      expect(metric(whileDown, 'roomcast_webhook_lag_seconds')).to.be.above(0);
+      expect(metric(whileDown, 'roomcast_webhook_deliveries_total{outcome="failed"}')).to.be.at.least(3);
       await hook.stop();
       await new Promise((r) => setTimeout(r, 300));
       hook.mode = 'ok';
@@ -146,6 +162,9 @@ describe('webhooks', () => {
       expect(head.attempts).to.be.greaterThan(3);
       expect(head.lastError).to.equal(null);
       expect(hook.received.filter((r) => r.id === head.id).length, 'retries of the head share its id').to.be.greaterThan(3);
+      const after = await metricsText(node.app);
+      expect(metric(after, 'roomcast_webhook_deliveries_total{outcome="delivered"}')).to.be.at.least(5);
+      expect(metric(after, 'roomcast_webhook_lag_seconds')).to.equal(0);
     });
 
     it('when a secret is rotated, then deliveries carry a signature for the old and the new secret during the grace, and only the new one after', async function () {
