@@ -8,7 +8,7 @@
 
 const LEAF = '^server/(config|logger|errors|protocol|schemas|with-timeout|origins|bearer-token|text-fields)\\.ts$';
 const PROTOCOL = '^(server/protocol\\.ts|client-sdk/src/protocol\\.ts)$';
-const DOMAIN = '^server/(auth|rooms|messages|admin)/';
+const DOMAIN = '^server/(auth|rooms|messages|admin|webhooks)/';
 const ENTRY = '^server/(http|realtime)/';
 const ROOT = '^server/(app|main)\\.ts$|^server/composition/';
 const SUPPORT = '^server/(metrics/|rate-limits\\.ts$)';

@@ -9,6 +9,7 @@ import type { ChaosEnv } from './environment.js';
 import { check, fetchHistory, type Tally } from './invariants.js';
 import { Load } from './load.js';
 import { startTcpProxy } from './tcp-proxy.js';
+import { WebhookReceiver } from '../test/support/webhook-receiver.js';
 import { answerOf, call, emitAck, rawSocket, register, sleep } from './wire.js';
 
 export interface FaultSettings {
@@ -208,6 +209,66 @@ export async function restartPostgres(env: ChaosEnv, s: FaultSettings): Promise<
   } finally {
     probe.close();
     load.close();
+  }
+}
+
+/**
+ * Webhooks under kill -9 and a PostgreSQL restart: an endpoint subscribed to
+ * message.created while both nodes take load; node a is killed, then
+ * PostgreSQL is stopped and started again. Every stored message of the room
+ * must reach the receiver (0 events lost), repeats only under the same
+ * webhook-id, and the room's events in seq order.
+ */
+export async function webhooksUnderFaults(env: ChaosEnv, s: FaultSettings): Promise<FaultRow> {
+  const receiver = await new WebhookReceiver().start();
+  const pair = await startPair(env, 'webhooks', { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_RETRY_BASE_MS: '100', WEBHOOK_RETRY_MAX_MS: '1000', WEBHOOK_POLL_MS: '50', WEBHOOK_TIMEOUT_MS: '3000', WEBHOOK_SUBSCRIPTION_REFRESH_MS: '200' });
+  // The first user of the fresh database is its admin.
+  const admin = await register(pair.b.url, 'adm');
+  const hook = await call<{ secret: string }>(pair.b.url, 'POST', '/api/admin/webhooks', { token: admin.token, body: { url: receiver.url, events: ['message.created'] } });
+  if (hook.status !== 201) throw new Error(`webhook registration answered ${hook.status}: ${hook.text}`);
+  const load = await loadOnPair(pair, s, 'wh');
+  const extra: string[] = [];
+  const facts: FaultRow['facts'] = {};
+  try {
+    load.run();
+    await sleep(s.warmMs);
+    pair.a.child.process.kill('SIGKILL');
+    const t0 = Date.now();
+    await sleep(s.warmMs);
+    await env.pg.stop();
+    await sleep(s.pgDownMs);
+    await env.pg.start();
+    const rec = await recovery(load, t0);
+    await sleep(s.afterMs);
+    const tally = await settle(load, pair.b.url, admin.token);
+    const history = await fetchHistory(pair.b.url, admin.token, load.roomId);
+    const deadline = Date.now() + 60_000;
+    const receivedIds = () => new Set(receiver.received.map((r) => String(r.event.data.id)));
+    while (Date.now() < deadline && history.some((m) => !receivedIds().has(m.id))) await sleep(100);
+    const got = receivedIds();
+    const lost = history.filter((m) => !got.has(m.id));
+    if (lost.length) extra.push(`${lost.length} stored messages never reached the webhook (first: seq ${lost[0]!.seq})`);
+    const webhookIdOf = new Map<string, string>();
+    let repeats = 0;
+    for (const r of receiver.received) {
+      const messageId = String(r.event.data.id);
+      const known = webhookIdOf.get(messageId);
+      if (known && known !== r.id) extra.push(`message ${messageId} came under two webhook-ids`);
+      if (known) repeats++;
+      webhookIdOf.set(messageId, r.id);
+    }
+    const seqs = receiver.distinct().filter((r) => r.event.data.roomId === load.roomId).map((r) => Number(r.event.data.seq));
+    if (seqs.some((seq, i) => i > 0 && seq < seqs[i - 1]!)) extra.push('the room\'s webhooks arrived out of seq order');
+    if (!receiver.allVerify(hook.body.secret)) extra.push('a webhook signature did not verify');
+    if (pair.b.child.exited()) extra.push('the surviving node exited');
+    facts.webhooks = got.size;
+    facts.stored = history.length;
+    facts.repeats = repeats;
+    facts.webhooksLost = lost.length;
+    return row('webhooks: kill -9 and PostgreSQL restart', tally, rec, facts, extra);
+  } finally {
+    load.close();
+    await receiver.stop();
   }
 }
 

@@ -9,7 +9,7 @@ import { loginRaceAttack, registrationFloodAttack, type AttackRow } from './atta
 import { historyFloodAttack, roomFloodAttack } from './abuse-attacks.js';
 import { blackBoxAttacks, type FuzzCounts } from './black-box.js';
 import type { ChaosEnv } from './environment.js';
-import { FULL_FAULTS, QUICK_FAULTS, hangDatabase, hangRedis, killNode, restartPostgres, rollingRestart, sigtermNode, stopRedis, type FaultRow, type FaultSettings } from './faults.js';
+import { FULL_FAULTS, QUICK_FAULTS, hangDatabase, hangRedis, killNode, restartPostgres, rollingRestart, sigtermNode, stopRedis, webhooksUnderFaults, type FaultRow, type FaultSettings } from './faults.js';
 import { processMemory } from './memory.js';
 import { slowConsumer } from './slow-consumer.js';
 import { call, register } from './wire.js';
@@ -47,6 +47,7 @@ export const FAULTS = {
   'redis-hang': hangRedis,
   'slow-consumer': slowConsumer,
   'rolling-restart': rollingRestart,
+  webhooks: webhooksUnderFaults,
 } as const satisfies Record<string, (env: ChaosEnv, s: FaultSettings) => Promise<FaultRow>>;
 export type FaultName = keyof typeof FAULTS;
 

@@ -61,7 +61,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const database = options.database ?? openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   if (!options.skipMigrations) await migrateToLatest(database);
   const metrics = new Metrics(config.nodeId);
-  const stores = openStores(database.knex);
+  const stores = openStores(database.knex, config.webhooks.subscriptionRefreshMs);
 
   // Express must be the server's request listener before Socket.IO attaches:
   // engine.io takes over the listeners present at attach time and passes on
@@ -112,6 +112,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         draining = true;
         domain.banExpiry.stop();
         ports.readNotifier.close();
+        await domain.webhookDispatcher.stop();
+        stores.webhookSubscriptions.stop();
         await shutdown({
           writer: domain.writer,
           timers,

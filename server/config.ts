@@ -102,6 +102,22 @@ const envSchema = z.object({
   // clients to move before it closes their connections. At most 5 s, so the
   // grace, the writer's drain and the final flush fit the contract's 10 s.
   DRAIN_GRACE_MS: z.coerce.number().int().min(0).max(5_000).default(3_000),
+  // Webhooks (issue 15, docs/operations.md "Webhooks"): outbound targets on
+  // loopback/private/link-local addresses only when allowed; the retry
+  // schedule (first retry after ~WEBHOOK_RETRY_BASE_MS, doubling up to
+  // WEBHOOK_RETRY_MAX_MS, given up after WEBHOOK_RETRY_WINDOW_S); one
+  // attempt's time; how often an idle dispatcher looks for work; how stale
+  // a node's "which event types are subscribed" cache may be.
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false']).default('false'),
+  WEBHOOK_DISPATCH: z.enum(['on', 'off']).default('on'),
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(5_000).default(2_000),
+  WEBHOOK_RETRY_MAX_MS: integer(1_000, 3_600_000),
+  WEBHOOK_RETRY_WINDOW_S: integer(1, 24 * 3600),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  WEBHOOK_SUBSCRIPTION_REFRESH_MS: z.coerce.number().int().min(100).max(5_000).default(1_000),
+  // Days a delivered webhook stays listed before the dispatchers delete it (0: kept for ever).
+  WEBHOOK_RETENTION_DAYS: integer(0, 7),
 });
 
 export interface Config {
@@ -190,6 +206,23 @@ export interface Config {
   readonly maxConnectionsPerIp: number;
   /** ms between telling clients the node drains (`server:draining`) and closing their sockets; 0: close at once. */
   readonly drainGraceMs: number;
+  readonly webhooks: WebhookConfig;
+}
+
+/** Webhook delivery settings (see envSchema's WEBHOOK_* comment). */
+export interface WebhookConfig {
+  /** Whether targets on loopback/private/link-local addresses are allowed (checked on the resolved address). */
+  readonly allowPrivateNetworks: boolean;
+  /** Whether this node runs a dispatcher (the outbox is written either way). */
+  readonly dispatch: boolean;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  readonly retryWindowSeconds: number;
+  readonly timeoutMs: number;
+  readonly pollMs: number;
+  readonly subscriptionRefreshMs: number;
+  /** Days a delivered delivery is kept; 0: for ever. Failed and pending ones are never pruned. */
+  readonly retentionDays: number;
 }
 
 /** A bad configuration value; its message is the one line printed at start. */
@@ -265,6 +298,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...httpTimeouts(e.HTTP_HEADERS_TIMEOUT_MS, e.HTTP_REQUEST_TIMEOUT_MS),
     maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
     drainGraceMs: e.DRAIN_GRACE_MS,
+    webhooks: Object.freeze({
+      allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true',
+      dispatch: e.WEBHOOK_DISPATCH === 'on',
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: e.WEBHOOK_RETRY_MAX_MS,
+      retryWindowSeconds: e.WEBHOOK_RETRY_WINDOW_S,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      pollMs: e.WEBHOOK_POLL_MS,
+      subscriptionRefreshMs: e.WEBHOOK_SUBSCRIPTION_REFRESH_MS,
+      retentionDays: e.WEBHOOK_RETENTION_DAYS,
+    }),
   });
 }
 

@@ -3,7 +3,7 @@
 // validation misses fails to compile.
 import { z } from 'zod';
 import type * as P from './protocol.js';
-import { API_KEY_SCOPES, DEFAULT_CHANGES_PAGE_SIZE, MAX_CHANGES_PAGE_SIZE, ROLES } from './protocol.js';
+import { API_KEY_SCOPES, DEFAULT_CHANGES_PAGE_SIZE, MAX_CHANGES_PAGE_SIZE, ROLES, WEBHOOK_EVENT_TYPES } from './protocol.js';
 import { displayName, text } from './text-fields.js';
 
 /**
@@ -204,3 +204,19 @@ export const readsQuerySchema = z.object({
 export function validationDetails(error: z.ZodError): { path: string; message: string }[] {
   return error.issues.slice(0, 10).map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
 }
+
+// Webhooks (docs/protocol.md "Webhooks").
+export const createWebhookSchema = z.strictObject({
+  url: text().max(2048).pipe(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' })),
+  events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1).max(WEBHOOK_EVENT_TYPES.length * 2),
+  secret: text().max(200).optional(),
+}) satisfies z.ZodType<P.CreateWebhookRequest>;
+export const rotateWebhookSecretSchema = z.strictObject({
+  secret: text().max(200).optional(),
+  graceSeconds: z.number().int().min(0).max(7 * 24 * 3600).optional(),
+}) satisfies z.ZodType<P.RotateWebhookSecretRequest>;
+export const webhookDeliveryParamsSchema = z.object({ id: uuid, deliveryId: uuid });
+export const webhookDeliveriesQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: uuid.optional(),
+});

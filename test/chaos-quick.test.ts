@@ -51,6 +51,7 @@ describe('chaos suite, quick form (npm run chaos runs the full one)', () => {
     'redis-hang': 'when Redis hangs behind a proxy, then sends are still acked, /healthz stays fast, and every client catches up after',
     'slow-consumer': 'when one client stops reading while its room floods, then the node cuts it with its RSS bounded, the others keep their delivery p99, and it ends with every message',
     'rolling-restart': 'when two nodes behind a balancer are restarted one after the other under load, then every client is handed over before each close and nothing is lost or doubled',
+    webhooks: 'when a node is killed with -9 and PostgreSQL restarts while an endpoint hears message.created, then every stored message reaches it, repeats only under the same webhook-id, in seq order',
   };
   for (const [name, title] of Object.entries(cases) as Array<[FaultName, string]>) {
     it(title, async function () {

@@ -26,6 +26,7 @@ const ROOMCAST_METRICS = [
   'roomcast_redis_errors_total',
   'roomcast_redis_reconnects_total',
   'roomcast_slow_consumers_total',
+  'roomcast_webhook_lag_seconds',
   'nodejs_eventloop_lag_seconds',
   'process_cpu_seconds_total',
   'process_resident_memory_bytes',

@@ -150,6 +150,24 @@ describe('REST answers against the OpenAPI document', () => {
     expect((await call('DELETE', '/api/admin/api-keys/{id}', { token: admin.accessToken, ids: { id: createdKey.body.id } })).status).to.equal(204);
     expect((await call('DELETE', '/api/admin/api-keys/{id}', { token: admin.accessToken, ids: { id: createdKey.body.id } })).status).to.equal(404);
     expect((await call('GET', '/api/server/rooms/{id}/messages', { token: key, ids: serverIds })).status).to.equal(401);
+    // ------------------------------------------------------------ webhooks
+    // A name that does not resolve is accepted (each delivery resolves again); a loopback target is refused.
+    const hook = await call<{ id: string }>('POST', '/api/admin/webhooks', { token: admin.accessToken, body: { url: 'https://hooks.invalid/roomcast', events: ['room.created'] } });
+    expect(hook.status).to.equal(201);
+    const hookIds = { id: hook.body.id };
+    expect((await call('POST', '/api/admin/webhooks', { token: admin.accessToken, body: { url: 'http://127.0.0.1/hook', events: ['room.created'] } })).status).to.equal(400);
+    expect((await call('GET', '/api/admin/webhooks', { token: admin.accessToken })).status).to.equal(200);
+    await createRoom(app, admin.accessToken);
+    const hookDeliveries = await call<{ deliveries: { id: string }[] }>('GET', '/api/admin/webhooks/{id}/deliveries', { token: admin.accessToken, ids: hookIds });
+    expect(hookDeliveries.status).to.equal(200);
+    expect((await call('GET', '/api/admin/webhooks/{id}/deliveries', { token: admin.accessToken })).status).to.equal(404);
+    const replayIds = { ...hookIds, deliveryId: hookDeliveries.body.deliveries[0]!.id };
+    expect((await call('POST', '/api/admin/webhooks/{id}/deliveries/{deliveryId}/replay', { token: admin.accessToken, ids: replayIds })).status).to.equal(202);
+    expect((await call('POST', '/api/admin/webhooks/{id}/deliveries/{deliveryId}/replay', { token: admin.accessToken, ids: hookIds })).status).to.equal(404);
+    expect((await call('POST', '/api/admin/webhooks/{id}/rotate-secret', { token: admin.accessToken, ids: hookIds, body: { graceSeconds: 60 } })).status).to.equal(200);
+    expect((await call('POST', '/api/admin/webhooks/{id}/rotate-secret', { token: admin.accessToken, body: {} })).status).to.equal(404);
+    expect((await call('DELETE', '/api/admin/webhooks/{id}', { token: admin.accessToken, ids: hookIds })).status).to.equal(204);
+    expect((await call('DELETE', '/api/admin/webhooks/{id}', { token: admin.accessToken, ids: hookIds })).status).to.equal(404);
 
     // --------------------------------------------------- operations, docs
     expect((await call('GET', '/healthz')).status).to.equal(200);

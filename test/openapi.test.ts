@@ -132,6 +132,9 @@ describe('GET /api/openapi.json', () => {
       const res = await http(app, method.toUpperCase(), path.replace(/\{\w+\}/g, () => randomUUID()), { token, body: example });
       expect(res.status, `${name}: ${JSON.stringify(res.body)}`).to.not.equal(400);
     }
+    // The webhook example registered an endpoint: remove it, so later tests' events are not queued for it.
+    const hooks = await http<{ webhooks: { id: string }[] }>(app, 'GET', '/api/admin/webhooks', { token: admin.accessToken });
+    for (const hook of hooks.body.webhooks) await http(app, 'DELETE', `/api/admin/webhooks/${hook.id}`, { token: admin.accessToken });
   });
 
   it('answers 405 method_not_allowed with an Allow header of exactly the documented methods, for every documented path', async () => {

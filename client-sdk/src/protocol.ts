@@ -267,7 +267,12 @@ export type AuditAction =
   | 'sessions_end'
   | 'presence_read'
   | 'history_read'
-  | 'changes_read';
+  | 'changes_read'
+  /** Additions (issue 15): webhook endpoints registered and removed, deliveries replayed. */
+  | 'webhook_create'
+  | 'webhook_delete'
+  | 'webhook_replay'
+  | 'webhook_rotate';
 
 export interface AuditEntry {
   id: string;
@@ -389,6 +394,58 @@ export interface RoomRead {
 /** `GET /api/rooms/:id/reads?limit=&cursor=`: members' read seqs by userId; `nextCursor` (null: last page) asks for the next. */
 export interface RoomReadsPage {
   reads: RoomRead[];
+  nextCursor: string | null;
+}
+
+/** Addition: the event types a webhook endpoint can subscribe to (docs/protocol.md, "Webhooks"). */
+export const WEBHOOK_EVENT_TYPES = ['message.created', 'message.updated', 'message.deleted', 'member.joined', 'member.left', 'user.banned', 'room.created'] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** Addition: POST /api/admin/webhooks. */
+export interface CreateWebhookRequest {
+  url: string;
+  events: WebhookEventType[];
+  /** A Standard Webhooks secret (`whsec_` + base64 of 24-64 bytes); left out, the server makes one. */
+  secret?: string;
+}
+
+/** Addition: POST /api/admin/webhooks/:id/rotate-secret. */
+export interface RotateWebhookSecretRequest {
+  /** The new `whsec_` secret; left out, the server makes one. */
+  secret?: string;
+  /** Seconds the old secret goes on signing too (0-604800; default 86400). */
+  graceSeconds?: number;
+}
+
+/** Addition: a registered webhook endpoint (the secret is shown to admins, for verification). */
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  events: WebhookEventType[];
+  secret: string;
+  createdAt: string;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** Addition: one event's delivery to one endpoint; `id` is the `webhook-id` header. */
+export interface WebhookDelivery {
+  id: string;
+  type: WebhookEventType;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  /** HTTP status of the last attempt; null if it got none (refused, timeout, connection error). */
+  lastStatus: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  deliveredAt: string | null;
+  createdAt: string;
+  /** The signed body's `data`. */
+  data: unknown;
+}
+
+export interface WebhookDeliveryPage {
+  deliveries: WebhookDelivery[];
   nextCursor: string | null;
 }
 

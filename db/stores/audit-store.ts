@@ -15,7 +15,7 @@ interface AuditRow {
 export interface AuditInput {
   actorId: string | null;
   action: AuditAction;
-  targetType: 'user' | 'room' | 'message' | 'broadcast' | 'api_key';
+  targetType: 'user' | 'room' | 'message' | 'broadcast' | 'api_key' | 'webhook';
   targetId: string;
   details?: Record<string, unknown>;
 }

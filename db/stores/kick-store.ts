@@ -1,8 +1,12 @@
 import type { Knex } from 'knex';
+import { enqueueEvents, OPEN_GATE, type OutboxGate } from './webhook-outbox.js';
 
 /** Kicks: the membership row goes, and a block keeps the user out of the room until a time. */
 export class KickStore {
-  constructor(private readonly knex: Knex) {}
+  constructor(
+    private readonly knex: Knex,
+    private readonly webhooks: OutboxGate = OPEN_GATE,
+  ) {}
 
   /**
    * Ends the user's membership of the room and, with `until`, blocks the room
@@ -17,6 +21,8 @@ export class KickStore {
       } else {
         await trx('room_kicks').where({ room_id: roomId, user_id: userId }).delete();
       }
+      // Webhooks: the membership's end commits with the kick.
+      if (removed > 0) await enqueueEvents(trx, this.webhooks, [{ type: 'member.left', roomId, data: { roomId, userId, kicked: true } }]);
       return removed > 0;
     });
   }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { ChangesPage, HistoryPage, Message, Role, RoomVisibility } from '../../server/protocol.js';
 import { toMessage, type MessageRow } from './row-mappers.js';
 import { hotPathStatements, type Statement } from './hot-path-statements.js';
+import { enqueueEvents, MESSAGE_CREATED_OUTBOX_CTE, OPEN_GATE, type OutboxGate } from './webhook-outbox.js';
 
 const MAX_SEQ = 2_147_483_647;
 
@@ -90,7 +91,7 @@ const pairKey = (userId: string, clientMsgId: string) => `${userId.toLowerCase()
  * planner guesses one row for each, and nested loops over them made the cost
  * grow with the square of the batch.
  */
-const APPEND_BATCH_SQL = `
+const appendBatchSql = (webhookOutbox: string) => `
 with p as (
   select * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::uuid[], ?::text[])
     with ordinality as p(room_id, user_id, content, client_msg_id, role, ord)
@@ -132,8 +133,8 @@ with p as (
   select room_id, last_seq + row_number() over w, last_change + row_number() over w, user_id, content, client_msg_id
     from ok
   window w as (partition by room_id order by ord)
-  returning id, seq, change, user_id, client_msg_id, created_at
-)
+  returning id, seq, change, user_id, client_msg_id, created_at, room_id, content
+)${webhookOutbox}
 select null::bigint as ord, 'stored' as status, ins.id, ins.seq, ins.change, ins.created_at, ins.user_id, ins.client_msg_id,
        null::text as username, null::text as content, null::timestamptz as edited_at, null::timestamptz as deleted_at
   from ins
@@ -143,6 +144,11 @@ select dup.ord, 'duplicate', dup.id, dup.seq, dup.change, dup.created_at, null, 
 union all
 select judged.ord, judged.verdict, null, null, null, null, null, null, null, null, null, null
   from judged where judged.verdict is not null`;
+
+const APPEND_BATCH_SQL = appendBatchSql('');
+// Webhooks: the same statement plus one CTE writing message.created to the
+// outbox (webhook-outbox.ts), run only while an endpoint subscribes to it.
+const APPEND_BATCH_OUTBOX_SQL = appendBatchSql(MESSAGE_CREATED_OUTBOX_CTE);
 
 interface AppendRow {
   /** 1-based input position; null on stored rows, which carry user_id and client_msg_id instead. */
@@ -257,7 +263,10 @@ type ChangeContextRow = MessageRow & { visibility: RoomVisibility; read_only: bo
 export class MessageStore {
   private readonly run: Statement;
 
-  constructor(private readonly knex: Knex) {
+  constructor(
+    private readonly knex: Knex,
+    private readonly webhooks: OutboxGate = OPEN_GATE,
+  ) {
     this.run = hotPathStatements(knex);
   }
 
@@ -284,7 +293,8 @@ export class MessageStore {
       }
     });
     const entries = fresh.map((index) => batch[index]!);
-    const rows = await this.run<AppendRow>('roomcast_append_batch', APPEND_BATCH_SQL, [
+    const outbox = this.webhooks.wants('message.created');
+    const rows = await this.run<AppendRow>(outbox ? 'roomcast_append_batch_outbox' : 'roomcast_append_batch', outbox ? APPEND_BATCH_OUTBOX_SQL : APPEND_BATCH_SQL, [
       entries.map((e) => e.roomId),
       entries.map((e) => e.userId),
       entries.map((e) => e.content),
@@ -351,7 +361,10 @@ export class MessageStore {
           ? await trx.raw(EDIT_SQL, [row.room_id, change.content, messageId])
           : await trx.raw(DELETE_SQL, [row.room_id, messageId])
       ) as { rows: Omit<MessageRow, 'username'>[] };
-      return { message: toMessage({ ...changed[0]!, username: row.username }), decision };
+      const message = toMessage({ ...changed[0]!, username: row.username });
+      // Webhooks: the change's event commits with it.
+      await enqueueEvents(trx, this.webhooks, [{ type: change.kind === 'edit' ? 'message.updated' : 'message.deleted', roomId: message.roomId, data: message }]);
+      return { message, decision };
     });
   }
 

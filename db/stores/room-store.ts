@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { UNREAD_COUNT_CAP, type RoomInfo, type RoomVisibility } from '../../server/protocol.js';
 import { containsPattern } from './like-pattern.js';
 import { toRoom, type RoomRow } from './row-mappers.js';
+import { enqueueEvents, OPEN_GATE, type OutboxGate } from './webhook-outbox.js';
 
 /** Who is asking: admins see every room, members public ones and their private ones. */
 export interface Viewer {
@@ -26,7 +27,10 @@ const UNREAD_COUNT_SQL = `case when rr.user_id is null and room_members.user_id 
   ) unread) end`;
 
 export class RoomStore {
-  constructor(private readonly knex: Knex) {}
+  constructor(
+    private readonly knex: Knex,
+    private readonly webhooks: OutboxGate = OPEN_GATE,
+  ) {}
 
   /** Creates a room; its creator (if a user: the server API creates rooms without one) becomes its first member. */
   async create(input: { name: string; visibility: RoomVisibility; readOnly: boolean; createdBy: string | null }): Promise<RoomInfo> {
@@ -37,7 +41,9 @@ export class RoomStore {
       const room = row as RoomRow;
       if (input.createdBy === null) return toRoom(room);
       await trx('room_members').insert({ room_id: room.id, user_id: input.createdBy });
-      return toRoom({ ...room, joined: true });
+      const created = toRoom(room);
+      await enqueueEvents(trx, this.webhooks, [{ type: 'room.created', roomId: created.id, data: { ...created, createdBy: input.createdBy } }]);
+      return { ...created, joined: true };
     });
   }
 
@@ -82,30 +88,48 @@ export class RoomStore {
    * in one statement; null if there is no such room.
    */
   async joinAndRead(roomId: string, userId: string): Promise<{ room: RoomInfo; lastChange: number } | null> {
-    const { rows } = (await this.knex.raw(
-      `with added as (
-         insert into room_members (room_id, user_id) select id, ? from rooms where id = ?
-            and not exists (select 1 from room_kicks k where k.room_id = rooms.id and k.user_id = ? and k.until > now())
-         on conflict (room_id, user_id) do nothing
-       )
-       select ${ROOM_COLUMNS.join(', ')}, rooms.last_change, true as joined,
-              coalesce((select rr.read_seq from room_reads rr where rr.room_id = rooms.id and rr.user_id = ?), 0) as read_seq
-         from rooms where rooms.id = ?`,
-      [userId, roomId, userId, userId, roomId],
-    )) as { rows: (RoomRow & { last_change: string })[] };
-    const row = rows[0];
-    return row ? { room: toRoom(row), lastChange: Number(row.last_change) } : null;
+    const join = async (db: Knex | Knex.Transaction) => {
+      const { rows } = (await db.raw(
+        `with added as (
+           insert into room_members (room_id, user_id) select id, ? from rooms where id = ?
+              and not exists (select 1 from room_kicks k where k.room_id = rooms.id and k.user_id = ? and k.until > now())
+           on conflict (room_id, user_id) do nothing
+           returning user_id
+         )
+         select ${ROOM_COLUMNS.join(', ')}, rooms.last_change, true as joined, exists (select 1 from added) as added,
+                coalesce((select rr.read_seq from room_reads rr where rr.room_id = rooms.id and rr.user_id = ?), 0) as read_seq
+           from rooms where rooms.id = ?`,
+        [userId, roomId, userId, userId, roomId],
+      )) as { rows: (RoomRow & { added: boolean; last_change: string })[] };
+      const row = rows[0];
+      if (row?.added) await this.memberEvent(db, 'member.joined', roomId, userId);
+      return row ? { room: toRoom(row), lastChange: Number(row.last_change) } : null;
+    };
+    return this.webhooks.wants('member.joined') ? this.knex.transaction(join) : join(this.knex);
   }
 
   /** Records membership; joining twice is harmless. */
   async addMember(roomId: string, userId: string): Promise<void> {
-    await this.knex('room_members').insert({ room_id: roomId, user_id: userId }).onConflict(['room_id', 'user_id']).ignore();
+    const add = async (db: Knex | Knex.Transaction) => {
+      const added = await db('room_members').insert({ room_id: roomId, user_id: userId }).onConflict(['room_id', 'user_id']).ignore().returning('user_id');
+      if (added.length > 0) await this.memberEvent(db, 'member.joined', roomId, userId);
+    };
+    await (this.webhooks.wants('member.joined') ? this.knex.transaction(add) : add(this.knex));
   }
 
   /** Returns whether a membership was removed. */
   async removeMember(roomId: string, userId: string): Promise<boolean> {
-    const removed = await this.knex('room_members').where({ room_id: roomId, user_id: userId }).delete();
-    return removed > 0;
+    const remove = async (db: Knex | Knex.Transaction) => {
+      const removed = await db('room_members').where({ room_id: roomId, user_id: userId }).delete();
+      if (removed > 0) await this.memberEvent(db, 'member.left', roomId, userId);
+      return removed > 0;
+    };
+    return this.webhooks.wants('member.left') ? this.knex.transaction(remove) : remove(this.knex);
+  }
+
+  /** Webhooks: a membership change's event, in the change's transaction. */
+  private memberEvent(db: Knex | Knex.Transaction, type: 'member.joined' | 'member.left', roomId: string, userId: string): Promise<void> {
+    return enqueueEvents(db, this.webhooks, [{ type, roomId, data: { roomId, userId } }]);
   }
 
   async update(roomId: string, patch: { name?: string; readOnly?: boolean; archived?: boolean; readReceipts?: boolean }): Promise<RoomInfo | null> {

@@ -3,6 +3,7 @@ import { SYSTEM_USER_ID, SYSTEM_USERNAME, type Role, type User } from '../../ser
 import { iso, type UserRow } from './row-mappers.js';
 import { containsPattern } from './like-pattern.js';
 import { isUniqueViolation } from './unique-violation.js';
+import { enqueueEvents, OPEN_GATE, type OutboxGate } from './webhook-outbox.js';
 
 /** A user with the secret parts the auth code needs; never sent as is. */
 export interface UserRecord {
@@ -52,7 +53,10 @@ const toRecord = (row: UserRow): UserRecord => ({
 });
 
 export class UserStore {
-  constructor(private readonly knex: Knex) {}
+  constructor(
+    private readonly knex: Knex,
+    private readonly webhooks: OutboxGate = OPEN_GATE,
+  ) {}
 
   /** Creates a user; the first user ever becomes admin, everyone after a member. */
   async create(input: { username: string; email: string; passwordHash: string }): Promise<UserRecord> {
@@ -136,9 +140,18 @@ export class UserStore {
       changes.banned = patch.banned;
       changes.banned_until = patch.banned ? (patch.bannedUntil ?? null) : null;
     }
-    const query = this.knex<UserRow>('users').where({ id });
-    const [row] = Object.keys(changes).length ? await query.update(changes).returning('*') : await query.select('*');
-    return row ? toRecord(row as UserRow) : null;
+    const write = async (db: Knex | Knex.Transaction) => {
+      const query = db<UserRow>('users').where({ id });
+      const [row] = Object.keys(changes).length ? await query.update(changes).returning('*') : await query.select('*');
+      if (!row) return null;
+      const user = toRecord(row as UserRow);
+      // Webhooks: a ban's event commits with it.
+      if (patch.banned === true) {
+        await enqueueEvents(db, this.webhooks, [{ type: 'user.banned', roomId: null, data: { userId: id, username: user.username, bannedUntil: user.bannedUntil ? iso(user.bannedUntil) : null } }]);
+      }
+      return user;
+    };
+    return patch.banned === true && this.webhooks.wants('user.banned') ? this.knex.transaction(write) : write(this.knex);
   }
 
   /**

@@ -18,6 +18,8 @@ import { RateLimits, type LimiterFactory } from '../rate-limits.js';
 import { ReadStateService, type ReadNotifier } from '../rooms/read-state.js';
 import { RoomAccess } from '../rooms/room-access.js';
 import { RoomService } from '../rooms/room-service.js';
+import { WebhookDispatcher } from '../webhooks/webhook-dispatcher.js';
+import { WebhookService } from '../webhooks/webhook-service.js';
 import type { Stores } from './stores.js';
 
 /** The ports the domain declares, as the domain sees them. */
@@ -52,6 +54,9 @@ export interface Domain {
   banExpiry: BanExpiry;
   /** The bcrypt worker threads (closed at shutdown). */
   passwordPool: PasswordPool;
+  webhooks: WebhookService;
+  /** Sends the outbox's deliveries (running from here on unless WEBHOOK_DISPATCH=off; stopped at close). */
+  webhookDispatcher: WebhookDispatcher;
 }
 
 /** Step 4: the use cases and rules, on the stores and the ports. */
@@ -93,5 +98,18 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
   const serverApi = new ServerApi({ admin, rooms, writer, users: stores.users, audit: stores.audit, presence: ports.presence });
   const banExpiry = new BanExpiry(stores.users, logger);
   banExpiry.start(config.banSweepSeconds * 1000);
-  return { accessTokens, authentication, limits, auth, rooms, reads, messages, writer, admin, apiKeys, serverApi, banExpiry, passwordPool };
+  const subscriptions = stores.webhookSubscriptions;
+  subscriptions.start();
+  const webhooks = new WebhookService({
+    store: stores.webhooks,
+    audit: stores.audit,
+    limits,
+    subscriptionsChanged: () => subscriptions.refresh(),
+    subscriptionMaxAgeMs: subscriptions.maxAgeMs,
+    allowPrivateNetworks: config.webhooks.allowPrivateNetworks,
+  });
+  const webhookDispatcher = new WebhookDispatcher({ store: stores.webhooks, anyEndpoint: () => subscriptions.any(), config: config.webhooks, logger, metrics });
+  if (config.webhooks.dispatch) webhookDispatcher.start();
+  metrics.watchWebhookLag(() => stores.webhooks.oldestPendingAgeSeconds());
+  return { accessTokens, authentication, limits, auth, rooms, reads, messages, writer, admin, apiKeys, serverApi, banExpiry, passwordPool, webhooks, webhookDispatcher };
 }

@@ -12,6 +12,7 @@ import { roomAdminRoutes } from '../http/routes/room-admin-routes.js';
 import { readRoutes } from '../http/routes/read-routes.js';
 import { roomRoutes } from '../http/routes/room-routes.js';
 import { serverRoutes } from '../http/routes/server-routes.js';
+import { webhookRoutes } from '../http/routes/webhook-routes.js';
 import type { Logger } from '../logger.js';
 import { metricsAccess } from '../metrics/metrics-access.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -48,6 +49,7 @@ export function buildHttp({ config, stores, domain, readiness, isDraining, origi
       ...adminRoutes(admin, config.maxMessageLength),
       ...apiKeyRoutes(apiKeys),
       ...serverRoutes(serverApi, admin, config.maxMessageLength),
+      ...webhookRoutes(domain.webhooks),
       ...healthRoutes(readiness, metrics.registry, isDraining),
     ],
     // The middleware of each access rule.

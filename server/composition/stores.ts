@@ -8,6 +8,8 @@ import { ReadStore } from '../../db/stores/read-store.js';
 import { RoomStore } from '../../db/stores/room-store.js';
 import { TokenStore } from '../../db/stores/token-store.js';
 import { UserStore } from '../../db/stores/user-store.js';
+import { WebhookStore } from '../../db/stores/webhook-store.js';
+import { WebhookSubscriptions } from '../../db/stores/webhook-subscriptions.js';
 
 export interface Stores {
   users: UserStore;
@@ -19,19 +21,26 @@ export interface Stores {
   audit: AuditStore;
   apiKeys: ApiKeyStore;
   reads: ReadStore;
+  webhooks: WebhookStore;
+  /** Which event types endpoints want: the outbox gate of the other stores (started by the domain step). */
+  webhookSubscriptions: WebhookSubscriptions;
 }
 
 /** Step 1: the stores, the only code that speaks SQL, on one connection pool. */
-export function openStores(knex: Knex): Stores {
+export function openStores(knex: Knex, webhookRefreshMs = 1_000): Stores {
+  const webhooks = new WebhookStore(knex);
+  const webhookSubscriptions = new WebhookSubscriptions(webhooks, webhookRefreshMs);
   return {
-    users: new UserStore(knex),
+    users: new UserStore(knex, webhookSubscriptions),
     tokens: new TokenStore(knex),
-    rooms: new RoomStore(knex),
-    messages: new MessageStore(knex),
+    rooms: new RoomStore(knex, webhookSubscriptions),
+    messages: new MessageStore(knex, webhookSubscriptions),
     mutes: new MuteStore(knex),
-    kicks: new KickStore(knex),
+    kicks: new KickStore(knex, webhookSubscriptions),
     audit: new AuditStore(knex),
     apiKeys: new ApiKeyStore(knex),
     reads: new ReadStore(knex),
+    webhooks,
+    webhookSubscriptions,
   };
 }

@@ -4,7 +4,7 @@
 // protocol shape, so a wire type that changes without them fails to compile.
 import { z } from 'zod';
 import type * as P from '../protocol.js';
-import { API_KEY_SCOPES, ERROR_CODES, ROLES, UNREAD_COUNT_CAP } from '../protocol.js';
+import { API_KEY_SCOPES, ERROR_CODES, ROLES, UNREAD_COUNT_CAP, WEBHOOK_EVENT_TYPES } from '../protocol.js';
 
 const uuid = z.uuid();
 const timestamp = z.iso.datetime({ offset: true });
@@ -103,6 +103,10 @@ const auditActions = [
   'presence_read',
   'history_read',
   'changes_read',
+  'webhook_create',
+  'webhook_delete',
+  'webhook_replay',
+  'webhook_rotate',
 ] as const satisfies readonly P.AuditAction[];
 
 export const auditEntrySchema = z
@@ -148,3 +152,29 @@ export const roomReadsPageSchema = z.object({
 
 export const healthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
 export const readinessSchema = z.object({ status: z.enum(['ready', 'unavailable']), failed: z.array(z.string()).describe('the checks that failed: database, redis, draining') }).meta({ id: 'Readiness' });
+
+export const webhookEndpointSchema = z.object({
+  id: uuid,
+  url: z.string(),
+  events: z.array(z.enum(WEBHOOK_EVENT_TYPES)),
+  secret: z.string().describe('the Standard Webhooks signing secret (whsec_<base64>)'),
+  createdAt: timestamp,
+}).meta({ id: 'WebhookEndpoint' }) satisfies z.ZodType<P.WebhookEndpoint>;
+
+export const webhookListSchema = z.object({ webhooks: z.array(webhookEndpointSchema) }).meta({ id: 'WebhookList' });
+
+export const webhookDeliverySchema = z.object({
+  id: uuid.describe('the webhook-id header: the same on every attempt'),
+  type: z.enum(WEBHOOK_EVENT_TYPES),
+  status: z.enum(['pending', 'delivered', 'failed']),
+  attempts: z.number().int(),
+  lastStatus: z.number().int().nullable(),
+  lastError: z.string().nullable(),
+  nextAttemptAt: timestamp.nullable(),
+  deliveredAt: timestamp.nullable(),
+  createdAt: timestamp,
+  data: z.unknown(),
+}).meta({ id: 'WebhookDelivery' }) satisfies z.ZodType<P.WebhookDelivery>;
+
+export const webhookDeliveryPageSchema = z.object({ deliveries: z.array(webhookDeliverySchema), nextCursor: z.string().nullable() }).meta({ id: 'WebhookDeliveryPage' }) satisfies z.ZodType<P.WebhookDeliveryPage>;
+export const webhookDeliveryResponseSchema = z.object({ delivery: webhookDeliverySchema }).meta({ id: 'WebhookDeliveryResponse' });

@@ -40,6 +40,8 @@ export class Metrics {
   private readonly redisErrors: Counter<'client'>;
   private readonly redisReconnects: Counter<'client'>;
   private readonly slowConsumers: Counter;
+  private readonly webhookAttempts: Counter<'outcome'>;
+  private webhookLag: (() => Promise<number>) | null = null;
   private readonly namespaces: CountedNamespace[] = [];
 
   constructor(nodeId: string) {
@@ -116,6 +118,21 @@ export class Metrics {
       labelNames: ['client'],
       registers,
     });
+    this.webhookAttempts = new Counter({
+      name: 'roomcast_webhook_deliveries_total',
+      help: 'Webhook delivery attempts made by this node, by outcome (delivered, failed: will retry, gave_up: marked failed)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    const metrics = this;
+    new Gauge({
+      name: 'roomcast_webhook_lag_seconds',
+      help: 'Age of the oldest webhook delivery not yet made (cluster-wide, read from the outbox at scrape time)',
+      registers,
+      async collect() {
+        if (metrics.webhookLag) this.set(await metrics.webhookLag().catch(() => 0));
+      },
+    });
     this.slowConsumers = new Counter({
       name: 'roomcast_slow_consumers_total',
       help: 'Sockets disconnected for holding more than MAX_SOCKET_BUFFER_BYTES unread',
@@ -150,6 +167,15 @@ export class Metrics {
 
   redisReconnect(client: string): void {
     this.redisReconnects.inc({ client });
+  }
+
+  webhookAttempt(outcome: 'delivered' | 'failed' | 'gave_up'): void {
+    this.webhookAttempts.inc({ outcome });
+  }
+
+  /** Where the webhook lag gauge reads the outbox's oldest pending age (seconds). */
+  watchWebhookLag(read: () => Promise<number>): void {
+    this.webhookLag = read;
   }
 
   slowConsumer(): void {
