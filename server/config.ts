@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
+import { ACCESS_TOKEN_ALGORITHMS, AccessTokenKeyError, accessTokenKeys, type AccessTokenKeys } from './access-token-keys.js';
 import { DEFAULT_MAX_MESSAGE_LENGTH } from './protocol.js';
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
@@ -33,6 +34,12 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . : -')
     .default('roomcast'),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  // Extensions (not in the contract): access tokens signed with a key pair
+  // whose public keys are published at /.well-known/jwks.json, see docs/security.md.
+  JWT_ALGORITHM: z.enum(ACCESS_TOKEN_ALGORITHMS).default('HS256'),
+  JWT_PRIVATE_KEY: z.string().optional(),
+  JWT_KEY_ID: z.string().optional(),
+  JWT_PREVIOUS_PUBLIC_KEYS: z.string().optional(),
   CORS_ORIGINS: z.string().optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   ACCESS_TOKEN_TTL: integer(1, 15 * 60),
@@ -109,7 +116,10 @@ export interface Config {
   readonly redisUrl: string | null;
   /** Prefix of every Redis key and pub/sub channel of this cluster. */
   readonly redisKeyPrefix: string;
-  readonly jwtSecret: string;
+  /** JWT_SECRET; null when JWT_ALGORITHM is RS256 or EdDSA and none is set. */
+  readonly jwtSecret: string | null;
+  /** What access tokens are signed and verified with (from JWT_ALGORITHM, JWT_SECRET and the key variables). */
+  readonly accessTokenKeys: AccessTokenKeys;
   /** Exact origins allowed; null means "the server's own origin". */
   readonly corsOrigins: readonly string[] | null;
   readonly logLevel: (typeof LOG_LEVELS)[number];
@@ -197,6 +207,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const inMemory = e.DATABASE_URL === 'memory';
   const databaseUrl = e.DATABASE_URL && !inMemory ? e.DATABASE_URL : null;
   const dataDir = path.resolve(e.DATA_DIR);
+  // Under RS256/EdDSA no secret is needed, so none is generated either.
+  const jwtSecret = e.JWT_SECRET ?? (e.JWT_ALGORITHM === 'HS256' ? developmentSecret(e.NODE_ENV, dataDir) : null);
   return Object.freeze({
     env: e.NODE_ENV,
     port: e.PORT,
@@ -205,7 +217,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: databaseUrl || inMemory ? null : dataDir,
     redisUrl: e.REDIS_URL ?? null,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
-    jwtSecret: e.JWT_SECRET ?? developmentSecret(e.NODE_ENV, dataDir),
+    jwtSecret,
+    accessTokenKeys: signingKeys(e, jwtSecret),
     corsOrigins: e.CORS_ORIGINS ? Object.freeze(parseOrigins(e.CORS_ORIGINS)) : null,
     logLevel: e.LOG_LEVEL,
     accessTokenTtl: e.ACCESS_TOKEN_TTL,
@@ -282,6 +295,21 @@ function parseTrustProxy(list: string): string[] {
     throw new ConfigError(`invalid configuration: TRUST_PROXY "${list}" must be "none" or IPs, CIDRs and loopback/linklocal/uniquelocal, comma-separated`);
   }
   return entries;
+}
+
+function signingKeys(e: z.output<typeof envSchema>, secret: string | null): AccessTokenKeys {
+  try {
+    return accessTokenKeys({
+      algorithm: e.JWT_ALGORITHM,
+      secret,
+      privateKeyPem: e.JWT_PRIVATE_KEY ?? null,
+      keyId: e.JWT_KEY_ID ?? null,
+      previousPublicKeys: e.JWT_PREVIOUS_PUBLIC_KEYS ?? null,
+    });
+  } catch (err) {
+    if (err instanceof AccessTokenKeyError) throw new ConfigError(`invalid configuration: ${err.message}`);
+    throw err;
+  }
 }
 
 /** Node refuses a request timeout below the headers timeout: say so at start instead. */

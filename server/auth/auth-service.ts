@@ -120,7 +120,7 @@ export class AuthService {
     }
     const { next } = result;
     return {
-      accessToken: this.deps.accessTokens.sign(user, token.familyId),
+      accessToken: await this.deps.accessTokens.sign(user, token.familyId),
       expiresIn: this.deps.accessTokens.ttlSeconds,
       refreshToken: next.token,
       client: token.client,
@@ -139,7 +139,7 @@ export class AuthService {
     const refresh = await this.deps.refreshTokens.issue(user.id, client);
     return {
       user: publicUser(withCurrentBan(user), true),
-      accessToken: this.deps.accessTokens.sign(user, refresh.familyId),
+      accessToken: await this.deps.accessTokens.sign(user, refresh.familyId),
       expiresIn: this.deps.accessTokens.ttlSeconds,
       refreshToken: refresh.token,
       client,

@@ -42,7 +42,7 @@ export class TokenAuthentication {
    */
   async authenticate(token: string | null, access: Access = 'user'): Promise<Principal> {
     if (!token) throw new AppError('unauthorized', 'missing access token');
-    const claims = this.deps.accessTokens.verify(token);
+    const claims = await this.deps.accessTokens.verify(token);
     const user = await this.deps.users.findById(claims.userId);
     if (!user) throw new AppError('unauthorized', 'invalid access token');
     // Ban and role change revoke the user's logins too; the facts about the

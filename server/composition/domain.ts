@@ -45,7 +45,7 @@ export interface Domain {
 
 /** Step 4: the use cases and rules, on the stores and the ports. */
 export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, limiters: LimiterFactory, logger: Logger, metrics: Metrics): Domain {
-  const accessTokens = new AccessTokens(config.jwtSecret, config.accessTokenTtl);
+  const accessTokens = new AccessTokens(config.accessTokenKeys, config.accessTokenTtl);
   const authentication = new TokenAuthentication({ accessTokens, users: stores.users, tokens: stores.tokens });
   const limits = new RateLimits(config, limiters, metrics);
   const passwordPool = new PasswordPool({ onTask: (op, lane, outcome) => metrics.passwordTask(op, lane, outcome) });

@@ -6,6 +6,7 @@ import { restApi } from '../http/rest-api.js';
 import { adminRoutes } from '../http/routes/admin-routes.js';
 import { authRoutes } from '../http/routes/auth-routes.js';
 import { healthRoutes, type ReadinessCheck } from '../http/routes/health-routes.js';
+import { jwksRoutes } from '../http/routes/jwks-routes.js';
 import { roomAdminRoutes } from '../http/routes/room-admin-routes.js';
 import { roomRoutes } from '../http/routes/room-routes.js';
 import type { Logger } from '../logger.js';
@@ -34,7 +35,7 @@ export interface HttpParts {
 
 /** Step 6: the Express app: the REST route table (operations, API, docs) and the web client. */
 export function buildHttp({ config, stores, domain, readiness, isDraining, originAllowed, web, logger, metrics }: HttpParts): Express {
-  const { auth, rooms, admin, authentication } = domain;
+  const { auth, rooms, admin, authentication, accessTokens } = domain;
   const rest = restApi(
     [
       ...authRoutes({ auth, users: stores.users, refreshTtlSeconds: config.refreshTokenTtl }),
@@ -42,6 +43,7 @@ export function buildHttp({ config, stores, domain, readiness, isDraining, origi
       ...roomAdminRoutes(admin),
       ...adminRoutes(admin, config.maxMessageLength),
       ...healthRoutes(readiness, metrics.registry, isDraining),
+      ...jwksRoutes(accessTokens.publicKeys),
     ],
     // The middleware of each access rule.
     {

@@ -104,3 +104,21 @@ export const auditPageSchema = z.object({ entries: z.array(auditEntrySchema), ne
 
 export const healthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
 export const readinessSchema = z.object({ status: z.enum(['ready', 'unavailable']), failed: z.array(z.string()).describe('the checks that failed: database, redis, draining') }).meta({ id: 'Readiness' });
+
+/** GET /.well-known/jwks.json (RFC 7517): the public keys Roomcast's access tokens are verified with. */
+export const jwkSetSchema = z
+  .object({
+    keys: z.array(
+      z.object({
+        kty: z.enum(['RSA', 'OKP']),
+        kid: z.string(),
+        alg: z.enum(['RS256', 'EdDSA']),
+        use: z.literal('sig'),
+        n: z.string().optional().describe('RSA modulus (base64url)'),
+        e: z.string().optional().describe('RSA exponent (base64url)'),
+        crv: z.literal('Ed25519').optional(),
+        x: z.string().optional().describe('Ed25519 public key (base64url)'),
+      }).meta({ id: 'Jwk' }),
+    ).describe('the signing key first, then the previous keys still accepted; empty under HS256'),
+  })
+  .meta({ id: 'JwkSet' });
