@@ -4,6 +4,7 @@ import path from 'node:path';
 import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
 import { ACCESS_TOKEN_ALGORITHMS, AccessTokenKeyError, accessTokenKeys, type AccessTokenKeys } from './access-token-keys.js';
+import { ExternalIdentityConfigError, externalIdentityConfig, type ExternalIdentityConfig } from './external-identity-config.js';
 import { DEFAULT_MAX_MESSAGE_LENGTH } from './protocol.js';
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
@@ -40,6 +41,19 @@ const envSchema = z.object({
   JWT_PRIVATE_KEY: z.string().optional(),
   JWT_KEY_ID: z.string().optional(),
   JWT_PREVIOUS_PUBLIC_KEYS: z.string().optional(),
+  // The app's own identity provider (see docs/embedding.md): tokens it issues
+  // sign users in, mapped per (issuer, sub) to Roomcast users.
+  AUTH_JWKS_URL: z.string().optional(),
+  AUTH_JWT_ISSUER: z.string().optional(),
+  AUTH_JWT_AUDIENCE: z.string().optional(),
+  AUTH_JWT_PUBLIC_KEY: z.string().optional(),
+  AUTH_JWT_SECRET: z.string().optional(),
+  AUTH_USERNAME_CLAIM: z.string().min(1).default('preferred_username'),
+  AUTH_ROLE_CLAIM: z.string().optional(),
+  AUTH_JWKS_TIMEOUT_MS: integer(100, 3_000),
+  AUTH_JWKS_COOLDOWN_MS: integer(0, 30_000),
+  AUTH_JWKS_CACHE_MS: integer(1_000, 600_000),
+  BUILTIN_AUTH: z.enum(['on', 'off']).default('on'),
   CORS_ORIGINS: z.string().optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   ACCESS_TOKEN_TTL: integer(1, 15 * 60),
@@ -120,6 +134,10 @@ export interface Config {
   readonly jwtSecret: string | null;
   /** What access tokens are signed and verified with (from JWT_ALGORITHM, JWT_SECRET and the key variables). */
   readonly accessTokenKeys: AccessTokenKeys;
+  /** The app's identity provider whose tokens are accepted too; null: none. */
+  readonly externalIdentity: ExternalIdentityConfig | null;
+  /** BUILTIN_AUTH: false refuses built-in sign-up, login and refresh (users come from externalIdentity). */
+  readonly builtinAuth: boolean;
   /** Exact origins allowed; null means "the server's own origin". */
   readonly corsOrigins: readonly string[] | null;
   readonly logLevel: (typeof LOG_LEVELS)[number];
@@ -219,6 +237,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     jwtSecret,
     accessTokenKeys: signingKeys(e, jwtSecret),
+    ...identity(e),
     corsOrigins: e.CORS_ORIGINS ? Object.freeze(parseOrigins(e.CORS_ORIGINS)) : null,
     logLevel: e.LOG_LEVEL,
     accessTokenTtl: e.ACCESS_TOKEN_TTL,
@@ -310,6 +329,31 @@ function signingKeys(e: z.output<typeof envSchema>, secret: string | null): Acce
     if (err instanceof AccessTokenKeyError) throw new ConfigError(`invalid configuration: ${err.message}`);
     throw err;
   }
+}
+
+function identity(e: z.output<typeof envSchema>): { externalIdentity: ExternalIdentityConfig | null; builtinAuth: boolean } {
+  let externalIdentity: ExternalIdentityConfig | null;
+  try {
+    externalIdentity = externalIdentityConfig({
+      jwksUrl: e.AUTH_JWKS_URL ?? null,
+      issuer: e.AUTH_JWT_ISSUER ?? null,
+      audience: e.AUTH_JWT_AUDIENCE ?? null,
+      publicKeyPem: e.AUTH_JWT_PUBLIC_KEY ?? null,
+      secret: e.AUTH_JWT_SECRET ?? null,
+      usernameClaim: e.AUTH_USERNAME_CLAIM,
+      roleClaim: e.AUTH_ROLE_CLAIM ?? null,
+      jwksTimeoutMs: e.AUTH_JWKS_TIMEOUT_MS,
+      jwksCooldownMs: e.AUTH_JWKS_COOLDOWN_MS,
+      jwksCacheMaxAgeMs: e.AUTH_JWKS_CACHE_MS,
+    });
+  } catch (err) {
+    if (err instanceof ExternalIdentityConfigError) throw new ConfigError(`invalid configuration: ${err.message}`);
+    throw err;
+  }
+  if (e.BUILTIN_AUTH === 'off' && !externalIdentity) {
+    throw new ConfigError('invalid configuration: BUILTIN_AUTH=off needs an identity provider (AUTH_JWKS_URL, AUTH_JWT_PUBLIC_KEY or AUTH_JWT_SECRET)');
+  }
+  return { externalIdentity, builtinAuth: e.BUILTIN_AUTH === 'on' };
 }
 
 /** Node refuses a request timeout below the headers timeout: say so at start instead. */

@@ -1,5 +1,6 @@
 import type { Knex } from '../../db/database.js';
 import { AuditStore } from '../../db/stores/audit-store.js';
+import { ExternalIdentityStore } from '../../db/stores/external-identity-store.js';
 import { KickStore } from '../../db/stores/kick-store.js';
 import { MessageStore } from '../../db/stores/message-store.js';
 import { MuteStore } from '../../db/stores/mute-store.js';
@@ -15,6 +16,7 @@ export interface Stores {
   mutes: MuteStore;
   kicks: KickStore;
   audit: AuditStore;
+  externalIdentities: ExternalIdentityStore;
 }
 
 /** Step 1: the stores, the only code that speaks SQL, on one connection pool. */
@@ -27,5 +29,6 @@ export function openStores(knex: Knex): Stores {
     mutes: new MuteStore(knex),
     kicks: new KickStore(knex),
     audit: new AuditStore(knex),
+    externalIdentities: new ExternalIdentityStore(knex),
   };
 }
