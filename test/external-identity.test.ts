@@ -6,6 +6,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { SignJWT } from 'jose';
+import type { StateChange } from '../client-sdk/src/index.js';
 import type { RoomcastApp } from '../server/app.js';
 import type { User } from '../server/protocol.js';
 import { IdentityProvider, providerKey, publicJwk, type ProviderKey } from './support/identity-provider.js';
@@ -207,6 +208,30 @@ describe('external identity: tokens of the app’s identity provider (JWKS)', fu
 
     expect(calls).to.be.greaterThan(2);
     expect(client.socketId).to.equal(socketId);
+    expect(message.seq).to.equal(1);
+  });
+
+  it('when the app is slow to give the next token, then the server expires the socket as for its own tokens and the SDK reconnects with a fresh one from getToken', async () => {
+    const app = await node();
+    const sub = randomUUID();
+    let calls = 0;
+    const client = sdkClient(app, {
+      getToken: async () => {
+        if (++calls === 2) await sleep(3_000); // the app's backend is slow once
+        return idp.token(key, { sub, expiresIn: 2 });
+      },
+    });
+    const states: StateChange[] = [];
+    client.on('state', (state) => states.push(state));
+    const created = await client.rooms.create({ name: uniqueName('room') });
+    const room = await client.join(created.id);
+
+    await waitFor(() => states.some((state) => state.state === 'reconnecting'), 5_000, 'the server to expire the socket');
+    await waitFor(() => client.state === 'connected', 8_000, 'the reconnect');
+    const message = await room.send('back');
+
+    expect(states.find((state) => state.state === 'reconnecting')?.reason).to.equal('session_expired');
+    expect(calls).to.be.at.least(2);
     expect(message.seq).to.equal(1);
   });
 });
