@@ -83,6 +83,17 @@ describe('external identity: tokens of the app’s identity provider (JWKS)', fu
     expect(room.status).to.equal(201);
   });
 
+  it('when the first tokens of one subject arrive at two nodes at once, then exactly one user is created for it', async () => {
+    const [a, b] = await Promise.all([node(), node()]);
+    const name = uniqueName('race');
+    const tokens = await Promise.all([1, 2, 3, 4, 5, 6].map(() => idp.token(key, { sub: `sub-${name}`, claims: { preferred_username: name } })));
+
+    const users = await Promise.all(tokens.map((token, i) => me(i % 2 ? a : b, token)));
+
+    expect(new Set(users.map((user) => user.id)).size).to.equal(1);
+    expect(users[0]!.username).to.equal(name);
+  });
+
   it('when a claimed username is taken or unusable, then the new user gets a free, valid one', async () => {
     const app = await node();
     const builtin = await registerUser(app);
