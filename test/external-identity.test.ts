@@ -176,10 +176,13 @@ describe('external identity: tokens of the app’s identity provider (JWKS)', fu
     const fetchesBefore = idp.requests;
     await sleep(2_100); // past the cache age and the cooldown: the next verification starts a refetch, in the background
     expect(await answers(app, known)).to.include({ me: 'ok', chat: 'ok' });
-    // Within the cooldown that refetch was the only one: unknown kids are refused without another.
+    // Within the cooldown that refetch was the only one: unknown kids, and a known kid under another
+    // algorithm, are refused without another.
     const unknown = providerKey('k9');
+    const ecUnderKnownKid = providerKey('k1', 'ES256');
     for (let i = 0; i < 5; i++) {
       expect((await http(app, 'GET', '/api/me', { token: await idp.token(unknown, { sub }) })).body.error.code).to.equal('unauthorized');
+      expect((await http(app, 'GET', '/api/me', { token: await idp.token(ecUnderKnownKid, { sub }) })).body.error.code).to.equal('unauthorized');
     }
     expect(idp.requests - fetchesBefore).to.equal(1);
     expect((await http(app, 'GET', '/api/me', { token: known })).status).to.equal(200);

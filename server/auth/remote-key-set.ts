@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, errors, type JWTVerifyGetKey, type LocalJWKSet } from 'jose';
 
 export interface RemoteKeySetOptions {
   /** Longest wait for the JWKS endpoint, ms. */
@@ -24,8 +24,12 @@ export interface RemoteKeySetOptions {
  * A token without `kid` is refused: the provider's keys are told apart by it.
  */
 export function remoteKeySet(url: URL, options: RemoteKeySetOptions): JWTVerifyGetKey {
-  // cacheMaxAge Infinity: jose never fetches on its own inside a verification; the expiry is handled here.
+  // Used only to fetch: verification goes through `local`, a snapshot of the
+  // last good set, so no token (not even one whose alg does not fit a known
+  // key) can make jose fetch inside a verification.
   const remote = createRemoteJWKSet(url, { timeoutDuration: options.timeoutMs, cooldownDuration: options.cooldownMs, cacheMaxAge: Infinity });
+  let local: LocalJWKSet | null = null;
+  let kids = new Set<string>();
   let lastFetchAt = -Infinity;
   let loadedAt = -Infinity;
   let pending: Promise<void> | null = null;
@@ -35,6 +39,9 @@ export function remoteKeySet(url: URL, options: RemoteKeySetOptions): JWTVerifyG
       lastFetchAt = Date.now();
       try {
         await remote.reload();
+        const jwks = remote.jwks()!;
+        local = createLocalJWKSet(jwks);
+        kids = new Set(jwks.keys.flatMap((key) => (typeof key.kid === 'string' ? [key.kid] : [])));
         loadedAt = Date.now();
       } catch (err) {
         options.onFetchError(err);
@@ -42,18 +49,17 @@ export function remoteKeySet(url: URL, options: RemoteKeySetOptions): JWTVerifyG
         pending = null;
       }
     })());
-  const knows = (kid: string) => remote.jwks()?.keys.some((key) => key.kid === kid) ?? false;
 
   return async (header, token) => {
     const { kid } = header;
     if (typeof kid !== 'string') throw new errors.JWKSNoMatchingKey('token without a key id');
-    if (!knows(kid)) {
+    if (!kids.has(kid)) {
       if (pending) await pending;
       else if (Date.now() - lastFetchAt >= options.cooldownMs) await fetchNow();
-      if (!knows(kid)) throw new errors.JWKSNoMatchingKey(`no key "${kid}" in the key set`);
+      if (!kids.has(kid)) throw new errors.JWKSNoMatchingKey(`no key "${kid}" in the key set`);
     } else if (Date.now() - loadedAt >= options.cacheMaxAgeMs && !pending && Date.now() - lastFetchAt >= options.cooldownMs) {
       void fetchNow();
     }
-    return remote(header, token);
+    return local!(header, token);
   };
 }
