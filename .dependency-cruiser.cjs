@@ -6,7 +6,7 @@
 // test/layers.test.ts runs this on server/ and db/ inside `npm test`; by hand:
 //   npx depcruise --config .dependency-cruiser.cjs server db
 
-const LEAF = '^server/(config|logger|errors|protocol|schemas|with-timeout|origins|bearer-token|text-fields)\\.ts$';
+const LEAF = '^server/(config|access-token-keys|external-identity-config|logger|errors|protocol|schemas|with-timeout|origins|bearer-token|text-fields)\\.ts$';
 const PROTOCOL = '^(server/protocol\\.ts|client-sdk/src/protocol\\.ts)$';
 const DOMAIN = '^server/(auth|rooms|messages|admin|webhooks)/';
 const ENTRY = '^server/(http|realtime)/';

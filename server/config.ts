@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
+import { ACCESS_TOKEN_ALGORITHMS, AccessTokenKeyError, accessTokenKeys, type AccessTokenKeys } from './access-token-keys.js';
+import { ExternalIdentityConfigError, externalIdentityConfig, type ExternalIdentityConfig } from './external-identity-config.js';
 import { DEFAULT_MAX_MESSAGE_LENGTH } from './protocol.js';
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
@@ -33,6 +35,25 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . : -')
     .default('roomcast'),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  // Extensions (not in the contract): access tokens signed with a key pair
+  // whose public keys are published at /.well-known/jwks.json, see docs/security.md.
+  JWT_ALGORITHM: z.enum(ACCESS_TOKEN_ALGORITHMS).default('HS256'),
+  JWT_PRIVATE_KEY: z.string().optional(),
+  JWT_KEY_ID: z.string().optional(),
+  JWT_PREVIOUS_PUBLIC_KEYS: z.string().optional(),
+  // The app's own identity provider (see docs/embedding.md): tokens it issues
+  // sign users in, mapped per (issuer, sub) to Roomcast users.
+  AUTH_JWKS_URL: z.string().optional(),
+  AUTH_JWT_ISSUER: z.string().optional(),
+  AUTH_JWT_AUDIENCE: z.string().optional(),
+  AUTH_JWT_PUBLIC_KEY: z.string().optional(),
+  AUTH_JWT_SECRET: z.string().optional(),
+  AUTH_USERNAME_CLAIM: z.string().min(1).default('preferred_username'),
+  AUTH_ROLE_CLAIM: z.string().optional(),
+  AUTH_JWKS_TIMEOUT_MS: integer(100, 3_000),
+  AUTH_JWKS_COOLDOWN_MS: integer(0, 30_000),
+  AUTH_JWKS_CACHE_MS: integer(1_000, 600_000),
+  BUILTIN_AUTH: z.enum(['on', 'off']).default('on'),
   CORS_ORIGINS: z.string().optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   ACCESS_TOKEN_TTL: integer(1, 15 * 60),
@@ -131,7 +152,14 @@ export interface Config {
   readonly redisUrl: string | null;
   /** Prefix of every Redis key and pub/sub channel of this cluster. */
   readonly redisKeyPrefix: string;
-  readonly jwtSecret: string;
+  /** JWT_SECRET; null when JWT_ALGORITHM is RS256 or EdDSA and none is set. */
+  readonly jwtSecret: string | null;
+  /** What access tokens are signed and verified with (from JWT_ALGORITHM, JWT_SECRET and the key variables). */
+  readonly accessTokenKeys: AccessTokenKeys;
+  /** The app's identity provider whose tokens are accepted too; null: none. */
+  readonly externalIdentity: ExternalIdentityConfig | null;
+  /** BUILTIN_AUTH: false refuses built-in sign-up, login and refresh (users come from externalIdentity). */
+  readonly builtinAuth: boolean;
   /** Exact origins allowed; null means "the server's own origin". */
   readonly corsOrigins: readonly string[] | null;
   readonly logLevel: (typeof LOG_LEVELS)[number];
@@ -242,6 +270,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const inMemory = e.DATABASE_URL === 'memory';
   const databaseUrl = e.DATABASE_URL && !inMemory ? e.DATABASE_URL : null;
   const dataDir = path.resolve(e.DATA_DIR);
+  // Under RS256/EdDSA no secret is needed, so none is generated either.
+  const jwtSecret = e.JWT_SECRET ?? (e.JWT_ALGORITHM === 'HS256' ? developmentSecret(e.NODE_ENV, dataDir) : null);
   return Object.freeze({
     env: e.NODE_ENV,
     port: e.PORT,
@@ -250,7 +280,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: databaseUrl || inMemory ? null : dataDir,
     redisUrl: e.REDIS_URL ?? null,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
-    jwtSecret: e.JWT_SECRET ?? developmentSecret(e.NODE_ENV, dataDir),
+    jwtSecret,
+    accessTokenKeys: signingKeys(e, jwtSecret),
+    ...identity(e),
     corsOrigins: e.CORS_ORIGINS ? Object.freeze(parseOrigins(e.CORS_ORIGINS)) : null,
     logLevel: e.LOG_LEVEL,
     accessTokenTtl: e.ACCESS_TOKEN_TTL,
@@ -342,6 +374,46 @@ function parseTrustProxy(list: string): string[] {
     throw new ConfigError(`invalid configuration: TRUST_PROXY "${list}" must be "none" or IPs, CIDRs and loopback/linklocal/uniquelocal, comma-separated`);
   }
   return entries;
+}
+
+function signingKeys(e: z.output<typeof envSchema>, secret: string | null): AccessTokenKeys {
+  try {
+    return accessTokenKeys({
+      algorithm: e.JWT_ALGORITHM,
+      secret,
+      privateKeyPem: e.JWT_PRIVATE_KEY ?? null,
+      keyId: e.JWT_KEY_ID ?? null,
+      previousPublicKeys: e.JWT_PREVIOUS_PUBLIC_KEYS ?? null,
+    });
+  } catch (err) {
+    if (err instanceof AccessTokenKeyError) throw new ConfigError(`invalid configuration: ${err.message}`);
+    throw err;
+  }
+}
+
+function identity(e: z.output<typeof envSchema>): { externalIdentity: ExternalIdentityConfig | null; builtinAuth: boolean } {
+  let externalIdentity: ExternalIdentityConfig | null;
+  try {
+    externalIdentity = externalIdentityConfig({
+      jwksUrl: e.AUTH_JWKS_URL ?? null,
+      issuer: e.AUTH_JWT_ISSUER ?? null,
+      audience: e.AUTH_JWT_AUDIENCE ?? null,
+      publicKeyPem: e.AUTH_JWT_PUBLIC_KEY ?? null,
+      secret: e.AUTH_JWT_SECRET ?? null,
+      usernameClaim: e.AUTH_USERNAME_CLAIM,
+      roleClaim: e.AUTH_ROLE_CLAIM ?? null,
+      jwksTimeoutMs: e.AUTH_JWKS_TIMEOUT_MS,
+      jwksCooldownMs: e.AUTH_JWKS_COOLDOWN_MS,
+      jwksCacheMaxAgeMs: e.AUTH_JWKS_CACHE_MS,
+    });
+  } catch (err) {
+    if (err instanceof ExternalIdentityConfigError) throw new ConfigError(`invalid configuration: ${err.message}`);
+    throw err;
+  }
+  if (e.BUILTIN_AUTH === 'off' && !externalIdentity) {
+    throw new ConfigError('invalid configuration: BUILTIN_AUTH=off needs an identity provider (AUTH_JWKS_URL, AUTH_JWT_PUBLIC_KEY or AUTH_JWT_SECRET)');
+  }
+  return { externalIdentity, builtinAuth: e.BUILTIN_AUTH === 'on' };
 }
 
 /** Node refuses a request timeout below the headers timeout: say so at start instead. */

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -232,5 +233,102 @@ describe('loadConfig', () => {
     expect(() => {
       (config as { port: number }).port = 1;
     }).to.throw(TypeError);
+  });
+
+  const pem = (key: { export(options: { format: 'pem'; type: 'pkcs8' | 'spki' }): string | Buffer }, type: 'pkcs8' | 'spki') => key.export({ format: 'pem', type }).toString();
+
+  describe('access token keys (JWT_ALGORITHM, JWT_PRIVATE_KEY, JWT_KEY_ID, JWT_PREVIOUS_PUBLIC_KEYS)', () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const ed = generateKeyPairSync('ed25519');
+    const otherEd = generateKeyPairSync('ed25519');
+    const weakRsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+
+    it('when nothing is set, then access tokens are HS256 with JWT_SECRET and no key is published', () => {
+      const { accessTokenKeys } = loadConfig({ JWT_SECRET: SECRET });
+      expect(accessTokenKeys).to.deep.include({ algorithm: 'HS256', keyId: null, publicKeys: [] });
+    });
+
+    it('when EdDSA has a key id and two previous PEMs, then the signing key comes first and the previous keys get their thumbprints', () => {
+      const { accessTokenKeys, jwtSecret } = loadConfig({
+        NODE_ENV: 'production',
+        DATA_DIR: dataDir,
+        JWT_ALGORITHM: 'EdDSA',
+        JWT_PRIVATE_KEY: pem(ed.privateKey, 'pkcs8').replace(/\n/g, '\\n'),
+        JWT_KEY_ID: 'ed-2026-11',
+        JWT_PREVIOUS_PUBLIC_KEYS: pem(rsa.publicKey, 'spki') + pem(otherEd.publicKey, 'spki'),
+      });
+      // No secret needed, and none generated into DATA_DIR.
+      expect(jwtSecret).to.equal(null);
+      expect(existsSync(path.join(dataDir, 'jwt-secret'))).to.equal(false);
+      expect(accessTokenKeys.keyId).to.equal('ed-2026-11');
+      expect(accessTokenKeys.publicKeys.map(({ kid, alg }) => [kid.length, alg])).to.deep.equal([[10, 'EdDSA'], [43, 'RS256'], [43, 'EdDSA']]);
+      expect(accessTokenKeys.publicKeys[0]).to.include({ x: ed.publicKey.export({ format: 'jwk' }).x, use: 'sig' });
+    });
+
+    const bad: [string, Record<string, string>, string][] = [
+      ['RS256 without a private key', { JWT_ALGORITHM: 'RS256' }, 'JWT_PRIVATE_KEY'],
+      ['an algorithm not offered', { JWT_ALGORITHM: 'ES256' }, 'JWT_ALGORITHM'],
+      ['a private key that is no PEM', { JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: 'not a key' }, 'JWT_PRIVATE_KEY'],
+      ['an RSA key for EdDSA', { JWT_ALGORITHM: 'EdDSA', JWT_PRIVATE_KEY: pem(rsa.privateKey, 'pkcs8') }, 'JWT_PRIVATE_KEY'],
+      ['an RSA key of 1024 bits', { JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: pem(weakRsa.privateKey, 'pkcs8') }, 'JWT_PRIVATE_KEY'],
+      ['an EC key', { JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: pem(ec.privateKey, 'pkcs8') }, 'JWT_PRIVATE_KEY'],
+      ['a private key under HS256', { JWT_PRIVATE_KEY: pem(ed.privateKey, 'pkcs8') }, 'JWT_PRIVATE_KEY'],
+      ['previous keys under HS256', { JWT_PREVIOUS_PUBLIC_KEYS: pem(ed.publicKey, 'spki') }, 'JWT_PREVIOUS_PUBLIC_KEYS'],
+      ['a key id with a space', { JWT_ALGORITHM: 'EdDSA', JWT_PRIVATE_KEY: pem(ed.privateKey, 'pkcs8'), JWT_KEY_ID: 'my key' }, 'JWT_KEY_ID'],
+      ['a private key among the previous ones', { JWT_ALGORITHM: 'EdDSA', JWT_PRIVATE_KEY: pem(ed.privateKey, 'pkcs8'), JWT_PREVIOUS_PUBLIC_KEYS: pem(otherEd.privateKey, 'pkcs8') }, 'JWT_PREVIOUS_PUBLIC_KEYS'],
+      ['a previous key under the signing key id', { JWT_ALGORITHM: 'EdDSA', JWT_PRIVATE_KEY: pem(ed.privateKey, 'pkcs8'), JWT_KEY_ID: 'k', JWT_PREVIOUS_PUBLIC_KEYS: JSON.stringify({ k: pem(otherEd.publicKey, 'spki') }) }, 'JWT_PREVIOUS_PUBLIC_KEYS'],
+      ['previous keys that are neither PEM nor JSON', { JWT_ALGORITHM: 'EdDSA', JWT_PRIVATE_KEY: pem(ed.privateKey, 'pkcs8'), JWT_PREVIOUS_PUBLIC_KEYS: 'old-key' }, 'JWT_PREVIOUS_PUBLIC_KEYS'],
+    ];
+    for (const [name, env, variable] of bad) {
+      it(`when given ${name}, then it throws a one-line ConfigError naming ${variable}`, () => {
+        const attempt = () => loadConfig({ JWT_SECRET: SECRET, DATA_DIR: dataDir, ...env });
+        expect(attempt).to.throw(ConfigError, variable);
+        expect(attempt).to.throw(/^[^\n]+$/);
+      });
+    }
+  });
+
+  describe('external identity (AUTH_*, BUILTIN_AUTH)', () => {
+    const ed = generateKeyPairSync('ed25519');
+    const weakRsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const jwks = { AUTH_JWKS_URL: 'https://idp.example/.well-known/jwks.json', AUTH_JWT_ISSUER: 'https://idp.example/', AUTH_JWT_AUDIENCE: 'roomcast' };
+
+    it('when nothing is set, then there is no provider and built-in accounts are on', () => {
+      expect(loadConfig({ JWT_SECRET: SECRET })).to.deep.include({ externalIdentity: null, builtinAuth: true });
+    });
+
+    it('when a JWKS URL with issuer and audience is set, then it is the key source with the default claims and JWKS bounds', () => {
+      const { externalIdentity, builtinAuth } = loadConfig({ JWT_SECRET: SECRET, ...jwks, BUILTIN_AUTH: 'off' });
+      expect(builtinAuth).to.equal(false);
+      expect(externalIdentity).to.deep.include({ issuer: 'https://idp.example/', audience: 'roomcast', usernameClaim: 'preferred_username', roleClaim: null });
+      expect(externalIdentity!.keys).to.deep.include({ kind: 'jwks', timeoutMs: 3000, cooldownMs: 30000, cacheMaxAgeMs: 600000 });
+    });
+
+    it('when a PEM public key is set, then its algorithm follows the key type', () => {
+      const { externalIdentity } = loadConfig({ JWT_SECRET: SECRET, AUTH_JWT_PUBLIC_KEY: pem(ed.publicKey, 'spki'), AUTH_JWT_ISSUER: 'app' });
+      expect(externalIdentity!.keys).to.include({ kind: 'public-key', algorithm: 'EdDSA' });
+    });
+
+    const bad: [string, Record<string, string>, string][] = [
+      ['a JWKS URL without an issuer', { AUTH_JWKS_URL: jwks.AUTH_JWKS_URL, AUTH_JWT_AUDIENCE: 'roomcast' }, 'AUTH_JWT_ISSUER'],
+      ['a JWKS URL without an audience', { AUTH_JWKS_URL: jwks.AUTH_JWKS_URL, AUTH_JWT_ISSUER: 'https://idp.example/' }, 'AUTH_JWT_AUDIENCE'],
+      ['a JWKS URL that is no URL', { ...jwks, AUTH_JWKS_URL: 'idp.example' }, 'AUTH_JWKS_URL'],
+      ['two key sources', { ...jwks, AUTH_JWT_SECRET: 'x'.repeat(40) }, 'AUTH_JWT_SECRET'],
+      ['a short shared secret', { AUTH_JWT_SECRET: 'short', AUTH_JWT_ISSUER: 'app' }, 'AUTH_JWT_SECRET'],
+      ['a private key as the public key', { AUTH_JWT_PUBLIC_KEY: pem(ed.privateKey, 'pkcs8'), AUTH_JWT_ISSUER: 'app' }, 'AUTH_JWT_PUBLIC_KEY'],
+      ['a 1024-bit RSA public key', { AUTH_JWT_PUBLIC_KEY: pem(weakRsa.publicKey, 'spki'), AUTH_JWT_ISSUER: 'app' }, 'AUTH_JWT_PUBLIC_KEY'],
+      ['Roomcast’s own issuer', { ...jwks, AUTH_JWT_ISSUER: 'roomcast' }, 'AUTH_JWT_ISSUER'],
+      ['an issuer without a key source', { AUTH_JWT_ISSUER: 'app' }, 'AUTH_JWT_ISSUER'],
+      ['BUILTIN_AUTH=off without a provider', { BUILTIN_AUTH: 'off' }, 'BUILTIN_AUTH'],
+      ['BUILTIN_AUTH=maybe', { BUILTIN_AUTH: 'maybe' }, 'BUILTIN_AUTH'],
+    ];
+    for (const [name, env, variable] of bad) {
+      it(`when given ${name}, then it throws a one-line ConfigError naming ${variable}`, () => {
+        const attempt = () => loadConfig({ JWT_SECRET: SECRET, DATA_DIR: dataDir, ...env });
+        expect(attempt).to.throw(ConfigError, variable);
+        expect(attempt).to.throw(/^[^\n]+$/);
+      });
+    }
   });
 });

@@ -174,6 +174,7 @@ describe('REST answers against the OpenAPI document', () => {
     expect((await call('GET', '/readyz')).status).to.equal(200);
     expect((await call('GET', '/metrics')).status).to.equal(200);
     expect((await call('GET', '/metrics', { headers: { 'x-forwarded-for': '203.0.113.9' } })).status).to.equal(403);
+    expect((await call('GET', '/.well-known/jwks.json')).status).to.equal(200);
     expect((await call('GET', '/api/openapi.json')).status).to.equal(200);
     expect((await call('GET', '/api/docs')).status).to.equal(200);
 

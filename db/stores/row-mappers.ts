@@ -4,8 +4,10 @@ import type { Message, Role, RoomInfo, RoomVisibility } from '../../server/proto
 export interface UserRow {
   id: string;
   username: string;
-  email: string;
-  password_hash: string;
+  /** Null for a user of an external identity provider that gave none. */
+  email: string | null;
+  /** Null for a user of an external identity provider (no password to sign in with). */
+  password_hash: string | null;
   role: Role;
   banned: boolean;
   banned_until: Date | null;

@@ -9,8 +9,10 @@ import { enqueueEvents, OPEN_GATE, type OutboxGate } from './webhook-outbox.js';
 export interface UserRecord {
   id: string;
   username: string;
-  email: string;
-  passwordHash: string;
+  /** Null for a user of an external identity provider that gave none. */
+  email: string | null;
+  /** Null for a user of an external identity provider: no password signs in. */
+  passwordHash: string | null;
   role: Role;
   banned: boolean;
   /** When a timed ban ends; null for a ban without end (or no ban). */
@@ -28,7 +30,7 @@ export function publicUser(user: UserRecord, withEmail: boolean): User {
     bannedUntil: user.bannedUntil ? iso(user.bannedUntil) : null,
     createdAt: iso(user.createdAt),
   };
-  if (withEmail) view.email = user.email;
+  if (withEmail && user.email !== null) view.email = user.email;
   return view;
 }
 
@@ -39,9 +41,9 @@ export class DuplicateUserError extends Error {
 }
 
 // Serialises registrations so that exactly one first user becomes admin.
-const FIRST_USER_LOCK_KEY = 72_110_002;
+export const FIRST_USER_LOCK_KEY = 72_110_002;
 
-const toRecord = (row: UserRow): UserRecord => ({
+export const toRecord = (row: UserRow): UserRecord => ({
   id: row.id,
   username: row.username,
   email: row.email,

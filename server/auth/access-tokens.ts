@@ -1,5 +1,5 @@
-import { createSecretKey, type KeyObject } from 'node:crypto';
-import jwt from 'jsonwebtoken';
+import { createLocalJWKSet, errors, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { AccessTokenKeys, PublicJwk } from '../access-token-keys.js';
 import { AppError } from '../errors.js';
 import type { Role } from '../protocol.js';
 
@@ -17,44 +17,71 @@ export interface AccessClaims {
   expiresAt: number;
 }
 
+/**
+ * Roomcast's own access tokens: signed with HS256 and JWT_SECRET, or with an
+ * RS256/EdDSA private key whose public keys (with those of earlier keys during
+ * a rotation) are published, so other services verify tokens themselves.
+ *
+ * Verification pins the algorithms: HS256 only with the secret, and under a
+ * key pair only the published keys' own algorithms, each key picked by the
+ * token's `kid` (a token without one is refused). `none` is never accepted,
+ * and a public key is never used as an HMAC secret.
+ */
 export class AccessTokens {
-  /**
-   * A KeyObject, not the string: given a string, jsonwebtoken first tries it
-   * as a PEM public key and catches the failure, which costs ~0.6-1 ms per
-   * verification (every handshake and every authenticated request).
-   */
-  private readonly secret: KeyObject;
+  private readonly verificationKey: JWTVerifyGetKey;
+  private readonly algorithms: string[];
 
   constructor(
-    secret: string,
+    private readonly keys: AccessTokenKeys,
     readonly ttlSeconds: number,
   ) {
-    this.secret = createSecretKey(Buffer.from(secret, 'utf8'));
+    if (keys.algorithm === 'HS256') {
+      this.verificationKey = () => keys.signingKey;
+      this.algorithms = ['HS256'];
+    } else {
+      const published = createLocalJWKSet({ keys: keys.publicKeys.map((jwk) => ({ ...jwk })) });
+      this.verificationKey = (header, token) => {
+        if (typeof header.kid !== 'string') throw new errors.JWKSNoMatchingKey('access token without a key id');
+        return published(header, token);
+      };
+      this.algorithms = [...new Set(keys.publicKeys.map((jwk) => jwk.alg))];
+    }
   }
 
-  /** Signs an HS256 access token for the user. */
-  sign(user: { id: string; username: string; role: Role }, sessionId: string | null): string {
-    return jwt.sign({ name: user.username, role: user.role, sid: sessionId }, this.secret, {
-      algorithm: 'HS256',
-      expiresIn: this.ttlSeconds,
-      issuer: ISSUER,
-      audience: AUDIENCE,
-      subject: user.id,
-    });
+  /** The public keys for GET /.well-known/jwks.json (none under HS256). */
+  get publicKeys(): readonly PublicJwk[] {
+    return this.keys.publicKeys;
+  }
+
+  /** Signs an access token for the user, with the configured algorithm and key id. */
+  async sign(user: { id: string; username: string; role: Role }, sessionId: string | null): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ name: user.username, role: user.role, sid: sessionId })
+      .setProtectedHeader({ alg: this.keys.algorithm, typ: 'JWT', ...(this.keys.keyId ? { kid: this.keys.keyId } : {}) })
+      .setIssuedAt(now)
+      .setExpirationTime(now + this.ttlSeconds)
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject(user.id)
+      .sign(this.keys.signingKey);
   }
 
   /**
-   * Verifies signature (HS256 only), expiry, not-before, issuer and audience.
-   * Throws `token_expired` or `unauthorized`.
+   * Verifies signature (pinned algorithms, key by `kid`), expiry, not-before,
+   * issuer and audience. Throws `token_expired` or `unauthorized`.
    */
-  verify(token: string): AccessClaims {
-    let payload: jwt.JwtPayload;
+  async verify(token: string): Promise<AccessClaims> {
+    let payload: JWTPayload;
     try {
-      const decoded = jwt.verify(token, this.secret, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE });
-      if (typeof decoded === 'string') throw new Error('unexpected string payload');
-      payload = decoded;
+      ({ payload } = await jwtVerify(token, this.verificationKey, {
+        algorithms: this.algorithms,
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        requiredClaims: ['exp', 'sub'],
+      }));
     } catch (err) {
-      if (err instanceof jwt.TokenExpiredError) throw new AppError('token_expired', 'access token expired');
+      // jose checks the claims only after the signature: an expired forgery is `unauthorized`.
+      if (err instanceof errors.JWTExpired) throw new AppError('token_expired', 'access token expired');
       throw new AppError('unauthorized', 'invalid access token');
     }
     const { sub, name, role, sid, exp } = payload;

@@ -56,7 +56,7 @@ export class AuthService {
    * docs/security.md).
    */
   async register(input: RegisterRequest, ip: string): Promise<IssuedSession> {
-    if (this.deps.config.registration === 'closed') throw new AppError('registration_closed', 'registration is closed');
+    if (this.deps.config.registration === 'closed' || !this.deps.config.builtinAuth) throw new AppError('registration_closed', 'registration is closed');
     await this.deps.limits.consumeRegistration(ip);
     const taken = await this.deps.users.findTaken(input.username, input.email);
     if (taken) throw NAME_TAKEN(taken);
@@ -82,6 +82,7 @@ export class AuthService {
    * (username, email, any letter case) shares one budget.
    */
   async login(input: LoginRequest, ip: string): Promise<IssuedSession> {
+    this.requireBuiltinAuth();
     const user = await this.deps.users.findByLogin(input.login);
     const account = user ? `user:${user.id}` : `login:${input.login.toLowerCase()}`;
     const reservation = await this.deps.limits.reserveLoginAttempt(account, ip);
@@ -101,6 +102,7 @@ export class AuthService {
    * family is issued. A spent token presented again revokes the whole family.
    */
   async refresh(refreshToken: string, ip: string): Promise<RotatedSession> {
+    this.requireBuiltinAuth();
     await this.deps.limits.consumeRefresh(ip);
     // Spend and replace in one transaction: a parallel refresh that loses then
     // revokes the family with the replacement in it, not before it exists.
@@ -120,7 +122,7 @@ export class AuthService {
     }
     const { next } = result;
     return {
-      accessToken: this.deps.accessTokens.sign(user, token.familyId),
+      accessToken: await this.deps.accessTokens.sign(user, token.familyId),
       expiresIn: this.deps.accessTokens.ttlSeconds,
       refreshToken: next.token,
       client: token.client,
@@ -135,11 +137,16 @@ export class AuthService {
     this.deps.sessions.endLoginSession(token.familyId, 'logout');
   }
 
+  /** BUILTIN_AUTH=off: users sign in with the app's identity provider only. */
+  private requireBuiltinAuth(): void {
+    if (!this.deps.config.builtinAuth) throw new AppError('forbidden', 'built-in accounts are off; sign in through the app');
+  }
+
   private async startSession(user: UserRecord, client: ClientMode): Promise<IssuedSession> {
     const refresh = await this.deps.refreshTokens.issue(user.id, client);
     return {
       user: publicUser(withCurrentBan(user), true),
-      accessToken: this.deps.accessTokens.sign(user, refresh.familyId),
+      accessToken: await this.deps.accessTokens.sign(user, refresh.familyId),
       expiresIn: this.deps.accessTokens.ttlSeconds,
       refreshToken: refresh.token,
       client,

@@ -1,9 +1,12 @@
+import { decodeJwt } from 'jose';
 import type { TokenStore } from '../../db/stores/token-store.js';
-import type { UserStore } from '../../db/stores/user-store.js';
+import type { UserRecord, UserStore } from '../../db/stores/user-store.js';
 import { AppError } from '../errors.js';
 import type { Role } from '../protocol.js';
 import type { AccessTokens } from './access-tokens.js';
 import { banInForce } from './ban.js';
+import type { ExternalTokens } from './external-tokens.js';
+import type { ExternalUsers } from './external-users.js';
 
 /** Who an access token authenticates, as every entry point sees it. */
 export interface Principal {
@@ -24,6 +27,15 @@ export interface TokenAuthenticationDeps {
   accessTokens: AccessTokens;
   users: Pick<UserStore, 'findById'>;
   tokens: Pick<TokenStore, 'isFamilyActive'>;
+  /** The app's identity provider, when configured: its tokens are told apart by their `iss`. */
+  external?: { tokens: ExternalTokens; users: ExternalUsers } | null;
+}
+
+/** Who a verified token names, before the checks every token gets. */
+interface Identified {
+  user: UserRecord | null;
+  sessionId: string | null;
+  expiresAt: number;
 }
 
 /**
@@ -42,17 +54,39 @@ export class TokenAuthentication {
    */
   async authenticate(token: string | null, access: Access = 'user'): Promise<Principal> {
     if (!token) throw new AppError('unauthorized', 'missing access token');
-    const claims = this.deps.accessTokens.verify(token);
-    const user = await this.deps.users.findById(claims.userId);
+    const { user, sessionId, expiresAt } = await this.identify(token);
     if (!user) throw new AppError('unauthorized', 'invalid access token');
     // Ban and role change revoke the user's logins too; the facts about the
     // user come first so the answer says why (a new login would not help).
     if (banInForce(user)) throw new AppError('banned', 'this account is banned');
     if (access === 'admin' && user.role !== 'admin') throw new AppError('forbidden', 'admins only');
     // Every token issued carries its login; one without cannot be logged out.
-    if (claims.sessionId && !(await this.deps.tokens.isFamilyActive(claims.sessionId))) {
+    if (sessionId && !(await this.deps.tokens.isFamilyActive(sessionId))) {
       throw new AppError('unauthorized', 'this login has ended; sign in again');
     }
-    return { userId: user.id, username: user.username, role: user.role, sessionId: claims.sessionId, tokenExpiresAt: claims.expiresAt };
+    return { userId: user.id, username: user.username, role: user.role, sessionId, tokenExpiresAt: expiresAt };
+  }
+
+  /**
+   * Roomcast's own token, or one of the app's identity provider (its user
+   * found or created by issuer and subject). The unverified `iss` only picks
+   * the verifier; each verifier checks the issuer, keys and algorithms itself.
+   */
+  private async identify(token: string): Promise<Identified> {
+    const external = this.deps.external;
+    if (external && issuerOf(token) === external.tokens.issuer) {
+      const claims = await external.tokens.verify(token);
+      return { user: await external.users.resolve(claims), sessionId: null, expiresAt: claims.expiresAt };
+    }
+    const claims = await this.deps.accessTokens.verify(token);
+    return { user: await this.deps.users.findById(claims.userId), sessionId: claims.sessionId, expiresAt: claims.expiresAt };
+  }
+}
+
+function issuerOf(token: string): string | undefined {
+  try {
+    return decodeJwt(token).iss;
+  } catch {
+    return undefined;
   }
 }

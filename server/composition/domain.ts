@@ -5,6 +5,8 @@ import { BanExpiry } from '../admin/ban-expiry.js';
 import type { Broadcaster, RoomEvictor, StatsSource } from '../admin/admin-ports.js';
 import { AccessTokens } from '../auth/access-tokens.js';
 import { AuthService, type SessionEnder } from '../auth/auth-service.js';
+import { ExternalTokens } from '../auth/external-tokens.js';
+import { ExternalUsers } from '../auth/external-users.js';
 import { PasswordPool } from '../auth/password-pool.js';
 import { Passwords } from '../auth/passwords.js';
 import { RefreshTokens } from '../auth/refresh-tokens.js';
@@ -61,8 +63,14 @@ export interface Domain {
 
 /** Step 4: the use cases and rules, on the stores and the ports. */
 export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, limiters: LimiterFactory, logger: Logger, metrics: Metrics): Domain {
-  const accessTokens = new AccessTokens(config.jwtSecret, config.accessTokenTtl);
-  const authentication = new TokenAuthentication({ accessTokens, users: stores.users, tokens: stores.tokens });
+  const accessTokens = new AccessTokens(config.accessTokenKeys, config.accessTokenTtl);
+  const external = config.externalIdentity
+    ? {
+        tokens: new ExternalTokens(config.externalIdentity, (err) => logger.warn('identity provider JWKS fetch failed; known keys keep verifying', { err })),
+        users: new ExternalUsers({ identities: stores.externalIdentities, users: stores.users }),
+      }
+    : null;
+  const authentication = new TokenAuthentication({ accessTokens, users: stores.users, tokens: stores.tokens, external });
   const limits = new RateLimits(config, limiters, metrics);
   const passwordPool = new PasswordPool({ onTask: (op, lane, outcome) => metrics.passwordTask(op, lane, outcome) });
   const auth = new AuthService({

@@ -8,6 +8,7 @@ import { adminRoutes } from '../http/routes/admin-routes.js';
 import { apiKeyRoutes } from '../http/routes/api-key-routes.js';
 import { authRoutes } from '../http/routes/auth-routes.js';
 import { healthRoutes, type ReadinessCheck } from '../http/routes/health-routes.js';
+import { jwksRoutes } from '../http/routes/jwks-routes.js';
 import { roomAdminRoutes } from '../http/routes/room-admin-routes.js';
 import { readRoutes } from '../http/routes/read-routes.js';
 import { roomRoutes } from '../http/routes/room-routes.js';
@@ -39,7 +40,7 @@ export interface HttpParts {
 
 /** Step 6: the Express app: the REST route table (operations, API, docs) and the web client. */
 export function buildHttp({ config, stores, domain, readiness, isDraining, originAllowed, web, logger, metrics }: HttpParts): Express {
-  const { auth, rooms, reads, admin, authentication, apiKeys, serverApi } = domain;
+  const { auth, rooms, reads, admin, authentication, accessTokens, apiKeys, serverApi } = domain;
   const rest = restApi(
     [
       ...authRoutes({ auth, users: stores.users, refreshTtlSeconds: config.refreshTokenTtl }),
@@ -51,6 +52,7 @@ export function buildHttp({ config, stores, domain, readiness, isDraining, origi
       ...serverRoutes(serverApi, admin, config.maxMessageLength),
       ...webhookRoutes(domain.webhooks),
       ...healthRoutes(readiness, metrics.registry, isDraining),
+      ...jwksRoutes(accessTokens.publicKeys),
     ],
     // The middleware of each access rule.
     {

@@ -1,6 +1,7 @@
 import type { Knex } from '../../db/database.js';
 import { ApiKeyStore } from '../../db/stores/api-key-store.js';
 import { AuditStore } from '../../db/stores/audit-store.js';
+import { ExternalIdentityStore } from '../../db/stores/external-identity-store.js';
 import { KickStore } from '../../db/stores/kick-store.js';
 import { MessageStore } from '../../db/stores/message-store.js';
 import { MuteStore } from '../../db/stores/mute-store.js';
@@ -24,6 +25,7 @@ export interface Stores {
   webhooks: WebhookStore;
   /** Which event types endpoints want: the outbox gate of the other stores (started by the domain step). */
   webhookSubscriptions: WebhookSubscriptions;
+  externalIdentities: ExternalIdentityStore;
 }
 
 /** Step 1: the stores, the only code that speaks SQL, on one connection pool. */
@@ -42,5 +44,6 @@ export function openStores(knex: Knex, webhookRefreshMs = 1_000): Stores {
     reads: new ReadStore(knex),
     webhooks,
     webhookSubscriptions,
+    externalIdentities: new ExternalIdentityStore(knex),
   };
 }

@@ -178,3 +178,20 @@ export const webhookDeliverySchema = z.object({
 
 export const webhookDeliveryPageSchema = z.object({ deliveries: z.array(webhookDeliverySchema), nextCursor: z.string().nullable() }).meta({ id: 'WebhookDeliveryPage' }) satisfies z.ZodType<P.WebhookDeliveryPage>;
 export const webhookDeliveryResponseSchema = z.object({ delivery: webhookDeliverySchema }).meta({ id: 'WebhookDeliveryResponse' });
+/** GET /.well-known/jwks.json (RFC 7517): the public keys Roomcast's access tokens are verified with. */
+export const jwkSetSchema = z
+  .object({
+    keys: z.array(
+      z.object({
+        kty: z.enum(['RSA', 'OKP']),
+        kid: z.string(),
+        alg: z.enum(['RS256', 'EdDSA']),
+        use: z.literal('sig'),
+        n: z.string().optional().describe('RSA modulus (base64url)'),
+        e: z.string().optional().describe('RSA exponent (base64url)'),
+        crv: z.literal('Ed25519').optional(),
+        x: z.string().optional().describe('Ed25519 public key (base64url)'),
+      }).meta({ id: 'Jwk' }),
+    ).describe('the signing key first, then the previous keys still accepted; empty under HS256'),
+  })
+  .meta({ id: 'JwkSet' });

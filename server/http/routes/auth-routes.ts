@@ -58,7 +58,7 @@ export function authRoutes(deps: AuthRouteDeps): Route[] {
       body: loginSchema.meta({ id: 'LoginRequest' }),
       example: { login: 'ada@example.com', password: 'correct horse battery' },
       success: { status: 200, description: 'Signed in', schema: R.authResponseSchema },
-      errors: ['invalid_credentials', 'banned', 'rate_limited', 'unavailable'],
+      errors: ['invalid_credentials', 'forbidden', 'banned', 'rate_limited', 'unavailable'],
       handle: async ({ body }, { res, ip }) => signedIn(res, await deps.auth.login(body, ip)),
     }),
     route({
@@ -67,7 +67,7 @@ export function authRoutes(deps: AuthRouteDeps): Route[] {
       body: refreshBody,
       example: { refreshToken: 'rt_example' },
       success: { status: 200, description: 'A new access token (and, in native mode, a new refresh token)', schema: R.refreshResponseSchema },
-      errors: ['unauthorized', 'refresh_reused', 'banned', 'rate_limited', 'unavailable'],
+      errors: ['unauthorized', 'forbidden', 'refresh_reused', 'banned', 'rate_limited', 'unavailable'],
       handle: async ({ body }, { req, res, ip }) => {
         const session = await deps.auth.refresh(presentedToken(req, body.refreshToken), ip);
         const answer: RefreshResponse = { accessToken: session.accessToken, expiresIn: session.expiresIn };
