@@ -69,6 +69,7 @@ export class Room extends Emitter<RoomEvents> {
   #mutedUntil: string | null = null;
   #gone: RoomcastError | null = null;
   #resumeAttempt = 0;
+  #started = false;
   readonly #ready = new Gate();
   readonly #sequencer: RoomSequencer;
   readonly #outbox: Outbox;
@@ -246,9 +247,15 @@ export class Room extends Emitter<RoomEvents> {
       this.#online = online;
       // A server before onlineCount existed listed everyone.
       this.#onlineCount = onlineCount ?? online.length;
-      this.#sequencer.start({ lastSeq: room.lastSeq, lastChange, ...(changes ? { changes, hasMore } : {}) });
       this.#ready.open();
-      this.#settleJoined.resolve();
+      if (!this.#started) {
+        // The first answer: let `await client.join()` return and the app add its listeners before any change is handed out.
+        this.#settleJoined.resolve();
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        if (this.#gone || epoch !== this.deps.connection.epoch) return;
+        this.#started = true;
+      }
+      this.#sequencer.start({ lastSeq: room.lastSeq, lastChange, ...(changes ? { changes, hasMore } : {}) });
     } catch (err) {
       if (this.#gone || epoch !== this.deps.connection.epoch) return;
       const error = toRoomcastError(err);
