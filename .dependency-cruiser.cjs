@@ -63,7 +63,7 @@ module.exports = {
       'Metrics and rate limits are used by the domain, so they import none of it (auth → rate-limits → metrics → auth was a cycle).'),
     forbid('metrics-below-rate-limits', '^server/metrics/', '^server/rate-limits\\.ts$'),
     forbid('domain-not-on-entry-points', DOMAIN, `${ENTRY}|${ROOT}|^server/cluster/`,
-      'The domain declares the ports it needs (SessionEnder, MessageNotifier, BatchPublisher, RoomEvictor…); server/realtime implements them.'),
+      'The domain declares the ports it needs (SessionEnder, BatchPublisher, RoomEvictor…); server/realtime implements them.'),
     forbid('domain-without-frameworks', DOMAIN, FRAMEWORKS, 'No Socket.IO or Express in the domain, not even their types.'),
     forbid('db-without-frameworks', '^db/', FRAMEWORKS),
     forbid('rooms-at-the-bottom-of-the-domain', '^server/rooms/', '^server/(auth|messages|admin)/',

@@ -6,9 +6,18 @@ import type { Message, NodeStats, Role } from '../client-sdk/src/protocol.js';
 
 export * from '../client-sdk/src/protocol.js';
 
-/** A committed message on its way to every node's local sockets. */
+/**
+ * What a committed change did to its message (the event the sockets get):
+ * stored → `message:new`, edited → `message:updated`, deleted → `message:deleted`.
+ */
+export type CommittedKind = 'new' | 'updated' | 'deleted';
+
+/** A committed change of a room (a message stored, edited or deleted) on its way to every node's local sockets. */
 export interface CommittedMessage {
+  /** The message's state after the change; `message.change` is the change's number. */
   message: Message;
+  /** Left out for a new message (the send hot path, and nodes from before the change log). */
+  kind?: CommittedKind;
   /** The socket that sent it, which does not receive its own message:new. */
   originSocketId: string | null;
   /** Epoch ms at which the storing node saw the commit (for the delivery-lag metric; absent from older nodes). */

@@ -3,7 +3,7 @@
 // validation misses fails to compile.
 import { z } from 'zod';
 import type * as P from './protocol.js';
-import { ROLES } from './protocol.js';
+import { DEFAULT_CHANGES_PAGE_SIZE, MAX_CHANGES_PAGE_SIZE, ROLES } from './protocol.js';
 import { displayName, text } from './text-fields.js';
 
 /**
@@ -72,6 +72,16 @@ export const historyQuerySchema = z
     message: 'give afterSeq or beforeSeq, not both',
   });
 
+/** A change number (issue 13): an integer ≥ 0 that a double holds exactly (the counter is a bigint far from 2^53). */
+const changeNumber = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const changesLimit = z.number().int().min(1).max(MAX_CHANGES_PAGE_SIZE);
+
+/** `GET /api/rooms/:id/changes`: `after` (default 0), `limit` 1-500 (default 200). */
+export const changesQuerySchema = z.object({
+  after: z.coerce.number().pipe(changeNumber).default(0),
+  limit: z.coerce.number().pipe(changesLimit).default(DEFAULT_CHANGES_PAGE_SIZE),
+}) satisfies z.ZodType<Required<P.ChangesQuery>, unknown>;
+
 /** `GET /api/rooms`: a page of at most 200 rooms (default 100), optionally only names containing `q`. */
 export const roomListQuerySchema = z.object({
   q: text().trim().max(64).optional(),
@@ -124,6 +134,13 @@ export function contentSchemas(maxMessageLength: number) {
 // ---------------------------------------------------------- socket payloads
 
 export const roomRefSchema = z.object({ roomId: uuid }) satisfies z.ZodType<P.RoomRef>;
+/** `room:join`: an old client sends only roomId; `afterChange` asks for the first page of changes after it. */
+export const roomJoinSchema = z.object({ roomId: uuid, afterChange: changeNumber.optional() }) satisfies z.ZodType<P.RoomJoinRequest>;
+export const changesRequestSchema = z.object({
+  roomId: uuid,
+  after: changeNumber,
+  limit: changesLimit.default(DEFAULT_CHANGES_PAGE_SIZE),
+}) satisfies z.ZodType<P.ChangesRequest>;
 export const historyRequestSchema = z
   .object({
     roomId: uuid,

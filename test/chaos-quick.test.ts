@@ -75,6 +75,7 @@ describe('chaos invariant checker (pure logic)', () => {
     id: String(seq),
     roomId: 'r',
     seq,
+    change: seq,
     userId: 'u',
     username: 'u',
     content,

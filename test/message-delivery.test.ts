@@ -25,6 +25,7 @@ describe('MessageDelivery while a socket is joining', () => {
     id: String(1_000_000 + seq),
     roomId,
     seq,
+    change: seq,
     userId: randomUUID(),
     username: 'someone',
     content: `m${seq}`,

@@ -13,6 +13,7 @@ describe('message rules', () => {
     id: '1',
     roomId: 'room-1',
     seq: 1,
+    change: 1,
     userId: 'author',
     username: 'author',
     content: 'hi',

@@ -26,7 +26,7 @@ function documentedEvents(page: string): Map<string, Set<string>> {
 // The event names once more, checked by the compiler itself: `satisfies Record<keyof …>`
 // fails to compile when the event maps gain or lose an event.
 const yes = true as const;
-const CHAT_CLIENT = { 'room:join': yes, 'room:leave': yes, 'room:history': yes, 'message:send': yes, 'message:edit': yes, 'message:delete': yes, typing: yes, 'room:online': yes, 'auth:refresh': yes } satisfies Record<keyof ChatClientToServerEvents, true>;
+const CHAT_CLIENT = { 'room:join': yes, 'room:leave': yes, 'room:history': yes, 'message:send': yes, 'message:edit': yes, 'message:delete': yes, typing: yes, 'room:online': yes, 'auth:refresh': yes, 'room:changes': yes } satisfies Record<keyof ChatClientToServerEvents, true>;
 const CHAT_SERVER = {
   'message:new': yes,
   'message:updated': yes,

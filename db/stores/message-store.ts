@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { HistoryPage, Message, Role, RoomVisibility } from '../../server/protocol.js';
+import type { ChangesPage, HistoryPage, Message, Role, RoomVisibility } from '../../server/protocol.js';
 import { toMessage, type MessageRow } from './row-mappers.js';
 import { hotPathStatements, type Statement } from './hot-path-statements.js';
 
@@ -60,6 +60,7 @@ const MESSAGE_COLUMNS = [
   'messages.created_at',
   'messages.edited_at',
   'messages.deleted_at',
+  'messages.change',
 ];
 
 /** One send's identity; PostgreSQL compares (and answers) uuids in lower case, whatever case they came in. */
@@ -80,8 +81,10 @@ const pairKey = (userId: string, clientMsgId: string) => `${userId.toLowerCase()
  *    under the room lock: a room the user cannot see is room_not_found, then
  *    a running kick block kicked, archived, read_only (members only), a live
  *    mute muted;
- *  - bumped/ins: each room's last_seq goes up once by its number of new
- *    messages, and the rows go in numbered in batch order above the base.
+ *  - bumped/ins: each room's last_seq and last_change (the change log,
+ *    issue 13: a creation is one change) go up once by its number of new
+ *    messages, and the rows go in numbered in batch order above both bases,
+ *    so seq and change advance together in this one statement.
  * Stored rows come back with their (user_id, client_msg_id), the others with
  * their 1-based `ord`. No CTE is joined to another one after `judged`: the
  * planner guesses one row for each, and nested loops over them made the cost
@@ -92,20 +95,20 @@ with p as (
   select * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::uuid[], ?::text[])
     with ordinality as p(room_id, user_id, content, client_msg_id, role, ord)
 ), dup as (
-  select p.ord, m.id, m.seq, u.username, m.content, m.created_at, m.edited_at, m.deleted_at
+  select p.ord, m.id, m.seq, u.username, m.content, m.created_at, m.edited_at, m.deleted_at, m.change
     from p
    cross join lateral (
      select * from messages m where m.user_id = p.user_id and m.client_msg_id = p.client_msg_id limit 1
    ) m
     join users u on u.id = m.user_id
 ), locked as (
-  select r.id, r.last_seq, r.visibility, r.read_only, r.archived
+  select r.id, r.last_seq, r.last_change, r.visibility, r.read_only, r.archived
     from rooms r
    where r.id = any(?::uuid[])
    order by r.id
      for update
 ), judged as (
-  select p.ord, p.room_id, p.user_id, p.content, p.client_msg_id, l.last_seq,
+  select p.ord, p.room_id, p.user_id, p.content, p.client_msg_id, l.last_seq, l.last_change,
          case
            when l.id is null then 'room_not_found'
            when l.visibility = 'private' and p.role <> 'admin'
@@ -121,23 +124,24 @@ with p as (
 ), ok as (
   select * from judged where verdict is null
 ), bumped as (
-  update rooms r set last_seq = r.last_seq + c.n
+  update rooms r set last_seq = r.last_seq + c.n, last_change = r.last_change + c.n
     from (select room_id, count(*)::int as n from ok group by room_id) c
    where r.id = c.room_id
 ), ins as (
-  insert into messages (room_id, seq, user_id, content, client_msg_id)
-  select room_id, last_seq + row_number() over (partition by room_id order by ord), user_id, content, client_msg_id
+  insert into messages (room_id, seq, change, user_id, content, client_msg_id)
+  select room_id, last_seq + row_number() over w, last_change + row_number() over w, user_id, content, client_msg_id
     from ok
-  returning id, seq, user_id, client_msg_id, created_at
+  window w as (partition by room_id order by ord)
+  returning id, seq, change, user_id, client_msg_id, created_at
 )
-select null::bigint as ord, 'stored' as status, ins.id, ins.seq, ins.created_at, ins.user_id, ins.client_msg_id,
+select null::bigint as ord, 'stored' as status, ins.id, ins.seq, ins.change, ins.created_at, ins.user_id, ins.client_msg_id,
        null::text as username, null::text as content, null::timestamptz as edited_at, null::timestamptz as deleted_at
   from ins
 union all
-select dup.ord, 'duplicate', dup.id, dup.seq, dup.created_at, null, null, dup.username, dup.content, dup.edited_at, dup.deleted_at
+select dup.ord, 'duplicate', dup.id, dup.seq, dup.change, dup.created_at, null, null, dup.username, dup.content, dup.edited_at, dup.deleted_at
   from dup
 union all
-select judged.ord, judged.verdict, null, null, null, null, null, null, null, null, null
+select judged.ord, judged.verdict, null, null, null, null, null, null, null, null, null, null
   from judged where judged.verdict is not null`;
 
 interface AppendRow {
@@ -146,6 +150,7 @@ interface AppendRow {
   status: 'stored' | 'duplicate' | SendRefusal;
   id: string | null;
   seq: number | null;
+  change: string | null;
   created_at: Date | null;
   user_id: string | null;
   client_msg_id: string | null;
@@ -177,22 +182,75 @@ function toOutcome(row: AppendRow, entry: PendingMessage): AppendOutcome {
         created_at: row.created_at!,
         edited_at: row.edited_at,
         deleted_at: row.deleted_at,
+        change: row.change!,
       });
       return { status: row.status, message };
     }
   }
 }
 
-/** The message, its author's name and its room's state; the rows locked until the change commits. */
+/**
+ * The message, its author's name and its room's state; the rows locked until
+ * the change commits. The room row is locked FOR NO KEY UPDATE, not FOR
+ * SHARE: the change bumps its last_change, and two changes in one room that
+ * both held a share lock would deadlock upgrading it. Changes in one room
+ * (and the sends' group commit, which locks the room FOR UPDATE) thus take
+ * their change numbers one after the other; FOREIGN KEY checks (KEY SHARE)
+ * still pass.
+ */
 const CHANGE_CONTEXT_SQL = `
-select m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at,
+select m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change,
        r.visibility, r.read_only, r.archived
   from messages m
   join users u on u.id = m.user_id
   join rooms r on r.id = m.room_id
  where m.id = ?
    for update of m
-   for share of r`;
+   for no key update of r`;
+
+/** The change itself: the room's next change number and the message's new state, in one statement. */
+const changeSql = (set: string) => `
+with bumped as (
+  update rooms set last_change = last_change + 1 where id = ? returning last_change
+)
+update messages m set ${set}, change = bumped.last_change
+  from bumped
+ where m.id = ?
+returning m.id, m.room_id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change`;
+const EDIT_SQL = changeSql('content = ?, edited_at = now()');
+const DELETE_SQL = changeSql("content = '', deleted_at = now()");
+
+/**
+ * One page of a room's change log: the current state of the messages whose
+ * latest change is after `after` (and at most `upTo`, or the room's
+ * last_change), in change order, read in one statement with the room's
+ * last_change so both come from one snapshot. No row: no such room.
+ */
+const CHANGES_SQL = `
+select r.last_change as room_last_change,
+       m.id, m.room_id, m.seq, m.user_id, m.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change
+  from rooms r
+  left join lateral (
+    select m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change
+      from messages m
+      join users u on u.id = m.user_id
+     where m.room_id = r.id and m.change > ?::bigint and m.change <= coalesce(?::bigint, r.last_change)
+     order by m.change
+     limit ?
+  ) m on true
+ where r.id = ?`;
+
+type ChangesRow = { room_last_change: string } & ({ [K in keyof MessageRow]: null } | MessageRow);
+
+/** The messages of a room whose latest change is in a window; see `MessageStore.changes`. */
+export interface ChangesWindow {
+  /** Changes after this number (≥ 0). */
+  after: number;
+  /** At most this many rows. */
+  limit: number;
+  /** Only changes up to this number (a join's lastChange); left out, up to the room's last change. */
+  upTo?: number;
+}
 
 type ChangeContextRow = MessageRow & { visibility: RoomVisibility; read_only: boolean; archived: boolean };
 
@@ -271,7 +329,9 @@ export class MessageStore {
    * and throws to refuse. An archiving, a read-only switch, a removal from
    * the room or another change of the message that commits meanwhile waits
    * for this one, so the change is applied exactly as judged. A delete keeps
-   * the seq and empties the content. Null: there is no such message.
+   * the seq and empties the content. Either takes the room's next change
+   * number (rooms.last_change + 1, in the same transaction), which the
+   * message then carries. Null: there is no such message.
    */
   async change<T>(messageId: string, userId: string, change: MessageChange, decide: (context: MessageChangeContext) => T): Promise<{ message: Message; decision: T } | null> {
     return this.knex.transaction(async (trx) => {
@@ -286,11 +346,30 @@ export class MessageStore {
         member: membership !== undefined,
         muted: mute !== undefined,
       });
-      const update = change.kind === 'edit' ? { content: change.content, edited_at: trx.fn.now() } : { content: '', deleted_at: trx.fn.now() };
-      await trx('messages').where({ id: messageId }).update(update);
-      const changed = (await this.selectMessages(trx).where('messages.id', messageId).first()) as MessageRow;
-      return { message: toMessage(changed), decision };
+      const { rows: changed } = (
+        change.kind === 'edit'
+          ? await trx.raw(EDIT_SQL, [row.room_id, change.content, messageId])
+          : await trx.raw(DELETE_SQL, [row.room_id, messageId])
+      ) as { rows: Omit<MessageRow, 'username'>[] };
+      return { message: toMessage({ ...changed[0]!, username: row.username }), decision };
     });
+  }
+
+  /**
+   * A page of the room's change log (issue 13): the current state of every
+   * message whose latest change is in (after, upTo], by change ascending; a
+   * deleted message as its tombstone. Null: there is no such room.
+   */
+  async changes(roomId: string, window: ChangesWindow): Promise<ChangesPage | null> {
+    const { rows } = (await this.knex.raw(CHANGES_SQL, [window.after, window.upTo ?? null, window.limit + 1, roomId])) as { rows: ChangesRow[] };
+    const first = rows[0];
+    if (!first) return null;
+    const messages = rows.filter((row): row is ChangesRow & MessageRow => row.id !== null);
+    return {
+      changes: messages.slice(0, window.limit).map(toMessage),
+      hasMore: messages.length > window.limit,
+      lastChange: Number(first.room_last_change),
+    };
   }
 
   private selectMessages(db: Knex | Knex.Transaction) {

@@ -60,20 +60,21 @@ export class RoomStore {
 
   /**
    * Records membership (joining twice is harmless; not while a kick's block
-   * runs) and reads the room as it is now, in one statement; null if there is
-   * no such room.
+   * runs) and reads the room as it is now, with its change number (issue 13),
+   * in one statement; null if there is no such room.
    */
-  async joinAndRead(roomId: string, userId: string): Promise<RoomInfo | null> {
+  async joinAndRead(roomId: string, userId: string): Promise<{ room: RoomInfo; lastChange: number } | null> {
     const { rows } = (await this.knex.raw(
       `with added as (
          insert into room_members (room_id, user_id) select id, ? from rooms where id = ?
             and not exists (select 1 from room_kicks k where k.room_id = rooms.id and k.user_id = ? and k.until > now())
          on conflict (room_id, user_id) do nothing
        )
-       select ${ROOM_COLUMNS.join(', ')}, true as joined from rooms where rooms.id = ?`,
+       select ${ROOM_COLUMNS.join(', ')}, rooms.last_change, true as joined from rooms where rooms.id = ?`,
       [userId, roomId, userId, roomId],
-    )) as { rows: RoomRow[] };
-    return rows[0] ? toRoom(rows[0]) : null;
+    )) as { rows: (RoomRow & { last_change: string })[] };
+    const row = rows[0];
+    return row ? { room: toRoom(row), lastChange: Number(row.last_change) } : null;
   }
 
   /** Records membership; joining twice is harmless. */

@@ -34,6 +34,8 @@ export interface MessageRow {
   created_at: Date;
   edited_at: Date | null;
   deleted_at: Date | null;
+  /** bigint: the driver answers it as a decimal string (db/database.ts); the counter never nears 2^53. */
+  change: string | number;
 }
 
 export const iso = (value: Date | string) => (value instanceof Date ? value : new Date(value)).toISOString();
@@ -65,5 +67,6 @@ export function toMessage(row: MessageRow): Message {
     createdAt: iso(row.created_at),
     editedAt: row.edited_at ? iso(row.edited_at) : null,
     deleted,
+    change: Number(row.change),
   };
 }

@@ -9,7 +9,7 @@ import { RefreshTokens } from '../auth/refresh-tokens.js';
 import { TokenAuthentication } from '../auth/token-authentication.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { MessageService, type MessageNotifier } from '../messages/message-service.js';
+import { MessageService } from '../messages/message-service.js';
 import { MessageWriter, type BatchPublisher } from '../messages/message-writer.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { RateLimits, type LimiterFactory } from '../rate-limits.js';
@@ -20,7 +20,6 @@ import type { Stores } from './stores.js';
 /** The ports the domain declares, as the domain sees them. */
 export interface DomainPorts {
   sessions: SessionEnder;
-  messageNotifier: MessageNotifier;
   delivery: BatchPublisher;
   eviction: RoomEvictor;
   broadcaster: Broadcaster;
@@ -60,7 +59,7 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
     passwords: new Passwords(passwordPool),
   });
   const rooms = new RoomService(stores.rooms, stores.messages, new RoomAccess(stores.kicks), limits);
-  const messages = new MessageService(stores.messages, ports.messageNotifier, stores.audit, limits);
+  const messages = new MessageService(stores.messages, ports.delivery, stores.audit, limits);
   const writer = new MessageWriter(stores.messages, ports.delivery, logger, metrics);
   const admin = new AdminService({
     users: stores.users,

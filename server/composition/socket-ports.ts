@@ -4,7 +4,6 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { ClusterStats } from '../realtime/cluster-stats.js';
 import { MessageDelivery } from '../realtime/message-delivery.js';
-import { SocketMessageNotifier } from '../realtime/message-notifier.js';
 import { RoomEviction } from '../realtime/room-eviction.js';
 import { SocketSessions } from '../realtime/sessions.js';
 import { SystemBroadcaster } from '../realtime/system-broadcast.js';
@@ -14,9 +13,7 @@ import type { Sockets } from './sockets.js';
 export interface SocketPorts {
   /** auth's SessionEnder. */
   sessions: SocketSessions;
-  /** messages' MessageNotifier. */
-  messageNotifier: SocketMessageNotifier;
-  /** The writer's BatchPublisher; the chat namespace also feeds it joins and other nodes' batches. */
+  /** The BatchPublisher of the writer (sends) and of MessageService (edits, deletions); the chat namespace also feeds it joins and other nodes' batches. */
   delivery: MessageDelivery;
   /** admin's RoomEvictor, Broadcaster and StatsSource. */
   eviction: RoomEviction;
@@ -28,7 +25,6 @@ export interface SocketPorts {
 export function socketPorts({ chat, admin, nodes }: Sockets, messages: MessageStore, config: Config, logger: Logger, metrics: Metrics): SocketPorts {
   return {
     sessions: new SocketSessions([chat, admin]),
-    messageNotifier: new SocketMessageNotifier(chat),
     delivery: new MessageDelivery(chat, messages, logger, nodes.clustered, metrics),
     eviction: new RoomEviction(chat, nodes.presence, logger),
     broadcaster: new SystemBroadcaster(chat),

@@ -41,6 +41,7 @@ export const messageSchema = z.object({
   createdAt: timestamp,
   editedAt: timestamp.nullable(),
   deleted: z.boolean(),
+  change: z.number().int().min(1).describe('per room: the change number of this message\'s latest change (creation, last edit or deletion); what catch-up follows'),
 }).meta({ id: 'Message' }) satisfies z.ZodType<P.Message>;
 
 export const errorSchema = z.object({
@@ -71,6 +72,11 @@ export const roomsPageSchema = z.object({
   nextCursor: z.string().nullable().describe('pass as ?cursor= for the next page; null on the last page'),
 }).meta({ id: 'RoomsPage' }) satisfies z.ZodType<P.RoomsPage>;
 export const historyPageSchema = z.object({ messages: z.array(messageSchema), hasMore: z.boolean() }).meta({ id: 'HistoryPage' }) satisfies z.ZodType<P.HistoryPage>;
+export const changesPageSchema = z.object({
+  changes: z.array(messageSchema).describe('the current state of every message whose latest change is after `after`, ascending by change; a deleted message as its tombstone'),
+  hasMore: z.boolean().describe('more changes follow: ask again with after = the last row\'s change'),
+  lastChange: z.number().int().min(0).describe('the room\'s change number when the page was read'),
+}).meta({ id: 'ChangesPage' }) satisfies z.ZodType<P.ChangesPage>;
 export const usersPageSchema = z.object({ users: z.array(userSchema), nextCursor: z.string().nullable() }).meta({ id: 'UsersPage' }) satisfies z.ZodType<P.UsersPage>;
 export const broadcastResultSchema = z.object({ delivered: z.number().int().min(0) }).meta({ id: 'BroadcastResult' }) satisfies z.ZodType<P.BroadcastResult>;
 

@@ -1,25 +1,21 @@
 import type { AuditStore } from '../../db/stores/audit-store.js';
 import type { MessageChange, MessageStore } from '../../db/stores/message-store.js';
-import type { AuditAction, Message } from '../protocol.js';
+import type { AuditAction, CommittedKind, Message } from '../protocol.js';
 import type { RateLimits } from '../rate-limits.js';
 import type { Actor } from '../rooms/room-service.js';
 import { judgeChange, refusal, type ChangeVerdict } from './message-rules.js';
-
-/** Tells a room's sockets, on every node, that one of its messages changed (implemented in server/realtime). */
-export interface MessageNotifier {
-  updated(message: Message): void;
-  deleted(message: Message): void;
-}
+import type { BatchPublisher } from './message-writer.js';
 
 /**
  * Edits and deletions, whichever way they come (socket, admin API): judged
- * by message-rules.ts inside the change's transaction, told to the room on
- * every node, audited when they are moderation.
+ * by message-rules.ts inside the change's transaction, published through the
+ * same path as the sends (so every node emits a room's changes in change
+ * order), audited when they are moderation.
  */
 export class MessageService {
   constructor(
     private readonly messages: MessageStore,
-    private readonly notifier: MessageNotifier,
+    private readonly publisher: BatchPublisher,
     private readonly audit: AuditStore,
     private readonly limits: Pick<RateLimits, 'consumeEdit'>,
   ) {}
@@ -28,14 +24,18 @@ export class MessageService {
     // Spent before the work, refused or not: probing costs like editing.
     await this.limits.consumeEdit(actor.userId);
     const message = await this.change(actor, messageId, { kind: 'edit', content }, 'message_edit');
-    this.notifier.updated(message);
+    this.publish(message, 'updated');
     return message;
   }
 
   async delete(actor: Actor, messageId: string): Promise<Message> {
     const message = await this.change(actor, messageId, { kind: 'delete' }, 'message_delete');
-    this.notifier.deleted(message);
+    this.publish(message, 'deleted');
     return message;
+  }
+
+  private publish(message: Message, kind: CommittedKind): void {
+    this.publisher.publish([{ message, kind, originSocketId: null, committedAt: Date.now() }]);
   }
 
   private async change(actor: Actor, messageId: string, change: MessageChange, action: AuditAction): Promise<Message> {

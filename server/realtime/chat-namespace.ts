@@ -58,35 +58,38 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatDeps): void
       socket.nsp.to(roomChannel(roomId)).except(socket.id).emit('typing', { roomId, ...user(), typing: on }),
     );
 
-    on('room:join', { schema: schemas.roomRefSchema }, async ({ roomId }) => {
+    on('room:join', { schema: schemas.roomJoinSchema }, async ({ roomId, afterChange }) => {
       checkRoomCap(socket, roomId, deps);
       const visible = await deps.rooms.beginJoin(actor(), roomId);
       // The socket may have gone while the database answered: its
       // 'disconnecting' has run already, so nothing would ever remove what a
       // late join adds (a ghost "online" that also hides the user's real
       // comings and goings). The ack reaches no one; it only has to be valid.
-      if (!socket.connected) return { room: visible, online: [], onlineCount: 0 };
+      if (!socket.connected) return { room: visible, online: [], onlineCount: 0, lastChange: 0 };
       // Checked again at the join itself: parallel joins all passed the first check.
       checkRoomCap(socket, roomId, deps);
-      // Join the Socket.IO room first and read lastSeq after: every message
-      // committed from here on is either in the history up to lastSeq or
-      // delivered live (or both; clients drop repeats by seq).
+      // Join the Socket.IO room first and read lastSeq/lastChange after: every
+      // change committed from here on is either in what the socket reads up
+      // to lastChange or delivered live (or both; clients drop repeats).
       socket.join(roomChannel(roomId));
       try {
-        const room = await deps.rooms.recordJoin(actor(), roomId);
-        if (!socket.connected) return { room, online: [], onlineCount: 0 };
-        deps.delivery.track(roomId, room.lastSeq);
+        const { room, lastChange } = await deps.rooms.recordJoin(actor(), roomId);
+        if (!socket.connected) return { room, online: [], onlineCount: 0, lastChange };
+        deps.delivery.track(roomId, lastChange);
         const first = await deps.presence.add(roomId, user(), socket.id);
         if (!socket.connected) {
           // Gone while the store answered: 'disconnecting' may have looked before the add
           // landed, so remove it here (harmless when it is gone already) and announce nothing.
           await deps.presence.remove(roomId, socket.data.userId, socket.id);
-          return { room, online: [], onlineCount: 0 };
+          return { room, online: [], onlineCount: 0, lastChange };
         }
         const { online, count } = await deps.presence.page(roomId, null, deps.joinOnlineListLimit);
         deps.announcer.noteCount(roomId, count);
         if (first) deps.announcer.announce(roomId, user(), true, socket.id);
-        return { room, online, onlineCount: count };
+        if (afterChange === undefined) return { room, online, onlineCount: count, lastChange };
+        // Catch-up (issue 13): the changes after afterChange up to lastChange; later ones come live.
+        const catchUp = await deps.rooms.joinChanges(roomId, afterChange, lastChange);
+        return { room, online, onlineCount: count, lastChange, ...catchUp };
       } catch (err) {
         socket.leave(roomChannel(roomId));
         throw err;
@@ -111,6 +114,8 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatDeps): void
       if (query.afterSeq !== undefined) deps.metrics?.historyCatchUp('socket');
       return deps.rooms.history(actor(), roomId, query);
     });
+
+    on('room:changes', { schema: schemas.changesRequestSchema }, ({ roomId, after, limit }) => deps.rooms.changes(actor(), roomId, { after, limit }));
 
     on('message:send', { schema: content.send }, async ({ roomId, content: text, clientMsgId }) => {
       const started = performance.now();

@@ -7,16 +7,20 @@ import { roomChannel } from './channels.js';
 import { RoomSequencer, type Sequenced } from './room-sequencer.js';
 import type { ChatNamespace } from './types.js';
 
-/** How long a message waits for a missing predecessor before the gap is read from the database. */
+/** How long a change waits for a missing predecessor before the gap is read from the database. */
 const GAP_WAIT_MS = 150;
-/** Messages kept per room for a socket whose join is still reading the room. */
+/** Changes kept per room for a socket whose join is still reading the room. */
 const MAX_HELD_FOR_JOIN = 1_000;
+/** Rows one gap fill reads at most; a longer gap is read in several turns. */
+const GAP_FILL_ROWS = 500;
 
 /**
- * Delivers committed messages to this node's sockets, each room in seq order.
- * Commits from this node and from other nodes (through the adapter) meet
- * here; a node that sees seq n+2 before n+1 holds it briefly, then fills the
- * gap from the database instead of delivering out of order or dropping.
+ * Delivers a room's committed changes (messages stored, edited, deleted) to
+ * this node's sockets, each room in change-number order. Changes from this
+ * node and from other nodes (through the adapter) meet here; a node that sees
+ * change n+2 before n+1 holds it briefly, then fills the gap from the
+ * database instead of delivering out of order or dropping. Sends, edits and
+ * deletions all come through `publish`, so every node emits them in one order.
  */
 export class MessageDelivery implements BatchPublisher {
   private readonly rooms = new Map<string, RoomSequencer>();
@@ -33,7 +37,7 @@ export class MessageDelivery implements BatchPublisher {
     private readonly metrics?: Metrics,
   ) {}
 
-  /** A batch committed on this node: deliver here and tell the other nodes. */
+  /** Changes committed on this node: deliver here and tell the other nodes. */
   publish(batch: CommittedMessage[]): void {
     if (this.clustered) this.chat.serverSideEmit('messages:committed', batch);
     this.deliver(batch);
@@ -45,15 +49,15 @@ export class MessageDelivery implements BatchPublisher {
   }
 
   /**
-   * A local socket joined a room whose history it read up to `lastSeq`;
+   * A local socket joined a room whose change log it read up to `lastChange`;
    * start tracking the room there if no socket of this node was in it.
    */
-  track(roomId: string, lastSeq: number): void {
+  track(roomId: string, lastChange: number): void {
     if (this.rooms.has(roomId)) return;
-    const sequencer = new RoomSequencer(lastSeq + 1);
+    const sequencer = new RoomSequencer(lastChange + 1);
     this.rooms.set(roomId, sequencer);
     // A commit that arrived between the socket's join and its reading of
-    // lastSeq: older ones are in its history (push drops them), newer ones
+    // lastChange: older ones it read (push drops them), newer ones
     // would otherwise wait for the room's next message to be noticed.
     const held = this.heldForJoin.get(roomId);
     if (!held) return;
@@ -92,7 +96,7 @@ export class MessageDelivery implements BatchPublisher {
     return sequencer;
   }
 
-  /** Keeps a message for a local socket that is in the room but not yet tracked (its join is under way). */
+  /** Keeps a change for a local socket that is in the room but not yet tracked (its join is under way). */
   private holdForJoin(item: Sequenced): void {
     const roomId = item.message.roomId;
     if (!this.chat.adapter.rooms.has(roomChannel(roomId))) {
@@ -106,9 +110,15 @@ export class MessageDelivery implements BatchPublisher {
 
   private emit(ready: Sequenced[]): void {
     const now = Date.now();
-    for (const { message, originSocketId, committedAt } of ready) {
+    for (const { message, kind, originSocketId, committedAt } of ready) {
       const target = this.chat.local.to(roomChannel(message.roomId));
-      (originSocketId ? target.except(originSocketId) : target).emit('message:new', message);
+      if (kind === undefined || kind === 'new') {
+        (originSocketId ? target.except(originSocketId) : target).emit('message:new', message);
+      } else if (kind === 'updated') {
+        target.emit('message:updated', message);
+      } else {
+        target.emit('message:deleted', { id: message.id, roomId: message.roomId, seq: message.seq, change: message.change });
+      }
       // Clocks of different nodes differ a little; a negative lag is skew, not speed.
       if (committedAt !== undefined) this.metrics?.deliveryLagSeconds.observe(Math.max(0, now - committedAt) / 1000);
     }
@@ -125,18 +135,26 @@ export class MessageDelivery implements BatchPublisher {
     );
   }
 
+  /**
+   * Reads the changes in [expected, highest waiting) from the database. A
+   * number no row carries was superseded (the message changed again later)
+   * and is skipped; a committed number is always found, because a room's
+   * numbers are handed out one transaction after the other under its row lock.
+   */
   private async fillGap(roomId: string): Promise<void> {
     const sequencer = this.rooms.get(roomId);
     if (!sequencer?.hasGap) return;
     const from = sequencer.expected;
     const upTo = sequencer.highestWaiting;
     try {
-      const { messages } = await this.store.history(roomId, { afterSeq: from - 1, limit: Math.min(200, upTo - from + 1) });
-      const ready = sequencer.fill(messages.filter((m) => m.seq < upTo));
-      // Seqs that are committed are always found; if one is not, do not stall the room.
-      this.emit(ready.length > 0 ? ready : sequencer.skipGap());
+      const page = await this.store.changes(roomId, { after: from - 1, upTo: upTo - 1, limit: GAP_FILL_ROWS });
+      const rows = page?.changes ?? [];
+      // A truncated read vouches only for the numbers up to its last row.
+      const before = page?.hasMore ? rows[rows.length - 1]!.change + 1 : upTo;
+      const ready = sequencer.fill(rows, before);
+      this.emit(ready);
       this.metrics?.gapFills.inc();
-      this.logger.info('filled a delivery gap from the database', { roomId, from, upTo, filled: ready.length });
+      this.logger.info('filled a delivery gap from the database', { roomId, from, upTo, filled: rows.length, released: ready.length });
     } catch (err) {
       this.logger.warn('could not fill a delivery gap; will retry', { roomId, err });
     }

@@ -1,68 +1,77 @@
-import type { Message } from '../protocol.js';
+import type { CommittedKind, CommittedMessage, Message } from '../protocol.js';
 
-export interface Sequenced {
-  message: Message;
-  originSocketId: string | null;
-  /** When it committed (epoch ms), if known; read by the delivery-lag metric. */
-  committedAt?: number;
+/** A committed change waiting for its turn: the message's state, the kind of change and its origin. */
+export type Sequenced = CommittedMessage;
+
+/** The kind of change a message's stored state records as its latest (what a row read back from the database was). */
+export function latestKindOf(message: Message): CommittedKind {
+  if (message.deleted) return 'deleted';
+  return message.editedAt === null ? 'new' : 'updated';
 }
 
 /**
- * Puts one room's messages back in seq order on this node. Messages below
- * the next expected seq are dropped (already delivered, or older than what a
- * joining socket read from history); messages above it wait until the gap is
+ * Puts one room's changes back in change-number order on this node. Changes
+ * below the next expected number are dropped (already delivered, or older
+ * than what a joining socket read); changes above it wait until the gap is
  * filled, by arrival or by `fill` from the database.
  */
 export class RoomSequencer {
   private readonly waiting = new Map<number, Sequenced>();
 
-  constructor(private nextSeq: number) {}
+  constructor(private nextChange: number) {}
 
   get expected(): number {
-    return this.nextSeq;
+    return this.nextChange;
   }
 
   get hasGap(): boolean {
     return this.waiting.size > 0;
   }
 
-  /** The highest seq waiting behind a gap. */
+  /** The highest change number waiting behind a gap. */
   get highestWaiting(): number {
     let highest = 0;
-    for (const seq of this.waiting.keys()) highest = Math.max(highest, seq);
+    for (const change of this.waiting.keys()) highest = Math.max(highest, change);
     return highest;
   }
 
-  /** Accepts a message; returns those now deliverable, in order. */
+  /** Accepts a change; returns those now deliverable, in order. */
   push(item: Sequenced): Sequenced[] {
-    const { seq } = item.message;
-    if (seq < this.nextSeq || this.waiting.has(seq)) return [];
-    this.waiting.set(seq, item);
+    const { change } = item.message;
+    if (change < this.nextChange || this.waiting.has(change)) return [];
+    this.waiting.set(change, item);
     return this.release();
   }
 
-  /** Fills a gap with messages read from the database (seq-ordered); returns what is deliverable. */
-  fill(messages: Message[]): Sequenced[] {
+  /**
+   * Fills a gap with the rows read from the database whose latest change is
+   * in [expected, before) (every such row, change-ordered). A number in that
+   * range that no row carries and that is not waiting was superseded: its
+   * message changed again later, and that later change is waiting or still
+   * on its way, so the number is skipped. Returns what is deliverable.
+   */
+  fill(messages: readonly Message[], before: number): Sequenced[] {
     for (const message of messages) {
-      if (message.seq >= this.nextSeq && !this.waiting.has(message.seq)) this.waiting.set(message.seq, { message, originSocketId: null });
+      const { change } = message;
+      if (change >= this.nextChange && change < before && !this.waiting.has(change)) {
+        this.waiting.set(change, { message, kind: latestKindOf(message), originSocketId: null });
+      }
     }
-    return this.release();
+    return this.release(before);
   }
 
-  /** Gives up on seqs that cannot be found (never expected in practice): skips to the lowest waiting. */
-  skipGap(): Sequenced[] {
-    if (this.waiting.size === 0) return [];
-    this.nextSeq = Math.min(...this.waiting.keys());
-    return this.release();
-  }
-
-  private release(): Sequenced[] {
+  /** Releases from the next expected number on; numbers below `skipBelow` that are missing are superseded ones. */
+  private release(skipBelow = 0): Sequenced[] {
     const ready: Sequenced[] = [];
-    for (let item = this.waiting.get(this.nextSeq); item; item = this.waiting.get(this.nextSeq)) {
-      this.waiting.delete(this.nextSeq);
-      ready.push(item);
-      this.nextSeq++;
+    for (;;) {
+      const item = this.waiting.get(this.nextChange);
+      if (item) {
+        this.waiting.delete(this.nextChange);
+        ready.push(item);
+      } else if (this.nextChange >= skipBelow) {
+        return ready;
+      }
+      this.nextChange++;
     }
-    return ready;
   }
 }

@@ -13,6 +13,7 @@ export const CHAT_EVENTS = eventNames<ChatClientToServerEvents>({
   typing: true,
   'room:online': true,
   'auth:refresh': true,
+  'room:changes': true,
 });
 
 export const ADMIN_EVENTS = eventNames<AdminClientToServerEvents>({

@@ -1,7 +1,7 @@
 import type { MessageStore } from '../../db/stores/message-store.js';
 import type { RoomStore, Viewer } from '../../db/stores/room-store.js';
 import { AppError, notFound } from '../errors.js';
-import type { CreateRoomRequest, HistoryPage, HistoryQuery, Role, RoomInfo, RoomsPage } from '../protocol.js';
+import { DEFAULT_CHANGES_PAGE_SIZE, type ChangesPage, type CreateRoomRequest, type HistoryPage, type HistoryQuery, type Role, type RoomInfo, type RoomsPage } from '../protocol.js';
 import type { RoomAccess } from './room-access.js';
 
 /** The caller, as the rules about rooms need them. */
@@ -77,6 +77,31 @@ export class RoomService {
   }
 
   /**
+   * A page of the room's change log (issue 13), by the rule and the budget
+   * of history (REST `GET /api/rooms/:id/changes` and `room:changes`): a
+   * room the actor may not see is `not_found`; `after` beyond the room's
+   * last change answers an empty page with `lastChange`.
+   */
+  async changes(actor: Actor, roomId: string, query: { after: number; limit: number }): Promise<ChangesPage> {
+    await this.limits.consumeHistory(actor.userId);
+    await this.get(actor, roomId);
+    const page = await this.messages.changes(roomId, query);
+    if (!page) throw notFound('room not found');
+    return page;
+  }
+
+  /**
+   * The first page of a room:join with `afterChange`: the changes after it up
+   * to the `lastChange` the join read (the socket gets every later one live).
+   * The join checked visibility and spent its budget already.
+   */
+  async joinChanges(roomId: string, afterChange: number, lastChange: number): Promise<Pick<ChangesPage, 'changes' | 'hasMore'>> {
+    const page = await this.messages.changes(roomId, { after: afterChange, upTo: lastChange, limit: DEFAULT_CHANGES_PAGE_SIZE });
+    if (!page) throw notFound('room not found');
+    return { changes: page.changes, hasMore: page.hasMore };
+  }
+
+  /**
    * The start of a room:join: spends one of the user's joins (before the
    * work, so a refused join costs as much as one that succeeds), then the
    * room if the actor may see it and join it now (`forbidden` while a kick
@@ -91,15 +116,16 @@ export class RoomService {
 
   /**
    * For a caller that has just checked visibility (room:join): records the
-   * actor as a member and reads the room as it is now, in one statement.
+   * actor as a member and reads the room as it is now, with its change
+   * number, in one statement.
    */
-  async recordJoin(actor: Actor, roomId: string): Promise<RoomInfo> {
-    const room = await this.rooms.joinAndRead(roomId, actor.userId);
-    if (!room) throw notFound('room not found');
+  async recordJoin(actor: Actor, roomId: string): Promise<{ room: RoomInfo; lastChange: number }> {
+    const joined = await this.rooms.joinAndRead(roomId, actor.userId);
+    if (!joined) throw notFound('room not found');
     // Again, now that the socket is in the room: a kick that committed since
     // the first check found the socket there already (and took it out), or
     // it is refused here, so no join slips between a kick and its eviction.
     await this.access.assertMayJoin(actor.userId, roomId);
-    return room;
+    return joined;
   }
 }

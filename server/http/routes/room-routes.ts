@@ -1,6 +1,6 @@
 import type { Metrics } from '../../metrics/metrics.js';
 import type { RoomService } from '../../rooms/room-service.js';
-import { createRoomSchema, historyQuerySchema, idParamSchema, roomListQuerySchema } from '../../schemas.js';
+import { changesQuerySchema, createRoomSchema, historyQuerySchema, idParamSchema, roomListQuerySchema } from '../../schemas.js';
 import * as R from '../response-schemas.js';
 import { route, type Route } from '../route-table/route.js';
 
@@ -44,6 +44,18 @@ export function roomRoutes(rooms: RoomService, metrics?: Metrics): Route[] {
         if (query.afterSeq !== undefined) metrics?.historyCatchUp('rest');
         return rooms.history(actor, params.id, query);
       },
+    }),
+    route({
+      method: 'get', path: '/api/rooms/:id/changes', tag: 'rooms', access: 'user',
+      summary: 'Change log: the current state of every message changed (stored, edited, deleted) after change number `after`',
+      description:
+        '`after` integer ≥ 0 (default 0), `limit` 1-500 (default 200). Ascending by `change`; an edit twice is one entry with the final text, a delete a tombstone. ' +
+        '`after` beyond the room\'s `lastChange` answers an empty page. Same permission and budget as history.',
+      params: idParamSchema,
+      query: changesQuerySchema,
+      success: { status: 200, description: 'One page of the change log', schema: R.changesPageSchema },
+      errors: ['not_found', 'rate_limited'],
+      handle: async ({ params, query }, { actor }) => rooms.changes(actor, params.id, query),
     }),
   ];
 }
