@@ -105,6 +105,8 @@ interface Actor {
   /** Set while a restart replaces the client: writes skip the actor. */
   restarting: Promise<void> | null;
   offs: Array<() => void>;
+  /** Where the actor's background errors go. */
+  errors: string[];
 }
 
 interface RunTally {
@@ -117,6 +119,10 @@ interface RunTally {
   doubled: number;
   divergent: number;
   recoveryMs: number;
+  /** ms the writes and restarts took to settle after the last step. */
+  settleMs: number;
+  /** Background errors the rooms and clients reported (failed catch-ups, refused renewals). */
+  errors: string[];
   faults: Record<'kill' | 'refuse' | 'offline' | 'restart', number>;
   violations: string[];
 }
@@ -144,7 +150,7 @@ export async function changeLogProperty(nodes: readonly [string, string], size: 
     divergent: 0,
     recoveryMs: 0,
     violations: [],
-    facts: { runs: 0, steps: 0, clients: size.clients, rooms: size.rooms, kills: 0, refusals: 0, offline: 0, restarts: 0 },
+    facts: { runs: 0, steps: 0, clients: size.clients, rooms: size.rooms, kills: 0, refusals: 0, offline: 0, restarts: 0, settleMs: 0, sdkErrors: 0, firstSdkError: '' },
   };
   const users: Registered[] = [];
   for (let i = 0; i < size.clients; i++) users.push(await register(nodes[i % 2]!, 'chg'));
@@ -168,6 +174,9 @@ export async function changeLogProperty(nodes: readonly [string, string], size: 
       facts.refusals! += tally.faults.refuse;
       facts.offline! += tally.faults.offline;
       facts.restarts! += tally.faults.restart;
+      facts.settleMs = Math.max(facts.settleMs!, tally.settleMs);
+      facts.sdkErrors! += tally.errors.length;
+      if (tally.errors.length && !row.facts.firstSdkError) row.facts.firstSdkError = tally.errors[0]!;
       row.violations.push(...tally.violations.map((v) => `run ${run}: ${v}`));
       return tally.violations.length === 0;
     }),
@@ -180,7 +189,7 @@ export async function changeLogProperty(nodes: readonly [string, string], size: 
 }
 
 async function runOnce(nodes: readonly [string, string], users: Registered[], size: ChangeLogSize, steps: Step[], run: number): Promise<RunTally> {
-  const tally: RunTally = { acked: 0, rejected: 0, unresolved: 0, stored: 0, delivered: 0, lost: 0, doubled: 0, divergent: 0, recoveryMs: 0, faults: { kill: 0, refuse: 0, offline: 0, restart: 0 }, violations: [] };
+  const tally: RunTally = { acked: 0, rejected: 0, unresolved: 0, stored: 0, delivered: 0, lost: 0, doubled: 0, divergent: 0, recoveryMs: 0, settleMs: 0, errors: [], faults: { kill: 0, refuse: 0, offline: 0, restart: 0 }, violations: [] };
   const roomIds: string[] = [];
   for (let r = 0; r < size.rooms; r++) {
     const created = await call<{ room: { id: string } }>(nodes[r % 2]!, 'POST', '/api/rooms', { token: users[0]!.token, body: { name: `changes ${run}.${r} ${Date.now().toString(36)}` } });
@@ -195,14 +204,15 @@ async function runOnce(nodes: readonly [string, string], users: Registered[], si
       // Half the clients start on each node; the url list is how they fail over.
       const order = i % 2 === 0 ? [0, 1] : [1, 0];
       const links = await Promise.all(order.map(async (n) => new Link(await startTcpProxy(nodePort(nodes[n]!)))));
-      const actor: Actor = { user, links, client: newClient(links, user), rooms: new Map(), views: new Map(), own: new Map(), restarting: null, offs: [] };
+      const actor: Actor = { user, links, client: newClient(links, user), rooms: new Map(), views: new Map(), own: new Map(), restarting: null, offs: [], errors: tally.errors };
+      actor.client.on('error', (err) => tally.errors.push(`client ${i}: ${err.code} ${err.message}`));
       actors.push(actor);
       for (const roomId of roomIds) {
         const room = await actor.client.join(roomId);
         const view = new RoomView();
         actor.views.set(roomId, view);
         actor.rooms.set(roomId, room);
-        actor.offs.push(view.attach(room));
+        actor.offs.push(view.attach(room), room.on('error', (err) => tally.errors.push(`client ${i} room: ${err.code} ${err.message}`)));
         actor.own.set(roomId, []);
       }
     }
@@ -259,9 +269,11 @@ async function runOnce(nodes: readonly [string, string], users: Registered[], si
         case 'restart':
           if (actor.restarting) break;
           tally.faults.restart++;
-          actor.restarting = restart(actor).finally(() => {
-            actor.restarting = null;
-          });
+          actor.restarting = restart(actor)
+            .catch((err: unknown) => void tally.violations.push(`client ${step.client}: the restart failed: ${String(err)}`))
+            .finally(() => {
+              actor.restarting = null;
+            });
           break;
       }
       await sleep(step.gapMs);
@@ -272,6 +284,7 @@ async function runOnce(nodes: readonly [string, string], users: Registered[], si
     const ended = Date.now();
     await bounded(Promise.all(actors.map((a) => a.restarting)), 20_000);
     const settled = await bounded(Promise.allSettled(writes), 20_000);
+    tally.settleMs = Date.now() - ended;
     if (!settled) tally.unresolved = writes.length - tally.acked - tally.rejected;
     const reader = await register(nodes[0], 'chgreader');
     let histories = new Map<string, Message[]>();
@@ -338,10 +351,11 @@ async function restart(actor: Actor): Promise<void> {
   const saved = [...actor.rooms].map(([roomId, room]) => ({ roomId, afterSeq: room.lastSeq!, afterChange: room.lastChange! }));
   actor.client.close();
   actor.client = newClient(actor.links, actor.user);
+  actor.client.on('error', (err) => actor.errors.push(`restarted client: ${err.code} ${err.message}`));
   for (const { roomId, afterSeq, afterChange } of saved) {
     const room = await actor.client.join(roomId, { afterSeq, afterChange });
     actor.rooms.set(roomId, room);
-    actor.offs.push(actor.views.get(roomId)!.attach(room));
+    actor.offs.push(actor.views.get(roomId)!.attach(room), room.on('error', (err) => actor.errors.push(`restarted room: ${err.code} ${err.message}`)));
   }
 }
 

@@ -1,13 +1,26 @@
 // `npm run chaos`: the full chaos suite (longer faults, more fuzz runs).
 // `npm run chaos -- --quick` runs the quick form that `npm test` runs;
-// `--only kill-9,sigterm,attacks` picks rows. Prints the summary tables,
-// writes JSON to test-artifacts/chaos/, exits 1 if any invariant broke.
+// `--only kill-9,sigterm,change-log,attacks` picks rows. The change-log
+// property's size: `--change-log-runs N --change-log-steps N --change-log-seed N`.
+// Prints the summary tables, writes JSON to test-artifacts/chaos/, exits 1 if
+// any invariant broke.
 import { missingToolsMessage, missingTools } from './preflight.js';
 import { startChaosEnv } from './environment.js';
-import { FAULTS, FULL, QUICK, attackTable, faultTable, runAttacks, writeReport, type ChaosReport, type FaultName } from './runner.js';
+import { FAULTS, FULL, QUICK, attackTable, faultTable, runAttacks, runChangeLog, writeReport, type ChaosReport, type FaultName } from './runner.js';
 
 const args = process.argv.slice(2);
-const settings = args.includes('--quick') ? QUICK : FULL;
+/** The number after `--name`, if given. */
+const numberArg = (name: string): number | undefined => {
+  const at = args.indexOf(name);
+  const value = at >= 0 ? Number(args[at + 1]) : Number.NaN;
+  return Number.isInteger(value) ? value : undefined;
+};
+const base = args.includes('--quick') ? QUICK : FULL;
+const sized = { runs: numberArg('--change-log-runs'), steps: numberArg('--change-log-steps'), seed: numberArg('--change-log-seed') };
+const settings = {
+  ...base,
+  changeLog: { ...base.changeLog, ...Object.fromEntries(Object.entries(sized).filter(([, v]) => v !== undefined)) },
+};
 const onlyArg = args[args.indexOf('--only') + 1];
 const only = args.includes('--only') && onlyArg ? new Set(onlyArg.split(',')) : null;
 
@@ -25,6 +38,10 @@ try {
     if (only && !only.has(name)) continue;
     console.log(`fault: ${name} …`);
     report.faults.push(await FAULTS[name](env, settings.faults));
+  }
+  if (!only || only.has('change-log')) {
+    console.log('change-log property …');
+    report.faults.push(await runChangeLog(env, settings.changeLog));
   }
   if (!only || only.has('attacks')) {
     console.log('attacks …');

@@ -8,6 +8,7 @@ import { ARTIFACTS_DIR } from '../test/support/services.js';
 import { enumerationAttack, loginRaceAttack, pollutionAttacks, rawFrameAttacks, registrationFloodAttack, tokenAttacks, type AttackRow } from './attacks.js';
 import { caseVariantAttack, historyFloodAttack, joinDisconnectRaceAttack, roomFloodAttack } from './abuse-attacks.js';
 import { transportAttacks } from './transport-attacks.js';
+import { CHANGE_LOG_NODE_ENV, FULL_CHANGE_LOG, QUICK_CHANGE_LOG, changeLogProperty, type ChangeLogSize } from './change-log.js';
 import type { ChaosEnv } from './environment.js';
 import { FULL_FAULTS, QUICK_FAULTS, hangDatabase, hangRedis, killNode, restartPostgres, rollingRestart, sigtermNode, stopRedis, type FaultRow, type FaultSettings } from './faults.js';
 import { fuzzEvents } from './fuzz-events.js';
@@ -20,10 +21,12 @@ export interface ChaosSettings {
   faults: FaultSettings;
   fuzzRuns: number;
   loginAttempts: number;
+  /** The change-log property's size (`--change-log-runs`, `--change-log-steps`, `--change-log-seed` override it). */
+  changeLog: ChangeLogSize;
 }
 
-export const QUICK: ChaosSettings = { name: 'quick', faults: QUICK_FAULTS, fuzzRuns: 300, loginAttempts: 200 };
-export const FULL: ChaosSettings = { name: 'full', faults: FULL_FAULTS, fuzzRuns: 3_000, loginAttempts: 600 };
+export const QUICK: ChaosSettings = { name: 'quick', faults: QUICK_FAULTS, fuzzRuns: 300, loginAttempts: 200, changeLog: QUICK_CHANGE_LOG };
+export const FULL: ChaosSettings = { name: 'full', faults: FULL_FAULTS, fuzzRuns: 3_000, loginAttempts: 600, changeLog: FULL_CHANGE_LOG };
 
 export const FAULTS = {
   'kill-9': killNode,
@@ -36,6 +39,27 @@ export const FAULTS = {
   'rolling-restart': rollingRestart,
 } as const satisfies Record<string, (env: ChaosEnv, s: FaultSettings) => Promise<FaultRow>>;
 export type FaultName = keyof typeof FAULTS;
+
+/**
+ * The row "catch-up replays every change": the change-log property
+ * (chaos/change-log.ts) against two node processes over Redis on a fresh
+ * database. `npm test` runs its quick form with in-process nodes
+ * (test/change-log-property.test.ts), so the quick chaos test leaves it out.
+ */
+export async function runChangeLog(env: ChaosEnv, size: ChangeLogSize): Promise<FaultRow> {
+  const databaseUrl = await env.freshDatabase('changes');
+  const prefix = `chaos-changes-${Date.now().toString(36)}`;
+  const nodes = await Promise.all(
+    ['chaos-changes-a', 'chaos-changes-b'].map((name) =>
+      env.startNode(name, { DATABASE_URL: databaseUrl, REDIS_URL: `redis://127.0.0.1:${env.redisPort}`, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'error', ...CHANGE_LOG_NODE_ENV }),
+    ),
+  );
+  try {
+    return await changeLogProperty([nodes[0]!.url, nodes[1]!.url], size);
+  } finally {
+    await Promise.all(nodes.map((node) => node.child.stop('SIGTERM', 10_000)));
+  }
+}
 
 /** Runs every attack against one node process; adds a row for the node's own health afterwards. */
 export async function runAttacks(env: ChaosEnv, settings: ChaosSettings): Promise<AttackRow[]> {

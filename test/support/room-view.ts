@@ -20,6 +20,8 @@ export class RoomView {
   /** How many events the view applied. */
   events = 0;
   #last: number | null = null;
+  /** The last events, for a violation's message. */
+  readonly #trace: string[] = [];
 
   /** Starts from messages the app already has (loaded from history), oldest first. */
   seed(messages: readonly Message[]): void {
@@ -29,15 +31,17 @@ export class RoomView {
 
   /** Feeds this view from `room`'s events; returns the unsubscribe. */
   attach(room: Room): () => void {
+    this.#note(`attach(lastSeq ${room.lastSeq}, lastChange ${room.lastChange})`);
     const offs = [room.on('message', (m) => this.message(m)), room.on('updated', (m) => this.updated(m)), room.on('deleted', (e) => this.deleted(e))];
     return () => offs.forEach((off) => off());
   }
 
   message(m: Message): void {
     this.events++;
+    this.#note(`message s${m.seq} c${m.change}${m.deleted ? ' deleted' : ''}`);
     // The first message shown may follow messages from before the view; each later one is the next seq.
-    if (this.#last !== null && m.seq !== this.#last + 1) this.violations.push(`message seq ${m.seq} after ${this.#last}`);
-    if (this.bySeq.has(m.seq)) this.violations.push(`message seq ${m.seq} shown twice`);
+    if (this.#last !== null && m.seq !== this.#last + 1) this.#violation(`message seq ${m.seq} after ${this.#last}`);
+    if (this.bySeq.has(m.seq)) this.#violation(`message seq ${m.seq} shown twice`);
     this.#last = m.seq;
     this.bySeq.set(m.seq, m);
   }
@@ -57,9 +61,19 @@ export class RoomView {
 
   #change(seq: number, change: number, next: (old: Message) => Message): void {
     this.events++;
+    this.#note(`change s${seq} c${change}`);
     const old = this.bySeq.get(seq);
-    if (!old) return void this.violations.push(`change ${change} of seq ${seq}, never shown`);
-    if (change <= old.change) return void this.violations.push(`change ${change} of seq ${seq} after change ${old.change}`);
+    if (!old) return this.#violation(`change ${change} of seq ${seq}, never shown`);
+    if (change <= old.change) return this.#violation(`change ${change} of seq ${seq} after change ${old.change}`);
     this.bySeq.set(seq, next(old));
+  }
+
+  #note(event: string): void {
+    this.#trace.push(event);
+    if (this.#trace.length > 12) this.#trace.shift();
+  }
+
+  #violation(what: string): void {
+    this.violations.push(`${what} (last events: ${this.#trace.join('; ')})`);
   }
 }
