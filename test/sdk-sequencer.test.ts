@@ -204,6 +204,20 @@ describe('RoomSequencer (change log)', () => {
     view.expectEqual(room, 2);
   });
 
+  it('when a join answered but the changes are not handed out yet, then the position is the join\'s and nothing reaches the app before start', async () => {
+    const room = new FakeRoom();
+    room.send();
+    const { sequencer, view, settle } = harness(room);
+    sequencer.anchor(room.join(null));
+    sequencer.acceptMessage(room.send());
+    await settle();
+    expect(view.events).to.equal(0);
+    expect([sequencer.lastSeq, sequencer.lastChange]).to.deep.equal([1, 1]);
+    sequencer.start(room.join(null));
+    await settle();
+    view.expectEqual(room, 1);
+  });
+
   it('when the own ack comes before the live changes before it, then it waits for them and nothing is shown twice', async () => {
     const room = new FakeRoom();
     const { sequencer, view, settle } = harness(room);

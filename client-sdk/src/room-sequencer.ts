@@ -56,6 +56,8 @@ export class RoomSequencer {
   #morePages = false;
   readonly #pending = new Map<number, Change>();
   #waiting = true;
+  /** Set by the first `start`: before it nothing is handed out (the app adds its listeners after `join`). */
+  #started = false;
   #filling: Promise<void> | null = null;
   #refill = false;
   #stopped = false;
@@ -89,14 +91,24 @@ export class RoomSequencer {
     return highest !== null && (this.#release.holding || this.#headSeq > highest);
   }
 
-  /** The join answered (first join or re-join): apply its page, then catch up and let live changes through. */
-  start(join: JoinPoint): void {
+  /**
+   * A join answered: the view's position is known from here on (the room's
+   * at the join, unless the app gave one). Hands nothing out yet: see `start`.
+   */
+  anchor(join: Pick<JoinPoint, 'lastSeq' | 'lastChange'>): void {
     if (this.#stopped) return;
     this.#lastChange ??= join.lastChange;
     this.#release.start(join.lastSeq);
     this.#headSeq = Math.max(this.#headSeq, join.lastSeq);
     this.#headChange = Math.max(this.#headChange, join.lastChange);
+  }
+
+  /** The join answered (first join or re-join): apply its page, then catch up and let live changes through. */
+  start(join: JoinPoint): void {
+    if (this.#stopped) return;
+    this.anchor(join);
     this.#waiting = false;
+    this.#started = true;
     if (join.changes) this.#applyPage({ changes: join.changes, hasMore: join.hasMore ?? false, lastChange: join.lastChange });
     else this.#drain();
     // A fill still running belongs to the previous socket: run another once it is done.
@@ -155,7 +167,7 @@ export class RoomSequencer {
 
   /** Applies pending changes while they are consecutive. */
   #drain(): void {
-    if (this.#lastChange === null || this.#release.highest === null) return;
+    if (!this.#started || this.#lastChange === null) return;
     for (const change of this.#pending.keys()) if (change <= this.#lastChange) this.#pending.delete(change);
     for (let next = this.#pending.get(this.#lastChange + 1); next && !this.#stopped; next = this.#pending.get(this.#lastChange + 1)) {
       if (next.message) this.#release.apply(next.message);

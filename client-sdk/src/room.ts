@@ -248,6 +248,8 @@ export class Room extends Emitter<RoomEvents> {
       // A server before onlineCount existed listed everyone.
       this.#onlineCount = onlineCount ?? online.length;
       this.#ready.open();
+      // The position is the join's from now on, even if the socket drops before the changes are handed out.
+      this.#sequencer.anchor({ lastSeq: room.lastSeq, lastChange });
       if (!this.#started) {
         // The first answer: let `await client.join()` return and the app add its listeners before any change is handed out.
         this.#settleJoined.resolve();
