@@ -348,7 +348,11 @@ function newClient(links: Link[], user: Registered): RoomcastClient {
 /** The app restarts with its persisted views: a new client joins each room after the old handle's lastSeq/lastChange. */
 async function restart(actor: Actor): Promise<void> {
   for (const off of actor.offs.splice(0)) off();
-  const saved = [...actor.rooms].map(([roomId, room]) => ({ roomId, afterSeq: room.lastSeq!, afterChange: room.lastChange! }));
+  const saved = [...actor.rooms].map(([roomId, room]) => {
+    // A joined room always has a position to persist.
+    if (room.lastSeq === null || room.lastChange === null) throw new Error(`room ${roomId} has no position to persist (lastSeq ${room.lastSeq}, lastChange ${room.lastChange})`);
+    return { roomId, afterSeq: room.lastSeq, afterChange: room.lastChange };
+  });
   actor.client.close();
   actor.client = newClient(actor.links, actor.user);
   actor.client.on('error', (err) => actor.errors.push(`restarted client: ${err.code} ${err.message}`));
