@@ -107,6 +107,8 @@ interface Actor {
   offs: Array<() => void>;
   /** Where the actor's background errors go. */
   errors: string[];
+  /** The client's last connection states (state/reason/error), for a violation's message. */
+  states: string[];
 }
 
 interface RunTally {
@@ -204,8 +206,8 @@ async function runOnce(nodes: readonly [string, string], users: Registered[], si
       // Half the clients start on each node; the url list is how they fail over.
       const order = i % 2 === 0 ? [0, 1] : [1, 0];
       const links = await Promise.all(order.map(async (n) => new Link(await startTcpProxy(nodePort(nodes[n]!)))));
-      const actor: Actor = { user, links, client: newClient(links, user), rooms: new Map(), views: new Map(), own: new Map(), restarting: null, offs: [], errors: tally.errors };
-      actor.client.on('error', (err) => tally.errors.push(`client ${i}: ${err.code} ${err.message}`));
+      const actor: Actor = { user, links, client: newClient(links, user), rooms: new Map(), views: new Map(), own: new Map(), restarting: null, offs: [], errors: tally.errors, states: [] };
+      watch(actor);
       actors.push(actor);
       for (const roomId of roomIds) {
         const room = await actor.client.join(roomId);
@@ -270,7 +272,7 @@ async function runOnce(nodes: readonly [string, string], users: Registered[], si
           if (actor.restarting) break;
           tally.faults.restart++;
           actor.restarting = restart(actor)
-            .catch((err: unknown) => void tally.violations.push(`client ${step.client}: the restart failed: ${String(err)}`))
+            .catch((err: unknown) => void tally.violations.push(`client ${step.client}: the restart failed: ${String(err)} (states: ${actor.states.join('; ')})`))
             .finally(() => {
               actor.restarting = null;
             });
@@ -304,7 +306,10 @@ async function runOnce(nodes: readonly [string, string], users: Registered[], si
     }
     tally.recoveryMs = Date.now() - ended;
     tally.divergent = diverging.length;
-    for (const which of diverging) tally.violations.push(`${which}: the view differs from history after ${tally.recoveryMs} ms`);
+    for (const which of diverging) {
+      const actor = actors[Number(which.split(' ')[1])]!;
+      tally.violations.push(`${which}: the view differs from history after ${tally.recoveryMs} ms (client ${actor.client.state}; states: ${actor.states.join('; ')})`);
+    }
     if (tally.unresolved) tally.violations.push(`${tally.unresolved} writes unresolved after 20 s`);
 
     for (const roomId of roomIds) {
@@ -345,6 +350,16 @@ function newClient(links: Link[], user: Registered): RoomcastClient {
   });
 }
 
+/** Records the client's background errors and its last connection states. */
+function watch(actor: Actor): void {
+  actor.client.on('error', (err) => actor.errors.push(`${actor.user.username}: ${err.code} ${err.message}`));
+  actor.client.on('state', ({ state, reason, error }) => {
+    const details = error?.details === undefined ? '' : ` ${JSON.stringify(error.details)}`;
+    actor.states.push(`${state}/${reason ?? ''}${error ? `/${error.code}${details}` : ''}`);
+    if (actor.states.length > 6) actor.states.shift();
+  });
+}
+
 /** The app restarts with its persisted views: a new client joins each room after the old handle's lastSeq/lastChange. */
 async function restart(actor: Actor): Promise<void> {
   for (const off of actor.offs.splice(0)) off();
@@ -355,7 +370,7 @@ async function restart(actor: Actor): Promise<void> {
   });
   actor.client.close();
   actor.client = newClient(actor.links, actor.user);
-  actor.client.on('error', (err) => actor.errors.push(`restarted client: ${err.code} ${err.message}`));
+  watch(actor);
   for (const { roomId, afterSeq, afterChange } of saved) {
     const room = await actor.client.join(roomId, { afterSeq, afterChange });
     actor.rooms.set(roomId, room);
