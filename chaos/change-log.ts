@@ -11,7 +11,8 @@
 // in-process nodes), the long form as a row of `npm run chaos` (two node
 // processes); the size is a parameter (ChangeLogSize).
 import fc from 'fast-check';
-import { createClient, type Message, type Room, type RoomcastClient } from '../client-sdk/src/index.js';
+import { createClient, RoomcastError, type Message, type Room, type RoomcastClient } from '../client-sdk/src/index.js';
+import { localReason } from '../client-sdk/src/errors.js';
 import { comparable, RoomView } from '../test/support/room-view.js';
 import type { FaultRow } from './faults.js';
 import { fetchHistory } from './invariants.js';
@@ -123,6 +124,8 @@ interface RunTally {
   recoveryMs: number;
   /** ms the writes and restarts took to settle after the last step. */
   settleMs: number;
+  /** Rejected writes by error code (or local reason). */
+  rejectedBy: Record<string, number>;
   /** Background errors the rooms and clients reported (failed catch-ups, refused renewals). */
   errors: string[];
   faults: Record<'kill' | 'refuse' | 'offline' | 'restart', number>;
@@ -157,6 +160,7 @@ export async function changeLogProperty(nodes: readonly [string, string], size: 
   const users: Registered[] = [];
   for (let i = 0; i < size.clients; i++) users.push(await register(nodes[i % 2]!, 'chg'));
   let run = 0;
+  const rejectedBy: Record<string, number> = {};
   const details = await fc.check(
     fc.asyncProperty(fc.array(stepArbitrary(size), { minLength: size.steps, maxLength: size.steps }), async (steps) => {
       const tally = await runOnce(nodes, users, size, steps, ++run);
@@ -178,6 +182,8 @@ export async function changeLogProperty(nodes: readonly [string, string], size: 
       facts.restarts! += tally.faults.restart;
       facts.settleMs = Math.max(facts.settleMs!, tally.settleMs);
       facts.sdkErrors! += tally.errors.length;
+      for (const [code, n] of Object.entries(tally.rejectedBy)) rejectedBy[code] = (rejectedBy[code] ?? 0) + n;
+      row.facts.rejectedBy = Object.entries(rejectedBy).map(([code, n]) => `${code} ${n}`).join(', ');
       if (tally.errors.length && !row.facts.firstSdkError) row.facts.firstSdkError = tally.errors[0]!;
       row.violations.push(...tally.violations.map((v) => `run ${run}: ${v}`));
       return tally.violations.length === 0;
@@ -191,7 +197,7 @@ export async function changeLogProperty(nodes: readonly [string, string], size: 
 }
 
 async function runOnce(nodes: readonly [string, string], users: Registered[], size: ChangeLogSize, steps: Step[], run: number): Promise<RunTally> {
-  const tally: RunTally = { acked: 0, rejected: 0, unresolved: 0, stored: 0, delivered: 0, lost: 0, doubled: 0, divergent: 0, recoveryMs: 0, settleMs: 0, errors: [], faults: { kill: 0, refuse: 0, offline: 0, restart: 0 }, violations: [] };
+  const tally: RunTally = { acked: 0, rejected: 0, unresolved: 0, stored: 0, delivered: 0, lost: 0, doubled: 0, divergent: 0, recoveryMs: 0, settleMs: 0, rejectedBy: {}, errors: [], faults: { kill: 0, refuse: 0, offline: 0, restart: 0 }, violations: [] };
   const roomIds: string[] = [];
   for (let r = 0; r < size.rooms; r++) {
     const created = await call<{ room: { id: string } }>(nodes[r % 2]!, 'POST', '/api/rooms', { token: users[0]!.token, body: { name: `changes ${run}.${r} ${Date.now().toString(36)}` } });
@@ -226,8 +232,10 @@ async function runOnce(nodes: readonly [string, string], users: Registered[], si
             tally.acked++;
             onAck(value);
           },
-          () => {
+          (err: unknown) => {
             tally.rejected++;
+            const code = err instanceof RoomcastError ? (localReason(err) ?? err.code) : 'other';
+            tally.rejectedBy[code] = (tally.rejectedBy[code] ?? 0) + 1;
           },
         ),
       );
