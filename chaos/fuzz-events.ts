@@ -21,6 +21,7 @@ const ALLOWED: Record<string, string[]> = {
   'message:delete': [...BASE, 'read_only'],
   typing: [...BASE, 'muted', 'read_only', 'rate_limited'],
   'room:online': BASE,
+  'room:changes': BASE,
   'auth:refresh': [...BASE, 'unauthorized', 'token_expired', 'banned'],
   'admin:broadcast': [...BASE, 'rate_limited', 'payload_too_large'],
   'admin:kick': [...BASE, 'rate_limited'],
@@ -28,7 +29,7 @@ const ALLOWED: Record<string, string[]> = {
   'admin:mute': [...BASE, 'rate_limited'],
   'admin:stats': BASE,
 };
-const CHAT_EVENTS = ['room:join', 'room:leave', 'room:history', 'message:send', 'message:edit', 'message:delete', 'typing', 'room:online', 'auth:refresh'];
+const CHAT_EVENTS = ['room:join', 'room:leave', 'room:history', 'message:send', 'message:edit', 'message:delete', 'typing', 'room:online', 'auth:refresh', 'room:changes'];
 const ADMIN_EVENTS = ['admin:broadcast', 'admin:kick', 'admin:ban', 'admin:mute', 'admin:stats'];
 
 interface Fixtures {
@@ -54,7 +55,7 @@ function payloadFor(event: string, fx: Fixtures): fc.Arbitrary<unknown> {
   const minutes = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 60 }) }, edgeNumbers, fc.integer({ min: -10, max: 100_000 }), fc.double(), fc.string());
   const text = fc.oneof({ weight: 6, arbitrary: fc.string({ minLength: 1, maxLength: 60 }) }, fc.string({ minLength: 3_990, maxLength: 4_010 }), fc.constant(''), fc.integer(), fc.constant({ toString: 'x' }));
   const near: Record<string, fc.Arbitrary<unknown>> = {
-    'room:join': fc.record({ roomId: id }),
+    'room:join': fc.record({ roomId: id, afterChange: seq }, { requiredKeys: ['roomId'] }),
     'room:leave': fc.record({ roomId: id }),
     'room:history': fc.oneof(fc.record({ roomId: id, afterSeq: seq, limit: seq }, { requiredKeys: ['roomId'] }), fc.record({ roomId: id, beforeSeq: seq }, { requiredKeys: ['roomId'] }), fc.record({ roomId: id, afterSeq: seq, beforeSeq: seq, limit: seq }, { requiredKeys: ['roomId'] })),
     'message:send': shaped({ roomId: id, content: text, clientMsgId: fc.oneof({ weight: 4, arbitrary: fc.uuid() }, fc.string({ maxLength: 40 })) }),
@@ -62,6 +63,7 @@ function payloadFor(event: string, fx: Fixtures): fc.Arbitrary<unknown> {
     'message:delete': fc.record({ messageId }),
     typing: shaped({ roomId: id, typing: fc.oneof({ weight: 4, arbitrary: fc.boolean() }, fc.anything()) }),
     'room:online': shaped({ roomId: id, cursor: fc.oneof(fc.uuid(), fc.string({ maxLength: 40 }), fc.integer()), limit: seq }),
+    'room:changes': shaped({ roomId: id, after: seq, limit: seq }),
     'auth:refresh': fc.record({ token: fc.oneof(fc.string({ maxLength: 300 }), fc.constant(fx.victim.token), fc.anything()) }),
     'admin:broadcast': shaped({ content: text, roomId: fc.option(id) }),
     'admin:kick': shaped({ userId, roomId: id, minutes }),

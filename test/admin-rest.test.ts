@@ -187,7 +187,7 @@ describe('admin REST', () => {
 
       expect(res.status).to.equal(204);
       await waitFor(() => deleted.length === 1, 2_000, 'message:deleted');
-      expect(deleted[0]).to.deep.equal({ id: message.id, roomId: room.id, seq: message.seq });
+      expect(deleted[0]).to.deep.equal({ id: message.id, roomId: room.id, seq: message.seq, change: message.change + 1 });
       const history = await http(node.app, 'GET', `/api/rooms/${room.id}/messages`, { token: reader.accessToken });
       expect(history.body.messages).to.have.length(1);
       expect(history.body.messages[0]).to.include({ id: message.id, seq: 1, deleted: true, content: '' });

@@ -91,7 +91,7 @@ describe('/chat message:edit and message:delete', () => {
 
     const deleted = nextEvent(bobSocket, 'message:deleted');
     expect(await request(aliceSocket, 'message:delete', { messageId: message.id })).to.deep.equal({ ok: true });
-    expect(await deleted).to.deep.equal({ id: message.id, roomId: room.id, seq: 1 });
+    expect(await deleted).to.deep.equal({ id: message.id, roomId: room.id, seq: 1, change: 3 });
 
     const history = await ok<HistoryPage>(bobSocket, 'room:history', { roomId: room.id });
     expect(history.messages).to.have.length(1);

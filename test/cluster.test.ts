@@ -125,7 +125,7 @@ describe('a cluster of nodes sharing PostgreSQL and Redis', () => {
     expect(await updated).to.deep.equal(edit.message);
     await ok(aliceSocket, 'message:delete', { messageId: message.id });
 
-    expect(await deleted).to.deep.equal({ id: message.id, roomId: room.id, seq: message.seq });
+    expect(await deleted).to.deep.equal({ id: message.id, roomId: room.id, seq: message.seq, change: edit.message.change + 1 });
   });
 
   it('when someone types on node A, then a room member on node B sees it', async () => {

@@ -9,12 +9,12 @@ import type { Message } from '../server/protocol.js';
 import { roomChannel } from '../server/realtime/channels.js';
 import type { ChatNamespace, RoomcastServer } from '../server/realtime/types.js';
 import { environment } from './support/environment.js';
-import { closeAll, collect, nextEvent, openSocket, testLogger, waitFor, type ChatClient } from './support/util.js';
+import { closeAll, collect, nextEvent, openSocket, testLogger, uniqueName, waitFor, type ChatClient } from './support/util.js';
 
 // MessageDelivery on a real Socket.IO server and client, without the rest of
 // the app: the join window (socket in the room, lastSeq not yet read) is
 // opened by hand here, where in the app it is a race.
-describe('MessageDelivery while a socket is joining', () => {
+describe('MessageDelivery: joins and gaps', () => {
   let io: RoomcastServer;
   let chat: ChatNamespace;
   let delivery: MessageDelivery;
@@ -70,5 +70,32 @@ describe('MessageDelivery while a socket is joining', () => {
 
     await waitFor(() => seen.length >= 3, 5_000, 'three deliveries');
     expect(seen.map((m) => m.seq)).to.deep.equal([5, 6, 7]);
+  });
+
+  it('when a change arrives behind a gap, then the gap is read from PostgreSQL by change number: each row by the kind it records, superseded numbers skipped', async () => {
+    const knex = environment.get().database.knex;
+    const store = new MessageStore(knex);
+    const [user] = await knex('users').insert({ username: uniqueName(), email: `${randomUUID()}@example.test`, password_hash: 'x', role: 'member' }).returning('id');
+    await knex('rooms').insert({ id: roomId, name: 'gap' });
+    const pending = (content: string) => ({ roomId, userId: user!.id as string, username: 'u', role: 'member' as const, content, clientMsgId: randomUUID() });
+    const stored = async (content: string) => ((await store.appendBatch([pending(content)]))[0] as { message: Message }).message;
+    const first = await stored('one'); // change 1, superseded by change 3
+    const second = await stored('two'); // change 2
+    const edited = (await store.change(first.id, user!.id as string, { kind: 'edit', content: 'one, edited' }, () => null))!.message; // change 3
+    const third = await stored('three'); // change 4
+    const events: [string, number, string][] = [];
+    client.on('message:new', (m) => events.push(['new', m.change, m.content]));
+    client.on('message:updated', (m) => events.push(['updated', m.change, m.content]));
+
+    delivery.track(roomId, 0);
+    delivery.receive([{ message: third, originSocketId: null }]);
+
+    await waitFor(() => events.length >= 3, 5_000, 'the gap to be filled');
+    expect([second.change, edited.change, third.change]).to.deep.equal([2, 3, 4]);
+    expect(events).to.deep.equal([
+      ['new', 2, 'two'],
+      ['updated', 3, 'one, edited'],
+      ['new', 4, 'three'],
+    ]);
   });
 });

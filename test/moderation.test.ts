@@ -71,7 +71,7 @@ describe('moderation', () => {
       await ok(sockets.author, 'message:delete', { messageId: message.id });
 
       await waitFor(() => deletions.length === 1, 2_000, 'message:deleted');
-      expect(deletions[0]).to.deep.equal({ id: message.id, roomId: room.id, seq: 1 });
+      expect(deletions[0]).to.deep.equal({ id: message.id, roomId: room.id, seq: 1, change: next.change + 1 });
       const history = await http(node.app, 'GET', `/api/rooms/${room.id}/messages`, { token: other.accessToken });
       expect(history.body.messages.map((m: Message) => [m.seq, m.deleted, m.content])).to.deep.equal([
         [1, true, ''],

@@ -77,6 +77,10 @@ describe('REST answers against the OpenAPI document', () => {
     expect(history.status).to.equal(200);
     expect(history.body.messages).to.have.length(1);
     expect((await call('GET', '/api/rooms/{id}/messages', { query: '?afterSeq=0&beforeSeq=2', token: member.accessToken, ids: { id: roomId } })).status).to.equal(400);
+    const changes = await call<{ changes: Message[]; lastChange: number }>('GET', '/api/rooms/{id}/changes', { query: '?after=0&limit=10', token: member.accessToken, ids: { id: roomId } });
+    expect([changes.status, changes.body.changes.length, changes.body.lastChange]).to.deep.equal([200, 1, 1]);
+    expect((await call('GET', '/api/rooms/{id}/changes', { query: '?after=-1', token: member.accessToken, ids: { id: roomId } })).status).to.equal(400);
+    expect((await call('GET', '/api/rooms/{id}/changes', { token: member.accessToken })).status).to.equal(404);
 
     // --------------------------------------------------------- room admin
     expect((await call('PATCH', '/api/rooms/{id}', { token: admin.accessToken, ids: { id: roomId }, body: { readOnly: true } })).status).to.equal(200);

@@ -214,6 +214,30 @@ for (const kind of ['pglite', 'postgres'] as const) {
       });
     });
 
+    describe('MessageStore.changes (change log)', () => {
+      it('when messages are stored, edited and deleted, then each change takes the room’s next number and a page answers the latest states in change order', async () => {
+        const alice = await newUser();
+        const room = await newRoom(alice);
+        const outcomes = await messages.appendBatch([pending(alice, room, 'a'), pending(alice, room, 'b'), pending(alice, room, 'c')]);
+        const [a, b] = outcomes.map((o) => (o.status === 'stored' ? o.message : null)!);
+        const edited = await messages.change(a!.id, alice.id, { kind: 'edit', content: 'a2' }, () => undefined);
+        const deleted = await messages.change(b!.id, alice.id, { kind: 'delete' }, () => undefined);
+        const [later] = await messages.appendBatch([pending(alice, room, 'd')]);
+        const view = async (after: number, limit: number, upTo?: number) => {
+          const page = (await messages.changes(room.id, { after, limit, ...(upTo === undefined ? {} : { upTo }) }))!;
+          return [page.changes.map((m) => [m.seq, m.change, m.content, m.deleted]), page.hasMore, page.lastChange];
+        };
+
+        expect(outcomes.map((o) => o.status === 'stored' && o.message.change)).to.deep.equal([1, 2, 3]);
+        expect([edited!.message.change, deleted!.message.change, later!.status === 'stored' && later!.message.change]).to.deep.equal([4, 5, 6]);
+        expect(await view(0, 10)).to.deep.equal([[[3, 3, 'c', false], [1, 4, 'a2', false], [2, 5, '', true], [4, 6, 'd', false]], false, 6]);
+        expect(await view(3, 2)).to.deep.equal([[[1, 4, 'a2', false], [2, 5, '', true]], true, 6]);
+        expect(await view(0, 10, 4)).to.deep.equal([[[3, 3, 'c', false], [1, 4, 'a2', false]], false, 6]);
+        expect(await view(6, 10)).to.deep.equal([[], false, 6]);
+        expect(await messages.changes(randomUUID(), { after: 0, limit: 10 })).to.equal(null);
+      });
+    });
+
     describe('UserStore', () => {
       it('when looked up by username or email in another letter case, then the user is found', async () => {
         const name = `CaseUser_${randomBytes(3).toString('hex')}`;
