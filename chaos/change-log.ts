@@ -212,7 +212,8 @@ async function runOnce(nodes: readonly [string, string], users: Registered[], si
       // Half the clients start on each node; the url list is how they fail over.
       const order = i % 2 === 0 ? [0, 1] : [1, 0];
       const links = await Promise.all(order.map(async (n) => new Link(await startTcpProxy(nodePort(nodes[n]!)))));
-      const actor: Actor = { user, links, client: newClient(links, user), rooms: new Map(), views: new Map(), own: new Map(), restarting: null, offs: [], errors: tally.errors, states: [] };
+      const states: string[] = [];
+      const actor: Actor = { user, links, client: newClient(links, user, states), rooms: new Map(), views: new Map(), own: new Map(), restarting: null, offs: [], errors: tally.errors, states };
       watch(actor);
       actors.push(actor);
       for (const roomId of roomIds) {
@@ -346,9 +347,26 @@ async function runOnce(nodes: readonly [string, string], users: Registered[], si
   return tally;
 }
 
-function newClient(links: Link[], user: Registered): RoomcastClient {
+function newClient(links: Link[], user: Registered, states: string[]): RoomcastClient {
+  const started = Date.now();
+  const note = (what: string) => {
+    states.push(`${Date.now() - started} ms ${what}`);
+    if (states.length > 8) states.shift();
+  };
   return createClient({
     url: links.map((link) => link.url),
+    // Every REST call's outcome goes into the client's recent states (a stuck sign-in shows there).
+    fetch: async (input, init) => {
+      const path = new URL(input).pathname;
+      try {
+        const res = await fetch(input, init);
+        note(`${path} ${res.status}`);
+        return res;
+      } catch (err) {
+        note(`${path} ${(err as Error).name}`);
+        throw err;
+      }
+    },
     credentials: { login: user.username, password: user.password },
     transports: ['websocket'],
     reconnect: { minDelayMs: 50, maxDelayMs: 500 },
@@ -364,7 +382,7 @@ function watch(actor: Actor): void {
   actor.client.on('state', ({ state, reason, error }) => {
     const details = error?.details === undefined ? '' : ` ${JSON.stringify(error.details)}`;
     actor.states.push(`${state}/${reason ?? ''}${error ? `/${error.code}${details}` : ''}`);
-    if (actor.states.length > 6) actor.states.shift();
+    if (actor.states.length > 8) actor.states.shift();
   });
 }
 
@@ -377,7 +395,7 @@ async function restart(actor: Actor): Promise<void> {
     return { roomId, afterSeq: room.lastSeq, afterChange: room.lastChange };
   });
   actor.client.close();
-  actor.client = newClient(actor.links, actor.user);
+  actor.client = newClient(actor.links, actor.user, actor.states);
   watch(actor);
   for (const { roomId, afterSeq, afterChange } of saved) {
     const room = await actor.client.join(roomId, { afterSeq, afterChange });
