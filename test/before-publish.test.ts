@@ -242,6 +242,18 @@ describe('before-publish hook (BEFORE_PUBLISH_URL)', () => {
     });
   }
 
+  it('when the hook\'s name resolves to loopback (localhost) and private networks are not allowed, then it is never called (the address is checked after resolution)', async () => {
+    const hook = await hookServer();
+    const { app } = await nodeWithHook(hook, { BEFORE_PUBLISH_URL: hook.url.replace('127.0.0.1', 'localhost'), WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false' });
+    const { token, roomId, socket } = await sender(app);
+
+    const ack = await send(socket, roomId, 'via a name');
+
+    expect(!ack.ok && ack.error.code).to.equal('unavailable');
+    expect(hook.requests).to.have.length(0);
+    expect(await storedContents(app, token, roomId)).to.deep.equal([]);
+  });
+
   it('when a batch of sends arrives at once, then the hook sees them all in flight together (calls are parallel, not one after another)', async function () {
     this.timeout(15_000);
     const N = 12;

@@ -56,12 +56,13 @@ export function postWebhook(url: string, headers: Record<string, string>, body: 
           read += chunk.length;
           if (options.readBody) chunks.push(chunk);
           if (read > MAX_RESPONSE_BYTES) {
-            finish({ status: res.statusCode ?? 0, truncated: true });
+            finish(options.readBody ? { status: res.statusCode ?? 0, truncated: true } : { status: res.statusCode ?? 0 });
             res.destroy();
           }
         });
         res.on('end', () => finish(options.readBody ? { status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') } : { status: res.statusCode ?? 0 }));
-        res.on('error', () => finish({ status: res.statusCode ?? 0 }));
+        // A body cut short is no verdict: only a read body may be relied on.
+        res.on('error', () => finish(options.readBody ? { status: null, error: 'the answer was cut short' } : { status: res.statusCode ?? 0 }));
       },
     );
     const timer = setTimeout(() => {
