@@ -275,6 +275,16 @@ describe('before-publish hook (BEFORE_PUBLISH_URL)', () => {
     await waitFor(() => hook.inFlight === 0, 2_000, 'hook calls finished');
   });
 
+  it('when no BEFORE_PUBLISH_URL is set, then sends go straight to the group commit (no hook call is measured)', async () => {
+    const app = await startNode({});
+    const { roomId, socket } = await sender(app);
+
+    const ack = await send(socket, roomId, 'no hook');
+
+    expect(ack.ok).to.equal(true);
+    expect(await metricsText(app)).not.to.match(/roomcast_before_publish_seconds_count\{/);
+  });
+
   describe('configuration', () => {
     it('refuses BEFORE_PUBLISH_URL without a BEFORE_PUBLISH_SECRET, a secret not in the whsec_ form and a non-http(s) URL', () => {
       const base = { NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'memory' };
