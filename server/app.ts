@@ -124,6 +124,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           graceMs: config.drainGraceMs,
           logger,
         });
+        domain.beforePublish?.close();
       })()),
   };
 }

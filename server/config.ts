@@ -139,6 +139,18 @@ const envSchema = z.object({
   WEBHOOK_SUBSCRIPTION_REFRESH_MS: z.coerce.number().int().min(100).max(5_000).default(1_000),
   // Days a delivered webhook stays listed before the dispatchers delete it (0: kept for ever).
   WEBHOOK_RETENTION_DAYS: integer(0, 7),
+  // Before-publish hook (issue 15, docs/embedding.md "Before-publish hook"):
+  // a URL asked about every message before it is committed; its time limit
+  // (short: it adds to every send's ack); what a failed call means (open:
+  // the message goes through; closed: the send answers `unavailable`); the
+  // whsec_ secret its requests are signed with (required with a URL).
+  BEFORE_PUBLISH_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  BEFORE_PUBLISH_TIMEOUT_MS: z.coerce.number().int().min(10).max(3_000).default(500),
+  BEFORE_PUBLISH_FAIL: z.enum(['open', 'closed']).default('closed'),
+  BEFORE_PUBLISH_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/]{32,86}={0,2}$/, 'must be a whsec_ secret (24-64 bytes, base64), as a webhook endpoint\'s')
+    .optional(),
 });
 
 export interface Config {
@@ -235,6 +247,20 @@ export interface Config {
   /** ms between telling clients the node drains (`server:draining`) and closing their sockets; 0: close at once. */
   readonly drainGraceMs: number;
   readonly webhooks: WebhookConfig;
+  /** The before-publish hook; null: none (sends go straight to the group commit). */
+  readonly beforePublish: BeforePublishConfig | null;
+}
+
+/** BEFORE_PUBLISH_* (see envSchema's comment). */
+export interface BeforePublishConfig {
+  readonly url: string;
+  readonly timeoutMs: number;
+  /** `open`: a failed call lets the message through; `closed`: it refuses the send (`unavailable`). */
+  readonly failMode: 'open' | 'closed';
+  /** The whsec_ secret of the Standard Webhooks signature on each call. */
+  readonly secret: string;
+  /** WEBHOOK_ALLOW_PRIVATE_NETWORKS: the same address policy as webhooks. */
+  readonly allowPrivateNetworks: boolean;
 }
 
 /** Webhook delivery settings (see envSchema's WEBHOOK_* comment). */
@@ -341,6 +367,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       subscriptionRefreshMs: e.WEBHOOK_SUBSCRIPTION_REFRESH_MS,
       retentionDays: e.WEBHOOK_RETENTION_DAYS,
     }),
+    beforePublish: beforePublish(e),
+  });
+}
+
+function beforePublish(e: z.output<typeof envSchema>): BeforePublishConfig | null {
+  if (!e.BEFORE_PUBLISH_URL) return null;
+  // Unsigned calls would let anyone who reaches the app's hook pose as Roomcast.
+  if (!e.BEFORE_PUBLISH_SECRET) throw new ConfigError('invalid configuration: BEFORE_PUBLISH_SECRET is required when BEFORE_PUBLISH_URL is set');
+  return Object.freeze({
+    url: e.BEFORE_PUBLISH_URL,
+    timeoutMs: e.BEFORE_PUBLISH_TIMEOUT_MS,
+    failMode: e.BEFORE_PUBLISH_FAIL,
+    secret: e.BEFORE_PUBLISH_SECRET,
+    allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true',
   });
 }
 

@@ -140,10 +140,15 @@ export const presenceQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
+/** A message's content (also what a before-publish hook's replacement must be). */
+export function messageContentSchema(maxMessageLength: number) {
+  // NUL refused up front, or a stored batch would fail whole.
+  return text().min(1, 'must not be empty').max(maxMessageLength, `must be at most ${maxMessageLength} characters`);
+}
+
 /** Schemas whose limits come from the configuration. */
 export function contentSchemas(maxMessageLength: number) {
-  // NUL refused up front, or a stored batch would fail whole.
-  const content = text().min(1, 'must not be empty').max(maxMessageLength, `must be at most ${maxMessageLength} characters`);
+  const content = messageContentSchema(maxMessageLength);
   return {
     broadcast: z.strictObject({ content, roomId: uuid.optional() }) satisfies z.ZodType<P.BroadcastRequest>,
     send: z.object({ roomId: uuid, content, clientMsgId: uuid }) satisfies z.ZodType<P.SendMessageRequest>,

@@ -93,6 +93,8 @@ export const ERROR_STATUS = {
   rate_limited: 429,
   read_only: 403,
   muted: 403,
+  /** Addition (issue 15): the app's before-publish hook refused the message; its reason, if any, in `details.reason`. */
+  rejected: 422,
   unavailable: 503,
   internal: 500,
 } as const;

@@ -39,11 +39,11 @@ export class RoomStore {
         .insert({ name: input.name, visibility: input.visibility, read_only: input.readOnly, created_by: input.createdBy })
         .returning(ROOM_COLUMNS.map((c) => c.replace('rooms.', '')));
       const room = row as RoomRow;
-      if (input.createdBy === null) return toRoom(room);
-      await trx('room_members').insert({ room_id: room.id, user_id: input.createdBy });
       const created = toRoom(room);
+      // A room made by the server API has no creator (createdBy null) and no first member, but it is created all the same.
+      if (input.createdBy !== null) await trx('room_members').insert({ room_id: room.id, user_id: input.createdBy });
       await enqueueEvents(trx, this.webhooks, [{ type: 'room.created', roomId: created.id, data: { ...created, createdBy: input.createdBy } }]);
-      return { ...created, joined: true };
+      return input.createdBy === null ? created : { ...created, joined: true };
     });
   }
 

@@ -2,7 +2,7 @@ import type { AuditInput, AuditStore } from '../../db/stores/audit-store.js';
 import type { UserStore } from '../../db/stores/user-store.js';
 import { banInForce } from '../auth/ban.js';
 import { AppError, notFound } from '../errors.js';
-import type { MessageWriter } from '../messages/message-writer.js';
+import type { MessageSubmitter } from '../messages/message-writer.js';
 import type { ChangesPage, CreateRoomRequest, HistoryPage, HistoryQuery, Message, RoomInfo, ServerPresencePage, ServerPublishRequest } from '../protocol.js';
 import type { RoomService } from '../rooms/room-service.js';
 import { auditDetails, type ApiKeyActor } from './actors.js';
@@ -16,7 +16,8 @@ export interface PresenceReader {
 export interface ServerApiDeps {
   admin: AdminService;
   rooms: RoomService;
-  writer: MessageWriter;
+  /** The group commit, behind the before-publish hook when one is configured. */
+  writer: MessageSubmitter;
   users: UserStore;
   audit: AuditStore;
   presence: PresenceReader;

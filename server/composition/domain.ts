@@ -14,12 +14,14 @@ import { TokenAuthentication } from '../auth/token-authentication.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { MessageService } from '../messages/message-service.js';
-import { MessageWriter, type BatchPublisher } from '../messages/message-writer.js';
+import { BeforePublishGate } from '../messages/before-publish.js';
+import { MessageWriter, type BatchPublisher, type MessageSubmitter } from '../messages/message-writer.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { RateLimits, type LimiterFactory } from '../rate-limits.js';
 import { ReadStateService, type ReadNotifier } from '../rooms/read-state.js';
 import { RoomAccess } from '../rooms/room-access.js';
 import { RoomService } from '../rooms/room-service.js';
+import { BeforePublishClient } from '../webhooks/before-publish-client.js';
 import { WebhookDispatcher } from '../webhooks/webhook-dispatcher.js';
 import { WebhookService } from '../webhooks/webhook-service.js';
 import type { Stores } from './stores.js';
@@ -47,6 +49,10 @@ export interface Domain {
   reads: ReadStateService;
   messages: MessageService;
   writer: MessageWriter;
+  /** Where sends go (socket and server API): the writer, or the before-publish hook in front of it. */
+  sends: MessageSubmitter;
+  /** The before-publish hook's HTTP client (its connections are closed at shutdown); null: no hook. */
+  beforePublish: BeforePublishClient | null;
   admin: AdminService;
   /** Server API keys: made by admins, checked on every /api/server/ call. */
   apiKeys: ApiKeys;
@@ -87,6 +93,11 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
   const messages = new MessageService(stores.messages, ports.delivery, stores.audit, limits);
   const reads = new ReadStateService(rooms, stores.reads, ports.readNotifier, limits);
   const writer = new MessageWriter(stores.messages, ports.delivery, logger, metrics);
+  // No hook configured: sends reach the writer directly, nothing added to the send path.
+  const hook = config.beforePublish;
+  const beforePublish = hook ? new BeforePublishClient(hook) : null;
+  const sends: MessageSubmitter =
+    hook && beforePublish ? new BeforePublishGate(writer, beforePublish, { failMode: hook.failMode, maxMessageLength: config.maxMessageLength }, logger, metrics) : writer;
   const admin = new AdminService({
     users: stores.users,
     tokens: stores.tokens,
@@ -103,7 +114,7 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
     limits,
   });
   const apiKeys = new ApiKeys({ keys: stores.apiKeys, audit: stores.audit, limits });
-  const serverApi = new ServerApi({ admin, rooms, writer, users: stores.users, audit: stores.audit, presence: ports.presence });
+  const serverApi = new ServerApi({ admin, rooms, writer: sends, users: stores.users, audit: stores.audit, presence: ports.presence });
   const banExpiry = new BanExpiry(stores.users, logger);
   banExpiry.start(config.banSweepSeconds * 1000);
   const subscriptions = stores.webhookSubscriptions;
@@ -119,5 +130,5 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
   const webhookDispatcher = new WebhookDispatcher({ store: stores.webhooks, anyEndpoint: () => subscriptions.any(), config: config.webhooks, logger, metrics });
   if (config.webhooks.dispatch) webhookDispatcher.start();
   metrics.watchWebhookLag(() => stores.webhooks.oldestPendingAgeSeconds());
-  return { accessTokens, authentication, limits, auth, rooms, reads, messages, writer, admin, apiKeys, serverApi, banExpiry, passwordPool, webhooks, webhookDispatcher };
+  return { accessTokens, authentication, limits, auth, rooms, reads, messages, writer, sends, beforePublish, admin, apiKeys, serverApi, banExpiry, passwordPool, webhooks, webhookDispatcher };
 }

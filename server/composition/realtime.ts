@@ -51,7 +51,7 @@ export function attachRealtime(
     rooms: domain.rooms,
     reads: domain.reads,
     messages: domain.messages,
-    writer: domain.writer,
+    writer: domain.sends,
     delivery,
     presence: nodes.presence,
     limits: domain.limits,

@@ -19,6 +19,11 @@ export interface SendRequest extends PendingMessage {
   originSocketId: string | null;
 }
 
+/** Where a send goes to be committed: the MessageWriter, or the before-publish hook in front of it. */
+export interface MessageSubmitter {
+  submit(request: SendRequest): Promise<Message>;
+}
+
 interface Waiting {
   request: SendRequest;
   resolve: (message: Message) => void;
@@ -55,7 +60,7 @@ export const SEND_DEADLINE_MS = 5_000;
  * message waits for nothing but its own commit. No promise resolves before
  * its batch has committed.
  */
-export class MessageWriter {
+export class MessageWriter implements MessageSubmitter {
   private queue: Waiting[] = [];
   /** Batches not yet settled (drain waits for them). */
   private readonly inFlight = new Set<Promise<void>>();

@@ -42,6 +42,7 @@ export class Metrics {
   private readonly slowConsumers: Counter;
   private readonly webhookAttempts: Counter<'outcome'>;
   private webhookLag: (() => Promise<number>) | null = null;
+  private readonly beforePublishSeconds: Histogram<'outcome'>;
   private readonly namespaces: CountedNamespace[] = [];
 
   constructor(nodeId: string) {
@@ -124,6 +125,13 @@ export class Metrics {
       labelNames: ['outcome'],
       registers,
     });
+    this.beforePublishSeconds = new Histogram({
+      name: 'roomcast_before_publish_seconds',
+      help: 'Before-publish hook calls, from request to verdict, by outcome (accept, reject, replace, failed)',
+      labelNames: ['outcome'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
     const metrics = this;
     new Gauge({
       name: 'roomcast_webhook_lag_seconds',
@@ -171,6 +179,11 @@ export class Metrics {
 
   webhookAttempt(outcome: 'delivered' | 'failed' | 'gave_up'): void {
     this.webhookAttempts.inc({ outcome });
+  }
+
+  /** One before-publish hook call: how it ended and how long it took (seconds). */
+  beforePublish(outcome: 'accept' | 'reject' | 'replace' | 'failed', seconds: number): void {
+    this.beforePublishSeconds.observe({ outcome }, seconds);
   }
 
   /** Where the webhook lag gauge reads the outbox's oldest pending age (seconds). */

@@ -2,7 +2,7 @@ import type { TokenAuthentication } from '../auth/token-authentication.js';
 import { AppError, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { MessageService } from '../messages/message-service.js';
-import type { MessageWriter } from '../messages/message-writer.js';
+import type { MessageSubmitter } from '../messages/message-writer.js';
 import { secondsSince, type Metrics } from '../metrics/metrics.js';
 import type { ChatClientToServerEvents } from '../protocol.js';
 import type { RateLimits } from '../rate-limits.js';
@@ -24,7 +24,8 @@ export interface ChatDeps {
   rooms: RoomService;
   reads: ReadStateService;
   messages: MessageService;
-  writer: MessageWriter;
+  /** The group commit, behind the before-publish hook when one is configured. */
+  writer: MessageSubmitter;
   delivery: MessageDelivery;
   presence: PresenceStore;
   limits: RateLimits;

@@ -13,10 +13,14 @@ export interface SendOptions {
   allowPrivateNetworks: boolean;
   /** Ends the attempt at once (a node that stops). */
   signal?: AbortSignal;
+  /** Keep the answer's body (up to MAX_RESPONSE_BYTES) in the result: the before-publish hook reads its verdict there. */
+  readBody?: boolean;
+  /** Reuse connections (the before-publish hook's keep-alive agent); none: one connection per attempt. */
+  agent?: http.Agent;
 }
 
 /** The receiver's HTTP status, or an error text when there was none (refused, timeout, connection error). */
-export type SendResult = { status: number } | { status: null; error: string };
+export type SendResult = { status: number; body?: string; truncated?: boolean } | { status: null; error: string };
 
 /** POSTs `body` with `headers` to `url`. Never throws. */
 export function postWebhook(url: string, headers: Record<string, string>, body: string, options: SendOptions): Promise<SendResult> {
@@ -43,19 +47,22 @@ export function postWebhook(url: string, headers: Record<string, string>, body: 
         method: 'POST',
         headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'Roomcast-Webhooks/1' },
         lookup: guardedLookup(options.allowPrivateNetworks),
-        agent: false,
+        agent: options.agent ?? false,
       },
       (res) => {
         let read = 0;
+        const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => {
           read += chunk.length;
+          if (options.readBody) chunks.push(chunk);
           if (read > MAX_RESPONSE_BYTES) {
-            finish({ status: res.statusCode ?? 0 });
+            finish(options.readBody ? { status: res.statusCode ?? 0, truncated: true } : { status: res.statusCode ?? 0 });
             res.destroy();
           }
         });
-        res.on('end', () => finish({ status: res.statusCode ?? 0 }));
-        res.on('error', () => finish({ status: res.statusCode ?? 0 }));
+        res.on('end', () => finish(options.readBody ? { status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') } : { status: res.statusCode ?? 0 }));
+        // A body cut short is no verdict: only a read body may be relied on.
+        res.on('error', () => finish(options.readBody ? { status: null, error: 'the answer was cut short' } : { status: res.statusCode ?? 0 }));
       },
     );
     const timer = setTimeout(() => {

@@ -71,12 +71,13 @@ export function serverRoutes(server: ServerApi, admin: AdminService, maxMessageL
       description:
         'Answered after commit with the stored message (its seq included) and delivered exactly like a socket send. ' +
         'The same (sender, clientMsgId) again answers the stored message: no duplicate. ' +
-        'The sender\'s role and the room\'s rules apply (read_only, muted, a kick, a private room they are not in: not_found); a banned sender is refused.',
+        'The sender\'s role and the room\'s rules apply (read_only, muted, a kick, a private room they are not in: not_found); a banned sender is refused. ' +
+        'With a before-publish hook configured, the app may refuse it (rejected, its reason in details.reason) or replace its content.',
       params: idParamSchema,
       body: contentSchemas(maxMessageLength).serverPublish.meta({ id: 'ServerPublishRequest' }),
       example: { userId: EXAMPLE_UUID, content: 'Your order has shipped', clientMsgId: '5d1b3a0e-2f4c-4e8a-9b7d-1c2e3f4a5b6c' },
       success: { status: 201, description: 'The stored message (the original one for a repeated clientMsgId)', schema: R.messageResponseSchema },
-      errors: ['not_found', 'forbidden', 'banned', 'read_only', 'muted', 'unavailable'],
+      errors: ['not_found', 'forbidden', 'banned', 'read_only', 'muted', 'rejected', 'unavailable'],
       handle: async ({ params, body }, { key }) => ({ message: await server.publish(key, params.id, body) }),
     }),
     route({
