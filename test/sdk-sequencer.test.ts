@@ -10,6 +10,7 @@ const msg = (seq: number): Message => ({
   roomId: 'r',
   seq,
   change: seq,
+  mentions: [],
   userId: 'u',
   username: 'u',
   content: `m${seq}`,
