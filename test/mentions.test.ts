@@ -5,6 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { RoomcastApp } from '../server/app.js';
+import { MessageStore, type PendingMessage } from '../db/stores/message-store.js';
+import { RoomStore } from '../db/stores/room-store.js';
+import { UserStore } from '../db/stores/user-store.js';
 import { mentionCandidates } from '../server/messages/mentions.js';
 import type { ChangesPage, HistoryPage, Message, MentionEvent, RoomInfo, RoomsPage } from '../server/protocol.js';
 import { MAX_MENTIONS, MENTION_COUNT_CAP } from '../server/protocol.js';
@@ -24,6 +27,7 @@ import {
   useNode,
   waitFor,
   type ChatClient,
+  uniqueName,
   type TestUser,
 } from './support/util.js';
 
@@ -51,6 +55,47 @@ describe('mentions', () => {
       expect(mentionCandidates('@ab is too short, @abc is not')).to.deep.equal(['abc']);
       const many = Array.from({ length: MAX_MENTIONS + 5 }, (_, i) => `@user${i}`).join(' ');
       expect(mentionCandidates(many)).to.have.length(MAX_MENTIONS);
+    });
+  });
+
+  describe('MessageStore.appendBatch with mentions', () => {
+    it('when one batch mixes rooms, sends with and without candidates, a refused one and a repeat, then each stored message gets its own members and message_mentions holds exactly those', async () => {
+      const { knex } = environment.get().database;
+      // A store without a gate writes the webhook outbox too: the mention statement's outbox variant.
+      const messages = new MessageStore(knex);
+      const rooms = new RoomStore(knex);
+      const userStore = new UserStore(knex);
+      const newUser = () => {
+        const name = uniqueName('mention');
+        return userStore.create({ username: name, email: `${name}@example.test`, passwordHash: 'x' });
+      };
+      const [ann, ben, cat] = [await newUser(), await newUser(), await newUser()];
+      const one = await rooms.create({ name: 'one', visibility: 'public', readOnly: false, createdBy: ann.id });
+      const two = await rooms.create({ name: 'two', visibility: 'private', readOnly: false, createdBy: ann.id });
+      await rooms.addMember(one.id, ben.id);
+      await rooms.addMember(one.id, cat.id);
+      await rooms.addMember(two.id, cat.id);
+      const names = (...people: { username: string }[]) => people.map((p) => p.username.toLowerCase());
+      const pending = (roomId: string, author: { id: string; username: string }, mentionNames?: string[], clientMsgId = randomUUID()): PendingMessage => ({
+        roomId, userId: author.id, username: author.username, role: 'member', content: 'text', clientMsgId, ...(mentionNames ? { mentionNames } : {}),
+      });
+      const repeated = randomUUID();
+
+      const outcomes = await messages.appendBatch([
+        pending(one.id, ann, names(ben, cat, ann)),
+        pending(one.id, ann),
+        pending(two.id, ben, names(cat)), // Ben is no member of the private room: refused
+        pending(two.id, ann, names(ben, cat)), // Ben is no member there: only Cat
+        pending(one.id, cat, names(ben), repeated),
+        pending(one.id, cat, names(ben), repeated),
+      ]);
+
+      const mentionsOf = outcomes.map((o) => (o.status === 'rejected' ? o.reason : o.message.mentions));
+      expect(mentionsOf).to.deep.equal([[ben.id, cat.id].sort(), [], 'room_not_found', [cat.id], [ben.id], [ben.id]]);
+      const rows = (await knex('message_mentions').whereIn('room_id', [one.id, two.id]).orderBy(['room_id', 'seq', 'user_id'])) as { user_id: string; room_id: string; seq: number }[];
+      const stored = outcomes.flatMap((o) => (o.status === 'stored' ? o.message.mentions.map((userId) => ({ user_id: userId, room_id: o.message.roomId, seq: o.message.seq })) : []));
+      expect(rows).to.have.deep.members(stored);
+      expect(rows).to.have.length(4);
     });
   });
 
