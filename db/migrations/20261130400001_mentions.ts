@@ -5,10 +5,12 @@ import type { Knex } from 'knex';
 //  - messages.mentions (uuid[], null when none): returned with the message in
 //    history, acks, live events and change pages without a join;
 //  - message_mentions (user_id, room_id, seq): what a user's mentionCount in
-//    GET /api/rooms range-scans, like unreadCount does messages: an ordered
-//    scan of the primary key from (user, room, readSeq) that stops at the cap.
-//    A GIN index on messages.mentions cannot bound that scan by room and seq
-//    (it would fetch every mention of the user in every room, then filter).
+//    GET /api/rooms range-scans, like unreadCount does messages: an ordered,
+//    index-only scan of the primary key from (user, room, readSeq) that stops
+//    at the cap (a deletion removes its rows, so no join to messages). A GIN
+//    index on messages.mentions cannot bound its scan by room and seq: it
+//    reads every mention of the user in every room, once per listed room
+//    (measured in docs/protocol.md, "Mentions").
 // Plain messages write neither.
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('messages', (t) => {

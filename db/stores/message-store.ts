@@ -428,6 +428,8 @@ export class MessageStore {
           : await trx.raw(DELETE_SQL, [row.room_id, messageId])
       ) as { rows: Omit<MessageRow, 'username'>[] };
       const message = toMessage({ ...changed[0]!, username: row.username });
+      // Mentions: a deleted message counts in no one's mentionCount (which then reads message_mentions alone).
+      if (change.kind === 'delete' && row.mentions) await trx('message_mentions').where({ room_id: row.room_id, seq: row.seq }).del();
       // Webhooks: the change's event commits with it.
       await enqueueEvents(trx, this.webhooks, [{ type: change.kind === 'edit' ? 'message.updated' : 'message.deleted', roomId: message.roomId, data: message }]);
       return { message, decision };

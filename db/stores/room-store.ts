@@ -27,17 +27,15 @@ const UNREAD_COUNT_SQL = `case when rr.user_id is null and room_members.user_id 
   ) unread) end`;
 
 /**
- * Mentions (issue 14): the viewer's mentions in a room after their read seq,
- * on deleted messages not counted. Bounded like UNREAD_COUNT_SQL: an ordered
- * range scan of message_mentions' primary key (user, room, seq) that stops
- * after MENTION_COUNT_CAP rows, each checked against its message by the
- * (room_id, seq) index.
+ * Mentions (issue 14): the viewer's mentions in a room after their read seq
+ * (a deletion removes its message's rows, so none is of a deleted message).
+ * Bounded like UNREAD_COUNT_SQL: an index-only range scan of message_mentions'
+ * primary key (user, room, seq) that stops after MENTION_COUNT_CAP rows.
  */
 const MENTION_COUNT_SQL = `(
   select count(*)::int from (
     select 1 from message_mentions mm
-      join messages m on m.room_id = mm.room_id and m.seq = mm.seq
-     where mm.user_id = ? and mm.room_id = rooms.id and mm.seq > coalesce(rr.read_seq, 0) and m.deleted_at is null
+     where mm.user_id = ? and mm.room_id = rooms.id and mm.seq > coalesce(rr.read_seq, 0)
      order by mm.seq limit ${MENTION_COUNT_CAP}
   ) mentioned)`;
 
