@@ -19,6 +19,7 @@ import {
   connect,
   createRoom,
   http,
+  issuedSecrets,
   nextEvent,
   ok,
   registerAdmin,
@@ -223,6 +224,27 @@ describe('mentions', () => {
       expect(await listed(node.app, bob, room.id)).to.include({ mentionCount: 0 });
     });
 
+    it('when the server API publishes a message as a user, then its @usernames resolve by the same rule and the member hears `mention`', async () => {
+      const admin = await registerAdmin(node.app);
+      const { bob, carol, room, bobSocket, carolSocket } = await publicRoom();
+      const created = await http<{ key: string }>(node.app, 'POST', '/api/admin/api-keys', { token: admin.accessToken, body: { name: uniqueName('key'), scopes: ['publish'] } });
+      expect(created.status).to.equal(201);
+      issuedSecrets.add(created.body.key);
+      const carolHeard = collect<MentionEvent>(carolSocket, 'mention');
+      const bobHears = nextEvent<MentionEvent>(bobSocket, 'mention');
+
+      const published = await http<{ message: Message }>(node.app, 'POST', `/api/server/rooms/${room.id}/messages`, {
+        token: created.body.key,
+        body: { userId: carol.user.id, content: `ping @${bob.user.username}`, clientMsgId: randomUUID() },
+      });
+
+      expect(published.status).to.equal(201);
+      expect(published.body.message.mentions).to.deep.equal([bob.user.id]);
+      expect(await bobHears).to.deep.equal({ roomId: room.id, seq: published.body.message.seq, messageId: published.body.message.id });
+      await sleep(QUIET_MS);
+      expect(carolHeard).to.deep.equal([]);
+    });
+
     it('when mentions pass MENTION_COUNT_CAP, then mentionCount saturates there', async function () {
       this.timeout(30_000);
       const { alice, bob, room } = await publicRoom();
@@ -246,7 +268,7 @@ describe('mentions', () => {
     const cluster = useRedisCluster('mentions across nodes');
     afterEach(closeClients);
 
-    it('when Alice on node A mentions Bob, then Bob\'s sockets on both nodes, in the room or not, each hear `mention` once, and his SDK client on B sees it and mentionCount', async () => {
+    it('when Alice on node A mentions Bob, then Bob\'s sockets on both nodes, in the room or not, each hear `mention` once, and his SDK client on B (client and room handle) sees it and mentionCount', async () => {
       const [a, b] = await Promise.all([cluster.node('a'), cluster.node('b')]);
       const alice = await registerUser(a);
       const bob = await registerUser(a);
@@ -266,16 +288,20 @@ describe('mentions', () => {
       await phone.connect();
       const sdkHeard: MentionEvent[] = [];
       phone.on('mention', (event) => sdkHeard.push(event));
+      const phoneRoom = await phone.join(room.id);
+      const roomHeard: MentionEvent[] = [];
+      phoneRoom.on('mention', (event) => roomHeard.push(event));
 
       const message = await send(aliceSocket, room.id, `@${bob.user.username} see this`);
       const expected = { roomId: room.id, seq: message.seq, messageId: message.id };
 
       expect((await liveOnB).mentions).to.deep.equal([bob.user.id]);
-      await waitFor(() => heardOnA.length > 0 && heardOnB.length > 0 && sdkHeard.length > 0, 5_000, 'mention on both nodes');
+      await waitFor(() => heardOnA.length > 0 && heardOnB.length > 0 && sdkHeard.length > 0 && roomHeard.length > 0, 5_000, 'mention on both nodes');
       await sleep(QUIET_MS);
       expect(heardOnA).to.deep.equal([expected]);
       expect(heardOnB).to.deep.equal([expected]);
       expect(sdkHeard).to.deep.equal([expected]);
+      expect(roomHeard, 'the joined room handle hears it too').to.deep.equal([expected]);
       expect((await phone.rooms.list()).find((r) => r.id === room.id)).to.include({ mentionCount: 1 });
     });
   });
