@@ -78,6 +78,7 @@ describe('chaos invariant checker (pure logic)', () => {
     roomId: 'r',
     seq,
     change: seq,
+    mentions: [],
     userId: 'u',
     username: 'u',
     content,

@@ -26,6 +26,7 @@ describe('MessageDelivery: joins and gaps', () => {
     roomId,
     seq,
     change: seq,
+    mentions: [],
     userId: randomUUID(),
     username: 'someone',
     content: `m${seq}`,

@@ -14,6 +14,7 @@ describe('message rules', () => {
     roomId: 'room-1',
     seq: 1,
     change: 1,
+    mentions: [],
     userId: 'author',
     username: 'author',
     content: 'hi',

@@ -10,6 +10,7 @@ const message = (change: number, over: Partial<Message> = {}): Message => ({
   roomId: 'room-1',
   seq: change,
   change,
+  mentions: [],
   userId: 'user-1',
   username: 'user',
   content: `m${change}`,

@@ -32,6 +32,7 @@ class FakeRoom {
       editedAt: null,
       deleted: false,
       change: ++this.lastChange,
+      mentions: [],
     };
     this.bySeq.set(seq, message);
     return message;

@@ -281,6 +281,36 @@ describe('web client (browser)', function () {
     await badge.waitFor({ state: 'detached' });
   });
 
+  it('when a message mentions the user, then the room list shows a mention badge that counts live mentions, and the open room highlights the mention', async () => {
+    const app = await startNode({ MESSAGE_RATE_LIMIT: '0' });
+    const alice = await registerUser(app);
+    const bob = await registerUser(app);
+    const room = await createRoom(app, alice.accessToken);
+    const aliceSocket = await connect(app, { token: alice.accessToken });
+    await ok(aliceSocket, 'room:join', { roomId: room.id });
+    const bobPhone = await connect(app, { token: bob.accessToken });
+    await ok(bobPhone, 'room:join', { roomId: room.id });
+    const sendAs = (text: string) => ok(aliceSocket, 'message:send', { roomId: room.id, content: text, clientMsgId: randomUUID() });
+    await sendAs(`hello @${bob.user.username.toUpperCase()}`);
+    await sendAs('nothing for bob');
+
+    const page = await openPage(app);
+    await signIn(page, bob.user.username, bob.password);
+    const mentions = page.locator(`a.room-link[href="#/room/${room.id}"] .mentions`);
+    await mentions.filter({ hasText: /^@1$/ }).waitFor();
+    // A live mention while the room is not open: one more, without a reload.
+    await sendAs(`again @${bob.user.username}`);
+    await mentions.filter({ hasText: /^@2$/ }).waitFor();
+
+    await openRoom(page, room.id);
+    const highlighted = page.locator('ol.messages li.message.mentions-me');
+    await highlighted.filter({ hasText: 'again' }).waitFor();
+    expect(await highlighted.count()).to.equal(2);
+    expect(await page.locator('ol.messages li.message.mentions-me mark.mention').first().textContent()).to.equal(`@${bob.user.username.toUpperCase()}`);
+    expect(await message(page, 'nothing for bob').getAttribute('class')).to.not.contain('mentions-me');
+    await mentions.waitFor({ state: 'detached' });
+  });
+
   it('when the user scrolls up, then older history loads page by page back to the first message', async () => {
     const app = await startNode({ MESSAGE_RATE_LIMIT: '0' });
     const { room, sockets: [socket] } = await usersWithRoom([app]);

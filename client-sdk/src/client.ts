@@ -5,7 +5,7 @@ import { Endpoints } from './endpoints.js';
 import { localError, localReason, RoomcastError } from './errors.js';
 import { resolveOptions, type ClientOptions } from './options.js';
 import type { CreateRoomRequest, HistoryPage, HistoryQuery, RoomInfo, RoomListQuery, RoomResponse, RoomsPage, SystemBroadcastEvent, User, UserResponse } from './protocol.js';
-import type { ReadResult, ReadUpdatedEvent, RoomReadsPage } from './protocol.js';
+import type { MentionEvent, ReadResult, ReadUpdatedEvent, RoomReadsPage } from './protocol.js';
 import { queryString } from './query-string.js';
 import type { CloseReason } from './reasons.js';
 import { RestApi } from './rest-api.js';
@@ -23,6 +23,8 @@ export interface ClientEvents {
   broadcast: SystemBroadcastEvent;
   /** The user's read seq of a room moved on another device or through REST (joined room or not): clear that room's badge. */
   readUpdated: ReadUpdatedEvent;
+  /** A new message mentions the user (`@username`), in any room they are a member of, joined here or not: bump that room's `mentionCount`. */
+  mention: MentionEvent;
   /** The server ended the login (revoked, banned, refused renewal): the client is now `closed`. */
   sessionEnded: {
     /** Why the session ended (also the `closed` state's reason). */
@@ -267,6 +269,7 @@ export class RoomcastClient extends Emitter<ClientEvents> {
   #onServerEvent(event: ServerEvent): void {
     if (event.event === 'system:broadcast') return this.emit('broadcast', event.payload);
     if (event.event === 'read:updated') this.emit('readUpdated', event.payload);
+    if (event.event === 'mention') this.emit('mention', event.payload);
     const roomId = event.event === 'room:updated' ? event.payload.id : event.payload.roomId;
     this.#rooms.get(roomId)?.dispatch(event);
   }

@@ -60,6 +60,7 @@ const FORWARDED: readonly Forwarded[] = [
   'room:muted',
   'read:updated',
   'read:receipt',
+  'mention',
   'system:broadcast',
 ];
 

@@ -47,6 +47,11 @@ export interface RoomInfo {
    * the caller never joined nor read. In `GET /api/rooms`.
    */
   unreadCount?: number;
+  /**
+   * Addition (mentions): messages after `readSeq` that mention the caller and
+   * are not deleted, at most MENTION_COUNT_CAP (it saturates there). In `GET /api/rooms`.
+   */
+  mentionCount?: number;
 }
 
 /** @deprecated Use `RoomInfo` (the SDK's `Room` is the joined-room handle); kept so existing imports keep compiling. */
@@ -74,6 +79,12 @@ export interface Message {
    * among messages, and what catch-up (`afterChange`, `GET /api/rooms/:id/changes`) follows.
    */
   change: number;
+  /**
+   * Addition (mentions, issue 14): the ids of the room members its `@username`s
+   * named, resolved when it was stored (at most MAX_MENTIONS; the author never);
+   * `[]` when none, and for a deleted message.
+   */
+  mentions: string[];
 }
 
 /** Every error code, with its REST status: the contract's codes plus the additions docs/protocol.md lists. */
@@ -377,6 +388,22 @@ export interface ReadResult {
 export interface ReadUpdatedEvent {
   roomId: string;
   readSeq: number;
+}
+
+// ------------------------------------------------------------ mentions
+// (additions: docs/protocol.md, "Mentions")
+
+/** Where `mentionCount` saturates, as `unreadCount` does. */
+export const MENTION_COUNT_CAP = 1000;
+
+/** At most this many distinct `@username`s of one message are looked up; the rest are plain text. */
+export const MAX_MENTIONS = 20;
+
+/** `mention`: a new message of `roomId` mentions the user (to every socket of theirs, on every node). */
+export interface MentionEvent {
+  roomId: string;
+  seq: number;
+  messageId: string;
 }
 
 /** `read:receipt`: a user read a room up to `readSeq` (rooms with `readReceipts` on; at most one per user per room per second). */
@@ -692,6 +719,8 @@ export interface ChatServerToClientEvents {
   'room:muted': (event: RoomMutedEvent) => void;
   /** Addition (read state): to the user's other sockets, on every node, when their read seq of a room moved. */
   'read:updated': (event: ReadUpdatedEvent) => void;
+  /** Addition (mentions): to every socket of a mentioned user, on every node, when the message is delivered. */
+  mention: (event: MentionEvent) => void;
   /** Addition (read state): to a room with `readReceipts` on, throttled per user (one a second, the last value wins). */
   'read:receipt': (event: ReadReceiptEvent) => void;
 }

@@ -1,5 +1,5 @@
 // Read state (docs/sdk.md, "Read state and unread badges").
-import type { ReadReceiptEvent, ReadResult, ReadUpdatedEvent } from './protocol.js';
+import type { MentionEvent, ReadReceiptEvent, ReadResult, ReadUpdatedEvent } from './protocol.js';
 import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import type { Connection, ServerEvent } from './connection.js';
 import { Emitter } from './emitter.js';
@@ -45,6 +45,8 @@ export interface RoomEvents {
   readUpdated: ReadUpdatedEvent;
   /** Someone read the room up to `readSeq` (rooms with `readReceipts` on; at most one per user a second). */
   receipt: ReadReceiptEvent;
+  /** A new message of this room mentions the user (the message itself comes as `message`, with `mentions`). */
+  mention: MentionEvent;
   /** A background step failed (a gap could not be filled yet, the room became unreachable). */
   error: RoomcastError;
 }
@@ -334,6 +336,8 @@ export class Room extends Emitter<RoomEvents> {
         return this.emit('readUpdated', event.payload);
       case 'read:receipt':
         return this.emit('receipt', event.payload);
+      case 'mention':
+        return this.emit('mention', event.payload);
       case 'room:muted':
         this.#mutedUntil = event.payload.until;
         return this.emit('muted', event.payload);

@@ -14,6 +14,12 @@ export interface PendingMessage {
   role: Role;
   content: string;
   clientMsgId: string;
+  /**
+   * Mentions (issue 14): the lower-cased `@username` candidates of the content
+   * (server/messages/mentions.ts), left out when it has no '@'. The commit
+   * keeps those naming members of the room.
+   */
+  mentionNames?: readonly string[];
 }
 
 /**
@@ -62,6 +68,7 @@ const MESSAGE_COLUMNS = [
   'messages.edited_at',
   'messages.deleted_at',
   'messages.change',
+  'messages.mentions',
 ];
 
 /** One send's identity; PostgreSQL compares (and answers) uuids in lower case, whatever case they came in. */
@@ -91,12 +98,13 @@ const pairKey = (userId: string, clientMsgId: string) => `${userId.toLowerCase()
  * planner guesses one row for each, and nested loops over them made the cost
  * grow with the square of the batch.
  */
-const appendBatchSql = (webhookOutbox: string) => `
+const appendBatchSql = (webhookOutbox: string, mentions: MentionsSql = NO_MENTIONS) => `
 with p as (
-  select * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::uuid[], ?::text[])
-    with ordinality as p(room_id, user_id, content, client_msg_id, role, ord)
+  select * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::uuid[], ?::text[]${mentions.input})
+    with ordinality as p(room_id, user_id, content, client_msg_id, role${mentions.inputColumn}, ord)
 ), dup as (
-  select p.ord, m.id, m.seq, u.username, m.content, m.created_at, m.edited_at, m.deleted_at, m.change
+  select p.ord, m.id, m.seq, u.username, m.content, m.created_at, m.edited_at, m.deleted_at, m.change,
+         m.mentions
     from p
    cross join lateral (
      select * from messages m where m.user_id = p.user_id and m.client_msg_id = p.client_msg_id limit 1
@@ -109,7 +117,7 @@ with p as (
    order by r.id
      for update
 ), judged as (
-  select p.ord, p.room_id, p.user_id, p.content, p.client_msg_id, l.last_seq, l.last_change,
+  select p.ord, p.room_id, p.user_id, p.content, p.client_msg_id, l.last_seq, l.last_change${mentions.judgedColumn},
          case
            when l.id is null then 'room_not_found'
            when l.visibility = 'private' and p.role <> 'admin'
@@ -129,26 +137,68 @@ with p as (
     from (select room_id, count(*)::int as n from ok group by room_id) c
    where r.id = c.room_id
 ), ins as (
-  insert into messages (room_id, seq, change, user_id, content, client_msg_id)
-  select room_id, last_seq + row_number() over w, last_change + row_number() over w, user_id, content, client_msg_id
+  insert into messages (room_id, seq, change, user_id, content, client_msg_id${mentions.insertColumn})
+  select room_id, last_seq + row_number() over w, last_change + row_number() over w, user_id, content, client_msg_id${mentions.insertValue}
     from ok
   window w as (partition by room_id order by ord)
-  returning id, seq, change, user_id, client_msg_id, created_at, room_id, content
-)${webhookOutbox}
+  returning id, seq, change, user_id, client_msg_id, created_at, room_id, content,
+            mentions
+)${mentions.cte}${webhookOutbox}
 select null::bigint as ord, 'stored' as status, ins.id, ins.seq, ins.change, ins.created_at, ins.user_id, ins.client_msg_id,
-       null::text as username, null::text as content, null::timestamptz as edited_at, null::timestamptz as deleted_at
+       null::text as username, null::text as content, null::timestamptz as edited_at, null::timestamptz as deleted_at,
+       ins.mentions
   from ins
 union all
-select dup.ord, 'duplicate', dup.id, dup.seq, dup.change, dup.created_at, null, null, dup.username, dup.content, dup.edited_at, dup.deleted_at
+select dup.ord, 'duplicate', dup.id, dup.seq, dup.change, dup.created_at, null, null, dup.username, dup.content, dup.edited_at, dup.deleted_at,
+       dup.mentions
   from dup
 union all
-select judged.ord, judged.verdict, null, null, null, null, null, null, null, null, null, null
+select judged.ord, judged.verdict, null, null, null, null, null, null, null, null, null, null,
+       null
   from judged where judged.verdict is not null`;
+
+/**
+ * Mentions (issue 14): the pieces appendBatchSql takes for a batch in which
+ * some message has '@' candidates (a seventh input array, `mention_names`,
+ * space-separated lower-case names, '' for none). At insert each message's names
+ * are resolved to the users who are members of its room (members only: a
+ * public room's non-members are not notified; a private room's members are
+ * the only names it can resolve, so it reveals no one else), its author left
+ * out; the ids go into messages.mentions (null: none) and, by the `mentioned`
+ * CTE, into message_mentions, which mentionCount counts. Batches without any
+ * '@' run the plain statement, which pays for none of this.
+ */
+interface MentionsSql {
+  input: string;
+  inputColumn: string;
+  judgedColumn: string;
+  insertColumn: string;
+  insertValue: string;
+  cte: string;
+}
+const NO_MENTIONS: MentionsSql = { input: '', inputColumn: '', judgedColumn: '', insertColumn: '', insertValue: '', cte: '' };
+const WITH_MENTIONS: MentionsSql = {
+  input: ', ?::text[]',
+  inputColumn: ', mention_names',
+  judgedColumn: ', p.mention_names',
+  insertColumn: ', mentions',
+  insertValue: `,
+         (select array_agg(u.id order by u.id) from users u
+           where lower(u.username) = any(string_to_array(ok.mention_names, ' ')) and u.id <> ok.user_id
+             and exists (select 1 from room_members rm where rm.room_id = ok.room_id and rm.user_id = u.id))`,
+  cte: `, mentioned as (
+  insert into message_mentions (user_id, room_id, seq)
+  select unnest(ins.mentions), ins.room_id, ins.seq from ins where ins.mentions is not null
+)`,
+};
 
 const APPEND_BATCH_SQL = appendBatchSql('');
 // Webhooks: the same statement plus one CTE writing message.created to the
 // outbox (webhook-outbox.ts), run only while an endpoint subscribes to it.
 const APPEND_BATCH_OUTBOX_SQL = appendBatchSql(MESSAGE_CREATED_OUTBOX_CTE);
+// Mentions: the statements for a batch with '@' candidates (see MentionsSql).
+const APPEND_BATCH_MENTIONS_SQL = appendBatchSql('', WITH_MENTIONS);
+const APPEND_BATCH_MENTIONS_OUTBOX_SQL = appendBatchSql(MESSAGE_CREATED_OUTBOX_CTE, WITH_MENTIONS);
 
 interface AppendRow {
   /** 1-based input position; null on stored rows, which carry user_id and client_msg_id instead. */
@@ -164,6 +214,13 @@ interface AppendRow {
   content: string | null;
   edited_at: Date | null;
   deleted_at: Date | null;
+  mentions: string[] | null;
+}
+
+/** The group-commit statement (and its prepared name) for a batch: with the webhook outbox CTE, with mention resolving. */
+function appendStatement(outbox: boolean, mentions: boolean): [string, string] {
+  if (mentions) return outbox ? ['roomcast_append_batch_mentions_outbox', APPEND_BATCH_MENTIONS_OUTBOX_SQL] : ['roomcast_append_batch_mentions', APPEND_BATCH_MENTIONS_SQL];
+  return outbox ? ['roomcast_append_batch_outbox', APPEND_BATCH_OUTBOX_SQL] : ['roomcast_append_batch', APPEND_BATCH_SQL];
 }
 
 function toOutcome(row: AppendRow, entry: PendingMessage): AppendOutcome {
@@ -189,6 +246,7 @@ function toOutcome(row: AppendRow, entry: PendingMessage): AppendOutcome {
         edited_at: row.edited_at,
         deleted_at: row.deleted_at,
         change: row.change!,
+        mentions: row.mentions,
       });
       return { status: row.status, message };
     }
@@ -206,6 +264,7 @@ function toOutcome(row: AppendRow, entry: PendingMessage): AppendOutcome {
  */
 const CHANGE_CONTEXT_SQL = `
 select m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change,
+       m.mentions,
        r.visibility, r.read_only, r.archived
   from messages m
   join users u on u.id = m.user_id
@@ -222,7 +281,8 @@ with bumped as (
 update messages m set ${set}, change = bumped.last_change
   from bumped
  where m.id = ?
-returning m.id, m.room_id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change`;
+returning m.id, m.room_id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change,
+          m.mentions`;
 const EDIT_SQL = changeSql('content = ?, edited_at = now()');
 const DELETE_SQL = changeSql("content = '', deleted_at = now()");
 
@@ -234,10 +294,12 @@ const DELETE_SQL = changeSql("content = '', deleted_at = now()");
  */
 const CHANGES_SQL = `
 select r.last_change as room_last_change,
-       m.id, m.room_id, m.seq, m.user_id, m.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change
+       m.id, m.room_id, m.seq, m.user_id, m.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change,
+       m.mentions
   from rooms r
   left join lateral (
-    select m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change
+    select m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change,
+           m.mentions
       from messages m
       join users u on u.id = m.user_id
      where m.room_id = r.id and m.change > ?::bigint and m.change <= coalesce(?::bigint, r.last_change)
@@ -294,12 +356,16 @@ export class MessageStore {
     });
     const entries = fresh.map((index) => batch[index]!);
     const outbox = this.webhooks.wants('message.created');
-    const rows = await this.run<AppendRow>(outbox ? 'roomcast_append_batch_outbox' : 'roomcast_append_batch', outbox ? APPEND_BATCH_OUTBOX_SQL : APPEND_BATCH_SQL, [
+    // Mentions: only a batch with '@' candidates runs the statement that resolves them.
+    const mentions = entries.some((e) => e.mentionNames?.length) ? entries.map((e) => e.mentionNames?.join(' ') ?? '') : null;
+    const [name, sql] = appendStatement(outbox, mentions !== null);
+    const rows = await this.run<AppendRow>(name, sql, [
       entries.map((e) => e.roomId),
       entries.map((e) => e.userId),
       entries.map((e) => e.content),
       entries.map((e) => e.clientMsgId),
       entries.map((e) => e.role),
+      ...(mentions ? [mentions] : []),
       [...new Set(entries.map((e) => e.roomId))],
     ]);
     for (const row of rows) {
@@ -362,6 +428,8 @@ export class MessageStore {
           : await trx.raw(DELETE_SQL, [row.room_id, messageId])
       ) as { rows: Omit<MessageRow, 'username'>[] };
       const message = toMessage({ ...changed[0]!, username: row.username });
+      // Mentions: a deleted message counts in no one's mentionCount (which then reads message_mentions alone).
+      if (change.kind === 'delete' && row.mentions) await trx('message_mentions').where({ room_id: row.room_id, seq: row.seq }).del();
       // Webhooks: the change's event commits with it.
       await enqueueEvents(trx, this.webhooks, [{ type: change.kind === 'edit' ? 'message.updated' : 'message.deleted', roomId: message.roomId, data: message }]);
       return { message, decision };

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { UNREAD_COUNT_CAP, type RoomInfo, type RoomVisibility } from '../../server/protocol.js';
+import { MENTION_COUNT_CAP, UNREAD_COUNT_CAP, type RoomInfo, type RoomVisibility } from '../../server/protocol.js';
 import { containsPattern } from './like-pattern.js';
 import { toRoom, type RoomRow } from './row-mappers.js';
 import { enqueueEvents, OPEN_GATE, type OutboxGate } from './webhook-outbox.js';
@@ -25,6 +25,19 @@ const UNREAD_COUNT_SQL = `case when rr.user_id is null and room_members.user_id 
      where m.room_id = rooms.id and m.seq > coalesce(rr.read_seq, 0) and m.user_id <> ? and m.deleted_at is null
      order by m.seq limit ${UNREAD_COUNT_CAP}
   ) unread) end`;
+
+/**
+ * Mentions (issue 14): the viewer's mentions in a room after their read seq
+ * (a deletion removes its message's rows, so none is of a deleted message).
+ * Bounded like UNREAD_COUNT_SQL: an index-only range scan of message_mentions'
+ * primary key (user, room, seq) that stops after MENTION_COUNT_CAP rows.
+ */
+const MENTION_COUNT_SQL = `(
+  select count(*)::int from (
+    select 1 from message_mentions mm
+     where mm.user_id = ? and mm.room_id = rooms.id and mm.seq > coalesce(rr.read_seq, 0)
+     order by mm.seq limit ${MENTION_COUNT_CAP}
+  ) mentioned)`;
 
 export class RoomStore {
   constructor(
@@ -58,6 +71,7 @@ export class RoomStore {
       .leftJoin('room_reads as rr', (j) => j.on('rr.room_id', '=', 'rooms.id').andOn('rr.user_id', '=', this.knex.raw('?', [viewer.userId])))
       .select(this.knex.raw('coalesce(rr.read_seq, 0) as read_seq'))
       .select(this.knex.raw(`${UNREAD_COUNT_SQL} as unread_count`, [viewer.userId]))
+      .select(this.knex.raw(`${MENTION_COUNT_SQL} as mention_count`, [viewer.userId]))
       .orderBy('rooms.created_at', 'desc')
       .orderBy('rooms.id', 'desc')
       .limit(page.limit + 1);

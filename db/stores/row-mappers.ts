@@ -27,6 +27,8 @@ export interface RoomRow {
   /** Only where the query read the viewer's read state. */
   read_seq?: number;
   unread_count?: number;
+  /** Only where the query counted the viewer's mentions. */
+  mention_count?: number;
 }
 
 export interface MessageRow {
@@ -42,6 +44,8 @@ export interface MessageRow {
   deleted_at: Date | null;
   /** bigint: the driver answers it as a decimal string (db/database.ts); the counter never nears 2^53. */
   change: string | number;
+  /** Mentioned user ids (issue 14); null when the message mentions no one. */
+  mentions: string[] | null;
 }
 
 export const iso = (value: Date | string) => (value instanceof Date ? value : new Date(value)).toISOString();
@@ -60,6 +64,7 @@ export function toRoom(row: RoomRow): RoomInfo {
   if (row.joined !== undefined) room.joined = row.joined;
   if (row.read_seq !== undefined) room.readSeq = row.read_seq;
   if (row.unread_count !== undefined) room.unreadCount = row.unread_count;
+  if (row.mention_count !== undefined) room.mentionCount = row.mention_count;
   return room;
 }
 
@@ -77,5 +82,7 @@ export function toMessage(row: MessageRow): Message {
     editedAt: row.edited_at ? iso(row.edited_at) : null,
     deleted,
     change: Number(row.change),
+    // A tombstone names no one, as it says nothing.
+    mentions: deleted || !row.mentions ? [] : row.mentions,
   };
 }

@@ -4,7 +4,7 @@
 // protocol shape, so a wire type that changes without them fails to compile.
 import { z } from 'zod';
 import type * as P from '../protocol.js';
-import { API_KEY_SCOPES, ERROR_CODES, ROLES, UNREAD_COUNT_CAP, WEBHOOK_EVENT_TYPES } from '../protocol.js';
+import { API_KEY_SCOPES, ERROR_CODES, MAX_MENTIONS, MENTION_COUNT_CAP, ROLES, UNREAD_COUNT_CAP, WEBHOOK_EVENT_TYPES } from '../protocol.js';
 
 const uuid = z.uuid();
 const timestamp = z.iso.datetime({ offset: true });
@@ -31,6 +31,7 @@ export const roomSchema = z.object({
   joined: z.boolean().optional(),
   readSeq: z.number().int().min(0).optional().describe("the caller's last-read seq (0: nothing read); in GET /api/rooms"),
   unreadCount: z.number().int().min(0).max(UNREAD_COUNT_CAP).optional().describe(`messages after readSeq not by the caller and not deleted; saturates at ${UNREAD_COUNT_CAP}; in GET /api/rooms`),
+  mentionCount: z.number().int().min(0).max(MENTION_COUNT_CAP).optional().describe(`messages after readSeq that mention the caller, not deleted; saturates at ${MENTION_COUNT_CAP}; in GET /api/rooms`),
 }).meta({ id: 'Room' }) satisfies z.ZodType<P.RoomInfo>;
 
 export const messageSchema = z.object({
@@ -45,6 +46,7 @@ export const messageSchema = z.object({
   editedAt: timestamp.nullable(),
   deleted: z.boolean(),
   change: z.number().int().min(1).describe('per room: the change number of this message\'s latest change (creation, last edit or deletion); what catch-up follows'),
+  mentions: z.array(uuid).max(MAX_MENTIONS).describe('ids of the room members its @usernames named, resolved when stored; [] when none or deleted'),
 }).meta({ id: 'Message' }) satisfies z.ZodType<P.Message>;
 
 export const errorSchema = z.object({

@@ -4,6 +4,7 @@ import { AppError, toAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { secondsSince, type Metrics } from '../metrics/metrics.js';
 import type { CommittedMessage, Message } from '../protocol.js';
+import { mentionCandidates } from './mentions.js';
 import { refusal } from './message-rules.js';
 
 /**
@@ -54,6 +55,12 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  */
 export const SEND_DEADLINE_MS = 5_000;
 
+/** Mentions (issue 14): a send whose content has '@' candidates carries them to the commit; others go as they are. */
+function withMentions(request: SendRequest): SendRequest {
+  const mentionNames = mentionCandidates(request.content);
+  return mentionNames.length > 0 ? { ...request, mentionNames } : request;
+}
+
 /**
  * Group commit: sends that arrive while a transaction is running wait for the
  * next one, so under load many messages share one transaction, and at rest a
@@ -85,7 +92,7 @@ export class MessageWriter implements MessageSubmitter {
         clearTimeout(timer);
         fn(value);
       };
-      this.queue.push({ request, resolve: settle(resolve), reject: settle(reject) });
+      this.queue.push({ request: withMentions(request), resolve: settle(resolve), reject: settle(reject) });
       this.schedule();
     });
   }

@@ -4,6 +4,7 @@ import type { BatchPublisher } from '../messages/message-writer.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CommittedMessage } from '../protocol.js';
 import { roomChannel } from './channels.js';
+import { emitMentions } from './mention-notices.js';
 import { RoomSequencer, type Sequenced } from './room-sequencer.js';
 import type { ChatNamespace } from './types.js';
 
@@ -84,6 +85,8 @@ export class MessageDelivery implements BatchPublisher {
       this.emit(sequencer.push(item));
       if (sequencer.hasGap) this.scheduleGapFill(roomId);
     }
+    // Mentions reach the mentioned users' sockets, in the room or not.
+    emitMentions(this.chat, batch);
   }
 
   /** The room's sequencer while this node has sockets in it; forgotten once they are all gone. */

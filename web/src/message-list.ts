@@ -90,7 +90,7 @@ export class MessageList {
     const item = messageItem(message, own, {
       ...(own ? { edit: (m: Message) => this.#startEdit(m) } : {}),
       ...(own || this.user.role === 'admin' ? { delete: (m: Message) => void this.#delete(m) } : {}),
-    });
+    }, message.mentions?.includes(this.user.id) ? this.user.username : null);
     const existing = this.#items.get(message.seq);
     this.#items.set(message.seq, { item, message });
     if (existing) return existing.item.replaceWith(item);

@@ -12,8 +12,12 @@ export interface MessageActions {
   delete?(message: Message): void;
 }
 
-export function messageItem(message: Message, own: boolean, actions: MessageActions): HTMLLIElement {
-  const classes = ['message', own ? 'own' : '', message.deleted ? 'deleted' : ''].filter(Boolean).join(' ');
+/**
+ * `me`: the user's name when the message mentions them (by id, as the server
+ * resolved it, so an edit that drops the text still shows it), else null.
+ */
+export function messageItem(message: Message, own: boolean, actions: MessageActions, me: string | null = null): HTMLLIElement {
+  const classes = ['message', own ? 'own' : '', message.deleted ? 'deleted' : '', me ? 'mentions-me' : ''].filter(Boolean).join(' ');
   const item = h(
     'li',
     { class: classes, attrs: { 'data-seq': message.seq, 'data-id': message.id } },
@@ -24,8 +28,9 @@ export function messageItem(message: Message, own: boolean, actions: MessageActi
       ' ',
       h('time', { attrs: { datetime: message.createdAt, title: message.createdAt } }, formatTime(message.createdAt)),
       message.editedAt && !message.deleted ? h('span', { class: 'edited' }, ' (edited)') : null,
+      me ? h('span', { class: 'mention-tag' }, ' mentions you') : null,
     ),
-    h('p', { class: 'content' }, message.deleted ? 'message deleted' : message.content),
+    h('p', { class: 'content' }, ...(message.deleted ? ['message deleted'] : me ? markMentions(message.content, me) : [message.content])),
   );
   if (!message.deleted && (actions.edit || actions.delete)) {
     const name = `message ${message.seq} from ${message.username}`;
@@ -39,6 +44,20 @@ export function messageItem(message: Message, own: boolean, actions: MessageActi
     );
   }
   return item;
+}
+
+/** The content as text nodes, with each `@me` (any letter case) in a <mark>. */
+function markMentions(content: string, me: string): (string | HTMLElement)[] {
+  const parts: (string | HTMLElement)[] = [];
+  const needle = `@${me}`.toLowerCase();
+  const lower = content.toLowerCase();
+  let from = 0;
+  for (let at = lower.indexOf(needle); at !== -1; at = lower.indexOf(needle, at + needle.length)) {
+    parts.push(content.slice(from, at), h('mark', { class: 'mention' }, content.slice(at, at + needle.length)));
+    from = at + needle.length;
+  }
+  parts.push(content.slice(from));
+  return parts.filter((part) => part !== '');
 }
 
 /** An admin's system broadcast: shown apart from the conversation. */

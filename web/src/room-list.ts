@@ -5,7 +5,7 @@
 // (noteMessage / noteRead) and for every room when another device reads
 // (`readUpdated`); the list is reloaded every REFRESH_MS while the tab is
 // visible, which is how other rooms' new messages reach their badges.
-import { UNREAD_COUNT_CAP, type RoomcastClient, type RoomInfo, type User } from '../../client-sdk/src/index.js';
+import { MENTION_COUNT_CAP, UNREAD_COUNT_CAP, type RoomcastClient, type RoomInfo, type User } from '../../client-sdk/src/index.js';
 import { button, field, form, h, replaceChildren } from './dom.js';
 import { describeError } from './format.js';
 import { roomHref } from './router.js';
@@ -59,6 +59,7 @@ export function roomList(client: RoomcastClient, user: User): RoomList {
             room.readOnly ? h('span', { class: 'tag' }, 'read-only') : null,
             room.archived ? h('span', { class: 'tag' }, 'archived') : null,
             room.joined === false ? h('span', { class: 'tag join' }, 'join') : null,
+            room.mentionCount ? h('span', { class: 'mentions', attrs: { 'aria-label': `${badgeText(room.mentionCount)} mentions` } }, `@${badgeText(room.mentionCount)}`) : null,
             room.unreadCount ? h('span', { class: 'unread', attrs: { 'aria-label': `${badgeText(room.unreadCount)} unread` } }, badgeText(room.unreadCount)) : null,
           ),
         ),
@@ -82,7 +83,7 @@ export function roomList(client: RoomcastClient, user: User): RoomList {
       // A read that landed while this answer was on its way is newer than the answer.
       for (const room of page.rooms) {
         const known = rooms.find((r) => r.id === room.id)?.readSeq ?? 0;
-        if (known > (room.readSeq ?? 0) && known >= room.lastSeq) Object.assign(room, { readSeq: known, unreadCount: 0 });
+        if (known > (room.readSeq ?? 0) && known >= room.lastSeq) Object.assign(room, { readSeq: known, unreadCount: 0, mentionCount: 0 });
       }
       rooms = append ? [...rooms, ...page.rooms.filter((room) => !rooms.some((r) => r.id === room.id))] : page.rooms;
       nextCursor = page.nextCursor;
@@ -152,12 +153,19 @@ export function roomList(client: RoomcastClient, user: User): RoomList {
   /** A read that leaves messages unread elsewhere in the room: the count comes from the server. */
   let recount: ReturnType<typeof setTimeout> | undefined;
   const offReadUpdated = client.on('readUpdated', ({ roomId, readSeq }) => noteRead(roomId, readSeq));
+  // A mention in a room not open here: one more on its badge (the open room is read as it shows).
+  const offMention = client.on('mention', ({ roomId, seq }) => {
+    const room = rooms.find((r) => r.id === roomId);
+    if (!room || roomId === selected || seq <= (room.readSeq ?? 0)) return;
+    room.mentionCount = Math.min(MENTION_COUNT_CAP, (room.mentionCount ?? 0) + 1);
+    render();
+  });
 
   function noteRead(roomId: string, readSeq: number): void {
     const room = rooms.find((r) => r.id === roomId);
     if (!room || readSeq <= (room.readSeq ?? 0)) return;
     room.readSeq = readSeq;
-    if (readSeq >= room.lastSeq) room.unreadCount = 0;
+    if (readSeq >= room.lastSeq) Object.assign(room, { unreadCount: 0, mentionCount: 0 });
     else {
       clearTimeout(recount);
       recount = setTimeout(() => void recountShown(), SEARCH_DELAY_MS);
@@ -185,6 +193,7 @@ export function roomList(client: RoomcastClient, user: User): RoomList {
       clearInterval(timer);
       clearTimeout(recount);
       offReadUpdated();
+      offMention();
     },
   };
 }
