@@ -32,6 +32,9 @@ class FakeRoom {
       editedAt: null,
       deleted: false,
       change: ++this.lastChange,
+      replyToSeq: null,
+      replyCount: 0,
+      lastReplyAt: null,
     };
     this.bySeq.set(seq, message);
     return message;

@@ -74,6 +74,12 @@ export interface Message {
    * among messages, and what catch-up (`afterChange`, `GET /api/rooms/:id/changes`) follows.
    */
   change: number;
+  /** Addition (replies): the seq of the message of the same room this one replies to; null: not a reply. */
+  replyToSeq: number | null;
+  /** Addition (replies): how many messages reply to this one (deleted replies included: the thread shows their tombstones). */
+  replyCount: number;
+  /** Addition (replies): when the latest reply was stored; null: no reply yet. */
+  lastReplyAt: string | null;
 }
 
 /** Every error code, with its REST status: the contract's codes plus the additions docs/protocol.md lists. */
@@ -511,6 +517,8 @@ export interface SendMessageRequest {
   roomId: string;
   content: string;
   clientMsgId: string;
+  /** Addition (replies): the seq of the message of this room to reply to (it must exist and not be deleted; `not_found` otherwise). */
+  replyToSeq?: number;
 }
 
 export interface MessageResult {

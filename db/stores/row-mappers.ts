@@ -42,6 +42,10 @@ export interface MessageRow {
   deleted_at: Date | null;
   /** bigint: the driver answers it as a decimal string (db/database.ts); the counter never nears 2^53. */
   change: string | number;
+  /** Replies (issue 14). */
+  reply_to_seq: number | null;
+  reply_count: number;
+  last_reply_at: Date | null;
 }
 
 export const iso = (value: Date | string) => (value instanceof Date ? value : new Date(value)).toISOString();
@@ -77,5 +81,8 @@ export function toMessage(row: MessageRow): Message {
     editedAt: row.edited_at ? iso(row.edited_at) : null,
     deleted,
     change: Number(row.change),
+    replyToSeq: row.reply_to_seq,
+    replyCount: row.reply_count,
+    lastReplyAt: row.last_reply_at ? iso(row.last_reply_at) : null,
   };
 }
