@@ -10,8 +10,9 @@ import { UserStore } from '../db/stores/user-store.js';
 import type { RoomcastApp } from '../server/app.js';
 import type { Ack, ChangesPage, HistoryPage, JoinResult, Message, MessageResult } from '../server/protocol.js';
 import { useRedisCluster } from './support/cluster.js';
+import { closeClientsAfterEach, signedUpClient } from './support/sdk.js';
 import { environment } from './support/environment.js';
-import { connect, createRoom, http, membersInRoom, ok, registerAdmin, registerUser, request, uniqueName, useNode, waitFor, type ChatClient } from './support/util.js';
+import { connect, createRoom, http, membersInRoom, ok, registerAdmin, registerUser, request, startNode, uniqueName, useNode, waitFor, type ChatClient } from './support/util.js';
 
 const send = async (socket: ChatClient, roomId: string, content: string, replyToSeq?: number) =>
   (await ok<MessageResult>(socket, 'message:send', { roomId, content, clientMsgId: randomUUID(), ...(replyToSeq === undefined ? {} : { replyToSeq }) })).message;
@@ -220,5 +221,44 @@ describe('MessageStore.appendBatch with replies', () => {
     const page = await messages.changes(room.id, { after: 0, limit: 50 });
     expect(page!.lastChange).to.equal(8);
     expect(page!.changes.map((m) => [m.seq, m.change])).to.deep.equal([[3, 3], [4, 4], [5, 5], [6, 6], [1, 7], [2, 8]]);
+  });
+});
+
+describe('client SDK: threads', () => {
+  closeClientsAfterEach();
+
+  it('when a thread handle is opened, then it pages older replies, gets live ones in seq order and the parent’s count, and after a reconnect replays the replies it missed', async () => {
+    const app = await startNode({ MESSAGE_RATE_LIMIT: '0', HISTORY_RATE_LIMIT: '0' });
+    const { client: sender } = await signedUpClient(app);
+    // The reader comes back slowly, so the replies below are sent while it is away.
+    const { client: reader } = await signedUpClient(app, { reconnect: { minDelayMs: 1_000, maxDelayMs: 1_500 } });
+    const created = await sender.rooms.create({ name: uniqueName('room') });
+    const out = await sender.join(created.id);
+    const inbox = await reader.join(created.id);
+    const parent = await out.send('the question');
+    const early = [await out.send('e1', { replyToSeq: parent.seq }), await out.send('e2', { replyToSeq: parent.seq }), await out.send('e3', { replyToSeq: parent.seq })];
+
+    const thread = await inbox.thread(parent.seq, { limit: 2 });
+    const live: Message[] = [];
+    thread.on('reply', (m) => live.push(m));
+    expect([thread.replies.map((m) => m.content), thread.hasOlder, thread.parent?.content]).to.deep.equal([['e2', 'e3'], true, 'the question']);
+    expect((await thread.loadOlder(2)).map((m) => m.content)).to.deep.equal(['e1']);
+    expect(thread.hasOlder).to.equal(false);
+    await thread.send('l1');
+    await out.send('plain');
+    await out.send('l2', { replyToSeq: parent.seq });
+    await waitFor(() => live.length === 2 && thread.parent?.replyCount === 5, 5_000, 'two live replies and the count');
+
+    app.io.of('/chat').in(`user:${reader.user!.id}`).disconnectSockets();
+    await waitFor(() => reader.state === 'reconnecting', 5_000, 'the reader to be away');
+    const missed = [await out.send('m1', { replyToSeq: parent.seq }), await out.send('m2', { replyToSeq: early[0]!.seq }), await out.send('m3', { replyToSeq: parent.seq })];
+    await waitFor(() => thread.parent?.replyCount === 7 && live.length === 4, 10_000, 'the replay after the reconnect');
+
+    const stored = (await http<HistoryPage>(app, 'GET', `/api/rooms/${created.id}/messages/${parent.seq}/replies`, { token: (await registerUser(app)).accessToken })).body.messages;
+    expect(thread.replies).to.deep.equal(stored);
+    expect(live.map((m) => m.content)).to.deep.equal(['l1', 'l2', 'm1', 'm3']);
+    expect(missed[1]!.replyToSeq).to.equal(early[0]!.seq);
+    expect(thread.parent).to.deep.equal((await inbox.history({ afterSeq: parent.seq - 1, limit: 1 })).messages[0]);
+    thread.close();
   });
 });
