@@ -10,9 +10,18 @@ export interface MessageActions {
   edit?(message: Message): void;
   /** Shown on own messages, and on every message for admins. */
   delete?(message: Message): void;
+  /** Replies (issue 14): shown on every message not deleted. */
+  reply?(message: Message): void;
 }
 
-export function messageItem(message: Message, own: boolean, actions: MessageActions): HTMLLIElement {
+/** A short line of a message, for quotes. */
+export const snippet = (message: Message): string => (message.deleted ? 'message deleted' : message.content.length > 80 ? `${message.content.slice(0, 80)}…` : message.content);
+
+/**
+ * `parent`: the message this one replies to, when it is shown (the quote
+ * then has its author and text; otherwise only its number).
+ */
+export function messageItem(message: Message, own: boolean, actions: MessageActions, parent?: Message): HTMLLIElement {
   const classes = ['message', own ? 'own' : '', message.deleted ? 'deleted' : ''].filter(Boolean).join(' ');
   const item = h(
     'li',
@@ -25,14 +34,23 @@ export function messageItem(message: Message, own: boolean, actions: MessageActi
       h('time', { attrs: { datetime: message.createdAt, title: message.createdAt } }, formatTime(message.createdAt)),
       message.editedAt && !message.deleted ? h('span', { class: 'edited' }, ' (edited)') : null,
     ),
+    message.replyToSeq !== null
+      ? h(
+          'blockquote',
+          { class: 'reply-quote', attrs: { 'data-reply-to': message.replyToSeq } },
+          parent ? `↪ ${parent.username}: ${snippet(parent)}` : `↪ reply to message #${message.replyToSeq}`,
+        )
+      : null,
     h('p', { class: 'content' }, message.deleted ? 'message deleted' : message.content),
+    message.replyCount > 0 ? h('span', { class: 'reply-count' }, message.replyCount === 1 ? '1 reply' : `${message.replyCount} replies`) : null,
   );
-  if (!message.deleted && (actions.edit || actions.delete)) {
+  if (!message.deleted && (actions.edit || actions.delete || actions.reply)) {
     const name = `message ${message.seq} from ${message.username}`;
     item.append(
       h(
         'div',
         { class: 'actions' },
+        actions.reply ? button('Reply', () => actions.reply?.(message), { class: 'small', attrs: { 'aria-label': `Reply to ${name}` } }) : null,
         actions.edit ? button('Edit', () => actions.edit?.(message), { class: 'small', attrs: { 'aria-label': `Edit ${name}` } }) : null,
         actions.delete ? button('Delete', () => actions.delete?.(message), { class: 'small danger', attrs: { 'aria-label': `Delete ${name}` } }) : null,
       ),
