@@ -97,6 +97,11 @@ const pairKey = (userId: string, clientMsgId: string) => `${userId.toLowerCase()
  * their 1-based `ord`. No CTE is joined to another one after `judged`: the
  * planner guesses one row for each, and nested loops over them made the cost
  * grow with the square of the batch.
+ * With `threads` (a batch holding a reply, issue 14) the pieces of
+ * thread-sql.ts join in: a reply_to_seq input column, the parent rule in
+ * `judged`, one change number per replied-to parent in `bumped`, and the
+ * `threads` CTE updating the parents, whose new states come back as rows
+ * of status 'parent'.
  */
 const appendBatchSql = (webhookOutbox: string, threads: boolean) => `
 with p as (${threads ? THREAD_INPUT : `
