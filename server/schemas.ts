@@ -153,7 +153,7 @@ export function contentSchemas(maxMessageLength: number) {
     broadcast: z.strictObject({ content, roomId: uuid.optional() }) satisfies z.ZodType<P.BroadcastRequest>,
     send: z.object({ roomId: uuid, content, clientMsgId: uuid, replyToSeq: replyToSeq.optional() }) satisfies z.ZodType<P.SendMessageRequest>,
     edit: z.object({ messageId, content }) satisfies z.ZodType<P.EditMessageRequest>,
-    serverPublish: z.strictObject({ userId: uuid.optional(), content, clientMsgId: uuid }) satisfies z.ZodType<P.ServerPublishRequest>,
+    serverPublish: z.strictObject({ userId: uuid.optional(), content, clientMsgId: uuid, replyToSeq: replyToSeq.optional() }) satisfies z.ZodType<P.ServerPublishRequest>,
   };
 }
 

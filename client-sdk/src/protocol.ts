@@ -326,6 +326,8 @@ export interface ServerPublishRequest {
   userId?: string;
   content: string;
   clientMsgId: string;
+  /** Addition (replies): the seq of the message of this room to reply to, as `message:send`'s. */
+  replyToSeq?: number;
 }
 
 /** `POST /api/server/users/:id/ban`: `minutes` makes the ban lift by itself. */
