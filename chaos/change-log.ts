@@ -51,6 +51,8 @@ export const CHANGE_LOG_ROW = 'catch-up replays every change';
 type Step =
   | { op: 'send'; client: number; room: number; gapMs: number }
   | { op: 'edit' | 'delete'; client: number; room: number; pick: number; gapMs: number }
+  /** Replies (issue 14): a reply to one of the actor's messages (its parent's replyCount is a change too). */
+  | { op: 'reply'; client: number; room: number; pick: number; gapMs: number }
   /** Cut the client's open sockets (it reconnects to the same node). */
   | { op: 'kill'; client: number; gapMs: number }
   /** The node `node` refuses the client for `ms` (a client on it moves to the other). */
@@ -69,6 +71,7 @@ function stepArbitrary(size: ChangeLogSize): fc.Arbitrary<Step> {
     { weight: 6, arbitrary: fc.record({ op: fc.constant('send' as const), client, room, gapMs }) },
     { weight: 4, arbitrary: fc.record({ op: fc.constant('edit' as const), client, room, pick: fc.nat(1_000), gapMs }) },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('delete' as const), client, room, pick: fc.nat(1_000), gapMs }) },
+    { weight: 3, arbitrary: fc.record({ op: fc.constant('reply' as const), client, room, pick: fc.nat(1_000), gapMs }) },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('kill' as const), client, gapMs }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('refuse' as const), client, node: fc.nat(1), ms, gapMs }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('offline' as const), client, ms, gapMs }) },
@@ -257,6 +260,13 @@ async function runOnce(nodes: readonly [string, string], users: Registered[], si
           if (actor.restarting) break;
           const own = actor.own.get(roomId)!;
           write(actor.rooms.get(roomId)!.send(`r${run} c${step.client} #${++counter}`), (m) => own.push(m as Message));
+          break;
+        }
+        case 'reply': {
+          const own = actor.own.get(roomId)!;
+          if (actor.restarting || own.length === 0) break;
+          const parent = own[step.pick % own.length]!;
+          write(actor.rooms.get(roomId)!.send(`r${run} c${step.client} re s${parent.seq} #${++counter}`, { replyToSeq: parent.seq }), (m) => own.push(m as Message));
           break;
         }
         case 'edit':

@@ -101,7 +101,11 @@ function models(fx: Fixtures): Record<string, fc.Arbitrary<unknown>> {
     'room:join': fc.record({ roomId: id, afterChange: seq }, { requiredKeys: ['roomId'] }),
     'room:leave': fc.record({ roomId: id }),
     'room:history': fc.oneof(fc.record({ roomId: id, afterSeq: seq, limit: seq }, { requiredKeys: ['roomId'] }), fc.record({ roomId: id, beforeSeq: seq }, { requiredKeys: ['roomId'] }), fc.record({ roomId: id, afterSeq: seq, beforeSeq: seq, limit: seq }, { requiredKeys: ['roomId'] })),
-    'message:send': shaped({ roomId: id, content: text, clientMsgId: fc.oneof({ weight: 4, arbitrary: fc.uuid() }, fc.string({ maxLength: 40 })) }),
+    'message:send': fc.oneof(
+      shaped({ roomId: id, content: text, clientMsgId: fc.oneof({ weight: 4, arbitrary: fc.uuid() }, fc.string({ maxLength: 40 })) }),
+      // Replies (issue 14): a parent seq, valid or not (missing, deleted, malformed): never internal.
+      fc.record({ roomId: id, content: text, clientMsgId: fc.uuid(), replyToSeq: seq }),
+    ),
     'message:edit': shaped({ messageId, content: text }),
     'message:delete': fc.record({ messageId }),
     typing: shaped({ roomId: id, typing: fc.oneof({ weight: 4, arbitrary: fc.boolean() }, fc.anything()) }),

@@ -94,6 +94,8 @@ export const roomListQuerySchema = z.object({
 export const idParamSchema = z.object({ id: uuid });
 export const messageIdParamSchema = z.object({ id: messageId });
 export const memberParamsSchema = z.object({ id: uuid, userId: uuid });
+/** `GET /api/rooms/:id/messages/:seq/replies`: a room and the seq of the thread's parent. */
+export const threadParamsSchema = z.object({ id: uuid, seq: z.coerce.number().int().min(1).max(2_147_483_647) });
 
 /** Longest mute, kick block or timed ban, in minutes: a year. */
 const MAX_MINUTES = 525_600;
@@ -147,13 +149,16 @@ export function messageContentSchema(maxMessageLength: number) {
 }
 
 /** Schemas whose limits come from the configuration. */
+/** Replies (issue 14): a seq of the same room; seq is an int4 column, so a larger number could name no message. */
+const replyToSeq = z.number().int().min(1).max(2_147_483_647);
+
 export function contentSchemas(maxMessageLength: number) {
   const content = messageContentSchema(maxMessageLength);
   return {
     broadcast: z.strictObject({ content, roomId: uuid.optional() }) satisfies z.ZodType<P.BroadcastRequest>,
-    send: z.object({ roomId: uuid, content, clientMsgId: uuid }) satisfies z.ZodType<P.SendMessageRequest>,
+    send: z.object({ roomId: uuid, content, clientMsgId: uuid, replyToSeq: replyToSeq.optional() }) satisfies z.ZodType<P.SendMessageRequest>,
     edit: z.object({ messageId, content }) satisfies z.ZodType<P.EditMessageRequest>,
-    serverPublish: z.strictObject({ userId: uuid.optional(), content, clientMsgId: uuid }) satisfies z.ZodType<P.ServerPublishRequest>,
+    serverPublish: z.strictObject({ userId: uuid.optional(), content, clientMsgId: uuid, replyToSeq: replyToSeq.optional() }) satisfies z.ZodType<P.ServerPublishRequest>,
   };
 }
 

@@ -1,6 +1,7 @@
 // The change-log property (issue 13), quick form: two in-process nodes over
 // Redis on the run's PostgreSQL, SDK clients behind TCP proxies that cut,
-// refuse and restart them while their users send, edit and delete at random.
+// refuse and restart them while their users send, edit, delete and reply
+// (issue 14: a parent's replyCount is a change too) at random.
 // The long form is the "catch-up replays every change" row of `npm run chaos`.
 import { expect } from 'chai';
 import { changeLogProperty, CHANGE_LOG_NODE_ENV, QUICK_CHANGE_LOG } from '../chaos/change-log.js';
@@ -9,7 +10,7 @@ import { useRedisCluster } from './support/cluster.js';
 describe('change log: catch-up replays every change (fast-check, two nodes)', () => {
   const { node } = useRedisCluster('change-log property');
 
-  it('when clients are cut off, moved to the other node, offline or restarted while others send, edit and delete, then each view of each room equals history, with no change twice or out of order', async function () {
+  it('when clients are cut off, moved to the other node, offline or restarted while others send, edit and delete, then each view of each room equals history (reply counts included), with no change twice or out of order', async function () {
     this.timeout(120_000);
     const [a, b] = await Promise.all([node('a', CHANGE_LOG_NODE_ENV), node('b', CHANGE_LOG_NODE_ENV)]);
     const seed = process.env.CHANGE_LOG_SEED ? { seed: Number(process.env.CHANGE_LOG_SEED) } : {};

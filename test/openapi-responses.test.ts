@@ -81,6 +81,11 @@ describe('REST answers against the OpenAPI document', () => {
     expect([changes.status, changes.body.changes.length, changes.body.lastChange]).to.deep.equal([200, 1, 1]);
     expect((await call('GET', '/api/rooms/{id}/changes', { query: '?after=-1', token: member.accessToken, ids: { id: roomId } })).status).to.equal(400);
     expect((await call('GET', '/api/rooms/{id}/changes', { token: member.accessToken })).status).to.equal(404);
+    // Replies (docs/protocol.md, "Replies"): a thread pages like history.
+    const thread = await call<{ messages: Message[] }>('GET', '/api/rooms/{id}/messages/{seq}/replies', { token: member.accessToken, ids: { id: roomId, seq: '1' } });
+    expect([thread.status, thread.body.messages]).to.deep.equal([200, []]);
+    expect((await call('GET', '/api/rooms/{id}/messages/{seq}/replies', { token: member.accessToken, ids: { id: roomId, seq: '2' } })).status).to.equal(404);
+    expect((await call('GET', '/api/rooms/{id}/messages/{seq}/replies', { token: member.accessToken, ids: { id: roomId, seq: '0' } })).status).to.equal(400);
     // Read state (docs/protocol.md, "Read state").
     expect((await call('PUT', '/api/rooms/{id}/read', { token: member.accessToken, ids: { id: roomId }, body: { seq: 1 } })).status).to.equal(200);
     expect((await call('PUT', '/api/rooms/{id}/read', { token: member.accessToken, ids: { id: roomId }, body: { seq: 2 } })).status).to.equal(400);

@@ -11,6 +11,9 @@ const message = (change: number, over: Partial<Message> = {}): Message => ({
   seq: change,
   change,
   mentions: [],
+  replyToSeq: null,
+  replyCount: 0,
+  lastReplyAt: null,
   userId: 'user-1',
   username: 'user',
   content: `m${change}`,
@@ -129,5 +132,10 @@ describe('RoomSequencer', () => {
     expect(latestKindOf(message(1))).to.equal('new');
     expect(latestKindOf(message(1, { editedAt: new Date(1).toISOString() }))).to.equal('updated');
     expect(latestKindOf(message(1, { editedAt: new Date(1).toISOString(), deleted: true }))).to.equal('deleted');
+  });
+
+  it('latestKindOf: a message with replies changed after its creation (a gap fill re-sends it as updated, not as new)', () => {
+    expect(latestKindOf(message(3, { replyCount: 1, lastReplyAt: new Date(1).toISOString() }))).to.equal('updated');
+    expect(latestKindOf(message(3, { replyCount: 1, lastReplyAt: new Date(1).toISOString(), deleted: true }))).to.equal('deleted');
   });
 });

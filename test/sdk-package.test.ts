@@ -19,14 +19,14 @@ const SDK_DIR = path.join(ROOT, 'client-sdk');
 const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 /**
- * The packed (gzipped) size the package must stay under. It was 196.6 kB
- * before read state and the change log's sequencer (issue 13); each adds
- * about 5-16 kB (markRead, the read events, the sequencer and their types,
- * each shipped as source, ESM, CJS, two bundles and four .d.ts), most of the
- * size being the two self-contained browser bundles (socket.io-client inside)
- * and their maps; docs/sdk.md ("Developing the SDK") states the budget.
+ * The packed (gzipped) size the package must stay under. It is 233.6 kB with
+ * threads (issue 14: the Thread handle, 10.2 kB across source, ESM, CJS, two
+ * bundles, maps and .d.ts), 223.4 kB with the change log's sequencer (issue
+ * 13) and read state together, 197 kB before them; most of it the two
+ * self-contained browser bundles (socket.io-client inside) and their maps.
+ * docs/sdk.md ("Developing the SDK") states the budget.
  */
-const PACKED_BUDGET_BYTES = 240 * 1024;
+const PACKED_BUDGET_BYTES = 248 * 1024;
 
 /** Every file package.json points consumers at (main, module, types, unpkg, exports), as tarball paths. */
 function namedFiles(manifest: Record<string, unknown>): string[] {

@@ -33,6 +33,9 @@ class FakeRoom {
       deleted: false,
       change: ++this.lastChange,
       mentions: [],
+      replyToSeq: null,
+      replyCount: 0,
+      lastReplyAt: null,
     };
     this.bySeq.set(seq, message);
     return message;

@@ -203,6 +203,27 @@ describe('server API (/api/server/, API keys)', () => {
       expect(history.body.messages.map((m) => m.seq)).to.deep.equal([1, 2]);
     });
 
+    it('with replyToSeq publishes a reply (the parent\'s replyCount moves, heard as message:updated); a deleted or missing parent is 404 not_found', async () => {
+      const admin = await registerAdmin(node.app);
+      const room = await createRoom(node.app, admin.accessToken);
+      const key = await createKey(node.app, admin, ['publish', 'history']);
+      const socket = await connect(node.app, { token: admin.accessToken });
+      await ok(socket, 'room:join', { roomId: room.id });
+      const parent = (await ok<{ message: Message }>(socket, 'message:send', { roomId: room.id, content: 'question', clientMsgId: randomUUID() })).message;
+      const gone = (await ok<{ message: Message }>(socket, 'message:send', { roomId: room.id, content: 'gone', clientMsgId: randomUUID() })).message;
+      await ok(socket, 'message:delete', { messageId: gone.id });
+      const updated = nextEvent<Message>(socket, 'message:updated');
+      const publish = (replyToSeq: number) => http<{ message: Message }>(node.app, 'POST', `/api/server/rooms/${room.id}/messages`, { token: key.key, body: publishBody({ replyToSeq }) });
+
+      const reply = await publish(parent.seq);
+
+      expect([reply.status, reply.body.message.replyToSeq]).to.deep.equal([201, parent.seq]);
+      expect(await updated).to.include({ id: parent.id, replyCount: 1, lastReplyAt: reply.body.message.createdAt });
+      expect((await publish(gone.seq)).status).to.equal(404);
+      expect((await publish(99)).status).to.equal(404);
+      expect((await publish(0)).status).to.equal(400);
+    });
+
     it('without userId publishes as the system user, which may post in a read-only room where a member may not', async () => {
       const admin = await registerAdmin(node.app);
       const member = await registerUser(node.app);

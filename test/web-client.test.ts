@@ -135,6 +135,32 @@ describe('web client (browser)', function () {
     expect(await bob.locator('.online-list li').allTextContents()).to.include.members([aliceName, bobName]);
   });
 
+  it('when a user replies to a message, then both pages quote the message replied to and the parent shows its reply count', async () => {
+    const app = await startNode();
+    const alice = await openPage(app);
+    await signUp(alice);
+    await alice.getByLabel('Room name').fill(uniqueName('thread'));
+    await alice.getByRole('button', { name: 'Create room' }).click();
+    await alice.waitForURL(/#\/room\//);
+    const roomId = decodeURIComponent(new URL(alice.url()).hash.replace('#/room/', ''));
+    await composer(alice).waitFor();
+    const bob = await openPage(app);
+    const bobName = await signUp(bob);
+    await openRoom(bob, roomId);
+    await say(alice, 'lunch at noon?');
+
+    await message(bob, 'lunch at noon?').getByRole('button', { name: /^Reply/ }).click();
+    await bob.locator('.reply-bar', { hasText: 'lunch at noon?' }).waitFor();
+    await say(bob, 'yes, see you there');
+
+    for (const page of [alice, bob]) {
+      await message(page, 'yes, see you there').locator('.reply-quote', { hasText: 'lunch at noon?' }).waitFor();
+      await message(page, 'lunch at noon?').locator('.reply-count', { hasText: '1 reply' }).waitFor();
+    }
+    expect(await bob.locator('.reply-bar').isHidden()).to.equal(true);
+    expect(await message(alice, 'yes, see you there').locator('.author').textContent()).to.equal(bobName);
+  });
+
   it('when the page is reloaded on a phone-sized screen, then the session and the room are still there', async () => {
     const app = await startNode();
     const page = await openPage(app, { width: 390, height: 760 });

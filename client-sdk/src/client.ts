@@ -211,6 +211,7 @@ export class RoomcastClient extends Emitter<ClientEvents> {
         {
           connection: this.#connection,
           fetchHistory: (id, query) => this.#history(id, query),
+          fetchReplies: (id, seq, query) => this.#replies(id, seq, query),
           maxSendAttempts: this.#maxSendAttempts,
           markRead: (id, seq) => this.markRead(id, seq),
           onGone: (gone) => {
@@ -281,6 +282,11 @@ export class RoomcastClient extends Emitter<ClientEvents> {
   #history(roomId: string, query: HistoryQuery): Promise<HistoryPage> {
     const { afterSeq, beforeSeq, limit } = query;
     return this.#authed('GET', `/api/rooms/${encodeURIComponent(roomId)}/messages${queryString({ afterSeq, beforeSeq, limit })}`);
+  }
+
+  #replies(roomId: string, seq: number, query: HistoryQuery): Promise<HistoryPage> {
+    const { afterSeq, beforeSeq, limit } = query;
+    return this.#authed('GET', `/api/rooms/${encodeURIComponent(roomId)}/messages/${seq}/replies${queryString({ afterSeq, beforeSeq, limit })}`);
   }
 
   /** A REST call with the access token; renews it once if the server says it expired. */

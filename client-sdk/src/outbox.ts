@@ -6,7 +6,7 @@ export interface OutboxDeps {
   /** Resolves when sends can go out (connected, room joined); rejects when they never will. */
   ready(): Promise<void>;
   /** One attempt at message:send; rejects with a RoomcastError. */
-  send(content: string, clientMsgId: string): Promise<Message>;
+  send(content: string, clientMsgId: string, replyToSeq?: number): Promise<Message>;
   /** The stored message, before the send's promise resolves. */
   acked(message: Message): void;
   /** Ack timeouts and server-side failures tolerated per send before it is rejected. */
@@ -17,6 +17,8 @@ export interface OutboxDeps {
 interface PendingSend {
   content: string;
   clientMsgId: string;
+  /** A reply's parent seq. */
+  replyToSeq: number | undefined;
   failures: number;
   resolve(message: Message): void;
   reject(err: RoomcastError): void;
@@ -42,10 +44,10 @@ export class Outbox {
     return this.#queue.length;
   }
 
-  push(content: string): Promise<Message> {
+  push(content: string, replyToSeq?: number): Promise<Message> {
     if (this.#closed) return Promise.reject(this.#closed);
     return new Promise((resolve, reject) => {
-      this.#queue.push({ content, clientMsgId: this.deps.newId(), failures: 0, resolve, reject });
+      this.#queue.push({ content, clientMsgId: this.deps.newId(), replyToSeq, failures: 0, resolve, reject });
       if (!this.#running) void this.#run();
     });
   }
@@ -64,7 +66,7 @@ export class Outbox {
         try {
           await this.deps.ready();
           if (this.#closed || this.#queue[0] !== head) continue;
-          const message = await this.deps.send(head.content, head.clientMsgId);
+          const message = await this.deps.send(head.content, head.clientMsgId, head.replyToSeq);
           if (this.#queue[0] !== head) continue;
           this.#queue.shift();
           this.deps.acked(message);

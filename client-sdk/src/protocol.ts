@@ -85,6 +85,12 @@ export interface Message {
    * `[]` when none, and for a deleted message.
    */
   mentions: string[];
+  /** Addition (replies): the seq of the message of the same room this one replies to; null: not a reply. */
+  replyToSeq: number | null;
+  /** Addition (replies): how many messages reply to this one (deleted replies included: the thread shows their tombstones). */
+  replyCount: number;
+  /** Addition (replies): when the latest reply was stored; null: no reply yet. */
+  lastReplyAt: string | null;
 }
 
 /** Every error code, with its REST status: the contract's codes plus the additions docs/protocol.md lists. */
@@ -333,6 +339,8 @@ export interface ServerPublishRequest {
   userId?: string;
   content: string;
   clientMsgId: string;
+  /** Addition (replies): the seq of the message of this room to reply to, as `message:send`'s. */
+  replyToSeq?: number;
 }
 
 /** `POST /api/server/users/:id/ban`: `minutes` makes the ban lift by itself. */
@@ -540,6 +548,8 @@ export interface SendMessageRequest {
   roomId: string;
   content: string;
   clientMsgId: string;
+  /** Addition (replies): the seq of the message of this room to reply to (it must exist and not be deleted; `not_found` otherwise). */
+  replyToSeq?: number;
 }
 
 export interface MessageResult {

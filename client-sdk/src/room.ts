@@ -9,6 +9,13 @@ import { newClientMsgId } from './ids.js';
 import { Outbox } from './outbox.js';
 import type { HistoryPage, HistoryQuery, Message, MessageDeletedEvent, OnlinePage, OnlineUser, PresenceEvent, RoomInfo, RoomKickedEvent, RoomMutedEvent, TypingEvent } from './protocol.js';
 import { RoomSequencer, type ViewPosition } from './room-sequencer.js';
+import { Thread } from './thread.js';
+
+/** Options of `Room.send`. */
+export interface SendOptions {
+  /** Makes the message a reply to the message of this room with that seq (it must exist and not be deleted: `not_found` otherwise). */
+  replyToSeq?: number;
+}
 
 /** Events of a joined room. */
 export interface RoomEvents {
@@ -55,6 +62,8 @@ export interface RoomEvents {
 export interface RoomDeps {
   connection: Connection;
   fetchHistory(roomId: string, query: HistoryQuery): Promise<HistoryPage>;
+  /** A page of a thread (`GET /api/rooms/:id/messages/:seq/replies`). */
+  fetchReplies(roomId: string, seq: number, query: HistoryQuery): Promise<HistoryPage>;
   maxSendAttempts: number;
   markRead(roomId: string, seq: number): Promise<ReadResult>;
   /** The room is gone (left, or no longer reachable): drop it from the client. */
@@ -113,7 +122,8 @@ export class Room extends Emitter<RoomEvents> {
     );
     this.#outbox = new Outbox({
       ready: () => this.#ready.wait(),
-      send: async (content, clientMsgId) => (await deps.connection.request('message:send', { roomId: id, content, clientMsgId })).message,
+      send: async (content, clientMsgId, replyToSeq) =>
+        (await deps.connection.request('message:send', { roomId: id, content, clientMsgId, ...(replyToSeq === undefined ? {} : { replyToSeq }) })).message,
       // The sender gets no message:new for its own message: the ack's change counts as applied.
       acked: (message) => this.#sequencer.acceptMessage(message),
       maxAttempts: deps.maxSendAttempts,
@@ -199,12 +209,41 @@ export class Room extends Emitter<RoomEvents> {
    * calls; queued while offline; retried with the same clientMsgId after an
    * ack timeout or a reconnect. Rejects with a RoomcastError when the server
    * refuses it (`read_only`, `muted`, `rate_limited`, …) or it cannot be sent.
+   * `replyToSeq` makes it a reply (see `thread`).
+   * @example
+   * const question = await room.send('lunch?');
+   * await room.send('yes', { replyToSeq: question.seq });
    */
-  send(content: string): Promise<Message> {
+  send(content: string, options: SendOptions = {}): Promise<Message> {
     if (typeof content !== 'string' || content.length === 0) {
       return Promise.reject(new RoomcastError('validation_failed', 'content must be a non-empty string'));
     }
-    return this.#outbox.push(content);
+    return this.#outbox.push(content, options.replyToSeq);
+  }
+
+  /**
+   * A thread handle: the replies to message `parentSeq` of this room, its
+   * latest page loaded, then every live reply in seq order (also those
+   * replayed after a reconnect), and the parent's `replyCount` kept current.
+   * @example
+   * const thread = await room.thread(question.seq);
+   * thread.on('reply', (m) => show(m));
+   * thread.on('parent', (p) => badge(p.replyCount));
+   */
+  async thread(parentSeq: number, options: { limit?: number } = {}): Promise<Thread> {
+    const parentPage = await this.history({ afterSeq: parentSeq - 1, limit: 1 });
+    const parent = parentPage.messages.find((m) => m.seq === parentSeq) ?? null;
+    const thread = new Thread(
+      parentSeq,
+      {
+        on: (event, listener) => this.on(event, listener),
+        fetchReplies: (query) => this.deps.fetchReplies(this.id, parentSeq, query),
+        sendReply: (content) => this.send(content, { replyToSeq: parentSeq }),
+      },
+      parent,
+    );
+    await thread.loadOlder(options.limit);
+    return thread;
   }
 
   /** How many sends are waiting for their ack (queued offline included). */

@@ -3,6 +3,7 @@ import type { ChangesPage, HistoryPage, Message, Role, RoomVisibility } from '..
 import { toMessage, type MessageRow } from './row-mappers.js';
 import { hotPathStatements, type Statement } from './hot-path-statements.js';
 import { enqueueEvents, MESSAGE_CREATED_OUTBOX_CTE, OPEN_GATE, type OutboxGate } from './webhook-outbox.js';
+import { THREAD_BUMP, THREAD_BUMP_COLUMN, THREAD_CTE, THREAD_ROWS, THREAD_VERDICT } from './thread-sql.js';
 
 const MAX_SEQ = 2_147_483_647;
 
@@ -20,6 +21,8 @@ export interface PendingMessage {
    * keeps those naming members of the room.
    */
   mentionNames?: readonly string[];
+  /** Replies (issue 14): the seq of the message of the same room this one replies to. */
+  replyToSeq?: number;
 }
 
 /**
@@ -27,10 +30,11 @@ export interface PendingMessage {
  * change between a check and the insert can slip through). A code, not a
  * text: server/messages/message-rules.ts says what each means to the user.
  */
-export type SendRefusal = 'room_not_found' | 'kicked' | 'archived' | 'read_only' | 'muted';
+export type SendRefusal = 'room_not_found' | 'kicked' | 'archived' | 'read_only' | 'muted' | 'parent_not_found';
 
 export type AppendOutcome =
-  | { status: 'stored'; message: Message }
+  /** `parent`: a reply's parent as this batch left it (replyCount, lastReplyAt, its new change number). */
+  | { status: 'stored'; message: Message; parent?: Message }
   | { status: 'duplicate'; message: Message }
   | { status: 'rejected'; reason: SendRefusal };
 
@@ -69,6 +73,9 @@ const MESSAGE_COLUMNS = [
   'messages.deleted_at',
   'messages.change',
   'messages.mentions',
+  'messages.reply_to_seq',
+  'messages.reply_count',
+  'messages.last_reply_at',
 ];
 
 /** One send's identity; PostgreSQL compares (and answers) uuids in lower case, whatever case they came in. */
@@ -97,14 +104,20 @@ const pairKey = (userId: string, clientMsgId: string) => `${userId.toLowerCase()
  * their 1-based `ord`. No CTE is joined to another one after `judged`: the
  * planner guesses one row for each, and nested loops over them made the cost
  * grow with the square of the batch.
+ * With `threads` (a batch holding a reply, issue 14) the pieces of
+ * thread-sql.ts join in: a reply_to_seq input column, the parent rule in
+ * `judged`, one change number per replied-to parent in `bumped`, and the
+ * `threads` CTE updating the parents, whose new states come back as rows
+ * of status 'parent'.
  */
-const appendBatchSql = (webhookOutbox: string, mentions: MentionsSql = NO_MENTIONS) => `
+const appendBatchSql = (webhookOutbox: string, mentions: MentionsSql, threads: boolean) => `
 with p as (
-  select * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::uuid[], ?::text[]${mentions.input})
-    with ordinality as p(room_id, user_id, content, client_msg_id, role${mentions.inputColumn}, ord)
+  select * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::uuid[], ?::text[]${mentions.input}${threads ? ', ?::int[]' : ''})
+    with ordinality as p(room_id, user_id, content, client_msg_id, role${mentions.inputColumn}${threads ? ', reply_to_seq' : ''}, ord)
 ), dup as (
   select p.ord, m.id, m.seq, u.username, m.content, m.created_at, m.edited_at, m.deleted_at, m.change,
-         m.mentions
+         m.mentions,
+         m.reply_to_seq, m.reply_count, m.last_reply_at
     from p
    cross join lateral (
      select * from messages m where m.user_id = p.user_id and m.client_msg_id = p.client_msg_id limit 1
@@ -117,7 +130,7 @@ with p as (
    order by r.id
      for update
 ), judged as (
-  select p.ord, p.room_id, p.user_id, p.content, p.client_msg_id, l.last_seq, l.last_change${mentions.judgedColumn},
+  select p.ord, p.room_id, p.user_id, p.content, p.client_msg_id, l.last_seq, l.last_change${mentions.judgedColumn},${threads ? ' p.reply_to_seq,' : ''}
          case
            when l.id is null then 'room_not_found'
            when l.visibility = 'private' and p.role <> 'admin'
@@ -125,7 +138,7 @@ with p as (
            when exists (select 1 from room_kicks k where k.room_id = p.room_id and k.user_id = p.user_id and k.until > now()) then 'kicked'
            when l.archived then 'archived'
            when l.read_only and p.role <> 'admin' then 'read_only'
-           when exists (select 1 from mutes mu where mu.room_id = p.room_id and mu.user_id = p.user_id and mu.expires_at > now()) then 'muted'
+           when exists (select 1 from mutes mu where mu.room_id = p.room_id and mu.user_id = p.user_id and mu.expires_at > now()) then 'muted'${threads ? THREAD_VERDICT : ''}
          end as verdict
     from p
     left join locked l on l.id = p.room_id
@@ -133,29 +146,32 @@ with p as (
 ), ok as (
   select * from judged where verdict is null
 ), bumped as (
-  update rooms r set last_seq = r.last_seq + c.n, last_change = r.last_change + c.n
-    from (select room_id, count(*)::int as n from ok group by room_id) c
+  update rooms r set last_seq = r.last_seq + c.n, last_change = r.last_change + c.n${threads ? THREAD_BUMP : ''}
+    from (select room_id, count(*)::int as n${threads ? THREAD_BUMP_COLUMN : ''} from ok group by room_id) c
    where r.id = c.room_id
 ), ins as (
-  insert into messages (room_id, seq, change, user_id, content, client_msg_id${mentions.insertColumn})
-  select room_id, last_seq + row_number() over w, last_change + row_number() over w, user_id, content, client_msg_id${mentions.insertValue}
+  insert into messages (room_id, seq, change, user_id, content, client_msg_id${mentions.insertColumn}${threads ? ', reply_to_seq' : ''})
+  select room_id, last_seq + row_number() over w, last_change + row_number() over w, user_id, content, client_msg_id${mentions.insertValue}${threads ? ', reply_to_seq' : ''}
     from ok
   window w as (partition by room_id order by ord)
   returning id, seq, change, user_id, client_msg_id, created_at, room_id, content,
-            mentions
-)${mentions.cte}${webhookOutbox}
+            mentions, reply_to_seq
+)${mentions.cte}${threads ? THREAD_CTE : ''}${webhookOutbox}
 select null::bigint as ord, 'stored' as status, ins.id, ins.seq, ins.change, ins.created_at, ins.user_id, ins.client_msg_id,
        null::text as username, null::text as content, null::timestamptz as edited_at, null::timestamptz as deleted_at,
-       ins.mentions
+       ins.mentions,
+       null::int as reply_to_seq, null::int as reply_count, null::timestamptz as last_reply_at, null::uuid as room_id
   from ins
 union all
 select dup.ord, 'duplicate', dup.id, dup.seq, dup.change, dup.created_at, null, null, dup.username, dup.content, dup.edited_at, dup.deleted_at,
-       dup.mentions
+       dup.mentions,
+       dup.reply_to_seq, dup.reply_count, dup.last_reply_at, null
   from dup
 union all
 select judged.ord, judged.verdict, null, null, null, null, null, null, null, null, null, null,
-       null
-  from judged where judged.verdict is not null`;
+       null,
+       null, null, null, null
+  from judged where judged.verdict is not null${threads ? THREAD_ROWS : ''}`;
 
 /**
  * Mentions (issue 14): the pieces appendBatchSql takes for a batch in which
@@ -192,18 +208,29 @@ const WITH_MENTIONS: MentionsSql = {
 )`,
 };
 
-const APPEND_BATCH_SQL = appendBatchSql('');
-// Webhooks: the same statement plus one CTE writing message.created to the
-// outbox (webhook-outbox.ts), run only while an endpoint subscribes to it.
-const APPEND_BATCH_OUTBOX_SQL = appendBatchSql(MESSAGE_CREATED_OUTBOX_CTE);
-// Mentions: the statements for a batch with '@' candidates (see MentionsSql).
-const APPEND_BATCH_MENTIONS_SQL = appendBatchSql('', WITH_MENTIONS);
-const APPEND_BATCH_MENTIONS_OUTBOX_SQL = appendBatchSql(MESSAGE_CREATED_OUTBOX_CTE, WITH_MENTIONS);
+/**
+ * The group-commit statements, one per combination of the optional parts, so
+ * a batch pays only for what it uses: the webhook outbox CTE (webhook-outbox.ts,
+ * only while an endpoint subscribes to message.created), mention resolving
+ * (only a batch with '@' candidates, see MentionsSql) and the thread pieces
+ * (thread-sql.ts, only a batch that holds a reply). Each is prepared under its
+ * own name.
+ */
+const APPEND_STATEMENTS = new Map<string, [string, string]>();
+for (const outbox of [false, true]) {
+  for (const mentions of [false, true]) {
+    for (const threads of [false, true]) {
+      const name = ['roomcast_append_batch', threads && 'threads', mentions && 'mentions', outbox && 'outbox'].filter(Boolean).join('_');
+      APPEND_STATEMENTS.set(`${outbox}${mentions}${threads}`, [name, appendBatchSql(outbox ? MESSAGE_CREATED_OUTBOX_CTE : '', mentions ? WITH_MENTIONS : NO_MENTIONS, threads)]);
+    }
+  }
+}
 
 interface AppendRow {
-  /** 1-based input position; null on stored rows, which carry user_id and client_msg_id instead. */
+  /** 1-based input position; null on stored rows, which carry user_id and client_msg_id instead, and on parent rows. */
   ord: string | number | null;
-  status: 'stored' | 'duplicate' | SendRefusal;
+  /** 'parent': a replied-to message's new state (only from the statement with threads). */
+  status: 'stored' | 'duplicate' | 'parent' | SendRefusal;
   id: string | null;
   seq: number | null;
   change: string | null;
@@ -215,22 +242,32 @@ interface AppendRow {
   edited_at: Date | null;
   deleted_at: Date | null;
   mentions: string[] | null;
+  reply_to_seq: number | null;
+  reply_count: number | null;
+  last_reply_at: Date | null;
+  /** Parent rows only. */
+  room_id: string | null;
 }
 
-/** The group-commit statement (and its prepared name) for a batch: with the webhook outbox CTE, with mention resolving. */
-function appendStatement(outbox: boolean, mentions: boolean): [string, string] {
-  if (mentions) return outbox ? ['roomcast_append_batch_mentions_outbox', APPEND_BATCH_MENTIONS_OUTBOX_SQL] : ['roomcast_append_batch_mentions', APPEND_BATCH_MENTIONS_SQL];
-  return outbox ? ['roomcast_append_batch_outbox', APPEND_BATCH_OUTBOX_SQL] : ['roomcast_append_batch', APPEND_BATCH_SQL];
+/** The group-commit statement (and its prepared name) for a batch: with the webhook outbox CTE, with mention resolving, with threads. */
+function appendStatement(outbox: boolean, mentions: boolean, threads: boolean): [string, string] {
+  return APPEND_STATEMENTS.get(`${outbox}${mentions}${threads}`)!;
 }
 
-function toOutcome(row: AppendRow, entry: PendingMessage): AppendOutcome {
+/** A parent's key: its room and seq. */
+const parentKey = (roomId: string, seq: number) => `${roomId.toLowerCase()}\u0000${seq}`;
+
+function toOutcome(row: AppendRow, entry: PendingMessage, parents: ReadonlyMap<string, Message>): AppendOutcome {
   switch (row.status) {
     case 'room_not_found':
     case 'kicked':
     case 'archived':
     case 'read_only':
     case 'muted':
+    case 'parent_not_found':
       return { status: 'rejected', reason: row.status };
+    case 'parent':
+      throw new Error('a parent row has no send');
     case 'stored':
     case 'duplicate': {
       const stored = row.status === 'stored';
@@ -247,8 +284,12 @@ function toOutcome(row: AppendRow, entry: PendingMessage): AppendOutcome {
         deleted_at: row.deleted_at,
         change: row.change!,
         mentions: row.mentions,
+        reply_to_seq: stored ? (entry.replyToSeq ?? null) : row.reply_to_seq,
+        reply_count: stored ? 0 : row.reply_count!,
+        last_reply_at: stored ? null : row.last_reply_at,
       });
-      return { status: row.status, message };
+      const parent = stored && entry.replyToSeq !== undefined ? parents.get(parentKey(entry.roomId, entry.replyToSeq)) : undefined;
+      return parent ? { status: row.status, message, parent } : { status: row.status, message };
     }
   }
 }
@@ -265,6 +306,7 @@ function toOutcome(row: AppendRow, entry: PendingMessage): AppendOutcome {
 const CHANGE_CONTEXT_SQL = `
 select m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change,
        m.mentions,
+       m.reply_to_seq, m.reply_count, m.last_reply_at,
        r.visibility, r.read_only, r.archived
   from messages m
   join users u on u.id = m.user_id
@@ -282,7 +324,8 @@ update messages m set ${set}, change = bumped.last_change
   from bumped
  where m.id = ?
 returning m.id, m.room_id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change,
-          m.mentions`;
+          m.mentions,
+          m.reply_to_seq, m.reply_count, m.last_reply_at`;
 const EDIT_SQL = changeSql('content = ?, edited_at = now()');
 const DELETE_SQL = changeSql("content = '', deleted_at = now()");
 
@@ -295,11 +338,13 @@ const DELETE_SQL = changeSql("content = '', deleted_at = now()");
 const CHANGES_SQL = `
 select r.last_change as room_last_change,
        m.id, m.room_id, m.seq, m.user_id, m.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change,
-       m.mentions
+       m.mentions,
+       m.reply_to_seq, m.reply_count, m.last_reply_at
   from rooms r
   left join lateral (
     select m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change,
-           m.mentions
+           m.mentions,
+           m.reply_to_seq, m.reply_count, m.last_reply_at
       from messages m
       join users u on u.id = m.user_id
      where m.room_id = r.id and m.change > ?::bigint and m.change <= coalesce(?::bigint, r.last_change)
@@ -358,7 +403,9 @@ export class MessageStore {
     const outbox = this.webhooks.wants('message.created');
     // Mentions: only a batch with '@' candidates runs the statement that resolves them.
     const mentions = entries.some((e) => e.mentionNames?.length) ? entries.map((e) => e.mentionNames?.join(' ') ?? '') : null;
-    const [name, sql] = appendStatement(outbox, mentions !== null);
+    // Replies (issue 14): only a batch that holds one runs the statement with threads.
+    const threads = entries.some((e) => e.replyToSeq !== undefined);
+    const [name, sql] = appendStatement(outbox, mentions !== null, threads);
     const rows = await this.run<AppendRow>(name, sql, [
       entries.map((e) => e.roomId),
       entries.map((e) => e.userId),
@@ -366,11 +413,18 @@ export class MessageStore {
       entries.map((e) => e.clientMsgId),
       entries.map((e) => e.role),
       ...(mentions ? [mentions] : []),
+      ...(threads ? [entries.map((e) => e.replyToSeq ?? null) as Knex.RawBinding] : []),
       [...new Set(entries.map((e) => e.roomId))],
     ]);
+    const parents = new Map<string, Message>();
     for (const row of rows) {
+      if (row.status !== 'parent') continue;
+      parents.set(parentKey(row.room_id!, row.seq!), toMessage({ ...(row as AppendRow & MessageRow), room_id: row.room_id!, reply_count: row.reply_count! }));
+    }
+    for (const row of rows) {
+      if (row.status === 'parent') continue;
       const index = row.ord === null ? firstIndexOf.get(pairKey(row.user_id!, row.client_msg_id!))! : fresh[Number(row.ord) - 1]!;
-      outcomes[index] = toOutcome(row, batch[index]!);
+      outcomes[index] = toOutcome(row, batch[index]!, parents);
     }
 
     // Repeats inside the batch mirror their first occurrence.
@@ -385,10 +439,23 @@ export class MessageStore {
 
   /** Messages of a room by seq window, always oldest first. */
   async history(roomId: string, options: HistoryOptions): Promise<HistoryPage> {
+    return this.seqPage(this.selectMessages(this.knex).where('messages.room_id', roomId), options);
+  }
+
+  /**
+   * A thread (issue 14): the replies to the message `parentSeq` of a room, by
+   * the same seq window as history (oldest first); a range scan of the
+   * partial index messages_thread (room_id, reply_to_seq, seq).
+   */
+  async replies(roomId: string, parentSeq: number, options: HistoryOptions): Promise<HistoryPage> {
+    return this.seqPage(this.selectMessages(this.knex).where('messages.room_id', roomId).where('messages.reply_to_seq', parentSeq), options);
+  }
+
+  private async seqPage(base: Knex.QueryBuilder, options: HistoryOptions): Promise<HistoryPage> {
     // seq is an int4 column: a bound past its range means the same as its
     // largest value, and PostgreSQL would refuse the comparison (an internal error).
     const clamp = (seq: number) => Math.min(seq, MAX_SEQ);
-    const query = this.selectMessages(this.knex).where('messages.room_id', roomId).limit(options.limit + 1);
+    const query = base.limit(options.limit + 1);
     if (options.afterSeq !== undefined) {
       const rows = (await query.where('messages.seq', '>', clamp(options.afterSeq)).orderBy('messages.seq', 'asc')) as MessageRow[];
       return { messages: rows.slice(0, options.limit).map(toMessage), hasMore: rows.length > options.limit };

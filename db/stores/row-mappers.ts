@@ -46,6 +46,10 @@ export interface MessageRow {
   change: string | number;
   /** Mentioned user ids (issue 14); null when the message mentions no one. */
   mentions: string[] | null;
+  /** Replies (issue 14). */
+  reply_to_seq: number | null;
+  reply_count: number;
+  last_reply_at: Date | null;
 }
 
 export const iso = (value: Date | string) => (value instanceof Date ? value : new Date(value)).toISOString();
@@ -84,5 +88,8 @@ export function toMessage(row: MessageRow): Message {
     change: Number(row.change),
     // A tombstone names no one, as it says nothing.
     mentions: deleted || !row.mentions ? [] : row.mentions,
+    replyToSeq: row.reply_to_seq,
+    replyCount: row.reply_count,
+    lastReplyAt: row.last_reply_at ? iso(row.last_reply_at) : null,
   };
 }

@@ -36,7 +36,8 @@ export const MESSAGE_CREATED_OUTBOX_CTE = `, webhook_outbox as (${outboxInsertSq
            jsonb_build_object('id', ins.id::text, 'roomId', ins.room_id, 'seq', ins.seq, 'change', ins.change, 'userId', ins.user_id,
                               'username', u.username, 'content', ins.content, 'clientMsgId', ins.client_msg_id,
                               'createdAt', ${isoSql('ins.created_at')}, 'editedAt', null, 'deleted', false,
-                              'mentions', coalesce(to_jsonb(ins.mentions), '[]'::jsonb)) as data,
+                              'mentions', coalesce(to_jsonb(ins.mentions), '[]'::jsonb),
+                              'replyToSeq', ins.reply_to_seq, 'replyCount', 0, 'lastReplyAt', null) as data,
            row_number() over (order by ins.room_id, ins.seq) as ord
       from ins join users u on u.id = ins.user_id`)}
 )`;

@@ -46,7 +46,7 @@ export class ServerApi {
    * commit; the room hears it exactly as a socket send (message:new in seq
    * order on every node).
    */
-  async publish(key: ApiKeyActor, roomId: string, { userId, content, clientMsgId }: ServerPublishRequest): Promise<Message> {
+  async publish(key: ApiKeyActor, roomId: string, { userId, content, clientMsgId, replyToSeq }: ServerPublishRequest): Promise<Message> {
     const sender = userId === undefined ? await this.deps.users.ensureSystemUser() : await this.deps.users.findById(userId);
     if (!sender) throw notFound('user not found');
     if (banInForce(sender)) throw new AppError('banned', 'this user is banned');
@@ -57,6 +57,7 @@ export class ServerApi {
       role: sender.role,
       content,
       clientMsgId,
+      ...(replyToSeq === undefined ? {} : { replyToSeq }),
       originSocketId: null,
     });
     await this.record(key, {

@@ -16,7 +16,10 @@ import type { Actor } from '../rooms/room-service.js';
  *     ends (`kicked`; the join side is server/rooms/room-access.ts);
  *  3. an archived room takes no messages, from anyone (`archived`);
  *  4. a read-only room takes messages from admins only (`read_only`);
- *  5. a user muted in the room, admin or not, may not send (`muted`).
+ *  5. a user muted in the room, admin or not, may not send (`muted`);
+ *  6. a reply (`replyToSeq`) needs its parent: a message of the same room,
+ *     not deleted (`parent_not_found`, answered `not_found`: a missing seq,
+ *     a tombstone and another room's message look alike).
  * Sending needs visibility, not a room:join.
  *
  * Editing and deleting (judgeChange) are judged inside the change's
@@ -45,6 +48,7 @@ const REFUSALS: Readonly<Record<Refusal, readonly [ErrorCode, string]>> = {
   archived: ['read_only', 'room is archived'],
   read_only: ['read_only', 'room is read-only'],
   muted: ['muted', 'you are muted in this room'],
+  parent_not_found: ['not_found', 'the message replied to does not exist in this room or was deleted'],
   message_not_found: ['not_found', 'message not found'],
   not_author: ['forbidden', 'only the author or an admin may change a message'],
 };

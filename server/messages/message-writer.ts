@@ -145,13 +145,18 @@ export class MessageWriter implements MessageSubmitter {
     if (this.scheduled) await nextTurn();
     const committed: CommittedMessage[] = [];
     const committedAt = Date.now();
+    // Replies (issue 14): a parent's new replyCount is a change of the room
+    // (its own change number), published once per batch as message:updated.
+    const parents = new Map<string, CommittedMessage>();
     outcomes.forEach((outcome, i) => {
       const waiting = batch[i]!;
       if (outcome.status === 'rejected') return waiting.reject(refusal(outcome.reason));
       waiting.resolve(outcome.message);
       if (outcome.status === 'stored') committed.push({ message: outcome.message, originSocketId: waiting.request.originSocketId, committedAt });
+      if (outcome.status === 'stored' && outcome.parent) parents.set(outcome.parent.id, { message: outcome.parent, kind: 'updated', originSocketId: null, committedAt });
     });
-    this.metrics?.messagesStored.inc(committed.length);
+    committed.push(...parents.values());
+    this.metrics?.messagesStored.inc(committed.length - parents.size);
     if (committed.length === 0) return;
     // The acks go out before the fan-out: one message to a big room is
     // hundreds of writes, and the senders should not wait for them. Each ack

@@ -121,7 +121,7 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatDeps): void
     on('room:changes', { schema: schemas.changesRequestSchema }, ({ roomId, after, limit }) => deps.rooms.changes(actor(), roomId, { after, limit }));
     on('room:read', { schema: schemas.readRequestSchema }, ({ roomId, seq }) => deps.reads.markRead(actor(), roomId, seq, socket.id));
 
-    on('message:send', { schema: content.send }, async ({ roomId, content: text, clientMsgId }) => {
+    on('message:send', { schema: content.send }, async ({ roomId, content: text, clientMsgId, replyToSeq }) => {
       const started = performance.now();
       try {
         await deps.limits.consumeMessage(socket.data.userId);
@@ -132,6 +132,7 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatDeps): void
           role: socket.data.role,
           content: text,
           clientMsgId,
+          ...(replyToSeq === undefined ? {} : { replyToSeq }),
           originSocketId: socket.id,
         });
         return { message };

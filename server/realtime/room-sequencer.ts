@@ -3,10 +3,14 @@ import type { CommittedKind, CommittedMessage, Message } from '../protocol.js';
 /** A committed change waiting for its turn: the message's state, the kind of change and its origin. */
 export type Sequenced = CommittedMessage;
 
-/** The kind of change a message's stored state records as its latest (what a row read back from the database was). */
+/**
+ * The kind of change a message's stored state records as its latest (what a
+ * row read back from the database was). A message that has replies changed
+ * after its creation (each reply moves its replyCount and its change number).
+ */
 export function latestKindOf(message: Message): CommittedKind {
   if (message.deleted) return 'deleted';
-  return message.editedAt === null ? 'new' : 'updated';
+  return message.editedAt === null && message.lastReplyAt === null ? 'new' : 'updated';
 }
 
 /**

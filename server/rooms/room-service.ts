@@ -85,6 +85,19 @@ export class RoomService {
     return this.messages.history(roomId, query);
   }
 
+  /**
+   * A thread (issue 14): the replies to message `seq` of the room, paged as
+   * history is, with history's permission and budget. A seq the room never
+   * reached is `not_found` (seqs have no gaps, so a seq up to lastSeq is a
+   * message, deleted or not: a deleted parent's thread stays readable).
+   */
+  async replies(actor: Actor, roomId: string, seq: number, query: HistoryQuery & { limit: number }): Promise<HistoryPage> {
+    await this.limits.consumeHistory(actor.userId);
+    const room = await this.get(actor, roomId);
+    if (seq > room.lastSeq) throw notFound('message not found');
+    return this.messages.replies(roomId, seq, query);
+  }
+
   /** Any room, whoever may see it, for the app's backend (server API); `not_found` for no such room. */
   async anyRoom(roomId: string): Promise<RoomInfo> {
     const room = await this.rooms.findById(roomId);

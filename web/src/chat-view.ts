@@ -56,11 +56,11 @@ export function chatView(client: RoomcastClient, user: User, roomId: string, hoo
     hooks.onJoined();
     const info = room.info;
     title.textContent = info?.name ?? 'Room';
-    list = new MessageList(room, user);
+    list = new MessageList(room, user, (message) => box.replyTo(message));
     const online = onlineList(room);
     const typing = typingLine(room, user);
     const readOnly = info?.readOnly && user.role !== 'admin' ? 'This room is read-only.' : info?.archived ? 'This room is archived.' : null;
-    const box = composer(room, (content) => list?.send(content), readOnly);
+    const box = composer(room, (content, replyTo) => list?.send(content, replyTo), readOnly);
     const readAtOpen = room.readSeq;
     const joined = room;
     const marker = readMarker(room, () => list?.latestSeq() ?? null, (readSeq) => hooks.onRead(roomId, readSeq));

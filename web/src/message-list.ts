@@ -12,7 +12,7 @@
 import type { Message, Room, SystemBroadcastEvent, User } from '../../client-sdk/src/index.js';
 import { button, h } from './dom.js';
 import { describeError } from './format.js';
-import { editForm, messageItem, systemItem } from './message-view.js';
+import { editForm, messageItem, snippet, systemItem } from './message-view.js';
 
 const PAGE_SIZE = 50;
 /** Start loading the previous page when the user is this close to the top (px). */
@@ -36,6 +36,8 @@ export class MessageList {
   constructor(
     private readonly room: Room,
     private readonly user: User,
+    /** Replies (issue 14): the user chose to reply to a message (the composer quotes it). */
+    private readonly onReply?: (message: Message) => void,
   ) {
     this.#older = button('Load older messages', () => void this.loadOlder(), { class: 'small load-older' });
     this.element = h('section', { class: 'message-scroll', attrs: { role: 'log', 'aria-label': 'Conversation', tabindex: 0 } }, this.#start, this.#older, this.#list, this.#outbox);
@@ -87,10 +89,18 @@ export class MessageList {
     const shown = this.#items.get(message.seq)?.message;
     if (shown && shown.change > message.change) return;
     const own = message.userId === this.user.id;
-    const item = messageItem(message, own, {
-      ...(own ? { edit: (m: Message) => this.#startEdit(m) } : {}),
-      ...(own || this.user.role === 'admin' ? { delete: (m: Message) => void this.#delete(m) } : {}),
-    }, message.mentions?.includes(this.user.id) ? this.user.username : null);
+    const parent = message.replyToSeq === null ? undefined : this.#items.get(message.replyToSeq)?.message;
+    const item = messageItem(
+      message,
+      own,
+      {
+        ...(own ? { edit: (m: Message) => this.#startEdit(m) } : {}),
+        ...(own || this.user.role === 'admin' ? { delete: (m: Message) => void this.#delete(m) } : {}),
+        ...(this.onReply ? { reply: this.onReply } : {}),
+      },
+      parent,
+      message.mentions?.includes(this.user.id) ? this.user.username : null,
+    );
     const existing = this.#items.get(message.seq);
     this.#items.set(message.seq, { item, message });
     if (existing) return existing.item.replaceWith(item);
@@ -131,13 +141,14 @@ export class MessageList {
    * when the server has stored it, or shows why it failed with Retry/Discard.
    * While offline the SDK queues it and sends it after the reconnect.
    */
-  send(content: string): void {
+  send(content: string, replyTo: Message | null = null): void {
     const status = h('span', { class: 'send-status' }, 'sending…');
     const actions = h('div', { class: 'actions' });
     const item = h(
       'li',
       { class: 'message own pending' },
       h('div', { class: 'meta' }, h('span', { class: 'author' }, this.user.username), ' ', status),
+      replyTo ? h('blockquote', { class: 'reply-quote' }, `↪ ${replyTo.username}: ${snippet(replyTo)}`) : null,
       h('p', { class: 'content' }, content),
       actions,
     );
@@ -145,7 +156,7 @@ export class MessageList {
       item.className = 'message own pending';
       status.textContent = 'sending…';
       actions.replaceChildren();
-      this.room.send(content).then(
+      this.room.send(content, replyTo ? { replyToSeq: replyTo.seq } : {}).then(
         (message) => {
           item.remove();
           this.#showLive(message);

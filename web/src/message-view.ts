@@ -10,13 +10,20 @@ export interface MessageActions {
   edit?(message: Message): void;
   /** Shown on own messages, and on every message for admins. */
   delete?(message: Message): void;
+  /** Replies (issue 14): shown on every message not deleted. */
+  reply?(message: Message): void;
 }
 
+/** A short line of a message, for quotes. */
+export const snippet = (message: Message): string => (message.deleted ? 'message deleted' : message.content.length > 80 ? `${message.content.slice(0, 80)}…` : message.content);
+
 /**
- * `me`: the user's name when the message mentions them (by id, as the server
- * resolved it, so an edit that drops the text still shows it), else null.
+ * `parent`: the message this one replies to, when it is shown (the quote
+ * then has its author and text; otherwise only its number). `me`: the user's
+ * name when the message mentions them (by id, as the server resolved it, so
+ * an edit that drops the text still shows it), else null.
  */
-export function messageItem(message: Message, own: boolean, actions: MessageActions, me: string | null = null): HTMLLIElement {
+export function messageItem(message: Message, own: boolean, actions: MessageActions, parent?: Message, me: string | null = null): HTMLLIElement {
   const classes = ['message', own ? 'own' : '', message.deleted ? 'deleted' : '', me ? 'mentions-me' : ''].filter(Boolean).join(' ');
   const item = h(
     'li',
@@ -30,14 +37,23 @@ export function messageItem(message: Message, own: boolean, actions: MessageActi
       message.editedAt && !message.deleted ? h('span', { class: 'edited' }, ' (edited)') : null,
       me ? h('span', { class: 'mention-tag' }, ' mentions you') : null,
     ),
+    message.replyToSeq !== null
+      ? h(
+          'blockquote',
+          { class: 'reply-quote', attrs: { 'data-reply-to': message.replyToSeq } },
+          parent ? `↪ ${parent.username}: ${snippet(parent)}` : `↪ reply to message #${message.replyToSeq}`,
+        )
+      : null,
     h('p', { class: 'content' }, ...(message.deleted ? ['message deleted'] : me ? markMentions(message.content, me) : [message.content])),
+    message.replyCount > 0 ? h('span', { class: 'reply-count' }, message.replyCount === 1 ? '1 reply' : `${message.replyCount} replies`) : null,
   );
-  if (!message.deleted && (actions.edit || actions.delete)) {
+  if (!message.deleted && (actions.edit || actions.delete || actions.reply)) {
     const name = `message ${message.seq} from ${message.username}`;
     item.append(
       h(
         'div',
         { class: 'actions' },
+        actions.reply ? button('Reply', () => actions.reply?.(message), { class: 'small', attrs: { 'aria-label': `Reply to ${name}` } }) : null,
         actions.edit ? button('Edit', () => actions.edit?.(message), { class: 'small', attrs: { 'aria-label': `Edit ${name}` } }) : null,
         actions.delete ? button('Delete', () => actions.delete?.(message), { class: 'small danger', attrs: { 'aria-label': `Delete ${name}` } }) : null,
       ),

@@ -1,6 +1,6 @@
 import type { Metrics } from '../../metrics/metrics.js';
 import type { RoomService } from '../../rooms/room-service.js';
-import { changesQuerySchema, createRoomSchema, historyQuerySchema, idParamSchema, roomListQuerySchema } from '../../schemas.js';
+import { changesQuerySchema, createRoomSchema, historyQuerySchema, idParamSchema, roomListQuerySchema, threadParamsSchema } from '../../schemas.js';
 import * as R from '../response-schemas.js';
 import { route, type Route } from '../route-table/route.js';
 
@@ -44,6 +44,16 @@ export function roomRoutes(rooms: RoomService, metrics?: Metrics): Route[] {
         if (query.afterSeq !== undefined) metrics?.historyCatchUp('rest');
         return rooms.history(actor, params.id, query);
       },
+    }),
+    route({
+      method: 'get', path: '/api/rooms/:id/messages/:seq/replies', tag: 'rooms', access: 'user',
+      summary: 'A thread: the replies to message `seq`, paged exactly as history (afterSeq, beforeSeq or the latest), oldest first',
+      description: 'Same permission and budget as history. A `seq` beyond the room\'s lastSeq answers 404 not_found; a deleted parent\'s thread stays readable.',
+      params: threadParamsSchema,
+      query: historyQuerySchema,
+      success: { status: 200, description: 'Replies ascending by seq', schema: R.historyPageSchema },
+      errors: ['not_found', 'rate_limited'],
+      handle: async ({ params, query }, { actor }) => rooms.replies(actor, params.id, params.seq, query),
     }),
     route({
       method: 'get', path: '/api/rooms/:id/changes', tag: 'rooms', access: 'user',
