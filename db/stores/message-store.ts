@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
-import type { ChangesPage, HistoryPage, Message, Role, RoomVisibility } from '../../server/protocol.js';
+import type { ChangesPage, HistoryPage, Message, ReactionChange, Role, RoomVisibility } from '../../server/protocol.js';
 import { toMessage, type MessageRow } from './row-mappers.js';
 import { hotPathStatements, type Statement } from './hot-path-statements.js';
+import { reactionsColumn } from './reaction-sql.js';
 import { enqueueEvents, MESSAGE_CREATED_OUTBOX_CTE, OPEN_GATE, type OutboxGate } from './webhook-outbox.js';
 
 const MAX_SEQ = 2_147_483_647;
@@ -204,7 +205,7 @@ function toOutcome(row: AppendRow, entry: PendingMessage): AppendOutcome {
  * their change numbers one after the other; FOREIGN KEY checks (KEY SHARE)
  * still pass.
  */
-const CHANGE_CONTEXT_SQL = `
+export const CHANGE_CONTEXT_SQL = `
 select m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change,
        r.visibility, r.read_only, r.archived
   from messages m
@@ -214,7 +215,10 @@ select m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id
    for update of m
    for no key update of r`;
 
-/** The change itself: the room's next change number and the message's new state, in one statement. */
+/**
+ * The change itself: the room's next change number and the message's new
+ * state, in one statement; the reactions as the actor sees them (last binding).
+ */
 const changeSql = (set: string) => `
 with bumped as (
   update rooms set last_change = last_change + 1 where id = ? returning last_change
@@ -222,7 +226,8 @@ with bumped as (
 update messages m set ${set}, change = bumped.last_change
   from bumped
  where m.id = ?
-returning m.id, m.room_id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change`;
+returning m.id, m.room_id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change,
+          ${reactionsColumn('m')}`;
 const EDIT_SQL = changeSql('content = ?, edited_at = now()');
 const DELETE_SQL = changeSql("content = '', deleted_at = now()");
 
@@ -234,10 +239,12 @@ const DELETE_SQL = changeSql("content = '', deleted_at = now()");
  */
 const CHANGES_SQL = `
 select r.last_change as room_last_change,
-       m.id, m.room_id, m.seq, m.user_id, m.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change
+       m.id, m.room_id, m.seq, m.user_id, m.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change,
+       m.reactions, m.last_reaction
   from rooms r
   left join lateral (
-    select m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change
+    select m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change,
+           ${reactionsColumn('m')}, m.last_reaction
       from messages m
       join users u on u.id = m.user_id
      where m.room_id = r.id and m.change > ?::bigint and m.change <= coalesce(?::bigint, r.last_change)
@@ -246,7 +253,16 @@ select r.last_change as room_last_change,
   ) m on true
  where r.id = ?`;
 
-type ChangesRow = { room_last_change: string } & ({ [K in keyof MessageRow]: null } | MessageRow);
+/** messages.last_reaction: the message's latest reaction change (reactions, issue 14). */
+type LastReactionRow = ReactionChange & { change: number | string };
+type ChangesMessageRow = MessageRow & { last_reaction: LastReactionRow | null };
+type ChangesRow = { room_last_change: string } & ({ [K in keyof ChangesMessageRow]: null } | ChangesMessageRow);
+
+/** A change-log page for delivery, with what each reaction change in it was (see MessageStore.deliveryChanges). */
+export interface DeliveryChangesPage extends ChangesPage {
+  /** By change number: the rows whose latest change is a reaction. */
+  reactions: Map<number, ReactionChange>;
+}
 
 /** The messages of a room whose latest change is in a window; see `MessageStore.changes`. */
 export interface ChangesWindow {
@@ -318,11 +334,14 @@ export class MessageStore {
   }
 
   /** Messages of a room by seq window, always oldest first. */
-  async history(roomId: string, options: HistoryOptions): Promise<HistoryPage> {
+  async history(roomId: string, options: HistoryOptions, viewerId: string | null = null): Promise<HistoryPage> {
     // seq is an int4 column: a bound past its range means the same as its
     // largest value, and PostgreSQL would refuse the comparison (an internal error).
     const clamp = (seq: number) => Math.min(seq, MAX_SEQ);
-    const query = this.selectMessages(this.knex).where('messages.room_id', roomId).limit(options.limit + 1);
+    const query = this.selectMessages(this.knex)
+      .select(this.knex.raw(reactionsColumn('messages'), [viewerId]))
+      .where('messages.room_id', roomId)
+      .limit(options.limit + 1);
     if (options.afterSeq !== undefined) {
       const rows = (await query.where('messages.seq', '>', clamp(options.afterSeq)).orderBy('messages.seq', 'asc')) as MessageRow[];
       return { messages: rows.slice(0, options.limit).map(toMessage), hasMore: rows.length > options.limit };
@@ -358,8 +377,8 @@ export class MessageStore {
       });
       const { rows: changed } = (
         change.kind === 'edit'
-          ? await trx.raw(EDIT_SQL, [row.room_id, change.content, messageId])
-          : await trx.raw(DELETE_SQL, [row.room_id, messageId])
+          ? await trx.raw(EDIT_SQL, [row.room_id, change.content, messageId, userId])
+          : await trx.raw(DELETE_SQL, [row.room_id, messageId, userId])
       ) as { rows: Omit<MessageRow, 'username'>[] };
       const message = toMessage({ ...changed[0]!, username: row.username });
       // Webhooks: the change's event commits with it.
@@ -373,16 +392,34 @@ export class MessageStore {
    * message whose latest change is in (after, upTo], by change ascending; a
    * deleted message as its tombstone. Null: there is no such room.
    */
-  async changes(roomId: string, window: ChangesWindow): Promise<ChangesPage | null> {
-    const { rows } = (await this.knex.raw(CHANGES_SQL, [window.after, window.upTo ?? null, window.limit + 1, roomId])) as { rows: ChangesRow[] };
+  async changes(roomId: string, window: ChangesWindow, viewerId: string | null = null): Promise<ChangesPage | null> {
+    const read = await this.readChanges(roomId, window, viewerId);
+    if (!read) return null;
+    return { changes: read.rows.map(toMessage), hasMore: read.hasMore, lastChange: read.lastChange };
+  }
+
+  /**
+   * `changes` for a node filling a delivery gap: no viewer (reactions read
+   * me: false), plus what each row's latest reaction change was, so the
+   * node emits the same `message:reaction` as a live delivery.
+   */
+  async deliveryChanges(roomId: string, window: ChangesWindow): Promise<DeliveryChangesPage | null> {
+    const read = await this.readChanges(roomId, window, null);
+    if (!read) return null;
+    const reactions = new Map<number, ReactionChange>();
+    for (const { change, last_reaction: last } of read.rows) {
+      if (last && Number(last.change) === Number(change)) reactions.set(Number(change), { emoji: last.emoji, userId: last.userId, added: last.added });
+    }
+    return { changes: read.rows.map(toMessage), hasMore: read.hasMore, lastChange: read.lastChange, reactions };
+  }
+
+  private async readChanges(roomId: string, window: ChangesWindow, viewerId: string | null) {
+    const bindings = [viewerId, window.after, window.upTo ?? null, window.limit + 1, roomId];
+    const { rows } = (await this.knex.raw(CHANGES_SQL, bindings)) as { rows: ChangesRow[] };
     const first = rows[0];
     if (!first) return null;
-    const messages = rows.filter((row): row is ChangesRow & MessageRow => row.id !== null);
-    return {
-      changes: messages.slice(0, window.limit).map(toMessage),
-      hasMore: messages.length > window.limit,
-      lastChange: Number(first.room_last_change),
-    };
+    const messages = rows.filter((row): row is ChangesRow & ChangesMessageRow => row.id !== null);
+    return { rows: messages.slice(0, window.limit), hasMore: messages.length > window.limit, lastChange: Number(first.room_last_change) };
   }
 
   private selectMessages(db: Knex | Knex.Transaction) {

@@ -1,5 +1,5 @@
 // Row-to-domain mapping: stores hand out protocol shapes, never knex rows.
-import type { Message, Role, RoomInfo, RoomVisibility } from '../../server/protocol.js';
+import type { Message, Reaction, Role, RoomInfo, RoomVisibility } from '../../server/protocol.js';
 
 export interface UserRow {
   id: string;
@@ -42,6 +42,8 @@ export interface MessageRow {
   deleted_at: Date | null;
   /** bigint: the driver answers it as a decimal string (db/database.ts); the counter never nears 2^53. */
   change: string | number;
+  /** Reactions: only where the query read them for a viewer (db/stores/reaction-sql.ts). */
+  reactions?: Reaction[] | null;
 }
 
 export const iso = (value: Date | string) => (value instanceof Date ? value : new Date(value)).toISOString();
@@ -77,5 +79,7 @@ export function toMessage(row: MessageRow): Message {
     editedAt: row.edited_at ? iso(row.edited_at) : null,
     deleted,
     change: Number(row.change),
+    // A deleted message shows no reactions (its rows stay, like its seq).
+    ...(row.reactions === undefined ? {} : { reactions: deleted ? [] : (row.reactions ?? []) }),
   };
 }

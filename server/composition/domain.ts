@@ -15,6 +15,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { MessageService } from '../messages/message-service.js';
 import { MessageWriter, type BatchPublisher } from '../messages/message-writer.js';
+import { ReactionService } from '../messages/reaction-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { RateLimits, type LimiterFactory } from '../rate-limits.js';
 import { ReadStateService, type ReadNotifier } from '../rooms/read-state.js';
@@ -46,6 +47,8 @@ export interface Domain {
   /** Read state: room:read, PUT /api/rooms/:id/read, GET /api/rooms/:id/reads. */
   reads: ReadStateService;
   messages: MessageService;
+  /** message:react / message:unreact. */
+  reactions: ReactionService;
   writer: MessageWriter;
   admin: AdminService;
   /** Server API keys: made by admins, checked on every /api/server/ call. */
@@ -85,6 +88,7 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
   });
   const rooms = new RoomService(stores.rooms, stores.messages, new RoomAccess(stores.kicks), limits);
   const messages = new MessageService(stores.messages, ports.delivery, stores.audit, limits);
+  const reactions = new ReactionService(stores.reactions, ports.delivery, limits, config.maxReactionEmojis);
   const reads = new ReadStateService(rooms, stores.reads, ports.readNotifier, limits);
   const writer = new MessageWriter(stores.messages, ports.delivery, logger, metrics);
   const admin = new AdminService({
@@ -119,5 +123,5 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
   const webhookDispatcher = new WebhookDispatcher({ store: stores.webhooks, anyEndpoint: () => subscriptions.any(), config: config.webhooks, logger, metrics });
   if (config.webhooks.dispatch) webhookDispatcher.start();
   metrics.watchWebhookLag(() => stores.webhooks.oldestPendingAgeSeconds());
-  return { accessTokens, authentication, limits, auth, rooms, reads, messages, writer, admin, apiKeys, serverApi, banExpiry, passwordPool, webhooks, webhookDispatcher };
+  return { accessTokens, authentication, limits, auth, rooms, reads, messages, reactions, writer, admin, apiKeys, serverApi, banExpiry, passwordPool, webhooks, webhookDispatcher };
 }
