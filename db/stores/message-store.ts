@@ -215,10 +215,7 @@ select m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id
    for update of m
    for no key update of r`;
 
-/**
- * The change itself: the room's next change number and the message's new
- * state, in one statement; the reactions as the actor sees them (last binding).
- */
+/** The change itself: the room's next change number and the message's new state, in one statement. */
 const changeSql = (set: string) => `
 with bumped as (
   update rooms set last_change = last_change + 1 where id = ? returning last_change
@@ -226,8 +223,7 @@ with bumped as (
 update messages m set ${set}, change = bumped.last_change
   from bumped
  where m.id = ?
-returning m.id, m.room_id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change,
-          ${reactionsColumn('m')}`;
+returning m.id, m.room_id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change`;
 const EDIT_SQL = changeSql('content = ?, edited_at = now()');
 const DELETE_SQL = changeSql("content = '', deleted_at = now()");
 
@@ -377,8 +373,8 @@ export class MessageStore {
       });
       const { rows: changed } = (
         change.kind === 'edit'
-          ? await trx.raw(EDIT_SQL, [row.room_id, change.content, messageId, userId])
-          : await trx.raw(DELETE_SQL, [row.room_id, messageId, userId])
+          ? await trx.raw(EDIT_SQL, [row.room_id, change.content, messageId])
+          : await trx.raw(DELETE_SQL, [row.room_id, messageId])
       ) as { rows: Omit<MessageRow, 'username'>[] };
       const message = toMessage({ ...changed[0]!, username: row.username });
       // Webhooks: the change's event commits with it.

@@ -4,7 +4,7 @@ import type { BatchPublisher } from '../messages/message-writer.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CommittedMessage, Message, MessageReactionEvent, ReactionChange } from '../protocol.js';
 import { roomChannel } from './channels.js';
-import { RoomSequencer, type Sequenced } from './room-sequencer.js';
+import { latestKindOf, RoomSequencer, type Sequenced } from './room-sequencer.js';
 import type { ChatNamespace } from './types.js';
 
 /** How long a change waits for a missing predecessor before the gap is read from the database. */
@@ -115,9 +115,7 @@ export class MessageDelivery implements BatchPublisher {
       if (kind === undefined || kind === 'new') {
         (originSocketId ? target.except(originSocketId) : target).emit('message:new', message);
       } else if (kind === 'updated') {
-        // Reactions carry a `me` of one user; a broadcast leaves them out (message:reaction keeps them current).
-        const { reactions: _perUser, ...shared } = message;
-        target.emit('message:updated', shared);
+        target.emit('message:updated', message);
       } else if (kind === 'reaction') {
         if (reaction) target.emit('message:reaction', reactionEvent(message, reaction));
       } else {
@@ -158,7 +156,10 @@ export class MessageDelivery implements BatchPublisher {
       const reactions = page?.reactions;
       const ready = sequencer.fill(rows, before, (message) => {
         const reaction = reactions?.get(message.change);
-        return reaction ? { message, kind: 'reaction', reaction, originSocketId: null } : undefined;
+        if (reaction) return { message, kind: 'reaction', reaction, originSocketId: null };
+        // Read with no viewer: its `me` would be wrong for every receiver, and live broadcasts carry no reactions either.
+        const { reactions: _noViewer, ...shared } = message;
+        return { message: shared, kind: latestKindOf(message), originSocketId: null };
       });
       this.emit(ready);
       this.metrics?.gapFills.inc();
