@@ -44,7 +44,11 @@ export const messageSchema = z.object({
   createdAt: timestamp,
   editedAt: timestamp.nullable(),
   deleted: z.boolean(),
-  change: z.number().int().min(1).describe('per room: the change number of this message\'s latest change (creation, last edit or deletion); what catch-up follows'),
+  change: z.number().int().min(1).describe('per room: the change number of this message\'s latest change (creation, last edit, deletion or reaction); what catch-up follows'),
+  reactions: z
+    .array(z.object({ emoji: z.string(), count: z.number().int().min(1), me: z.boolean().describe('whether the caller reacted with it') }).meta({ id: 'Reaction' }))
+    .optional()
+    .describe('each emoji on the message with its count, in the order first used; [] once deleted (docs/protocol.md "Reactions")'),
 }).meta({ id: 'Message' }) satisfies z.ZodType<P.Message>;
 
 export const errorSchema = z.object({
