@@ -211,6 +211,7 @@ export class RoomcastClient extends Emitter<ClientEvents> {
           fetchHistory: (id, query) => this.#history(id, query),
           maxSendAttempts: this.#maxSendAttempts,
           markRead: (id, seq) => this.markRead(id, seq),
+          userId: () => this.#session.user?.id ?? null,
           onGone: (gone) => {
             if (this.#rooms.get(gone.id) === gone) this.#rooms.delete(gone.id);
           },

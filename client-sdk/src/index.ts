@@ -13,6 +13,7 @@
  */
 export { createClient, RoomcastClient, type ClientEvents, type JoinOptions, type RoomsApi } from './client.js';
 export { Room, type RoomEvents } from './room.js';
+export type { ReactionUpdate } from './reactions.js';
 export { AdminApi } from './admin.js';
 export { State, type ConnectionState, type StateChange, type Transport } from './connection.js';
 export { RoomcastError, endsSession, type LocalFailure } from './errors.js';
