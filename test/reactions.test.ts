@@ -3,12 +3,15 @@
 // numbered change of its message, delivered as message:reaction in change
 // order on every node, and replayed by catch-up with the caller's `me`.
 import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { RoomcastApp } from '../server/app.js';
 import type { Ack, ChangesPage, HistoryPage, JoinResult, Message, MessageReactionEvent, MessageResult } from '../server/protocol.js';
+import type { ReactionUpdate } from '../client-sdk/src/index.js';
 import { adminSocket } from './support/admin.js';
+import { closeClientsAfterEach, signedUpClient } from './support/sdk.js';
 import { useRedisCluster } from './support/cluster.js';
-import { collect, connect, createRoom, http, membersInRoom, ok, registerAdmin, registerUser, request, sleep, useNode, waitFor, type ChatClient } from './support/util.js';
+import { collect, connect, createRoom, http, membersInRoom, ok, registerAdmin, registerUser, request, sleep, stopNode, uniqueName, useNode, waitFor, type ChatClient } from './support/util.js';
 
 const send = async (socket: ChatClient, roomId: string, content = 'hello') =>
   (await ok<MessageResult>(socket, 'message:send', { roomId, content, clientMsgId: randomUUID() })).message;
@@ -205,5 +208,55 @@ describe('reactions across nodes', () => {
       expect(seen[seen.length - 1]!.reactions, name).to.deep.equal(stored!.reactions!.map(({ emoji, count }) => ({ emoji, count })));
     }
     expect(seenA.map((e) => e.change)).to.deep.equal(seenB.map((e) => e.change));
+  });
+});
+
+describe('reactions through the SDK', () => {
+  closeClientsAfterEach();
+  const { node } = useRedisCluster('reactions through the SDK');
+  const portOf = (app: RoomcastApp) => (app.httpServer.address() as AddressInfo).port;
+
+  it('when two clients react, then each room handle hears `reaction` with its own `me`, and a client that was offline converges through catch-up', async () => {
+    const env = { REACTION_RATE_LIMIT: '0', HISTORY_RATE_LIMIT: '0' };
+    const nodeA = await node('a', env);
+    let nodeB = await node('b', env);
+    const { client: alice } = await signedUpClient(nodeA);
+    const { client: bob } = await signedUpClient(nodeA);
+    const { client: carol } = await signedUpClient(nodeB);
+    const created = await alice.rooms.create({ name: uniqueName('room') });
+    const [roomA, roomB, roomC] = await Promise.all([alice.join(created.id), bob.join(created.id), carol.join(created.id)]);
+    const heardA: ReactionUpdate[] = [];
+    const heardB: ReactionUpdate[] = [];
+    roomA.on('reaction', (r) => heardA.push(r));
+    roomB.on('reaction', (r) => heardB.push(r));
+    const updatedC: Message[] = [];
+    roomC.on('updated', (m) => updatedC.push(m));
+    const seenC: Message[] = [];
+    roomC.on('message', (m) => seenC.push(m));
+    const message = await roomA.send('react to me');
+    await waitFor(() => seenC.length === 1, 5_000, 'carol to see the message');
+
+    const acked = await roomA.react(message.id, '👍');
+    await waitFor(() => heardB.length === 1, 5_000, 'bob to hear the reaction');
+    await roomB.react(message.id, '👍');
+    await waitFor(() => heardA.length === 2 && heardB.length === 2, 5_000, 'both to hear the second reaction');
+
+    expect(acked.reactions).to.deep.equal([{ emoji: '👍', count: 1, me: true }]);
+    expect(heardA.map((r) => r.reactions)).to.deep.equal([[{ emoji: '👍', count: 1, me: true }], [{ emoji: '👍', count: 2, me: true }]]);
+    expect(heardB.map((r) => r.reactions)).to.deep.equal([[{ emoji: '👍', count: 1, me: false }], [{ emoji: '👍', count: 2, me: true }]]);
+
+    await waitFor(() => roomC.lastChange === heardA[1]!.change, 5_000, 'carol to be at the second reaction');
+    // Carol's node goes away; the reactions change meanwhile.
+    const port = portOf(nodeB);
+    await stopNode(nodeB);
+    await waitFor(() => carol.state === 'reconnecting', 5_000, 'carol reconnecting');
+    await roomA.unreact(message.id, '👍');
+    await roomB.react(message.id, '🎉');
+    nodeB = await node('b2', { ...env, PORT: String(port) });
+
+    await waitFor(() => updatedC.some((m) => m.reactions?.length === 2), 10_000, 'carol to catch up the reactions');
+    const last = updatedC[updatedC.length - 1]!;
+    expect(last.reactions).to.deep.equal([{ emoji: '👍', count: 1, me: false }, { emoji: '🎉', count: 1, me: false }]);
+    expect(roomC.lastChange).to.equal(last.change);
   });
 });
