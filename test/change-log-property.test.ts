@@ -1,6 +1,6 @@
 // The change-log property (issue 13), quick form: two in-process nodes over
 // Redis on the run's PostgreSQL, SDK clients behind TCP proxies that cut,
-// refuse and restart them while their users send, edit and delete at random.
+// refuse and restart them while their users send, edit, delete and react at random.
 // The long form is the "catch-up replays every change" row of `npm run chaos`.
 import { expect } from 'chai';
 import { changeLogProperty, CHANGE_LOG_NODE_ENV, QUICK_CHANGE_LOG } from '../chaos/change-log.js';

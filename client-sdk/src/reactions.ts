@@ -27,6 +27,13 @@ export class MyReactions {
     this.#set(message.id, new Set(message.reactions.filter((r) => r.me).map((r) => r.emoji)));
   }
 
+  /** A broadcast message state (its `me` is nobody's) with `me` filled in for this user. */
+  own(message: Message): Message {
+    if (!message.reactions?.length) return message;
+    const mine = this.#mine.get(message.id);
+    return { ...message, reactions: message.reactions.map((r) => ({ ...r, me: mine?.has(r.emoji) ?? false })) };
+  }
+
   /** Applies a room-wide event and answers it with `me` for this user. */
   apply(event: MessageReactionEvent): ReactionUpdate {
     const mine = new Set(this.#mine.get(event.messageId));

@@ -355,8 +355,10 @@ export class Room extends Emitter<RoomEvents> {
     if (this.#gone) return;
     switch (event.event) {
       case 'message:new':
-      case 'message:updated':
         return this.#sequencer.acceptMessage(event.payload);
+      case 'message:updated':
+        // A broadcast: its reactions' `me` is nobody's; the SDK knows the user's.
+        return this.#sequencer.acceptMessage(this.#reactions.own(event.payload));
       case 'message:deleted':
         return this.#sequencer.acceptDeleted(event.payload);
       case 'message:reaction':

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { ChangesPage, HistoryPage, Message, ReactionChange, Role, RoomVisibility } from '../../server/protocol.js';
+import type { ChangesPage, HistoryPage, Message, Reaction, ReactionChange, Role, RoomVisibility } from '../../server/protocol.js';
 import { toMessage, type MessageRow } from './row-mappers.js';
 import { hotPathStatements, type Statement } from './hot-path-statements.js';
 import { reactionsColumn } from './reaction-sql.js';
@@ -97,7 +97,8 @@ with p as (
   select * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::uuid[], ?::text[])
     with ordinality as p(room_id, user_id, content, client_msg_id, role, ord)
 ), dup as (
-  select p.ord, m.id, m.seq, u.username, m.content, m.created_at, m.edited_at, m.deleted_at, m.change
+  select p.ord, m.id, m.seq, u.username, m.content, m.created_at, m.edited_at, m.deleted_at, m.change,
+         ${reactionsColumn('m', 'p.user_id')} -- reactions: read for retries only
     from p
    cross join lateral (
      select * from messages m where m.user_id = p.user_id and m.client_msg_id = p.client_msg_id limit 1
@@ -137,13 +138,16 @@ with p as (
   returning id, seq, change, user_id, client_msg_id, created_at, room_id, content
 )${webhookOutbox}
 select null::bigint as ord, 'stored' as status, ins.id, ins.seq, ins.change, ins.created_at, ins.user_id, ins.client_msg_id,
-       null::text as username, null::text as content, null::timestamptz as edited_at, null::timestamptz as deleted_at
+       null::text as username, null::text as content, null::timestamptz as edited_at, null::timestamptz as deleted_at,
+       null::json as reactions
   from ins
 union all
-select dup.ord, 'duplicate', dup.id, dup.seq, dup.change, dup.created_at, null, null, dup.username, dup.content, dup.edited_at, dup.deleted_at
+select dup.ord, 'duplicate', dup.id, dup.seq, dup.change, dup.created_at, null, null, dup.username, dup.content, dup.edited_at, dup.deleted_at,
+       dup.reactions
   from dup
 union all
-select judged.ord, judged.verdict, null, null, null, null, null, null, null, null, null, null
+select judged.ord, judged.verdict, null, null, null, null, null, null, null, null, null, null,
+       null
   from judged where judged.verdict is not null`;
 
 const APPEND_BATCH_SQL = appendBatchSql('');
@@ -165,6 +169,8 @@ interface AppendRow {
   content: string | null;
   edited_at: Date | null;
   deleted_at: Date | null;
+  /** Reactions: a retry's stored message as its sender sees it; null on other rows. */
+  reactions: Reaction[] | null;
 }
 
 function toOutcome(row: AppendRow, entry: PendingMessage): AppendOutcome {
@@ -190,6 +196,8 @@ function toOutcome(row: AppendRow, entry: PendingMessage): AppendOutcome {
         edited_at: row.edited_at,
         deleted_at: row.deleted_at,
         change: row.change!,
+        // Reactions: a new message has none; a retry answers the stored one's.
+        reactions: stored ? [] : row.reactions,
       });
       return { status: row.status, message };
     }
@@ -215,7 +223,10 @@ select m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id
    for update of m
    for no key update of r`;
 
-/** The change itself: the room's next change number and the message's new state, in one statement. */
+/**
+ * The change itself: the room's next change number and the message's new
+ * state, in one statement; reactions as the actor sees them (last binding).
+ */
 const changeSql = (set: string) => `
 with bumped as (
   update rooms set last_change = last_change + 1 where id = ? returning last_change
@@ -223,7 +234,8 @@ with bumped as (
 update messages m set ${set}, change = bumped.last_change
   from bumped
  where m.id = ?
-returning m.id, m.room_id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change`;
+returning m.id, m.room_id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change,
+          ${reactionsColumn('m')}`;
 const EDIT_SQL = changeSql('content = ?, edited_at = now()');
 const DELETE_SQL = changeSql("content = '', deleted_at = now()");
 
@@ -373,8 +385,8 @@ export class MessageStore {
       });
       const { rows: changed } = (
         change.kind === 'edit'
-          ? await trx.raw(EDIT_SQL, [row.room_id, change.content, messageId])
-          : await trx.raw(DELETE_SQL, [row.room_id, messageId])
+          ? await trx.raw(EDIT_SQL, [row.room_id, change.content, messageId, userId])
+          : await trx.raw(DELETE_SQL, [row.room_id, messageId, userId])
       ) as { rows: Omit<MessageRow, 'username'>[] };
       const message = toMessage({ ...changed[0]!, username: row.username });
       // Webhooks: the change's event commits with it.

@@ -6,11 +6,11 @@
 /**
  * A `reactions` column for the message row aliased `alias`: a JSON array of
  * `{ emoji, count, me }` in the order the emojis were first used. Takes one
- * binding, the viewer's user id (or null).
+ * binding, the viewer's user id (or null), unless `viewer` names a column.
  */
-export const reactionsColumn = (alias: string) => `(
+export const reactionsColumn = (alias: string, viewer = '?::uuid') => `(
   select coalesce(json_agg(json_build_object('emoji', g.emoji, 'count', g.n, 'me', g.me) order by g.first, g.emoji), '[]'::json)
-    from (select r.emoji, count(*)::int as n, coalesce(bool_or(r.user_id = ?::uuid), false) as me, min(r.created_at) as first
+    from (select r.emoji, count(*)::int as n, coalesce(bool_or(r.user_id = ${viewer}), false) as me, min(r.created_at) as first
             from message_reactions r
            where r.message_id = ${alias}.id
            group by r.emoji) g

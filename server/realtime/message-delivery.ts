@@ -115,7 +115,7 @@ export class MessageDelivery implements BatchPublisher {
       if (kind === undefined || kind === 'new') {
         (originSocketId ? target.except(originSocketId) : target).emit('message:new', message);
       } else if (kind === 'updated') {
-        target.emit('message:updated', message);
+        target.emit('message:updated', shared(message));
       } else if (kind === 'reaction') {
         if (reaction) target.emit('message:reaction', reactionEvent(message, reaction));
       } else {
@@ -157,9 +157,7 @@ export class MessageDelivery implements BatchPublisher {
       const ready = sequencer.fill(rows, before, (message) => {
         const reaction = reactions?.get(message.change);
         if (reaction) return { message, kind: 'reaction', reaction, originSocketId: null };
-        // Read with no viewer: its `me` would be wrong for every receiver, and live broadcasts carry no reactions either.
-        const { reactions: _noViewer, ...shared } = message;
-        return { message: shared, kind: latestKindOf(message), originSocketId: null };
+        return { message, kind: latestKindOf(message), originSocketId: null };
       });
       this.emit(ready);
       this.metrics?.gapFills.inc();
@@ -175,4 +173,10 @@ export class MessageDelivery implements BatchPublisher {
 function reactionEvent(message: Message, { emoji, userId, added }: ReactionChange): MessageReactionEvent {
   const reactions = (message.reactions ?? []).map(({ emoji: e, count }) => ({ emoji: e, count }));
   return { roomId: message.roomId, messageId: message.id, seq: message.seq, change: message.change, emoji, userId, added, reactions };
+}
+
+/** A message as one payload for the whole room: its reactions' `me` is nobody's (false); clients keep their own. */
+function shared(message: Message): Message {
+  if (!message.reactions?.some((r) => r.me)) return message;
+  return { ...message, reactions: message.reactions.map((r) => ({ ...r, me: false })) };
 }
