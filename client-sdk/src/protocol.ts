@@ -77,11 +77,11 @@ export interface Message {
   /**
    * Addition (reactions): each emoji on the message with its count and whether
    * the user who asked reacted with it, in the order the emojis were first
-   * used. Present in the `message:react`/`message:unreact` acks, history,
-   * change pages and join catch-up (computed for the caller), `[]` on a
-   * deleted message; left out of `message:new`, `message:updated` and the
-   * send/edit acks (a client keeps the reactions it knows; `message:reaction`
-   * carries every change of them). Absent from servers without reactions.
+   * used; `[]` on a new or deleted message. Acks, history, change pages and
+   * join catch-up compute `me` for the caller; the broadcast
+   * `message:updated` carries `me: false` (one payload for the room: the SDK
+   * fills in its user's). Reaction changes come as `message:reaction`.
+   * Absent from servers without reactions.
    */
   reactions?: Reaction[];
 }

@@ -22,8 +22,8 @@ export interface RoomEvents {
   message: Message;
   /**
    * A message the app has seen was edited (its newer state; `change` grows
-   * with every change of the message). A state from a catch-up carries
-   * `reactions` (with `me`); a live edit does not: keep the reactions you have.
+   * with every change of the message), with its `reactions` (`me` for the
+   * signed-in user).
    */
   updated: Message;
   /** A reaction was added to or removed from a message the app has seen; `reactions` are its counts after it, `me` kept by the SDK. */

@@ -90,7 +90,7 @@ export class MessageList {
   show(incoming: Message): void {
     const shown = this.#items.get(incoming.seq)?.message;
     if (shown && shown.change > incoming.change) return;
-    // A live edit carries no reactions: keep the ones shown.
+    // A message state without reactions (a server without them): keep the ones shown.
     const message = incoming.reactions || !shown?.reactions ? incoming : { ...incoming, reactions: shown.reactions };
     const own = message.userId === this.user.id;
     const item = messageItem(message, own, {
