@@ -22,11 +22,12 @@ const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
  * The packed (gzipped) size the package must stay under. It was 196.6 kB
  * before read state and the change log's sequencer (issue 13); read state
  * added about 6 kB and the sequencer about 16 kB (each shipped as source,
- * ESM, CJS, two bundles and four .d.ts), most of it the two self-contained
- * browser bundles (socket.io-client inside) and their maps; docs/sdk.md
- * ("Developing the SDK") states the budget.
+ * ESM, CJS, two bundles and four .d.ts): 225.8 kB together; reactions
+ * (react/unreact, the reaction event, `me` kept per user) 231.4 kB. Most of
+ * it the two self-contained browser bundles (socket.io-client inside) and
+ * their maps; docs/sdk.md ("Developing the SDK") states the budget.
  */
-const PACKED_BUDGET_BYTES = 224 * 1024;
+const PACKED_BUDGET_BYTES = 240 * 1024;
 
 /** Every file package.json points consumers at (main, module, types, unpkg, exports), as tarball paths. */
 function namedFiles(manifest: Record<string, unknown>): string[] {
