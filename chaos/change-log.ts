@@ -1,5 +1,5 @@
 // "Catch-up replays every change": a fast-check property over two real nodes.
-// Several users send, edit and delete at random in a few rooms while their SDK
+// Several users send, edit, delete and react at random in a few rooms while their SDK
 // clients get their sockets cut, are moved to the other node, go offline for a
 // while, or restart from their persisted view (join with afterSeq +
 // afterChange). Every client reaches the nodes through its own TCP proxies, so
@@ -44,15 +44,20 @@ export const FULL_CHANGE_LOG: ChangeLogSize = { runs: 25, steps: 160, clients: 6
  * socket) and retried: under load the restarted clients' sign-ins met 429
  * for more than 20 s (docs/chaos.md). The attack node turns it off likewise.
  */
-export const CHANGE_LOG_NODE_ENV: Readonly<Record<string, string>> = { MESSAGE_RATE_LIMIT: '0', EDIT_RATE_LIMIT: '0', HISTORY_RATE_LIMIT: '0', LOGIN_FAILURE_LIMIT: '0' };
+export const CHANGE_LOG_NODE_ENV: Readonly<Record<string, string>> = { MESSAGE_RATE_LIMIT: '0', EDIT_RATE_LIMIT: '0', HISTORY_RATE_LIMIT: '0', LOGIN_FAILURE_LIMIT: '0', REACTION_RATE_LIMIT: '0' };
 
 export const CHANGE_LOG_ROW = 'catch-up replays every change';
+
+/** The emojis the property reacts with (few, so adds and removes meet). */
+const REACTION_EMOJIS = ['👍', '🎉', '🔥'] as const;
 
 type Step =
   | { op: 'send'; client: number; room: number; gapMs: number }
   | { op: 'edit' | 'delete'; client: number; room: number; pick: number; gapMs: number }
   /** Replies (issue 14): a reply to one of the actor's messages (its parent's replyCount is a change too). */
   | { op: 'reply'; client: number; room: number; pick: number; gapMs: number }
+  /** Reactions (issue 14): add or remove one of a few emojis on any message the client's view shows. */
+  | { op: 'react'; client: number; room: number; pick: number; emoji: number; add: boolean; gapMs: number }
   /** Cut the client's open sockets (it reconnects to the same node). */
   | { op: 'kill'; client: number; gapMs: number }
   /** The node `node` refuses the client for `ms` (a client on it moves to the other). */
@@ -72,6 +77,7 @@ function stepArbitrary(size: ChangeLogSize): fc.Arbitrary<Step> {
     { weight: 4, arbitrary: fc.record({ op: fc.constant('edit' as const), client, room, pick: fc.nat(1_000), gapMs }) },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('delete' as const), client, room, pick: fc.nat(1_000), gapMs }) },
     { weight: 3, arbitrary: fc.record({ op: fc.constant('reply' as const), client, room, pick: fc.nat(1_000), gapMs }) },
+    { weight: 3, arbitrary: fc.record({ op: fc.constant('react' as const), client, room, pick: fc.nat(1_000), emoji: fc.nat(REACTION_EMOJIS.length - 1), add: fc.boolean(), gapMs }) },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('kill' as const), client, gapMs }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('refuse' as const), client, node: fc.nat(1), ms, gapMs }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('offline' as const), client, ms, gapMs }) },
@@ -147,7 +153,7 @@ const nodePort = (url: string) => Number(new URL(url).port);
 /**
  * Runs the property against two nodes (base URLs, same database and Redis)
  * and returns the chaos table's row: acked/rejected/unresolved writes (sends,
- * edits, deletes), messages stored, events the views applied, acked sends
+ * edits, deletes, reactions), messages stored, events the views applied, acked sends
  * missing from history (lost), doubled or backward changes (duplicated),
  * client×room views that never equalled history (divergent), and the slowest
  * convergence after a run's last step (recovery ms).
@@ -280,6 +286,15 @@ async function runOnce(nodes: readonly [string, string], users: Registered[], si
             own.splice(own.indexOf(target), 1);
             write(room.delete(target.id));
           }
+          break;
+        }
+        case 'react': {
+          const shown = [...actor.views.get(roomId)!.bySeq.values()];
+          if (actor.restarting || shown.length === 0) break;
+          const target = shown[step.pick % shown.length]!;
+          const room = actor.rooms.get(roomId)!;
+          const emoji = REACTION_EMOJIS[step.emoji]!;
+          write(step.add ? room.react(target.id, emoji) : room.unreact(target.id, emoji));
           break;
         }
         case 'kill':

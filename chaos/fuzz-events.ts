@@ -33,6 +33,9 @@ const ALLOWED: Record<string, string[]> = {
   'room:online': BASE,
   // Change-log pages spend HISTORY_RATE_LIMIT too.
   'room:changes': [...BASE, 'rate_limited'],
+  // Reactions: archived is read_only; a new emoji past MAX_REACTION_EMOJIS is conflict.
+  'message:react': [...BASE, 'rate_limited', 'read_only', 'muted', 'conflict'],
+  'message:unreact': [...BASE, 'rate_limited', 'read_only'],
   'auth:refresh': [...BASE, 'unauthorized', 'token_expired', 'banned'],
   'admin:broadcast': [...BASE, 'rate_limited', 'payload_too_large'],
   'admin:kick': [...BASE, 'rate_limited'],
@@ -97,6 +100,15 @@ function models(fx: Fixtures): Record<string, fc.Arbitrary<unknown>> {
   const minutes = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 60 }) }, edgeNumbers, fc.integer({ min: -10, max: 100_000 }), fc.double(), fc.string());
   const awkward = fc.constantFrom('\u0000', 'a\u0000b', '\ud800', 'x\udfff', '\u202Eevil', '\u200F', '\u2066x\u2069', 'x'.repeat(10_000));
   const text = fc.oneof({ weight: 6, arbitrary: fc.string({ minLength: 1, maxLength: 60 }) }, fc.string({ minLength: 3_990, maxLength: 4_010 }), awkward, fc.constant(''), fc.integer(), fc.constant({ toString: 'x' }));
+  // Reactions: real emojis and names mostly (so the distinct-emoji limit is reached too), then near misses.
+  const emoji = fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom('👍', '🎉', '❤️', '🇫🇷', '1️⃣', '👨‍👩‍👧‍👦', ':ok:', ':party_parrot:') },
+    fc.string({ maxLength: 12 }).map((s) => `:${s}:`),
+    fc.constantFrom('🇫', '👍👍', ' 👍', '1', ':UP:', '👍\u0000', 'x'.repeat(100)),
+    fc.string({ maxLength: 8 }),
+    awkward,
+    fc.integer(),
+  );
   return {
     'room:join': fc.record({ roomId: id, afterChange: seq }, { requiredKeys: ['roomId'] }),
     'room:leave': fc.record({ roomId: id }),
@@ -111,6 +123,8 @@ function models(fx: Fixtures): Record<string, fc.Arbitrary<unknown>> {
     typing: shaped({ roomId: id, typing: fc.oneof({ weight: 4, arbitrary: fc.boolean() }, fc.anything()) }),
     'room:online': shaped({ roomId: id, cursor: fc.oneof(fc.uuid(), fc.string({ maxLength: 40 }), fc.integer(), awkward), limit: seq }),
     'room:changes': shaped({ roomId: id, after: seq, limit: seq }),
+    'message:react': shaped({ messageId, emoji }),
+    'message:unreact': shaped({ messageId, emoji }),
     'auth:refresh': fc.record({ token: fc.oneof(fc.string({ maxLength: 300 }), fc.constant(fx.victim.token), awkward, fc.anything()) }),
     // Always one room (ours or none that exists): a broadcast to everyone would reach a shared deployment's users.
     'admin:broadcast': fc.record({ content: text, roomId: id.filter((r) => r !== null) }),

@@ -110,6 +110,11 @@ const envSchema = z.object({
   // Read state: room:read and PUT /api/rooms/:id/read together, per user.
   READ_RATE_LIMIT: integer(0, 120),
   READ_RATE_WINDOW: integer(1, 10),
+  // Reactions (issue 14): message:react and message:unreact together per user,
+  // cluster-wide; distinct emojis one message may hold.
+  REACTION_RATE_LIMIT: integer(0, 60),
+  REACTION_RATE_WINDOW: integer(1, 10),
+  MAX_REACTION_EMOJIS: integer(1, 20),
   NODE_ID: z.string().min(1).optional(),
   // Extension (not in the contract): the bearer token a Prometheus scraper
   // presents at GET /metrics. Unset, /metrics answers only direct loopback requests.
@@ -233,6 +238,11 @@ export interface Config {
   /** Read-state writes (room:read and PUT /api/rooms/:id/read together) per user per readRateWindow, cluster-wide (0: off). */
   readonly readRateLimit: number;
   readonly readRateWindow: number;
+  /** Reactions added or removed per user per reactionRateWindow, cluster-wide (0: off). */
+  readonly reactionRateLimit: number;
+  readonly reactionRateWindow: number;
+  /** Distinct emojis one message may hold. */
+  readonly maxReactionEmojis: number;
   readonly nodeId: string;
   /** Bearer token for GET /metrics; null: loopback only. */
   readonly metricsToken: string | null;
@@ -350,6 +360,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiKeyRateWindow: e.API_KEY_RATE_WINDOW,
     readRateLimit: e.READ_RATE_LIMIT,
     readRateWindow: e.READ_RATE_WINDOW,
+    reactionRateLimit: e.REACTION_RATE_LIMIT,
+    reactionRateWindow: e.REACTION_RATE_WINDOW,
+    maxReactionEmojis: e.MAX_REACTION_EMOJIS,
     nodeId: e.NODE_ID ?? `node-${randomBytes(4).toString('hex')}`,
     metricsToken: e.METRICS_TOKEN ?? null,
     trustProxy: Object.freeze(parseTrustProxy(e.TRUST_PROXY)),

@@ -8,9 +8,17 @@ export * from '../client-sdk/src/protocol.js';
 
 /**
  * What a committed change did to its message (the event the sockets get):
- * stored → `message:new`, edited → `message:updated`, deleted → `message:deleted`.
+ * stored → `message:new`, edited → `message:updated`, deleted → `message:deleted`,
+ * a reaction added or removed → `message:reaction`.
  */
-export type CommittedKind = 'new' | 'updated' | 'deleted';
+export type CommittedKind = 'new' | 'updated' | 'deleted' | 'reaction';
+
+/** Who added or removed which emoji in a `reaction` change (kept in messages.last_reaction too). */
+export interface ReactionChange {
+  emoji: string;
+  userId: string;
+  added: boolean;
+}
 
 /** A committed change of a room (a message stored, edited or deleted) on its way to every node's local sockets. */
 export interface CommittedMessage {
@@ -18,6 +26,8 @@ export interface CommittedMessage {
   message: Message;
   /** Left out for a new message (the send hot path, and nodes from before the change log). */
   kind?: CommittedKind;
+  /** Only on kind `reaction`: what changed. */
+  reaction?: ReactionChange;
   /** The socket that sent it, which does not receive its own message:new. */
   originSocketId: string | null;
   /** Epoch ms at which the storing node saw the commit (for the delivery-lag metric; absent from older nodes). */

@@ -54,6 +54,8 @@ export class RateLimits {
   private readonly apiKeyCalls: RateLimiterAbstract | null;
   // --- read state ---
   private readonly readMarks: RateLimiterAbstract | null;
+  // --- reactions ---
+  private readonly reactions: RateLimiterAbstract | null;
 
   constructor(
     config: Config,
@@ -78,6 +80,7 @@ export class RateLimits {
     // --- end rooms and history ---
     this.apiKeyCalls = limiter('api-key', config.apiKeyRateLimit, config.apiKeyRateWindow);
     this.readMarks = limiter('read', config.readRateLimit, config.readRateWindow);
+    this.reactions = limiter('reaction', config.reactionRateLimit, config.reactionRateWindow);
   }
 
   /** Spends one message of the user's budget; throws `rate_limited` when it is gone. */
@@ -157,6 +160,11 @@ export class RateLimits {
   /** Spends one read-state write (room:read or PUT /api/rooms/:id/read: one budget) of the user's. */
   async consumeRead(userId: string): Promise<void> {
     await this.spend('read', [this.readMarks && { limiter: this.readMarks, key: userId }]);
+  }
+
+  /** Spends one reaction change (message:react and message:unreact: one budget) of the user's. */
+  async consumeReaction(userId: string): Promise<void> {
+    await this.spend('reaction', [this.reactions && { limiter: this.reactions, key: userId }]);
   }
 
   /**

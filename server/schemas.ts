@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type * as P from './protocol.js';
 import { API_KEY_SCOPES, DEFAULT_CHANGES_PAGE_SIZE, MAX_CHANGES_PAGE_SIZE, ROLES, WEBHOOK_EVENT_TYPES } from './protocol.js';
-import { displayName, text } from './text-fields.js';
+import { displayName, reactionEmoji, text } from './text-fields.js';
 
 /**
  * Every UUID on the wire (room, user, clientMsgId) in its canonical lower-case
@@ -183,6 +183,7 @@ export const historyRequestSchema = z
     message: 'give afterSeq or beforeSeq, not both',
   }) satisfies z.ZodType<P.HistoryRequest>;
 export const deleteMessageSchema = z.object({ messageId }) satisfies z.ZodType<P.DeleteMessageRequest>;
+export const reactionSchema = z.object({ messageId, emoji: reactionEmoji() }) satisfies z.ZodType<P.ReactionRequest>;
 export const typingSchema = z.object({ roomId: uuid, typing: z.boolean() }) satisfies z.ZodType<P.TypingRequest>;
 export const onlineRequestSchema = z.object({
   roomId: uuid,

@@ -38,3 +38,30 @@ export function displayName(): z.ZodString {
     .refine((value) => !BIDI.test(value), 'must not contain bidirectional control characters')
     .refine((value) => value.replace(INVISIBLE, '') !== '', 'must contain a visible character');
 }
+
+// --- reactions (issue 14) ---
+/** A reaction's `:name:` form: lower-case letters, digits, `_`, `+`, `-`, 1-32 of them between colons. */
+const EMOJI_NAME = /^:[a-z0-9_+-]{1,32}:$/;
+/** Every code point of an emoji sequence: pictographs, emoji, and their components (ZWJ, VS16, skin tones, keycap, tags, regional indicators). */
+const EMOJI_PARTS = /^[\p{Extended_Pictographic}\p{Emoji}\p{Emoji_Component}]+$/u;
+/** What makes a sequence an emoji rather than a bare digit or `#`: a pictograph, a flag's regional indicator, or a keycap. */
+const EMOJI_CORE = /[\p{Extended_Pictographic}\p{Regional_Indicator}\u20E3]/u;
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** Whether `value` is one emoji grapheme (👍, 👨‍👩‍👧, 🇫🇷, 1️⃣) or a `:name:` (docs/protocol.md "Reactions"). */
+export function isReactionEmoji(value: string): boolean {
+  if (EMOJI_NAME.test(value)) return true;
+  if (!EMOJI_PARTS.test(value) || !EMOJI_CORE.test(value)) return false;
+  // A flag is a pair of regional indicators; one alone renders as a letter in a box.
+  const indicators = value.match(/\p{Regional_Indicator}/gu)?.length ?? 0;
+  if (indicators !== 0 && indicators !== 2) return false;
+  let count = 0;
+  for (const _ of graphemes.segment(value)) if (++count > 1) return false;
+  return count === 1;
+}
+
+/** A reaction's emoji, as `isReactionEmoji` accepts it (at most 64 UTF-16 units). */
+export function reactionEmoji(): z.ZodString {
+  return text().min(1).max(64).refine(isReactionEmoji, 'must be one emoji or a :name:');
+}
+// --- end reactions ---

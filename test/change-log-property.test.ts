@@ -1,7 +1,7 @@
 // The change-log property (issue 13), quick form: two in-process nodes over
 // Redis on the run's PostgreSQL, SDK clients behind TCP proxies that cut,
-// refuse and restart them while their users send, edit, delete and reply
-// (issue 14: a parent's replyCount is a change too) at random.
+// refuse and restart them while their users send, edit, delete, reply and
+// react at random (issue 14: a parent's replyCount and a reaction are changes too).
 // The long form is the "catch-up replays every change" row of `npm run chaos`.
 import { expect } from 'chai';
 import { changeLogProperty, CHANGE_LOG_NODE_ENV, QUICK_CHANGE_LOG } from '../chaos/change-log.js';

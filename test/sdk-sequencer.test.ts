@@ -79,6 +79,8 @@ class View extends RoomView {
     message: (m) => this.message(m),
     updated: (m) => this.updated(m),
     deleted: (e) => this.deleted(e),
+    // This fake room has no reactions.
+    reaction: () => {},
   };
 
   expectEqual(room: FakeRoom, fromSeq = 0): void {

@@ -26,7 +26,7 @@ function documentedEvents(page: string): Map<string, Set<string>> {
 // The event names once more, checked by the compiler itself: `satisfies Record<keyof …>`
 // fails to compile when the event maps gain or lose an event.
 const yes = true as const;
-const CHAT_CLIENT = { 'room:join': yes, 'room:leave': yes, 'room:history': yes, 'message:send': yes, 'message:edit': yes, 'message:delete': yes, typing: yes, 'room:online': yes, 'auth:refresh': yes, 'room:changes': yes, 'room:read': yes } satisfies Record<keyof ChatClientToServerEvents, true>;
+const CHAT_CLIENT = { 'room:join': yes, 'room:leave': yes, 'room:history': yes, 'message:send': yes, 'message:edit': yes, 'message:delete': yes, typing: yes, 'room:online': yes, 'auth:refresh': yes, 'room:changes': yes, 'room:read': yes, 'message:react': yes, 'message:unreact': yes } satisfies Record<keyof ChatClientToServerEvents, true>;
 const CHAT_SERVER = {
   'message:new': yes,
   'message:updated': yes,
@@ -45,6 +45,7 @@ const CHAT_SERVER = {
   'read:updated': yes,
   'read:receipt': yes,
   mention: yes,
+  'message:reaction': yes,
 } satisfies Record<keyof ChatServerToClientEvents, true>;
 const ADMIN_CLIENT = { 'admin:broadcast': yes, 'admin:kick': yes, 'admin:ban': yes, 'admin:mute': yes, 'admin:stats': yes } satisfies Record<keyof AdminClientToServerEvents, true>;
 const ADMIN_SERVER = { 'session:expired': yes, 'session:revoked': yes, 'server:draining': yes } satisfies Record<keyof AdminServerToClientEvents, true>;

@@ -135,6 +135,35 @@ describe('web client (browser)', function () {
     expect(await bob.locator('.online-list li').allTextContents()).to.include.members([aliceName, bobName]);
   });
 
+  it('when a user clicks a reaction, then both pages show its count with the clicker’s pressed, and clicking it again takes it back', async () => {
+    const app = await startNode();
+    const alice = await openPage(app);
+    await signUp(alice);
+    await alice.getByLabel('Room name').fill(uniqueName('room'));
+    await alice.getByRole('button', { name: 'Create room' }).click();
+    await alice.waitForURL(/#\/room\//);
+    const roomId = decodeURIComponent(new URL(alice.url()).hash.replace('#/room/', ''));
+    await composer(alice).waitFor();
+    const bob = await openPage(app);
+    await signUp(bob);
+    await openRoom(bob, roomId);
+    await say(alice, 'react to this');
+    await message(bob, 'react to this').waitFor();
+
+    await message(bob, 'react to this').getByRole('button', { name: 'React with 🎉' }).click();
+    const bobsOwn = message(bob, 'react to this').locator('button.reaction[data-emoji="🎉"][aria-pressed="true"]', { hasText: '🎉 1' });
+    await bobsOwn.waitFor();
+    const alicesView = message(alice, 'react to this').locator('button.reaction[data-emoji="🎉"][aria-pressed="false"]', { hasText: '🎉 1' });
+    await alicesView.waitFor();
+    await alicesView.click();
+    await message(bob, 'react to this').locator('button.reaction[data-emoji="🎉"][aria-pressed="true"]', { hasText: '🎉 2' }).waitFor();
+    await message(alice, 'react to this').locator('button.reaction[data-emoji="🎉"][aria-pressed="true"]', { hasText: '🎉 2' }).waitFor();
+
+    await message(bob, 'react to this').locator('button.reaction[data-emoji="🎉"]').click();
+    await message(alice, 'react to this').locator('button.reaction[data-emoji="🎉"][aria-pressed="true"]', { hasText: '🎉 1' }).waitFor();
+    await message(bob, 'react to this').locator('button.reaction[data-emoji="🎉"][aria-pressed="false"]', { hasText: '🎉 1' }).waitFor();
+  });
+
   it('when a user replies to a message, then both pages quote the message replied to and the parent shows its reply count', async () => {
     const app = await startNode();
     const alice = await openPage(app);

@@ -214,6 +214,7 @@ export class RoomcastClient extends Emitter<ClientEvents> {
           fetchReplies: (id, seq, query) => this.#replies(id, seq, query),
           maxSendAttempts: this.#maxSendAttempts,
           markRead: (id, seq) => this.markRead(id, seq),
+          userId: () => this.#session.user?.id ?? null,
           onGone: (gone) => {
             if (this.#rooms.get(gone.id) === gone) this.#rooms.delete(gone.id);
           },

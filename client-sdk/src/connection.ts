@@ -52,6 +52,7 @@ const FORWARDED: readonly Forwarded[] = [
   'message:new',
   'message:updated',
   'message:deleted',
+  'message:reaction',
   'typing',
   'presence',
   'presence:batch',

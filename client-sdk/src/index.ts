@@ -14,6 +14,7 @@
 export { createClient, RoomcastClient, type ClientEvents, type JoinOptions, type RoomsApi } from './client.js';
 export { Room, type RoomEvents, type SendOptions } from './room.js';
 export { Thread, type ThreadEvents } from './thread.js';
+export type { ReactionUpdate } from './reactions.js';
 export { AdminApi } from './admin.js';
 export { State, type ConnectionState, type StateChange, type Transport } from './connection.js';
 export { RoomcastError, endsSession, type LocalFailure } from './errors.js';

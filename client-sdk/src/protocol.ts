@@ -91,7 +91,29 @@ export interface Message {
   replyCount: number;
   /** Addition (replies): when the latest reply was stored; null: no reply yet. */
   lastReplyAt: string | null;
+  /**
+   * Addition (reactions): each emoji on the message with its count and whether
+   * the user who asked reacted with it, in the order the emojis were first
+   * used; `[]` on a new or deleted message. Acks, history, change pages and
+   * join catch-up compute `me` for the caller; the broadcast
+   * `message:updated` carries `me: false` (one payload for the room: the SDK
+   * fills in its user's). Reaction changes come as `message:reaction`.
+   * Absent from servers without reactions.
+   */
+  reactions?: Reaction[];
 }
+
+/** Addition (reactions): one emoji on a message, as seen by one user. */
+export interface Reaction {
+  /** One emoji grapheme (👍, 🇫🇷) or a `:name:` (docs/protocol.md "Reactions"). */
+  emoji: string;
+  count: number;
+  /** Whether the user this was computed for reacted with it (false for the server API). */
+  me: boolean;
+}
+
+/** Addition (reactions): an emoji's count in a broadcast, the same for every receiver. */
+export type ReactionCount = Omit<Reaction, 'me'>;
 
 /** Every error code, with its REST status: the contract's codes plus the additions docs/protocol.md lists. */
 export const ERROR_STATUS = {
@@ -565,6 +587,31 @@ export interface DeleteMessageRequest {
   messageId: string;
 }
 
+/** Addition (reactions): `message:react` / `message:unreact`. */
+export interface ReactionRequest {
+  messageId: string;
+  emoji: string;
+}
+
+/**
+ * Addition (reactions): to the message's room, in change order with its other
+ * changes, when a reaction was added or removed. `reactions` are the counts
+ * after the change (no `me`: one payload goes to the whole room; a client
+ * keeps its own `me` from `userId`/`added`).
+ */
+export interface MessageReactionEvent {
+  roomId: string;
+  messageId: string;
+  seq: number;
+  /** The reaction's change number (the message's latest change). */
+  change: number;
+  emoji: string;
+  userId: string;
+  /** true: `userId` added `emoji`; false: removed it. */
+  added: boolean;
+  reactions: ReactionCount[];
+}
+
 export interface TypingRequest {
   roomId: string;
   typing: boolean;
@@ -707,6 +754,10 @@ export interface ChatClientToServerEvents {
   'room:changes': (payload: ChangesRequest, ack: AckCallback<ChangesPage>) => void;
   /** Addition (read state): sets the user's last-read seq of a room (monotonic). */
   'room:read': (payload: ReadRequest, ack: AckCallback<ReadResult>) => void;
+  /** Addition (reactions): adds the user's `emoji` to a message (already there: no change); acks the message with the caller's `reactions`. */
+  'message:react': (payload: ReactionRequest, ack: AckCallback<MessageResult>) => void;
+  /** Addition (reactions): removes the user's `emoji` from a message (not there: no change). */
+  'message:unreact': (payload: ReactionRequest, ack: AckCallback<MessageResult>) => void;
 }
 
 /** Namespace `/chat`: what the server emits. */
@@ -733,6 +784,8 @@ export interface ChatServerToClientEvents {
   mention: (event: MentionEvent) => void;
   /** Addition (read state): to a room with `readReceipts` on, throttled per user (one a second, the last value wins). */
   'read:receipt': (event: ReadReceiptEvent) => void;
+  /** Addition (reactions): a reaction was added to or removed from a message of a joined room, in change order. */
+  'message:reaction': (event: MessageReactionEvent) => void;
 }
 
 /** Namespace `/admin` (admins only): what a client may emit. */

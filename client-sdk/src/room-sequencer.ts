@@ -1,4 +1,4 @@
-import type { ChangesPage, HistoryPage, Message, MessageDeletedEvent } from './protocol.js';
+import type { ChangesPage, HistoryPage, Message, MessageDeletedEvent, MessageReactionEvent } from './protocol.js';
 import { SeqRelease, type MessageSink } from './seq-release.js';
 
 export interface SequencerDeps {
@@ -30,7 +30,10 @@ export interface JoinPoint {
 }
 
 /** One change as it arrived: a message state (message:new/updated, acks, pages) or a live delete. */
-type Change = { message: Message; deleted?: undefined } | { message?: undefined; deleted: MessageDeletedEvent };
+type Change =
+  | { message: Message; deleted?: undefined; reaction?: undefined }
+  | { message?: undefined; deleted: MessageDeletedEvent; reaction?: undefined }
+  | { message?: undefined; deleted?: undefined; reaction: MessageReactionEvent };
 
 /** Bound on pages per fill, so a misbehaving server cannot loop us. */
 const MAX_PAGES_PER_FILL = 10_000;
@@ -133,6 +136,12 @@ export class RoomSequencer {
     this.#offer(event.change, { deleted: event });
   }
 
+  /** Offers a live message:reaction. */
+  acceptReaction(event: MessageReactionEvent): void {
+    this.#headSeq = Math.max(this.#headSeq, event.seq);
+    this.#offer(event.change, { reaction: event });
+  }
+
   /** Catches up (change pages first, then seq pages if still behind); one fill at a time. */
   fill(): Promise<void> {
     if (this.#filling) return this.#filling;
@@ -171,8 +180,8 @@ export class RoomSequencer {
     for (const change of this.#pending.keys()) if (change <= this.#lastChange) this.#pending.delete(change);
     for (let next = this.#pending.get(this.#lastChange + 1); next && !this.#stopped; next = this.#pending.get(this.#lastChange + 1)) {
       if (next.message) this.#release.apply(next.message);
-      // A delete of a message not shown yet: its tombstone comes with the catch-up this gap starts.
-      else if (!this.#release.applyDeleted(next.deleted)) break;
+      // A delete (or reaction) of a message not shown yet: its state comes with the catch-up this gap starts.
+      else if (next.deleted ? !this.#release.applyDeleted(next.deleted) : !this.#release.applyReaction(next.reaction)) break;
       this.#pending.delete(this.#lastChange + 1);
       this.#lastChange += 1;
     }

@@ -8,6 +8,7 @@ import { Gate } from './gate.js';
 import { newClientMsgId } from './ids.js';
 import { Outbox } from './outbox.js';
 import type { HistoryPage, HistoryQuery, Message, MessageDeletedEvent, OnlinePage, OnlineUser, PresenceEvent, RoomInfo, RoomKickedEvent, RoomMutedEvent, TypingEvent } from './protocol.js';
+import { MyReactions, type ReactionUpdate } from './reactions.js';
 import { RoomSequencer, type ViewPosition } from './room-sequencer.js';
 import { Thread } from './thread.js';
 
@@ -26,8 +27,14 @@ export interface RoomEvents {
    * or as a tombstone (`deleted: true`, content ''), as history shows it.
    */
   message: Message;
-  /** A message the app has seen was edited (its newer state; `change` grows with every change of the message). */
+  /**
+   * A message the app has seen was edited (its newer state; `change` grows
+   * with every change of the message), with its `reactions` (`me` for the
+   * signed-in user).
+   */
   updated: Message;
+  /** A reaction was added to or removed from a message the app has seen; `reactions` are its counts after it, `me` kept by the SDK. */
+  reaction: ReactionUpdate;
   /** A message the app has seen was deleted (it stays in history with `deleted: true`). */
   deleted: MessageDeletedEvent;
   /** Someone in the room started or stopped typing. */
@@ -68,6 +75,8 @@ export interface RoomDeps {
   markRead(roomId: string, seq: number): Promise<ReadResult>;
   /** The room is gone (left, or no longer reachable): drop it from the client. */
   onGone(room: Room): void;
+  /** The signed-in user's id (null before sign-in): whose reactions are `me`. */
+  userId(): string | null;
 }
 
 const CATCH_UP_PAGE = 200;
@@ -92,6 +101,7 @@ export class Room extends Emitter<RoomEvents> {
   readonly #ready = new Gate();
   readonly #sequencer: RoomSequencer;
   readonly #outbox: Outbox;
+  readonly #reactions: MyReactions;
   readonly #joined: Promise<void>;
   #settleJoined!: { resolve(): void; reject(err: RoomcastError): void };
 
@@ -107,12 +117,20 @@ export class Room extends Emitter<RoomEvents> {
       this.#settleJoined = { resolve, reject };
     });
     this.#joined.catch(() => {});
+    this.#reactions = new MyReactions(deps.userId);
     this.#sequencer = new RoomSequencer(
       {
         sink: {
-          message: (message) => this.emit('message', message),
-          updated: (message) => this.emit('updated', message),
+          message: (message) => {
+            this.#reactions.learn(message);
+            this.emit('message', message);
+          },
+          updated: (message) => {
+            this.#reactions.learn(message);
+            this.emit('updated', message);
+          },
           deleted: (event) => this.emit('deleted', event),
+          reaction: (event) => this.emit('reaction', this.#reactions.apply(event)),
         },
         fetchChanges: (after) => deps.connection.request('room:changes', { roomId: id, after, limit: CATCH_UP_PAGE }),
         fetchHistory: (seq) => deps.connection.request('room:history', { roomId: id, afterSeq: seq, limit: CATCH_UP_PAGE }),
@@ -197,6 +215,31 @@ export class Room extends Emitter<RoomEvents> {
    */
   get lastChange(): number | null {
     return this.#sequencer.lastChange;
+  }
+
+  /**
+   * Adds the user's `emoji` (one emoji, or a `:name:`) to a message; resolves
+   * with the message and its `reactions` as the user sees them. Already
+   * there: nothing changes. Listeners hear the change as `reaction`.
+   * @example
+   * room.on('reaction', (r) => render(r.messageId, r.reactions));
+   * await room.react(message.id, '👍');
+   */
+  async react(messageId: string, emoji: string): Promise<Message> {
+    const { message } = await this.deps.connection.request('message:react', { messageId, emoji });
+    this.#reactions.learn(message);
+    return message;
+  }
+
+  /**
+   * Removes the user's `emoji` from a message (not there: nothing changes).
+   * @example
+   * await room.unreact(message.id, '👍');
+   */
+  async unreact(messageId: string, emoji: string): Promise<Message> {
+    const { message } = await this.deps.connection.request('message:unreact', { messageId, emoji });
+    this.#reactions.learn(message);
+    return message;
   }
 
   /** Whether the room is usable (joined, not left). */
@@ -353,10 +396,14 @@ export class Room extends Emitter<RoomEvents> {
     if (this.#gone) return;
     switch (event.event) {
       case 'message:new':
-      case 'message:updated':
         return this.#sequencer.acceptMessage(event.payload);
+      case 'message:updated':
+        // A broadcast: its reactions' `me` is nobody's; the SDK knows the user's.
+        return this.#sequencer.acceptMessage(this.#reactions.own(event.payload));
       case 'message:deleted':
         return this.#sequencer.acceptDeleted(event.payload);
+      case 'message:reaction':
+        return this.#sequencer.acceptReaction(event.payload);
       case 'typing':
         return this.emit('typing', event.payload);
       case 'presence':

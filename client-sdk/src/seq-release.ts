@@ -1,4 +1,4 @@
-import type { Message, MessageDeletedEvent } from './protocol.js';
+import type { Message, MessageDeletedEvent, MessageReactionEvent } from './protocol.js';
 
 /** The app-facing events of a room's messages. */
 export interface MessageSink {
@@ -8,6 +8,8 @@ export interface MessageSink {
   updated(message: Message): void;
   /** A message the app has seen was deleted. */
   deleted(event: MessageDeletedEvent): void;
+  /** A reaction was added to or removed from a message the app has seen. */
+  reaction(event: MessageReactionEvent): void;
 }
 
 /**
@@ -76,6 +78,16 @@ export class SeqRelease {
     if (shown !== undefined && shown >= event.change) return true;
     this.#shown.set(event.id, event.change);
     this.sink.deleted(event);
+    return true;
+  }
+
+  /** Applies a live reaction change, like `applyDeleted`: false when the message is not shown yet (its state comes with the catch-up). */
+  applyReaction(event: MessageReactionEvent): boolean {
+    if (this.#highest === null || event.seq > this.#highest) return false;
+    const shown = this.#shown.get(event.messageId);
+    if (shown !== undefined && shown >= event.change) return true;
+    this.#shown.set(event.messageId, event.change);
+    this.sink.reaction(event);
     return true;
   }
 

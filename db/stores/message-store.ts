@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
-import type { ChangesPage, HistoryPage, Message, Role, RoomVisibility } from '../../server/protocol.js';
+import type { ChangesPage, HistoryPage, Message, Reaction, ReactionChange, Role, RoomVisibility } from '../../server/protocol.js';
 import { toMessage, type MessageRow } from './row-mappers.js';
 import { hotPathStatements, type Statement } from './hot-path-statements.js';
+import { reactionsColumn } from './reaction-sql.js';
 import { enqueueEvents, MESSAGE_CREATED_OUTBOX_CTE, OPEN_GATE, type OutboxGate } from './webhook-outbox.js';
 import { THREAD_BUMP, THREAD_BUMP_COLUMN, THREAD_CTE, THREAD_ROWS, THREAD_VERDICT } from './thread-sql.js';
 
@@ -117,7 +118,8 @@ with p as (
 ), dup as (
   select p.ord, m.id, m.seq, u.username, m.content, m.created_at, m.edited_at, m.deleted_at, m.change,
          m.mentions,
-         m.reply_to_seq, m.reply_count, m.last_reply_at
+         m.reply_to_seq, m.reply_count, m.last_reply_at,
+         ${reactionsColumn('m', 'p.user_id')} -- reactions: read for retries only
     from p
    cross join lateral (
      select * from messages m where m.user_id = p.user_id and m.client_msg_id = p.client_msg_id limit 1
@@ -160,17 +162,20 @@ with p as (
 select null::bigint as ord, 'stored' as status, ins.id, ins.seq, ins.change, ins.created_at, ins.user_id, ins.client_msg_id,
        null::text as username, null::text as content, null::timestamptz as edited_at, null::timestamptz as deleted_at,
        ins.mentions,
-       null::int as reply_to_seq, null::int as reply_count, null::timestamptz as last_reply_at, null::uuid as room_id
+       null::int as reply_to_seq, null::int as reply_count, null::timestamptz as last_reply_at, null::uuid as room_id,
+       null::json as reactions
   from ins
 union all
 select dup.ord, 'duplicate', dup.id, dup.seq, dup.change, dup.created_at, null, null, dup.username, dup.content, dup.edited_at, dup.deleted_at,
        dup.mentions,
-       dup.reply_to_seq, dup.reply_count, dup.last_reply_at, null
+       dup.reply_to_seq, dup.reply_count, dup.last_reply_at, null,
+       dup.reactions
   from dup
 union all
 select judged.ord, judged.verdict, null, null, null, null, null, null, null, null, null, null,
        null,
-       null, null, null, null
+       null, null, null, null,
+       null
   from judged where judged.verdict is not null${threads ? THREAD_ROWS : ''}`;
 
 /**
@@ -247,6 +252,8 @@ interface AppendRow {
   last_reply_at: Date | null;
   /** Parent rows only. */
   room_id: string | null;
+  /** Reactions: a retry's stored message as its sender sees it; null on other rows. */
+  reactions: Reaction[] | null;
 }
 
 /** The group-commit statement (and its prepared name) for a batch: with the webhook outbox CTE, with mention resolving, with threads. */
@@ -287,6 +294,8 @@ function toOutcome(row: AppendRow, entry: PendingMessage, parents: ReadonlyMap<s
         reply_to_seq: stored ? (entry.replyToSeq ?? null) : row.reply_to_seq,
         reply_count: stored ? 0 : row.reply_count!,
         last_reply_at: stored ? null : row.last_reply_at,
+        // Reactions: a new message has none; a retry answers the stored one's.
+        reactions: stored ? [] : row.reactions,
       });
       const parent = stored && entry.replyToSeq !== undefined ? parents.get(parentKey(entry.roomId, entry.replyToSeq)) : undefined;
       return parent ? { status: row.status, message, parent } : { status: row.status, message };
@@ -303,7 +312,7 @@ function toOutcome(row: AppendRow, entry: PendingMessage, parents: ReadonlyMap<s
  * their change numbers one after the other; FOREIGN KEY checks (KEY SHARE)
  * still pass.
  */
-const CHANGE_CONTEXT_SQL = `
+export const CHANGE_CONTEXT_SQL = `
 select m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change,
        m.mentions,
        m.reply_to_seq, m.reply_count, m.last_reply_at,
@@ -315,7 +324,10 @@ select m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id
    for update of m
    for no key update of r`;
 
-/** The change itself: the room's next change number and the message's new state, in one statement. */
+/**
+ * The change itself: the room's next change number and the message's new
+ * state, in one statement; reactions as the actor sees them (last binding).
+ */
 const changeSql = (set: string) => `
 with bumped as (
   update rooms set last_change = last_change + 1 where id = ? returning last_change
@@ -325,7 +337,9 @@ update messages m set ${set}, change = bumped.last_change
  where m.id = ?
 returning m.id, m.room_id, m.seq, m.user_id, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change,
           m.mentions,
-          m.reply_to_seq, m.reply_count, m.last_reply_at`;
+          m.reply_to_seq, m.reply_count, m.last_reply_at,
+
+          ${reactionsColumn('m')}`;
 const EDIT_SQL = changeSql('content = ?, edited_at = now()');
 const DELETE_SQL = changeSql("content = '', deleted_at = now()");
 
@@ -339,12 +353,14 @@ const CHANGES_SQL = `
 select r.last_change as room_last_change,
        m.id, m.room_id, m.seq, m.user_id, m.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change,
        m.mentions,
-       m.reply_to_seq, m.reply_count, m.last_reply_at
+       m.reply_to_seq, m.reply_count, m.last_reply_at,
+       m.reactions, m.last_reaction
   from rooms r
   left join lateral (
     select m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change,
            m.mentions,
-           m.reply_to_seq, m.reply_count, m.last_reply_at
+           m.reply_to_seq, m.reply_count, m.last_reply_at,
+           ${reactionsColumn('m')}, m.last_reaction
       from messages m
       join users u on u.id = m.user_id
      where m.room_id = r.id and m.change > ?::bigint and m.change <= coalesce(?::bigint, r.last_change)
@@ -353,7 +369,16 @@ select r.last_change as room_last_change,
   ) m on true
  where r.id = ?`;
 
-type ChangesRow = { room_last_change: string } & ({ [K in keyof MessageRow]: null } | MessageRow);
+/** messages.last_reaction: the message's latest reaction change (reactions, issue 14). */
+type LastReactionRow = ReactionChange & { change: number | string };
+type ChangesMessageRow = MessageRow & { last_reaction: LastReactionRow | null };
+type ChangesRow = { room_last_change: string } & ({ [K in keyof ChangesMessageRow]: null } | ChangesMessageRow);
+
+/** A change-log page for delivery, with what each reaction change in it was (see MessageStore.deliveryChanges). */
+export interface DeliveryChangesPage extends ChangesPage {
+  /** By change number: the rows whose latest change is a reaction. */
+  reactions: Map<number, ReactionChange>;
+}
 
 /** The messages of a room whose latest change is in a window; see `MessageStore.changes`. */
 export interface ChangesWindow {
@@ -438,8 +463,8 @@ export class MessageStore {
   }
 
   /** Messages of a room by seq window, always oldest first. */
-  async history(roomId: string, options: HistoryOptions): Promise<HistoryPage> {
-    return this.seqPage(this.selectMessages(this.knex).where('messages.room_id', roomId), options);
+  async history(roomId: string, options: HistoryOptions, viewerId: string | null = null): Promise<HistoryPage> {
+    return this.seqPage(this.withReactions(viewerId).where('messages.room_id', roomId), options);
   }
 
   /**
@@ -447,8 +472,13 @@ export class MessageStore {
    * the same seq window as history (oldest first); a range scan of the
    * partial index messages_thread (room_id, reply_to_seq, seq).
    */
-  async replies(roomId: string, parentSeq: number, options: HistoryOptions): Promise<HistoryPage> {
-    return this.seqPage(this.selectMessages(this.knex).where('messages.room_id', roomId).where('messages.reply_to_seq', parentSeq), options);
+  async replies(roomId: string, parentSeq: number, options: HistoryOptions, viewerId: string | null = null): Promise<HistoryPage> {
+    return this.seqPage(this.withReactions(viewerId).where('messages.room_id', roomId).where('messages.reply_to_seq', parentSeq), options);
+  }
+
+  /** Messages with their reactions as `viewerId` sees them (`me`; null: me false). */
+  private withReactions(viewerId: string | null): Knex.QueryBuilder {
+    return this.selectMessages(this.knex).select(this.knex.raw(reactionsColumn('messages'), [viewerId]));
   }
 
   private async seqPage(base: Knex.QueryBuilder, options: HistoryOptions): Promise<HistoryPage> {
@@ -491,8 +521,8 @@ export class MessageStore {
       });
       const { rows: changed } = (
         change.kind === 'edit'
-          ? await trx.raw(EDIT_SQL, [row.room_id, change.content, messageId])
-          : await trx.raw(DELETE_SQL, [row.room_id, messageId])
+          ? await trx.raw(EDIT_SQL, [row.room_id, change.content, messageId, userId])
+          : await trx.raw(DELETE_SQL, [row.room_id, messageId, userId])
       ) as { rows: Omit<MessageRow, 'username'>[] };
       const message = toMessage({ ...changed[0]!, username: row.username });
       // Mentions: a deleted message counts in no one's mentionCount (which then reads message_mentions alone).
@@ -508,16 +538,34 @@ export class MessageStore {
    * message whose latest change is in (after, upTo], by change ascending; a
    * deleted message as its tombstone. Null: there is no such room.
    */
-  async changes(roomId: string, window: ChangesWindow): Promise<ChangesPage | null> {
-    const { rows } = (await this.knex.raw(CHANGES_SQL, [window.after, window.upTo ?? null, window.limit + 1, roomId])) as { rows: ChangesRow[] };
+  async changes(roomId: string, window: ChangesWindow, viewerId: string | null = null): Promise<ChangesPage | null> {
+    const read = await this.readChanges(roomId, window, viewerId);
+    if (!read) return null;
+    return { changes: read.rows.map(toMessage), hasMore: read.hasMore, lastChange: read.lastChange };
+  }
+
+  /**
+   * `changes` for a node filling a delivery gap: no viewer (reactions read
+   * me: false), plus what each row's latest reaction change was, so the
+   * node emits the same `message:reaction` as a live delivery.
+   */
+  async deliveryChanges(roomId: string, window: ChangesWindow): Promise<DeliveryChangesPage | null> {
+    const read = await this.readChanges(roomId, window, null);
+    if (!read) return null;
+    const reactions = new Map<number, ReactionChange>();
+    for (const { change, last_reaction: last } of read.rows) {
+      if (last && Number(last.change) === Number(change)) reactions.set(Number(change), { emoji: last.emoji, userId: last.userId, added: last.added });
+    }
+    return { changes: read.rows.map(toMessage), hasMore: read.hasMore, lastChange: read.lastChange, reactions };
+  }
+
+  private async readChanges(roomId: string, window: ChangesWindow, viewerId: string | null) {
+    const bindings = [viewerId, window.after, window.upTo ?? null, window.limit + 1, roomId];
+    const { rows } = (await this.knex.raw(CHANGES_SQL, bindings)) as { rows: ChangesRow[] };
     const first = rows[0];
     if (!first) return null;
-    const messages = rows.filter((row): row is ChangesRow & MessageRow => row.id !== null);
-    return {
-      changes: messages.slice(0, window.limit).map(toMessage),
-      hasMore: messages.length > window.limit,
-      lastChange: Number(first.room_last_change),
-    };
+    const messages = rows.filter((row): row is ChangesRow & ChangesMessageRow => row.id !== null);
+    return { rows: messages.slice(0, window.limit), hasMore: messages.length > window.limit, lastChange: Number(first.room_last_change) };
   }
 
   private selectMessages(db: Knex | Knex.Transaction) {

@@ -1,5 +1,5 @@
 // Row-to-domain mapping: stores hand out protocol shapes, never knex rows.
-import type { Message, Role, RoomInfo, RoomVisibility } from '../../server/protocol.js';
+import type { Message, Reaction, Role, RoomInfo, RoomVisibility } from '../../server/protocol.js';
 
 export interface UserRow {
   id: string;
@@ -50,6 +50,8 @@ export interface MessageRow {
   reply_to_seq: number | null;
   reply_count: number;
   last_reply_at: Date | null;
+  /** Reactions: only where the query read them for a viewer (db/stores/reaction-sql.ts). */
+  reactions?: Reaction[] | null;
 }
 
 export const iso = (value: Date | string) => (value instanceof Date ? value : new Date(value)).toISOString();
@@ -91,5 +93,7 @@ export function toMessage(row: MessageRow): Message {
     replyToSeq: row.reply_to_seq,
     replyCount: row.reply_count,
     lastReplyAt: row.last_reply_at ? iso(row.last_reply_at) : null,
+    // A deleted message shows no reactions (its rows stay, like its seq).
+    ...(row.reactions === undefined ? {} : { reactions: deleted ? [] : (row.reactions ?? []) }),
   };
 }

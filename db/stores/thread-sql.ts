@@ -1,3 +1,5 @@
+import { reactionsColumn } from './reaction-sql.js';
+
 // Replies and threads (issue 14): the pieces of the group-commit statement
 // (message-store.ts, appendBatchSql) that only a batch holding a reply runs.
 // A batch without one runs the statement without them, so a plain send pays
@@ -39,10 +41,11 @@ export const THREAD_CTE = `, counted as (
             pm.mentions, pm.reply_to_seq, pm.reply_count, pm.last_reply_at
 )`;
 
-/** The parents' new states, as rows of status 'parent' in the statement's answer. */
+/** The parents' new states, as rows of status 'parent' in the statement's answer (reactions with `me: false`: the update is a broadcast). */
 export const THREAD_ROWS = `
 union all
 select null, 'parent', t.id, t.seq, t.change, t.created_at, t.user_id, t.client_msg_id, u.username, t.content, t.edited_at, t.deleted_at,
        t.mentions,
-       t.reply_to_seq, t.reply_count, t.last_reply_at, t.room_id
+       t.reply_to_seq, t.reply_count, t.last_reply_at, t.room_id,
+       ${reactionsColumn('t', 'null::uuid')}
   from threads t join users u on u.id = t.user_id`;

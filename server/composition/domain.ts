@@ -16,6 +16,7 @@ import type { Logger } from '../logger.js';
 import { MessageService } from '../messages/message-service.js';
 import { BeforePublishGate } from '../messages/before-publish.js';
 import { MessageWriter, type BatchPublisher, type MessageSubmitter } from '../messages/message-writer.js';
+import { ReactionService } from '../messages/reaction-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { RateLimits, type LimiterFactory } from '../rate-limits.js';
 import { ReadStateService, type ReadNotifier } from '../rooms/read-state.js';
@@ -48,6 +49,8 @@ export interface Domain {
   /** Read state: room:read, PUT /api/rooms/:id/read, GET /api/rooms/:id/reads. */
   reads: ReadStateService;
   messages: MessageService;
+  /** message:react / message:unreact. */
+  reactions: ReactionService;
   writer: MessageWriter;
   /** Where sends go (socket and server API): the writer, or the before-publish hook in front of it. */
   sends: MessageSubmitter;
@@ -91,6 +94,7 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
   });
   const rooms = new RoomService(stores.rooms, stores.messages, new RoomAccess(stores.kicks), limits);
   const messages = new MessageService(stores.messages, ports.delivery, stores.audit, limits);
+  const reactions = new ReactionService(stores.reactions, ports.delivery, limits, config.maxReactionEmojis);
   const reads = new ReadStateService(rooms, stores.reads, ports.readNotifier, limits);
   const writer = new MessageWriter(stores.messages, ports.delivery, logger, metrics);
   // No hook configured: sends reach the writer directly, nothing added to the send path.
@@ -130,5 +134,5 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
   const webhookDispatcher = new WebhookDispatcher({ store: stores.webhooks, anyEndpoint: () => subscriptions.any(), config: config.webhooks, logger, metrics });
   if (config.webhooks.dispatch) webhookDispatcher.start();
   metrics.watchWebhookLag(() => stores.webhooks.oldestPendingAgeSeconds());
-  return { accessTokens, authentication, limits, auth, rooms, reads, messages, writer, sends, beforePublish, admin, apiKeys, serverApi, banExpiry, passwordPool, webhooks, webhookDispatcher };
+  return { accessTokens, authentication, limits, auth, rooms, reads, messages, reactions, writer, sends, beforePublish, admin, apiKeys, serverApi, banExpiry, passwordPool, webhooks, webhookDispatcher };
 }

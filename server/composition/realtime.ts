@@ -51,6 +51,7 @@ export function attachRealtime(
     rooms: domain.rooms,
     reads: domain.reads,
     messages: domain.messages,
+    reactions: domain.reactions,
     writer: domain.sends,
     delivery,
     presence: nodes.presence,

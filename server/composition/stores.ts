@@ -5,6 +5,7 @@ import { ExternalIdentityStore } from '../../db/stores/external-identity-store.j
 import { KickStore } from '../../db/stores/kick-store.js';
 import { MessageStore } from '../../db/stores/message-store.js';
 import { MuteStore } from '../../db/stores/mute-store.js';
+import { ReactionStore } from '../../db/stores/reaction-store.js';
 import { ReadStore } from '../../db/stores/read-store.js';
 import { RoomStore } from '../../db/stores/room-store.js';
 import { TokenStore } from '../../db/stores/token-store.js';
@@ -22,6 +23,7 @@ export interface Stores {
   audit: AuditStore;
   apiKeys: ApiKeyStore;
   reads: ReadStore;
+  reactions: ReactionStore;
   webhooks: WebhookStore;
   /** Which event types endpoints want: the outbox gate of the other stores (started by the domain step). */
   webhookSubscriptions: WebhookSubscriptions;
@@ -42,6 +44,7 @@ export function openStores(knex: Knex, webhookRefreshMs = 1_000): Stores {
     audit: new AuditStore(knex),
     apiKeys: new ApiKeyStore(knex),
     reads: new ReadStore(knex),
+    reactions: new ReactionStore(knex),
     webhooks,
     webhookSubscriptions,
     externalIdentities: new ExternalIdentityStore(knex),

@@ -45,11 +45,15 @@ export const messageSchema = z.object({
   createdAt: timestamp,
   editedAt: timestamp.nullable(),
   deleted: z.boolean(),
-  change: z.number().int().min(1).describe('per room: the change number of this message\'s latest change (creation, last edit or deletion, a reply\'s count); what catch-up follows'),
+  change: z.number().int().min(1).describe('per room: the change number of this message\'s latest change (creation, last edit, deletion or reaction); what catch-up follows'),
   mentions: z.array(uuid).max(MAX_MENTIONS).describe('ids of the room members its @usernames named, resolved when stored; [] when none or deleted'),
   replyToSeq: z.number().int().min(1).nullable().describe('the seq of the message of the same room this one replies to; null: not a reply'),
   replyCount: z.number().int().min(0).describe('messages replying to this one (deleted replies included)'),
   lastReplyAt: timestamp.nullable().describe('when the latest reply was stored; null: none'),
+  reactions: z
+    .array(z.object({ emoji: z.string(), count: z.number().int().min(1), me: z.boolean().describe('whether the caller reacted with it') }).meta({ id: 'Reaction' }))
+    .optional()
+    .describe('each emoji on the message with its count, in the order first used; [] once deleted (docs/protocol.md "Reactions")'),
 }).meta({ id: 'Message' }) satisfies z.ZodType<P.Message>;
 
 export const errorSchema = z.object({

@@ -1,4 +1,5 @@
 import type { MessageChangeContext, SendRefusal } from '../../db/stores/message-store.js';
+import type { ReactionContext } from '../../db/stores/reaction-store.js';
 import { AppError } from '../errors.js';
 import type { ErrorCode } from '../protocol.js';
 import type { Actor } from '../rooms/room-service.js';
@@ -36,10 +37,24 @@ import type { Actor } from '../rooms/room-service.js';
  *  4. admins may do all of these. An admin's change that a member could not
  *     have made (another user's message, or past rule 3) is moderation, and
  *     every deletion by an admin is audited as well.
+ *
+ * Reacting and unreacting (judgeReaction, issue 14) are judged inside the
+ * reaction's transaction (ReactionStore.apply), with the message row locked,
+ * for admins and members alike except for rule 1. In this order:
+ *  1. the message must exist in a room the caller can see
+ *     (`message_not_found`, as for changes);
+ *  2. not on a deleted message (`message_deleted`);
+ *  3. not while kicked from the room (`kicked`), not in an archived room
+ *     (`archived`); a read-only room takes reactions (they add no words);
+ *  4. adding: not while muted in the room (`muted`: removing one's own
+ *     reaction is allowed, it takes away), and not a new emoji on a message
+ *     that holds `maxEmojis` distinct ones already (`too_many_reactions`).
+ * Reacting with an emoji one has already added, or removing one not added,
+ * is allowed and changes nothing.
  */
 
 /** Why a message action was refused. */
-export type Refusal = SendRefusal | 'message_not_found' | 'not_author';
+export type Refusal = SendRefusal | 'message_not_found' | 'not_author' | 'message_deleted' | 'too_many_reactions';
 
 /** The catalogue: each refusal's contract code and the text the user sees. */
 const REFUSALS: Readonly<Record<Refusal, readonly [ErrorCode, string]>> = {
@@ -51,6 +66,8 @@ const REFUSALS: Readonly<Record<Refusal, readonly [ErrorCode, string]>> = {
   parent_not_found: ['not_found', 'the message replied to does not exist in this room or was deleted'],
   message_not_found: ['not_found', 'message not found'],
   not_author: ['forbidden', 'only the author or an admin may change a message'],
+  message_deleted: ['not_found', 'message was deleted'],
+  too_many_reactions: ['conflict', 'this message holds as many different emojis as it may; react with one of those'],
 };
 
 /** The AppError a refusal answers. */
@@ -93,4 +110,15 @@ export function judgeChange(actor: Actor, kind: ChangeKind, context: MessageChan
     return { audited: false, overrode: null };
   }
   return { audited: kind === 'delete' || !own || overrode !== null, overrode };
+}
+
+/** Throws the refusal unless the actor may add (`added`) or remove this reaction (rules above). */
+export function judgeReaction(actor: Actor, added: boolean, context: ReactionContext, maxEmojis: number): void {
+  if (context.room.visibility === 'private' && actor.role !== 'admin' && !context.member) throw refusal('message_not_found');
+  if (context.message.deleted) throw refusal('message_deleted');
+  if (context.kicked) throw refusal('kicked');
+  if (context.room.archived) throw refusal('archived');
+  if (!added) return;
+  if (context.muted) throw refusal('muted');
+  if (!context.mine && !context.present && context.emojis >= maxEmojis) throw refusal('too_many_reactions');
 }

@@ -2,6 +2,7 @@ import type { TokenAuthentication } from '../auth/token-authentication.js';
 import { AppError, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { MessageService } from '../messages/message-service.js';
+import type { ReactionService } from '../messages/reaction-service.js';
 import type { MessageSubmitter } from '../messages/message-writer.js';
 import { secondsSince, type Metrics } from '../metrics/metrics.js';
 import type { ChatClientToServerEvents } from '../protocol.js';
@@ -24,6 +25,7 @@ export interface ChatDeps {
   rooms: RoomService;
   reads: ReadStateService;
   messages: MessageService;
+  reactions: ReactionService;
   /** The group commit, behind the before-publish hook when one is configured. */
   writer: MessageSubmitter;
   delivery: MessageDelivery;
@@ -91,7 +93,7 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatDeps): void
         if (first) deps.announcer.announce(roomId, user(), true, socket.id);
         if (afterChange === undefined) return { room, online, onlineCount: count, lastChange };
         // Catch-up (issue 13): the changes after afterChange up to lastChange; later ones come live.
-        const catchUp = await deps.rooms.joinChanges(roomId, afterChange, lastChange);
+        const catchUp = await deps.rooms.joinChanges(roomId, afterChange, lastChange, socket.data.userId);
         return { room, online, onlineCount: count, lastChange, ...catchUp };
       } catch (err) {
         socket.leave(roomChannel(roomId));
@@ -149,6 +151,14 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatDeps): void
       await deps.messages.delete(actor(), messageId);
       return {};
     });
+
+    on('message:react', { schema: schemas.reactionSchema }, async ({ messageId, emoji }) => ({
+      message: await deps.reactions.react(actor(), messageId, emoji),
+    }));
+
+    on('message:unreact', { schema: schemas.reactionSchema }, async ({ messageId, emoji }) => ({
+      message: await deps.reactions.unreact(actor(), messageId, emoji),
+    }));
 
     on('typing', { schema: schemas.typingSchema }, ({ roomId, typing: on }) => {
       if (!socket.rooms.has(roomChannel(roomId))) throw notFound('join the room first');

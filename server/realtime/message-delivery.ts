@@ -2,10 +2,10 @@ import type { MessageStore } from '../../db/stores/message-store.js';
 import type { Logger } from '../logger.js';
 import type { BatchPublisher } from '../messages/message-writer.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { CommittedMessage } from '../protocol.js';
+import type { CommittedMessage, Message, MessageReactionEvent, ReactionChange } from '../protocol.js';
 import { roomChannel } from './channels.js';
 import { emitMentions } from './mention-notices.js';
-import { RoomSequencer, type Sequenced } from './room-sequencer.js';
+import { latestKindOf, RoomSequencer, type Sequenced } from './room-sequencer.js';
 import type { ChatNamespace } from './types.js';
 
 /** How long a change waits for a missing predecessor before the gap is read from the database. */
@@ -113,12 +113,14 @@ export class MessageDelivery implements BatchPublisher {
 
   private emit(ready: Sequenced[]): void {
     const now = Date.now();
-    for (const { message, kind, originSocketId, committedAt } of ready) {
+    for (const { message, kind, originSocketId, committedAt, reaction } of ready) {
       const target = this.chat.local.to(roomChannel(message.roomId));
       if (kind === undefined || kind === 'new') {
         (originSocketId ? target.except(originSocketId) : target).emit('message:new', message);
       } else if (kind === 'updated') {
-        target.emit('message:updated', message);
+        target.emit('message:updated', shared(message));
+      } else if (kind === 'reaction') {
+        if (reaction) target.emit('message:reaction', reactionEvent(message, reaction));
       } else {
         target.emit('message:deleted', { id: message.id, roomId: message.roomId, seq: message.seq, change: message.change });
       }
@@ -150,11 +152,16 @@ export class MessageDelivery implements BatchPublisher {
     const from = sequencer.expected;
     const upTo = sequencer.highestWaiting;
     try {
-      const page = await this.store.changes(roomId, { after: from - 1, upTo: upTo - 1, limit: GAP_FILL_ROWS });
+      const page = await this.store.deliveryChanges(roomId, { after: from - 1, upTo: upTo - 1, limit: GAP_FILL_ROWS });
       const rows = page?.changes ?? [];
       // A truncated read vouches only for the numbers up to its last row.
       const before = page?.hasMore ? rows[rows.length - 1]!.change + 1 : upTo;
-      const ready = sequencer.fill(rows, before);
+      const reactions = page?.reactions;
+      const ready = sequencer.fill(rows, before, (message) => {
+        const reaction = reactions?.get(message.change);
+        if (reaction) return { message, kind: 'reaction', reaction, originSocketId: null };
+        return { message, kind: latestKindOf(message), originSocketId: null };
+      });
       this.emit(ready);
       this.metrics?.gapFills.inc();
       this.logger.info('filled a delivery gap from the database', { roomId, from, upTo, filled: rows.length, released: ready.length });
@@ -163,4 +170,16 @@ export class MessageDelivery implements BatchPublisher {
     }
     if (sequencer.hasGap) this.scheduleGapFill(roomId);
   }
+}
+
+/** The room-wide `message:reaction`: counts without `me` (one payload for every receiver), and who changed what. */
+function reactionEvent(message: Message, { emoji, userId, added }: ReactionChange): MessageReactionEvent {
+  const reactions = (message.reactions ?? []).map(({ emoji: e, count }) => ({ emoji: e, count }));
+  return { roomId: message.roomId, messageId: message.id, seq: message.seq, change: message.change, emoji, userId, added, reactions };
+}
+
+/** A message as one payload for the whole room: its reactions' `me` is nobody's (false); clients keep their own. */
+function shared(message: Message): Message {
+  if (!message.reactions?.some((r) => r.me)) return message;
+  return { ...message, reactions: message.reactions.map((r) => ({ ...r, me: false })) };
 }

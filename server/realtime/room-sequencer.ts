@@ -54,11 +54,12 @@ export class RoomSequencer {
    * message changed again later, and that later change is waiting or still
    * on its way, so the number is skipped. Returns what is deliverable.
    */
-  fill(messages: readonly Message[], before: number): Sequenced[] {
+  fill(messages: readonly Message[], before: number, itemOf: (message: Message) => Sequenced | undefined = () => undefined): Sequenced[] {
     for (const message of messages) {
       const { change } = message;
       if (change >= this.nextChange && change < before && !this.waiting.has(change)) {
-        this.waiting.set(change, { message, kind: latestKindOf(message), originSocketId: null });
+        // A row's latest change a stored message alone cannot tell (a reaction) comes from `itemOf`.
+        this.waiting.set(change, itemOf(message) ?? { message, kind: latestKindOf(message), originSocketId: null });
       }
     }
     return this.release(before);

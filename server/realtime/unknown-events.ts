@@ -16,6 +16,9 @@ export const CHAT_EVENTS = eventNames<ChatClientToServerEvents>({
   'room:changes': true,
   // Read state (docs/protocol.md, "Read state").
   'room:read': true,
+  // Reactions (docs/protocol.md, "Reactions").
+  'message:react': true,
+  'message:unreact': true,
 });
 
 export const ADMIN_EVENTS = eventNames<AdminClientToServerEvents>({

@@ -82,7 +82,7 @@ export class RoomService {
   async history(actor: Actor, roomId: string, query: HistoryQuery & { limit: number }): Promise<HistoryPage> {
     await this.limits.consumeHistory(actor.userId);
     await this.get(actor, roomId);
-    return this.messages.history(roomId, query);
+    return this.messages.history(roomId, query, actor.userId);
   }
 
   /**
@@ -127,7 +127,7 @@ export class RoomService {
   async changes(actor: Actor, roomId: string, query: { after: number; limit: number }): Promise<ChangesPage> {
     await this.limits.consumeHistory(actor.userId);
     await this.get(actor, roomId);
-    const page = await this.messages.changes(roomId, query);
+    const page = await this.messages.changes(roomId, query, actor.userId);
     if (!page) throw notFound('room not found');
     return page;
   }
@@ -137,8 +137,8 @@ export class RoomService {
    * to the `lastChange` the join read (the socket gets every later one live).
    * The join checked visibility and spent its budget already.
    */
-  async joinChanges(roomId: string, afterChange: number, lastChange: number): Promise<Pick<ChangesPage, 'changes' | 'hasMore'>> {
-    const page = await this.messages.changes(roomId, { after: afterChange, upTo: lastChange, limit: DEFAULT_CHANGES_PAGE_SIZE });
+  async joinChanges(roomId: string, afterChange: number, lastChange: number, viewerId: string | null = null): Promise<Pick<ChangesPage, 'changes' | 'hasMore'>> {
+    const page = await this.messages.changes(roomId, { after: afterChange, upTo: lastChange, limit: DEFAULT_CHANGES_PAGE_SIZE }, viewerId);
     if (!page) throw notFound('room not found');
     return { changes: page.changes, hasMore: page.hasMore };
   }

@@ -9,10 +9,13 @@ import type { Message, MessageDeletedEvent, Room } from '../../client-sdk/src/in
  * A message as two views of it must agree: a `deleted` event carries no
  * editedAt, so a view that missed an edit before the delete cannot know the
  * tombstone's editedAt (history keeps it); tombstones compare without it.
+ * Reactions compare by their counts: `me` is each reader's own.
  */
 export function comparable(m: Message): Message {
-  return m.deleted ? { ...m, editedAt: null } : m;
+  const counted = m.reactions ? { ...m, reactions: m.reactions.map((r) => ({ ...r, me: false })) } : m;
+  return counted.deleted ? { ...counted, editedAt: null } : counted;
 }
+
 
 export class RoomView {
   readonly bySeq = new Map<number, Message>();
@@ -32,7 +35,12 @@ export class RoomView {
   /** Feeds this view from `room`'s events; returns the unsubscribe. */
   attach(room: Room): () => void {
     this.#note(`attach(lastSeq ${room.lastSeq}, lastChange ${room.lastChange})`);
-    const offs = [room.on('message', (m) => this.message(m)), room.on('updated', (m) => this.updated(m)), room.on('deleted', (e) => this.deleted(e))];
+    const offs = [
+      room.on('message', (m) => this.message(m)),
+      room.on('updated', (m) => this.updated(m)),
+      room.on('deleted', (e) => this.deleted(e)),
+      room.on('reaction', (e) => this.#change(e.seq, e.change, (old) => ({ ...old, change: e.change, reactions: e.reactions }))),
+    ];
     return () => offs.forEach((off) => off());
   }
 

@@ -1,6 +1,6 @@
 // The conversation of one room: history pages loaded upward as the user
 // scrolls back (infinite scroll, plus a button for keyboard users), live
-// messages from the SDK, edits and deletions, system broadcasts, and the
+// messages from the SDK, edits, deletions and reactions, system broadcasts, and the
 // user's own sends with their pending / failed state until the server acks.
 //
 // The SDK hands each live message to `room.on('message')` exactly once, in
@@ -51,6 +51,10 @@ export class MessageList {
         const entry = this.#items.get(seq);
         if (entry) this.show({ ...entry.message, deleted: true, content: '', change });
       }),
+      room.on('reaction', ({ seq, change, reactions }) => {
+        const entry = this.#items.get(seq);
+        if (entry) this.show({ ...entry.message, reactions, change });
+      }),
     );
   }
 
@@ -85,15 +89,18 @@ export class MessageList {
   }
 
   /** Shows a message (or updates it if its seq is already shown in an older state), in seq order. */
-  show(message: Message): void {
-    const shown = this.#items.get(message.seq)?.message;
-    if (shown && shown.change > message.change) return;
+  show(incoming: Message): void {
+    const shown = this.#items.get(incoming.seq)?.message;
+    if (shown && shown.change > incoming.change) return;
+    // A message state without reactions (a server without them): keep the ones shown.
+    const message = incoming.reactions || !shown?.reactions ? incoming : { ...incoming, reactions: shown.reactions };
     const own = message.userId === this.user.id;
     const parent = message.replyToSeq === null ? undefined : this.#items.get(message.replyToSeq)?.message;
     const item = messageItem(
       message,
       own,
       {
+        toggleReaction: (m: Message, emoji: string, me: boolean) => void this.#toggleReaction(m, emoji, me),
         ...(own ? { edit: (m: Message) => this.#startEdit(m) } : {}),
         ...(own || this.user.role === 'admin' ? { delete: (m: Message) => void this.#delete(m) } : {}),
         ...(this.onReply ? { reply: this.onReply } : {}),
@@ -237,6 +244,14 @@ export class MessageList {
         restore,
       ),
     );
+  }
+
+  async #toggleReaction(message: Message, emoji: string, me: boolean): Promise<void> {
+    try {
+      this.show(await (me ? this.room.unreact(message.id, emoji) : this.room.react(message.id, emoji)));
+    } catch (err) {
+      this.showSystem({ content: `Could not ${me ? 'remove' : 'add'} the reaction: ${describeError(err)}`, roomId: this.room.id, createdAt: new Date().toISOString() });
+    }
   }
 
   async #delete(message: Message): Promise<void> {

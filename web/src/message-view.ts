@@ -12,6 +12,30 @@ export interface MessageActions {
   delete?(message: Message): void;
   /** Replies (issue 14): shown on every message not deleted. */
   reply?(message: Message): void;
+  /** Adds (`me` false) or removes (`me` true) the user's reaction. */
+  toggleReaction?(message: Message, emoji: string, me: boolean): void;
+}
+
+/** The emojis the "add a reaction" row offers (any other one can come from other clients). */
+export const QUICK_REACTIONS = ['👍', '❤️', '😂', '🎉', '👀'] as const;
+
+/** The reactions under a message: one toggle per emoji (pressed when the user reacted), then the quick emojis not there yet. */
+function reactionBar(message: Message, toggle: NonNullable<MessageActions['toggleReaction']>): HTMLElement {
+  const reactions = message.reactions ?? [];
+  const present = new Set(reactions.map((r) => r.emoji));
+  return h(
+    'div',
+    { class: 'reactions', attrs: { role: 'group', 'aria-label': `Reactions to message ${message.seq}` } },
+    ...reactions.map(({ emoji, count, me }) =>
+      button(`${emoji} ${count}`, () => toggle(message, emoji, me), {
+        class: me ? 'reaction mine' : 'reaction',
+        attrs: { 'aria-pressed': String(me), 'aria-label': `${emoji} ${count}${me ? ', yours: remove' : ': add yours'}`, 'data-emoji': emoji },
+      }),
+    ),
+    ...QUICK_REACTIONS.filter((emoji) => !present.has(emoji)).map((emoji) =>
+      button(emoji, () => toggle(message, emoji, false), { class: 'reaction add', attrs: { 'aria-label': `React with ${emoji}`, 'data-emoji': emoji } }),
+    ),
+  );
 }
 
 /** A short line of a message, for quotes. */
@@ -47,6 +71,7 @@ export function messageItem(message: Message, own: boolean, actions: MessageActi
     h('p', { class: 'content' }, ...(message.deleted ? ['message deleted'] : me ? markMentions(message.content, me) : [message.content])),
     message.replyCount > 0 ? h('span', { class: 'reply-count' }, message.replyCount === 1 ? '1 reply' : `${message.replyCount} replies`) : null,
   );
+  if (!message.deleted && actions.toggleReaction) item.append(reactionBar(message, actions.toggleReaction));
   if (!message.deleted && (actions.edit || actions.delete || actions.reply)) {
     const name = `message ${message.seq} from ${message.username}`;
     item.append(
