@@ -54,6 +54,8 @@ export class RateLimits {
   private readonly apiKeyCalls: RateLimiterAbstract | null;
   // --- read state ---
   private readonly readMarks: RateLimiterAbstract | null;
+  // --- members (issue 14) ---
+  private readonly membershipChanges: RateLimiterAbstract | null;
 
   constructor(
     config: Config,
@@ -78,6 +80,7 @@ export class RateLimits {
     // --- end rooms and history ---
     this.apiKeyCalls = limiter('api-key', config.apiKeyRateLimit, config.apiKeyRateWindow);
     this.readMarks = limiter('read', config.readRateLimit, config.readRateWindow);
+    this.membershipChanges = limiter('membership', config.membershipRateLimit, config.membershipRateWindow);
   }
 
   /** Spends one message of the user's budget; throws `rate_limited` when it is gone. */
@@ -136,6 +139,14 @@ export class RateLimits {
 
   // --- end of writes and moderation ---
   // --- rooms and history (issue 20, "bounded everything") ---
+
+  /**
+   * Spends one membership change (invite, removal, leave, opening a direct
+   * room) of the acting user's budget, REST and every node together.
+   */
+  async consumeMembership(userId: string): Promise<void> {
+    await this.spend('membership', [this.membershipChanges && { limiter: this.membershipChanges, key: userId }]);
+  }
 
   /** Spends one room creation of the user's budget; throws `rate_limited` when it is gone. */
   async consumeRoomCreate(userId: string): Promise<void> {

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { ChangesPage, HistoryPage, Message, Role, RoomVisibility } from '../../server/protocol.js';
 import { toMessage, type MessageRow } from './row-mappers.js';
 import { hotPathStatements, type Statement } from './hot-path-statements.js';
+import { MEMBER_CHANGES_JSON_SQL, memberChangesFromJson } from './membership-store.js';
 import { enqueueEvents, MESSAGE_CREATED_OUTBOX_CTE, OPEN_GATE, type OutboxGate } from './webhook-outbox.js';
 
 const MAX_SEQ = 2_147_483_647;
@@ -233,7 +234,7 @@ const DELETE_SQL = changeSql("content = '', deleted_at = now()");
  * last_change so both come from one snapshot. No row: no such room.
  */
 const CHANGES_SQL = `
-select r.last_change as room_last_change,
+select r.last_change as room_last_change, ${MEMBER_CHANGES_JSON_SQL} as member_changes,
        m.id, m.room_id, m.seq, m.user_id, m.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change
   from rooms r
   left join lateral (
@@ -246,7 +247,7 @@ select r.last_change as room_last_change,
   ) m on true
  where r.id = ?`;
 
-type ChangesRow = { room_last_change: string } & ({ [K in keyof MessageRow]: null } | MessageRow);
+type ChangesRow = { room_last_change: string; member_changes: Parameters<typeof memberChangesFromJson>[0] } & ({ [K in keyof MessageRow]: null } | MessageRow);
 
 /** The messages of a room whose latest change is in a window; see `MessageStore.changes`. */
 export interface ChangesWindow {
@@ -374,14 +375,21 @@ export class MessageStore {
    * deleted message as its tombstone. Null: there is no such room.
    */
   async changes(roomId: string, window: ChangesWindow): Promise<ChangesPage | null> {
-    const { rows } = (await this.knex.raw(CHANGES_SQL, [window.after, window.upTo ?? null, window.limit + 1, roomId])) as { rows: ChangesRow[] };
+    const upTo = window.upTo ?? null;
+    const { rows } = (await this.knex.raw(CHANGES_SQL, [roomId, window.after, upTo, roomId, window.limit + 1, window.after, upTo, window.limit + 1, roomId])) as { rows: ChangesRow[] };
     const first = rows[0];
     if (!first) return null;
-    const messages = rows.filter((row): row is ChangesRow & MessageRow => row.id !== null);
+    const messages = rows.filter((row): row is ChangesRow & MessageRow => row.id !== null).map(toMessage);
+    const members = memberChangesFromJson(first.member_changes);
+    // Issue 14: messages and membership changes share the page's `limit`, in change order.
+    const entries = [...messages.map((m) => m.change), ...members.map((m) => m.change)].sort((a, b) => a - b);
+    const hasMore = entries.length > window.limit;
+    const last = hasMore ? entries[window.limit - 1]! : Number.POSITIVE_INFINITY;
     return {
-      changes: messages.slice(0, window.limit).map(toMessage),
-      hasMore: messages.length > window.limit,
+      changes: messages.filter((m) => m.change <= last),
+      hasMore,
       lastChange: Number(first.room_last_change),
+      members: members.filter((m) => m.change <= last),
     };
   }
 

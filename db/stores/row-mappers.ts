@@ -27,6 +27,9 @@ export interface RoomRow {
   /** Only where the query read the viewer's read state. */
   read_seq?: number;
   unread_count?: number;
+  /** Only where the query read a direct room's other user (issue 14): null for other rooms. */
+  dm_user_id?: string | null;
+  dm_username?: string | null;
 }
 
 export interface MessageRow {
@@ -60,6 +63,7 @@ export function toRoom(row: RoomRow): RoomInfo {
   if (row.joined !== undefined) room.joined = row.joined;
   if (row.read_seq !== undefined) room.readSeq = row.read_seq;
   if (row.unread_count !== undefined) room.unreadCount = row.unread_count;
+  if (row.dm_user_id) room.dm = { userId: row.dm_user_id, username: row.dm_username ?? '' };
   return room;
 }
 

@@ -1,7 +1,13 @@
-import type { CommittedKind, CommittedMessage, Message } from '../protocol.js';
+import type { CommittedChange, CommittedKind, MemberChange, Message } from '../protocol.js';
 
-/** A committed change waiting for its turn: the message's state, the kind of change and its origin. */
-export type Sequenced = CommittedMessage;
+/** A committed change waiting for its turn: a message's state, the kind of change and its origin, or a membership change (issue 14). */
+export type Sequenced = CommittedChange;
+
+/** The change number of a sequenced change. */
+export const changeOf = (item: Sequenced): number => ('member' in item ? item.member.change : item.message.change);
+
+/** The room of a sequenced change. */
+export const roomOf = (item: Sequenced): string => ('member' in item ? item.member.roomId : item.message.roomId);
 
 /** The kind of change a message's stored state records as its latest (what a row read back from the database was). */
 export function latestKindOf(message: Message): CommittedKind {
@@ -37,7 +43,7 @@ export class RoomSequencer {
 
   /** Accepts a change; returns those now deliverable, in order. */
   push(item: Sequenced): Sequenced[] {
-    const { change } = item.message;
+    const change = changeOf(item);
     if (change < this.nextChange || this.waiting.has(change)) return [];
     this.waiting.set(change, item);
     return this.release();
@@ -50,12 +56,17 @@ export class RoomSequencer {
    * message changed again later, and that later change is waiting or still
    * on its way, so the number is skipped. Returns what is deliverable.
    */
-  fill(messages: readonly Message[], before: number): Sequenced[] {
+  fill(messages: readonly Message[], before: number, members: readonly MemberChange[] = []): Sequenced[] {
     for (const message of messages) {
       const { change } = message;
       if (change >= this.nextChange && change < before && !this.waiting.has(change)) {
         this.waiting.set(change, { message, kind: latestKindOf(message), originSocketId: null });
       }
+    }
+    // Membership changes are never superseded: each number is its own row.
+    for (const member of members) {
+      const { change } = member;
+      if (change >= this.nextChange && change < before && !this.waiting.has(change)) this.waiting.set(change, { member });
     }
     return this.release(before);
   }
