@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { MemberChange } from '../../server/protocol.js';
-import { lockRoomForMembership, recordMemberChange } from './membership-store.js';
+import { lockRoomForMembership, recordIfPrivate } from './membership-store.js';
 import { enqueueEvents, OPEN_GATE, type OutboxGate } from './webhook-outbox.js';
 
 /** Kicks: the membership row goes, and a block keeps the user out of the room until a time. */
@@ -18,7 +18,7 @@ export class KickStore {
   async kick(roomId: string, userId: string, until: Date | null): Promise<{ removed: boolean; change: MemberChange | null }> {
     return this.knex.transaction(async (trx) => {
       // The room row first, as every membership change (and every edit) takes it: no deadlock between them.
-      await lockRoomForMembership(trx, roomId);
+      const visibility = await lockRoomForMembership(trx, roomId);
       const removed = await trx('room_members').where({ room_id: roomId, user_id: userId }).delete();
       if (until) {
         await trx('room_kicks').insert({ room_id: roomId, user_id: userId, until }).onConflict(['room_id', 'user_id']).merge({ until });
@@ -29,7 +29,7 @@ export class KickStore {
       if (removed === 0) return { removed: false, change: null };
       await enqueueEvents(trx, this.webhooks, [{ type: 'member.left', roomId, data: { roomId, userId, kicked: true } }]);
       // The membership's end is a change of the room (issue 14).
-      return { removed: true, change: await recordMemberChange(trx, roomId, userId, 'left') };
+      return { removed: true, change: visibility ? await recordIfPrivate(trx, visibility, roomId, userId, 'left') : null };
     });
   }
 

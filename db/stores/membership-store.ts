@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { MemberChange } from '../../server/protocol.js';
+import type { MemberChange, RoomVisibility } from '../../server/protocol.js';
 import { iso } from './row-mappers.js';
 import { enqueueEvents, OPEN_GATE, type OutboxGate } from './webhook-outbox.js';
 
@@ -27,10 +27,23 @@ export async function recordMemberChange(trx: Db, roomId: string, userId: string
   return toMemberChange(rows[0]!);
 }
 
-/** Locks the room row for a membership change (FOR NO KEY UPDATE, as message edits do); false: no such room. */
-export async function lockRoomForMembership(trx: Db, roomId: string): Promise<boolean> {
-  const { rows } = (await trx.raw('select id from rooms where id = ? for no key update', [roomId])) as { rows: unknown[] };
-  return rows.length > 0;
+/**
+ * Locks the room row for a membership change (FOR NO KEY UPDATE, as message
+ * edits do) and answers its visibility; null: no such room.
+ */
+export async function lockRoomForMembership(trx: Db, roomId: string): Promise<RoomVisibility | null> {
+  const { rows } = (await trx.raw('select visibility from rooms where id = ? for no key update', [roomId])) as { rows: { visibility: RoomVisibility }[] };
+  return rows[0]?.visibility ?? null;
+}
+
+/**
+ * **Decision:** only a private room's membership changes are changes of the
+ * room (numbered, told, replayed): there membership decides who sees the
+ * room. In a public room anyone may read and membership only records a
+ * join, so it stays off the change log and off the join's fast path.
+ */
+export async function recordIfPrivate(trx: Db, visibility: RoomVisibility, roomId: string, userId: string, kind: MemberChange['kind']): Promise<MemberChange | null> {
+  return visibility === 'private' ? recordMemberChange(trx, roomId, userId, kind) : null;
 }
 
 interface MemberChangeRow {
@@ -66,8 +79,8 @@ export const MEMBER_CHANGES_JSON_SQL = `(
 export const memberChangesFromJson = (rows: (Omit<MemberChangeRow, 'at'> & { at: string })[]): MemberChange[] =>
   rows.map((row) => toMemberChange({ ...row, at: new Date(row.at) }));
 
-/** What adding or removing a member did: the numbered change, or null when nothing changed. */
-export type MembershipOutcome = { change: MemberChange | null };
+/** What adding or removing a member did: the numbered change (private rooms), or null when none; `removed`: a membership ended. */
+export type MembershipOutcome = { change: MemberChange | null; removed?: boolean };
 
 /** Memberships of rooms as changes of the room (issue 14), the members list, and direct rooms. */
 export class MembershipStore {
@@ -79,22 +92,24 @@ export class MembershipStore {
   /** Makes the user a member; a numbered change if they were not one. Null: no such room. */
   add(roomId: string, userId: string): Promise<MembershipOutcome | null> {
     return this.knex.transaction(async (trx) => {
-      if (!(await lockRoomForMembership(trx, roomId))) return null;
+      const visibility = await lockRoomForMembership(trx, roomId);
+      if (!visibility) return null;
       const added = await trx('room_members').insert({ room_id: roomId, user_id: userId }).onConflict(['room_id', 'user_id']).ignore().returning('user_id');
       if (added.length === 0) return { change: null };
       await enqueueEvents(trx, this.webhooks, [{ type: 'member.joined', roomId, data: { roomId, userId } }]);
-      return { change: await recordMemberChange(trx, roomId, userId, 'joined') };
+      return { change: await recordIfPrivate(trx, visibility, roomId, userId, 'joined') };
     });
   }
 
   /** Ends the membership; a numbered change if there was one. Null: no such room. */
   remove(roomId: string, userId: string): Promise<MembershipOutcome | null> {
     return this.knex.transaction(async (trx) => {
-      if (!(await lockRoomForMembership(trx, roomId))) return null;
+      const visibility = await lockRoomForMembership(trx, roomId);
+      if (!visibility) return null;
       const removed = await trx('room_members').where({ room_id: roomId, user_id: userId }).delete();
-      if (removed === 0) return { change: null };
+      if (removed === 0) return { change: null, removed: false };
       await enqueueEvents(trx, this.webhooks, [{ type: 'member.left', roomId, data: { roomId, userId } }]);
-      return { change: await recordMemberChange(trx, roomId, userId, 'left') };
+      return { change: await recordIfPrivate(trx, visibility, roomId, userId, 'left'), removed: true };
     });
   }
 

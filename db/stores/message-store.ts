@@ -385,12 +385,9 @@ export class MessageStore {
     const entries = [...messages.map((m) => m.change), ...members.map((m) => m.change)].sort((a, b) => a - b);
     const hasMore = entries.length > window.limit;
     const last = hasMore ? entries[window.limit - 1]! : Number.POSITIVE_INFINITY;
-    return {
-      changes: messages.filter((m) => m.change <= last),
-      hasMore,
-      lastChange: Number(first.room_last_change),
-      members: members.filter((m) => m.change <= last),
-    };
+    const inWindow = members.filter((m) => m.change <= last);
+    // `members` only when there are some: a page of a room without membership changes is the page it always was.
+    return { changes: messages.filter((m) => m.change <= last), hasMore, lastChange: Number(first.room_last_change), ...(inWindow.length ? { members: inWindow } : {}) };
   }
 
   private selectMessages(db: Knex | Knex.Transaction) {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { UNREAD_COUNT_CAP, type MemberChange, type RoomInfo, type RoomVisibility } from '../../server/protocol.js';
-import { lockRoomForMembership, MembershipStore, recordMemberChange } from './membership-store.js';
+import { lockRoomForMembership, MembershipStore, recordIfPrivate } from './membership-store.js';
 import { containsPattern } from './like-pattern.js';
 import { toRoom, type RoomRow } from './row-mappers.js';
 import { enqueueEvents, OPEN_GATE, type OutboxGate } from './webhook-outbox.js';
@@ -90,10 +90,10 @@ export class RoomStore {
   /**
    * Records membership (joining twice is harmless; not while a kick's block
    * runs) and reads the room as it is now, with its change number (issue 13).
-   * A member's join is one read. A first join is a membership change (issue
-   * 14): in one transaction the room row is locked, the membership inserted,
-   * and the change numbered; `joinedChange` is that change, for the room's
-   * sockets. Null if there is no such room.
+   * A member's join is one read. A first join of a private room is a
+   * membership change (issue 14): in one transaction the room row is locked,
+   * the membership inserted, and the change numbered; `joinedChange` is that
+   * change, for the room's sockets. Null if there is no such room.
    */
   async joinAndRead(roomId: string, userId: string): Promise<{ room: RoomInfo; lastChange: number; joinedChange?: MemberChange } | null> {
     const read = async (db: Knex | Knex.Transaction) => {
@@ -110,7 +110,9 @@ export class RoomStore {
     if (!first) return null;
     if (first.joined) return { room: toRoom(first), lastChange: Number(first.last_change) };
     return this.knex.transaction(async (trx) => {
-      if (!(await lockRoomForMembership(trx, roomId))) return null;
+      // Only a private room's join is a numbered change, so only it takes the room row's lock (public joins never wait for a send's commit).
+      const visibility = first.visibility === 'private' ? await lockRoomForMembership(trx, roomId) : 'public';
+      if (!visibility) return null;
       const { rows: added } = (await trx.raw(
         `insert into room_members (room_id, user_id) select ?, ?
           where not exists (select 1 from room_kicks k where k.room_id = ? and k.user_id = ? and k.until > now())
@@ -121,7 +123,7 @@ export class RoomStore {
       let joinedChange: MemberChange | undefined;
       if (added.length > 0) {
         await this.memberEvent(trx, 'member.joined', roomId, userId);
-        joinedChange = await recordMemberChange(trx, roomId, userId, 'joined');
+        joinedChange = (await recordIfPrivate(trx, visibility, roomId, userId, 'joined')) ?? undefined;
       }
       const row = (await read(trx))!;
       // A running kick block keeps the user out: the caller's check refuses the join.

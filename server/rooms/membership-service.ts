@@ -101,7 +101,7 @@ export class MembershipService {
     if (!outcome) throw notFound('room not found');
     if (outcome.change) this.published(outcome.change);
     const sockets = room.visibility === 'private' && user.role !== 'admin' ? await this.deps.eviction.evict(user.id, room.id) : 0;
-    return { removed: outcome.change !== null, sockets };
+    return { removed: outcome.removed === true, sockets };
   }
 
   /** A membership change committed elsewhere in the domain (a kick, a first join): to the room's sockets. */
@@ -126,6 +126,6 @@ export class MembershipService {
   }
 
   private record(actor: Actor, action: 'member_add' | 'member_remove', roomId: string, details: Record<string, unknown>): Promise<void> {
-    return this.deps.audit.record({ actorId: actor.userId, action, targetType: 'room', targetId: roomId, details: { ...details, via: actor.role === 'admin' ? 'admin' : 'owner' } });
+    return this.deps.audit.record({ actorId: actor.userId, action, targetType: 'room', targetId: roomId, details });
   }
 }
