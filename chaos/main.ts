@@ -1,14 +1,15 @@
 // `npm run chaos`: the full chaos suite (longer faults, 100,000 fuzzed socket
 // payloads, 10,000 fuzzed REST requests).
 // `npm run chaos -- --quick` runs the quick form that `npm test` runs;
-// `--only kill-9,sigterm,attacks` picks rows;
+// `--only kill-9,sigterm,change-log,attacks` picks rows; the change-log
+// property's size: `--change-log-runs N --change-log-steps N --change-log-seed N`;
 // `--target URL` runs the black-box rows against a running deployment (see
 // docs/chaos.md, "Against a deployment"). Prints the summary tables, writes
 // JSON to test-artifacts/chaos/, exits 1 if any invariant broke.
 import { parseArgs } from 'node:util';
 import { missingToolsMessage, missingTools } from './preflight.js';
 import { startChaosEnv } from './environment.js';
-import { FAULTS, FULL, QUICK, attackTable, faultTable, runAttacks, writeReport, type ChaosReport, type ChaosSettings, type FaultName } from './runner.js';
+import { FAULTS, FULL, QUICK, attackTable, faultTable, runAttacks, runChangeLog, writeReport, type ChaosReport, type ChaosSettings, type FaultName } from './runner.js';
 import { runTarget } from './target.js';
 
 const { values } = parseArgs({
@@ -23,6 +24,9 @@ const { values } = parseArgs({
     'fuzz-events': { type: 'string' },
     'fuzz-rest': { type: 'string' },
     'login-attempts': { type: 'string' },
+    'change-log-runs': { type: 'string' },
+    'change-log-steps': { type: 'string' },
+    'change-log-seed': { type: 'string' },
   },
 });
 
@@ -36,6 +40,12 @@ const base = values.quick ? QUICK : FULL;
 const settings: ChaosSettings = {
   ...base,
   fuzz: { ...base.fuzz, events: count('fuzz-events', values['fuzz-events'], base.fuzz.events), rest: count('fuzz-rest', values['fuzz-rest'], base.fuzz.rest) },
+  changeLog: {
+    ...base.changeLog,
+    runs: count('change-log-runs', values['change-log-runs'], base.changeLog.runs),
+    steps: count('change-log-steps', values['change-log-steps'], base.changeLog.steps),
+    ...(values['change-log-seed'] === undefined ? {} : { seed: count('change-log-seed', values['change-log-seed'], 0) }),
+  },
 };
 const only = values.only ? new Set(values.only.split(',')) : null;
 
@@ -77,6 +87,10 @@ if (values.target) {
       if (only && !only.has(name)) continue;
       console.log(`fault: ${name} …`);
       report.faults.push(await FAULTS[name](env, settings.faults));
+    }
+    if (!only || only.has('change-log')) {
+      console.log('change-log property …');
+      report.faults.push(await runChangeLog(env, settings.changeLog));
     }
     if (!only || only.has('attacks')) {
       console.log('attacks …');

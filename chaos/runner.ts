@@ -8,6 +8,7 @@ import { ARTIFACTS_DIR } from '../test/support/services.js';
 import { loginRaceAttack, registrationFloodAttack, type AttackRow } from './attacks.js';
 import { historyFloodAttack, roomFloodAttack } from './abuse-attacks.js';
 import { blackBoxAttacks, type FuzzCounts } from './black-box.js';
+import { CHANGE_LOG_NODE_ENV, FULL_CHANGE_LOG, QUICK_CHANGE_LOG, changeLogProperty, type ChangeLogSize } from './change-log.js';
 import type { ChaosEnv } from './environment.js';
 import { FULL_FAULTS, QUICK_FAULTS, hangDatabase, hangRedis, killNode, restartPostgres, rollingRestart, sigtermNode, stopRedis, webhooksUnderFaults, type FaultRow, type FaultSettings } from './faults.js';
 import { processMemory } from './memory.js';
@@ -21,6 +22,8 @@ export interface ChaosSettings {
   loginAttempts: number;
   /** Target mode's traffic for the invariants (no fault: a deployment's processes are not ours to kill). */
   targetLoad: { clients: number; durationMs: number; intervalMs: number };
+  /** The change-log property's size (`--change-log-runs`, `--change-log-steps`, `--change-log-seed` override it). */
+  changeLog: ChangeLogSize;
 }
 
 export const QUICK: ChaosSettings = {
@@ -29,6 +32,7 @@ export const QUICK: ChaosSettings = {
   fuzz: { events: 300, rest: 300, restConcurrency: 8, socketsPerRole: 2, inFlightPerSocket: 4, rssGrowthMiB: 200 },
   loginAttempts: 200,
   targetLoad: { clients: 3, durationMs: 2_000, intervalMs: 40 },
+  changeLog: QUICK_CHANGE_LOG,
 };
 export const FULL: ChaosSettings = {
   name: 'full',
@@ -36,6 +40,7 @@ export const FULL: ChaosSettings = {
   fuzz: { events: 100_000, rest: 10_000, restConcurrency: 16, socketsPerRole: 3, inFlightPerSocket: 8, rssGrowthMiB: 200 },
   loginAttempts: 600,
   targetLoad: { clients: 4, durationMs: 10_000, intervalMs: 20 },
+  changeLog: FULL_CHANGE_LOG,
 };
 
 export const FAULTS = {
@@ -50,6 +55,27 @@ export const FAULTS = {
   webhooks: webhooksUnderFaults,
 } as const satisfies Record<string, (env: ChaosEnv, s: FaultSettings) => Promise<FaultRow>>;
 export type FaultName = keyof typeof FAULTS;
+
+/**
+ * The row "catch-up replays every change": the change-log property
+ * (chaos/change-log.ts) against two node processes over Redis on a fresh
+ * database. `npm test` runs its quick form with in-process nodes
+ * (test/change-log-property.test.ts), so the quick chaos test leaves it out.
+ */
+export async function runChangeLog(env: ChaosEnv, size: ChangeLogSize): Promise<FaultRow> {
+  const databaseUrl = await env.freshDatabase('changes');
+  const prefix = `chaos-changes-${Date.now().toString(36)}`;
+  const nodes = await Promise.all(
+    ['chaos-changes-a', 'chaos-changes-b'].map((name) =>
+      env.startNode(name, { DATABASE_URL: databaseUrl, REDIS_URL: `redis://127.0.0.1:${env.redisPort}`, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'error', ...CHANGE_LOG_NODE_ENV }),
+    ),
+  );
+  try {
+    return await changeLogProperty([nodes[0]!.url, nodes[1]!.url], size);
+  } finally {
+    await Promise.all(nodes.map((node) => node.child.stop('SIGTERM', 10_000)));
+  }
+}
 
 /** Runs every attack against one node process; adds a row for the node's own health afterwards. */
 export async function runAttacks(env: ChaosEnv, settings: ChaosSettings, log: (line: string) => void = () => {}): Promise<AttackRow[]> {

@@ -2,15 +2,19 @@
 // (PostgreSQL or Redis). It forwards bytes, and on demand adds latency to
 // every chunk or hangs: keeps every connection open but forwards nothing.
 // Put in front of a node, it stalls: stops reading what the node sends, as a
-// client that stops reading would (the node's send buffers fill up).
+// client that stops reading would (the node's send buffers fill up); or it
+// refuses: closes every new connection at once, as an unreachable node; and
+// `dropConnections` cuts the open ones, as a network that drops sockets.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { listenOnLoopback } from '../test/support/free-port.js';
 
-export type ProxyMode = { kind: 'pass' } | { kind: 'latency'; ms: number } | { kind: 'hang' } | { kind: 'stall' };
+export type ProxyMode = { kind: 'pass' } | { kind: 'latency'; ms: number } | { kind: 'hang' } | { kind: 'stall' } | { kind: 'refuse' };
 
 export interface TcpProxy {
   readonly port: number;
   setMode(mode: ProxyMode): void;
+  /** Cuts every open connection (new ones go through, unless refused). */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -33,6 +37,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
   };
 
   const server: Server = createServer((client) => {
+    if (mode.kind === 'refuse') return void client.destroy();
     const upstream = connect(targetPort, targetHost);
     sockets.add(client);
     sockets.add(upstream);
@@ -62,6 +67,9 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
         else upstream.resume();
       }
       if (next.kind !== 'hang') for (const release of held.splice(0)) release();
+    },
+    dropConnections() {
+      for (const socket of sockets) socket.destroy();
     },
     async close() {
       held.length = 0;

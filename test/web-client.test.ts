@@ -430,6 +430,39 @@ describe('web client (browser)', function () {
     expect(history.body.messages.map((m) => m.content)).to.deep.equal(shown);
   });
 
+  it('when messages are edited and deleted while the tab is offline, then the page shows the edits and deletions after the reconnect', async () => {
+    const first = await startNode();
+    const port = portOf(first);
+    const other = await registerUser(first);
+    const room = await createRoom(first, other.accessToken);
+    const before = await connect(first, { token: other.accessToken });
+    const sent: { id: string }[] = [];
+    for (const text of ['to be edited', 'to be deleted', 'left alone']) {
+      sent.push((await ok<{ message: { id: string } }>(before, 'message:send', { roomId: room.id, content: text, clientMsgId: randomUUID() })).message);
+    }
+    const page = await openPage(first);
+    await signUp(page);
+    await page.getByRole('button', { name: 'Refresh the room list' }).click();
+    await openRoom(page, room.id);
+    await message(page, 'left alone').waitFor();
+
+    await page.route('**/socket.io/**', (route) => route.abort());
+    await stopNode(first);
+    await page.locator('.connection[data-state="reconnecting"]').waitFor();
+    const second = await startNode({ PORT: String(port) });
+    const socket = await connect(second, { token: other.accessToken });
+    await ok(socket, 'message:edit', { messageId: sent[0]!.id, content: 'edited while offline' });
+    await ok(socket, 'message:delete', { messageId: sent[1]!.id });
+    await ok(socket, 'message:send', { roomId: room.id, content: 'sent meanwhile', clientMsgId: randomUUID() });
+    await page.unroute('**/socket.io/**');
+
+    await connected(page);
+    await message(page, 'sent meanwhile').waitFor();
+    await message(page, 'edited while offline').locator('.edited').waitFor();
+    const shown = await page.locator('ol.messages li.message .content').allTextContents();
+    expect(shown).to.deep.equal(['edited while offline', 'message deleted', 'left alone', 'sent meanwhile']);
+  });
+
   it('when the node allows 50 characters per message, then the composer, the message editor and the announcement box stop at 50', async () => {
     const limit = 50;
     const app = await startNode({ MAX_MESSAGE_LENGTH: String(limit) });

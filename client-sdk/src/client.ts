@@ -32,6 +32,14 @@ export interface ClientEvents {
   };
 }
 
+/** Where `join` starts the app's view of a room (see `RoomcastClient.join`). */
+export interface JoinOptions {
+  /** The seq of the last message the app has: every message after it is delivered. */
+  afterSeq?: number;
+  /** The change number the app's view is at (a Room's `lastChange`); needs `afterSeq`. */
+  afterChange?: number;
+}
+
 /** Room REST calls. */
 export interface RoomsApi {
   /**
@@ -183,13 +191,19 @@ export class RoomcastClient extends Emitter<ClientEvents> {
 
   /**
    * Joins a room (connecting first if needed) and resolves with its handle
-   * once the server accepted the join. `afterSeq` resumes from a seq the app
-   * already has: every message after it is delivered. Joining the same room
-   * twice gives the same handle.
+   * once the server accepted the join. Without options the app's view starts
+   * at the join. `afterSeq` resumes from a seq the app already has: every
+   * message after it is delivered. `afterSeq` with `afterChange` resumes a
+   * persisted view (a Room's `lastSeq` and `lastChange`): every message after
+   * `afterSeq` comes as `message`, and every later change of one the app has
+   * as `updated`/`deleted`. Joining the same room twice gives the same handle.
    */
-  async join(roomId: string, options: { afterSeq?: number } = {}): Promise<Room> {
+  async join(roomId: string, options: JoinOptions = {}): Promise<Room> {
     let room = this.#rooms.get(roomId);
     if (!room) {
+      if (options.afterChange !== undefined && options.afterSeq === undefined) {
+        throw new RoomcastError('validation_failed', 'afterChange needs afterSeq: pass both from the persisted view');
+      }
       room = new Room(
         roomId,
         {
@@ -201,7 +215,7 @@ export class RoomcastClient extends Emitter<ClientEvents> {
             if (this.#rooms.get(gone.id) === gone) this.#rooms.delete(gone.id);
           },
         },
-        options.afterSeq ?? null,
+        { lastSeq: options.afterSeq ?? null, lastChange: options.afterChange ?? null },
       );
       this.#rooms.set(roomId, room);
       if (this.#connection.state === State.Disconnected || this.#connection.state === State.Closed) void this.connect().catch(() => {});

@@ -11,7 +11,7 @@
  * ```
  * @packageDocumentation
  */
-export { createClient, RoomcastClient, type ClientEvents, type RoomsApi } from './client.js';
+export { createClient, RoomcastClient, type ClientEvents, type JoinOptions, type RoomsApi } from './client.js';
 export { Room, type RoomEvents } from './room.js';
 export { AdminApi } from './admin.js';
 export { State, type ConnectionState, type StateChange, type Transport } from './connection.js';

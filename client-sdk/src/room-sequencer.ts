@@ -1,75 +1,147 @@
-import type { HistoryPage, Message } from './protocol.js';
+import type { ChangesPage, HistoryPage, Message, MessageDeletedEvent } from './protocol.js';
+import { SeqRelease, type MessageSink } from './seq-release.js';
 
 export interface SequencerDeps {
-  /** Hands one message to the app: called exactly once per seq, in seq order. */
-  deliver(message: Message): void;
-  /** Fetches the messages after `afterSeq`, oldest first (room:history). */
-  fetchAfter(afterSeq: number): Promise<HistoryPage>;
-  /** A gap could not be filled now; it is filled again on the next `reachHead` or message. */
+  /** The app's events: each change at most once, in change order per message, new messages in seq order. */
+  sink: MessageSink;
+  /** The room's changes after `after` (room:changes / GET …/changes). */
+  fetchChanges(after: number): Promise<ChangesPage>;
+  /** The room's messages after `afterSeq`, oldest first (only when the app's view is behind by seq, see `behindBySeq`). */
+  fetchHistory(afterSeq: number): Promise<HistoryPage>;
+  /** A catch-up could not finish now; call `fill()` again later. */
   onFillError(err: unknown): void;
 }
 
-/** Bound on history pages per fill, so a misbehaving server cannot loop us. */
+/** Where an app's view of a room stands: what it persisted, or null for "from the join on". */
+export interface ViewPosition {
+  lastSeq: number | null;
+  lastChange: number | null;
+}
+
+/** What a room:join answered, as far as the sequencer cares. */
+export interface JoinPoint {
+  /** The room's last seq at the join. */
+  lastSeq: number;
+  /** The room's last change at the join: the socket's live stream goes on after it. */
+  lastChange: number;
+  /** The first catch-up page (only when the join asked with `afterChange`). */
+  changes?: Message[];
+  hasMore?: boolean;
+}
+
+/** One change as it arrived: a message state (message:new/updated, acks, pages) or a live delete. */
+type Change = { message: Message; deleted?: undefined } | { message?: undefined; deleted: MessageDeletedEvent };
+
+/** Bound on pages per fill, so a misbehaving server cannot loop us. */
 const MAX_PAGES_PER_FILL = 10_000;
 
 /**
- * Turns the messages of one room, from whatever source (live message:new,
- * own acks, history catch-up), into one gap-free, duplicate-free stream in
- * seq order. A message past a gap waits in `#pending` while the gap is
- * fetched from history; anything at or below `lastSeq` is a repeat and dropped.
- * Until `start(lastSeq)` (the join answer) everything waits.
+ * Turns the changes of one room, from whatever source (live events, the
+ * app's own acks, catch-up pages), into one stream in change order with
+ * nothing applied twice. A change past a gap waits in `#pending` while the
+ * gap is fetched (`fetchChanges` from `lastChange`: the page holds the
+ * current state of every message changed since, so a number missing from it
+ * was superseded); anything at or below `lastChange` is a repeat and dropped.
+ * Applied changes go to a SeqRelease, which shows new messages in seq order.
+ * Until `start` (the join answer) and between `suspend` and the next `start`
+ * (reconnecting), changes wait and nothing is fetched.
  */
 export class RoomSequencer {
-  #lastSeq: number | null;
-  /** The highest seq known to exist in the room. */
-  #head = 0;
-  readonly #pending = new Map<number, Message>();
+  #lastChange: number | null;
+  readonly #release: SeqRelease;
+  /** The highest change / seq known to exist in the room. */
+  #headChange = 0;
+  #headSeq = 0;
+  /** The last page said there is more. */
+  #morePages = false;
+  readonly #pending = new Map<number, Change>();
+  #waiting = true;
+  /** Set by the first `start`: before it nothing is handed out (the app adds its listeners after `join`). */
+  #started = false;
   #filling: Promise<void> | null = null;
+  #refill = false;
   #stopped = false;
 
   constructor(
     private readonly deps: SequencerDeps,
-    lastSeq: number | null = null,
+    position: ViewPosition = { lastSeq: null, lastChange: null },
   ) {
-    this.#lastSeq = lastSeq;
+    this.#lastChange = position.lastChange;
+    this.#release = new SeqRelease(deps.sink, position.lastSeq);
   }
 
-  /** The seq of the last message delivered (null before start). */
+  /** The change number the app's view is at (null before the first join answer). */
+  get lastChange(): number | null {
+    return this.#lastChange;
+  }
+
+  /** The seq of the last message shown as new (null before the first join answer). */
   get lastSeq(): number | null {
-    return this.#lastSeq;
+    return this.#release.highest;
   }
 
-  /** Whether messages are known to exist that have not been delivered yet. */
-  get behind(): boolean {
-    return this.#lastSeq !== null && this.#head > this.#lastSeq;
+  /** Whether the view is known to be behind the room's change stream. */
+  get behindByChange(): boolean {
+    return this.#lastChange !== null && (this.#pending.size > 0 || this.#morePages || this.#headChange > this.#lastChange);
   }
 
-  /** Sets where delivery starts (unless a position is already known), then delivers what waits. */
-  start(lastSeq: number): void {
-    this.#lastSeq ??= lastSeq;
-    this.reachHead(lastSeq);
+  /** Whether messages exist the view has not shown although the change stream is caught up (an `afterSeq` resume). */
+  get behindBySeq(): boolean {
+    const highest = this.#release.highest;
+    return highest !== null && (this.#release.holding || this.#headSeq > highest);
   }
 
-  /** Offers one message; delivered now, later (after a gap fill), or dropped as a repeat. */
-  accept(message: Message): void {
+  /**
+   * A join answered: the view's position is known from here on (the room's
+   * at the join, unless the app gave one). Hands nothing out yet: see `start`.
+   */
+  anchor(join: Pick<JoinPoint, 'lastSeq' | 'lastChange'>): void {
     if (this.#stopped) return;
-    this.#store(message);
-    this.#drain();
-    if (this.behind) void this.fill();
+    this.#lastChange ??= join.lastChange;
+    this.#release.start(join.lastSeq);
+    this.#headSeq = Math.max(this.#headSeq, join.lastSeq);
+    this.#headChange = Math.max(this.#headChange, join.lastChange);
   }
 
-  /** The room holds at least `seq` messages (from a join answer): catch up if behind. */
-  reachHead(seq: number): void {
+  /** The join answered (first join or re-join): apply its page, then catch up and let live changes through. */
+  start(join: JoinPoint): void {
     if (this.#stopped) return;
-    this.#head = Math.max(this.#head, seq);
-    this.#drain();
-    if (this.behind) void this.fill();
+    this.anchor(join);
+    this.#waiting = false;
+    this.#started = true;
+    if (join.changes) this.#applyPage({ changes: join.changes, hasMore: join.hasMore ?? false, lastChange: join.lastChange });
+    else this.#drain();
+    // A fill still running belongs to the previous socket: run another once it is done.
+    if (this.#filling) this.#refill = true;
+    this.#kick();
   }
 
-  /** Fetches history from `lastSeq` until caught up (one fill at a time). */
+  /** The connection dropped: hold changes and fetch nothing until the next `start`. */
+  suspend(): void {
+    this.#waiting = true;
+  }
+
+  /** Offers a message state (message:new, message:updated, a send or edit ack). */
+  acceptMessage(message: Message): void {
+    this.#headSeq = Math.max(this.#headSeq, message.seq);
+    this.#offer(message.change, { message });
+  }
+
+  /** Offers a live message:deleted. */
+  acceptDeleted(event: MessageDeletedEvent): void {
+    this.#headSeq = Math.max(this.#headSeq, event.seq);
+    this.#offer(event.change, { deleted: event });
+  }
+
+  /** Catches up (change pages first, then seq pages if still behind); one fill at a time. */
   fill(): Promise<void> {
-    this.#filling ??= this.#fill().finally(() => {
+    if (this.#filling) return this.#filling;
+    this.#filling = this.#fill().finally(() => {
       this.#filling = null;
+      if (this.#refill) {
+        this.#refill = false;
+        this.#kick();
+      }
     });
     return this.#filling;
   }
@@ -77,39 +149,76 @@ export class RoomSequencer {
   stop(): void {
     this.#stopped = true;
     this.#pending.clear();
+    this.#release.clear();
+  }
+
+  #offer(change: number, entry: Change): void {
+    if (this.#stopped) return;
+    this.#headChange = Math.max(this.#headChange, change);
+    if (this.#lastChange !== null && change <= this.#lastChange) return;
+    if (!this.#pending.has(change) || entry.message) this.#pending.set(change, entry);
+    this.#drain();
+    this.#kick();
+  }
+
+  #kick(): void {
+    if (!this.#stopped && !this.#waiting && (this.behindByChange || this.behindBySeq)) void this.fill();
+  }
+
+  /** Applies pending changes while they are consecutive. */
+  #drain(): void {
+    if (!this.#started || this.#lastChange === null) return;
+    for (const change of this.#pending.keys()) if (change <= this.#lastChange) this.#pending.delete(change);
+    for (let next = this.#pending.get(this.#lastChange + 1); next && !this.#stopped; next = this.#pending.get(this.#lastChange + 1)) {
+      if (next.message) this.#release.apply(next.message);
+      // A delete of a message not shown yet: its tombstone comes with the catch-up this gap starts.
+      else if (!this.#release.applyDeleted(next.deleted)) break;
+      this.#pending.delete(this.#lastChange + 1);
+      this.#lastChange += 1;
+    }
+    this.#release.prune(this.#lastChange);
+  }
+
+  /** A catch-up page: every row is a message's current state, in change order; skipped numbers were superseded. */
+  #applyPage(page: ChangesPage): void {
+    for (const message of page.changes) {
+      this.#headSeq = Math.max(this.#headSeq, message.seq);
+      if (this.#lastChange !== null && message.change <= this.#lastChange) continue;
+      this.#release.apply(message);
+      this.#lastChange = message.change;
+    }
+    this.#morePages = page.hasMore;
+    this.#headChange = Math.max(this.#headChange, page.lastChange);
+    this.#drain();
   }
 
   async #fill(): Promise<void> {
     try {
-      for (let page = 0; page < MAX_PAGES_PER_FILL && !this.#stopped && this.behind; page++) {
-        const from = this.#lastSeq ?? 0;
-        const { messages, hasMore } = await this.deps.fetchAfter(from);
-        if (this.#stopped) return;
-        for (const message of messages) this.#store(message);
-        this.#drain();
-        // No progress and nothing more: the head we heard of is not there (yet); wait for the next hint.
-        if (messages.length === 0 || (!hasMore && (this.#lastSeq ?? 0) === from)) break;
+      for (let page = 0; page < MAX_PAGES_PER_FILL && !this.#stopped && !this.#waiting; page++) {
+        if (this.behindByChange) {
+          const from = this.#lastChange ?? 0;
+          const result = await this.deps.fetchChanges(from);
+          if (this.#stopped) return;
+          this.#applyPage(result);
+          // Nothing new although the room said there is: the server's view lags; try again later.
+          if (!result.hasMore && (this.#lastChange ?? 0) === from && this.behindByChange) throw new Error(`catch-up from change ${from} made no progress`);
+          continue;
+        }
+        if (this.behindBySeq) {
+          const from = this.#release.highest ?? 0;
+          const { messages } = await this.deps.fetchHistory(from);
+          if (this.#stopped) return;
+          for (const message of messages) {
+            this.#headSeq = Math.max(this.#headSeq, message.seq);
+            if (message.seq > from) this.#release.apply(message);
+          }
+          if ((this.#release.highest ?? 0) === from) return; // the seq we heard of is not there (yet)
+          continue;
+        }
+        return;
       }
     } catch (err) {
       if (!this.#stopped) this.deps.onFillError(err);
-    }
-  }
-
-  #store(message: Message): void {
-    this.#head = Math.max(this.#head, message.seq);
-    if (this.#lastSeq !== null && message.seq <= this.#lastSeq) return;
-    if (!this.#pending.has(message.seq)) this.#pending.set(message.seq, message);
-  }
-
-  #drain(): void {
-    if (this.#lastSeq === null) return;
-    for (const seq of [...this.#pending.keys()]) if (seq <= this.#lastSeq) this.#pending.delete(seq);
-    let next = this.#pending.get(this.#lastSeq + 1);
-    while (next && !this.#stopped) {
-      this.#pending.delete(next.seq);
-      this.#lastSeq = next.seq;
-      this.deps.deliver(next);
-      next = this.#pending.get(this.#lastSeq + 1);
     }
   }
 }

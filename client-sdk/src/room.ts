@@ -8,15 +8,20 @@ import { Gate } from './gate.js';
 import { newClientMsgId } from './ids.js';
 import { Outbox } from './outbox.js';
 import type { HistoryPage, HistoryQuery, Message, MessageDeletedEvent, OnlinePage, OnlineUser, PresenceEvent, RoomInfo, RoomKickedEvent, RoomMutedEvent, TypingEvent } from './protocol.js';
-import { RoomSequencer } from './room-sequencer.js';
+import { RoomSequencer, type ViewPosition } from './room-sequencer.js';
 
 /** Events of a joined room. */
 export interface RoomEvents {
-  /** Each message of the room exactly once, in seq order, with no gap (the app's own sends included). */
+  /**
+   * Each message of the room exactly once, in seq order, with no gap (the
+   * app's own sends included), in its latest state as far as the client
+   * knows: a message edited or deleted before the client saw it comes edited,
+   * or as a tombstone (`deleted: true`, content ''), as history shows it.
+   */
   message: Message;
-  /** A message was edited. */
+  /** A message the app has seen was edited (its newer state; `change` grows with every change of the message). */
   updated: Message;
-  /** A message was deleted (it stays in history with `deleted: true`). */
+  /** A message the app has seen was deleted (it stays in history with `deleted: true`). */
   deleted: MessageDeletedEvent;
   /** Someone in the room started or stopped typing. */
   typing: TypingEvent;
@@ -59,8 +64,10 @@ const REFILL_DELAY_MS = 1_000;
 
 /**
  * A joined room. Get one with `await client.join(roomId)`. It stays joined
- * across reconnects: after each one it re-joins and catches up from history,
- * so `message` listeners see every message once, in order.
+ * across reconnects: after each one it re-joins with `afterChange: lastChange`
+ * and replays every change it missed (new messages, edits, deletes) before
+ * live events go on, so `message` listeners see every message once, in
+ * order, and `updated`/`deleted` every later change once, in order.
  */
 export class Room extends Emitter<RoomEvents> {
   #info: RoomInfo | null = null;
@@ -70,6 +77,7 @@ export class Room extends Emitter<RoomEvents> {
   #readSeq = 0;
   #gone: RoomcastError | null = null;
   #resumeAttempt = 0;
+  #started = false;
   readonly #ready = new Gate();
   readonly #sequencer: RoomSequencer;
   readonly #outbox: Outbox;
@@ -81,7 +89,7 @@ export class Room extends Emitter<RoomEvents> {
     /** The room id. */
     readonly id: string,
     private readonly deps: RoomDeps,
-    afterSeq: number | null = null,
+    position: ViewPosition = { lastSeq: null, lastChange: null },
   ) {
     super();
     this.#joined = new Promise<void>((resolve, reject) => {
@@ -90,16 +98,22 @@ export class Room extends Emitter<RoomEvents> {
     this.#joined.catch(() => {});
     this.#sequencer = new RoomSequencer(
       {
-        deliver: (message) => this.emit('message', message),
-        fetchAfter: (seq) => deps.connection.request('room:history', { roomId: id, afterSeq: seq, limit: CATCH_UP_PAGE }),
+        sink: {
+          message: (message) => this.emit('message', message),
+          updated: (message) => this.emit('updated', message),
+          deleted: (event) => this.emit('deleted', event),
+        },
+        fetchChanges: (after) => deps.connection.request('room:changes', { roomId: id, after, limit: CATCH_UP_PAGE }),
+        fetchHistory: (seq) => deps.connection.request('room:history', { roomId: id, afterSeq: seq, limit: CATCH_UP_PAGE }),
         onFillError: (err) => this.#onFillError(err),
       },
-      afterSeq,
+      position,
     );
     this.#outbox = new Outbox({
       ready: () => this.#ready.wait(),
       send: async (content, clientMsgId) => (await deps.connection.request('message:send', { roomId: id, content, clientMsgId })).message,
-      acked: (message) => this.#sequencer.accept(message),
+      // The sender gets no message:new for its own message: the ack's change counts as applied.
+      acked: (message) => this.#sequencer.acceptMessage(message),
       maxAttempts: deps.maxSendAttempts,
       newId: newClientMsgId,
     });
@@ -140,7 +154,7 @@ export class Room extends Emitter<RoomEvents> {
     return this.#mutedUntil !== null && Date.parse(this.#mutedUntil) > Date.now() ? this.#mutedUntil : null;
   }
 
-  /** The seq of the last message handed to `message` listeners. */
+  /** The seq of the last message handed to `message` listeners (null before the first join answer). */
   get lastSeq(): number | null {
     return this.#sequencer.lastSeq;
   }
@@ -161,6 +175,16 @@ export class Room extends Emitter<RoomEvents> {
     const { readSeq } = await this.deps.markRead(this.id, seq);
     this.#readSeq = Math.max(this.#readSeq, readSeq);
     return readSeq;
+  }
+
+  /**
+   * The room's change number the app's view is at: every change up to it was
+   * handed to the listeners (null before the first join answer). An app that
+   * persists its view stores it with `lastSeq` and resumes with
+   * `client.join(roomId, { afterSeq, afterChange })`.
+   */
+  get lastChange(): number | null {
+    return this.#sequencer.lastChange;
   }
 
   /** Whether the room is usable (joined, not left). */
@@ -186,10 +210,12 @@ export class Room extends Emitter<RoomEvents> {
     return this.#outbox.size;
   }
 
-  /** Edits a message (its author, or an admin). */
+  /** Edits a message (its author, or an admin); `updated` listeners get the change too (once). */
   async edit(messageId: string, content: string): Promise<Message> {
     await this.#whenReady();
-    return (await this.deps.connection.request('message:edit', { messageId, content })).message;
+    const { message } = await this.deps.connection.request('message:edit', { messageId, content });
+    this.#sequencer.acceptMessage(message);
+    return message;
   }
 
   /** Deletes a message (its author, or an admin). */
@@ -238,17 +264,27 @@ export class Room extends Emitter<RoomEvents> {
     if (this.#gone) return;
     const epoch = this.deps.connection.epoch;
     try {
-      const { room, online, onlineCount } = await this.deps.connection.request('room:join', { roomId: this.id });
+      const afterChange = this.#sequencer.lastChange;
+      const joined = await this.deps.connection.request('room:join', { roomId: this.id, ...(afterChange === null ? {} : { afterChange }) });
       if (this.#gone || epoch !== this.deps.connection.epoch) return;
+      const { room, online, onlineCount, lastChange, changes, hasMore } = joined;
       this.#resumeAttempt = 0;
       this.#info = room;
       this.#readSeq = Math.max(this.#readSeq, room.readSeq ?? 0);
       this.#online = online;
       // A server before onlineCount existed listed everyone.
       this.#onlineCount = onlineCount ?? online.length;
-      this.#sequencer.start(room.lastSeq);
       this.#ready.open();
-      this.#settleJoined.resolve();
+      // The position is the join's from now on, even if the socket drops before the changes are handed out.
+      this.#sequencer.anchor({ lastSeq: room.lastSeq, lastChange });
+      if (!this.#started) {
+        // The first answer: let `await client.join()` return and the app add its listeners before any change is handed out.
+        this.#settleJoined.resolve();
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        if (this.#gone || epoch !== this.deps.connection.epoch) return;
+        this.#started = true;
+      }
+      this.#sequencer.start({ lastSeq: room.lastSeq, lastChange, ...(changes ? { changes, hasMore } : {}) });
     } catch (err) {
       if (this.#gone || epoch !== this.deps.connection.epoch) return;
       const error = toRoomcastError(err);
@@ -268,6 +304,7 @@ export class Room extends Emitter<RoomEvents> {
   /** @internal The connection dropped: hold sends until the next join. */
   suspend(): void {
     this.#ready.shut();
+    this.#sequencer.suspend();
   }
 
   /** @internal A /chat event for this room. */
@@ -275,11 +312,10 @@ export class Room extends Emitter<RoomEvents> {
     if (this.#gone) return;
     switch (event.event) {
       case 'message:new':
-        return this.#sequencer.accept(event.payload);
       case 'message:updated':
-        return this.emit('updated', event.payload);
+        return this.#sequencer.acceptMessage(event.payload);
       case 'message:deleted':
-        return this.emit('deleted', event.payload);
+        return this.#sequencer.acceptDeleted(event.payload);
       case 'typing':
         return this.emit('typing', event.payload);
       case 'presence':

@@ -4,9 +4,11 @@
 // user's own sends with their pending / failed state until the server acks.
 //
 // The SDK hands each live message to `room.on('message')` exactly once, in
-// seq order, and catches up by itself after a reconnect. History pages come
-// from `room.history()`. The two can overlap around the join, so items are
-// keyed by seq: showing the same seq twice just updates it.
+// seq order, and later changes to `updated`/`deleted`; after a reconnect it
+// replays every change made meanwhile (edits and deletes too). History pages
+// come from `room.history()`. The two can overlap around the join, so items
+// are keyed by seq: showing the same seq again updates it, unless what is
+// shown is newer (a higher `change`: a history page read before an edit).
 import type { Message, Room, SystemBroadcastEvent, User } from '../../client-sdk/src/index.js';
 import { button, h } from './dom.js';
 import { describeError } from './format.js';
@@ -43,9 +45,9 @@ export class MessageList {
     this.#unsubscribe.push(
       room.on('message', (message) => this.#showLive(message)),
       room.on('updated', (message) => this.show(message)),
-      room.on('deleted', ({ seq }) => {
+      room.on('deleted', ({ seq, change }) => {
         const entry = this.#items.get(seq);
-        if (entry) this.show({ ...entry.message, deleted: true, content: '' });
+        if (entry) this.show({ ...entry.message, deleted: true, content: '', change });
       }),
     );
   }
@@ -80,8 +82,10 @@ export class MessageList {
     }
   }
 
-  /** Shows a message (or updates it if its seq is already shown), in seq order. */
+  /** Shows a message (or updates it if its seq is already shown in an older state), in seq order. */
   show(message: Message): void {
+    const shown = this.#items.get(message.seq)?.message;
+    if (shown && shown.change > message.change) return;
     const own = message.userId === this.user.id;
     const item = messageItem(message, own, {
       ...(own ? { edit: (m: Message) => this.#startEdit(m) } : {}),

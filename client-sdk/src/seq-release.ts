@@ -1,0 +1,103 @@
+import type { Message, MessageDeletedEvent } from './protocol.js';
+
+/** The app-facing events of a room's messages. */
+export interface MessageSink {
+  /** A message the app has not seen: exactly once per seq, in seq order (a tombstone too, with `deleted: true`). */
+  message(message: Message): void;
+  /** A newer state of a message the app has seen. */
+  updated(message: Message): void;
+  /** A message the app has seen was deleted. */
+  deleted(event: MessageDeletedEvent): void;
+}
+
+/**
+ * Turns message states (each the state as of its `change`) into the app's
+ * view: a message whose seq the app has not reached yet waits until every
+ * lower seq was shown (then it is shown as new, in its latest state); one it
+ * has seen becomes `updated` or `deleted`. A state no newer than the one
+ * already shown for that message is dropped, so no change reaches the app
+ * twice or backwards. Knows nothing of change numbers' gaps: the caller
+ * (RoomSequencer) feeds states in change order, or from a seq fill.
+ */
+export class SeqRelease {
+  #highest: number | null;
+  /** States of messages past a seq gap (seq > highest + 1), latest state per seq. */
+  readonly #held = new Map<number, Message>();
+  /** The change shown for messages shown ahead of the change stream (pruned once it passes them). */
+  readonly #shown = new Map<string, number>();
+
+  constructor(
+    private readonly sink: MessageSink,
+    highest: number | null = null,
+  ) {
+    this.#highest = highest;
+  }
+
+  /** The seq of the last message shown as new (null before start). */
+  get highest(): number | null {
+    return this.#highest;
+  }
+
+  /** Whether states wait for a lower seq that has not come yet. */
+  get holding(): boolean {
+    return this.#held.size > 0;
+  }
+
+  /** Sets the seq the app's view starts after, unless one is known already. */
+  start(highest: number): void {
+    this.#highest ??= highest;
+    this.#release();
+  }
+
+  /** Applies one message state (call only after `start`). */
+  apply(message: Message): void {
+    const shown = this.#shown.get(message.id);
+    if (shown !== undefined && shown >= message.change) return;
+    const highest = this.#highest ?? 0;
+    if (message.seq <= highest) {
+      this.#shown.set(message.id, message.change);
+      if (message.deleted) this.sink.deleted({ id: message.id, roomId: message.roomId, seq: message.seq, change: message.change });
+      else this.sink.updated(message);
+      return;
+    }
+    const held = this.#held.get(message.seq);
+    if (!held || held.change < message.change) this.#held.set(message.seq, message);
+    this.#release();
+  }
+
+  /**
+   * Applies a live delete (it carries no message): possible only for a
+   * message the app has seen. Returns false when the message is not shown
+   * yet, so the caller fetches its tombstone instead.
+   */
+  applyDeleted(event: MessageDeletedEvent): boolean {
+    if (this.#highest === null || event.seq > this.#highest) return false;
+    const shown = this.#shown.get(event.id);
+    if (shown !== undefined && shown >= event.change) return true;
+    this.#shown.set(event.id, event.change);
+    this.sink.deleted(event);
+    return true;
+  }
+
+  /** Forgets what the change stream has passed (`lastChange`): only states ahead of it need remembering. */
+  prune(lastChange: number): void {
+    for (const [id, change] of this.#shown) if (change <= lastChange) this.#shown.delete(id);
+  }
+
+  clear(): void {
+    this.#held.clear();
+    this.#shown.clear();
+  }
+
+  #release(): void {
+    if (this.#highest === null) return;
+    let next = this.#held.get(this.#highest + 1);
+    while (next) {
+      this.#held.delete(next.seq);
+      this.#highest = next.seq;
+      this.#shown.set(next.id, next.change);
+      this.sink.message(next);
+      next = this.#held.get(this.#highest + 1);
+    }
+  }
+}

@@ -1,0 +1,79 @@
+// An app's view of one room built only from the SDK's room events
+// (`message`, `updated`, `deleted`), as a chat UI builds it. It records every
+// event that breaks the SDK's promise: a new message that is not the next
+// seq, a change of a message never shown, or a change that is not newer than
+// the one shown (doubled or backwards).
+import type { Message, MessageDeletedEvent, Room } from '../../client-sdk/src/index.js';
+
+/**
+ * A message as two views of it must agree: a `deleted` event carries no
+ * editedAt, so a view that missed an edit before the delete cannot know the
+ * tombstone's editedAt (history keeps it); tombstones compare without it.
+ */
+export function comparable(m: Message): Message {
+  return m.deleted ? { ...m, editedAt: null } : m;
+}
+
+export class RoomView {
+  readonly bySeq = new Map<number, Message>();
+  readonly violations: string[] = [];
+  /** How many events the view applied. */
+  events = 0;
+  #last: number | null = null;
+  /** The last events, for a violation's message. */
+  readonly #trace: string[] = [];
+
+  /** Starts from messages the app already has (loaded from history), oldest first. */
+  seed(messages: readonly Message[]): void {
+    for (const m of messages) this.bySeq.set(m.seq, m);
+    if (messages.length) this.#last = messages.at(-1)!.seq;
+  }
+
+  /** Feeds this view from `room`'s events; returns the unsubscribe. */
+  attach(room: Room): () => void {
+    this.#note(`attach(lastSeq ${room.lastSeq}, lastChange ${room.lastChange})`);
+    const offs = [room.on('message', (m) => this.message(m)), room.on('updated', (m) => this.updated(m)), room.on('deleted', (e) => this.deleted(e))];
+    return () => offs.forEach((off) => off());
+  }
+
+  message(m: Message): void {
+    this.events++;
+    this.#note(`message s${m.seq} c${m.change}${m.deleted ? ' deleted' : ''}`);
+    // The first message shown may follow messages from before the view; each later one is the next seq.
+    if (this.#last !== null && m.seq !== this.#last + 1) this.#violation(`message seq ${m.seq} after ${this.#last}`);
+    if (this.bySeq.has(m.seq)) this.#violation(`message seq ${m.seq} shown twice`);
+    this.#last = m.seq;
+    this.bySeq.set(m.seq, m);
+  }
+
+  updated(m: Message): void {
+    this.#change(m.seq, m.change, () => m);
+  }
+
+  deleted(e: MessageDeletedEvent): void {
+    this.#change(e.seq, e.change, (old) => ({ ...old, content: '', deleted: true, change: e.change }));
+  }
+
+  /** The view's messages in seq order (tombstones `comparable`). */
+  messages(): Message[] {
+    return [...this.bySeq.values()].sort((a, b) => a.seq - b.seq).map(comparable);
+  }
+
+  #change(seq: number, change: number, next: (old: Message) => Message): void {
+    this.events++;
+    this.#note(`change s${seq} c${change}`);
+    const old = this.bySeq.get(seq);
+    if (!old) return this.#violation(`change ${change} of seq ${seq}, never shown`);
+    if (change <= old.change) return this.#violation(`change ${change} of seq ${seq} after change ${old.change}`);
+    this.bySeq.set(seq, next(old));
+  }
+
+  #note(event: string): void {
+    this.#trace.push(event);
+    if (this.#trace.length > 12) this.#trace.shift();
+  }
+
+  #violation(what: string): void {
+    this.violations.push(`${what} (last events: ${this.#trace.join('; ')})`);
+  }
+}
