@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import type { ChangesPage, MemberEvent, MembersPage, Message, MessageResult } from '../server/protocol.js';
 import { auditEntries } from './support/admin.js';
 import { useRedisCluster } from './support/cluster.js';
-import { collect, connect, createRoom, http, ok, registerAdmin, registerUser, request, sleep, waitFor, type ChatClient } from './support/util.js';
+import { closeClients, signedUpClient } from './support/sdk.js';
+import { collect, connect, createRoom, http, ok, registerAdmin, registerUser, request, sleep, uniqueName, waitFor, type ChatClient } from './support/util.js';
 
 const send = (socket: ChatClient, roomId: string, content: string) => ok<MessageResult>(socket, 'message:send', { roomId, content, clientMsgId: randomUUID() });
 type App = Parameters<typeof http>[0];
@@ -158,5 +159,57 @@ describe('members of rooms', () => {
     for (const [i, guest] of guests.entries()) statuses.push((await invite(i % 2 ? b : a, owner.accessToken, room.id, guest.user.id)).status);
 
     expect(statuses).to.deep.equal([204, 204, 204, 429]);
+  });
+});
+
+describe('members of rooms through the SDK', () => {
+  const { node } = useRedisCluster('room members (SDK)');
+  afterEach(closeClients);
+
+  it('rooms.invite / remove / members / leave work, and a joined room hands out memberJoined / memberLeft in change order with its messages, live and replayed by a join from change 0', async () => {
+    const [a, b] = await Promise.all([node('a'), node('b')]);
+    const { client: owner } = await signedUpClient(a);
+    const { client: watcher } = await signedUpClient(b);
+    const guests = await Promise.all([registerUser(a), registerUser(b)]);
+    const created = await owner.rooms.create({ name: uniqueName('room'), visibility: 'private' });
+    const watcherId = (await watcher.me()).id;
+    await owner.rooms.invite(created.id, watcherId);
+    const out = await owner.join(created.id);
+    const inbox = await watcher.join(created.id);
+    const live: string[] = [];
+    inbox.on('message', (m) => live.push(`m${m.change}`));
+    inbox.on('memberJoined', (m) => live.push(`j${m.change}`));
+    inbox.on('memberLeft', (m) => live.push(`l${m.change}`));
+    const start = inbox.lastChange!;
+
+    for (const guest of guests) {
+      await out.send(`hello before ${guest.user.username}`);
+      await owner.rooms.invite(created.id, guest.user.id);
+      await owner.rooms.remove(created.id, guest.user.id);
+    }
+
+    const total = guests.length * 3;
+    await waitFor(() => live.length >= total, 5_000, 'every change through the SDK');
+    expect(live.map((entry) => Number(entry.slice(1)))).to.deep.equal(Array.from({ length: total }, (_, i) => start + i + 1));
+    expect(live.map((entry) => entry[0])).to.deep.equal(guests.flatMap(() => ['m', 'j', 'l']));
+    const { members } = await watcher.rooms.members(created.id);
+    expect(members).to.have.length(2);
+
+    // A second device of the watcher catching up from change 0 replays the same changes, membership included.
+    const { client: again } = await signedUpClient(b);
+    await owner.rooms.invite(created.id, (await again.me()).id);
+    const replayed: string[] = [];
+    const second = await again.join(created.id, { afterSeq: 0, afterChange: 0 });
+    second.on('message', (m) => replayed.push(`m${m.change}`));
+    second.on('memberJoined', (m) => replayed.push(`j${m.change}`));
+    second.on('memberLeft', (m) => replayed.push(`l${m.change}`));
+    // Changes 1..start (the watcher's invite), the ones above, then this device's own invite.
+    await waitFor(() => replayed.length >= start + total + 1, 5_000, 'the replay');
+    expect(replayed.slice(start, start + total)).to.deep.equal(live);
+    expect(replayed[start + total]).to.equal(`j${start + total + 1}`);
+
+    await watcher.rooms.leave(created.id);
+    expect(inbox.active).to.equal(false);
+    expect((await owner.rooms.members(created.id)).members.map((m) => m.userId)).to.not.include(watcherId);
   });
 });

@@ -60,6 +60,8 @@ const FORWARDED: readonly Forwarded[] = [
   'room:muted',
   'read:updated',
   'read:receipt',
+  'member:joined',
+  'member:left',
   'system:broadcast',
 ];
 

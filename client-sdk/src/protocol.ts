@@ -266,6 +266,13 @@ export interface MemberChange {
   at: string;
 }
 
+/**
+ * Addition (issue 14): a membership change as the SDK hands it out (room
+ * events `memberJoined` / `memberLeft`): from a live event (no `at`) or a
+ * catch-up page (with `at`).
+ */
+export type MemberUpdate = Omit<MemberChange, 'at'> & { at?: string };
+
 /** Addition (issue 14): `member:joined` / `member:left`, to the room's sockets in change order. */
 export interface MemberEvent {
   roomId: string;
@@ -544,6 +551,8 @@ export interface JoinResult {
   changes?: Message[];
   /** Addition, only when `afterChange` was given: more changes follow the first page (page on with `room:changes` or REST). */
   hasMore?: boolean;
+  /** Addition (issue 14), only when `afterChange` was given and the first page holds membership changes (see `ChangesPage.members`). */
+  members?: MemberChange[];
 }
 
 /** Addition: `room:changes`, the socket form of `GET /api/rooms/:id/changes`. */

@@ -128,10 +128,10 @@ export class RoomService {
    * to the `lastChange` the join read (the socket gets every later one live).
    * The join checked visibility and spent its budget already.
    */
-  async joinChanges(roomId: string, afterChange: number, lastChange: number): Promise<Pick<ChangesPage, 'changes' | 'hasMore'>> {
+  async joinChanges(roomId: string, afterChange: number, lastChange: number): Promise<Pick<ChangesPage, 'changes' | 'hasMore' | 'members'>> {
     const page = await this.messages.changes(roomId, { after: afterChange, upTo: lastChange, limit: DEFAULT_CHANGES_PAGE_SIZE });
     if (!page) throw notFound('room not found');
-    return { changes: page.changes, hasMore: page.hasMore };
+    return { changes: page.changes, hasMore: page.hasMore, ...(page.members ? { members: page.members } : {}) };
   }
 
   /**
