@@ -100,9 +100,12 @@ export class RoomStore {
       const { rows } = (await db.raw(
         `select ${ROOM_COLUMNS.join(', ')}, rooms.last_change,
                 exists (select 1 from room_members m where m.room_id = rooms.id and m.user_id = ?) as joined,
-                coalesce((select rr.read_seq from room_reads rr where rr.room_id = rooms.id and rr.user_id = ?), 0) as read_seq
-           from rooms where rooms.id = ?`,
-        [userId, userId, roomId],
+                coalesce((select rr.read_seq from room_reads rr where rr.room_id = rooms.id and rr.user_id = ?), 0) as read_seq,
+                dm_peer.id as dm_user_id, dm_peer.username as dm_username
+           from rooms
+           left join users dm_peer on dm_peer.id = case when rooms.dm_low = ? then rooms.dm_high else rooms.dm_low end
+          where rooms.id = ?`,
+        [userId, userId, userId, roomId],
       )) as { rows: (RoomRow & { last_change: string })[] };
       return rows[0];
     };
