@@ -205,7 +205,7 @@ describe('members of rooms through the SDK', () => {
     second.on('memberLeft', (m) => replayed.push(`l${m.change}`));
     // Changes 1..start (the watcher's invite), the ones above, then this device's own invite.
     await waitFor(() => replayed.length >= start + total + 1, 5_000, 'the replay');
-    expect(replayed.slice(start, start + total)).to.deep.equal(live);
+    expect(replayed.slice(start, start + total)).to.deep.equal(live.slice(0, total));
     expect(replayed[start + total]).to.equal(`j${start + total + 1}`);
 
     await watcher.rooms.leave(created.id);
