@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { changeOf, latestKindOf, RoomSequencer, type Sequenced } from '../server/realtime/room-sequencer.js';
-import type { CommittedKind, CommittedMessage, Message } from '../server/protocol.js';
+import type { CommittedKind, CommittedMessage, MemberChange, Message } from '../server/protocol.js';
 
 // Pure logic: no server, no database. The sequencer orders a room's changes
 // by change number; in these tests message n is created by change n unless
@@ -95,6 +95,19 @@ describe('RoomSequencer', () => {
 
     expect(changesOf(released)).to.deep.equal([2, 3, 4, 5]);
     expect(messagesOf(released).find((i) => i.message.change === 3)?.originSocketId).to.equal('sock');
+  });
+
+  it('when membership changes (issue 14) share the room\'s numbers, then they wait, fill and release in change order with the messages', () => {
+    const member = (change: number): MemberChange => ({ roomId: 'room-1', userId: `user-${change}`, username: `u${change}`, kind: 'joined', change, at: new Date(0).toISOString() });
+    const sequencer = sequencerAfter(1);
+
+    const waiting = sequencer.push({ member: member(4) });
+    const released = sequencer.fill([message(3)], 4, [member(2)]);
+
+    expect(waiting).to.deep.equal([]);
+    expect(changesOf(released)).to.deep.equal([2, 3, 4]);
+    expect(released.map((i) => ('member' in i ? 'member' : 'message'))).to.deep.equal(['member', 'message', 'member']);
+    expect(sequencer.expected).to.equal(5);
   });
 
   it('when a number in the filled range has no row, then it was superseded and is skipped', () => {
