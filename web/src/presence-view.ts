@@ -17,8 +17,8 @@ export function onlineList(room: Room, direct?: { meId: string; open(userId: str
     count.textContent = String(Math.max(room.onlineCount, users.length));
     const entry = (u: OnlineUser) =>
       direct && u.userId !== direct.meId
-        ? h('li', {}, u.username, ' ', button('Message', () => direct.open(u.userId), { class: 'start-dm', attrs: { 'aria-label': `Message ${u.username}` } }))
-        : h('li', {}, u.username);
+        ? h('li', {}, h('span', { class: 'online-name' }, u.username), ' ', button('Message', () => direct.open(u.userId), { class: 'start-dm', attrs: { 'aria-label': `Message ${u.username}` } }))
+        : h('li', {}, h('span', { class: 'online-name' }, u.username));
     replaceChildren(list, ...users.map(entry));
   };
   render();
