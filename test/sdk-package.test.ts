@@ -20,12 +20,13 @@ const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 /**
  * The packed (gzipped) size the package must stay under. It was 196.6 kB
- * before read state (202.2 kB with it) and about 213 kB with the change
- * log's sequencer (issue 13), most of it the two self-contained browser
- * bundles (socket.io-client inside) and their maps; docs/sdk.md ("Developing
- * the SDK") states the budget.
+ * before read state (202.2 kB with it), about 213 kB with the change log's
+ * sequencer alone, 224.8 kB with both (measured at their merge, with issue
+ * 14's protocol types) and 229.5 kB with issue 14's member calls and events,
+ * most of it the two self-contained browser bundles (socket.io-client
+ * inside) and their maps; docs/sdk.md ("Developing the SDK") states the budget.
  */
-const PACKED_BUDGET_BYTES = 224 * 1024;
+const PACKED_BUDGET_BYTES = 240 * 1024;
 
 /** Every file package.json points consumers at (main, module, types, unpkg, exports), as tarball paths. */
 function namedFiles(manifest: Record<string, unknown>): string[] {
