@@ -16,7 +16,7 @@ export interface MembershipDeps {
   eviction: MemberEvictor;
   online: OnlineReader;
   audit: { record(entry: AuditInput): Promise<void> };
-  limits: { consumeMembership(userId: string): Promise<void> };
+  limits: { consumeMembership(userId: string): Promise<void>; consumeAdminAction(adminId: string): Promise<void> };
 }
 
 /**
@@ -34,7 +34,7 @@ export class MembershipService {
   /** POST /api/rooms/:id/members: the owner or an admin makes a user a member. */
   async invite(actor: Actor, roomId: string, userId: string): Promise<void> {
     const room = await this.manageable(actor, roomId);
-    await this.deps.limits.consumeMembership(actor.userId);
+    await this.spendManaging(actor);
     await this.existingUser(userId);
     await this.addMember(room.id, userId);
     await this.record(actor, 'member_add', roomId, { userId });
@@ -43,7 +43,7 @@ export class MembershipService {
   /** DELETE /api/rooms/:id/members/:userId: the owner or an admin ends a membership. */
   async remove(actor: Actor, roomId: string, userId: string): Promise<void> {
     const room = await this.manageable(actor, roomId);
-    await this.deps.limits.consumeMembership(actor.userId);
+    await this.spendManaging(actor);
     const user = await this.existingUser(userId);
     const outcome = await this.removeMember(room, user);
     await this.record(actor, 'member_remove', roomId, { userId, removed: outcome.removed, sockets: outcome.sockets });
@@ -107,6 +107,15 @@ export class MembershipService {
   /** A membership change committed elsewhere in the domain (a kick, a first join): to the room's sockets. */
   published(change: MemberChange | null | undefined): void {
     if (change) this.deps.publisher.publishMembers([change]);
+  }
+
+  /**
+   * An admin's invite or removal is an admin change, as it was before owners
+   * could make them (ADMIN_ACTION_RATE_LIMIT, shared with /admin and the admin
+   * routes); an owner's spends their MEMBERSHIP_RATE_LIMIT.
+   */
+  private spendManaging(actor: Actor): Promise<void> {
+    return actor.role === 'admin' ? this.deps.limits.consumeAdminAction(actor.userId) : this.deps.limits.consumeMembership(actor.userId);
   }
 
   /** The room, if the actor may manage its members: its owner or an admin; not a direct room. */
