@@ -45,7 +45,9 @@ export async function createCliAdmin(database: Database, config: Pick<Config, 'r
   const stores = { users, tokens, rooms, mutes, kicks, audit, kickBlockSeconds: config.kickBlockSeconds };
   // The operator is not rate-limited (AdminService spends nothing for an OperatorActor).
   const unlimited: Pick<AdminDeps, 'limits'> = { limits: { consumeAdminAction: async () => {} } };
-  const unavailable: Pick<AdminDeps, 'messages' | 'eviction' | 'broadcaster' | 'stats'> = {
+  const unavailable: Pick<AdminDeps, 'messages' | 'eviction' | 'broadcaster' | 'stats' | 'memberships'> = {
+    // The CLI changes no membership (it has no command for it); nothing here reaches the sockets.
+    memberships: { published: () => {}, addMember: async () => notFromTheCli('adding members'), removeMember: async () => notFromTheCli('removing members') } as unknown as AdminDeps['memberships'],
     messages: { delete: async () => notFromTheCli('deleting messages') },
     eviction: { evict: async () => notFromTheCli('kicking') },
     broadcaster: {

@@ -102,6 +102,8 @@ const envSchema = z.object({
   // rooms to catch up every one of them after a reconnect.
   ROOM_CREATE_RATE_LIMIT: integer(0, 10),
   ROOM_CREATE_RATE_WINDOW: integer(1, 60),
+  MEMBERSHIP_RATE_LIMIT: integer(0, 30),
+  MEMBERSHIP_RATE_WINDOW: integer(1, 60),
   HISTORY_RATE_LIMIT: integer(0, 120),
   HISTORY_RATE_WINDOW: integer(1, 10),
   // Extensions (issue 15, server API): calls per API key per window, cluster-wide.
@@ -229,6 +231,9 @@ export interface Config {
   /** Rooms one user may create per roomCreateRateWindow, cluster-wide (0: off). */
   readonly roomCreateRateLimit: number;
   readonly roomCreateRateWindow: number;
+  /** Membership changes (invite, remove, leave, open a direct room) one user may make per membershipRateWindow, cluster-wide (0: off). */
+  readonly membershipRateLimit: number;
+  readonly membershipRateWindow: number;
   /** History reads (REST and room:history together) per user per historyRateWindow, cluster-wide (0: off). */
   readonly historyRateLimit: number;
   readonly historyRateWindow: number;
@@ -354,6 +359,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     banSweepSeconds: e.BAN_SWEEP_SECONDS,
     roomCreateRateLimit: e.ROOM_CREATE_RATE_LIMIT,
     roomCreateRateWindow: e.ROOM_CREATE_RATE_WINDOW,
+    membershipRateLimit: e.MEMBERSHIP_RATE_LIMIT,
+    membershipRateWindow: e.MEMBERSHIP_RATE_WINDOW,
     historyRateLimit: e.HISTORY_RATE_LIMIT,
     historyRateWindow: e.HISTORY_RATE_WINDOW,
     apiKeyRateLimit: e.API_KEY_RATE_LIMIT,

@@ -2,7 +2,7 @@
 // SDK's protocol module (the one source of those), plus the types only nodes
 // exchange or keep — clients never see them, so they stay out of the SDK.
 // A leaf: the domain, realtime and the stores may all import it.
-import type { Message, NodeStats, Role } from '../client-sdk/src/protocol.js';
+import type { MemberChange, Message, NodeStats, Role } from '../client-sdk/src/protocol.js';
 
 export * from '../client-sdk/src/protocol.js';
 
@@ -34,6 +34,20 @@ export interface CommittedMessage {
   committedAt?: number;
 }
 
+/**
+ * A committed membership change of a room (issue 14) on its way to every
+ * node's local sockets, in the room's change order beside its messages
+ * (`member:joined` / `member:left`).
+ */
+export interface CommittedMember {
+  member: MemberChange;
+  /** Epoch ms at which the storing node saw the commit. */
+  committedAt?: number;
+}
+
+/** Any committed change of a room, as the delivery sequencer orders them. */
+export type CommittedChange = CommittedMessage | CommittedMember;
+
 /** One node's part of `admin:stats`: its numbers and the users it has /chat sockets of. */
 export interface NodeStatsReport {
   node: NodeStats;
@@ -43,6 +57,8 @@ export interface NodeStatsReport {
 /** Node-to-node events (through the adapter). */
 export interface InterServerEvents {
   'messages:committed': (batch: CommittedMessage[]) => void;
+  /** Membership changes committed on the sending node (issue 14), for the other nodes' sequencers. */
+  'members:committed': (batch: CommittedMember[]) => void;
   /** Asks every other node for its stats (namespace /admin). */
   'stats:collect': (reply: (report: NodeStatsReport) => void) => void;
 }

@@ -56,6 +56,8 @@ export class RateLimits {
   private readonly readMarks: RateLimiterAbstract | null;
   // --- reactions ---
   private readonly reactions: RateLimiterAbstract | null;
+  // --- members (issue 14) ---
+  private readonly membershipChanges: RateLimiterAbstract | null;
 
   constructor(
     config: Config,
@@ -81,6 +83,7 @@ export class RateLimits {
     this.apiKeyCalls = limiter('api-key', config.apiKeyRateLimit, config.apiKeyRateWindow);
     this.readMarks = limiter('read', config.readRateLimit, config.readRateWindow);
     this.reactions = limiter('reaction', config.reactionRateLimit, config.reactionRateWindow);
+    this.membershipChanges = limiter('membership', config.membershipRateLimit, config.membershipRateWindow);
   }
 
   /** Spends one message of the user's budget; throws `rate_limited` when it is gone. */
@@ -139,6 +142,14 @@ export class RateLimits {
 
   // --- end of writes and moderation ---
   // --- rooms and history (issue 20, "bounded everything") ---
+
+  /**
+   * Spends one membership change (invite, removal, leave, opening a direct
+   * room) of the acting user's budget, REST and every node together.
+   */
+  async consumeMembership(userId: string): Promise<void> {
+    await this.spend('membership', [this.membershipChanges && { limiter: this.membershipChanges, key: userId }]);
+  }
 
   /** Spends one room creation of the user's budget; throws `rate_limited` when it is gone. */
   async consumeRoomCreate(userId: string): Promise<void> {

@@ -206,6 +206,15 @@ const readSeq = z.number().int().min(0).max(2_147_483_647);
 export const readRequestSchema = z.object({ roomId: uuid, seq: readSeq }) satisfies z.ZodType<P.ReadRequest>;
 export const readBodySchema = z.strictObject({ seq: readSeq }) satisfies z.ZodType<P.ReadBody>;
 /** `GET /api/rooms/:id/reads`: at most 200 readers a page (default 100), after `cursor` (a user id). */
+/** GET /api/rooms/:id/members (issue 14): by userId, a page at a time. */
+export const membersQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(100),
+  cursor: uuid.optional(),
+});
+
+/** POST /api/dms (issue 14). */
+export const openDirectSchema = z.strictObject({ userId: uuid }) satisfies z.ZodType<P.OpenDirectRequest>;
+
 export const readsQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(100),
   cursor: uuid.optional(),

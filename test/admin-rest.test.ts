@@ -31,8 +31,9 @@ describe('admin REST', () => {
         ['DELETE', `/api/admin/messages/${message.id}`],
         ['GET', '/api/admin/audit'],
         ['PATCH', `/api/rooms/${publicRoom.id}`, { name: 'renamed', readOnly: true, archived: true }],
-        ['POST', `/api/rooms/${room.id}/members`, { userId: member.user.id }],
-        ['DELETE', `/api/rooms/${room.id}/members/${target.user.id}`],
+        // Since issue 14 a room's owner manages its members too: a member who owns nothing gets 403 where they see the room…
+        ['POST', `/api/rooms/${publicRoom.id}/members`, { userId: member.user.id }],
+        ['DELETE', `/api/rooms/${publicRoom.id}/members/${target.user.id}`],
       ];
       for (const [method, route, body] of calls) {
         const res = await http(node.app, method, route, { token: member.accessToken, body });
@@ -49,6 +50,9 @@ describe('admin REST', () => {
       expect(history.body.messages[0]).to.include({ content: 'keep me', deleted: false });
       const roomNow = await http<{ room: Room }>(node.app, 'GET', `/api/rooms/${publicRoom.id}`, { token: target.accessToken });
       expect(roomNow.body.room).to.include({ name: publicRoom.name, readOnly: false, archived: false });
+      // …and 404 where they do not (a private room they may not see is not found).
+      expect((await http(node.app, 'POST', `/api/rooms/${room.id}/members`, { token: member.accessToken, body: { userId: member.user.id } })).status).to.equal(404);
+      expect((await http(node.app, 'DELETE', `/api/rooms/${room.id}/members/${target.user.id}`, { token: member.accessToken })).status).to.equal(404);
       expect((await http(node.app, 'GET', `/api/rooms/${room.id}`, { token: member.accessToken })).status).to.equal(404);
       expect((await http(node.app, 'GET', `/api/rooms/${room.id}`, { token: target.accessToken })).status).to.equal(200);
       await sleep(50);

@@ -79,7 +79,7 @@ describe('error catalog', () => {
         await http(app, 'POST', '/api/auth/register', { body: { username: alice.user.username, email: `${uniqueName()}@example.test`, password: 'long-enough-pw' } }),
         'conflict',
       );
-      expectCode(await http(app, 'POST', '/api/rooms', { token: alice.accessToken, body: { name: 'x', visibility: 'private' } }), 'forbidden');
+      expectCode(await http(app, 'POST', '/api/rooms', { token: alice.accessToken, body: { name: 'x', readOnly: true } }), 'forbidden');
       expectCode(await http(app, 'POST', '/api/rooms', { token: alice.accessToken, body: { name: 'x'.repeat(70_000) } }), 'payload_too_large');
 
       const first = await http(app, 'POST', '/api/auth/refresh', { body: { refreshToken: alice.refreshToken } });

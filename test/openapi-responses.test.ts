@@ -65,7 +65,7 @@ describe('REST answers against the OpenAPI document', () => {
     const created = await call<{ room: { id: string } }>('POST', '/api/rooms', { token: member.accessToken, body: { name: uniqueName('room') } });
     expect(created.status).to.equal(201);
     const roomId = created.body.room.id;
-    expect((await call('POST', '/api/rooms', { token: member.accessToken, body: { name: 'x', visibility: 'private' } })).status).to.equal(403);
+    expect((await call('POST', '/api/rooms', { token: member.accessToken, body: { name: 'x', readOnly: true } })).status).to.equal(403);
     expect((await call('GET', '/api/rooms/{id}', { token: member.accessToken, ids: { id: roomId } })).status).to.equal(200);
     expect((await call('GET', '/api/rooms/{id}', { token: member.accessToken })).status).to.equal(404);
     expect((await call('GET', '/api/rooms/{id}', { token: member.accessToken, ids: { id: 'nope' } })).status).to.equal(400);
@@ -106,6 +106,15 @@ describe('REST answers against the OpenAPI document', () => {
     expect((await call('POST', '/api/rooms/{id}/members', { token: admin.accessToken, ids, body: { userId: member.user.id } })).status).to.equal(204);
     expect((await call('DELETE', '/api/rooms/{id}/members/{userId}', { token: admin.accessToken, ids })).status).to.equal(204);
     expect((await call('DELETE', '/api/rooms/{id}/members/{userId}', { token: admin.accessToken })).status).to.equal(404);
+    // Members and direct rooms (issue 14).
+    expect((await call('POST', '/api/rooms/{id}/members', { token: admin.accessToken, ids, body: { userId: member.user.id } })).status).to.equal(204);
+    expect((await call('GET', '/api/rooms/{id}/members', { token: member.accessToken, ids })).status).to.equal(200);
+    expect((await call('GET', '/api/rooms/{id}/members', { token: member.accessToken })).status).to.equal(404);
+    expect((await call('POST', '/api/rooms/{id}/leave', { token: member.accessToken, ids })).status).to.equal(204);
+    expect((await call('POST', '/api/rooms/{id}/leave', { token: member.accessToken, ids })).status).to.equal(404);
+    expect((await call('POST', '/api/dms', { token: member.accessToken, body: { userId: admin.user.id } })).status).to.equal(201);
+    expect((await call('POST', '/api/dms', { token: admin.accessToken, body: { userId: member.user.id } })).status).to.equal(200);
+    expect((await call('POST', '/api/dms', { token: member.accessToken, body: { userId: member.user.id } })).status).to.equal(400);
 
     // -------------------------------------------------------------- admin
     expect((await call('GET', '/api/admin/users', { token: admin.accessToken })).status).to.equal(200);

@@ -48,10 +48,10 @@ describe('room creation and history: rate limits per user', () => {
       expectRateLimited(await http(app, 'POST', '/api/rooms', { token: alice.accessToken, ...createBody() }), '11th room');
     });
 
-    it('when a refused request is not allowed anyway (a member asking for a private room), then it spends nothing', async () => {
+    it('when a refused request is not allowed anyway (a member asking for a read-only room), then it spends nothing', async () => {
       const app = await startNode({ ROOM_CREATE_RATE_LIMIT: '1' });
       const alice = await registerUser(app);
-      expect((await http(app, 'POST', '/api/rooms', { token: alice.accessToken, body: { name: 'x', visibility: 'private' } })).status).to.equal(403);
+      expect((await http(app, 'POST', '/api/rooms', { token: alice.accessToken, body: { name: 'x', readOnly: true } })).status).to.equal(403);
       expect((await http(app, 'POST', '/api/rooms', { token: alice.accessToken, ...createBody() })).status).to.equal(201);
     });
   });

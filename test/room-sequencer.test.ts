@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { latestKindOf, RoomSequencer, type Sequenced } from '../server/realtime/room-sequencer.js';
-import type { CommittedKind, Message } from '../server/protocol.js';
+import { changeOf, latestKindOf, RoomSequencer, type Sequenced } from '../server/realtime/room-sequencer.js';
+import type { CommittedKind, CommittedMessage, MemberChange, Message } from '../server/protocol.js';
 
 // Pure logic: no server, no database. The sequencer orders a room's changes
 // by change number; in these tests message n is created by change n unless
@@ -23,12 +23,14 @@ const message = (change: number, over: Partial<Message> = {}): Message => ({
   deleted: false,
   ...over,
 });
-const item = (change: number, originSocketId: string | null = 'sock', kind?: CommittedKind): Sequenced => ({
+const item = (change: number, originSocketId: string | null = 'sock', kind?: CommittedKind): CommittedMessage => ({
   message: message(change),
   originSocketId,
   ...(kind ? { kind } : {}),
 });
-const changesOf = (items: Sequenced[]) => items.map((i) => i.message.change);
+const changesOf = (items: Sequenced[]) => items.map(changeOf);
+/** The message changes of a release (this file's releases hold no membership change). */
+const messagesOf = (items: Sequenced[]) => items.filter((i): i is CommittedMessage => 'message' in i);
 /** A sequencer expecting change 1 that has already been handed `changes` (each from socket 'sock'). */
 const sequencerAfter = (...changes: number[]) => {
   const sequencer = new RoomSequencer(1);
@@ -84,8 +86,8 @@ describe('RoomSequencer', () => {
     const released = sequencer.fill([message(1), message(2, { editedAt: new Date(1).toISOString() }), message(3, { deleted: true, content: '' })], 4);
 
     expect(changesOf(released)).to.deep.equal([1, 2, 3, 4]);
-    expect(released.map((i) => i.originSocketId)).to.deep.equal([null, null, null, 'sender-of-4']);
-    expect(released.map((i) => i.kind)).to.deep.equal(['new', 'updated', 'deleted', undefined]);
+    expect(messagesOf(released).map((i) => i.originSocketId)).to.deep.equal([null, null, null, 'sender-of-4']);
+    expect(messagesOf(released).map((i) => i.kind)).to.deep.equal(['new', 'updated', 'deleted', undefined]);
     expect(sequencer.hasGap).to.equal(false);
     expect(sequencer.expected).to.equal(5);
   });
@@ -96,7 +98,20 @@ describe('RoomSequencer', () => {
     const released = sequencer.fill([message(2), message(3), message(4)], 5);
 
     expect(changesOf(released)).to.deep.equal([2, 3, 4, 5]);
-    expect(released.find((i) => i.message.change === 3)?.originSocketId).to.equal('sock');
+    expect(messagesOf(released).find((i) => i.message.change === 3)?.originSocketId).to.equal('sock');
+  });
+
+  it('when membership changes (issue 14) share the room\'s numbers, then they wait, fill and release in change order with the messages', () => {
+    const member = (change: number): MemberChange => ({ roomId: 'room-1', userId: `user-${change}`, username: `u${change}`, kind: 'joined', change, at: new Date(0).toISOString() });
+    const sequencer = sequencerAfter(1);
+
+    const waiting = sequencer.push({ member: member(4) });
+    const released = sequencer.fill([message(3)], 4, [member(2)]);
+
+    expect(waiting).to.deep.equal([]);
+    expect(changesOf(released)).to.deep.equal([2, 3, 4]);
+    expect(released.map((i) => ('member' in i ? 'member' : 'message'))).to.deep.equal(['member', 'message', 'member']);
+    expect(sequencer.expected).to.equal(5);
   });
 
   it('when a number in the filled range has no row, then it was superseded and is skipped', () => {

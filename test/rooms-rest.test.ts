@@ -18,10 +18,13 @@ describe('/api/rooms', () => {
       expect(new Date(res.body.room.createdAt).toISOString()).to.equal(res.body.room.createdAt);
     });
 
-    it('when a member asks for a private or read-only room, then it answers 403 forbidden; an admin may', async () => {
+    it('when a member asks for a read-only room, then it answers 403 forbidden; an admin may; a member may create a private room (issue 14)', async () => {
       const admin = await registerAdmin(node.app);
       const member = await registerUser(node.app);
-      for (const body of [{ visibility: 'private' }, { readOnly: true }]) {
+      const privateRoom = await http(node.app, 'POST', '/api/rooms', { token: member.accessToken, body: { name: uniqueName('room'), visibility: 'private' } });
+      expect(privateRoom.status).to.equal(201);
+      expect(privateRoom.body.room).to.include({ visibility: 'private', joined: true });
+      for (const body of [{ readOnly: true }]) {
         const res = await http(node.app, 'POST', '/api/rooms', { token: member.accessToken, body: { name: uniqueName('room'), ...body } });
         expect(res.status, JSON.stringify(body)).to.equal(403);
         expect(res.body.error.code).to.equal('forbidden');

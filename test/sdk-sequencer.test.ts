@@ -6,7 +6,7 @@ import type { MessageSink } from '../client-sdk/src/seq-release.js';
 import { comparable, RoomView } from './support/room-view.js';
 import { backoffDelay, DEFAULT_BACKOFF } from '../client-sdk/src/backoff.js';
 import { uuidV4FromBytes } from '../client-sdk/src/ids.js';
-import type { ChangesPage, HistoryPage, Message, MessageDeletedEvent } from '../client-sdk/src/protocol.js';
+import type { ChangesPage, HistoryPage, MemberChange, Message, MessageDeletedEvent } from '../client-sdk/src/protocol.js';
 
 /** A room as the server keeps it: messages by seq, each in its current state with its latest change. */
 class FakeRoom {
@@ -300,6 +300,40 @@ describe('RoomSequencer (change log)', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('RoomSequencer: membership changes (issue 14)', () => {
+  it('when a membership change is live or only in a page, then it takes its number in the stream: each once, in change order with the messages, and the catch-up ends', async () => {
+    const room = new FakeRoom();
+    const m1 = room.send(); // change 1
+    const member = (change: number, kind: 'joined' | 'left'): MemberChange => ({ roomId: 'r', userId: `u${change}`, username: `u${change}`, kind, change, at: new Date(0).toISOString() });
+    const seen: string[] = [];
+    const errors: unknown[] = [];
+    const view = new View();
+    const sequencer = new RoomSequencer({
+      sink: { message: (m) => (seen.push(`m${m.change}`), view.message(m)), updated: (m) => view.updated(m), deleted: (e) => view.deleted(e), reaction: () => {} },
+      member: (c) => seen.push(`${c.kind === 'joined' ? 'j' : 'l'}${c.change}`),
+      // Change 2 (a join) came live; 3 (a leave) only in the page, with message change 4; 5 arrives live. The last change of the room is a membership change (6).
+      fetchChanges: async (after) => {
+        room.fetches.push(`changes>${after}`);
+        const changes = [{ ...room.send(), change: 4 }, { ...room.bySeq.get(3) ?? room.send(), change: 5 }].filter((m) => m.change > after);
+        return { changes, members: [member(3, 'left'), member(6, 'left')].filter((m) => m.change > after), hasMore: false, lastChange: 6 };
+      },
+      fetchHistory: async (afterSeq) => room.historyAfter(afterSeq),
+      onFillError: (err) => errors.push(err),
+    });
+    sequencer.start({ lastSeq: 1, lastChange: 1 });
+    void m1;
+
+    sequencer.acceptMember({ roomId: 'r', userId: 'u2', username: 'u2', kind: 'joined', change: 2 });
+    sequencer.acceptMessage({ ...m1, id: 'id-late', seq: 3, clientMsgId: 'c-late', change: 5 });
+    for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
+
+    expect(errors).to.deep.equal([]);
+    expect(seen).to.deep.equal(['j2', 'l3', 'm4', 'm5', 'l6']);
+    expect(sequencer.lastChange).to.equal(6);
+    expect(sequencer.behindByChange).to.equal(false);
   });
 });
 

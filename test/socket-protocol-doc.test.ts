@@ -46,6 +46,8 @@ const CHAT_SERVER = {
   'read:receipt': yes,
   mention: yes,
   'message:reaction': yes,
+  'member:joined': yes,
+  'member:left': yes,
 } satisfies Record<keyof ChatServerToClientEvents, true>;
 const ADMIN_CLIENT = { 'admin:broadcast': yes, 'admin:kick': yes, 'admin:ban': yes, 'admin:mute': yes, 'admin:stats': yes } satisfies Record<keyof AdminClientToServerEvents, true>;
 const ADMIN_SERVER = { 'session:expired': yes, 'session:revoked': yes, 'server:draining': yes } satisfies Record<keyof AdminServerToClientEvents, true>;

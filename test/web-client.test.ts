@@ -132,7 +132,42 @@ describe('web client (browser)', function () {
 
     const bobSees = await bob.locator('ol.messages li.message .content').allTextContents();
     expect(bobSees).to.deep.equal(['hi bob!', 'fine, thanks!', 'message deleted']);
-    expect(await bob.locator('.online-list li').allTextContents()).to.include.members([aliceName, bobName]);
+    expect(await bob.locator('.online-list li .online-name').allTextContents()).to.include.members([aliceName, bobName]);
+  });
+
+  it('when a user starts a direct room from the online list, then both see it by the other\'s name and talk in it; a private room\'s owner invites and removes in its members panel', async () => {
+    const app = await startNode();
+    const [aliceUser, bobUser] = await Promise.all([registerUser(app), registerUser(app)]);
+    const alice = await openPage(app);
+    await signIn(alice, aliceUser.user.username, aliceUser.password);
+    const bob = await openPage(app);
+    await signIn(bob, bobUser.user.username, bobUser.password);
+    const room = await createRoom(app, aliceUser.accessToken);
+    await alice.reload();
+    await openRoom(alice, room.id);
+    await bob.reload();
+    await openRoom(bob, room.id);
+
+    await bob.getByRole('button', { name: `Message ${aliceUser.user.username}` }).click();
+    await bob.locator('.room-title', { hasText: `@${aliceUser.user.username}` }).waitFor();
+    await bob.locator('.chat .composer textarea:not([disabled])').waitFor();
+    await say(bob, 'just between us');
+    await alice.goto(pageUrl(app));
+    await alice.locator('a.room-link', { hasText: `@${bobUser.user.username}` }).click();
+    await message(alice, 'just between us').waitFor();
+    expect(await alice.locator('.members').count()).to.equal(0); // a direct room's members are fixed
+
+    // Alice's private room: she invites bob by id in its members panel, then removes him.
+    const team = await createRoom(app, aliceUser.accessToken, { visibility: 'private' });
+    await alice.goto(pageUrl(app));
+    await openRoom(alice, team.id);
+    await alice.locator('.members li', { hasText: `${aliceUser.user.username} (owner)` }).waitFor();
+    await alice.getByLabel('User id to invite').fill(bobUser.user.id);
+    await alice.getByRole('button', { name: 'Invite' }).click();
+    const bobRow = alice.locator(`.members li[data-user-id="${bobUser.user.id}"]`);
+    await bobRow.waitFor();
+    await bobRow.getByRole('button', { name: 'Remove' }).click();
+    await bobRow.waitFor({ state: 'detached' });
   });
 
   it('when a user clicks a reaction, then both pages show its count with the clicker’s pressed, and clicking it again takes it back', async () => {

@@ -5,7 +5,7 @@ import { Endpoints } from './endpoints.js';
 import { localError, localReason, RoomcastError } from './errors.js';
 import { resolveOptions, type ClientOptions } from './options.js';
 import type { CreateRoomRequest, HistoryPage, HistoryQuery, RoomInfo, RoomListQuery, RoomResponse, RoomsPage, SystemBroadcastEvent, User, UserResponse } from './protocol.js';
-import type { MentionEvent, ReadResult, ReadUpdatedEvent, RoomReadsPage } from './protocol.js';
+import type { MembersPage, MentionEvent, ReadResult, ReadUpdatedEvent, RoomReadsPage } from './protocol.js';
 import { queryString } from './query-string.js';
 import type { CloseReason } from './reasons.js';
 import { RestApi } from './rest-api.js';
@@ -52,12 +52,46 @@ export interface RoomsApi {
   page(query?: RoomListQuery): Promise<RoomsPage>;
   /** The rooms of one page (see `page`): without a query, the newest 100. */
   list(query?: RoomListQuery): Promise<RoomInfo[]>;
-  /** Creates a room (private or read-only rooms: admins only). */
+  /** Creates a room (read-only rooms: admins only; a member's private room is theirs to invite into). */
   create(input: CreateRoomRequest): Promise<RoomInfo>;
   /** One room the user can see (`not_found` otherwise). */
   get(roomId: string): Promise<RoomInfo>;
   /** The room members' last-read seqs, by user id, a page at a time (`limit` 1-200, default 100; `cursor`: the previous `nextCursor`). */
   reads(roomId: string, query?: { limit?: number; cursor?: string }): Promise<RoomReadsPage>;
+  /**
+   * Issue 14: the direct room with another user, made on first use (the same
+   * pair always gets the same room); its `dm` names the other user.
+   * @example
+   * const room = await client.join((await client.rooms.dm(userId)).id);
+   */
+  dm(userId: string): Promise<RoomInfo>;
+  /**
+   * Issue 14: the room's members with their online state, by user id, a page
+   * at a time (`limit` 1-200, default 100; `cursor`: the previous `nextCursor`).
+   * @example
+   * const { members } = await client.rooms.members(roomId);
+   */
+  members(roomId: string, query?: { limit?: number; cursor?: string }): Promise<MembersPage>;
+  /**
+   * Issue 14: invites a user into a room (its owner or an admin).
+   * @example
+   * await client.rooms.invite(roomId, userId);
+   */
+  invite(roomId: string, userId: string): Promise<void>;
+  /**
+   * Issue 14: removes a member (its owner or an admin); in a private room
+   * their sockets leave it at once.
+   * @example
+   * await client.rooms.remove(roomId, userId);
+   */
+  remove(roomId: string, userId: string): Promise<void>;
+  /**
+   * Issue 14: ends the user's own membership of a room; a joined handle of
+   * it is closed (no rejoin on reconnect).
+   * @example
+   * await client.rooms.leave(roomId);
+   */
+  leave(roomId: string): Promise<void>;
 }
 
 /** Creates a Roomcast client. Nothing connects until `connect()` or `join()`. */
@@ -125,6 +159,18 @@ export class RoomcastClient extends Emitter<ClientEvents> {
       create: async (input) => (await this.#authed<RoomResponse>('POST', '/api/rooms', input)).room,
       get: async (roomId) => (await this.#authed<RoomResponse>('GET', `/api/rooms/${encodeURIComponent(roomId)}`)).room,
       reads: (roomId, query = {}) => this.#authed<RoomReadsPage>('GET', `/api/rooms/${encodeURIComponent(roomId)}/reads${queryString({ limit: query.limit, cursor: query.cursor })}`),
+      dm: async (userId) => (await this.#authed<RoomResponse>('POST', '/api/dms', { userId })).room,
+      members: (roomId, query = {}) => this.#authed<MembersPage>('GET', `/api/rooms/${encodeURIComponent(roomId)}/members${queryString({ limit: query.limit, cursor: query.cursor })}`),
+      invite: async (roomId, userId) => {
+        await this.#authed('POST', `/api/rooms/${encodeURIComponent(roomId)}/members`, { userId });
+      },
+      remove: async (roomId, userId) => {
+        await this.#authed('DELETE', `/api/rooms/${encodeURIComponent(roomId)}/members/${encodeURIComponent(userId)}`);
+      },
+      leave: async (roomId) => {
+        await this.#authed('POST', `/api/rooms/${encodeURIComponent(roomId)}/leave`);
+        await this.#rooms.get(roomId)?.leave();
+      },
     };
 
     this.#session.on('error', (err) => this.emit('error', err));

@@ -62,6 +62,8 @@ const FORWARDED: readonly Forwarded[] = [
   'read:updated',
   'read:receipt',
   'mention',
+  'member:joined',
+  'member:left',
   'system:broadcast',
 ];
 

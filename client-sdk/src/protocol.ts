@@ -52,6 +52,18 @@ export interface RoomInfo {
    * are not deleted, at most MENTION_COUNT_CAP (it saturates there). In `GET /api/rooms`.
    */
   mentionCount?: number;
+  /**
+   * Addition (issue 14): on a direct room only, the other user of the pair
+   * as the caller sees it (`GET /api/rooms`, `GET /api/rooms/:id`,
+   * `POST /api/dms`). A direct room is private with exactly those two members.
+   */
+  dm?: DirectPeer;
+}
+
+/** Addition (issue 14): the other user of a direct room. */
+export interface DirectPeer {
+  userId: string;
+  username: string;
 }
 
 /** @deprecated Use `RoomInfo` (the SDK's `Room` is the joined-room handle); kept so existing imports keep compiling. */
@@ -273,6 +285,67 @@ export interface ChangesPage {
   changes: Message[];
   hasMore: boolean;
   lastChange: number;
+  /**
+   * Addition (issue 14): the membership changes of the page's window, in
+   * change order. `changes` and `members` together hold at most `limit`
+   * entries, all the room's changes after `after` up to the highest `change`
+   * among them (or `lastChange` when `hasMore` is false). Page on with
+   * `after` = the highest `change` of both arrays. Left out by servers
+   * before issue 14.
+   */
+  members?: MemberChange[];
+}
+
+/** Addition (issue 14): a membership change of a room, numbered from the room's change counter. */
+export interface MemberChange {
+  roomId: string;
+  userId: string;
+  username: string;
+  kind: 'joined' | 'left';
+  change: number;
+  /** When the change committed. */
+  at: string;
+}
+
+/**
+ * Addition (issue 14): a membership change as the SDK hands it out (room
+ * events `memberJoined` / `memberLeft`): from a live event (no `at`) or a
+ * catch-up page (with `at`).
+ */
+export type MemberUpdate = Omit<MemberChange, 'at'> & { at?: string };
+
+/** Addition (issue 14): `member:joined` / `member:left`, to the room's sockets in change order. */
+export interface MemberEvent {
+  roomId: string;
+  userId: string;
+  username: string;
+  change: number;
+}
+
+/** Addition (issue 14): `POST /api/dms`. */
+export interface OpenDirectRequest {
+  userId: string;
+}
+
+/** Addition (issue 14): `POST /api/rooms/:id/members` (the contract's `{userId}`). */
+export interface InviteMemberRequest {
+  userId: string;
+}
+
+/** Addition (issue 14): one member of a room, in `GET /api/rooms/:id/members`. */
+export interface RoomMember {
+  userId: string;
+  username: string;
+  /** Whether the user has a /chat socket in the room now, on any node. */
+  online: boolean;
+  /** The room's creator (who may invite and remove members, with admins). */
+  owner: boolean;
+}
+
+/** Addition (issue 14): a page of `GET /api/rooms/:id/members`, by userId; `nextCursor` null on the last page. */
+export interface MembersPage {
+  members: RoomMember[];
+  nextCursor: string | null;
 }
 
 export interface UpdateUserRequest {
@@ -537,6 +610,8 @@ export interface JoinResult {
   changes?: Message[];
   /** Addition, only when `afterChange` was given: more changes follow the first page (page on with `room:changes` or REST). */
   hasMore?: boolean;
+  /** Addition (issue 14), only when `afterChange` was given and the first page holds membership changes (see `ChangesPage.members`). */
+  members?: MemberChange[];
 }
 
 /** Addition: `room:changes`, the socket form of `GET /api/rooms/:id/changes`. */
@@ -786,6 +861,10 @@ export interface ChatServerToClientEvents {
   'read:receipt': (event: ReadReceiptEvent) => void;
   /** Addition (reactions): a reaction was added to or removed from a message of a joined room, in change order. */
   'message:reaction': (event: MessageReactionEvent) => void;
+  /** Addition (issue 14): a user became a member of the room; in change order with the room's messages. */
+  'member:joined': (event: MemberEvent) => void;
+  /** Addition (issue 14): a member left the room or was removed; in change order with the room's messages. */
+  'member:left': (event: MemberEvent) => void;
 }
 
 /** Namespace `/admin` (admins only): what a client may emit. */

@@ -1,9 +1,11 @@
-import type { ChangesPage, HistoryPage, Message, MessageDeletedEvent, MessageReactionEvent } from './protocol.js';
+import type { ChangesPage, HistoryPage, MemberChange, MemberUpdate, Message, MessageDeletedEvent, MessageReactionEvent } from './protocol.js';
 import { SeqRelease, type MessageSink } from './seq-release.js';
 
 export interface SequencerDeps {
   /** The app's events: each change at most once, in change order per message, new messages in seq order. */
   sink: MessageSink;
+  /** A membership change of the room (issue 14), in change order; at most once each. */
+  member?(change: MemberUpdate): void;
   /** The room's changes after `after` (room:changes / GET …/changes). */
   fetchChanges(after: number): Promise<ChangesPage>;
   /** The room's messages after `afterSeq`, oldest first (only when the app's view is behind by seq, see `behindBySeq`). */
@@ -27,13 +29,15 @@ export interface JoinPoint {
   /** The first catch-up page (only when the join asked with `afterChange`). */
   changes?: Message[];
   hasMore?: boolean;
+  members?: MemberChange[];
 }
 
 /** One change as it arrived: a message state (message:new/updated, acks, pages) or a live delete. */
 type Change =
-  | { message: Message; deleted?: undefined; reaction?: undefined }
-  | { message?: undefined; deleted: MessageDeletedEvent; reaction?: undefined }
-  | { message?: undefined; deleted?: undefined; reaction: MessageReactionEvent };
+  | { message: Message; deleted?: undefined; reaction?: undefined; member?: undefined }
+  | { message?: undefined; deleted: MessageDeletedEvent; reaction?: undefined; member?: undefined }
+  | { message?: undefined; deleted?: undefined; reaction: MessageReactionEvent; member?: undefined }
+  | { message?: undefined; deleted?: undefined; reaction?: undefined; member: MemberUpdate };
 
 /** Bound on pages per fill, so a misbehaving server cannot loop us. */
 const MAX_PAGES_PER_FILL = 10_000;
@@ -112,7 +116,7 @@ export class RoomSequencer {
     this.anchor(join);
     this.#waiting = false;
     this.#started = true;
-    if (join.changes) this.#applyPage({ changes: join.changes, hasMore: join.hasMore ?? false, lastChange: join.lastChange });
+    if (join.changes) this.#applyPage({ changes: join.changes, hasMore: join.hasMore ?? false, lastChange: join.lastChange, ...(join.members ? { members: join.members } : {}) });
     else this.#drain();
     // A fill still running belongs to the previous socket: run another once it is done.
     if (this.#filling) this.#refill = true;
@@ -142,6 +146,11 @@ export class RoomSequencer {
     this.#offer(event.change, { reaction: event });
   }
 
+  /** Offers a live membership change (member:joined / member:left, issue 14). */
+  acceptMember(change: MemberUpdate): void {
+    this.#offer(change.change, { member: change });
+  }
+
   /** Catches up (change pages first, then seq pages if still behind); one fill at a time. */
   fill(): Promise<void> {
     if (this.#filling) return this.#filling;
@@ -165,7 +174,7 @@ export class RoomSequencer {
     if (this.#stopped) return;
     this.#headChange = Math.max(this.#headChange, change);
     if (this.#lastChange !== null && change <= this.#lastChange) return;
-    if (!this.#pending.has(change) || entry.message) this.#pending.set(change, entry);
+    if (!this.#pending.has(change) || entry.message || entry.member) this.#pending.set(change, entry);
     this.#drain();
     this.#kick();
   }
@@ -179,9 +188,10 @@ export class RoomSequencer {
     if (!this.#started || this.#lastChange === null) return;
     for (const change of this.#pending.keys()) if (change <= this.#lastChange) this.#pending.delete(change);
     for (let next = this.#pending.get(this.#lastChange + 1); next && !this.#stopped; next = this.#pending.get(this.#lastChange + 1)) {
-      if (next.message) this.#release.apply(next.message);
+      if (next.member) this.deps.member?.(next.member);
+      else if (next.message) this.#release.apply(next.message);
       // A delete (or reaction) of a message not shown yet: its state comes with the catch-up this gap starts.
-      else if (next.deleted ? !this.#release.applyDeleted(next.deleted) : !this.#release.applyReaction(next.reaction)) break;
+      else if (next.deleted ? !this.#release.applyDeleted(next.deleted) : !this.#release.applyReaction(next.reaction!)) break;
       this.#pending.delete(this.#lastChange + 1);
       this.#lastChange += 1;
     }
@@ -190,11 +200,17 @@ export class RoomSequencer {
 
   /** A catch-up page: every row is a message's current state, in change order; skipped numbers were superseded. */
   #applyPage(page: ChangesPage): void {
-    for (const message of page.changes) {
-      this.#headSeq = Math.max(this.#headSeq, message.seq);
-      if (this.#lastChange !== null && message.change <= this.#lastChange) continue;
-      this.#release.apply(message);
-      this.#lastChange = message.change;
+    // Messages and membership changes (issue 14) share the page, merged by change number.
+    const entries: Change[] = [...page.changes.map((message) => ({ message })), ...(page.members ?? []).map((member) => ({ member }))];
+    const numberOf = (entry: Change) => (entry.member ? entry.member.change : entry.message!.change);
+    entries.sort((x, y) => numberOf(x) - numberOf(y));
+    for (const entry of entries) {
+      const change = numberOf(entry);
+      if (entry.message) this.#headSeq = Math.max(this.#headSeq, entry.message.seq);
+      if (this.#lastChange !== null && change <= this.#lastChange) continue;
+      if (entry.member) this.deps.member?.(entry.member);
+      else this.#release.apply(entry.message!);
+      this.#lastChange = change;
     }
     this.#morePages = page.hasMore;
     this.#headChange = Math.max(this.#headChange, page.lastChange);

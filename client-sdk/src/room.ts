@@ -7,7 +7,7 @@ import { isTransient, localError, localReason, RoomcastError, toRoomcastError } 
 import { Gate } from './gate.js';
 import { newClientMsgId } from './ids.js';
 import { Outbox } from './outbox.js';
-import type { HistoryPage, HistoryQuery, Message, MessageDeletedEvent, OnlinePage, OnlineUser, PresenceEvent, RoomInfo, RoomKickedEvent, RoomMutedEvent, TypingEvent } from './protocol.js';
+import type { HistoryPage, HistoryQuery, MemberUpdate, Message, MessageDeletedEvent, OnlinePage, OnlineUser, PresenceEvent, RoomInfo, RoomKickedEvent, RoomMutedEvent, TypingEvent } from './protocol.js';
 import { MyReactions, type ReactionUpdate } from './reactions.js';
 import { RoomSequencer, type ViewPosition } from './room-sequencer.js';
 import { Thread } from './thread.js';
@@ -61,6 +61,14 @@ export interface RoomEvents {
   receipt: ReadReceiptEvent;
   /** A new message of this room mentions the user (the message itself comes as `message`, with `mentions`). */
   mention: MentionEvent;
+  /**
+   * Issue 14: a user became a member of this private room (invited, or a
+   * first join), in change order with the messages, live or replayed by
+   * catch-up after a reconnect: each change once.
+   */
+  memberJoined: MemberUpdate;
+  /** Issue 14: a member of this private room left, was removed or kicked (as `memberJoined`). */
+  memberLeft: MemberUpdate;
   /** A background step failed (a gap could not be filled yet, the room became unreachable). */
   error: RoomcastError;
 }
@@ -120,6 +128,7 @@ export class Room extends Emitter<RoomEvents> {
     this.#reactions = new MyReactions(deps.userId);
     this.#sequencer = new RoomSequencer(
       {
+        member: (change) => this.emit(change.kind === 'joined' ? 'memberJoined' : 'memberLeft', change),
         sink: {
           message: (message) => {
             this.#reactions.learn(message);
@@ -351,7 +360,7 @@ export class Room extends Emitter<RoomEvents> {
       const afterChange = this.#sequencer.lastChange;
       const joined = await this.deps.connection.request('room:join', { roomId: this.id, ...(afterChange === null ? {} : { afterChange }) });
       if (this.#gone || epoch !== this.deps.connection.epoch) return;
-      const { room, online, onlineCount, lastChange, changes, hasMore } = joined;
+      const { room, online, onlineCount, lastChange, changes, hasMore, members } = joined;
       this.#resumeAttempt = 0;
       this.#info = room;
       this.#readSeq = Math.max(this.#readSeq, room.readSeq ?? 0);
@@ -368,7 +377,7 @@ export class Room extends Emitter<RoomEvents> {
         if (this.#gone || epoch !== this.deps.connection.epoch) return;
         this.#started = true;
       }
-      this.#sequencer.start({ lastSeq: room.lastSeq, lastChange, ...(changes ? { changes, hasMore } : {}) });
+      this.#sequencer.start({ lastSeq: room.lastSeq, lastChange, ...(changes ? { changes, hasMore } : {}), ...(members ? { members } : {}) });
     } catch (err) {
       if (this.#gone || epoch !== this.deps.connection.epoch) return;
       const error = toRoomcastError(err);
@@ -404,6 +413,9 @@ export class Room extends Emitter<RoomEvents> {
         return this.#sequencer.acceptDeleted(event.payload);
       case 'message:reaction':
         return this.#sequencer.acceptReaction(event.payload);
+      case 'member:joined':
+      case 'member:left':
+        return this.#sequencer.acceptMember({ ...event.payload, kind: event.event === 'member:joined' ? 'joined' : 'left' });
       case 'typing':
         return this.emit('typing', event.payload);
       case 'presence':

@@ -3,6 +3,7 @@ import type { ChangesPage, HistoryPage, Message, Reaction, ReactionChange, Role,
 import { toMessage, type MessageRow } from './row-mappers.js';
 import { hotPathStatements, type Statement } from './hot-path-statements.js';
 import { reactionsColumn } from './reaction-sql.js';
+import { MEMBER_CHANGES_JSON_SQL, memberChangesFromJson } from './membership-store.js';
 import { enqueueEvents, MESSAGE_CREATED_OUTBOX_CTE, OPEN_GATE, type OutboxGate } from './webhook-outbox.js';
 import { THREAD_BUMP, THREAD_BUMP_COLUMN, THREAD_CTE, THREAD_ROWS, THREAD_VERDICT } from './thread-sql.js';
 
@@ -350,7 +351,7 @@ const DELETE_SQL = changeSql("content = '', deleted_at = now()");
  * last_change so both come from one snapshot. No row: no such room.
  */
 const CHANGES_SQL = `
-select r.last_change as room_last_change,
+select r.last_change as room_last_change, ${MEMBER_CHANGES_JSON_SQL} as member_changes,
        m.id, m.room_id, m.seq, m.user_id, m.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change,
        m.mentions,
        m.reply_to_seq, m.reply_count, m.last_reply_at,
@@ -372,7 +373,7 @@ select r.last_change as room_last_change,
 /** messages.last_reaction: the message's latest reaction change (reactions, issue 14). */
 type LastReactionRow = ReactionChange & { change: number | string };
 type ChangesMessageRow = MessageRow & { last_reaction: LastReactionRow | null };
-type ChangesRow = { room_last_change: string } & ({ [K in keyof ChangesMessageRow]: null } | ChangesMessageRow);
+type ChangesRow = { room_last_change: string; member_changes: Parameters<typeof memberChangesFromJson>[0] } & ({ [K in keyof ChangesMessageRow]: null } | ChangesMessageRow);
 
 /** A change-log page for delivery, with what each reaction change in it was (see MessageStore.deliveryChanges). */
 export interface DeliveryChangesPage extends ChangesPage {
@@ -539,9 +540,7 @@ export class MessageStore {
    * deleted message as its tombstone. Null: there is no such room.
    */
   async changes(roomId: string, window: ChangesWindow, viewerId: string | null = null): Promise<ChangesPage | null> {
-    const read = await this.readChanges(roomId, window, viewerId);
-    if (!read) return null;
-    return { changes: read.rows.map(toMessage), hasMore: read.hasMore, lastChange: read.lastChange };
+    return (await this.readChanges(roomId, window, viewerId))?.page ?? null;
   }
 
   /**
@@ -556,16 +555,27 @@ export class MessageStore {
     for (const { change, last_reaction: last } of read.rows) {
       if (last && Number(last.change) === Number(change)) reactions.set(Number(change), { emoji: last.emoji, userId: last.userId, added: last.added });
     }
-    return { changes: read.rows.map(toMessage), hasMore: read.hasMore, lastChange: read.lastChange, reactions };
+    return { ...read.page, reactions };
   }
 
   private async readChanges(roomId: string, window: ChangesWindow, viewerId: string | null) {
-    const bindings = [viewerId, window.after, window.upTo ?? null, window.limit + 1, roomId];
+    const upTo = window.upTo ?? null;
+    // In the statement's order: the membership changes' subquery, then the messages' (reactions for the viewer).
+    const bindings = [roomId, window.after, upTo, roomId, window.limit + 1, viewerId, window.after, upTo, window.limit + 1, roomId];
     const { rows } = (await this.knex.raw(CHANGES_SQL, bindings)) as { rows: ChangesRow[] };
     const first = rows[0];
     if (!first) return null;
     const messages = rows.filter((row): row is ChangesRow & ChangesMessageRow => row.id !== null);
-    return { rows: messages.slice(0, window.limit), hasMore: messages.length > window.limit, lastChange: Number(first.room_last_change) };
+    const members = memberChangesFromJson(first.member_changes);
+    // Issue 14: messages and membership changes share the page's `limit`, in change order.
+    const entries = [...messages.map((m) => Number(m.change)), ...members.map((m) => m.change)].sort((a, b) => a - b);
+    const hasMore = entries.length > window.limit;
+    const last = hasMore ? entries[window.limit - 1]! : Number.POSITIVE_INFINITY;
+    const kept = messages.filter((m) => Number(m.change) <= last);
+    const inWindow = members.filter((m) => m.change <= last);
+    // `members` only when there are some: a page of a room without membership changes is the page it always was.
+    const page: ChangesPage = { changes: kept.map(toMessage), hasMore, lastChange: Number(first.room_last_change), ...(inWindow.length ? { members: inWindow } : {}) };
+    return { rows: kept, page };
   }
 
   private selectMessages(db: Knex | Knex.Transaction) {

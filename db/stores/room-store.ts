@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { MENTION_COUNT_CAP, UNREAD_COUNT_CAP, type RoomInfo, type RoomVisibility } from '../../server/protocol.js';
+import { MENTION_COUNT_CAP, UNREAD_COUNT_CAP, type MemberChange, type RoomInfo, type RoomVisibility } from '../../server/protocol.js';
+import { lockRoomForMembership, MembershipStore, recordIfPrivate } from './membership-store.js';
 import { containsPattern } from './like-pattern.js';
 import { toRoom, type RoomRow } from './row-mappers.js';
 import { enqueueEvents, OPEN_GATE, type OutboxGate } from './webhook-outbox.js';
@@ -43,7 +44,11 @@ export class RoomStore {
   constructor(
     private readonly knex: Knex,
     private readonly webhooks: OutboxGate = OPEN_GATE,
-  ) {}
+  ) {
+    this.membership = new MembershipStore(knex, webhooks);
+  }
+
+  private readonly membership: MembershipStore;
 
   /** Creates a room; its creator (if a user: the server API creates rooms without one) becomes its first member. */
   async create(input: { name: string; visibility: RoomVisibility; readOnly: boolean; createdBy: string | null }): Promise<RoomInfo> {
@@ -98,47 +103,60 @@ export class RoomStore {
 
   /**
    * Records membership (joining twice is harmless; not while a kick's block
-   * runs) and reads the room as it is now, with its change number (issue 13),
-   * in one statement; null if there is no such room.
+   * runs) and reads the room as it is now, with its change number (issue 13).
+   * A member's join is one read. A first join of a private room is a
+   * membership change (issue 14): in one transaction the room row is locked,
+   * the membership inserted, and the change numbered; `joinedChange` is that
+   * change, for the room's sockets. Null if there is no such room.
    */
-  async joinAndRead(roomId: string, userId: string): Promise<{ room: RoomInfo; lastChange: number } | null> {
-    const join = async (db: Knex | Knex.Transaction) => {
+  async joinAndRead(roomId: string, userId: string): Promise<{ room: RoomInfo; lastChange: number; joinedChange?: MemberChange } | null> {
+    const read = async (db: Knex | Knex.Transaction) => {
       const { rows } = (await db.raw(
-        `with added as (
-           insert into room_members (room_id, user_id) select id, ? from rooms where id = ?
-              and not exists (select 1 from room_kicks k where k.room_id = rooms.id and k.user_id = ? and k.until > now())
-           on conflict (room_id, user_id) do nothing
-           returning user_id
-         )
-         select ${ROOM_COLUMNS.join(', ')}, rooms.last_change, true as joined, exists (select 1 from added) as added,
-                coalesce((select rr.read_seq from room_reads rr where rr.room_id = rooms.id and rr.user_id = ?), 0) as read_seq
-           from rooms where rooms.id = ?`,
-        [userId, roomId, userId, userId, roomId],
-      )) as { rows: (RoomRow & { added: boolean; last_change: string })[] };
-      const row = rows[0];
-      if (row?.added) await this.memberEvent(db, 'member.joined', roomId, userId);
-      return row ? { room: toRoom(row), lastChange: Number(row.last_change) } : null;
+        `select ${ROOM_COLUMNS.join(', ')}, rooms.last_change,
+                exists (select 1 from room_members m where m.room_id = rooms.id and m.user_id = ?) as joined,
+                coalesce((select rr.read_seq from room_reads rr where rr.room_id = rooms.id and rr.user_id = ?), 0) as read_seq,
+                dm_peer.id as dm_user_id, dm_peer.username as dm_username
+           from rooms
+           left join users dm_peer on dm_peer.id = case when rooms.dm_low = ? then rooms.dm_high else rooms.dm_low end
+          where rooms.id = ?`,
+        [userId, userId, userId, roomId],
+      )) as { rows: (RoomRow & { last_change: string })[] };
+      return rows[0];
     };
-    return this.webhooks.wants('member.joined') ? this.knex.transaction(join) : join(this.knex);
+    const first = await read(this.knex);
+    if (!first) return null;
+    if (first.joined) return { room: toRoom(first), lastChange: Number(first.last_change) };
+    return this.knex.transaction(async (trx) => {
+      // Only a private room's join is a numbered change, so only it takes the room row's lock (public joins never wait for a send's commit).
+      const visibility = first.visibility === 'private' ? await lockRoomForMembership(trx, roomId) : 'public';
+      if (!visibility) return null;
+      const { rows: added } = (await trx.raw(
+        `insert into room_members (room_id, user_id) select ?, ?
+          where not exists (select 1 from room_kicks k where k.room_id = ? and k.user_id = ? and k.until > now())
+         on conflict (room_id, user_id) do nothing
+         returning user_id`,
+        [roomId, userId, roomId, userId],
+      )) as { rows: unknown[] };
+      let joinedChange: MemberChange | undefined;
+      if (added.length > 0) {
+        await this.memberEvent(trx, 'member.joined', roomId, userId);
+        joinedChange = (await recordIfPrivate(trx, visibility, roomId, userId, 'joined')) ?? undefined;
+      }
+      const row = (await read(trx))!;
+      // A running kick block keeps the user out: the caller's check refuses the join.
+      const result = { room: toRoom({ ...row, joined: row.joined || added.length > 0 }), lastChange: Number(row.last_change) };
+      return joinedChange ? { ...result, joinedChange } : result;
+    });
   }
 
-  /** Records membership; joining twice is harmless. */
-  async addMember(roomId: string, userId: string): Promise<void> {
-    const add = async (db: Knex | Knex.Transaction) => {
-      const added = await db('room_members').insert({ room_id: roomId, user_id: userId }).onConflict(['room_id', 'user_id']).ignore().returning('user_id');
-      if (added.length > 0) await this.memberEvent(db, 'member.joined', roomId, userId);
-    };
-    await (this.webhooks.wants('member.joined') ? this.knex.transaction(add) : add(this.knex));
+  /** Makes the user a member; a numbered change of the room if they were not one (see MembershipStore.add). */
+  async addMember(roomId: string, userId: string): Promise<MemberChange | null> {
+    return (await this.membership.add(roomId, userId))?.change ?? null;
   }
 
-  /** Returns whether a membership was removed. */
-  async removeMember(roomId: string, userId: string): Promise<boolean> {
-    const remove = async (db: Knex | Knex.Transaction) => {
-      const removed = await db('room_members').where({ room_id: roomId, user_id: userId }).delete();
-      if (removed > 0) await this.memberEvent(db, 'member.left', roomId, userId);
-      return removed > 0;
-    };
-    return this.webhooks.wants('member.left') ? this.knex.transaction(remove) : remove(this.knex);
+  /** Ends the membership; the numbered change if there was one (see MembershipStore.remove). */
+  async removeMember(roomId: string, userId: string): Promise<MemberChange | null> {
+    return (await this.membership.remove(roomId, userId))?.change ?? null;
   }
 
   /** Webhooks: a membership change's event, in the change's transaction. */
@@ -165,7 +183,10 @@ export class RoomStore {
       .select(this.knex.raw('(room_members.user_id is not null) as joined'))
       .leftJoin('room_members', (j) =>
         j.on('room_members.room_id', '=', 'rooms.id').andOn('room_members.user_id', '=', this.knex.raw('?', [viewer.userId])),
-      );
+      )
+      // A direct room (issue 14) names the pair's other user for the viewer (for an admin outside the pair: its first user).
+      .leftJoin('users as dm_peer', (j) => j.on('dm_peer.id', '=', this.knex.raw('case when rooms.dm_low = ? then rooms.dm_high else rooms.dm_low end', [viewer.userId])))
+      .select('dm_peer.id as dm_user_id', 'dm_peer.username as dm_username');
     if (!viewer.isAdmin) {
       query.where((w) => w.where('rooms.visibility', 'public').orWhereNotNull('room_members.user_id'));
     }

@@ -29,6 +29,9 @@ export interface RoomRow {
   unread_count?: number;
   /** Only where the query counted the viewer's mentions. */
   mention_count?: number;
+  /** Only where the query read a direct room's other user (issue 14): null for other rooms. */
+  dm_user_id?: string | null;
+  dm_username?: string | null;
 }
 
 export interface MessageRow {
@@ -71,6 +74,7 @@ export function toRoom(row: RoomRow): RoomInfo {
   if (row.read_seq !== undefined) room.readSeq = row.read_seq;
   if (row.unread_count !== undefined) room.unreadCount = row.unread_count;
   if (row.mention_count !== undefined) room.mentionCount = row.mention_count;
+  if (row.dm_user_id) room.dm = { userId: row.dm_user_id, username: row.dm_username ?? '' };
   return room;
 }
 

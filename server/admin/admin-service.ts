@@ -22,6 +22,7 @@ import type {
   UsersPage,
 } from '../protocol.js';
 import type { RateLimits } from '../rate-limits.js';
+import type { MembershipService } from '../rooms/membership-service.js';
 import type { Actor } from '../rooms/room-service.js';
 import { auditDetails, type AdminActor } from './actors.js';
 import type { Broadcaster, MessageDeletion, RoomEvictor, StatsSource } from './admin-ports.js';
@@ -40,6 +41,8 @@ export interface AdminDeps {
   stats: StatsSource;
   /** How long a kick keeps its user out when the kick does not say (KICK_BLOCK_SECONDS); 0: it only removes. */
   kickBlockSeconds: number;
+  /** Membership changes (issue 14): numbered, told to the room, evicting removed members. */
+  memberships: MembershipService;
   /** ADMIN_ACTION_RATE_LIMIT: spent by each change an admin makes. */
   limits: Pick<RateLimits, 'consumeAdminAction'>;
 }
@@ -125,7 +128,8 @@ export class AdminService {
     await Promise.all([this.user(userId), this.room(roomId)]);
     const seconds = minutes === undefined ? this.deps.kickBlockSeconds : minutes * 60;
     const until = seconds > 0 ? new Date(Date.now() + seconds * 1000) : null;
-    const removed = await this.deps.kicks.kick(roomId, userId, until);
+    const { removed, change } = await this.deps.kicks.kick(roomId, userId, until);
+    this.deps.memberships.published(change);
     const sockets = await this.deps.eviction.evict(userId, roomId, { roomId, until: until?.toISOString() ?? null });
     await this.record(actor, {
       action: 'kick',
@@ -173,7 +177,7 @@ export class AdminService {
   async addMember(actor: AdminActor, roomId: string, userId: string): Promise<void> {
     await this.spend(actor);
     await Promise.all([this.room(roomId), this.user(userId)]);
-    await this.deps.rooms.addMember(roomId, userId);
+    await this.deps.memberships.addMember(roomId, userId);
     await this.record(actor, { action: 'member_add', targetType: 'room', targetId: roomId, details: { userId } });
   }
 
@@ -184,8 +188,7 @@ export class AdminService {
   async removeMember(actor: AdminActor, roomId: string, userId: string): Promise<void> {
     await this.spend(actor);
     const [room, user] = await Promise.all([this.room(roomId), this.user(userId)]);
-    const removed = await this.deps.rooms.removeMember(roomId, userId);
-    const sockets = room.visibility === 'private' && user.role !== 'admin' ? await this.deps.eviction.evict(userId, roomId) : 0;
+    const { removed, sockets } = await this.deps.memberships.removeMember(room, user);
     await this.record(actor, { action: 'member_remove', targetType: 'room', targetId: roomId, details: { userId, removed, sockets } });
   }
 

@@ -23,6 +23,9 @@ import { ReadStateService, type ReadNotifier } from '../rooms/read-state.js';
 import { RoomAccess } from '../rooms/room-access.js';
 import { RoomService } from '../rooms/room-service.js';
 import { BeforePublishClient } from '../webhooks/before-publish-client.js';
+import { MembershipService } from '../rooms/membership-service.js';
+import type { MemberPublisher } from '../rooms/membership-ports.js';
+import { banInForce } from '../auth/ban.js';
 import { WebhookDispatcher } from '../webhooks/webhook-dispatcher.js';
 import { WebhookService } from '../webhooks/webhook-service.js';
 import type { Stores } from './stores.js';
@@ -37,6 +40,8 @@ export interface DomainPorts {
   /** Who is online per room, for the server API. */
   presence: PresenceReader;
   readNotifier: ReadNotifier;
+  /** Membership changes to the rooms' sockets in change order (MessageDelivery, issue 14). */
+  members: MemberPublisher;
 }
 
 export interface Domain {
@@ -46,6 +51,8 @@ export interface Domain {
   limits: RateLimits;
   auth: AuthService;
   rooms: RoomService;
+  /** Members of rooms and direct rooms (issue 14). */
+  memberships: MembershipService;
   /** Read state: room:read, PUT /api/rooms/:id/read, GET /api/rooms/:id/reads. */
   reads: ReadStateService;
   messages: MessageService;
@@ -92,7 +99,18 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
     sessions: ports.sessions,
     passwords: new Passwords(passwordPool),
   });
-  const rooms = new RoomService(stores.rooms, stores.messages, new RoomAccess(stores.kicks), limits);
+  const rooms = new RoomService(stores.rooms, stores.messages, new RoomAccess(stores.kicks), limits, ports.members);
+  const memberships = new MembershipService({
+    store: stores.memberships,
+    rooms,
+    users: stores.users,
+    banInForce,
+    publisher: ports.members,
+    eviction: ports.eviction,
+    online: ports.presence,
+    audit: stores.audit,
+    limits,
+  });
   const messages = new MessageService(stores.messages, ports.delivery, stores.audit, limits);
   const reactions = new ReactionService(stores.reactions, ports.delivery, limits, config.maxReactionEmojis);
   const reads = new ReadStateService(rooms, stores.reads, ports.readNotifier, limits);
@@ -115,6 +133,7 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
     broadcaster: ports.broadcaster,
     stats: ports.stats,
     kickBlockSeconds: config.kickBlockSeconds,
+    memberships,
     limits,
   });
   const apiKeys = new ApiKeys({ keys: stores.apiKeys, audit: stores.audit, limits });
@@ -134,5 +153,5 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
   const webhookDispatcher = new WebhookDispatcher({ store: stores.webhooks, anyEndpoint: () => subscriptions.any(), config: config.webhooks, logger, metrics });
   if (config.webhooks.dispatch) webhookDispatcher.start();
   metrics.watchWebhookLag(() => stores.webhooks.oldestPendingAgeSeconds());
-  return { accessTokens, authentication, limits, auth, rooms, reads, messages, reactions, writer, sends, beforePublish, admin, apiKeys, serverApi, banExpiry, passwordPool, webhooks, webhookDispatcher };
+  return { accessTokens, authentication, limits, auth, rooms, memberships, reads, messages, reactions, writer, sends, beforePublish, admin, apiKeys, serverApi, banExpiry, passwordPool, webhooks, webhookDispatcher };
 }

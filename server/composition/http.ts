@@ -10,6 +10,7 @@ import { authRoutes } from '../http/routes/auth-routes.js';
 import { healthRoutes, type ReadinessCheck } from '../http/routes/health-routes.js';
 import { jwksRoutes } from '../http/routes/jwks-routes.js';
 import { roomAdminRoutes } from '../http/routes/room-admin-routes.js';
+import { memberRoutes } from '../http/routes/member-routes.js';
 import { readRoutes } from '../http/routes/read-routes.js';
 import { roomRoutes } from '../http/routes/room-routes.js';
 import { serverRoutes } from '../http/routes/server-routes.js';
@@ -47,6 +48,7 @@ export function buildHttp({ config, stores, domain, readiness, isDraining, origi
       ...roomRoutes(rooms, metrics),
       ...readRoutes(reads),
       ...roomAdminRoutes(admin),
+      ...memberRoutes(domain.memberships),
       ...adminRoutes(admin, config.maxMessageLength),
       ...apiKeyRoutes(apiKeys),
       ...serverRoutes(serverApi, admin, config.maxMessageLength),

@@ -17,6 +17,8 @@ export interface SocketPorts {
   sessions: SocketSessions;
   /** The BatchPublisher of the writer (sends) and of MessageService (edits, deletions); the chat namespace also feeds it joins and other nodes' batches. */
   delivery: MessageDelivery;
+  /** rooms' MemberPublisher (issue 14): the same delivery, so membership changes keep the room's change order. */
+  members: MessageDelivery;
   /** admin's RoomEvictor, Broadcaster and StatsSource. */
   eviction: RoomEviction;
   broadcaster: SystemBroadcaster;
@@ -29,9 +31,11 @@ export interface SocketPorts {
 
 /** Step 3: what the domain will tell the sockets through. */
 export function socketPorts({ chat, admin, nodes }: Sockets, messages: MessageStore, config: Config, logger: Logger, metrics: Metrics): SocketPorts {
+  const delivery = new MessageDelivery(chat, messages, logger, nodes.clustered, metrics);
   return {
     sessions: new SocketSessions([chat, admin]),
-    delivery: new MessageDelivery(chat, messages, logger, nodes.clustered, metrics),
+    delivery,
+    members: delivery,
     eviction: new RoomEviction(chat, nodes.presence, logger),
     broadcaster: new SystemBroadcaster(chat),
     stats: new ClusterStats(chat, admin, config.nodeId, Boolean(config.redisUrl), logger),

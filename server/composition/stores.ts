@@ -3,6 +3,7 @@ import { ApiKeyStore } from '../../db/stores/api-key-store.js';
 import { AuditStore } from '../../db/stores/audit-store.js';
 import { ExternalIdentityStore } from '../../db/stores/external-identity-store.js';
 import { KickStore } from '../../db/stores/kick-store.js';
+import { MembershipStore } from '../../db/stores/membership-store.js';
 import { MessageStore } from '../../db/stores/message-store.js';
 import { MuteStore } from '../../db/stores/mute-store.js';
 import { ReactionStore } from '../../db/stores/reaction-store.js';
@@ -20,6 +21,8 @@ export interface Stores {
   messages: MessageStore;
   mutes: MuteStore;
   kicks: KickStore;
+  /** Members of rooms and direct rooms (issue 14). */
+  memberships: MembershipStore;
   audit: AuditStore;
   apiKeys: ApiKeyStore;
   reads: ReadStore;
@@ -41,6 +44,7 @@ export function openStores(knex: Knex, webhookRefreshMs = 1_000): Stores {
     messages: new MessageStore(knex, webhookSubscriptions),
     mutes: new MuteStore(knex),
     kicks: new KickStore(knex, webhookSubscriptions),
+    memberships: new MembershipStore(knex, webhookSubscriptions),
     audit: new AuditStore(knex),
     apiKeys: new ApiKeyStore(knex),
     reads: new ReadStore(knex),

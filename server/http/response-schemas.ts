@@ -32,6 +32,7 @@ export const roomSchema = z.object({
   readSeq: z.number().int().min(0).optional().describe("the caller's last-read seq (0: nothing read); in GET /api/rooms"),
   unreadCount: z.number().int().min(0).max(UNREAD_COUNT_CAP).optional().describe(`messages after readSeq not by the caller and not deleted; saturates at ${UNREAD_COUNT_CAP}; in GET /api/rooms`),
   mentionCount: z.number().int().min(0).max(MENTION_COUNT_CAP).optional().describe(`messages after readSeq that mention the caller, not deleted; saturates at ${MENTION_COUNT_CAP}; in GET /api/rooms`),
+  dm: z.object({ userId: uuid, username: z.string() }).optional().describe('a direct room only: the pair\'s other user, as the caller sees it'),
 }).meta({ id: 'Room' }) satisfies z.ZodType<P.RoomInfo>;
 
 export const messageSchema = z.object({
@@ -84,10 +85,23 @@ export const roomsPageSchema = z.object({
   nextCursor: z.string().nullable().describe('pass as ?cursor= for the next page; null on the last page'),
 }).meta({ id: 'RoomsPage' }) satisfies z.ZodType<P.RoomsPage>;
 export const historyPageSchema = z.object({ messages: z.array(messageSchema), hasMore: z.boolean() }).meta({ id: 'HistoryPage' }) satisfies z.ZodType<P.HistoryPage>;
+export const memberChangeSchema = z.object({
+  roomId: uuid,
+  userId: uuid,
+  username: z.string(),
+  kind: z.enum(['joined', 'left']),
+  change: z.number().int().min(1),
+  at: timestamp,
+}).meta({ id: 'MemberChange' }) satisfies z.ZodType<P.MemberChange>;
+export const membersPageSchema = z.object({
+  members: z.array(z.object({ userId: uuid, username: z.string(), online: z.boolean(), owner: z.boolean() })),
+  nextCursor: z.string().nullable().describe('pass as ?cursor= for the next page; null on the last page'),
+}).meta({ id: 'MembersPage' }) satisfies z.ZodType<P.MembersPage>;
 export const changesPageSchema = z.object({
   changes: z.array(messageSchema).describe('the current state of every message whose latest change is after `after`, ascending by change; a deleted message as its tombstone'),
   hasMore: z.boolean().describe('more changes follow: ask again with after = the last row\'s change'),
   lastChange: z.number().int().min(0).describe('the room\'s change number when the page was read'),
+  members: z.array(memberChangeSchema).optional().describe('the membership changes of the page\'s window, ascending by change; with `changes` at most `limit` entries: page on with after = the highest change of both'),
 }).meta({ id: 'ChangesPage' }) satisfies z.ZodType<P.ChangesPage>;
 export const usersPageSchema = z.object({ users: z.array(userSchema), nextCursor: z.string().nullable() }).meta({ id: 'UsersPage' }) satisfies z.ZodType<P.UsersPage>;
 export const broadcastResultSchema = z.object({ delivered: z.number().int().min(0) }).meta({ id: 'BroadcastResult' }) satisfies z.ZodType<P.BroadcastResult>;

@@ -3,7 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 /** Where a history read came from. */
 export type HistorySource = 'socket' | 'rest';
 /** Which rate limit refused. */
-export type LimitKind = 'message' | 'login' | 'registration' | 'refresh' | 'sockets' | 'rooms' | 'edit' | 'join' | 'admin' | 'room_create' | 'history' | 'api_key' | 'read' | 'reaction';
+export type LimitKind = 'message' | 'login' | 'registration' | 'refresh' | 'sockets' | 'rooms' | 'edit' | 'join' | 'admin' | 'room_create' | 'history' | 'api_key' | 'read' | 'reaction' | 'membership';
 /** Where an authentication failure was answered. */
 export type AuthVia = 'rest' | 'handshake';
 

@@ -48,6 +48,7 @@ export interface ChatDeps {
 export function registerChatNamespace(chat: ChatNamespace, deps: ChatDeps): void {
   const content = schemas.contentSchemas(deps.maxMessageLength);
   chat.on('messages:committed', (batch) => deps.delivery.receive(batch));
+  chat.on('members:committed', (batch) => deps.delivery.receive(batch));
 
   chat.on('connection', (socket) => {
     deps.sessionTimers.arm(socket);

@@ -1,4 +1,4 @@
-import type { CommittedMessage } from '../protocol.js';
+import type { CommittedChange } from '../protocol.js';
 import { userChannel } from './channels.js';
 import type { ChatNamespace } from './types.js';
 
@@ -9,8 +9,10 @@ import type { ChatNamespace } from './types.js';
  * sockets only (`local`), so each socket hears a mention once. Edits and
  * deletions mention no one anew.
  */
-export function emitMentions(chat: ChatNamespace, batch: readonly CommittedMessage[]): void {
-  for (const { message, kind } of batch) {
+export function emitMentions(chat: ChatNamespace, batch: readonly CommittedChange[]): void {
+  for (const item of batch) {
+    if ('member' in item) continue;
+    const { message, kind } = item;
     // `?.`: a node of the previous version sends messages without the field.
     if (!message.mentions?.length || (kind !== undefined && kind !== 'new')) continue;
     const event = { roomId: message.roomId, seq: message.seq, messageId: message.id };

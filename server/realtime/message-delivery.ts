@@ -2,10 +2,11 @@ import type { MessageStore } from '../../db/stores/message-store.js';
 import type { Logger } from '../logger.js';
 import type { BatchPublisher } from '../messages/message-writer.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { CommittedMessage, Message, MessageReactionEvent, ReactionChange } from '../protocol.js';
+import type { MemberPublisher } from '../rooms/membership-ports.js';
+import type { CommittedChange, CommittedMessage, MemberChange, Message, MessageReactionEvent, ReactionChange } from '../protocol.js';
 import { roomChannel } from './channels.js';
 import { emitMentions } from './mention-notices.js';
-import { latestKindOf, RoomSequencer, type Sequenced } from './room-sequencer.js';
+import { latestKindOf, roomOf, RoomSequencer, type Sequenced } from './room-sequencer.js';
 import type { ChatNamespace } from './types.js';
 
 /** How long a change waits for a missing predecessor before the gap is read from the database. */
@@ -23,7 +24,7 @@ const GAP_FILL_ROWS = 500;
  * database instead of delivering out of order or dropping. Sends, edits and
  * deletions all come through `publish`, so every node emits them in one order.
  */
-export class MessageDelivery implements BatchPublisher {
+export class MessageDelivery implements BatchPublisher, MemberPublisher {
   private readonly rooms = new Map<string, RoomSequencer>();
   private readonly gapTimers = new Map<string, NodeJS.Timeout>();
   /** Messages that arrived while the first local socket of a room was joining (before `track`). */
@@ -45,7 +46,15 @@ export class MessageDelivery implements BatchPublisher {
   }
 
   /** A batch committed on another node. */
-  receive(batch: CommittedMessage[]): void {
+  receive(batch: CommittedChange[]): void {
+    this.deliver(batch);
+  }
+
+  /** Membership changes committed on this node (issue 14): in the room's change order, here and on the other nodes. */
+  publishMembers(changes: MemberChange[]): void {
+    if (changes.length === 0) return;
+    const batch = changes.map((member) => ({ member, committedAt: Date.now() }));
+    if (this.clustered) this.chat.serverSideEmit('members:committed', batch);
     this.deliver(batch);
   }
 
@@ -74,9 +83,9 @@ export class MessageDelivery implements BatchPublisher {
     this.heldForJoin.clear();
   }
 
-  private deliver(batch: CommittedMessage[]): void {
+  private deliver(batch: CommittedChange[]): void {
     for (const item of batch) {
-      const roomId = item.message.roomId;
+      const roomId = roomOf(item);
       const sequencer = this.liveSequencer(roomId);
       if (!sequencer) {
         this.holdForJoin(item);
@@ -101,7 +110,7 @@ export class MessageDelivery implements BatchPublisher {
 
   /** Keeps a change for a local socket that is in the room but not yet tracked (its join is under way). */
   private holdForJoin(item: Sequenced): void {
-    const roomId = item.message.roomId;
+    const roomId = roomOf(item);
     if (!this.chat.adapter.rooms.has(roomChannel(roomId))) {
       this.heldForJoin.delete(roomId);
       return;
@@ -113,7 +122,13 @@ export class MessageDelivery implements BatchPublisher {
 
   private emit(ready: Sequenced[]): void {
     const now = Date.now();
-    for (const { message, kind, originSocketId, committedAt, reaction } of ready) {
+    for (const item of ready) {
+      if ('member' in item) {
+        const { roomId, userId, username, change, kind } = item.member;
+        this.chat.local.to(roomChannel(roomId)).emit(kind === 'joined' ? 'member:joined' : 'member:left', { roomId, userId, username, change });
+        continue;
+      }
+      const { message, kind, originSocketId, committedAt, reaction } = item;
       const target = this.chat.local.to(roomChannel(message.roomId));
       if (kind === undefined || kind === 'new') {
         (originSocketId ? target.except(originSocketId) : target).emit('message:new', message);
@@ -154,17 +169,19 @@ export class MessageDelivery implements BatchPublisher {
     try {
       const page = await this.store.deliveryChanges(roomId, { after: from - 1, upTo: upTo - 1, limit: GAP_FILL_ROWS });
       const rows = page?.changes ?? [];
-      // A truncated read vouches only for the numbers up to its last row.
-      const before = page?.hasMore ? rows[rows.length - 1]!.change + 1 : upTo;
+      const members = page?.members ?? [];
+      // A truncated read vouches only for the numbers up to its last row (messages and members share the page).
+      const lastRow = Math.max(rows[rows.length - 1]?.change ?? 0, members[members.length - 1]?.change ?? 0);
+      const before = page?.hasMore ? lastRow + 1 : upTo;
       const reactions = page?.reactions;
-      const ready = sequencer.fill(rows, before, (message) => {
+      const ready = sequencer.fill(rows, before, members, (message) => {
         const reaction = reactions?.get(message.change);
         if (reaction) return { message, kind: 'reaction', reaction, originSocketId: null };
         return { message, kind: latestKindOf(message), originSocketId: null };
       });
       this.emit(ready);
       this.metrics?.gapFills.inc();
-      this.logger.info('filled a delivery gap from the database', { roomId, from, upTo, filled: rows.length, released: ready.length });
+      this.logger.info('filled a delivery gap from the database', { roomId, from, upTo, filled: rows.length + members.length, released: ready.length });
     } catch (err) {
       this.logger.warn('could not fill a delivery gap; will retry', { roomId, err });
     }

@@ -1,7 +1,13 @@
-import type { CommittedKind, CommittedMessage, Message } from '../protocol.js';
+import type { CommittedChange, CommittedKind, MemberChange, Message } from '../protocol.js';
 
-/** A committed change waiting for its turn: the message's state, the kind of change and its origin. */
-export type Sequenced = CommittedMessage;
+/** A committed change waiting for its turn: a message's state, the kind of change and its origin, or a membership change (issue 14). */
+export type Sequenced = CommittedChange;
+
+/** The change number of a sequenced change. */
+export const changeOf = (item: Sequenced): number => ('member' in item ? item.member.change : item.message.change);
+
+/** The room of a sequenced change. */
+export const roomOf = (item: Sequenced): string => ('member' in item ? item.member.roomId : item.message.roomId);
 
 /**
  * The kind of change a message's stored state records as its latest (what a
@@ -41,7 +47,7 @@ export class RoomSequencer {
 
   /** Accepts a change; returns those now deliverable, in order. */
   push(item: Sequenced): Sequenced[] {
-    const { change } = item.message;
+    const change = changeOf(item);
     if (change < this.nextChange || this.waiting.has(change)) return [];
     this.waiting.set(change, item);
     return this.release();
@@ -54,13 +60,18 @@ export class RoomSequencer {
    * message changed again later, and that later change is waiting or still
    * on its way, so the number is skipped. Returns what is deliverable.
    */
-  fill(messages: readonly Message[], before: number, itemOf: (message: Message) => Sequenced | undefined = () => undefined): Sequenced[] {
+  fill(messages: readonly Message[], before: number, members: readonly MemberChange[] = [], itemOf: (message: Message) => Sequenced | undefined = () => undefined): Sequenced[] {
     for (const message of messages) {
       const { change } = message;
       if (change >= this.nextChange && change < before && !this.waiting.has(change)) {
         // A row's latest change a stored message alone cannot tell (a reaction) comes from `itemOf`.
         this.waiting.set(change, itemOf(message) ?? { message, kind: latestKindOf(message), originSocketId: null });
       }
+    }
+    // Membership changes are never superseded: each number is its own row.
+    for (const member of members) {
+      const { change } = member;
+      if (change >= this.nextChange && change < before && !this.waiting.has(change)) this.waiting.set(change, { member });
     }
     return this.release(before);
   }

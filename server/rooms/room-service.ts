@@ -2,6 +2,7 @@ import type { MessageStore } from '../../db/stores/message-store.js';
 import type { RoomStore, Viewer } from '../../db/stores/room-store.js';
 import { AppError, notFound } from '../errors.js';
 import { DEFAULT_CHANGES_PAGE_SIZE, type ChangesPage, type CreateRoomRequest, type HistoryPage, type HistoryQuery, type Role, type RoomInfo, type RoomsPage } from '../protocol.js';
+import type { MemberPublisher } from './membership-ports.js';
 import type { RoomAccess } from './room-access.js';
 
 /** The caller, as the rules about rooms need them. */
@@ -36,6 +37,8 @@ export class RoomService {
     private readonly messages: MessageStore,
     private readonly access: RoomAccess,
     private readonly limits: RoomLimits,
+    /** Tells a room of a first join (a membership change, issue 14). */
+    private readonly members: MemberPublisher = { publishMembers: () => {} },
   ) {}
 
   /** A page of the rooms the actor may see, newest first (so a new room is on the first page). */
@@ -44,15 +47,16 @@ export class RoomService {
   }
 
   /**
-   * Anyone creates public rooms; private and read-only rooms are for admins.
+   * Anyone creates public and private rooms; read-only rooms are for admins.
    * Every creation, by any entry point and any role, spends the creator's
    * budget first: one member created 2,500 rooms in 5 s before.
    */
   async create(actor: Actor, input: CreateRoomRequest): Promise<RoomInfo> {
     const visibility = input.visibility ?? 'public';
     const readOnly = input.readOnly ?? false;
-    if ((visibility === 'private' || readOnly) && actor.role !== 'admin') {
-      throw new AppError('forbidden', 'only admins create private or read-only rooms');
+    // Members create private rooms too (issue 14): they invite into them as their owner.
+    if (readOnly && actor.role !== 'admin') {
+      throw new AppError('forbidden', 'only admins create read-only rooms');
     }
     await this.limits.consumeRoomCreate(actor.userId);
     return this.rooms.create({ name: input.name, visibility, readOnly, createdBy: actor.userId });
@@ -137,10 +141,10 @@ export class RoomService {
    * to the `lastChange` the join read (the socket gets every later one live).
    * The join checked visibility and spent its budget already.
    */
-  async joinChanges(roomId: string, afterChange: number, lastChange: number, viewerId: string | null = null): Promise<Pick<ChangesPage, 'changes' | 'hasMore'>> {
+  async joinChanges(roomId: string, afterChange: number, lastChange: number, viewerId: string | null = null): Promise<Pick<ChangesPage, 'changes' | 'hasMore' | 'members'>> {
     const page = await this.messages.changes(roomId, { after: afterChange, upTo: lastChange, limit: DEFAULT_CHANGES_PAGE_SIZE }, viewerId);
     if (!page) throw notFound('room not found');
-    return { changes: page.changes, hasMore: page.hasMore };
+    return { changes: page.changes, hasMore: page.hasMore, ...(page.members ? { members: page.members } : {}) };
   }
 
   /**
@@ -164,10 +168,11 @@ export class RoomService {
   async recordJoin(actor: Actor, roomId: string): Promise<{ room: RoomInfo; lastChange: number }> {
     const joined = await this.rooms.joinAndRead(roomId, actor.userId);
     if (!joined) throw notFound('room not found');
+    if (joined.joinedChange) this.members.publishMembers([joined.joinedChange]);
     // Again, now that the socket is in the room: a kick that committed since
     // the first check found the socket there already (and took it out), or
     // it is refused here, so no join slips between a kick and its eviction.
     await this.access.assertMayJoin(actor.userId, roomId);
-    return joined;
+    return { room: joined.room, lastChange: joined.lastChange };
   }
 }

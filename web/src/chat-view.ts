@@ -7,7 +7,8 @@ import { describeError } from './format.js';
 import { MessageList } from './message-list.js';
 import { onlineList, typingLine } from './presence-view.js';
 import { readMarker } from './read-marker.js';
-import { homeHref } from './router.js';
+import { homeHref, roomHref } from './router.js';
+import { membersPanel } from './members-view.js';
 
 export interface ChatView {
   element: HTMLElement;
@@ -55,9 +56,18 @@ export function chatView(client: RoomcastClient, user: User, roomId: string, hoo
     if (disposed) return void room.leave().catch(() => {});
     hooks.onJoined();
     const info = room.info;
-    title.textContent = info?.name ?? 'Room';
+    title.textContent = info?.dm ? `@${info.dm.username}` : (info?.name ?? 'Room');
     list = new MessageList(room, user, (message) => box.replyTo(message));
-    const online = onlineList(room);
+    const online = onlineList(room, {
+      meId: user.id,
+      open: (userId) =>
+        void client.rooms.dm(userId).then(
+          (direct) => (window.location.hash = roomHref(direct.id)),
+          (err: unknown) => list?.showSystem({ content: `Could not open a direct room: ${describeError(err)}`, roomId, createdAt: new Date().toISOString() }),
+        ),
+    });
+    // Issue 14: a private room (not a direct one) shows its members; its owner and admins invite and remove.
+    const members = info?.visibility === 'private' && !info.dm ? membersPanel(client, room, user) : null;
     const typing = typingLine(room, user);
     const readOnly = info?.readOnly && user.role !== 'admin' ? 'This room is read-only.' : info?.archived ? 'This room is archived.' : null;
     const box = composer(room, (content, replyTo) => list?.send(content, replyTo), readOnly);
@@ -76,6 +86,7 @@ export function chatView(client: RoomcastClient, user: User, roomId: string, hoo
         marker.seen();
       }),
       online.dispose,
+      () => members?.dispose(),
       typing.dispose,
       box.dispose,
       room.on('roomUpdated', (updated) => {
@@ -92,7 +103,7 @@ export function chatView(client: RoomcastClient, user: User, roomId: string, hoo
         removed('An admin removed you from this room.');
       }),
     );
-    body.replaceChildren(h('div', { class: 'conversation' }, list.element, typing.element, box.element), online.element);
+    body.replaceChildren(h('div', { class: 'conversation' }, list.element, typing.element, box.element), h('div', { class: 'side' }, online.element, ...(members ? [members.element] : [])));
     for (const event of early.splice(0)) list.showSystem(event);
     box.focus();
     try {

@@ -1,20 +1,25 @@
 // Who is online in the room, and who is typing.
 import type { OnlineUser, Room, User } from '../../client-sdk/src/index.js';
-import { h, replaceChildren } from './dom.js';
+import { button, h, replaceChildren } from './dom.js';
 
 /** A typing hint is dropped if not renewed within this time (the typer may have vanished). */
 const TYPING_TTL_MS = 6_000;
 /** The SDK refreshes the online list on every re-join; the view re-reads it this often. */
 const ONLINE_REFRESH_MS = 3_000;
 
-export function onlineList(room: Room): { element: HTMLElement; dispose(): void } {
+/** `direct`: starts a direct room with an online user (issue 14); the user's own entry has no button. */
+export function onlineList(room: Room, direct?: { meId: string; open(userId: string): void }): { element: HTMLElement; dispose(): void } {
   const list = h('ul', { class: 'online-list' });
   const count = h('span', { class: 'count' });
   const render = () => {
     const users: readonly OnlineUser[] = [...room.online].sort((a, b) => a.username.localeCompare(b.username));
     // The list may be the first page only (big rooms); the count is everyone.
     count.textContent = String(Math.max(room.onlineCount, users.length));
-    replaceChildren(list, ...users.map((u) => h('li', {}, u.username)));
+    const entry = (u: OnlineUser) =>
+      direct && u.userId !== direct.meId
+        ? h('li', {}, h('span', { class: 'online-name' }, u.username), ' ', button('Message', () => direct.open(u.userId), { class: 'start-dm', attrs: { 'aria-label': `Message ${u.username}` } }))
+        : h('li', {}, h('span', { class: 'online-name' }, u.username));
+    replaceChildren(list, ...users.map(entry));
   };
   render();
   const off = room.on('presence', render);

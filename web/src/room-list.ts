@@ -54,7 +54,7 @@ export function roomList(client: RoomcastClient, user: User): RoomList {
           h(
             'a',
             { class: room.id === selected ? 'room-link selected' : 'room-link', attrs: { href: roomHref(room.id), 'aria-current': room.id === selected ? 'page' : undefined } },
-            h('span', { class: 'room-name' }, room.name),
+            h('span', { class: 'room-name' }, room.dm ? `@${room.dm.username}` : room.name),
             room.visibility === 'private' ? h('span', { class: 'tag' }, 'private') : null,
             room.readOnly ? h('span', { class: 'tag' }, 'read-only') : null,
             room.archived ? h('span', { class: 'tag' }, 'archived') : null,
