@@ -37,7 +37,8 @@ export const MESSAGE_CREATED_OUTBOX_CTE = `, webhook_outbox as (${outboxInsertSq
                               'username', u.username, 'content', ins.content, 'clientMsgId', ins.client_msg_id,
                               'createdAt', ${isoSql('ins.created_at')}, 'editedAt', null, 'deleted', false,
                               'mentions', coalesce(to_jsonb(ins.mentions), '[]'::jsonb),
-                              'replyToSeq', ins.reply_to_seq, 'replyCount', 0, 'lastReplyAt', null) as data,
+                              'replyToSeq', ins.reply_to_seq, 'replyCount', 0, 'lastReplyAt', null,
+                              'reactions', '[]'::jsonb) as data,
            row_number() over (order by ins.room_id, ins.seq) as ord
       from ins join users u on u.id = ins.user_id`)}
 )`;
