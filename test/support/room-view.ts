@@ -59,7 +59,8 @@ export class RoomView {
   }
 
   deleted(e: MessageDeletedEvent): void {
-    this.#change(e.seq, e.change, (old) => ({ ...old, content: '', deleted: true, change: e.change }));
+    // A tombstone shows no reactions (docs/protocol.md, "Reactions"), as history does.
+    this.#change(e.seq, e.change, (old) => ({ ...old, content: '', deleted: true, change: e.change, ...(old.reactions ? { reactions: [] } : {}) }));
   }
 
   /** The view's messages in seq order (tombstones `comparable`). */
