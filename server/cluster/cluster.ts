@@ -41,11 +41,15 @@ export function redisTarget(config: Pick<Config, 'redisUrl' | 'redisClusterNodes
  * namespace is created, so each one starts on the Redis adapter.
  *
  * On a Redis Cluster the adapter is the sharded one (Redis 7 SSUBSCRIBE /
- * SPUBLISH): each channel lives on the shard of its slot instead of every
- * publish reaching every shard. In its "dynamic" mode a room's broadcasts
- * (presence, typing, session endings) have a channel of their own, heard only
- * by the nodes with a socket in the room; the namespace channel carries the
- * rest (committed-message batches, disconnects, stats requests).
+ * SPUBLISH): a channel lives on the shard of its slot, and a publish reaches
+ * that shard only instead of every shard of the cluster. It runs in "static"
+ * mode: one channel per namespace carries all of a namespace's broadcasts, so
+ * what one node publishes arrives in the order it was published, as on one
+ * Redis (a ban's `session:revoked` before its disconnect, a kick's leave before
+ * the next message). "dynamic" mode (a channel per room) would spread room
+ * broadcasts over the shards but gives no order between a room's channel and
+ * the namespace's; the committed-message batches, the bulk of the traffic, go
+ * through the namespace channel in either mode (docs/design.md).
  */
 export async function joinCluster(
   io: RoomcastServer,
@@ -59,7 +63,7 @@ export async function joinCluster(
   const adapter = adapterClients(redis, logger, metrics);
   io.adapter(
     redis.cluster
-      ? createShardedAdapter(adapter.pub, adapter.sub, { channelPrefix: adapterKey(prefix), subscriptionMode: 'dynamic' })
+      ? createShardedAdapter(adapter.pub, adapter.sub, { channelPrefix: adapterKey(prefix), subscriptionMode: 'static' })
       : createAdapter(adapter.pub, adapter.sub, { key: adapterKey(prefix), publishOnSpecificResponseChannel: true }),
   );
   return {

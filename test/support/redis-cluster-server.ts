@@ -14,6 +14,8 @@ export interface LocalRedisCluster {
   readonly nodes: string[];
   /** Kills one master (SIGKILL: a crash) and starts it again on its port with its cluster config; resolves when the cluster is ok again. */
   restart(index: number): Promise<void>;
+  /** Index (in `nodes`) of the master that holds `key`'s slot (a sharded channel's too). */
+  ownerOf(key: string): number;
   stop(): Promise<void>;
 }
 
@@ -60,6 +62,18 @@ export async function startRedisCluster(masters = 3): Promise<LocalRedisCluster>
       await killAndWait(processes.get(port)!);
       launch(port);
       await waitUntil(() => ports.every((p) => clusterOk(p)), 'the Redis Cluster to be ok after a restart');
+    },
+    ownerOf(key) {
+      const slot = Number(cli(ports[0]!, 'cluster', 'keyslot', key).trim());
+      const owner = ports.findIndex((port) => {
+        const self = cli(port, 'cluster', 'nodes').split('\n').find((line) => line.includes('myself'));
+        return (self?.split(' ').slice(8) ?? []).some((range) => {
+          const [from, to = from] = range.split('-').map(Number);
+          return slot >= from! && slot <= to!;
+        });
+      });
+      if (owner < 0) throw new Error(`no master holds slot ${slot}`);
+      return owner;
     },
     stop,
   };
