@@ -1,9 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Ack, Message, MessageResult, PresenceEvent, SessionRevokedEvent, StatsResult } from '../server/protocol.js';
+import { createCluster } from 'redis';
+import { EmittedSessions } from '../server/cluster/emitted-sessions.js';
+import { connectRedis, type RedisConnections } from '../server/cluster/redis.js';
+import { RedisPresenceStore } from '../server/cluster/redis-presence.js';
+import type { OnlineUser } from '../server/protocol.js';
 import { adminSocket, serverDisconnect } from './support/admin.js';
 import { useShardedRedisCluster } from './support/cluster.js';
-import { collect, connect, createRoom, http, membersInRoom, nextEvent, ok, registerAdmin, registerUser, request, sleep, usersWithRoom, waitFor, type ChatClient } from './support/util.js';
+import { collect, connect, createRoom, http, membersInRoom, nextEvent, ok, registerAdmin, registerUser, request, sleep, testLogger, usersWithRoom, waitFor, type ChatClient } from './support/util.js';
 
 const seqs = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 const send = (socket: ChatClient, roomId: string, content: string) =>
@@ -121,5 +126,104 @@ describe('nodes over a Redis Cluster (three masters, sharded pub/sub, hash-tagge
     expect(acks.every((ack) => ack.ok)).to.equal(true);
     await waitFor(() => seen.length >= acks.length, 20_000, 'the receiver to catch up');
     expect(seen.map((m) => m.seq)).to.deep.equal(seqs(acks.length));
+  });
+
+  it('when the admin CLI’s emitter ends a user’s sessions on a cluster (SPUBLISH), then their socket gets session:revoked, then the disconnect', async () => {
+    const app = await cluster.node('a');
+    const carol = await registerUser(app);
+    const socket = await connect(app, { token: carol.accessToken });
+    const revoked = nextEvent<SessionRevokedEvent>(socket, 'session:revoked');
+    const gone = serverDisconnect(socket);
+    const redis = createCluster({ rootNodes: cluster.redis.nodes.map((n) => ({ url: `redis://${n}` })) });
+    await redis.connect();
+    try {
+      const sessions = new EmittedSessions({ publish: (channel, message) => redis.sPublish(channel, message) }, app.config.redisKeyPrefix, true);
+
+      sessions.endUserSessions(carol.user.id, 'banned');
+      await sessions.flush();
+
+      expect(await revoked).to.deep.equal({ reason: 'banned' });
+      expect((await gone).reason).to.equal('io server disconnect');
+    } finally {
+      await redis.close();
+    }
+  });
+
+  describe('presence keys on the cluster', () => {
+    const FAST = { heartbeatMs: 50, nodeTtlMs: 300 };
+    let redis: RedisConnections;
+    const stores: RedisPresenceStore[] = [];
+    const prefix = `presence-cluster-${randomUUID().slice(0, 8)}`;
+    const carol: OnlineUser = { userId: randomUUID(), username: 'carol' };
+    const dave: OnlineUser = { userId: randomUUID(), username: 'dave' };
+    // Presence failures degrade to "no change" and a log line: a script touching a key of another slot would show as a wrong answer.
+    const store = (id: string, onOffline: (roomId: string, user: OnlineUser) => void = () => {}) => {
+      const s = new RedisPresenceStore(redis.data, prefix, id, testLogger(), onOffline, FAST, 'view');
+      stores.push(s);
+      return s;
+    };
+
+    before(async () => {
+      redis = await connectRedis({ clusterNodes: cluster.redis.nodes.map((n) => `redis://${n}`) }, testLogger());
+    });
+    afterEach(async () => {
+      await Promise.all(stores.splice(0).map((s) => s.close()));
+    });
+    after(async () => {
+      await redis?.close();
+    });
+
+    it('when rooms are spread over the shards, then each room’s keys share one master and only the first add and the last remove say so', async () => {
+      const [a, b] = [store('a'), store('b')];
+      const rooms = Array.from({ length: 12 }, () => randomUUID());
+
+      for (const room of rooms) {
+        expect(await a.add(room, carol, `s-${room}`), 'first').to.equal(true);
+        expect(await b.add(room, carol, `t-${room}`), 'second').to.equal(false);
+        expect(await b.list(room)).to.deep.equal([carol]);
+        expect((await a.page(room, null, 10)).online).to.deep.equal([carol]);
+      }
+
+      const owners = rooms.map((room) => ['presence', 'presence-order', 'presence-sockets'].map((kind) => cluster.redis.ownerOf(`${prefix}:${kind}:{${room}}`)));
+      for (const keys of owners) expect(new Set(keys).size).to.equal(1);
+      expect(new Set(owners.map((keys) => keys[0])).size).to.be.greaterThan(1);
+      for (const room of rooms) {
+        expect(await a.remove(room, carol.userId, `s-${room}`)).to.equal(false);
+        expect(await b.remove(room, carol.userId, `t-${room}`)).to.equal(true);
+      }
+    });
+
+    it('when a node dies, then within a heartbeat its users stop counting and a live node announces them offline once', async () => {
+      const offline: [string, OnlineUser][] = [];
+      const dying = store('dying');
+      const live = store('live', (roomId, user) => offline.push([roomId, user]));
+      const room = randomUUID();
+      await dying.add(room, carol, 's1');
+      await dying.add(room, dave, 's2');
+      await live.add(room, dave, 's3');
+
+      stores.splice(stores.indexOf(dying), 1);
+      await dying.close();
+
+      await waitFor(() => offline.length > 0, 2_000, 'the sweep of the dead node');
+      expect(offline).to.deep.equal([[room, carol]]);
+      expect(await live.list(room)).to.deep.equal([dave]);
+      expect(await live.remove(room, dave.userId, 's3')).to.equal(true);
+    });
+
+    it('when a user opens sockets on several nodes at once, then exactly the cap are registered, and a dead node’s stop counting', async () => {
+      const [a, b] = [store('a'), store('b')];
+      const user = randomUUID();
+
+      const opened = await Promise.all(Array.from({ length: 9 }, (_, i) => [a, b][i % 2]!.openSocket(user, `s${i}`, 3)));
+      expect(opened.filter(Boolean)).to.have.length(3);
+
+      const onB = opened.filter((ok, i) => ok && i % 2 === 1).length;
+      stores.splice(stores.indexOf(b), 1);
+      await b.close();
+      await waitFor(async () => (await redis.data.sCard(`${prefix}:user-sockets:${user}`)) === 3 - onB, 2_000, 'the sweep of b’s sockets');
+      const more = await Promise.all(Array.from({ length: onB + 2 }, (_, i) => a.openSocket(user, `late${i}`, 3)));
+      expect(more.filter(Boolean)).to.have.length(onB);
+    });
   });
 });
