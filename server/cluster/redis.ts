@@ -153,19 +153,26 @@ function forgivingView(client: RedisClient, methods: string[], role: string, log
 /**
  * Logs a client's errors once per outage (a reconnect loop would repeat the
  * same error), and its recovery; counts every error and reconnection attempt.
+ * A cluster client reports its masters' connections as `node-*` events: each
+ * master is watched on its own (one down while the others answer is an outage).
  */
 function watch(redis: RedisClient, role: string, logger: Logger, metrics?: Metrics): void {
-  let down = false;
-  redis.on('reconnecting', () => metrics?.redisReconnect(role));
-  redis.on('error', (err: unknown) => {
+  const down = new Set<string>();
+  const failed = (where: string, err: unknown) => {
     metrics?.redisError(role);
-    if (down) return;
-    down = true;
-    logger.error('redis connection failed; reconnecting', { redis: role, err });
-  });
-  redis.on('ready', () => {
-    if (!down) return;
-    down = false;
-    logger.info('redis connection is back', { redis: role });
-  });
+    if (down.has(where)) return;
+    down.add(where);
+    logger.error('redis connection failed; reconnecting', { redis: role, ...(where ? { node: where } : {}), err });
+  };
+  const back = (where: string) => {
+    if (!down.delete(where)) return;
+    logger.info('redis connection is back', { redis: role, ...(where ? { node: where } : {}) });
+  };
+  const address = (info: unknown) => String((info as { host?: string; port?: number } | undefined)?.host ?? '') + ':' + String((info as { port?: number } | undefined)?.port ?? '');
+  redis.on('reconnecting', () => metrics?.redisReconnect(role));
+  redis.on('error', (err: unknown) => failed('', err));
+  redis.on('ready', () => back(''));
+  redis.on('node-reconnecting', () => metrics?.redisReconnect(role));
+  redis.on('node-error', (err: unknown, info: unknown) => failed(address(info), err));
+  redis.on('node-ready', (info: unknown) => back(address(info)));
 }
