@@ -8,6 +8,9 @@ import { RedisPresenceStore } from '../server/cluster/redis-presence.js';
 import type { OnlineUser } from '../server/protocol.js';
 import { adminSocket, serverDisconnect } from './support/admin.js';
 import { useShardedRedisCluster } from './support/cluster.js';
+import { environment } from './support/environment.js';
+import { runNode } from './support/node-run.js';
+import { recordSkip } from './support/services.js';
 import { collect, connect, createRoom, http, membersInRoom, nextEvent, ok, registerAdmin, registerUser, request, sleep, testLogger, usersWithRoom, waitFor, type ChatClient } from './support/util.js';
 
 const seqs = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
@@ -178,6 +181,29 @@ describe('nodes over a Redis Cluster (three masters, sharded pub/sub, hash-tagge
     } finally {
       await redis.close();
     }
+  });
+
+  it('when `npm run admin ban` runs with REDIS_CLUSTER_NODES, then the user’s socket gets session:revoked banned and is disconnected', async function () {
+    const { databaseUrl } = environment.get().services;
+    if (!databaseUrl) {
+      recordSkip('admin CLI on a Redis Cluster', 'PostgreSQL');
+      this.skip();
+    }
+    this.timeout(150_000);
+    const app = await cluster.node('cli');
+    const carol = await registerUser(app);
+    const socket = await connect(app, { token: carol.accessToken });
+    const revoked = nextEvent<SessionRevokedEvent>(socket, 'session:revoked', 120_000);
+    const disconnected = nextEvent<string>(socket, 'disconnect', 120_000);
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', DATABASE_URL: databaseUrl!, REDIS_CLUSTER_NODES: cluster.redis.nodes.join(','), REDIS_KEY_PREFIX: app.config.redisKeyPrefix };
+    delete env.REDIS_URL;
+
+    const banned = await runNode(['--import', 'tsx', 'scripts/admin-cli.ts', 'ban', carol.user.username], env, 120_000);
+
+    expect(banned, banned.stderr).to.include({ code: 0 });
+    expect(banned.stdout).to.contain('their open sessions were ended on every node');
+    expect(await revoked).to.deep.equal({ reason: 'banned' });
+    expect(await disconnected).to.equal('io server disconnect');
   });
 
   describe('presence keys on the cluster', () => {
