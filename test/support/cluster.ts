@@ -44,7 +44,7 @@ export function useRedisCluster(suite: string): RedisCluster {
  * as REDIS_CLUSTER_NODES. Skipped, and recorded for CI to refuse, only where
  * redis-server is not installed.
  */
-export function useShardedRedisCluster(suite: string): RedisCluster & { readonly redis: LocalRedisCluster } {
+export function useShardedRedisCluster(suite: string, replicas = 0): RedisCluster & { readonly redis: LocalRedisCluster } {
   const prefix = `roomcast-test-${process.pid}-${randomUUID().slice(0, 8)}`;
   let redis: LocalRedisCluster | null = null;
 
@@ -54,7 +54,7 @@ export function useShardedRedisCluster(suite: string): RedisCluster & { readonly
       this.skip();
     }
     this.timeout(30_000);
-    redis = await startRedisCluster();
+    redis = await startRedisCluster(3, replicas);
   });
   afterEach(closeAll);
   after(async () => {

@@ -14,6 +14,8 @@ export interface LocalRedisCluster {
   readonly nodes: string[];
   /** Kills one master (SIGKILL: a crash) and starts it again on its port with its cluster config; resolves when the cluster is ok again. */
   restart(index: number): Promise<void>;
+  /** Kills one server (SIGKILL) for good: with replicas, one of its replicas takes over; resolves when the cluster is ok again. */
+  kill(index: number): Promise<void>;
   /** Index (in `nodes`) of the master that holds `key`'s slot (a sharded channel's too). */
   ownerOf(key: string): number;
   stop(): Promise<void>;
@@ -26,9 +28,12 @@ export function hasRedisServer(): boolean {
   return ['redis-server', 'redis-cli'].every((bin) => spawnSync(bin, ['--version'], { stdio: 'ignore' }).status === 0);
 }
 
-export async function startRedisCluster(masters = 3): Promise<LocalRedisCluster> {
+/** `replicas` per master: with 1, a killed master is replaced by its replica (failover). */
+export async function startRedisCluster(masters = 3, replicas = 0): Promise<LocalRedisCluster> {
   const dir = mkdtempSync(path.join(tmpdir(), 'roomcast-redis-cluster-'));
-  const ports = await distinctFreePorts(masters);
+  const ports = await distinctFreePorts(masters * (1 + replicas));
+  const dead = new Set<number>();
+  const allOk = () => ports.every((port) => dead.has(port) || clusterOk(port));
   const processes = new Map<number, ChildProcess>();
   const launch = (port: number) => {
     const child = spawn(
@@ -48,9 +53,18 @@ export async function startRedisCluster(masters = 3): Promise<LocalRedisCluster>
   try {
     for (const port of ports) launch(port);
     await waitUntil(() => ports.every((port) => cli(port, 'ping').trim() === 'PONG'), 'the Redis servers to answer');
-    const created = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
+    const masterPorts = ports.slice(0, masters);
+    const created = spawnSync('redis-cli', ['--cluster', 'create', ...masterPorts.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
     if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
-    await waitUntil(() => ports.every((port) => clusterOk(port)), 'the Redis Cluster to be ok');
+    await waitUntil(() => masterPorts.every((port) => clusterOk(port)), 'the Redis Cluster to be ok');
+    // Replicas one by one, each to a named master (create's own placement avoids one host and gives up here).
+    for (const [i, port] of ports.slice(masters).entries()) {
+      const master = masterPorts[i % masters]!;
+      const added = spawnSync('redis-cli', ['--cluster', 'add-node', `127.0.0.1:${port}`, `127.0.0.1:${master}`, '--cluster-slave', '--cluster-master-id', cli(master, 'cluster', 'myid').trim()], { encoding: 'utf8' });
+      if (added.status !== 0) throw new Error(`redis-cli --cluster add-node failed: ${added.stdout}${added.stderr}`);
+    }
+    const replicasUp = () => cli(masterPorts[0]!, 'cluster', 'nodes').split('\n').filter((line) => line.includes('slave') && line.includes(' connected')).length === masters * replicas;
+    await waitUntil(() => allOk() && replicasUp(), 'the Redis Cluster and its replicas to be ok');
   } catch (err) {
     await stop();
     throw err;
@@ -61,11 +75,26 @@ export async function startRedisCluster(masters = 3): Promise<LocalRedisCluster>
       const port = ports[index]!;
       await killAndWait(processes.get(port)!);
       launch(port);
-      await waitUntil(() => ports.every((p) => clusterOk(p)), 'the Redis Cluster to be ok after a restart');
+      await waitUntil(allOk, 'the Redis Cluster to be ok after a restart');
+    },
+    async kill(index) {
+      const port = ports[index]!;
+      dead.add(port);
+      await killAndWait(processes.get(port)!);
+      // The survivors first notice the master gone (cluster-node-timeout), then a replica is promoted.
+      const live = ports.find((p) => !dead.has(p))!;
+      // Done when a survivor lists the killed master as failed (`fail`, not the suspected `fail?`) and holding no slots any more.
+      const replaced = () =>
+        cli(live, 'cluster', 'nodes').split('\n').some((line) => {
+          const fields = line.split(' ');
+          return line.includes(`:${port}@`) && fields[2]!.split(',').includes('fail') && fields.length <= 8;
+        });
+      await waitUntil(() => replaced() && allOk(), 'the failover to a replica');
     },
     ownerOf(key) {
       const slot = Number(cli(ports[0]!, 'cluster', 'keyslot', key).trim());
       const owner = ports.findIndex((port) => {
+        if (dead.has(port)) return false;
         const self = cli(port, 'cluster', 'nodes').split('\n').find((line) => line.includes('myself'));
         return (self?.split(' ').slice(8) ?? []).some((range) => {
           const [from, to = from] = range.split('-').map(Number);
