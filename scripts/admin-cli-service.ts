@@ -17,7 +17,7 @@ export interface CliAdmin {
   readonly apiKeys: ApiKeys;
   /**
    * How a ban or role change reaches sockets that are already open: `cluster`
-   * (REDIS_URL set: ended at once on every node, as from the admin API) or
+   * (REDIS_URL or REDIS_CLUSTER_NODES set: ended at once on every node, as from the admin API) or
    * `token-expiry` (no Redis to reach the nodes: they end when their access
    * token expires; refresh tokens are revoked either way).
    */
@@ -38,7 +38,7 @@ function notFromTheCli(what: string): never {
  * connects to Redis first (and fails before any change if Redis does not
  * answer) to end sessions through the nodes' adapter channels.
  */
-export async function createCliAdmin(database: Database, config: Pick<Config, 'redisUrl' | 'redisKeyPrefix' | 'kickBlockSeconds'>): Promise<CliAdmin> {
+export async function createCliAdmin(database: Database, config: Pick<Config, 'redisUrl' | 'redisClusterNodes' | 'redisKeyPrefix' | 'kickBlockSeconds'>): Promise<CliAdmin> {
   const { users, tokens, rooms, mutes, kicks, audit, apiKeys: keyStore } = openStores(database.knex);
   // The CLI never serves a key's call, so the key budget is never spent here.
   const apiKeys = new ApiKeys({ keys: keyStore, audit, limits: { consumeApiKeyCall: async () => {} } });
@@ -58,15 +58,17 @@ export async function createCliAdmin(database: Database, config: Pick<Config, 'r
     stats: { collect: async () => notFromTheCli('cluster stats') },
   };
 
-  if (!config.redisUrl) {
+  if (!config.redisUrl && !config.redisClusterNodes) {
     // No way to the nodes' sockets: the revoked refresh tokens and the login checks do the rest.
     const sessions: AdminDeps['sessions'] = { endUserSessions: () => {}, endLoginSession: () => {} };
     return { service: new AdminService({ ...stores, ...unavailable, ...unlimited, sessions }), apiKeys, reach: 'token-expiry', close: async () => {} };
   }
 
   // Loaded only here: most runs have no Redis, and the CLI starts faster without it.
-  const [{ createClient }, { EmittedSessions }] = await Promise.all([import('redis'), import('../server/cluster/emitted-sessions.js')]);
-  const redis = createClient({ url: config.redisUrl, name: 'roomcast-admin-cli', socket: { connectTimeout: CONNECT_TIMEOUT_MS, reconnectStrategy: false } });
+  const [{ createClient, createCluster }, { EmittedSessions }] = await Promise.all([import('redis'), import('../server/cluster/emitted-sessions.js')]);
+  const options = { name: 'roomcast-admin-cli', socket: { connectTimeout: CONNECT_TIMEOUT_MS, reconnectStrategy: false as const } };
+  const nodes = config.redisClusterNodes;
+  const redis = nodes ? createCluster({ rootNodes: nodes.map((url) => ({ url })), defaults: options }) : createClient({ url: config.redisUrl!, ...options });
   let failure: unknown = null;
   redis.on('error', (err: unknown) => (failure ??= err));
   try {
@@ -74,9 +76,12 @@ export async function createCliAdmin(database: Database, config: Pick<Config, 'r
   } catch (err) {
     if (redis.isOpen) redis.destroy();
     const reason = failure ?? err;
-    throw new AppError('unavailable', `cannot reach Redis at REDIS_URL to end open sessions (${reason instanceof Error ? reason.message : String(reason)}); nothing was changed`);
+    const where = nodes ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL';
+    throw new AppError('unavailable', `cannot reach Redis at ${where} to end open sessions (${reason instanceof Error ? reason.message : String(reason)}); nothing was changed`);
   }
-  const sessions = new EmittedSessions(redis, config.redisKeyPrefix);
+  // On a cluster the nodes listen with SSUBSCRIBE: an SPUBLISH reaches them.
+  const publisher = nodes ? { publish: (channel: string, message: string | Buffer) => redis.sPublish(channel, message) } : redis;
+  const sessions = new EmittedSessions(publisher, config.redisKeyPrefix, Boolean(nodes));
   let closed = false;
   return {
     service: new AdminService({ ...stores, ...unavailable, ...unlimited, sessions }),

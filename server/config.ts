@@ -28,6 +28,20 @@ const envSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// URL')
     .optional(),
+  // Extension (issue 19): the seed nodes of a Redis Cluster, comma-separated
+  // `host:port` or `redis(s)://` URLs (credentials and TLS go in the URL of
+  // each). Instead of REDIS_URL, never with it: see docs/operations.md.
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .transform((list, ctx) => {
+      const nodes = list.split(',').map((n) => n.trim()).filter(Boolean).map(clusterNodeUrl);
+      if (nodes.length === 0 || nodes.some((n) => n === null)) {
+        ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of host:port or redis:// URLs' });
+        return z.NEVER;
+      }
+      return nodes as string[];
+    })
+    .optional(),
   // Extension (not in the contract): namespaces every Redis key and channel, so
   // several clusters (or test runs) can share one Redis.
   REDIS_KEY_PREFIX: z
@@ -169,6 +183,8 @@ export interface Config {
   /** Embedded database folder, or null to keep it in memory. */
   readonly dataDir: string | null;
   readonly redisUrl: string | null;
+  /** Seed nodes (as redis:// URLs) of a Redis Cluster, or null; never set together with redisUrl. */
+  readonly redisClusterNodes: readonly string[] | null;
   /** Prefix of every Redis key and pub/sub channel of this cluster. */
   readonly redisKeyPrefix: string;
   /** JWT_SECRET; null when JWT_ALGORITHM is RS256 or EdDSA and none is set. */
@@ -308,6 +324,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${issue.path.join('.')} ${issue.message}`);
   }
   const e = parsed.data;
+  if (e.REDIS_URL && e.REDIS_CLUSTER_NODES) {
+    throw new ConfigError('invalid configuration: set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
+  }
   const inMemory = e.DATABASE_URL === 'memory';
   const databaseUrl = e.DATABASE_URL && !inMemory ? e.DATABASE_URL : null;
   const dataDir = path.resolve(e.DATA_DIR);
@@ -320,6 +339,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     dataDir: databaseUrl || inMemory ? null : dataDir,
     redisUrl: e.REDIS_URL ?? null,
+    redisClusterNodes: e.REDIS_CLUSTER_NODES ? Object.freeze(e.REDIS_CLUSTER_NODES) : null,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     jwtSecret,
     accessTokenKeys: signingKeys(e, jwtSecret),
@@ -402,6 +422,20 @@ function beforePublish(e: z.output<typeof envSchema>): BeforePublishConfig | nul
     secret: e.BEFORE_PUBLISH_SECRET,
     allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true',
   });
+}
+
+/** Whether the nodes share state through Redis (one instance or a cluster). */
+export const usesRedis = (config: Pick<Config, 'redisUrl' | 'redisClusterNodes'>): boolean => Boolean(config.redisUrl || config.redisClusterNodes);
+
+/** `host:port` or a redis(s):// URL as a URL; null when it is neither. */
+function clusterNodeUrl(node: string): string | null {
+  const url = /^rediss?:\/\//.test(node) ? node : `redis://${node}`;
+  try {
+    const parsed = new URL(url);
+    return parsed.hostname && parsed.port ? url : null;
+  } catch {
+    return null;
+  }
 }
 
 function emptyToUndefined(env: NodeJS.ProcessEnv): Record<string, string | undefined> {

@@ -1,7 +1,7 @@
 // Starts one Roomcast node: `npm start`.
 import 'dotenv/config';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, usesRedis } from './config.js';
 import { createLogger } from './logger.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -27,7 +27,7 @@ const port = await app.listen();
 logger.info('roomcast is listening', {
   url: `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`,
   database: app.database.kind,
-  redis: Boolean(config.redisUrl),
+  redis: usesRedis(config),
 });
 
 let stopping = false;

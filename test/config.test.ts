@@ -131,6 +131,9 @@ describe('loadConfig', () => {
     ['NODE_ENV', 'staging'],
     ['DATABASE_URL', 'mysql://db/chat'],
     ['REDIS_URL', 'http://cache'],
+    ['REDIS_CLUSTER_NODES', 'cache-without-port'],
+    ['REDIS_CLUSTER_NODES', 'a:7000,http://b:7001'],
+    ['REDIS_CLUSTER_NODES', ' , '],
     ['JWT_SECRET', 'too-short'],
     ['LOG_LEVEL', 'loud'],
     ['ACCESS_TOKEN_TTL', '0'],
@@ -168,6 +171,13 @@ describe('loadConfig', () => {
       }
     });
   }
+
+  it('when REDIS_CLUSTER_NODES lists host:port and URLs, then each becomes a redis URL; with REDIS_URL too, the start fails', () => {
+    const config = loadConfig({ JWT_SECRET: SECRET, REDIS_CLUSTER_NODES: ' r1:7000, rediss://user:pw@r2:7001 ,' });
+    expect(config.redisClusterNodes).to.deep.equal(['redis://r1:7000', 'rediss://user:pw@r2:7001']);
+    expect(config.redisUrl).to.equal(null);
+    expect(() => loadConfig({ JWT_SECRET: SECRET, REDIS_URL: 'redis://one:6379', REDIS_CLUSTER_NODES: 'r1:7000' })).to.throw(ConfigError, 'not both');
+  });
 
   it('when NODE_ENV=production has no JWT_SECRET, then it throws a ConfigError naming JWT_SECRET', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: dataDir })).to.throw(ConfigError, 'JWT_SECRET');

@@ -3,9 +3,33 @@ import type { RevokeReason, SessionRevokedEvent } from '../protocol.js';
 import { sessionChannel, userChannel } from '../realtime/channels.js';
 import { adapterKey } from './redis.js';
 
-/** The one Redis command the emitter uses. */
+/** The one Redis command the emitter uses: PUBLISH for one Redis, SPUBLISH for a Redis Cluster. */
 export interface Publisher {
   publish(channel: string, message: string | Buffer): Promise<unknown>;
+}
+
+/** Message types of socket.io-adapter's ClusterAdapter, which the sharded Redis adapter speaks. */
+const BROADCAST = 3;
+const DISCONNECT_SOCKETS = 6;
+/** socket.io-parser's EVENT packet type. */
+const EVENT = 2;
+
+/**
+ * What `Emitter` does, for nodes on the sharded adapter (Redis Cluster): the
+ * ClusterAdapter messages a node would publish, on the namespace channel
+ * ("static" subscription mode), so the event and the disconnect arrive in order.
+ */
+function shardedNamespace(publish: Publisher['publish'], keyPrefix: string, nsp: string) {
+  const channel = `${adapterKey(keyPrefix)}#${nsp}#`;
+  const opts = (room: string) => ({ rooms: [room], except: [], flags: {} });
+  return {
+    emit(room: string, event: string, payload: unknown) {
+      void publish(channel, JSON.stringify({ uid: 'emitter', nsp, type: BROADCAST, data: { opts: opts(room), packet: { type: EVENT, nsp, data: [event, payload] } } }));
+    },
+    disconnect(room: string) {
+      void publish(channel, JSON.stringify({ uid: 'emitter', nsp, type: DISCONNECT_SOCKETS, data: { opts: opts(room), close: true } }));
+    },
+  };
 }
 
 type RevokeEvents = { 'session:revoked': (event: SessionRevokedEvent) => void };
@@ -20,9 +44,10 @@ type RevokeEvents = { 'session:revoked': (event: SessionRevokedEvent) => void };
 // Shaped as auth's SessionEnder port (structurally: cluster code does not import the domain).
 export class EmittedSessions {
   private readonly pending: Promise<unknown>[] = [];
-  private readonly namespaces: Emitter<RevokeEvents>[];
+  private readonly namespaces: { emit(room: string, event: 'session:revoked', payload: SessionRevokedEvent): void; disconnect(room: string): void }[];
 
-  constructor(redis: Publisher, keyPrefix: string) {
+  /** `sharded`: the nodes run on a Redis Cluster, and `redis.publish` is an SPUBLISH. */
+  constructor(redis: Publisher, keyPrefix: string, sharded = false) {
     const tracked: Publisher = {
       publish: (channel, message) => {
         const published = redis.publish(channel, message);
@@ -32,8 +57,15 @@ export class EmittedSessions {
         return published;
       },
     };
+    if (sharded) {
+      this.namespaces = ['/chat', '/admin'].map((nsp) => shardedNamespace(tracked.publish, keyPrefix, nsp));
+      return;
+    }
     const root = new Emitter<RevokeEvents>(tracked, { key: adapterKey(keyPrefix) });
-    this.namespaces = [root.of('/chat'), root.of('/admin')];
+    this.namespaces = [root.of('/chat'), root.of('/admin')].map((nsp) => ({
+      emit: (room, event, payload) => nsp.to(room).emit(event, payload),
+      disconnect: (room) => nsp.in(room).disconnectSockets(),
+    }));
   }
 
   endUserSessions(userId: string, reason: RevokeReason): void {
@@ -51,8 +83,8 @@ export class EmittedSessions {
 
   private end(channel: string, reason: RevokeReason): void {
     for (const nsp of this.namespaces) {
-      nsp.to(channel).emit('session:revoked', { reason });
-      nsp.in(channel).disconnectSockets();
+      nsp.emit(channel, 'session:revoked', { reason });
+      nsp.disconnect(channel);
     }
   }
 }

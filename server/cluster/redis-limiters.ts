@@ -1,6 +1,6 @@
 import { RateLimiterMemory, RateLimiterRedis, RLWrapperTimeouts, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { LimiterFactory } from '../rate-limits.js';
-import type { RedisClient } from './redis.js';
+import type { RedisData } from './redis.js';
 
 /** A Redis that does not answer within this (hung, or cut off without a reset) counts as away. */
 const REDIS_TIMEOUT_MS = 500;
@@ -11,7 +11,7 @@ const REDIS_TIMEOUT_MS = 500;
  * (the insurance), so sends and logins keep working, limited per node,
  * instead of failing or waiting.
  */
-export function redisLimiters(redis: RedisClient, prefix: string): LimiterFactory {
+export function redisLimiters(redis: RedisData, prefix: string): LimiterFactory {
   return (keyPrefix, points, duration) => {
     const insuranceLimiter = new RateLimiterMemory({ keyPrefix, points, duration });
     const shared = new RateLimiterRedis({

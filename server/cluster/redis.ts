@@ -1,8 +1,21 @@
-import { createClient, type RedisClientType } from 'redis';
+import { createClient, createCluster, type RedisClientType } from 'redis';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 
 export type RedisClient = RedisClientType;
+
+/**
+ * The commands cluster-wide state uses, each naming the keys it touches, so
+ * that they route on a Redis Cluster as on one instance. A single-instance
+ * client and a cluster client both have them; a command outside this list
+ * (a SCAN over every key, say) is not meant to be used on `data`.
+ */
+export type RedisData = Pick<RedisClientType, 'isReady' | 'isOpen' | 'eval' | 'set' | 'sAdd' | 'sRem' | 'sMembers' | 'sScan' | 'sCard' | 'exists' | 'del'>;
+
+/** Where Redis is: one instance (REDIS_URL), or the seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES). */
+export type RedisTarget = { url: string } | { clusterNodes: readonly string[] };
+
+export const isClusterTarget = (target: RedisTarget): target is { clusterNodes: readonly string[] } => 'clusterNodes' in target;
 
 /** The Redis channel prefix of the Socket.IO adapter; an emitter from another process must use the same. */
 export const adapterKey = (keyPrefix: string) => `${keyPrefix}:socket.io`;
@@ -23,26 +36,34 @@ const CONNECT_TIMEOUT_MS = 5_000;
  * forever, and its errors are logged, never thrown at the process.
  */
 export interface RedisConnections {
+  /** Whether these are Redis Cluster clients (keys hash-tagged, sharded pub/sub). */
+  readonly cluster: boolean;
   readonly pub: RedisClient;
   readonly sub: RedisClient;
-  readonly data: RedisClient;
+  readonly data: RedisData;
   /** Resolves when Redis answers a PING on the data connection. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function connectRedis(url: string, logger: Logger, metrics?: Metrics): Promise<RedisConnections> {
-  const client = (role: string, offlineQueue: boolean) => {
-    const redis = createClient({
-      url,
+export async function connectRedis(target: RedisTarget | string, logger: Logger, metrics?: Metrics): Promise<RedisConnections> {
+  const where: RedisTarget = typeof target === 'string' ? { url: target } : target;
+  const client = (role: string, offlineQueue: boolean): RedisClient => {
+    const options = {
       name: `roomcast-${role}`,
       disableOfflineQueue: !offlineQueue,
       commandsQueueMaxLength: MAX_QUEUED_COMMANDS,
       socket: {
         connectTimeout: CONNECT_TIMEOUT_MS,
-        reconnectStrategy: (retries) => Math.min(50 * 2 ** Math.min(retries, 5), MAX_RECONNECT_DELAY_MS),
+        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 5), MAX_RECONNECT_DELAY_MS),
       },
-    });
+    };
+    // A cluster client has every command the adapter and `data` use (each
+    // routed by its key or channel to the slot's master), not the
+    // single-instance-only ones; typed as one client so both kinds share the code.
+    const redis = isClusterTarget(where)
+      ? (createCluster({ rootNodes: where.clusterNodes.map((url) => ({ url })), defaults: options }) as unknown as RedisClient)
+      : createClient({ url: where.url, ...options });
     watch(redis, role, logger, metrics);
     return redis;
   };
@@ -57,10 +78,12 @@ export async function connectRedis(url: string, logger: Logger, metrics?: Metric
     throw err;
   }
   return {
+    cluster: isClusterTarget(where),
     pub,
     sub,
     data,
     ping: async () => {
+      // On a cluster this asks one node; a slot without a master shows in the commands that need it.
       await data.ping();
     },
     close: async () => {
@@ -95,7 +118,7 @@ async function closeClient(client: RedisClient): Promise<void> {
  */
 export function adapterClients(redis: RedisConnections, logger: Logger, metrics?: Metrics): { pub: RedisClient; sub: RedisClient } {
   return {
-    pub: forgivingView(redis.pub, ['publish'], 'pub', logger, metrics),
+    pub: forgivingView(redis.pub, ['publish', 'sPublish'], 'pub', logger, metrics),
     sub: forgivingView(redis.sub, ['subscribe', 'pSubscribe', 'sSubscribe', 'unsubscribe', 'pUnsubscribe', 'sUnsubscribe'], 'sub', logger, metrics),
   };
 }
@@ -130,19 +153,26 @@ function forgivingView(client: RedisClient, methods: string[], role: string, log
 /**
  * Logs a client's errors once per outage (a reconnect loop would repeat the
  * same error), and its recovery; counts every error and reconnection attempt.
+ * A cluster client reports its masters' connections as `node-*` events: each
+ * master is watched on its own (one down while the others answer is an outage).
  */
 function watch(redis: RedisClient, role: string, logger: Logger, metrics?: Metrics): void {
-  let down = false;
-  redis.on('reconnecting', () => metrics?.redisReconnect(role));
-  redis.on('error', (err: unknown) => {
+  const down = new Set<string>();
+  const failed = (where: string, err: unknown) => {
     metrics?.redisError(role);
-    if (down) return;
-    down = true;
-    logger.error('redis connection failed; reconnecting', { redis: role, err });
-  });
-  redis.on('ready', () => {
-    if (!down) return;
-    down = false;
-    logger.info('redis connection is back', { redis: role });
-  });
+    if (down.has(where)) return;
+    down.add(where);
+    logger.error('redis connection failed; reconnecting', { redis: role, ...(where ? { node: where } : {}), err });
+  };
+  const back = (where: string) => {
+    if (!down.delete(where)) return;
+    logger.info('redis connection is back', { redis: role, ...(where ? { node: where } : {}) });
+  };
+  const address = (info: unknown) => String((info as { host?: string; port?: number } | undefined)?.host ?? '') + ':' + String((info as { port?: number } | undefined)?.port ?? '');
+  redis.on('reconnecting', () => metrics?.redisReconnect(role));
+  redis.on('error', (err: unknown) => failed('', err));
+  redis.on('ready', () => back(''));
+  redis.on('node-reconnecting', () => metrics?.redisReconnect(role));
+  redis.on('node-error', (err: unknown, info: unknown) => failed(address(info), err));
+  redis.on('node-ready', (info: unknown) => back(address(info)));
 }

@@ -1,5 +1,5 @@
 import type { MessageStore } from '../../db/stores/message-store.js';
-import type { Config } from '../config.js';
+import { usesRedis, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PresenceStore } from '../realtime/presence.js';
@@ -38,7 +38,7 @@ export function socketPorts({ chat, admin, nodes }: Sockets, messages: MessageSt
     members: delivery,
     eviction: new RoomEviction(chat, nodes.presence, logger),
     broadcaster: new SystemBroadcaster(chat),
-    stats: new ClusterStats(chat, admin, config.nodeId, Boolean(config.redisUrl), logger),
+    stats: new ClusterStats(chat, admin, config.nodeId, usesRedis(config), logger),
     presence: nodes.presence,
     readNotifier: new SocketReadNotifier(chat),
   };

@@ -1,5 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
-import { joinCluster, singleNode, type ClusterSetup } from '../cluster/cluster.js';
+import { joinCluster, redisTarget, singleNode, type ClusterSetup } from '../cluster/cluster.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -18,7 +18,7 @@ export interface Sockets {
 
 /**
  * Step 2: the Socket.IO server on the HTTP server, on the Redis adapter when
- * REDIS_URL is set, and its two namespaces (no handlers yet: those need the
+ * REDIS_URL or REDIS_CLUSTER_NODES is set, and its two namespaces (no handlers yet: those need the
  * domain, which needs the ports built on these namespaces).
  */
 export async function openSockets(
@@ -30,8 +30,8 @@ export async function openSockets(
 ): Promise<Sockets> {
   const io = createSocketServer(httpServer, config, originAllowed);
   // The adapter goes in before the namespaces exist, so each starts on it.
-  const redisUrl = config.redisUrl;
-  const cluster = redisUrl ? await joinCluster(io, { ...config, redisUrl }, logger, metrics) : null;
+  const target = redisTarget(config);
+  const cluster = target ? await joinCluster(io, config, target, logger, metrics) : null;
   const chat: ChatNamespace = io.of('/chat');
   const admin: AdminNamespace = io.of('/admin');
   const nodes: ClusterSetup = cluster ? cluster.attach(chat) : singleNode();

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { RoomcastApp } from '../../server/app.js';
 import { environment } from './environment.js';
 import { deleteRedisKeys } from './redis-keys.js';
+import { hasRedisServer, startRedisCluster, type LocalRedisCluster } from './redis-cluster-server.js';
 import { recordSkip } from './services.js';
 import { closeAll, startNode } from './util.js';
 
@@ -34,5 +35,38 @@ export function useRedisCluster(suite: string): RedisCluster {
   return {
     node: (id, env = {}) =>
       startNode({ REDIS_URL: redisUrl!, REDIS_KEY_PREFIX: prefix, NODE_ID: `${id}-${randomUUID().slice(0, 4)}`, MESSAGE_RATE_LIMIT: '0', ...env }),
+  };
+}
+
+/**
+ * Like useRedisCluster, over a real local Redis Cluster of three masters
+ * started for the suite (see redis-cluster-server.ts) and given to the nodes
+ * as REDIS_CLUSTER_NODES. Skipped, and recorded for CI to refuse, only where
+ * redis-server is not installed.
+ */
+export function useShardedRedisCluster(suite: string, replicas = 0): RedisCluster & { readonly redis: LocalRedisCluster } {
+  const prefix = `roomcast-test-${process.pid}-${randomUUID().slice(0, 8)}`;
+  let redis: LocalRedisCluster | null = null;
+
+  before(async function () {
+    if (!hasRedisServer()) {
+      recordSkip(suite, 'redis-server (for a local Redis Cluster)');
+      this.skip();
+    }
+    this.timeout(30_000);
+    redis = await startRedisCluster(3, replicas);
+  });
+  afterEach(closeAll);
+  after(async () => {
+    await redis?.stop();
+  });
+
+  return {
+    get redis(): LocalRedisCluster {
+      if (!redis) throw new Error('useShardedRedisCluster: the Redis Cluster starts in before()');
+      return redis;
+    },
+    node: (id, env = {}) =>
+      startNode({ REDIS_CLUSTER_NODES: redis!.nodes.join(','), REDIS_KEY_PREFIX: prefix, NODE_ID: `${id}-${randomUUID().slice(0, 4)}`, MESSAGE_RATE_LIMIT: '0', ...env }),
   };
 }
