@@ -218,8 +218,9 @@ describe('/api/rooms', () => {
 
     it('when the messages come back, then they carry the Message shape with the author’s username', async () => {
       const { messages } = await page('?afterSeq=0&limit=1');
-      expect(messages[0]).to.have.all.keys('id', 'roomId', 'seq', 'userId', 'username', 'content', 'clientMsgId', 'createdAt', 'editedAt', 'deleted', 'change');
-      expect(messages[0]).to.include({ roomId, seq: 1, editedAt: null, deleted: false, change: 1 });
+      // The contract's fields, then the additions: change (change log), mentions, replies and reactions (issue 14).
+      expect(messages[0]).to.have.all.keys('id', 'roomId', 'seq', 'userId', 'username', 'content', 'clientMsgId', 'createdAt', 'editedAt', 'deleted', 'change', 'mentions', 'replyToSeq', 'replyCount', 'lastReplyAt', 'reactions');
+      expect(messages[0]).to.deep.include({ roomId, seq: 1, editedAt: null, deleted: false, change: 1, mentions: [], replyToSeq: null, replyCount: 0, lastReplyAt: null, reactions: [] });
     });
 
     it('when both afterSeq and beforeSeq are given, or limit is outside 1-200, then it answers 400 validation_failed', async () => {
