@@ -1,9 +1,9 @@
-import { reactionsColumn } from './reaction-sql.js';
-
 // Replies and threads (issue 14): the pieces of the group-commit statement
 // (message-store.ts, appendBatchSql) that only a batch holding a reply runs.
 // A batch without one runs the statement without them, so a plain send pays
 // nothing for threads: no parent probe, no parent update, no extra binding.
+
+import { reactionsColumn } from './reaction-sql.js';
 
 /**
  * `judged`, last rule: the parent must be a message of the same room that is
