@@ -4,12 +4,11 @@
 // the room list. Real sockets, real HTTP, real PostgreSQL, two nodes over Redis.
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import type { RoomcastApp } from '../server/app.js';
 import { MessageStore, type PendingMessage } from '../db/stores/message-store.js';
 import { RoomStore } from '../db/stores/room-store.js';
 import { UserStore } from '../db/stores/user-store.js';
 import { mentionCandidates } from '../server/messages/mentions.js';
-import type { ChangesPage, HistoryPage, Message, MentionEvent, RoomInfo, RoomsPage } from '../server/protocol.js';
+import type { ChangesPage, HistoryPage, Message, MentionEvent } from '../server/protocol.js';
 import { MAX_MENTIONS, MENTION_COUNT_CAP } from '../server/protocol.js';
 import { useRedisCluster } from './support/cluster.js';
 import { environment } from './support/environment.js';
@@ -19,6 +18,7 @@ import {
   connect,
   createRoom,
   http,
+  listedRoom,
   issuedSecrets,
   nextEvent,
   ok,
@@ -29,19 +29,10 @@ import {
   waitFor,
   type ChatClient,
   uniqueName,
-  type TestUser,
 } from './support/util.js';
 
 async function send(socket: ChatClient, roomId: string, content: string, clientMsgId: string = randomUUID()): Promise<Message> {
   return (await ok<{ message: Message }>(socket, 'message:send', { roomId, content, clientMsgId })).message;
-}
-
-async function listed(app: RoomcastApp, user: TestUser, roomId: string): Promise<RoomInfo> {
-  const res = await http<RoomsPage>(app, 'GET', '/api/rooms?limit=200', { token: user.accessToken });
-  expect(res.status).to.equal(200);
-  const room = res.body.rooms.find((r) => r.id === roomId);
-  if (!room) throw new Error('room not listed');
-  return room;
 }
 
 /** Time for a `mention` that should not come to arrive all the same (the one that should come is awaited first). */
@@ -194,7 +185,7 @@ describe('mentions', () => {
       expect(await bobHears).to.include({ roomId: room.id, seq: toBob.seq });
       await sleep(QUIET_MS);
       expect(carolHeard).to.deep.equal([]);
-      expect((await listed(node.app, bob, room.id)).mentionCount).to.equal(1);
+      expect((await listedRoom(node.app, bob, room.id)).mentionCount).to.equal(1);
     });
 
     it('when sends with and without mentions share one group commit, then each message gets its own mentions', async () => {
@@ -215,13 +206,13 @@ describe('mentions', () => {
       const m4 = await send(aliceSocket, room.id, `three @${bob.user.username}`);
       await send(bobSocket, room.id, 'my own');
 
-      expect(await listed(node.app, bob, room.id)).to.include({ readSeq: 0, unreadCount: 4, mentionCount: 3 });
+      expect(await listedRoom(node.app, bob, room.id)).to.include({ readSeq: 0, unreadCount: 4, mentionCount: 3 });
       await ok(bobSocket, 'room:read', { roomId: room.id, seq: m1.seq });
-      expect(await listed(node.app, bob, room.id)).to.include({ unreadCount: 3, mentionCount: 2 });
+      expect(await listedRoom(node.app, bob, room.id)).to.include({ unreadCount: 3, mentionCount: 2 });
       await ok(aliceSocket, 'message:delete', { messageId: m4.id });
-      expect(await listed(node.app, bob, room.id)).to.include({ unreadCount: 2, mentionCount: 1 });
+      expect(await listedRoom(node.app, bob, room.id)).to.include({ unreadCount: 2, mentionCount: 1 });
       await ok(bobSocket, 'room:read', { roomId: room.id, seq: m3.seq });
-      expect(await listed(node.app, bob, room.id)).to.include({ mentionCount: 0 });
+      expect(await listedRoom(node.app, bob, room.id)).to.include({ mentionCount: 0 });
     });
 
     it('when the server API publishes a message as a user, then its @usernames resolve by the same rule and the member hears `mention`', async () => {
@@ -258,9 +249,9 @@ describe('mentions', () => {
       );
       await knex.raw('insert into message_mentions (user_id, room_id, seq) select ?, ?, g from generate_series(1, ?) g', [bob.user.id, room.id, total]);
       await knex('rooms').where({ id: room.id }).update({ last_seq: total, last_change: total });
-      expect(await listed(node.app, bob, room.id)).to.include({ mentionCount: MENTION_COUNT_CAP });
+      expect(await listedRoom(node.app, bob, room.id)).to.include({ mentionCount: MENTION_COUNT_CAP });
       await http(node.app, 'PUT', `/api/rooms/${room.id}/read`, { token: bob.accessToken, body: { seq: total - 4 } });
-      expect(await listed(node.app, bob, room.id)).to.include({ mentionCount: 4 });
+      expect(await listedRoom(node.app, bob, room.id)).to.include({ mentionCount: 4 });
     });
   });
 

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { RoomcastApp } from '../server/app.js';
-import type { Message, ReadReceiptEvent, ReadUpdatedEvent, RoomInfo, RoomReadsPage, RoomsPage } from '../server/protocol.js';
+import type { Message, ReadReceiptEvent, ReadUpdatedEvent, RoomInfo, RoomReadsPage } from '../server/protocol.js';
 import { UNREAD_COUNT_CAP } from '../server/protocol.js';
 import { useRedisCluster } from './support/cluster.js';
 import { environment } from './support/environment.js';
@@ -15,6 +15,7 @@ import {
   connect,
   createRoom,
   http,
+  listedRoom,
   nextEvent,
   ok,
   registerAdmin,
@@ -31,14 +32,6 @@ async function send(socket: ChatClient, roomId: string, content: string): Promis
 }
 
 /** The room as the user's `GET /api/rooms` lists it. */
-async function listed(app: RoomcastApp, user: TestUser, roomId: string): Promise<RoomInfo> {
-  const res = await http<RoomsPage>(app, 'GET', '/api/rooms?limit=200', { token: user.accessToken });
-  expect(res.status).to.equal(200);
-  const room = res.body.rooms.find((r) => r.id === roomId);
-  if (!room) throw new Error('room not listed');
-  return room;
-}
-
 /** room:read over a socket or PUT /api/rooms/:id/read: the same answer shape for both, so one table of cases runs through each. */
 type ReadPath = (roomId: string, seq: unknown) => Promise<{ ok: true; readSeq: number } | { ok: false; code: string }>;
 
@@ -81,7 +74,7 @@ describe('read state', () => {
       expect(await ok(bobSocket, 'room:read', { roomId: room.id, seq: 4 })).to.deep.equal({ ok: true, readSeq: 4 });
       expect(await ok(bobSocket, 'room:read', { roomId: room.id, seq: 2 })).to.deep.equal({ ok: true, readSeq: 4 });
       expect(await ok(bobSocket, 'room:read', { roomId: room.id, seq: 4 })).to.deep.equal({ ok: true, readSeq: 4 });
-      expect((await listed(node.app, bob, room.id)).readSeq).to.equal(4);
+      expect((await listedRoom(node.app, bob, room.id)).readSeq).to.equal(4);
       expect(await ok(bobSocket, 'room:read', { roomId: room.id, seq: 5 })).to.deep.equal({ ok: true, readSeq: 5 });
     });
 
@@ -93,28 +86,28 @@ describe('read state', () => {
       await send(aliceSocket, room.id, 'm6');
 
       // Bob: alice's 6 messages, one deleted; his own two do not count.
-      const before = await listed(node.app, bob, room.id);
+      const before = await listedRoom(node.app, bob, room.id);
       expect(before).to.include({ lastSeq: 8, readSeq: 0, unreadCount: 5 });
       // Alice (the creator, a member): only Bob's two.
-      expect(await listed(node.app, alice, room.id)).to.include({ lastSeq: 8, readSeq: 0, unreadCount: 2 });
+      expect(await listedRoom(node.app, alice, room.id)).to.include({ lastSeq: 8, readSeq: 0, unreadCount: 2 });
 
       await ok(bobSocket, 'room:read', { roomId: room.id, seq: sent[2]!.seq });
-      expect(await listed(node.app, bob, room.id)).to.include({ readSeq: 3, unreadCount: 3 });
+      expect(await listedRoom(node.app, bob, room.id)).to.include({ readSeq: 3, unreadCount: 3 });
       await ok(aliceSocket, 'room:read', { roomId: room.id, seq: own1.seq });
-      expect(await listed(node.app, alice, room.id)).to.include({ readSeq: own1.seq, unreadCount: 1 });
+      expect(await listedRoom(node.app, alice, room.id)).to.include({ readSeq: own1.seq, unreadCount: 1 });
       await ok(aliceSocket, 'room:read', { roomId: room.id, seq: own2.seq });
-      expect(await listed(node.app, alice, room.id)).to.include({ unreadCount: 0 });
+      expect(await listedRoom(node.app, alice, room.id)).to.include({ unreadCount: 0 });
     });
 
     it('when a user never joined nor read a public room, then it lists with readSeq 0 and unreadCount 0; once read, it counts', async () => {
       const { room } = await roomWithMessages(3);
       const carol = await registerUser(node.app);
 
-      expect(await listed(node.app, carol, room.id)).to.include({ lastSeq: 3, readSeq: 0, unreadCount: 0, joined: false, readReceipts: false });
+      expect(await listedRoom(node.app, carol, room.id)).to.include({ lastSeq: 3, readSeq: 0, unreadCount: 0, joined: false, readReceipts: false });
       const put = await http(node.app, 'PUT', `/api/rooms/${room.id}/read`, { token: carol.accessToken, body: { seq: 1 } });
       expect(put.status).to.equal(200);
       // Reading did not make her a member; her read state counts all the same.
-      expect(await listed(node.app, carol, room.id)).to.include({ readSeq: 1, unreadCount: 2, joined: false });
+      expect(await listedRoom(node.app, carol, room.id)).to.include({ readSeq: 1, unreadCount: 2, joined: false });
     });
 
     it('when unread messages pass UNREAD_COUNT_CAP, then unreadCount saturates there', async function () {
@@ -129,10 +122,10 @@ describe('read state', () => {
         [room.id, alice.user.id, total],
       );
       await knex('rooms').where({ id: room.id }).update({ last_seq: total, last_change: total });
-      expect(await listed(node.app, bob, room.id)).to.include({ lastSeq: total, unreadCount: UNREAD_COUNT_CAP });
+      expect(await listedRoom(node.app, bob, room.id)).to.include({ lastSeq: total, unreadCount: UNREAD_COUNT_CAP });
       // Read to within the cap: exact again.
       await http(node.app, 'PUT', `/api/rooms/${room.id}/read`, { token: bob.accessToken, body: { seq: total - 7 } });
-      expect(await listed(node.app, bob, room.id)).to.include({ unreadCount: 7 });
+      expect(await listedRoom(node.app, bob, room.id)).to.include({ unreadCount: 7 });
     });
 
     it('when the input is bad, then room:read and PUT /api/rooms/:id/read answer the same clear codes, never internal', async () => {
@@ -163,7 +156,7 @@ describe('read state', () => {
       expect((await http(node.app, 'PUT', `/api/rooms/${room.id}/read`, { token: bob.accessToken, body: { seq: 1, extra: true } })).status).to.equal(400);
       expect((await http(node.app, 'PUT', `/api/rooms/${room.id}/read`, { body: { seq: 1 } })).status).to.equal(401);
       // Nothing was stored by any refusal.
-      expect((await listed(node.app, bob, room.id)).readSeq).to.equal(0);
+      expect((await listedRoom(node.app, bob, room.id)).readSeq).to.equal(0);
     });
 
     it('when the socket and REST both set the read seq, then they share the one monotonic value, and REST tells every socket of the user', async () => {
@@ -285,7 +278,7 @@ describe('read state', () => {
       const refused = await http(node.app, 'PUT', `/api/rooms/${room.id}/read`, { token: alice.accessToken, body: { seq: 5 } });
       expect(refused.status).to.equal(429);
       expect(refused.headers.get('retry-after')).to.match(/^[1-9][0-9]*$/);
-      expect((await listed(node.app, alice, room.id)).readSeq).to.equal(2);
+      expect((await listedRoom(node.app, alice, room.id)).readSeq).to.equal(2);
     });
   });
 

@@ -16,6 +16,8 @@ import type {
   AdminClientToServerEvents,
   AdminServerToClientEvents,
   Room,
+  RoomInfo,
+  RoomsPage,
   User,
 } from '../../server/protocol.js';
 import { requestJson, type JsonAnswer, type JsonRequestOptions } from './http-json.js';
@@ -117,6 +119,15 @@ export type HttpResult<T = unknown> = JsonAnswer<T>;
 /** A JSON request to a node; `token` goes in as a Bearer header, a string body is sent as is. */
 export function http<T = any>(app: RoomcastApp | string, method: string, route: string, options: JsonRequestOptions = {}): Promise<HttpResult<T>> {
   return requestJson<T>(typeof app === 'string' ? app : app.url(), method, route, options);
+}
+
+/** The room as `GET /api/rooms` lists it for `user` (with their readSeq, unreadCount and mentionCount); throws unless it answers 200 and lists the room. */
+export async function listedRoom(app: RoomcastApp, user: TestUser, roomId: string): Promise<RoomInfo> {
+  const res = await http<RoomsPage>(app, 'GET', '/api/rooms?limit=200', { token: user.accessToken });
+  if (res.status !== 200) throw new Error(`GET /api/rooms answered ${res.status}`);
+  const room = res.body.rooms.find((r) => r.id === roomId);
+  if (!room) throw new Error('room not listed');
+  return room;
 }
 
 export interface TestUser {
