@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import type { BroadcastResult, Message, MessageResult, SessionRevokedEvent, StatsResult, SystemBroadcastEvent } from '../server/protocol.js';
-import { adminSocket, serverDisconnect } from './support/admin.js';
+import type { BroadcastResult, Message, MessageResult, StatsResult, SystemBroadcastEvent } from '../server/protocol.js';
+import { adminSocket, banAcrossNodes } from './support/admin.js';
 import { useRedisCluster } from './support/cluster.js';
 import { collect, connect, http, membersInRoom, nextEvent, ok, registerAdmin, registerUser, waitFor } from './support/util.js';
 
@@ -29,18 +29,10 @@ describe('admin actions across a cluster', () => {
 
   it('when an admin bans a user on node A, then that user’s sockets on nodes B and C get session:revoked banned and are gone within 1 s', async () => {
     const [a, b, c] = await Promise.all([node('a'), node('b'), node('c')]);
-    const admin = await registerAdmin(a);
-    const target = await registerUser(b);
-    const devices = await Promise.all([connect(b, { token: target.accessToken }), connect(c, { token: target.accessToken })]);
-    const revoked = devices.map((socket) => nextEvent<SessionRevokedEvent>(socket, 'session:revoked'));
-    const gone = devices.map((socket) => serverDisconnect(socket));
-
-    const started = Date.now();
-    const res = await http(a, 'PATCH', `/api/admin/users/${target.user.id}`, { token: admin.accessToken, body: { banned: true } });
-
-    expect(res.status).to.equal(200);
-    for (const event of await Promise.all(revoked)) expect(event).to.deep.equal({ reason: 'banned' });
-    for (const { at } of await Promise.all(gone)) expect(at - started).to.be.lessThan(1_000);
+    const { status, revoked, goneAfterMs } = await banAcrossNodes(a, b, [b, c]);
+    expect(status).to.equal(200);
+    for (const event of revoked) expect(event).to.deep.equal({ reason: 'banned' });
+    for (const ms of goneAfterMs) expect(ms).to.be.lessThan(1_000);
   });
 
   it('admin:broadcast on node A reaches /chat sockets on every node, and delivered counts them all', async () => {

@@ -6,7 +6,7 @@ import { EmittedSessions } from '../server/cluster/emitted-sessions.js';
 import { connectRedis, type RedisConnections } from '../server/cluster/redis.js';
 import { RedisPresenceStore } from '../server/cluster/redis-presence.js';
 import type { OnlineUser } from '../server/protocol.js';
-import { adminSocket, serverDisconnect } from './support/admin.js';
+import { adminSocket, banAcrossNodes, serverDisconnect } from './support/admin.js';
 import { useShardedRedisCluster } from './support/cluster.js';
 import { environment } from './support/environment.js';
 import { runNode } from './support/node-run.js';
@@ -66,18 +66,10 @@ describe('nodes over a Redis Cluster (three masters, sharded pub/sub, hash-tagge
 
   it('when an admin bans a user on node A, then that user’s sockets on nodes A and B get session:revoked and are gone within 1 s', async () => {
     const [a, b] = await Promise.all([cluster.node('a'), cluster.node('b')]);
-    const admin = await registerAdmin(a);
-    const target = await registerUser(b);
-    const devices = await Promise.all([connect(a, { token: target.accessToken }), connect(b, { token: target.accessToken })]);
-    const revoked = devices.map((socket) => nextEvent<SessionRevokedEvent>(socket, 'session:revoked'));
-    const gone = devices.map((socket) => serverDisconnect(socket));
-
-    const started = Date.now();
-    const res = await http(a, 'PATCH', `/api/admin/users/${target.user.id}`, { token: admin.accessToken, body: { banned: true } });
-
-    expect(res.status).to.equal(200);
-    for (const event of await Promise.all(revoked)) expect(event).to.deep.equal({ reason: 'banned' });
-    for (const { at } of await Promise.all(gone)) expect(at - started).to.be.lessThan(1_000);
+    const { status, revoked, goneAfterMs } = await banAcrossNodes(a, b, [a, b]);
+    expect(status).to.equal(200);
+    for (const event of revoked) expect(event).to.deep.equal({ reason: 'banned' });
+    for (const ms of goneAfterMs) expect(ms).to.be.lessThan(1_000);
   });
 
   it('when a user sends on two nodes, then the message rate limit counts both (5 allowed, the 6th is rate_limited)', async () => {

@@ -2,8 +2,8 @@
 // handshakes and the audit trail, all through the real wire.
 import type { Socket } from 'socket.io-client';
 import type { RoomcastApp } from '../../server/app.js';
-import type { AuditAction, AuditEntry, AuditPage, AuthResponse } from '../../server/protocol.js';
-import { connect, http, openSocket, type AdminClient, type ChatClient, type ConnectOptions } from './util.js';
+import type { AuditAction, AuditEntry, AuditPage, AuthResponse, SessionRevokedEvent } from '../../server/protocol.js';
+import { connect, http, nextEvent, openSocket, registerAdmin, registerUser, type AdminClient, type ChatClient, type ConnectOptions } from './util.js';
 
 export const adminSocket = (app: RoomcastApp, token: string) => connect<AdminClient>(app, { token, namespace: '/admin' });
 
@@ -44,4 +44,22 @@ export function serverDisconnect(socket: Socket, timeoutMs = 5_000): Promise<{ a
       resolve({ at: Date.now(), reason });
     });
   });
+}
+
+/**
+ * An admin registered on `adminNode` bans a user (registered on `targetNode`)
+ * who has one socket on each of `deviceNodes`. Resolves with the ban's HTTP
+ * status, the `session:revoked` each socket got, and how long after the ban
+ * each was disconnected by the server (ms).
+ */
+export async function banAcrossNodes(adminNode: RoomcastApp, targetNode: RoomcastApp, deviceNodes: RoomcastApp[]): Promise<{ status: number; revoked: SessionRevokedEvent[]; goneAfterMs: number[] }> {
+  const admin = await registerAdmin(adminNode);
+  const target = await registerUser(targetNode);
+  const devices = await Promise.all(deviceNodes.map((app) => connect(app, { token: target.accessToken })));
+  const revoked = devices.map((socket) => nextEvent<SessionRevokedEvent>(socket, 'session:revoked'));
+  const gone = devices.map((socket) => serverDisconnect(socket));
+
+  const started = Date.now();
+  const res = await http(adminNode, 'PATCH', `/api/admin/users/${target.user.id}`, { token: admin.accessToken, body: { banned: true } });
+  return { status: res.status, revoked: await Promise.all(revoked), goneAfterMs: (await Promise.all(gone)).map(({ at }) => at - started) };
 }
