@@ -10,7 +10,7 @@ const LEAF = '^server/(config|access-token-keys|external-identity-config|logger|
 const PROTOCOL = '^(server/protocol\\.ts|client-sdk/src/protocol\\.ts)$';
 const DOMAIN = '^server/(auth|rooms|messages|admin|webhooks)/';
 const ENTRY = '^server/(http|realtime)/';
-const ROOT = '^server/(app|main)\\.ts$|^server/composition/';
+const ROOT = '^server/(app|main|lifecycle)\\.ts$|^server/composition/|^server/workers/';
 const SUPPORT = '^server/(metrics/|rate-limits\\.ts$)';
 // Resolved paths of the web and socket frameworks (and their type packages).
 const FRAMEWORKS = '^node_modules/(@types/)?(express|express-serve-static-core|socket\\.io|socket\\.io-adapter|engine\\.io|@socket\\.io/)';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
@@ -132,6 +133,12 @@ const envSchema = z.object({
   REACTION_RATE_WINDOW: integer(1, 10),
   MAX_REACTION_EMOJIS: integer(1, 20),
   NODE_ID: z.string().min(1).optional(),
+  // Extension (issue 19): worker processes on this box (node:cluster), one
+  // per core with `auto`; 1 (the default) is one process, no cluster code.
+  // See docs/operations.md "All cores of one box".
+  WORKERS: z
+    .union([z.literal('auto'), z.coerce.number().int().min(1).max(256)], { error: 'must be a whole number from 1 to 256, or auto' })
+    .default(1),
   // Extension (not in the contract): the bearer token a Prometheus scraper
   // presents at GET /metrics. Unset, /metrics answers only direct loopback requests.
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -265,6 +272,8 @@ export interface Config {
   /** Distinct emojis one message may hold. */
   readonly maxReactionEmojis: number;
   readonly nodeId: string;
+  /** Worker processes (WORKERS, `auto` resolved to the cores); 1: this process serves alone. */
+  readonly workers: number;
   /** Bearer token for GET /metrics; null: loopback only. */
   readonly metricsToken: string | null;
   /** Proxies whose X-Forwarded-For is believed (proxy-addr names, IPs, CIDRs); empty: none. */
@@ -329,6 +338,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const inMemory = e.DATABASE_URL === 'memory';
   const databaseUrl = e.DATABASE_URL && !inMemory ? e.DATABASE_URL : null;
+  const workers = e.WORKERS === 'auto' ? availableParallelism() : e.WORKERS;
+  if (workers > 1) sharedStateForWorkers(workers, databaseUrl, Boolean(e.REDIS_URL || e.REDIS_CLUSTER_NODES));
   const dataDir = path.resolve(e.DATA_DIR);
   // Under RS256/EdDSA no secret is needed, so none is generated either.
   const jwtSecret = e.JWT_SECRET ?? (e.JWT_ALGORITHM === 'HS256' ? developmentSecret(e.NODE_ENV, dataDir) : null);
@@ -391,6 +402,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reactionRateWindow: e.REACTION_RATE_WINDOW,
     maxReactionEmojis: e.MAX_REACTION_EMOJIS,
     nodeId: e.NODE_ID ?? `node-${randomBytes(4).toString('hex')}`,
+    workers,
     metricsToken: e.METRICS_TOKEN ?? null,
     trustProxy: Object.freeze(parseTrustProxy(e.TRUST_PROXY)),
     ...httpTimeouts(e.HTTP_HEADERS_TIMEOUT_MS, e.HTTP_REQUEST_TIMEOUT_MS),
@@ -422,6 +434,25 @@ function beforePublish(e: z.output<typeof envSchema>): BeforePublishConfig | nul
     secret: e.BEFORE_PUBLISH_SECRET,
     allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true',
   });
+}
+
+/**
+ * Several workers are several nodes on one box: what they share must live
+ * outside them. PGlite is one process's database, and the in-memory presence,
+ * limits and bans are one process's, so WORKERS > 1 needs PostgreSQL and
+ * Redis (docs/operations.md "All cores of one box" says why).
+ */
+function sharedStateForWorkers(workers: number, databaseUrl: string | null, redis: boolean): void {
+  if (!databaseUrl) {
+    throw new ConfigError(
+      `invalid configuration: WORKERS=${workers} needs DATABASE_URL (PostgreSQL): the embedded database belongs to one process and cannot be shared by workers`,
+    );
+  }
+  if (!redis) {
+    throw new ConfigError(
+      `invalid configuration: WORKERS=${workers} needs REDIS_URL or REDIS_CLUSTER_NODES: presence, rate limits, bans and fan-out must be shared by the workers`,
+    );
+  }
 }
 
 /** Whether the nodes share state through Redis (one instance or a cluster). */

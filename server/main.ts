@@ -1,12 +1,14 @@
-// Starts one Roomcast node: `npm start`.
+// Starts Roomcast: `npm start`. One node in this process, or with WORKERS=N
+// (N > 1) a primary that forks N worker processes, each a node
+// (server/workers/, docs/operations.md "All cores of one box").
 import 'dotenv/config';
+import cluster from 'node:cluster';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig, usesRedis } from './config.js';
+import { ConfigError, loadConfig, usesRedis, type Config } from './config.js';
+import { logUncaught, stopOnSignals } from './lifecycle.js';
 import { createLogger } from './logger.js';
 
-const SHUTDOWN_DEADLINE_MS = 10_000;
-
-let config;
+let config: Config;
 try {
   config = loadConfig();
 } catch (err) {
@@ -15,41 +17,19 @@ try {
   process.exit(1);
 }
 
-const logger = createLogger(config.logLevel, config.nodeId);
-process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { err: reason }));
-process.on('uncaughtException', (err) => {
-  logger.error('uncaught exception; exiting', { err });
-  process.exit(1);
-});
-
-const app = await createApp(config, { logger });
-const port = await app.listen();
-logger.info('roomcast is listening', {
-  url: `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`,
-  database: app.database.kind,
-  redis: usesRedis(config),
-});
-
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down', { signal });
-    const deadline = setTimeout(() => {
-      logger.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, SHUTDOWN_DEADLINE_MS);
-    deadline.unref();
-    app.close().then(
-      () => {
-        logger.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error('shutdown failed', { err });
-        process.exit(1);
-      },
-    );
+if (config.workers > 1) {
+  // Loaded only here: one process (WORKERS unset or 1) runs no cluster code.
+  if (cluster.isPrimary) await (await import('./workers/primary.js')).runPrimary(config);
+  else await (await import('./workers/worker.js')).runWorker(config);
+} else {
+  const logger = createLogger(config.logLevel, config.nodeId);
+  logUncaught(logger);
+  const app = await createApp(config, { logger });
+  const port = await app.listen();
+  logger.info('roomcast is listening', {
+    url: `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`,
+    database: app.database.kind,
+    redis: usesRedis(config),
   });
+  stopOnSignals(app, logger);
 }
