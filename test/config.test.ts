@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../server/config.js';
@@ -47,6 +47,8 @@ describe('loadConfig', () => {
       refreshRateLimit: 60,
       refreshRateWindow: 60,
       drainGraceMs: 3000,
+      // Issue 19: one process unless WORKERS says otherwise.
+      workers: 1,
     });
     expect(config.nodeId).to.match(/^node-[0-9a-f]{8}$/);
   });
@@ -158,6 +160,9 @@ describe('loadConfig', () => {
     ['DRAIN_GRACE_MS', '6000'],
     ['DRAIN_GRACE_MS', '-1'],
     ['CORS_ORIGINS', 'not an origin'],
+    ['WORKERS', '0'],
+    ['WORKERS', 'all'],
+    ['WORKERS', '1.5'],
     ['CORS_ORIGINS', 'http://ok.example,http://bad.example/path'],
   ];
   for (const [name, value] of bad) {
@@ -177,6 +182,18 @@ describe('loadConfig', () => {
     expect(config.redisClusterNodes).to.deep.equal(['redis://r1:7000', 'rediss://user:pw@r2:7001']);
     expect(config.redisUrl).to.equal(null);
     expect(() => loadConfig({ JWT_SECRET: SECRET, REDIS_URL: 'redis://one:6379', REDIS_CLUSTER_NODES: 'r1:7000' })).to.throw(ConfigError, 'not both');
+  });
+
+  it('when WORKERS is a number or auto, then it is the worker count; above 1 it needs PostgreSQL and Redis, and says so', () => {
+    const shared = { JWT_SECRET: SECRET, DATABASE_URL: 'postgres://db/chat', REDIS_URL: 'redis://cache:6379' };
+    expect(loadConfig({ ...shared, WORKERS: '4' }).workers).to.equal(4);
+    expect(loadConfig({ ...shared, WORKERS: 'auto' }).workers).to.equal(availableParallelism());
+    expect(loadConfig({ ...shared, WORKERS: '2', REDIS_URL: '', REDIS_CLUSTER_NODES: 'r1:7000' }).workers).to.equal(2);
+    // One worker is one process: nothing shared is needed.
+    expect(loadConfig({ JWT_SECRET: SECRET, WORKERS: '1' }).workers).to.equal(1);
+    expect(() => loadConfig({ ...shared, WORKERS: '2', DATABASE_URL: '' })).to.throw(ConfigError, 'WORKERS=2 needs DATABASE_URL');
+    expect(() => loadConfig({ ...shared, WORKERS: '2', DATABASE_URL: 'memory' })).to.throw(ConfigError, 'WORKERS=2 needs DATABASE_URL');
+    expect(() => loadConfig({ ...shared, WORKERS: '2', REDIS_URL: '' })).to.throw(ConfigError, 'WORKERS=2 needs REDIS_URL or REDIS_CLUSTER_NODES');
   });
 
   it('when NODE_ENV=production has no JWT_SECRET, then it throws a ConfigError naming JWT_SECRET', () => {

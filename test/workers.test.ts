@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Message as SdkMessage } from '../client-sdk/src/index.js';
@@ -6,7 +7,7 @@ import type { Ack, Message, MessageResult, PresenceEvent, SessionRevokedEvent, S
 import { workerFor } from '../server/workers/routing.js';
 import { serverDisconnect } from './support/admin.js';
 import { environment } from './support/environment.js';
-import { stopChildren } from './support/processes.js';
+import { stopChildren, TEST_JWT_SECRET } from './support/processes.js';
 import { deleteRedisKeys } from './support/redis-keys.js';
 import { closeClients, received, signedUpClient } from './support/sdk.js';
 import { recordSkip } from './support/services.js';
@@ -229,5 +230,23 @@ describe('WORKERS=2: SIGTERM to the primary', function () {
     const storedIds = new Set(rows.map((r) => r.id));
     for (const id of acked) expect(storedIds.has(id), `acked ${id} is stored`).to.equal(true);
     expect(rows.map((r) => r.seq)).to.deep.equal(rows.map((_, i) => i + 1));
+  });
+});
+
+describe('WORKERS=2 without shared state', () => {
+  it('when WORKERS=2 has no DATABASE_URL, then `npm start` refuses with that one line and exit code 1', async function () {
+    this.timeout(30_000);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', PORT: '0', WORKERS: '2', JWT_SECRET: TEST_JWT_SECRET, REDIS_URL: 'redis://127.0.0.1:6379' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
+    expect(code, output).to.equal(1);
+    expect(output.trim()).to.equal(
+      'invalid configuration: WORKERS=2 needs DATABASE_URL (PostgreSQL): the embedded database belongs to one process and cannot be shared by workers',
+    );
   });
 });
