@@ -3,7 +3,9 @@
 // and send time in its content (`|step|µs|xxx…`), so a receiver needs no
 // JSON parsing: it reads two numbers out of the raw frame.
 import { randomUUID } from 'node:crypto';
+import { Agent } from 'node:http';
 import { io, type Socket } from 'socket.io-client';
+import { workerFor } from '../server/workers/routing.js';
 import { LatencyHistogram, type LatencySummary } from './histogram.js';
 import { cpuSnapshot } from './proc-stats.js';
 import type { Account, Target } from './targets.js';
@@ -67,9 +69,38 @@ export function wireSender(client: WireClient): Sender {
   };
 }
 
+/**
+ * The loopback addresses clients connect from, in turn. One (the default):
+ * 127.0.0.1. With --workers N the primary routes each connection by its
+ * client's address, so the clients come from addresses that map to each
+ * worker in turn and the load splits evenly (see spreadClients).
+ */
+let clientAddresses: readonly string[] = [];
+let nextClientAddress = 0;
+
+/** From now on, clients connect from addresses spread evenly over `workers` workers (none: 127.0.0.1). */
+export function spreadClients(workers: number): void {
+  const perWorker: string[][] = Array.from({ length: workers }, () => []);
+  for (let host = 1; host < 255 && perWorker.some((list) => list.length < 4); host++) {
+    const address = `127.0.0.${host}`;
+    const list = perWorker[workerFor(address, workers)]!;
+    if (list.length < 4) list.push(address);
+  }
+  clientAddresses = workers > 1 ? perWorker[0]!.flatMap((_, i) => perWorker.map((list) => list[i]!)) : [];
+  nextClientAddress = 0;
+}
+
+/** The address the next client connects from; undefined: the system's choice (127.0.0.1). */
+export function clientAddress(): string | undefined {
+  if (clientAddresses.length === 0) return undefined;
+  return clientAddresses[nextClientAddress++ % clientAddresses.length];
+}
+
 /** A sender built on socket.io-client (the senders of the fan-out scenarios). */
 export async function socketIoSender(url: string, auth: Record<string, unknown> | undefined): Promise<Sender> {
-  const socket: Socket = io(`${url}/chat`, { transports: ['websocket'], auth, reconnection: false, timeout: 20_000 });
+  const localAddress = clientAddress();
+  const agent = localAddress ? (new Agent({ localAddress }) as unknown as string) : undefined;
+  const socket: Socket = io(`${url}/chat`, { transports: ['websocket'], auth, reconnection: false, timeout: 20_000, ...(agent ? { agent } : {}) });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
     socket.once('connect_error', (err) => reject(err));
@@ -106,7 +137,7 @@ export async function connectMany(
   const url = target.nodes[nodeIndex]!.url;
   const started = now();
   const clients = await pool(Array.from({ length: count }, (_, i) => accounts[i % accounts.length]!), concurrency, (account) =>
-    WireClient.connect({ url, namespace: '/chat', auth: target.auth(account), onEvent }),
+    WireClient.connect({ url, namespace: '/chat', auth: target.auth(account), onEvent, localAddress: clientAddress() }),
   );
   return { clients, seconds: (now() - started) / 1000 };
 }

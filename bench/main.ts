@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only a,b] [-- --sockets N] [-- --cpu-prof]`
+// `npm run bench [-- --quick] [-- --only a,b] [-- --sockets N] [-- --cpu-prof] [-- --workers N]`
 // Prints the table and writes bench-results/bench-<time>.json. See docs/benchmarks.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,6 +16,8 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench-results' },
     'keep-db': { type: 'boolean', default: false },
+    // Roomcast with WORKERS=N (needs Redis: REDIS_URL or the local one); nothing is pinned then.
+    workers: { type: 'string', default: '1' },
     // For profiling one load level: first rate (msg/s) and number of ramp steps of (a) and (b).
     'start-rate': { type: 'string' },
     'max-steps': { type: 'string' },
@@ -28,6 +30,11 @@ for (const s of scenarios) {
     console.error(`unknown scenario "${s}"; choose from ${ALL_SCENARIOS.join(',')}`);
     process.exit(2);
   }
+}
+const workers = Number(values.workers);
+if (!(Number.isInteger(workers) && workers >= 1)) {
+  console.error('--workers takes a positive integer');
+  process.exit(2);
 }
 const idleSockets = values.sockets ? Number(values.sockets) : undefined;
 if (idleSockets !== undefined && !(Number.isInteger(idleSockets) && idleSockets > 0)) {
@@ -53,7 +60,12 @@ const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const outDir = path.resolve(values.out);
 const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
-if (!pinSelf()) log('taskset unavailable or one core: load generator and servers share the CPU');
+if (workers > 1) log(`Roomcast with WORKERS=${workers}: nothing pinned, the workers and the load generator share every core`);
+else if (!pinSelf()) log('taskset unavailable or one core: load generator and servers share the CPU');
+if (workers > 1 && baseUrl === 'memory') {
+  console.error('--workers needs PostgreSQL (DATABASE_URL): workers cannot share the embedded database');
+  process.exit(2);
+}
 const databaseUrl = baseUrl === 'memory' ? 'memory' : await createBenchDatabase(baseUrl);
 const roomcastNodeFlags = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.join(outDir, 'profiles')}`] : [];
 try {
@@ -61,7 +73,7 @@ try {
     ...(values['start-rate'] ? { startRate: Number(values['start-rate']) } : {}),
     ...(values['max-steps'] ? { maxSteps: Number(values['max-steps']), refineSteps: 0 } : {}),
   };
-  const report = await runBenchmark({ quick: values.quick, scenarios, databaseUrl, redisUrl, idleSockets, roomcastNodeFlags, log, rampOverride });
+  const report = await runBenchmark({ quick: values.quick, scenarios, databaseUrl, redisUrl, idleSockets, roomcastNodeFlags, log, rampOverride, workers });
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, `bench-${report.startedAt.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(report, null, 2));

@@ -1,6 +1,7 @@
 // Starts the servers under test as separate processes, pinned to the
 // server core with taskset where it exists, and stops them.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 const SERVER_CORE = '0';
 const GENERATOR_CORE = '1';
@@ -32,6 +33,8 @@ export interface ServerProcess {
   name: string;
   url: string;
   pid: number;
+  /** The server's pid and its children's (the workers of WORKERS=N), for CPU and memory figures. */
+  pids(): number[];
   /** The last lines the process wrote, for error messages. */
   output(): string;
   stop(): Promise<void>;
@@ -46,13 +49,15 @@ export interface LaunchOptions {
   /** Extra node flags (e.g. --cpu-prof). */
   nodeFlags?: string[];
   readyTimeoutMs?: number;
+  /** false: not pinned to the server core even where taskset exists (WORKERS=N uses every core). */
+  pin?: boolean;
 }
 
 /** Spawns `node --import tsx ...` (pinned when possible) and waits until GET /healthz answers 200. */
 export async function launch(options: LaunchOptions): Promise<ServerProcess> {
   const nodeArgs = [...(options.nodeFlags ?? []), '--import', 'tsx', ...options.args];
   // taskset execs node, so the pid we get is the server's own.
-  const [command, args] = canPin() ? ['taskset', ['-c', SERVER_CORE, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const [command, args] = canPin() && options.pin !== false ? ['taskset', ['-c', SERVER_CORE, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const child = spawn(command, args as string[], {
     env: { ...process.env, ...options.env, PORT: String(options.port) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -71,6 +76,7 @@ export async function launch(options: LaunchOptions): Promise<ServerProcess> {
     name: options.name,
     url,
     pid: child.pid!,
+    pids: () => [child.pid!, ...childrenOf(child.pid!)],
     output: () => lines.join('\n'),
     stop: () => stopChild(child),
   };
@@ -81,6 +87,15 @@ export async function launch(options: LaunchOptions): Promise<ServerProcess> {
     throw new Error(`${options.name} did not start: ${(err as Error).message}\n${server.output()}`);
   }
   return server;
+}
+
+/** The direct children of `pid` (Linux /proc; none elsewhere). */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }
 
 async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {

@@ -11,7 +11,8 @@ export interface BenchReport {
   startedAt: string;
   finishedAt: string;
   quick: boolean;
-  machine: { cpus: number; model: string; loadAverageAtStart: number[]; node: string; pinned: boolean; database: string };
+  /** workers: Roomcast's WORKERS (absent in reports from before --workers: 1). */
+  machine: { cpus: number; model: string; loadAverageAtStart: number[]; node: string; pinned: boolean; database: string; workers?: number };
   scenarios: {
     fanout?: FanoutResults;
     smallRooms?: { bare: SmallRoomsResult; roomcast: SmallRoomsResult };
@@ -171,12 +172,19 @@ function rampRows(server: string, ramp: RampResult | undefined): string[][] {
   return ramp ? ramp.steps.map((s) => stepRow(server, s)) : [];
 }
 
+function pinning(m: BenchReport['machine']): string {
+  if ((m.workers ?? 1) > 1) {
+    return `Roomcast WORKERS=${m.workers} (a primary and ${m.workers} workers over Redis), NOT pinned: its workers, the load generator, PostgreSQL and Redis share all ${m.cpus} cores, so the generator takes CPU the workers would have`;
+  }
+  return m.pinned ? 'servers on core 0, load generator on core 1' : 'NOT pinned (no taskset or one core)';
+}
+
 export function formatReport(report: BenchReport): string {
   const out: string[] = [];
   const m = report.machine;
   out.push(
     `Roomcast benchmark ${report.startedAt} (${report.quick ? 'quick' : 'full'}): ${m.cpus} × ${m.model}, node ${m.node}, ` +
-      `${m.pinned ? 'servers on core 0, load generator on core 1' : 'NOT pinned (no taskset or one core)'}, load average at start ${m.loadAverageAtStart.join(' ')}, ${m.database}`,
+      `${pinning(m)}, load average at start ${m.loadAverageAtStart.join(' ')}, ${m.database}`,
   );
   const { fanout, smallRooms, idle, crossNode, loginStorm } = report.scenarios;
   if (fanout) {

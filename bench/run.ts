@@ -1,7 +1,7 @@
 // Runs the chosen scenarios against Roomcast and the bare baseline, one
 // server process at a time, and gathers the results into one report.
 import os from 'node:os';
-import { DeliveryRecorder, type RampOptions, type RampResult, type StepResult } from './load.js';
+import { DeliveryRecorder, spreadClients, type RampOptions, type RampResult, type StepResult } from './load.js';
 import { canPin } from './processes.js';
 import { setBenchDatabase } from './proc-stats.js';
 import { evaluateGoals, type BenchReport } from './report.js';
@@ -29,6 +29,8 @@ export interface BenchOptions {
   rampOverride?: Partial<RampOptions>;
   /** Progress lines (the default run prints them on stderr). */
   log: (line: string) => void;
+  /** Roomcast's WORKERS in scenarios a, b, c and e (default 1: one process pinned to core 0). */
+  workers?: number;
 }
 
 export interface FanoutResults {
@@ -47,6 +49,9 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
   const postgresUrl = options.databaseUrl.startsWith('postgres') ? options.databaseUrl : null;
   setBenchDatabase(postgresUrl ? new URL(postgresUrl).pathname.slice(1) : null);
   const startedAt = new Date();
+  const workers = options.workers ?? 1;
+  // Spread the clients over the workers: the primary routes by client address.
+  if (workers > 1) spreadClients(workers);
   const report: BenchReport = {
     startedAt: startedAt.toISOString(),
     finishedAt: '',
@@ -56,13 +61,15 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
       model: os.cpus()[0]?.model ?? 'unknown',
       loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100),
       node: process.version,
-      pinned: canPin(),
+      pinned: canPin() && workers === 1,
+      workers,
       database: postgresUrl ? 'postgresql' : 'embedded (memory)',
     },
     scenarios: {},
     goals: [],
   };
-  const roomcast = () => startRoomcast({ databaseUrl: options.databaseUrl, nodeFlags: options.roomcastNodeFlags });
+  const roomcast = () =>
+    startRoomcast({ databaseUrl: options.databaseUrl, nodeFlags: options.roomcastNodeFlags, workers, redisUrl: workers > 1 ? options.redisUrl : null });
   const withTarget = async <T>(start: () => Promise<Target>, work: (t: Target) => Promise<T>): Promise<T> => {
     const target = await start();
     try {

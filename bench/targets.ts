@@ -35,6 +35,8 @@ export interface RoomcastOptions {
   nodeFlags?: string[];
   /** Extra environment for the nodes. */
   env?: Record<string, string>;
+  /** WORKERS of each node (default 1); above 1 needs redisUrl, and the node is not pinned to one core. */
+  workers?: number;
 }
 
 export async function startRoomcast(options: RoomcastOptions): Promise<Target> {
@@ -48,6 +50,7 @@ export async function startRoomcast(options: RoomcastOptions): Promise<Target> {
           args: ['server/main.ts'],
           port: await freePort(),
           nodeFlags: options.nodeFlags,
+          pin: (options.workers ?? 1) === 1,
           env: {
             HOST: '127.0.0.1',
             DATABASE_URL: options.databaseUrl,
@@ -66,6 +69,7 @@ export async function startRoomcast(options: RoomcastOptions): Promise<Target> {
             ACCESS_TOKEN_TTL: '3600',
             NODE_ID: `bench-${i + 1}`,
             ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
+            ...((options.workers ?? 1) > 1 ? { WORKERS: String(options.workers), REDIS_KEY_PREFIX: `bench-${randomUUID().slice(0, 8)}` } : {}),
             ...options.env,
           },
         }),

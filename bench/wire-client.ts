@@ -19,6 +19,8 @@ export interface WireClientOptions {
   /** Called with the raw text of every event packet (`42/ns,[...]`), undecoded. */
   onEvent?: (frame: Buffer) => void;
   timeoutMs?: number;
+  /** The loopback address to connect from (default: the system's choice). */
+  localAddress?: string;
 }
 
 export class WireClient {
@@ -38,7 +40,7 @@ export class WireClient {
   static connect(options: WireClientOptions): Promise<WireClient> {
     const url = `${options.url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
     // The server is trusted here: skip ws's UTF-8 check of every frame (receiver CPU).
-    const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
+    const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
     const client = new WireClient(ws, options.namespace);
     const ackPrefix = `43${client.prefix}`;
     const eventPrefix = `42${client.prefix}`;

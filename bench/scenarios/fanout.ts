@@ -27,7 +27,7 @@ export async function setUpFanout(target: Target, sizes: Sizes['fanout'], record
   await joinAll(receivers, () => roomId!);
   const senders: Sender[] = [];
   for (let i = 0; i < sizes.senders; i++) senders.push(await socketIoSender(target.nodes[0]!.url, target.auth(accounts[i % accounts.length]!)));
-  const serverPids = target.nodes.map((n) => n.pid);
+  const serverPids = target.nodes.flatMap((n) => n.pids());
   return {
     target,
     accounts,

@@ -18,14 +18,18 @@ const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runIdle(target: Target, sizes: Sizes['idle']): Promise<IdleResult> {
   const accounts = await target.createAccounts(sizes.users);
-  const pid = target.nodes[0]!.pid;
+  // Every process of the server: with --workers N, the primary and its workers.
+  const rss = () => target.nodes[0]!.pids().reduce<number | null>((sum, pid) => {
+    const bytes = rssBytes(pid);
+    return sum === null || bytes === null ? null : sum + bytes;
+  }, 0);
   await settle(1_000);
-  const before = rssBytes(pid);
+  const before = rss();
   const { clients, seconds } = await connectMany(target, 0, accounts, sizes.sockets, undefined, 200);
   try {
     // Long enough for V8's memory reducer to collect the garbage of connecting (it acts after a few idle seconds).
     await settle(10_000);
-    const after = rssBytes(pid);
+    const after = rss();
     return {
       sockets: clients.length,
       connectSeconds: Math.round(seconds * 100) / 100,

@@ -31,7 +31,7 @@ export async function runSmallRooms(
     await joinAll(clients, roomOf);
     const joinSeconds = Math.round(performance.now() - joinStarted) / 1000;
     const senders = clients.map(wireSender);
-    const serverPids = target.nodes.map((n) => n.pid);
+    const serverPids = target.nodes.flatMap((n) => n.pids());
     const result = await ramp(sizes.ramp, (rate) =>
       runStep({ step: nextStepId(), rate, durationMs: sizes.stepMs, fanout: sizes.members - 1, roomOf, drainMs: sizes.drainMs }, senders, recorder, serverPids),
     );
