@@ -2,7 +2,6 @@
 // (N > 1) a primary that forks N worker processes, each a node
 // (server/workers/, docs/operations.md "All cores of one box").
 import 'dotenv/config';
-import cluster from 'node:cluster';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, usesRedis, type Config } from './config.js';
 import { logUncaught, stopOnSignals } from './lifecycle.js';
@@ -18,9 +17,8 @@ try {
 }
 
 if (config.workers > 1) {
-  // Loaded only here: one process (WORKERS unset or 1) runs no cluster code.
-  if (cluster.isPrimary) await (await import('./workers/primary.js')).runPrimary(config);
-  else await (await import('./workers/worker.js')).runWorker(config);
+  // Loaded only here: one process (WORKERS unset or 1) loads no cluster code.
+  await (await import('./workers/run.js')).runWorkers(config);
 } else {
   const logger = createLogger(config.logLevel, config.nodeId);
   logUncaught(logger);

@@ -233,20 +233,50 @@ describe('WORKERS=2: SIGTERM to the primary', function () {
   });
 });
 
-describe('WORKERS=2 without shared state', () => {
+/** Runs `npm start`'s main.ts with `env` until it exits by itself (killed after `timeoutMs`); its exit code and output. */
+async function runToExit(env: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', JWT_SECRET: TEST_JWT_SECRET, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
+  clearTimeout(timer);
+  return { code, output };
+}
+
+describe('WORKERS=2 that cannot run', () => {
   it('when WORKERS=2 has no DATABASE_URL, then `npm start` refuses with that one line and exit code 1', async function () {
     this.timeout(30_000);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', PORT: '0', WORKERS: '2', JWT_SECRET: TEST_JWT_SECRET, REDIS_URL: 'redis://127.0.0.1:6379' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
+    const { code, output } = await runToExit({ WORKERS: '2', REDIS_URL: 'redis://127.0.0.1:6379' }, 25_000);
     expect(code, output).to.equal(1);
     expect(output.trim()).to.equal(
       'invalid configuration: WORKERS=2 needs DATABASE_URL (PostgreSQL): the embedded database belongs to one process and cannot be shared by workers',
     );
+  });
+
+  it('when a worker cannot start (its database refuses connections), then the primary stops the others and exits 1 instead of forking again', async function () {
+    this.timeout(90_000);
+    const { redisUrl } = environment.get().services;
+    if (!redisUrl) {
+      recordSkip('WORKERS=2 whose workers cannot start', 'Redis');
+      return this.skip();
+    }
+    // Port 1 on loopback: nothing listens, the connection is refused at once.
+    const { code, output } = await runToExit({ WORKERS: '2', REDIS_URL: redisUrl, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' }, 80_000);
+    expect(code, output).to.equal(1);
+    const lines = output.split('\n').flatMap((line) => {
+      try {
+        return [JSON.parse(line) as { message?: string }];
+      } catch {
+        return [];
+      }
+    });
+    expect(lines.filter((l) => l.message === 'a worker could not start; stopping'), output).to.have.length(1);
+    expect(lines.some((l) => l.message === 'worker died; starting a replacement'), 'no replacement of a worker that never served').to.equal(false);
+    expect(lines.some((l) => l.message === 'roomcast is listening')).to.equal(false);
   });
 });
