@@ -144,11 +144,17 @@ interface Actor {
   views: Map<string, RoomView>;
   /** The private rooms the actor is a member of, as the acked invites, removals and leaves made it. */
   memberOf: Set<string>;
+  /** The private rooms the actor will be a member of once its queued membership changes are done (what the next step chooses by). */
+  planned: Set<string>;
   /** A left room's view position (its handle's lastSeq/lastChange when it was dropped), to resume from when invited back. */
   positions: Map<string, { afterSeq: number; afterChange: number }>;
   /** The actor's acked messages per room (what it may edit or delete). */
   own: Map<string, Message[]>;
-  /** Set while a restart replaces the client or a membership change replaces a room's handle: writes, restarts and membership changes skip the actor. */
+  /**
+   * Set while a restart replaces the client or membership changes replace a
+   * room's handle: writes and restarts skip the actor; membership changes
+   * queue after the running one (one at a time per actor).
+   */
   busy: Promise<void> | null;
   /** Per room: stops feeding the view from the room's handle. */
   offs: Map<string, () => void>;
@@ -280,7 +286,7 @@ async function runOnce(nodes: readonly [string, string], users: Registered[], si
       const order = i % 2 === 0 ? [0, 1] : [1, 0];
       const links = await Promise.all(order.map(async (n) => new Link(await startTcpProxy(nodePort(nodes[n]!)))));
       const states: string[] = [];
-      const actor: Actor = { user, links, client: newClient(links, user, states), rooms: new Map(), views: new Map(), memberOf: new Set(privateIds), positions: new Map(), own: new Map(), busy: null, offs: new Map(), errors: tally.errors, states };
+      const actor: Actor = { user, links, client: newClient(links, user, states), rooms: new Map(), views: new Map(), memberOf: new Set(privateIds), planned: new Set(privateIds), positions: new Map(), own: new Map(), busy: null, offs: new Map(), errors: tally.errors, states };
       watch(actor);
       actors.push(actor);
       for (const roomId of roomIds) {
@@ -311,13 +317,15 @@ async function runOnce(nodes: readonly [string, string], users: Registered[], si
       );
     };
 
-    /** Runs a membership change of `actor` exclusively (as a restart): a failure is a violation. */
+    /** Runs a restart or membership change of `actor` after the one running (if any), one at a time: a failure is a violation. */
     const change = (actor: Actor, what: string, body: () => Promise<void>) => {
-      actor.busy = body()
+      const queued: Promise<void> = (actor.busy ?? Promise.resolve())
+        .then(body)
         .catch((err: unknown) => void tally.violations.push(`${what} failed: ${String(err)} (states: ${actor.states.join('; ')})`))
         .finally(() => {
-          actor.busy = null;
+          if (actor.busy === queued) actor.busy = null;
         });
+      actor.busy = queued;
     };
     const owner = actors[0]!;
 
@@ -325,14 +333,17 @@ async function runOnce(nodes: readonly [string, string], users: Registered[], si
       const roomId = 'room' in step ? roomIds[step.room]! : '';
       if (step.op === 'invite' || step.op === 'remove') {
         const invite = step.op === 'invite';
-        // The owner's REST calls go through its current client (a restart replaces it: the call is retried on the new one).
-        const candidates = actors.slice(1).filter((a) => !a.busy && a.memberOf.has(roomId) !== invite);
-        if (owner.busy || candidates.length === 0) {
+        // Chosen by the membership the actor will have: a removal still under way is followed by the invite.
+        const candidates = actors.slice(1).filter((a) => a.planned.has(roomId) !== invite);
+        if (candidates.length === 0) {
           await sleep(step.gapMs);
           continue;
         }
         const actor = candidates[step.pick % candidates.length]!;
+        if (invite) actor.planned.add(roomId);
+        else actor.planned.delete(roomId);
         const which = `room ${step.room}: client ${actors.indexOf(actor)} ${step.op}`;
+        // The owner's REST calls go through its current client (a restart replaces it: the call is retried on the new one).
         change(actor, which, async () => {
           await untilDone(() => (invite ? owner.client.rooms.invite(roomId, actor.user.userId) : owner.client.rooms.remove(roomId, actor.user.userId)));
           tally.membership[step.op]++;
@@ -341,7 +352,7 @@ async function runOnce(nodes: readonly [string, string], users: Registered[], si
             await rejoin(actor, roomId);
           } else {
             actor.memberOf.delete(roomId);
-            await drop(actor, roomId);
+            drop(actor, roomId);
           }
         });
         await sleep(step.gapMs);
@@ -385,7 +396,8 @@ async function runOnce(nodes: readonly [string, string], users: Registered[], si
           break;
         }
         case 'leave': {
-          if (actor.busy || !actor.memberOf.has(roomId)) break;
+          if (!actor.planned.has(roomId)) break;
+          actor.planned.delete(roomId);
           change(actor, `room ${step.room}: client ${step.client} leave`, async () => {
             // Retried until it holds; not_found: an earlier try left (its answer was lost), the caller is no member.
             await untilDone(
@@ -394,7 +406,7 @@ async function runOnce(nodes: readonly [string, string], users: Registered[], si
             );
             tally.membership.leave++;
             actor.memberOf.delete(roomId);
-            await drop(actor, roomId);
+            drop(actor, roomId);
           });
           break;
         }
@@ -561,15 +573,15 @@ async function restart(actor: Actor): Promise<void> {
  * keeps its view and where it was, and lets the handle go (it hears nothing
  * more of the room; a reconnect would be refused its join).
  */
-async function drop(actor: Actor, roomId: string): Promise<void> {
+function drop(actor: Actor, roomId: string): void {
   const room = actor.rooms.get(roomId);
   if (!room) return;
   actor.offs.get(roomId)?.();
   actor.offs.delete(roomId);
   actor.rooms.delete(roomId);
   actor.positions.set(roomId, position(roomId, room));
-  // The socket already left the room on the server; this closes the handle (room:leave may be refused: nothing to leave).
-  await room.leave().catch(() => {});
+  // The socket already left the room on the server; this closes the handle at once (its room:leave may be refused: nothing to leave).
+  void room.leave().catch(() => {});
 }
 
 /** Invited back: the app resumes its old view of `roomId` from where it was dropped, as after a restart. */
