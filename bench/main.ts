@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only a,b] [-- --sockets N] [-- --cpu-prof] [-- --workers N]`
+// `npm run bench [-- --quick] [-- --only a,b] [-- --sockets N] [-- --cpu-prof] [-- --workers N] [-- --webhook]`
 // Prints the table and writes bench-results/bench-<time>.json. See docs/benchmarks.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,6 +18,8 @@ const { values } = parseArgs({
     'keep-db': { type: 'boolean', default: false },
     // Roomcast with WORKERS=N (needs Redis: REDIS_URL or the local one); nothing is pinned then.
     workers: { type: 'string', default: '1' },
+    // Scenario (b) once more with one webhook endpoint subscribed to message.created (what it costs).
+    webhook: { type: 'boolean', default: false },
     // For profiling one load level: first rate (msg/s) and number of ramp steps of (a) and (b).
     'start-rate': { type: 'string' },
     'max-steps': { type: 'string' },
@@ -48,7 +50,7 @@ const overall = setTimeout(
     console.error('benchmark took too long; stopping');
     process.exit(1);
   },
-  (values.quick ? 3 : 12) * 60_000,
+  (values.quick ? 3 : 12) * 60_000 + (values.webhook ? (values.quick ? 1 : 4) * 60_000 : 0),
 );
 overall.unref();
 
@@ -73,7 +75,7 @@ try {
     ...(values['start-rate'] ? { startRate: Number(values['start-rate']) } : {}),
     ...(values['max-steps'] ? { maxSteps: Number(values['max-steps']), refineSteps: 0 } : {}),
   };
-  const report = await runBenchmark({ quick: values.quick, scenarios, databaseUrl, redisUrl, idleSockets, roomcastNodeFlags, log, rampOverride, workers });
+  const report = await runBenchmark({ quick: values.quick, scenarios, databaseUrl, redisUrl, idleSockets, roomcastNodeFlags, log, rampOverride, workers, webhook: values.webhook });
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, `bench-${report.startedAt.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(report, null, 2));

@@ -6,6 +6,7 @@ import type { CrossNodeResult } from './scenarios/cross-node.js';
 import type { IdleResult } from './scenarios/idle.js';
 import type { StormResult } from './scenarios/login-storm.js';
 import type { SmallRoomsResult } from './scenarios/small-rooms.js';
+import type { WebhookRunResult } from './scenarios/webhook.js';
 
 export interface BenchReport {
   startedAt: string;
@@ -15,7 +16,8 @@ export interface BenchReport {
   machine: { cpus: number; model: string; loadAverageAtStart: number[]; node: string; pinned: boolean; database: string; workers?: number };
   scenarios: {
     fanout?: FanoutResults;
-    smallRooms?: { bare: SmallRoomsResult; roomcast: SmallRoomsResult };
+    /** `withWebhook`: with `--webhook`, the same run with one webhook endpoint on message.created. */
+    smallRooms?: { bare: SmallRoomsResult; roomcast: SmallRoomsResult; withWebhook?: WebhookRunResult };
     idle?: { bare: IdleResult; roomcast: IdleResult };
     crossNode?: CrossNodeResult;
     loginStorm?: StormResult;
@@ -92,6 +94,27 @@ export function evaluateGoals(report: BenchReport): Goal[] {
       ratio,
       met: ratio !== null && check ? ratio >= 0.7 && check.gapFree && check.messages === check.ackedTotal : null,
     });
+    const hooked = smallRooms.withWebhook;
+    if (hooked) {
+      const id = 'b.webhook';
+      const goal = '(b) with one webhook endpoint (message.created): its cost stated (ratio: stored msg/s with ÷ without), every stored message delivered';
+      if (!('webhook' in hooked)) goals.push({ id, goal, measured: hooked.reason, ratio: null, met: null });
+      else {
+        const withHook = sustainedAckedPerSec(hooked.ramp);
+        const w = hooked.webhook;
+        const c = hooked.seqCheck;
+        goals.push({
+          id,
+          goal,
+          measured:
+            `Roomcast ${withHook} stored msg/s with the endpoint, ${stored} without; ${w.delivered}/${w.acked} acked messages delivered ` +
+            `(${w.requests} requests), ${w.allDelivered ? 'all' : 'NOT all'} by ${w.drainSeconds} s after the ramp` +
+            (c ? `; seqs gap-free: ${c.gapFree}` : ''),
+          ratio: ratioOf(withHook, stored),
+          met: w.allDelivered && (c ? c.gapFree : true),
+        });
+      }
+    }
   }
   if (idle) {
     const ratio = ratioOf(idle.roomcast.rssPerSocketBytes, idle.bare.rssPerSocketBytes);
@@ -204,7 +227,12 @@ export function formatReport(report: BenchReport): string {
         `sockets connected in ${smallRooms.bare.connectSeconds} s (bare) / ${smallRooms.roomcast.connectSeconds} s (Roomcast), ` +
         `room:join all in ${smallRooms.bare.joinSeconds} s / ${smallRooms.roomcast.joinSeconds} s`,
     );
-    out.push(table(STEP_COLUMNS, [...rampRows('bare', smallRooms.bare.ramp), ...rampRows('roomcast', smallRooms.roomcast.ramp)]));
+    const hooked = smallRooms.withWebhook && 'webhook' in smallRooms.withWebhook ? smallRooms.withWebhook : null;
+    out.push(table(STEP_COLUMNS, [...rampRows('bare', smallRooms.bare.ramp), ...rampRows('roomcast', smallRooms.roomcast.ramp), ...rampRows('rc+webhook', hooked?.ramp)]));
+    if (hooked) {
+      const w = hooked.webhook;
+      out.push(`rc+webhook: one endpoint (${w.events.join(', ')}), a receiver answering 204 on 127.0.0.1; ${w.delivered}/${w.acked} acked messages delivered (${w.requests} requests), ${w.allDelivered ? 'all' : 'NOT all'} by ${w.drainSeconds} s after the ramp`);
+    } else if (smallRooms.withWebhook && !('webhook' in smallRooms.withWebhook)) out.push(`rc+webhook: ${smallRooms.withWebhook.reason}`);
   }
   if (idle) {
     out.push('', '(c) idle sockets');

@@ -10,6 +10,7 @@ import { rampFanout, setUpFanout } from './scenarios/fanout.js';
 import { runIdle, type IdleResult } from './scenarios/idle.js';
 import { runLoginStorm, type StormResult } from './scenarios/login-storm.js';
 import { runSmallRooms, type SmallRoomsResult } from './scenarios/small-rooms.js';
+import { runSmallRoomsWithWebhook, WEBHOOK_NODE_ENV, type WebhookRunResult } from './scenarios/webhook.js';
 import { sizesFor } from './sizes.js';
 import { startBare, startRoomcast, type Target } from './targets.js';
 
@@ -25,6 +26,8 @@ export interface BenchOptions {
   idleSockets?: number;
   /** Extra node flags for the Roomcast processes (e.g. --cpu-prof). */
   roomcastNodeFlags: string[];
+  /** `--webhook`: run (b) once more with one webhook endpoint subscribed to message.created (its cost, issue 15). */
+  webhook?: boolean;
   /** Overrides of the ramps of (a) and (b), for profiling one load level. */
   rampOverride?: Partial<RampOptions>;
   /** Progress lines (the default run prints them on stderr). */
@@ -115,12 +118,17 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
   }
 
   if (has('b')) {
-    const smallRooms: { bare?: SmallRoomsResult; roomcast?: SmallRoomsResult } = {};
+    const smallRooms: { bare?: SmallRoomsResult; roomcast?: SmallRoomsResult; withWebhook?: WebhookRunResult } = {};
     options.log('(b) small rooms: bare Socket.IO');
     smallRooms.bare = await withTarget(startBare, (t) => runSmallRooms(t, sizes.smallRooms, recorder, null));
     options.log('(b) small rooms: Roomcast');
     smallRooms.roomcast = await withTarget(roomcast, (t) => runSmallRooms(t, sizes.smallRooms, recorder, postgresUrl));
-    report.scenarios.smallRooms = smallRooms as { bare: SmallRoomsResult; roomcast: SmallRoomsResult };
+    if (options.webhook) {
+      options.log('(b) small rooms: Roomcast with one webhook endpoint (message.created)');
+      const withWebhooks = () => startRoomcast({ databaseUrl: options.databaseUrl, nodeFlags: options.roomcastNodeFlags, env: { ...WEBHOOK_NODE_ENV } });
+      smallRooms.withWebhook = await withTarget(withWebhooks, (t) => runSmallRoomsWithWebhook(t, sizes.smallRooms, recorder, postgresUrl, options.quick ? 20_000 : 60_000));
+    }
+    report.scenarios.smallRooms = smallRooms as { bare: SmallRoomsResult; roomcast: SmallRoomsResult; withWebhook?: WebhookRunResult };
   }
 
   if (has('c')) {

@@ -3,6 +3,8 @@
 // accepts, rejects (the sender gets `rejected` with its reason) or replaces
 // the content; a failed call lets the message through (open) or refuses it
 // (closed); calls run in parallel; requests are signed (Standard Webhooks).
+// Edits of a message's content (message:edit) are judged the same way, before
+// their transaction (no lock held while the app answers).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { expect } from 'chai';
@@ -12,12 +14,13 @@ import { ConfigError, loadConfig } from '../server/config.js';
 import type { CreatedApiKey, HistoryPage, Message, MessageResult } from '../server/protocol.js';
 import { generateSecret } from '../server/webhooks/webhook-signing.js';
 import { listenOnLoopback } from './support/free-port.js';
-import { closeAll, connect, createRoom, http, issuedSecrets, ok, registerAdmin, request, startNode, waitFor, type ChatClient } from './support/util.js';
+import { environment } from './support/environment.js';
+import { closeAll, connect, createRoom, http, issuedSecrets, ok, registerAdmin, registerUser, request, startNode, waitFor, type ChatClient } from './support/util.js';
 
 interface HookRequest {
   headers: Record<string, string>;
   body: string;
-  event: { type: string; timestamp: string; data: { roomId: string; userId: string; username: string; content: string; clientMsgId: string; via: string } };
+  event: { type: string; timestamp: string; data: { kind: 'send' | 'edit'; roomId: string; userId: string; username: string; content: string; clientMsgId?: string; messageId?: string; seq?: number; via: string } };
 }
 type Answer = (req: HookRequest, res: ServerResponse) => void | Promise<void>;
 
@@ -94,6 +97,9 @@ async function sender(app: RoomcastApp): Promise<{ token: string; roomId: string
 }
 
 const send = (socket: ChatClient, roomId: string, content: string) => request<MessageResult>(socket, 'message:send', { roomId, content, clientMsgId: randomUUID() });
+const edit = (socket: ChatClient, messageId: string, content: string) => request<MessageResult>(socket, 'message:edit', { messageId, content });
+/** A hook answer for sends only: accepts them, and lets `onEdit` answer the edits. */
+const editsBy = (onEdit: Answer): Answer => (req, res) => (req.event.data.kind === 'edit' ? onEdit(req, res) : json(res, 200, { action: 'accept' }));
 
 async function storedContents(app: RoomcastApp, token: string, roomId: string): Promise<string[]> {
   const res = await http<HistoryPage>(app, 'GET', `/api/rooms/${roomId}/messages`, { token });
@@ -124,7 +130,7 @@ describe('before-publish hook (BEFORE_PUBLISH_URL)', () => {
     expect(hook.requests).to.have.length(1);
     const [call] = hook.requests;
     expect(call!.event.type).to.equal('message.before_publish');
-    expect(call!.event.data).to.include({ roomId, content: 'hello hook', userId: ack.message.userId, clientMsgId: ack.message.clientMsgId, via: 'socket' });
+    expect(call!.event.data).to.include({ kind: 'send', roomId, content: 'hello hook', userId: ack.message.userId, clientMsgId: ack.message.clientMsgId, via: 'socket' });
     // Verifies with the Standard Webhooks reference library, as the app would.
     expect(() => new Webhook(secret).verify(call!.body, call!.headers)).not.to.throw();
     expect(() => new Webhook(generateSecret()).verify(call!.body, call!.headers)).to.throw();
@@ -195,6 +201,85 @@ describe('before-publish hook (BEFORE_PUBLISH_URL)', () => {
     expect(await storedContents(app, token, roomId)).to.deep.equal([]);
   });
 
+  it('when a message is edited, then the hook judges the new content: accept stores it, reject refuses with `rejected` and the reason (the message keeps its content), replace stores the replacement; an edit the rules refuse never reaches the hook', async () => {
+    const hook = await hookServer();
+    hook.answer = editsBy((req, res) => {
+      const { content } = req.event.data;
+      if (content.includes('spam')) return json(res, 200, { action: 'reject', reason: 'no spam in edits' });
+      if (content.includes('darn')) return json(res, 200, { action: 'replace', content: content.replace('darn', '****') });
+      return json(res, 200, { action: 'accept' });
+    });
+    const { app, secret } = await nodeWithHook(hook);
+    const { token, roomId, socket } = await sender(app);
+    const other = await connect(app, { token });
+    await ok(other, 'room:join', { roomId });
+    const sent = await send(socket, roomId, 'first version');
+    if (!sent.ok) throw new Error('the send failed');
+    const { message } = sent;
+
+    const accepted = await edit(socket, message.id, 'second version');
+    expect(accepted.ok && accepted.message.content).to.equal('second version');
+    const editCall = hook.requests.find((r) => r.event.data.kind === 'edit')!;
+    expect(editCall.event.type).to.equal('message.before_publish');
+    expect(editCall.event.data).to.deep.equal({ kind: 'edit', roomId, messageId: message.id, seq: message.seq, userId: message.userId, username: message.username, content: 'second version', via: 'socket' });
+    expect(() => new Webhook(secret).verify(editCall.body, editCall.headers)).not.to.throw();
+
+    const rejected = await edit(socket, message.id, 'now with spam');
+    expect(!rejected.ok && rejected.error.code).to.equal('rejected');
+    expect(!rejected.ok && rejected.error.details).to.deep.equal({ reason: 'no spam in edits' });
+    expect(await storedContents(app, token, roomId)).to.deep.equal(['second version']);
+
+    const heard = new Promise<Message>((resolve) => other.once('message:updated', resolve));
+    const replaced = await edit(socket, message.id, 'oh darn');
+    expect(replaced.ok && replaced.message.content).to.equal('oh ****');
+    expect((await heard).content).to.equal('oh ****');
+    expect(await storedContents(app, token, roomId)).to.deep.equal(['oh ****']);
+
+    // Another member may not edit the message: refused by the rules, before anyone asks the app.
+    const member = await registerUser(app);
+    const memberSocket = await connect(app, { token: member.accessToken });
+    await ok(memberSocket, 'room:join', { roomId });
+    const calls = hook.requests.length;
+    const notAuthor = await edit(memberSocket, message.id, 'not mine');
+    expect(!notAuthor.ok && notAuthor.error.code).to.equal('forbidden');
+    expect(hook.requests).to.have.length(calls);
+    expect(await metricsText(app)).to.match(/roomcast_before_publish_seconds_count\{[^}]*outcome="reject"[^}]*\} 1/);
+  });
+
+  it('when edits arrive at once, then the hook sees them all in flight together, and while it holds them no edit holds a lock on its message (no transaction is open)', async function () {
+    this.timeout(15_000);
+    const N = 6;
+    const hook = await hookServer();
+    const held: ServerResponse[] = [];
+    let unlocked: boolean | null = null;
+    const knex = environment.get().database.knex;
+    const { app } = await nodeWithHook(hook, { BEFORE_PUBLISH_TIMEOUT_MS: '3000', BEFORE_PUBLISH_FAIL: 'closed', MESSAGE_RATE_LIMIT: '0', EDIT_RATE_LIMIT: '0' });
+    const { token, roomId, socket } = await sender(app);
+    const sent = await Promise.all(Array.from({ length: N }, (_, i) => send(socket, roomId, `v1 ${i}`)));
+    const ids = sent.map((a) => (a.ok ? a.message.id : ''));
+    // Holds every edit call until all N are in flight; then takes each message's row lock, NOWAIT (an open edit transaction would hold it), and answers.
+    hook.answer = editsBy(async (_req, res) => {
+      held.push(res);
+      if (held.length !== N) return;
+      try {
+        // Fails at once (55P03) on a row an open transaction locked; all N rows must be there and lockable.
+        const locked = await knex.transaction(async (trx) => (await trx.raw('select id from messages where id::text = any(?::text[]) for update nowait', [ids])) as { rows: unknown[] });
+        unlocked = locked.rows.length === N;
+      } catch {
+        unlocked = false;
+      }
+      for (const r of held) json(r, 200, { action: 'accept' });
+    });
+
+    const acks = await Promise.all(ids.map((id, i) => edit(socket, id, `v2 ${i}`)));
+
+    expect(hook.maxInFlight).to.equal(N);
+    expect(unlocked, 'the messages were free to lock while the hook held the edits').to.equal(true);
+    expect(acks.every((a) => a.ok)).to.equal(true);
+    expect((await storedContents(app, token, roomId)).sort()).to.deep.equal(Array.from({ length: N }, (_, i) => `v2 ${i}`).sort());
+    await waitFor(() => hook.inFlight === 0, 2_000, 'hook calls finished');
+  });
+
   for (const failMode of ['open', 'closed'] as const) {
     describe(`BEFORE_PUBLISH_FAIL=${failMode}`, () => {
       const expectOutcome = async (app: RoomcastApp, token: string, roomId: string, ack: Awaited<ReturnType<typeof send>>, content: string) => {
@@ -218,6 +303,37 @@ describe('before-publish hook (BEFORE_PUBLISH_URL)', () => {
 
         expect(hook.requests).to.have.length(1);
         await expectOutcome(app, token, roomId, ack, 'slow hook');
+      });
+
+      it(`when the hook answers 500 to an edit, then the edit is ${failMode === 'open' ? 'stored' : 'refused (unavailable) and the message keeps its content'}`, async () => {
+        const hook = await hookServer();
+        hook.answer = editsBy((_req, res) => json(res, 500, { oops: true }));
+        const { app } = await nodeWithHook(hook, { BEFORE_PUBLISH_FAIL: failMode });
+        const { token, roomId, socket } = await sender(app);
+        const sent = await send(socket, roomId, 'before');
+        if (!sent.ok) throw new Error('the send failed');
+
+        const ack = await edit(socket, sent.message.id, 'after');
+
+        if (failMode === 'open') expect(ack.ok && ack.message.content).to.equal('after');
+        else expect(!ack.ok && ack.error.code).to.equal('unavailable');
+        expect(await storedContents(app, token, roomId)).to.deep.equal([failMode === 'open' ? 'after' : 'before']);
+        expect(await metricsText(app)).to.match(/roomcast_before_publish_seconds_count\{[^}]*outcome="failed"[^}]*\} 1/);
+      });
+
+      it(`when the hook does not answer an edit within BEFORE_PUBLISH_TIMEOUT_MS, then the edit is ${failMode === 'open' ? 'stored' : 'refused (unavailable)'}`, async () => {
+        const hook = await hookServer();
+        hook.answer = editsBy(() => undefined); // never answers edits; stop() ends them
+        const { app } = await nodeWithHook(hook, { BEFORE_PUBLISH_FAIL: failMode, BEFORE_PUBLISH_TIMEOUT_MS: '200' });
+        const { token, roomId, socket } = await sender(app);
+        const sent = await send(socket, roomId, 'before');
+        if (!sent.ok) throw new Error('the send failed');
+
+        const ack = await edit(socket, sent.message.id, 'after');
+
+        if (failMode === 'open') expect(ack.ok && ack.message.content).to.equal('after');
+        else expect(!ack.ok && ack.error.code).to.equal('unavailable');
+        expect(await storedContents(app, token, roomId)).to.deep.equal([failMode === 'open' ? 'after' : 'before']);
       });
 
       it(`when the hook answers 500, then the send is ${failMode === 'open' ? 'stored' : 'refused (unavailable)'}`, async () => {

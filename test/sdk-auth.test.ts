@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import type { AuthResponse, RoomcastError, StateChange } from '../client-sdk/src/index.js';
+import { MAX_RETRY_AFTER_MS, retryDelay } from '../client-sdk/src/connection.js';
+import { RoomcastError as SdkError, type AuthResponse, type RoomcastError, type StateChange } from '../client-sdk/src/index.js';
 import { closeClientsAfterEach, sdkClient, signedUpClient } from './support/sdk.js';
 import { http, registerUser, sleep, startNode, uniqueName, waitFor } from './support/util.js';
 
@@ -91,6 +92,47 @@ describe('client SDK: sign-in modes', () => {
 
     expect(client.state).to.equal('connected');
     expect(client.user?.id).to.equal(user.user.id);
+  });
+
+  it('when its sign-in is answered 429 with Retry-After, then the client waits that long before signing in again, and connects once the limit lifts', async function () {
+    this.timeout(20_000);
+    const app = await startNode({ LOGIN_FAILURE_LIMIT: '1', LOGIN_FAILURE_WINDOW: '5' });
+    const user = await registerUser(app);
+    // A wrong password spends the account's and the address's one failure: the next sign-ins are answered 429 until the window ends.
+    expect((await http(app, 'POST', '/api/auth/login', { body: { login: user.user.username, password: 'not-the-password' } })).status).to.equal(401);
+    const logins: Array<{ at: number; status: number; retryAfter: number }> = [];
+    const client = sdkClient(app, {
+      credentials: { login: user.user.username, password: user.password },
+      // A reconnect backoff far shorter than Retry-After: only honouring it spaces the sign-ins out.
+      reconnect: { minDelayMs: 20, maxDelayMs: 50 },
+      fetch: async (input, init) => {
+        const res = await fetch(input, init);
+        if (new URL(input).pathname === '/api/auth/login') logins.push({ at: Date.now(), status: res.status, retryAfter: Number(res.headers.get('retry-after')) });
+        return res;
+      },
+    });
+
+    await client.connect();
+
+    expect(client.state).to.equal('connected');
+    expect(logins[0]!.status).to.equal(429);
+    expect(logins.at(-1)!.status).to.equal(200);
+    // Each refused sign-in's answer came before the client's wait began, and the next one's after it ended.
+    for (const [i, login] of logins.slice(0, -1).entries()) {
+      expect(login.status).to.equal(429);
+      expect(login.retryAfter).to.be.above(0);
+      expect(logins[i + 1]!.at - login.at, `sign-in ${i + 2} after a Retry-After of ${login.retryAfter} s`).to.be.at.least(login.retryAfter * 1000);
+    }
+  });
+
+  it('retryDelay: the backoff, raised to a rate_limited refusal\'s retryAfter, bounded by MAX_RETRY_AFTER_MS', () => {
+    const limited = (retryAfter?: number) => new SdkError('rate_limited', 'slow down', undefined, 429, retryAfter);
+    expect(retryDelay(100, limited(3))).to.equal(3_000);
+    expect(retryDelay(5_000, limited(3))).to.equal(5_000);
+    expect(retryDelay(100, limited(3_600))).to.equal(MAX_RETRY_AFTER_MS);
+    expect(retryDelay(100, limited())).to.equal(100);
+    expect(retryDelay(100, new SdkError('unavailable', 'down', undefined, 503, 3))).to.equal(100);
+    expect(retryDelay(100)).to.equal(100);
   });
 
   it('when the user logs out, then the client closes with logged_out and the refresh token no longer works', async () => {

@@ -130,6 +130,55 @@ describe('webhooks', () => {
       ]);
     });
 
+    it('when reactions are added and removed and a reply is sent, then message.reaction events arrive signed, in the room\'s order, with action and counts, none for a reaction that changes nothing or is refused, and the reply is a message.created with replyToSeq', async function () {
+      this.timeout(20_000);
+      const hook = await receiver();
+      const onlyCreated = await receiver();
+      const admin = await registerAdmin(node.app);
+      const member = await registerUser(node.app);
+      const endpoint = await register(node.app, admin, hook.url, ['message.created', 'message.reaction']);
+      await register(node.app, admin, onlyCreated.url, ['message.created']);
+      const room = await createRoom(node.app, admin.accessToken);
+      const [adminSocket, memberSocket] = await Promise.all([connect(node.app, { token: admin.accessToken }), connect(node.app, { token: member.accessToken })]);
+      await ok(adminSocket, 'room:join', { roomId: room.id });
+      await ok(memberSocket, 'room:join', { roomId: room.id });
+      const { message } = await send(adminSocket, room.id, 'react to me');
+      const react = (socket: ChatClient, emoji: string) => ok<MessageResult>(socket, 'message:react', { messageId: message.id, emoji });
+      const unreact = (socket: ChatClient, emoji: string) => ok<MessageResult>(socket, 'message:unreact', { messageId: message.id, emoji });
+      const acks = [await react(memberSocket, '👍'), await react(adminSocket, '👍'), await react(adminSocket, '🎉')];
+      await react(memberSocket, '👍'); // there already: no change, no event
+      acks.push(await unreact(memberSocket, '👍'));
+      await unreact(memberSocket, '🔥'); // not there: no change, no event
+      const reply = await ok<MessageResult>(memberSocket, 'message:send', { roomId: room.id, content: 'a reply', clientMsgId: randomUUID(), replyToSeq: message.seq });
+      // A refused reaction (on a deleted message) commits nothing, so no event either.
+      const { message: gone } = await send(adminSocket, room.id, 'deleted soon');
+      await ok(adminSocket, 'message:delete', { messageId: gone.id });
+      const refused = await new Promise<{ ok: boolean }>((resolve) => memberSocket.emit('message:react', { messageId: gone.id, emoji: '👍' }, resolve));
+      expect(refused.ok).to.equal(false);
+
+      await waitFor(() => hook.distinct().length >= 7, 10_000, 'three messages and four reactions');
+      expect(hook.allVerify(endpoint.secret)).to.equal(true);
+      // One lane per room: the reactions between the messages they followed.
+      expect(hook.distinct().map((r) => r.event.type)).to.deep.equal(['message.created', ...Array(4).fill('message.reaction'), 'message.created', 'message.created']);
+      const reactions = hook.distinct().filter((r) => r.event.type === 'message.reaction').map((r) => r.event.data);
+      const base = { roomId: room.id, messageId: message.id, seq: message.seq };
+      expect(reactions).to.deep.equal([
+        { ...base, change: acks[0]!.message.change, emoji: '👍', userId: member.user.id, action: 'added', reactions: [{ emoji: '👍', count: 1 }] },
+        { ...base, change: acks[1]!.message.change, emoji: '👍', userId: admin.user.id, action: 'added', reactions: [{ emoji: '👍', count: 2 }] },
+        { ...base, change: acks[2]!.message.change, emoji: '🎉', userId: admin.user.id, action: 'added', reactions: [{ emoji: '👍', count: 2 }, { emoji: '🎉', count: 1 }] },
+        { ...base, change: acks[3]!.message.change, emoji: '👍', userId: member.user.id, action: 'removed', reactions: [{ emoji: '👍', count: 1 }, { emoji: '🎉', count: 1 }] },
+      ]);
+      // Each reaction is a change of the room: numbered in order.
+      expect(reactions.map((d) => d.change as number)).to.deep.equal([...reactions.map((d) => d.change as number)].sort((a, b) => a - b));
+      const replied = hook.distinct().find((r) => (r.event.data as unknown as Message).id === reply.message.id)!;
+      expect(replied.event.type).to.equal('message.created');
+      expect(replied.event.data).to.include({ replyToSeq: message.seq });
+      // An endpoint without message.reaction hears only the messages.
+      await waitFor(() => onlyCreated.distinct().length >= 3, 10_000, 'the messages');
+      expect(onlyCreated.distinct().map((r) => r.event.type)).to.deep.equal(['message.created', 'message.created', 'message.created']);
+      expect(hook.distinct(), 'nothing after the messages: no event for the unchanged or refused reactions').to.have.length(7);
+    });
+
     it('when the receiver is down for a while, then every event is delivered after it is back, in order, with its first webhook-id', async function () {
       this.timeout(30_000);
       const hook = await receiver();

@@ -288,7 +288,7 @@ export class Connection extends EventHub<ConnectionEvents> {
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
       if (epoch === this.#epoch) void this.#open();
-    }, backoffDelay(this.#attempt++, this.options.backoff));
+    }, retryDelay(backoffDelay(this.#attempt++, this.options.backoff), error));
   }
 
   #dropSocket(): void {
@@ -327,4 +327,17 @@ export function refusedWithStatus(err: unknown): number | undefined {
   const message = (description as { message?: unknown } | null | undefined)?.message;
   const match = typeof message === 'string' ? /Unexpected server response: (\d{3})/.exec(message) : null;
   return match ? Number(match[1]) : undefined;
+}
+
+/** The longest `Retry-After` a reconnect honours: a longer one is retried after this (and answered again). */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+/**
+ * How long to wait before the next attempt: the backoff delay, but not less
+ * than the server's `retryAfter` (seconds) when it refused with `rate_limited`
+ * (e.g. a sign-in answered 429 with Retry-After), bounded by MAX_RETRY_AFTER_MS.
+ */
+export function retryDelay(backoffMs: number, error?: RoomcastError): number {
+  if (error?.code !== 'rate_limited' || !error.retryAfter || error.retryAfter <= 0) return backoffMs;
+  return Math.max(backoffMs, Math.min(error.retryAfter * 1000, MAX_RETRY_AFTER_MS));
 }

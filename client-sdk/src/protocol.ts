@@ -529,9 +529,27 @@ export interface RoomReadsPage {
   nextCursor: string | null;
 }
 
-/** Addition: the event types a webhook endpoint can subscribe to (docs/protocol.md, "Webhooks"). */
-export const WEBHOOK_EVENT_TYPES = ['message.created', 'message.updated', 'message.deleted', 'member.joined', 'member.left', 'user.banned', 'room.created'] as const;
+/**
+ * Addition: the event types a webhook endpoint can subscribe to (docs/protocol.md, "Webhooks").
+ * `message.reaction` (issue 14's reactions) carries a ReactionWebhookData; a reply is a
+ * `message.created` whose data has `replyToSeq`.
+ */
+export const WEBHOOK_EVENT_TYPES = ['message.created', 'message.updated', 'message.deleted', 'message.reaction', 'member.joined', 'member.left', 'user.banned', 'room.created'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** Addition: the `data` of a `message.reaction` webhook event (a reaction added or removed, committed with it). */
+export interface ReactionWebhookData {
+  roomId: string;
+  messageId: string;
+  seq: number;
+  /** The reaction's change number in the room's change log. */
+  change: number;
+  emoji: string;
+  userId: string;
+  action: 'added' | 'removed';
+  /** The message's reaction counts after the change (no `me`: the event is nobody's view). */
+  reactions: ReactionCount[];
+}
 
 /** Addition: POST /api/admin/webhooks. */
 export interface CreateWebhookRequest {

@@ -313,7 +313,8 @@ function toOutcome(row: AppendRow, entry: PendingMessage, parents: ReadonlyMap<s
  * their change numbers one after the other; FOREIGN KEY checks (KEY SHARE)
  * still pass.
  */
-export const CHANGE_CONTEXT_SQL = `
+/** The message and its room, as a change's rules read them (unlocked: a pre-check; see `peekChange`). */
+const CHANGE_CONTEXT_READ_SQL = `
 select m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change,
        m.mentions,
        m.reply_to_seq, m.reply_count, m.last_reply_at,
@@ -321,7 +322,9 @@ select m.id, m.room_id, m.seq, m.user_id, u.username, m.content, m.client_msg_id
   from messages m
   join users u on u.id = m.user_id
   join rooms r on r.id = m.room_id
- where m.id = ?
+ where m.id = ?`;
+
+export const CHANGE_CONTEXT_SQL = `${CHANGE_CONTEXT_READ_SQL}
    for update of m
    for no key update of r`;
 
@@ -509,17 +512,10 @@ export class MessageStore {
    */
   async change<T>(messageId: string, userId: string, change: MessageChange, decide: (context: MessageChangeContext) => T): Promise<{ message: Message; decision: T } | null> {
     return this.knex.transaction(async (trx) => {
-      const { rows } = (await trx.raw(CHANGE_CONTEXT_SQL, [messageId])) as { rows: ChangeContextRow[] };
-      const row = rows[0];
-      if (!row) return null;
-      const membership = await trx('room_members').where({ room_id: row.room_id, user_id: userId }).forShare().first('user_id');
-      const mute = await trx('mutes').where({ room_id: row.room_id, user_id: userId }).where('expires_at', '>', trx.fn.now()).first('user_id');
-      const decision = decide({
-        message: toMessage(row),
-        room: { visibility: row.visibility, readOnly: row.read_only, archived: row.archived },
-        member: membership !== undefined,
-        muted: mute !== undefined,
-      });
+      const read = await this.changeContext(trx, messageId, userId, true);
+      if (!read) return null;
+      const { row } = read;
+      const decision = decide(read.context);
       const { rows: changed } = (
         change.kind === 'edit'
           ? await trx.raw(EDIT_SQL, [row.room_id, change.content, messageId, userId])
@@ -532,6 +528,35 @@ export class MessageStore {
       await enqueueEvents(trx, this.webhooks, [{ type: change.kind === 'edit' ? 'message.updated' : 'message.deleted', roomId: message.roomId, data: message }]);
       return { message, decision };
     });
+  }
+
+  /**
+   * What `change` will judge, read now without a transaction or lock: lets
+   * the domain refuse a change before slow work done outside the
+   * transaction (the before-publish hook of an edit). `change` reads it
+   * again under its locks and judges that. Null: there is no such message.
+   */
+  async peekChange(messageId: string, userId: string): Promise<MessageChangeContext | null> {
+    return (await this.changeContext(this.knex, messageId, userId, false))?.context ?? null;
+  }
+
+  /** The message, its room, and the user's membership and mute; `locked`: inside `change`'s transaction, with its locks. */
+  private async changeContext(db: Knex | Knex.Transaction, messageId: string, userId: string, locked: boolean): Promise<{ row: ChangeContextRow; context: MessageChangeContext } | null> {
+    const { rows } = (await db.raw(locked ? CHANGE_CONTEXT_SQL : CHANGE_CONTEXT_READ_SQL, [messageId])) as { rows: ChangeContextRow[] };
+    const row = rows[0];
+    if (!row) return null;
+    const members = db('room_members').where({ room_id: row.room_id, user_id: userId });
+    const membership = await (locked ? members.forShare() : members).first('user_id');
+    const mute = await db('mutes').where({ room_id: row.room_id, user_id: userId }).where('expires_at', '>', db.fn.now()).first('user_id');
+    return {
+      row,
+      context: {
+        message: toMessage(row),
+        room: { visibility: row.visibility, readOnly: row.read_only, archived: row.archived },
+        member: membership !== undefined,
+        muted: mute !== undefined,
+      },
+    };
   }
 
   /**

@@ -1,8 +1,9 @@
 import type { Knex } from 'knex';
-import type { Message, ReactionChange, RoomVisibility } from '../../server/protocol.js';
+import type { Message, ReactionChange, ReactionWebhookData, RoomVisibility } from '../../server/protocol.js';
 import { CHANGE_CONTEXT_SQL, type MessageChangeContext } from './message-store.js';
 import { reactionsColumn } from './reaction-sql.js';
 import { toMessage, type MessageRow } from './row-mappers.js';
+import { enqueueEvents, OPEN_GATE, type OutboxGate } from './webhook-outbox.js';
 
 /**
  * What the reaction rules need (server/messages/message-rules.ts judges it),
@@ -63,14 +64,20 @@ export interface ReactionOutcome<T> {
 
 /** Adds and removes reactions; each one that changes something is a change of its message (rooms.last_change). */
 export class ReactionStore {
-  constructor(private readonly knex: Knex) {}
+  constructor(
+    private readonly knex: Knex,
+    /** Whether some webhook endpoint may want `message.reaction` (without one, no outbox statement runs). */
+    private readonly webhooks: OutboxGate = OPEN_GATE,
+  ) {}
 
   /**
    * Adds (`change.added`) or removes the user's emoji on a message if
    * `decide` lets it, in ONE transaction: the message row locked FOR UPDATE,
    * its room FOR NO KEY UPDATE (as MessageStore.change), the membership FOR
    * SHARE; then `decide` judges and throws to refuse. A change that changes
-   * nothing takes no change number. Null: there is no such message.
+   * nothing takes no change number, nor a webhook event; one that changes
+   * something writes its `message.reaction` event to the webhook outbox in
+   * the same transaction. Null: there is no such message.
    */
   async apply<T>(messageId: string, change: ReactionChange, decide: (context: ReactionContext) => T): Promise<ReactionOutcome<T> | null> {
     const { emoji, userId, added } = change;
@@ -99,7 +106,22 @@ export class ReactionStore {
         await trx.raw(BUMP_SQL, [roomId, emoji, userId, added, messageId]);
       }
       const { rows: after } = (await trx.raw(MESSAGE_SQL, [userId, messageId])) as { rows: MessageRow[] };
-      return { message: toMessage(after[0]!), decision, changed };
+      const message = toMessage(after[0]!);
+      if (changed) {
+        const data: ReactionWebhookData = {
+          roomId,
+          messageId,
+          seq: message.seq,
+          change: message.change,
+          emoji,
+          userId,
+          action: added ? 'added' : 'removed',
+          reactions: (message.reactions ?? []).map(({ emoji: e, count }) => ({ emoji: e, count })),
+        };
+        // Webhooks: the reaction's event commits with it.
+        await enqueueEvents(trx, this.webhooks, [{ type: 'message.reaction', roomId, data }]);
+      }
+      return { message, decision, changed };
     });
   }
 }

@@ -111,15 +111,15 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
     audit: stores.audit,
     limits,
   });
-  const messages = new MessageService(stores.messages, ports.delivery, stores.audit, limits);
-  const reactions = new ReactionService(stores.reactions, ports.delivery, limits, config.maxReactionEmojis);
-  const reads = new ReadStateService(rooms, stores.reads, ports.readNotifier, limits);
   const writer = new MessageWriter(stores.messages, ports.delivery, logger, metrics);
-  // No hook configured: sends reach the writer directly, nothing added to the send path.
+  // No hook configured: sends reach the writer directly and edits their transaction, nothing added to either path.
   const hook = config.beforePublish;
   const beforePublish = hook ? new BeforePublishClient(hook) : null;
-  const sends: MessageSubmitter =
-    hook && beforePublish ? new BeforePublishGate(writer, beforePublish, { failMode: hook.failMode, maxMessageLength: config.maxMessageLength }, logger, metrics) : writer;
+  const gate = hook && beforePublish ? new BeforePublishGate(writer, beforePublish, { failMode: hook.failMode, maxMessageLength: config.maxMessageLength }, logger, metrics) : null;
+  const sends: MessageSubmitter = gate ?? writer;
+  const messages = new MessageService(stores.messages, ports.delivery, stores.audit, limits, gate);
+  const reactions = new ReactionService(stores.reactions, ports.delivery, limits, config.maxReactionEmojis);
+  const reads = new ReadStateService(rooms, stores.reads, ports.readNotifier, limits);
   const admin = new AdminService({
     users: stores.users,
     tokens: stores.tokens,

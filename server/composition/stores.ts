@@ -48,7 +48,7 @@ export function openStores(knex: Knex, webhookRefreshMs = 1_000): Stores {
     audit: new AuditStore(knex),
     apiKeys: new ApiKeyStore(knex),
     reads: new ReadStore(knex),
-    reactions: new ReactionStore(knex),
+    reactions: new ReactionStore(knex, webhookSubscriptions),
     webhooks,
     webhookSubscriptions,
     externalIdentities: new ExternalIdentityStore(knex),

@@ -145,7 +145,7 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatDeps): void
     });
 
     on('message:edit', { schema: content.edit }, async ({ messageId, content: text }) => ({
-      message: await deps.messages.edit(actor(), messageId, text),
+      message: await deps.messages.edit({ ...actor(), username: socket.data.username }, messageId, text),
     }));
 
     on('message:delete', { schema: schemas.deleteMessageSchema }, async ({ messageId }) => {

@@ -1,9 +1,11 @@
 // An app's view of one room built only from the SDK's room events
-// (`message`, `updated`, `deleted`), as a chat UI builds it. It records every
-// event that breaks the SDK's promise: a new message that is not the next
-// seq, a change of a message never shown, or a change that is not newer than
-// the one shown (doubled or backwards).
-import type { Message, MessageDeletedEvent, Room } from '../../client-sdk/src/index.js';
+// (`message`, `updated`, `deleted`, `reaction`, and the membership changes
+// `memberJoined` / `memberLeft` of issue 14), as a chat UI builds it. It
+// records every event that breaks the SDK's promise: a new message that is
+// not the next seq, a change of a message never shown, a change that is not
+// newer than the one shown (doubled or backwards), or a membership change
+// that is not newer than the last one, or does not change the member set.
+import type { MemberUpdate, Message, MessageDeletedEvent, Room } from '../../client-sdk/src/index.js';
 
 /**
  * A message as two views of it must agree: a `deleted` event carries no
@@ -20,9 +22,13 @@ export function comparable(m: Message): Message {
 export class RoomView {
   readonly bySeq = new Map<number, Message>();
   readonly violations: string[] = [];
+  /** The room's members (user ids) as the view knows them: seeded, then kept by membership changes. */
+  readonly members = new Set<string>();
   /** How many events the view applied. */
   events = 0;
   #last: number | null = null;
+  /** The change number of the last membership change applied. */
+  #lastMember = 0;
   /** The last events, for a violation's message. */
   readonly #trace: string[] = [];
 
@@ -30,6 +36,12 @@ export class RoomView {
   seed(messages: readonly Message[]): void {
     for (const m of messages) this.bySeq.set(m.seq, m);
     if (messages.length) this.#last = messages.at(-1)!.seq;
+  }
+
+  /** Starts from the members the app already has (GET /api/rooms/:id/members) as of change `change`. */
+  seedMembers(userIds: readonly string[], change: number): void {
+    for (const id of userIds) this.members.add(id);
+    this.#lastMember = change;
   }
 
   /** Feeds this view from `room`'s events; returns the unsubscribe. */
@@ -40,6 +52,8 @@ export class RoomView {
       room.on('updated', (m) => this.updated(m)),
       room.on('deleted', (e) => this.deleted(e)),
       room.on('reaction', (e) => this.#change(e.seq, e.change, (old) => ({ ...old, change: e.change, reactions: e.reactions }))),
+      room.on('memberJoined', (e) => this.member(e)),
+      room.on('memberLeft', (e) => this.member(e)),
     ];
     return () => offs.forEach((off) => off());
   }
@@ -61,6 +75,25 @@ export class RoomView {
   deleted(e: MessageDeletedEvent): void {
     // A tombstone shows no reactions (docs/protocol.md, "Reactions"), as history does.
     this.#change(e.seq, e.change, (old) => ({ ...old, content: '', deleted: true, change: e.change, ...(old.reactions ? { reactions: [] } : {}) }));
+  }
+
+  /**
+   * A membership change: each once, in change order, and each a change of
+   * the set (a user joins who was not a member, leaves who was).
+   */
+  member(e: MemberUpdate): void {
+    this.events++;
+    this.#note(`member ${e.kind} ${e.username} c${e.change}`);
+    if (e.change <= this.#lastMember) return this.#violation(`member change ${e.change} (${e.kind} ${e.username}) after member change ${this.#lastMember}`);
+    this.#lastMember = e.change;
+    if (e.kind === 'joined' ? this.members.has(e.userId) : !this.members.has(e.userId)) this.#violation(`member change ${e.change}: ${e.username} ${e.kind}, but the view had them ${e.kind === 'joined' ? 'in' : 'out'}`);
+    if (e.kind === 'joined') this.members.add(e.userId);
+    else this.members.delete(e.userId);
+  }
+
+  /** The view's member ids, sorted. */
+  memberIds(): string[] {
+    return [...this.members].sort();
   }
 
   /** The view's messages in seq order (tombstones `comparable`). */
