@@ -11,8 +11,9 @@ import type { Knex } from 'knex';
 //  - rooms.pruned_change: the highest change number among the messages
 //    retention deleted; a change-log catch-up from before it cannot be
 //    answered whole any more (the "too old, refetch" answer).
-// Retention walks the existing (room_id, seq) index, and audit retention the
-// audit log's primary key: no new index on the hot insert path.
+// Retention walks the existing (room_id, seq) index: no new index on the
+// messages table's hot insert path. Audit retention finds old entries by
+// audit_log_created_at (admin actions are rare: the index costs nothing).
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('rooms', (t) => {
     t.integer('retention_days');
@@ -20,9 +21,11 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger('pruned_change').notNullable().defaultTo(0);
   });
   await knex.raw('alter table rooms add constraint rooms_retention_days_range check (retention_days between 0 and 36500)');
+  await knex.raw('create index audit_log_created_at on audit_log (created_at)');
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.raw('drop index if exists audit_log_created_at');
   await knex.raw('alter table rooms drop constraint if exists rooms_retention_days_range');
   await knex.schema.alterTable('rooms', (t) => {
     t.dropColumn('pruned_change');

@@ -80,16 +80,19 @@ with room as (
 select (select count(*) from gone)::int as deleted, (select oldest_seq from bumped) as oldest_seq`;
 
 /**
- * One bounded batch of audit retention: of the first `batch` entries by id
- * (the primary key, so the batch never scans the table), those older than
- * the cutoff go.
+ * One bounded batch of audit retention: the oldest `batch` entries older
+ * than the cutoff, found by audit_log_created_at (a range scan that stops
+ * after `batch` rows, never a scan of the table).
  */
 const AUDIT_BATCH_SQL = `
-with head as (
-  select a.id, a.created_at from audit_log a order by a.id limit ?
-), gone as (
-  delete from audit_log a using head
-   where a.id = head.id and head.created_at < now() - make_interval(days => ?::int)
+with gone as (
+  delete from audit_log a
+   where a.id in (
+     select o.id from audit_log o
+      where o.created_at < now() - make_interval(days => ?::int)
+      order by o.created_at
+      limit ?
+   )
   returning 1
 )
 select count(*)::int as deleted from gone`;
@@ -146,7 +149,7 @@ export class RetentionStore {
 
   /** Deletes at most `batch` audit entries older than `days`; answers how many. */
   async deleteAuditBatch(days: number, batch: number): Promise<number> {
-    const { rows } = (await this.knex.raw(AUDIT_BATCH_SQL, [batch, days])) as { rows: { deleted: number }[] };
+    const { rows } = (await this.knex.raw(AUDIT_BATCH_SQL, [days, batch])) as { rows: { deleted: number }[] };
     return rows[0]?.deleted ?? 0;
   }
 }
