@@ -22,9 +22,13 @@ export async function up(knex: Knex): Promise<void> {
   });
   await knex.raw('alter table rooms add constraint rooms_retention_days_range check (retention_days between 0 and 36500)');
   await knex.raw('create index audit_log_created_at on audit_log (created_at)');
+  // A message's mention rows by its room and seq: what retention (a seq range)
+  // and a message deletion remove; the primary key leads with user_id.
+  await knex.raw('create index message_mentions_room_seq on message_mentions (room_id, seq)');
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.raw('drop index if exists message_mentions_room_seq');
   await knex.raw('drop index if exists audit_log_created_at');
   await knex.raw('alter table rooms drop constraint if exists rooms_retention_days_range');
   await knex.schema.alterTable('rooms', (t) => {

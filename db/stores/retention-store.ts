@@ -15,7 +15,7 @@ const ROOM_DAYS = 'coalesce(r.retention_days, ?::int)';
  * a cursor: one probe of messages_room_seq_unique per room (its first seq
  * still kept), never a scan of messages.
  */
-const ROOMS_DUE_SQL = `
+export const ROOMS_DUE_SQL = `
 select r.id
   from rooms r
  cross join lateral (
@@ -37,8 +37,8 @@ select r.id
  * that is not old enough go, so what is deleted is always a seq prefix and
  * `oldest_seq` says where history starts. With them, in the same statement:
  *  - their reactions (ON DELETE CASCADE of message_reactions);
- *  - their mention rows (message_mentions, by its primary key: the ids are
- *    in messages.mentions), so no mentionCount counts a message that is gone;
+ *  - their mention rows (message_mentions, a range of its (room_id, seq)
+ *    index), so no mentionCount counts a message that is gone;
  *  - the room's oldest_seq and pruned_change (the highest change number
  *    deleted: a catch-up from before it is "too old"), and the membership
  *    changes at or below it, which no catch-up can ask for any more.
@@ -47,7 +47,7 @@ select r.id
  * oldestSeq: the parent is past retention). The room row is locked last (by
  * the update), as a send's commit locks it.
  */
-const ROOM_BATCH_SQL = `
+export const ROOM_BATCH_SQL = `
 with room as (
   select r.id, r.oldest_seq, now() - make_interval(days => ${ROOM_DAYS}) as cutoff
     from rooms r
@@ -66,8 +66,8 @@ with room as (
   returning m.room_id, m.seq, m.change, m.mentions
 ), unmentioned as (
   delete from message_mentions mm
-   using (select unnest(gone.mentions) as user_id, gone.room_id, gone.seq from gone where gone.mentions is not null) g
-   where mm.user_id = g.user_id and mm.room_id = g.room_id and mm.seq = g.seq
+   using (select min(gone.seq) as lo, max(gone.seq) as hi from gone) g
+   where mm.room_id = ?::uuid and mm.seq between g.lo and g.hi
 ), bumped as (
   update rooms r set oldest_seq = g.max_seq + 1, pruned_change = greatest(r.pruned_change, g.max_change)
     from (select max(gone.seq) as max_seq, max(gone.change) as max_change from gone) g
@@ -141,7 +141,7 @@ export class RetentionStore {
 
   /** Deletes at most `batch` of the room's oldest messages that are past its retention (see ROOM_BATCH_SQL). */
   async deleteRoomBatch(roomId: string, globalDays: number, batch: number): Promise<RoomBatch> {
-    const { rows } = (await this.knex.raw(ROOM_BATCH_SQL, [globalDays, roomId, globalDays, batch, roomId, roomId])) as {
+    const { rows } = (await this.knex.raw(ROOM_BATCH_SQL, [globalDays, roomId, globalDays, batch, roomId, roomId, roomId])) as {
       rows: { deleted: number; oldest_seq: number | null }[];
     };
     return { deleted: rows[0]?.deleted ?? 0, oldestSeq: rows[0]?.oldest_seq ?? null };
