@@ -86,6 +86,15 @@ try {
     `select (select count(*) from messages)::text as rows, pg_size_pretty(pg_relation_size('messages')) as table, pg_size_pretty(pg_total_relation_size('messages')) as total`,
   );
   log(`ready after ${Math.round(ms(t0) / 1000)} s: ${size[0]!.rows} rows, table ${size[0]!.table}, with indexes ${size[0]!.total}`);
+  // B-tree depth decides how a probe's cost grows with the table (one page per level).
+  await client.query('create extension if not exists pgstattuple');
+  const { rows: trees } = await client.query<{ name: string; levels: number; size: string }>(
+    `select i.relname as name, (pgstatindex(i.oid::regclass)).tree_level as levels, pg_size_pretty(pg_relation_size(i.oid)) as size
+       from pg_index x join pg_class i on i.oid = x.indexrelid where x.indrelid = 'messages'::regclass order by i.relname`,
+  );
+  for (const tree of trees) log(`index ${tree.name}: ${tree.size}, tree level ${tree.levels}`);
+  const { rows: load } = await client.query<{ load: string }>("select 'load average ' || split_part(pg_read_file('/proc/loadavg'), ' ', 1) as load").catch(() => ({ rows: [{ load: 'load average unknown' }] }));
+  log(load[0]!.load);
 
   const rooms = (await client.query<{ id: string }>('select id from rooms order by id')).rows.map((r) => r.id);
   const retention = new RetentionStore(database.knex);

@@ -37,17 +37,9 @@ export interface RoomInfo {
   lastSeq: number;
   /** Addition (read state): whether the room sends `read:receipt` events; off by default, switched with PATCH /api/rooms/:id. */
   readReceipts: boolean;
-  /**
-   * Addition (retention, issue 19): the room's own retention in days (0: keep
-   * its messages for ever); null: the server's MESSAGE_RETENTION_DAYS applies.
-   * Set by admins with PATCH /api/rooms/:id. Absent from servers before retention.
-   */
+  /** Addition (retention): the room's retention in days (0: for ever); null: the server's default. */
   retentionDays?: number | null;
-  /**
-   * Addition (retention, issue 19): the first seq the room still holds; every
-   * lower seq was deleted by retention (1: none was). Seqs below it are a
-   * retention cut, not a gap. Absent from servers before retention.
-   */
+  /** Addition (retention): the first seq the room still holds; lower seqs were deleted (a cut, not a gap). */
   oldestSeq?: number;
   createdAt: string;
   joined?: boolean;
@@ -81,7 +73,7 @@ export interface DirectPeer {
 /** @deprecated Use `RoomInfo` (the SDK's `Room` is the joined-room handle); kept so existing imports keep compiling. */
 export type Room = RoomInfo;
 
-/** Addition (retention, issue 19): the most days a room's `retentionDays` (and MESSAGE_RETENTION_DAYS / AUDIT_RETENTION_DAYS) may say. */
+/** Addition (retention): the most days a `retentionDays` may say. */
 export const MAX_RETENTION_DAYS = 36_500;
 
 /** Message content length a server accepts unless configured otherwise (`MAX_MESSAGE_LENGTH`). */
@@ -161,10 +153,7 @@ export const ERROR_STATUS = {
   muted: 403,
   /** Addition (issue 15): the app's before-publish hook refused the message; its reason, if any, in `details.reason`. */
   rejected: 422,
-  /**
-   * Addition (retention, issue 19): a change-log catch-up (`GET /api/rooms/:id/changes`,
-   * `room:changes`) from before what retention kept; refetch history. `details`: `{ oldestSeq, lastChange }`.
-   */
+  /** Addition (retention): a change-log catch-up from before what retention kept; `details` `{oldestSeq, lastChange}`. */
   changes_expired: 410,
   unavailable: 503,
   internal: 500,
@@ -239,7 +228,7 @@ export interface UpdateRoomRequest {
   archived?: boolean;
   /** Addition (read state): turns the room's `read:receipt` events on or off. */
   readReceipts?: boolean;
-  /** Addition (retention, issue 19): days the room keeps its messages (0: for ever; null: the server's default), 0-36500. */
+  /** Addition (retention): days kept, 0-36500 (0: for ever; null: the server's default). */
   retentionDays?: number | null;
 }
 
@@ -283,12 +272,7 @@ export interface HistoryQuery {
 export interface HistoryPage {
   messages: Message[];
   hasMore: boolean;
-  /**
-   * Addition (retention, issue 19): the first seq the room still holds, read
-   * after the page (so never below the page's own first seq); a page that
-   * starts above `afterSeq + 1` with its first seq at `oldestSeq` met a
-   * retention cut, not a gap. Absent from servers before retention.
-   */
+  /** Addition (retention): the room's first kept seq, read after the page; a page starting there met a cut, not a gap. */
   oldestSeq?: number;
 }
 
@@ -641,13 +625,7 @@ export interface JoinResult {
   hasMore?: boolean;
   /** Addition (issue 14), only when `afterChange` was given and the first page holds membership changes (see `ChangesPage.members`). */
   members?: MemberChange[];
-  /**
-   * Addition (retention, issue 19), only when `afterChange` was given: true
-   * when it is from before what retention kept (changes after it are gone
-   * for good), and then `changes`/`hasMore`/`members` are left out. The
-   * client refetches history from `room.oldestSeq` on; `room:changes` from
-   * that point would answer `changes_expired`.
-   */
+  /** Addition (retention): `afterChange` is from before what retention kept; no `changes` then: refetch history. */
   changesExpired?: boolean;
 }
 
