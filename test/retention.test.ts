@@ -8,7 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import pg from 'pg';
+import { openDatabase } from '../db/database.js';
+import { migrateToLatest } from '../db/migrate.js';
 import { RetentionStore } from '../db/stores/retention-store.js';
+import { RetentionSweeper } from '../server/messages/retention.js';
 import type { RoomcastApp } from '../server/app.js';
 import type { Ack, ChangesPage, HistoryPage, JoinResult, MessageResult, RoomInfo } from '../server/protocol.js';
 import { environment } from './support/environment.js';
@@ -17,12 +20,15 @@ import {
   connect,
   createRoom,
   http,
+  issuedSecrets,
   listedRoom,
+  nextEvent,
   ok,
   registerAdmin,
   registerUser,
   request,
   startNode,
+  testLogger,
   waitFor,
   type ChatClient,
   type TestUser,
@@ -180,6 +186,30 @@ describe('retention', () => {
     });
   });
 
+  describe('the server API’s room update', () => {
+    it('when the app’s backend sets retentionDays with a rooms key, then the same rule applies (validated, audited, room:updated) and the next sweep follows it', async () => {
+      const app = await startNode({ MESSAGE_RATE_LIMIT: '0' });
+      const { admin, room, socket } = await roomWithMessages(app, 3);
+      const created = await http<{ key: string }>(app, 'POST', '/api/admin/api-keys', { token: admin.accessToken, body: { name: `retention-${randomUUID().slice(0, 6)}`, scopes: ['rooms'] } });
+      issuedSecrets.add(created.body.key);
+      const call = (body: unknown) => http<{ room: RoomInfo }>(app, 'PATCH', `/api/server/rooms/${room.id}`, { token: created.body.key, body });
+      const updated = nextEvent<RoomInfo>(socket, 'room:updated');
+
+      const bad = await call({ retentionDays: -5 });
+      const set = await call({ retentionDays: 14 });
+      await age(room.id, [1, 2], 15);
+      await app.retention.sweep();
+
+      expect(bad.status).to.equal(400);
+      expect(set.status).to.equal(200);
+      expect(set.body.room.retentionDays).to.equal(14);
+      expect((await updated).retentionDays).to.equal(14);
+      expect(await seqsOf(room.id)).to.deep.equal([3]);
+      const audit = await http<{ entries: { action: string; targetId: string; details: Record<string, unknown> }[] }>(app, 'GET', '/api/admin/audit?limit=20', { token: admin.accessToken });
+      expect(audit.body.entries.find((e) => e.action === 'room_update' && e.targetId === room.id)?.details).to.include({ retentionDays: 14 });
+    });
+  });
+
   describe('one node at a time', () => {
     it('when two nodes sweep at once, then one runs and the other skips, and the messages are deleted once', async () => {
       const [a, b] = [await startNode({ MESSAGE_RATE_LIMIT: '0' }), await startNode({ MESSAGE_RATE_LIMIT: '0' })];
@@ -226,6 +256,29 @@ describe('retention', () => {
         await holder.end();
       }
       expect(await app.retention.sweep()).to.deep.include({ ran: true, messages: 1 });
+    });
+  });
+
+  describe('on the embedded PGlite', () => {
+    it('when a sweep runs on a pool of one connection, then its batches use the connection that holds the lock (no wait for a second one)', async function () {
+      this.timeout(60_000);
+      const database = openDatabase({ url: null, dataDir: null });
+      try {
+        await migrateToLatest(database);
+        const db = database.knex;
+        const [user] = (await db('users').insert({ username: 'pglite', email: 'pglite@example.test', password_hash: 'x', role: 'member' }).returning('id')) as { id: string }[];
+        const [room] = (await db('rooms').insert({ name: 'old', retention_days: 30, last_seq: 3, last_change: 3 }).returning('id')) as { id: string }[];
+        await db('messages').insert(
+          [1, 2, 3].map((seq) => ({ room_id: room!.id, seq, change: seq, user_id: user!.id, content: `m${seq}`, client_msg_id: randomUUID(), created_at: db.raw(`now() - make_interval(days => ?)`, [seq === 3 ? 1 : 40]) })),
+        );
+
+        const report = await new RetentionSweeper(new RetentionStore(db), { messageDays: 0, auditDays: 0, batchSize: 1 }, testLogger()).sweep();
+
+        expect(report).to.deep.equal({ ran: true, messages: 2, rooms: 1, audit: 0 });
+        expect(await db('messages').where('room_id', room!.id).pluck('seq')).to.deep.equal([3]);
+      } finally {
+        await database.close();
+      }
     });
   });
 

@@ -106,17 +106,28 @@ export interface RoomBatch {
 
 const NO_ROOM = '00000000-0000-0000-0000-000000000000';
 
+/** Retention's statements, as a sweep runs them while it holds the lock. */
+export type RetentionBatches = Pick<RetentionStore, 'roomsDue' | 'deleteRoomBatch' | 'deleteAuditBatch'>;
+
+type Connection = unknown;
+
 /** The SQL of retention (issue 19): which rooms are due, one bounded batch at a time, under one cluster-wide lock. */
 export class RetentionStore {
-  constructor(private readonly knex: Knex) {}
+  constructor(
+    private readonly knex: Knex,
+    /** When set, every statement runs on this connection (the one holding the lock). */
+    private readonly connection: Connection | null = null,
+  ) {}
 
   /**
-   * Runs `work` if this node gets the retention lock now (it does not wait):
-   * the lock is taken and released on one pooled connection held meanwhile,
-   * while the work's statements use the pool. `ran: false`: another node holds it.
+   * Runs `work` if this node gets the retention lock now (it does not wait).
+   * The lock is session-level, taken on one pooled connection that `work`'s
+   * statements then use too (the embedded PGlite has a pool of one, and the
+   * lock's session is then the only one) and released on it at the end.
+   * `ran: false`: another node holds it.
    */
-  async exclusively<T>(work: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
-    const client = this.knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(connection: unknown): Promise<void> };
+  async exclusively<T>(work: (batches: RetentionBatches) => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+    const client = this.knex.client as { acquireConnection(): Promise<Connection>; releaseConnection(connection: Connection): Promise<void> };
     const connection = await client.acquireConnection();
     try {
       const { rows } = (await this.knex.raw('select pg_try_advisory_lock(hashtext(?)) as locked', [RETENTION_LOCK_NAME]).connection(connection)) as {
@@ -124,7 +135,7 @@ export class RetentionStore {
       };
       if (!rows[0]?.locked) return { ran: false };
       try {
-        return { ran: true, value: await work() };
+        return { ran: true, value: await work(new RetentionStore(this.knex, connection)) };
       } finally {
         await this.knex.raw('select pg_advisory_unlock(hashtext(?))', [RETENTION_LOCK_NAME]).connection(connection);
       }
@@ -135,13 +146,13 @@ export class RetentionStore {
 
   /** Up to `limit` ids of rooms with messages past their retention (`globalDays` for rooms without their own; 0: keep), after `after` by id. */
   async roomsDue(globalDays: number, after: string | null, limit: number): Promise<string[]> {
-    const { rows } = (await this.knex.raw(ROOMS_DUE_SQL, [after ?? NO_ROOM, globalDays, globalDays, limit])) as { rows: { id: string }[] };
+    const { rows } = (await this.raw(ROOMS_DUE_SQL, [after ?? NO_ROOM, globalDays, globalDays, limit])) as { rows: { id: string }[] };
     return rows.map((row) => row.id);
   }
 
   /** Deletes at most `batch` of the room's oldest messages that are past its retention (see ROOM_BATCH_SQL). */
   async deleteRoomBatch(roomId: string, globalDays: number, batch: number): Promise<RoomBatch> {
-    const { rows } = (await this.knex.raw(ROOM_BATCH_SQL, [globalDays, roomId, globalDays, batch, roomId, roomId, roomId])) as {
+    const { rows } = (await this.raw(ROOM_BATCH_SQL, [globalDays, roomId, globalDays, batch, roomId, roomId, roomId])) as {
       rows: { deleted: number; oldest_seq: number | null }[];
     };
     return { deleted: rows[0]?.deleted ?? 0, oldestSeq: rows[0]?.oldest_seq ?? null };
@@ -149,7 +160,12 @@ export class RetentionStore {
 
   /** Deletes at most `batch` audit entries older than `days`; answers how many. */
   async deleteAuditBatch(days: number, batch: number): Promise<number> {
-    const { rows } = (await this.knex.raw(AUDIT_BATCH_SQL, [days, batch])) as { rows: { deleted: number }[] };
+    const { rows } = (await this.raw(AUDIT_BATCH_SQL, [days, batch])) as { rows: { deleted: number }[] };
     return rows[0]?.deleted ?? 0;
+  }
+
+  private raw(sql: string, bindings: readonly Knex.RawBinding[]) {
+    const query = this.knex.raw(sql, bindings);
+    return this.connection === null ? query : query.connection(this.connection);
   }
 }

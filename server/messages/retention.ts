@@ -47,7 +47,7 @@ export class RetentionSweeper {
   #stopped = false;
 
   constructor(
-    private readonly store: Pick<RetentionStore, 'exclusively' | 'roomsDue' | 'deleteRoomBatch' | 'deleteAuditBatch'>,
+    private readonly store: Pick<RetentionStore, 'exclusively'>,
     private readonly settings: RetentionSettings,
     private readonly logger: Logger,
   ) {}
@@ -78,17 +78,17 @@ export class RetentionSweeper {
   }
 
   async #sweep(): Promise<SweepReport> {
-    const outcome = await this.store.exclusively(async () => {
+    const outcome = await this.store.exclusively(async (batches) => {
       const report: SweepReport = { ran: true, messages: 0, rooms: 0, audit: 0 };
       let budget = MAX_BATCHES_PER_SWEEP;
       const { messageDays, auditDays, batchSize } = this.settings;
       let after: string | null = null;
       for (let page = true; page && budget > 0 && !this.#stopped; ) {
-        const due = await this.store.roomsDue(messageDays, after, ROOM_PAGE);
+        const due = await batches.roomsDue(messageDays, after, ROOM_PAGE);
         for (const roomId of due) {
           let deletedHere = 0;
           for (let full = true; full && budget > 0 && !this.#stopped; budget--) {
-            const { deleted } = await this.store.deleteRoomBatch(roomId, messageDays, batchSize);
+            const { deleted } = await batches.deleteRoomBatch(roomId, messageDays, batchSize);
             deletedHere += deleted;
             full = deleted === batchSize;
           }
@@ -99,7 +99,7 @@ export class RetentionSweeper {
         page = due.length === ROOM_PAGE;
       }
       for (let more = auditDays > 0; more && budget > 0 && !this.#stopped; budget--) {
-        const deleted = await this.store.deleteAuditBatch(auditDays, batchSize);
+        const deleted = await batches.deleteAuditBatch(auditDays, batchSize);
         report.audit += deleted;
         more = deleted > 0;
       }
