@@ -55,10 +55,10 @@ const seqsOf = async (roomId: string) => (await knex()('messages').where('room_i
 const setRetention = (app: RoomcastApp, admin: TestUser, roomId: string, retentionDays: unknown) =>
   http<{ room: RoomInfo }>(app, 'PATCH', `/api/rooms/${roomId}`, { token: admin.accessToken, body: { retentionDays } });
 
-/** An admin, a member with a joined socket, and a room of `count` messages. */
-async function roomWithMessages(app: RoomcastApp, count: number) {
-  const admin = await registerAdmin(app);
-  const member = await registerUser(app);
+/** An admin, a member with a joined socket, and a room of `count` messages (by the given admin and member, if any: registering costs bcrypt time). */
+async function roomWithMessages(app: RoomcastApp, count: number, party?: { admin: TestUser; member: TestUser }) {
+  const admin = party?.admin ?? (await registerAdmin(app));
+  const member = party?.member ?? (await registerUser(app));
   const room = await createRoom(app, member.accessToken);
   const socket = await connect(app, { token: member.accessToken });
   await ok(socket, 'room:join', { roomId: room.id });
@@ -136,9 +136,9 @@ describe('retention', () => {
     it('when MESSAGE_RETENTION_DAYS is 30, then a room without its own setting follows it, and a room’s own setting beats it either way (0 keeps for ever)', async () => {
       const app = await startNode({ MESSAGE_RATE_LIMIT: '0', MESSAGE_RETENTION_DAYS: '30' });
       const global = await roomWithMessages(app, 3);
-      const longer = await roomWithMessages(app, 3);
-      const forever = await roomWithMessages(app, 3);
-      const shorter = await roomWithMessages(app, 3);
+      const longer = await roomWithMessages(app, 3, global);
+      const forever = await roomWithMessages(app, 3, global);
+      const shorter = await roomWithMessages(app, 3, global);
       await setRetention(app, global.admin, longer.room.id, 60);
       await setRetention(app, global.admin, forever.room.id, 0);
       await setRetention(app, global.admin, shorter.room.id, 10);
