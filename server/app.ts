@@ -17,6 +17,7 @@ import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics/metrics.js';
 import { createOriginPolicy } from './origins.js';
 import type { RoomcastServer } from './realtime/types.js';
+import type { RetentionSweeper } from './messages/retention.js';
 
 export interface AppOptions {
   logger?: Logger;
@@ -36,6 +37,8 @@ export interface RoomcastApp {
   readonly metrics: Metrics;
   /** The Express app (its router stack lists the REST routes). */
   readonly http: Express;
+  /** Retention (issue 19): sweeps on its interval; `sweep()` runs one now (or none, if another node holds the lock). */
+  readonly retention: Pick<RetentionSweeper, 'sweep'>;
   /** Starts listening on config.host:config.port; resolves with the bound port. */
   listen(): Promise<number>;
   /** The base URL once listening (http://127.0.0.1:PORT for a wildcard host). */
@@ -95,6 +98,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     database,
     metrics,
     http,
+    retention: domain.retention,
     listen: () =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);
@@ -111,6 +115,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       (closing ??= (async () => {
         draining = true;
         domain.banExpiry.stop();
+        await domain.retention.stop();
         ports.readNotifier.close();
         await domain.webhookDispatcher.stop();
         stores.webhookSubscriptions.stop();

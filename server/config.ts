@@ -6,7 +6,7 @@ import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
 import { ACCESS_TOKEN_ALGORITHMS, AccessTokenKeyError, accessTokenKeys, type AccessTokenKeys } from './access-token-keys.js';
 import { ExternalIdentityConfigError, externalIdentityConfig, type ExternalIdentityConfig } from './external-identity-config.js';
-import { DEFAULT_MAX_MESSAGE_LENGTH } from './protocol.js';
+import { DEFAULT_MAX_MESSAGE_LENGTH, MAX_RETENTION_DAYS } from './protocol.js';
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
 
@@ -112,6 +112,12 @@ const envSchema = z.object({
   // removes), and how often each node looks for timed bans that have ended.
   KICK_BLOCK_SECONDS: integer(0, 300),
   BAN_SWEEP_SECONDS: integer(1, 30),
+  // Extensions (issue 19): retention, see docs/operations.md "Retention". Days
+  // kept (0: for ever); a room's own retentionDays beats MESSAGE_RETENTION_DAYS.
+  MESSAGE_RETENTION_DAYS: integer(0, 0).refine((days) => days <= MAX_RETENTION_DAYS, `must be at most ${MAX_RETENTION_DAYS} days`),
+  AUDIT_RETENTION_DAYS: integer(0, 0).refine((days) => days <= MAX_RETENTION_DAYS, `must be at most ${MAX_RETENTION_DAYS} days`),
+  RETENTION_INTERVAL_SECONDS: integer(1, 300),
+  RETENTION_BATCH_SIZE: integer(1, 1000).refine((rows) => rows <= 100_000, 'must be at most 100000 rows'),
   // Extensions (not in the contract): what one account can create or read per
   // window, see docs/security.md. History allows a socket in MAX_ROOMS_PER_SOCKET
   // rooms to catch up every one of them after a reconnect.
@@ -251,6 +257,8 @@ export interface Config {
   readonly kickBlockSeconds: number;
   /** How often each node lifts timed bans that have ended, seconds. */
   readonly banSweepSeconds: number;
+  /** Retention (issue 19): days messages and audit entries are kept (0: for ever), how often a node tries to sweep, rows per delete. */
+  readonly retention: { readonly messageDays: number; readonly auditDays: number; readonly intervalSeconds: number; readonly batchSize: number };
   /** Rooms one user may create per roomCreateRateWindow, cluster-wide (0: off). */
   readonly roomCreateRateLimit: number;
   readonly roomCreateRateWindow: number;
@@ -388,6 +396,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxSocketBufferBytes: e.MAX_SOCKET_BUFFER_BYTES,
     kickBlockSeconds: e.KICK_BLOCK_SECONDS,
     banSweepSeconds: e.BAN_SWEEP_SECONDS,
+    retention: Object.freeze({
+      messageDays: e.MESSAGE_RETENTION_DAYS,
+      auditDays: e.AUDIT_RETENTION_DAYS,
+      intervalSeconds: e.RETENTION_INTERVAL_SECONDS,
+      batchSize: e.RETENTION_BATCH_SIZE,
+    }),
     roomCreateRateLimit: e.ROOM_CREATE_RATE_LIMIT,
     roomCreateRateWindow: e.ROOM_CREATE_RATE_WINDOW,
     membershipRateLimit: e.MEMBERSHIP_RATE_LIMIT,

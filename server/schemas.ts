@@ -3,7 +3,7 @@
 // validation misses fails to compile.
 import { z } from 'zod';
 import type * as P from './protocol.js';
-import { API_KEY_SCOPES, DEFAULT_CHANGES_PAGE_SIZE, MAX_CHANGES_PAGE_SIZE, ROLES, WEBHOOK_EVENT_TYPES } from './protocol.js';
+import { API_KEY_SCOPES, DEFAULT_CHANGES_PAGE_SIZE, MAX_CHANGES_PAGE_SIZE, MAX_RETENTION_DAYS, ROLES, WEBHOOK_EVENT_TYPES } from './protocol.js';
 import { displayName, reactionEmoji, text } from './text-fields.js';
 
 /**
@@ -55,9 +55,11 @@ export const updateRoomSchema = z
     readOnly: z.boolean().optional(),
     archived: z.boolean().optional(),
     readReceipts: z.boolean().optional(),
+    // Retention (issue 19): days kept, 0 for ever, null back to the server's MESSAGE_RETENTION_DAYS.
+    retentionDays: z.number().int().min(0).max(MAX_RETENTION_DAYS).nullable().optional(),
   })
-  .refine((b) => b.name !== undefined || b.readOnly !== undefined || b.archived !== undefined || b.readReceipts !== undefined, {
-    message: 'give name, readOnly, archived or readReceipts',
+  .refine((b) => b.name !== undefined || b.readOnly !== undefined || b.archived !== undefined || b.readReceipts !== undefined || b.retentionDays !== undefined, {
+    message: 'give name, readOnly, archived, readReceipts or retentionDays',
   }) satisfies z.ZodType<P.UpdateRoomRequest>;
 
 export const addMemberSchema = z.strictObject({ userId: uuid }) satisfies z.ZodType<P.AddMemberRequest>;

@@ -87,8 +87,8 @@ describe('replies on one node', () => {
     expect([seqs(rest), rest.hasMore]).to.deep.equal([replySeqs.slice(6), false]);
     expect(all.messages).to.deep.equal((await historyOf(node.app, alice.accessToken, room.id)).filter((m) => m.replyToSeq === parent.seq));
     expect((await repliesOf(node.app, alice.accessToken, room.id, other.seq)).body.messages.map((m) => m.content)).to.deep.equal(['noise 1', 'noise 3', 'noise 5']);
-    // A message with no replies: an empty thread.
-    expect((await repliesOf(node.app, alice.accessToken, room.id, replies[0]!.seq)).body).to.deep.equal({ messages: [], hasMore: false });
+    // A message with no replies: an empty thread (with the room's first kept seq, as every history page: issue 19).
+    expect((await repliesOf(node.app, alice.accessToken, room.id, replies[0]!.seq)).body).to.deep.equal({ messages: [], hasMore: false, oldestSeq: 1 });
   });
 
   it('when a thread is asked for badly, then the answer is validation_failed or not_found as for history — never internal', async () => {

@@ -24,10 +24,12 @@ const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
  * bundles, maps and .d.ts), 223.4 kB with the change log's sequencer (issue
  * 13) and read state together, 197 kB before them; most of it the two
  * self-contained browser bundles (socket.io-client inside) and their maps.
- * Reactions add about 6 kB, members and direct rooms about 5 kB more.
+ * Reactions add about 6 kB, members and direct rooms about 5 kB more
+ * (249.7 kB); retention (issue 19: oldestSeq, changes_expired, the resync
+ * path of the sequencer) about 10 kB more (259.8 kB).
  * docs/sdk.md ("Developing the SDK") states the budget.
  */
-const PACKED_BUDGET_BYTES = 256 * 1024;
+const PACKED_BUDGET_BYTES = 268 * 1024;
 
 /** Every file package.json points consumers at (main, module, types, unpkg, exports), as tarball paths. */
 function namedFiles(manifest: Record<string, unknown>): string[] {

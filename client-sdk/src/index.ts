@@ -13,6 +13,7 @@
  */
 export { createClient, RoomcastClient, type ClientEvents, type JoinOptions, type RoomsApi } from './client.js';
 export { Room, type RoomEvents, type SendOptions } from './room.js';
+export type { RetentionPoint } from './room-sequencer.js';
 export { Thread, type ThreadEvents } from './thread.js';
 export type { ReactionUpdate } from './reactions.js';
 export { AdminApi } from './admin.js';

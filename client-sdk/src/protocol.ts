@@ -37,6 +37,10 @@ export interface RoomInfo {
   lastSeq: number;
   /** Addition (read state): whether the room sends `read:receipt` events; off by default, switched with PATCH /api/rooms/:id. */
   readReceipts: boolean;
+  /** Addition (retention): the room's retention in days (0: for ever); null: the server's default. */
+  retentionDays?: number | null;
+  /** Addition (retention): the first seq the room still holds; lower seqs were deleted (a cut, not a gap). */
+  oldestSeq?: number;
   createdAt: string;
   joined?: boolean;
   /** Addition (read state): the caller's last-read seq (0: nothing read); in `GET /api/rooms` and the `room:join` ack. */
@@ -68,6 +72,9 @@ export interface DirectPeer {
 
 /** @deprecated Use `RoomInfo` (the SDK's `Room` is the joined-room handle); kept so existing imports keep compiling. */
 export type Room = RoomInfo;
+
+/** Addition (retention): the most days a `retentionDays` may say. */
+export const MAX_RETENTION_DAYS = 36_500;
 
 /** Message content length a server accepts unless configured otherwise (`MAX_MESSAGE_LENGTH`). */
 export const DEFAULT_MAX_MESSAGE_LENGTH = 4000;
@@ -146,6 +153,8 @@ export const ERROR_STATUS = {
   muted: 403,
   /** Addition (issue 15): the app's before-publish hook refused the message; its reason, if any, in `details.reason`. */
   rejected: 422,
+  /** Addition (retention): a change-log catch-up from before what retention kept; `details` `{oldestSeq, lastChange}`. */
+  changes_expired: 410,
   unavailable: 503,
   internal: 500,
 } as const;
@@ -219,6 +228,8 @@ export interface UpdateRoomRequest {
   archived?: boolean;
   /** Addition (read state): turns the room's `read:receipt` events on or off. */
   readReceipts?: boolean;
+  /** Addition (retention): days kept, 0-36500 (0: for ever; null: the server's default). */
+  retentionDays?: number | null;
 }
 
 export interface AddMemberRequest {
@@ -261,6 +272,8 @@ export interface HistoryQuery {
 export interface HistoryPage {
   messages: Message[];
   hasMore: boolean;
+  /** Addition (retention): the room's first kept seq, read after the page; a page starting there met a cut, not a gap. */
+  oldestSeq?: number;
 }
 
 /** Addition: `GET /api/rooms/:id/changes` query; `after` integer ≥ 0 (default 0), `limit` 1-500 (default 200). */
@@ -630,6 +643,8 @@ export interface JoinResult {
   hasMore?: boolean;
   /** Addition (issue 14), only when `afterChange` was given and the first page holds membership changes (see `ChangesPage.members`). */
   members?: MemberChange[];
+  /** Addition (retention): `afterChange` is from before what retention kept; no `changes` then: refetch history. */
+  changesExpired?: boolean;
 }
 
 /** Addition: `room:changes`, the socket form of `GET /api/rooms/:id/changes`. */

@@ -1,4 +1,5 @@
 import type { ChangesPage, HistoryPage, MemberChange, MemberUpdate, Message, MessageDeletedEvent, MessageReactionEvent } from './protocol.js';
+import { RoomcastError } from './errors.js';
 import { SeqRelease, type MessageSink } from './seq-release.js';
 
 export interface SequencerDeps {
@@ -12,6 +13,28 @@ export interface SequencerDeps {
   fetchHistory(afterSeq: number): Promise<HistoryPage>;
   /** A catch-up could not finish now; call `fill()` again later. */
   onFillError(err: unknown): void;
+  /**
+   * Retention (issue 19): the view's change position was from before what
+   * retention kept, so the sequencer went on from `lastChange` (new messages
+   * still come, by seq, from history); edits and deletes the app missed of
+   * messages it holds are not replayed: the app refetches what it shows.
+   */
+  resync?(point: RetentionPoint): void;
+}
+
+/** Where retention left a room when a catch-up from the view's position could not be answered whole. */
+export interface RetentionPoint {
+  /** The first seq the room still holds. */
+  oldestSeq: number;
+  /** The room's change number when that was read: the view goes on after it. */
+  lastChange: number;
+}
+
+/** The retention point a `changes_expired` answer carries, or null for any other failure. */
+function expiredAt(err: unknown): RetentionPoint | null {
+  if (!(err instanceof RoomcastError) || err.code !== 'changes_expired') return null;
+  const details = err.details as Partial<RetentionPoint> | undefined;
+  return typeof details?.oldestSeq === 'number' && typeof details.lastChange === 'number' ? { oldestSeq: details.oldestSeq, lastChange: details.lastChange } : null;
 }
 
 /** Where an app's view of a room stands: what it persisted, or null for "from the join on". */
@@ -30,6 +53,10 @@ export interface JoinPoint {
   changes?: Message[];
   hasMore?: boolean;
   members?: MemberChange[];
+  /** Retention (issue 19): the join's `afterChange` was from before what retention kept (no `changes` then). */
+  changesExpired?: boolean;
+  /** Retention (issue 19): the room's first kept seq at the join (`room.oldestSeq`; 1 from servers without retention). */
+  oldestSeq?: number;
 }
 
 /** One change as it arrived: a message state (message:new/updated, acks, pages) or a live delete. */
@@ -116,7 +143,8 @@ export class RoomSequencer {
     this.anchor(join);
     this.#waiting = false;
     this.#started = true;
-    if (join.changes) this.#applyPage({ changes: join.changes, hasMore: join.hasMore ?? false, lastChange: join.lastChange, ...(join.members ? { members: join.members } : {}) });
+    if (join.changesExpired) this.#resync({ oldestSeq: join.oldestSeq ?? 1, lastChange: join.lastChange });
+    else if (join.changes) this.#applyPage({ changes: join.changes, hasMore: join.hasMore ?? false, lastChange: join.lastChange, ...(join.members ? { members: join.members } : {}) });
     else this.#drain();
     // A fill still running belongs to the previous socket: run another once it is done.
     if (this.#filling) this.#refill = true;
@@ -198,6 +226,22 @@ export class RoomSequencer {
     this.#release.prune(this.#lastChange);
   }
 
+  /**
+   * Retention (issue 19): changes after the view's position are gone for
+   * good. The change stream goes on from the room's `lastChange` (what waits
+   * at or below it is dropped), the seq view from the cut (a retention cut is
+   * not a gap), and the app hears of it; new messages then come from history.
+   */
+  #resync(point: RetentionPoint): void {
+    this.#lastChange = Math.max(this.#lastChange ?? 0, point.lastChange);
+    this.#headChange = Math.max(this.#headChange, point.lastChange);
+    this.#morePages = false;
+    this.#headSeq = Math.max(this.#headSeq, point.oldestSeq - 1);
+    this.#release.skipTo(point.oldestSeq - 1);
+    this.deps.resync?.(point);
+    this.#drain();
+  }
+
   /** A catch-up page: every row is a message's current state, in change order; skipped numbers were superseded. */
   #applyPage(page: ChangesPage): void {
     // Messages and membership changes (issue 14) share the page, merged by change number.
@@ -222,7 +266,15 @@ export class RoomSequencer {
       for (let page = 0; page < MAX_PAGES_PER_FILL && !this.#stopped && !this.#waiting; page++) {
         if (this.behindByChange) {
           const from = this.#lastChange ?? 0;
-          const result = await this.deps.fetchChanges(from);
+          let result: ChangesPage;
+          try {
+            result = await this.deps.fetchChanges(from);
+          } catch (err) {
+            const point = expiredAt(err);
+            if (!point || this.#stopped) throw err;
+            this.#resync(point);
+            continue;
+          }
           if (this.#stopped) return;
           this.#applyPage(result);
           // Nothing new although the room said there is: the server's view lags; try again later.
@@ -231,8 +283,11 @@ export class RoomSequencer {
         }
         if (this.behindBySeq) {
           const from = this.#release.highest ?? 0;
-          const { messages } = await this.deps.fetchHistory(from);
+          const { messages, oldestSeq } = await this.deps.fetchHistory(from);
           if (this.#stopped) return;
+          // Retention (issue 19): a page that starts past `from` at or below the room's first kept seq met a cut, not a gap.
+          const cut = Math.min(oldestSeq ?? 1, messages[0]?.seq ?? Number.POSITIVE_INFINITY);
+          if (cut - 1 > from) this.#release.skipTo(cut - 1);
           for (const message of messages) {
             this.#headSeq = Math.max(this.#headSeq, message.seq);
             if (message.seq > from) this.#release.apply(message);

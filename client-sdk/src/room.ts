@@ -9,7 +9,7 @@ import { newClientMsgId } from './ids.js';
 import { Outbox } from './outbox.js';
 import type { HistoryPage, HistoryQuery, MemberUpdate, Message, MessageDeletedEvent, OnlinePage, OnlineUser, PresenceEvent, RoomInfo, RoomKickedEvent, RoomMutedEvent, TypingEvent } from './protocol.js';
 import { MyReactions, type ReactionUpdate } from './reactions.js';
-import { RoomSequencer, type ViewPosition } from './room-sequencer.js';
+import { RoomSequencer, type RetentionPoint, type ViewPosition } from './room-sequencer.js';
 import { Thread } from './thread.js';
 
 /** Options of `Room.send`. */
@@ -69,6 +69,15 @@ export interface RoomEvents {
   memberJoined: MemberUpdate;
   /** Issue 14: a member of this private room left, was removed or kicked (as `memberJoined`). */
   memberLeft: MemberUpdate;
+  /**
+   * Retention (issue 19): the client's position in the room was from before
+   * what the server's retention kept, so changes it missed are gone for good.
+   * The room goes on (new messages still come as `message`, from the first
+   * seq the room holds), but edits and deletes of messages the app holds may
+   * have been missed and messages below `oldestSeq` no longer exist: drop
+   * those and refetch what the view shows with `room.history()`. Not an error.
+   */
+  resync: RetentionPoint;
   /** A background step failed (a gap could not be filled yet, the room became unreachable). */
   error: RoomcastError;
 }
@@ -144,6 +153,7 @@ export class Room extends Emitter<RoomEvents> {
         fetchChanges: (after) => deps.connection.request('room:changes', { roomId: id, after, limit: CATCH_UP_PAGE }),
         fetchHistory: (seq) => deps.connection.request('room:history', { roomId: id, afterSeq: seq, limit: CATCH_UP_PAGE }),
         onFillError: (err) => this.#onFillError(err),
+        resync: (point) => this.emit('resync', point),
       },
       position,
     );
@@ -360,7 +370,7 @@ export class Room extends Emitter<RoomEvents> {
       const afterChange = this.#sequencer.lastChange;
       const joined = await this.deps.connection.request('room:join', { roomId: this.id, ...(afterChange === null ? {} : { afterChange }) });
       if (this.#gone || epoch !== this.deps.connection.epoch) return;
-      const { room, online, onlineCount, lastChange, changes, hasMore, members } = joined;
+      const { room, online, onlineCount, lastChange, changes, hasMore, members, changesExpired } = joined;
       this.#resumeAttempt = 0;
       this.#info = room;
       this.#readSeq = Math.max(this.#readSeq, room.readSeq ?? 0);
@@ -377,7 +387,13 @@ export class Room extends Emitter<RoomEvents> {
         if (this.#gone || epoch !== this.deps.connection.epoch) return;
         this.#started = true;
       }
-      this.#sequencer.start({ lastSeq: room.lastSeq, lastChange, ...(changes ? { changes, hasMore } : {}), ...(members ? { members } : {}) });
+      this.#sequencer.start({
+        lastSeq: room.lastSeq,
+        lastChange,
+        ...(changes ? { changes, hasMore } : {}),
+        ...(members ? { members } : {}),
+        ...(changesExpired ? { changesExpired, oldestSeq: room.oldestSeq ?? 1 } : {}),
+      });
     } catch (err) {
       if (this.#gone || epoch !== this.deps.connection.epoch) return;
       const error = toRoomcastError(err);

@@ -51,6 +51,18 @@ export class SeqRelease {
     this.#release();
   }
 
+  /**
+   * Retention (issue 19): the seqs up to `seq` are gone from the room (a
+   * retention cut), so the view goes on after it instead of waiting for them
+   * as for a gap; states held below it are dropped. Only ever moves forward.
+   */
+  skipTo(seq: number): void {
+    if (this.#highest !== null && seq <= this.#highest) return;
+    this.#highest = seq;
+    for (const held of this.#held.keys()) if (held <= seq) this.#held.delete(held);
+    this.#release();
+  }
+
   /** Applies one message state (call only after `start`). */
   apply(message: Message): void {
     const shown = this.#shown.get(message.id);

@@ -354,7 +354,8 @@ const DELETE_SQL = changeSql("content = '', deleted_at = now()");
  * last_change so both come from one snapshot. No row: no such room.
  */
 const CHANGES_SQL = `
-select r.last_change as room_last_change, ${MEMBER_CHANGES_JSON_SQL} as member_changes,
+select r.last_change as room_last_change, r.pruned_change as room_pruned_change, r.oldest_seq as room_oldest_seq,
+       ${MEMBER_CHANGES_JSON_SQL} as member_changes,
        m.id, m.room_id, m.seq, m.user_id, m.username, m.content, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.change,
        m.mentions,
        m.reply_to_seq, m.reply_count, m.last_reply_at,
@@ -376,12 +377,23 @@ select r.last_change as room_last_change, ${MEMBER_CHANGES_JSON_SQL} as member_c
 /** messages.last_reaction: the message's latest reaction change (reactions, issue 14). */
 type LastReactionRow = ReactionChange & { change: number | string };
 type ChangesMessageRow = MessageRow & { last_reaction: LastReactionRow | null };
-type ChangesRow = { room_last_change: string; member_changes: Parameters<typeof memberChangesFromJson>[0] } & ({ [K in keyof ChangesMessageRow]: null } | ChangesMessageRow);
+type ChangesRow = { room_last_change: string; room_pruned_change: string; room_oldest_seq: number; member_changes: Parameters<typeof memberChangesFromJson>[0] } & ({ [K in keyof ChangesMessageRow]: null } | ChangesMessageRow);
 
 /** A change-log page for delivery, with what each reaction change in it was (see MessageStore.deliveryChanges). */
 export interface DeliveryChangesPage extends ChangesPage {
   /** By change number: the rows whose latest change is a reaction. */
   reactions: Map<number, ReactionChange>;
+}
+
+/**
+ * A change-log page with where retention (issue 19) left the room, read in
+ * the same statement: `prunedChange`, the highest change number retention
+ * deleted (a page from before it misses changes for good), and `oldestSeq`.
+ */
+export interface RetainedChangesPage {
+  page: ChangesPage;
+  prunedChange: number;
+  oldestSeq: number;
 }
 
 /** The messages of a room whose latest change is in a window; see `MessageStore.changes`. */
@@ -468,7 +480,7 @@ export class MessageStore {
 
   /** Messages of a room by seq window, always oldest first. */
   async history(roomId: string, options: HistoryOptions, viewerId: string | null = null): Promise<HistoryPage> {
-    return this.seqPage(this.withReactions(viewerId).where('messages.room_id', roomId), options);
+    return this.withOldestSeq(roomId, await this.seqPage(this.withReactions(viewerId).where('messages.room_id', roomId), options));
   }
 
   /**
@@ -477,7 +489,18 @@ export class MessageStore {
    * partial index messages_thread (room_id, reply_to_seq, seq).
    */
   async replies(roomId: string, parentSeq: number, options: HistoryOptions, viewerId: string | null = null): Promise<HistoryPage> {
-    return this.seqPage(this.withReactions(viewerId).where('messages.room_id', roomId).where('messages.reply_to_seq', parentSeq), options);
+    return this.withOldestSeq(roomId, await this.seqPage(this.withReactions(viewerId).where('messages.room_id', roomId).where('messages.reply_to_seq', parentSeq), options));
+  }
+
+  /**
+   * Retention (issue 19): the room's first kept seq, read AFTER the page, so
+   * it is never below the page's first seq when a cut met the page (retention
+   * only raises it): a client takes a page starting at or below oldestSeq as
+   * the cut, not as a gap.
+   */
+  private async withOldestSeq(roomId: string, page: HistoryPage): Promise<HistoryPage> {
+    const room = (await this.knex('rooms').where('id', roomId).first('oldest_seq')) as { oldest_seq: number } | undefined;
+    return room ? { ...page, oldestSeq: room.oldest_seq } : page;
   }
 
   /** Messages with their reactions as `viewerId` sees them (`me`; null: me false). */
@@ -568,6 +591,12 @@ export class MessageStore {
     return (await this.readChanges(roomId, window, viewerId))?.page ?? null;
   }
 
+  /** `changes` with where retention left the room (see RetainedChangesPage). Null: there is no such room. */
+  async retainedChanges(roomId: string, window: ChangesWindow, viewerId: string | null = null): Promise<RetainedChangesPage | null> {
+    const read = await this.readChanges(roomId, window, viewerId);
+    return read ? { page: read.page, prunedChange: read.prunedChange, oldestSeq: read.oldestSeq } : null;
+  }
+
   /**
    * `changes` for a node filling a delivery gap: no viewer (reactions read
    * me: false), plus what each row's latest reaction change was, so the
@@ -600,7 +629,7 @@ export class MessageStore {
     const inWindow = members.filter((m) => m.change <= last);
     // `members` only when there are some: a page of a room without membership changes is the page it always was.
     const page: ChangesPage = { changes: kept.map(toMessage), hasMore, lastChange: Number(first.room_last_change), ...(inWindow.length ? { members: inWindow } : {}) };
-    return { rows: kept, page };
+    return { rows: kept, page, prunedChange: Number(first.room_pruned_change), oldestSeq: first.room_oldest_seq };
   }
 
   private selectMessages(db: Knex | Knex.Transaction) {

@@ -11,7 +11,7 @@ export interface Viewer {
   isAdmin: boolean;
 }
 
-const ROOM_COLUMNS = ['rooms.id', 'rooms.name', 'rooms.visibility', 'rooms.read_only', 'rooms.archived', 'rooms.last_seq', 'rooms.read_receipts', 'rooms.created_at'];
+const ROOM_COLUMNS = ['rooms.id', 'rooms.name', 'rooms.visibility', 'rooms.read_only', 'rooms.archived', 'rooms.last_seq', 'rooms.read_receipts', 'rooms.retention_days', 'rooms.oldest_seq', 'rooms.created_at'];
 
 /**
  * The viewer's unread messages in a room: after their read seq, not their
@@ -164,8 +164,9 @@ export class RoomStore {
     return enqueueEvents(db, this.webhooks, [{ type, roomId, data: { roomId, userId } }]);
   }
 
-  async update(roomId: string, patch: { name?: string; readOnly?: boolean; archived?: boolean; readReceipts?: boolean }): Promise<RoomInfo | null> {
+  async update(roomId: string, patch: { name?: string; readOnly?: boolean; archived?: boolean; readReceipts?: boolean; retentionDays?: number | null }): Promise<RoomInfo | null> {
     const changes: Record<string, unknown> = {};
+    if (patch.retentionDays !== undefined) changes.retention_days = patch.retentionDays;
     if (patch.readReceipts !== undefined) changes.read_receipts = patch.readReceipts;
     if (patch.name !== undefined) changes.name = patch.name;
     if (patch.readOnly !== undefined) changes.read_only = patch.readOnly;

@@ -22,6 +22,8 @@ export interface RoomRow {
   archived: boolean;
   last_seq: number;
   read_receipts: boolean;
+  retention_days: number | null;
+  oldest_seq: number;
   created_at: Date;
   joined?: boolean;
   /** Only where the query read the viewer's read state. */
@@ -68,6 +70,8 @@ export function toRoom(row: RoomRow): RoomInfo {
     archived: row.archived,
     lastSeq: row.last_seq,
     readReceipts: row.read_receipts,
+    retentionDays: row.retention_days,
+    oldestSeq: row.oldest_seq,
     createdAt: iso(row.created_at),
   };
   if (row.joined !== undefined) room.joined = row.joined;

@@ -2,6 +2,7 @@ import { AdminService } from '../admin/admin-service.js';
 import { ApiKeys } from '../admin/api-keys.js';
 import { ServerApi, type PresenceReader } from '../admin/server-api.js';
 import { BanExpiry } from '../admin/ban-expiry.js';
+import { RetentionSweeper } from '../messages/retention.js';
 import type { Broadcaster, RoomEvictor, StatsSource } from '../admin/admin-ports.js';
 import { AccessTokens } from '../auth/access-tokens.js';
 import { AuthService, type SessionEnder } from '../auth/auth-service.js';
@@ -70,6 +71,8 @@ export interface Domain {
   serverApi: ServerApi;
   /** Lifts timed bans that have ended (running from here on; stopped at close). */
   banExpiry: BanExpiry;
+  /** Deletes messages and audit entries past their retention, one node at a time (running from here on; stopped at close). */
+  retention: RetentionSweeper;
   /** The bcrypt worker threads (closed at shutdown). */
   passwordPool: PasswordPool;
   webhooks: WebhookService;
@@ -140,6 +143,8 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
   const serverApi = new ServerApi({ admin, rooms, writer: sends, users: stores.users, audit: stores.audit, presence: ports.presence });
   const banExpiry = new BanExpiry(stores.users, logger);
   banExpiry.start(config.banSweepSeconds * 1000);
+  const retention = new RetentionSweeper(stores.retention, config.retention, logger);
+  retention.start(config.retention.intervalSeconds * 1000);
   const subscriptions = stores.webhookSubscriptions;
   subscriptions.start();
   const webhooks = new WebhookService({
@@ -153,5 +158,5 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
   const webhookDispatcher = new WebhookDispatcher({ store: stores.webhooks, anyEndpoint: () => subscriptions.any(), config: config.webhooks, logger, metrics });
   if (config.webhooks.dispatch) webhookDispatcher.start();
   metrics.watchWebhookLag(() => stores.webhooks.oldestPendingAgeSeconds());
-  return { accessTokens, authentication, limits, auth, rooms, memberships, reads, messages, reactions, writer, sends, beforePublish, admin, apiKeys, serverApi, banExpiry, passwordPool, webhooks, webhookDispatcher };
+  return { accessTokens, authentication, limits, auth, rooms, memberships, reads, messages, reactions, writer, sends, beforePublish, admin, apiKeys, serverApi, banExpiry, retention, passwordPool, webhooks, webhookDispatcher };
 }

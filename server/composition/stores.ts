@@ -8,6 +8,7 @@ import { MessageStore } from '../../db/stores/message-store.js';
 import { MuteStore } from '../../db/stores/mute-store.js';
 import { ReactionStore } from '../../db/stores/reaction-store.js';
 import { ReadStore } from '../../db/stores/read-store.js';
+import { RetentionStore } from '../../db/stores/retention-store.js';
 import { RoomStore } from '../../db/stores/room-store.js';
 import { TokenStore } from '../../db/stores/token-store.js';
 import { UserStore } from '../../db/stores/user-store.js';
@@ -27,6 +28,8 @@ export interface Stores {
   apiKeys: ApiKeyStore;
   reads: ReadStore;
   reactions: ReactionStore;
+  /** Retention's batches and its cluster-wide lock (issue 19). */
+  retention: RetentionStore;
   webhooks: WebhookStore;
   /** Which event types endpoints want: the outbox gate of the other stores (started by the domain step). */
   webhookSubscriptions: WebhookSubscriptions;
@@ -49,6 +52,7 @@ export function openStores(knex: Knex, webhookRefreshMs = 1_000): Stores {
     apiKeys: new ApiKeyStore(knex),
     reads: new ReadStore(knex),
     reactions: new ReactionStore(knex, webhookSubscriptions),
+    retention: new RetentionStore(knex),
     webhooks,
     webhookSubscriptions,
     externalIdentities: new ExternalIdentityStore(knex),

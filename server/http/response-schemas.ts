@@ -4,7 +4,7 @@
 // protocol shape, so a wire type that changes without them fails to compile.
 import { z } from 'zod';
 import type * as P from '../protocol.js';
-import { API_KEY_SCOPES, ERROR_CODES, MAX_MENTIONS, MENTION_COUNT_CAP, ROLES, UNREAD_COUNT_CAP, WEBHOOK_EVENT_TYPES } from '../protocol.js';
+import { API_KEY_SCOPES, ERROR_CODES, MAX_MENTIONS, MAX_RETENTION_DAYS, MENTION_COUNT_CAP, ROLES, UNREAD_COUNT_CAP, WEBHOOK_EVENT_TYPES } from '../protocol.js';
 
 const uuid = z.uuid();
 const timestamp = z.iso.datetime({ offset: true });
@@ -27,6 +27,8 @@ export const roomSchema = z.object({
   archived: z.boolean(),
   lastSeq: z.number().int().min(0),
   readReceipts: z.boolean().describe('whether the room sends read:receipt events (off by default)'),
+  retentionDays: z.number().int().min(0).max(MAX_RETENTION_DAYS).nullable().optional().describe("the room's own retention in days (0: for ever); null: the server's MESSAGE_RETENTION_DAYS"),
+  oldestSeq: z.number().int().min(1).optional().describe('the first seq the room still holds; lower seqs were deleted by retention (not a gap)'),
   createdAt: timestamp,
   joined: z.boolean().optional(),
   readSeq: z.number().int().min(0).optional().describe("the caller's last-read seq (0: nothing read); in GET /api/rooms"),
@@ -84,7 +86,12 @@ export const roomsPageSchema = z.object({
   rooms: z.array(roomSchema),
   nextCursor: z.string().nullable().describe('pass as ?cursor= for the next page; null on the last page'),
 }).meta({ id: 'RoomsPage' }) satisfies z.ZodType<P.RoomsPage>;
-export const historyPageSchema = z.object({ messages: z.array(messageSchema), hasMore: z.boolean() }).meta({ id: 'HistoryPage' }) satisfies z.ZodType<P.HistoryPage>;
+export const historyPageSchema = z
+  .object({
+    messages: z.array(messageSchema),
+    hasMore: z.boolean(),
+    oldestSeq: z.number().int().min(1).optional().describe('the first seq the room still holds (read after the page); lower seqs were deleted by retention, not lost'),
+  }).meta({ id: 'HistoryPage' }) satisfies z.ZodType<P.HistoryPage>;
 export const memberChangeSchema = z.object({
   roomId: uuid,
   userId: uuid,

@@ -1,7 +1,7 @@
-import type { MessageStore } from '../../db/stores/message-store.js';
+import type { MessageStore, RetainedChangesPage } from '../../db/stores/message-store.js';
 import type { RoomStore, Viewer } from '../../db/stores/room-store.js';
 import { AppError, notFound } from '../errors.js';
-import { DEFAULT_CHANGES_PAGE_SIZE, type ChangesPage, type CreateRoomRequest, type HistoryPage, type HistoryQuery, type Role, type RoomInfo, type RoomsPage } from '../protocol.js';
+import { DEFAULT_CHANGES_PAGE_SIZE, type ChangesPage, type CreateRoomRequest, type HistoryPage, type HistoryQuery, type JoinResult, type Role, type RoomInfo, type RoomsPage } from '../protocol.js';
 import type { MemberPublisher } from './membership-ports.js';
 import type { RoomAccess } from './room-access.js';
 
@@ -29,6 +29,25 @@ export interface RoomListQuery {
 }
 
 const viewerOf = (actor: Actor): Viewer => ({ userId: actor.userId, isAdmin: actor.role === 'admin' });
+
+/**
+ * Retention (issue 19): a catch-up after change `after` is whole only if
+ * retention deleted no message whose latest change is above it; otherwise
+ * changes after it are gone for good and the client must refetch history.
+ */
+const changesExpired = (read: RetainedChangesPage, after: number) => after < read.prunedChange;
+
+/** The page of a catch-up, or `changes_expired` (with where the room now starts and stands), or `not_found` for no such room. */
+function retainedPage(read: RetainedChangesPage | null, after: number): ChangesPage {
+  if (!read) throw notFound('room not found');
+  if (changesExpired(read, after)) {
+    throw new AppError('changes_expired', 'changes after this point were deleted by retention: refetch history', {
+      oldestSeq: read.oldestSeq,
+      lastChange: read.page.lastChange,
+    });
+  }
+  return read.page;
+}
 
 /** Room rules shared by REST and sockets: who sees, creates and reads what. */
 export class RoomService {
@@ -111,9 +130,7 @@ export class RoomService {
 
   /** A page of any room's change log, for the app's backend (server API, `history` scope); `not_found` for no such room. */
   async changesOfAnyRoom(roomId: string, query: { after: number; limit: number }): Promise<ChangesPage> {
-    const page = await this.messages.changes(roomId, query);
-    if (!page) throw notFound('room not found');
-    return page;
+    return retainedPage(await this.messages.retainedChanges(roomId, query), query.after);
   }
 
   /** Any room's history, for the app's backend (server API, `history` scope). */
@@ -126,24 +143,32 @@ export class RoomService {
    * A page of the room's change log (issue 13), by the rule and the budget
    * of history (REST `GET /api/rooms/:id/changes` and `room:changes`): a
    * room the actor may not see is `not_found`; `after` beyond the room's
-   * last change answers an empty page with `lastChange`.
+   * last change answers an empty page with `lastChange`; `after` from before
+   * what retention kept is `changes_expired` (see retainedPage).
    */
   async changes(actor: Actor, roomId: string, query: { after: number; limit: number }): Promise<ChangesPage> {
     await this.limits.consumeHistory(actor.userId);
     await this.get(actor, roomId);
-    const page = await this.messages.changes(roomId, query, actor.userId);
-    if (!page) throw notFound('room not found');
-    return page;
+    return retainedPage(await this.messages.retainedChanges(roomId, query, actor.userId), query.after);
   }
 
   /**
    * The first page of a room:join with `afterChange`: the changes after it up
    * to the `lastChange` the join read (the socket gets every later one live).
-   * The join checked visibility and spent its budget already.
+   * The join checked visibility and spent its budget already. From before
+   * what retention kept, the join still succeeds, with `changesExpired`
+   * instead of a page (the client refetches history; see retainedPage).
    */
-  async joinChanges(roomId: string, afterChange: number, lastChange: number, viewerId: string | null = null): Promise<Pick<ChangesPage, 'changes' | 'hasMore' | 'members'>> {
-    const page = await this.messages.changes(roomId, { after: afterChange, upTo: lastChange, limit: DEFAULT_CHANGES_PAGE_SIZE }, viewerId);
-    if (!page) throw notFound('room not found');
+  async joinChanges(
+    roomId: string,
+    afterChange: number,
+    lastChange: number,
+    viewerId: string | null = null,
+  ): Promise<Pick<JoinResult, 'changes' | 'hasMore' | 'members' | 'changesExpired'>> {
+    const read = await this.messages.retainedChanges(roomId, { after: afterChange, upTo: lastChange, limit: DEFAULT_CHANGES_PAGE_SIZE }, viewerId);
+    if (!read) throw notFound('room not found');
+    if (changesExpired(read, afterChange)) return { changesExpired: true };
+    const { page } = read;
     return { changes: page.changes, hasMore: page.hasMore, ...(page.members ? { members: page.members } : {}) };
   }
 

@@ -60,11 +60,12 @@ export function roomRoutes(rooms: RoomService, metrics?: Metrics): Route[] {
       summary: 'Change log: the current state of every message changed (stored, edited, deleted) after change number `after`',
       description:
         '`after` integer ≥ 0 (default 0), `limit` 1-500 (default 200). Ascending by `change`; an edit twice is one entry with the final text, a delete a tombstone. ' +
-        '`after` beyond the room\'s `lastChange` answers an empty page. Same permission and budget as history.',
+        '`after` beyond the room\'s `lastChange` answers an empty page. Same permission and budget as history. ' +
+        '`after` from before what retention kept (changes after it were deleted) answers `changes_expired` (410) with `details: {oldestSeq, lastChange}`: refetch history.',
       params: idParamSchema,
       query: changesQuerySchema,
       success: { status: 200, description: 'One page of the change log', schema: R.changesPageSchema },
-      errors: ['not_found', 'rate_limited'],
+      errors: ['not_found', 'rate_limited', 'changes_expired'],
       handle: async ({ params, query }, { actor }) => rooms.changes(actor, params.id, query),
     }),
   ];

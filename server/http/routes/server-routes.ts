@@ -132,7 +132,7 @@ export function serverRoutes(server: ServerApi, admin: AdminService, maxMessageL
       params: idParamSchema,
       query: changesQuerySchema,
       success: { status: 200, description: 'One page of the change log', schema: R.changesPageSchema },
-      errors: ['not_found'],
+      errors: ['not_found', 'changes_expired'],
       handle: ({ params, query }, { key }) => server.changes(key, params.id, query),
     }),
   ];
