@@ -1,6 +1,13 @@
 // Starts the servers under test as separate processes, pinned to the
 // server core with taskset where it exists, and stops them.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** Preloaded into every server under test: its GC pauses and a full GC on request, over IPC. */
+const GC_PROBE = fileURLToPath(new URL('./gc-probe.mjs', import.meta.url));
+/** The probe's answers (gc-probe.mjs). */
+type ProbeReply = { probe: 'gc-totals'; gcMs: number; gcCount: number } | { probe: 'collect'; rssBytes: number; heapUsedBytes: number };
+const PROBE_TIMEOUT_MS = 5_000;
 
 const SERVER_CORE = '0';
 const GENERATOR_CORE = '1';
@@ -34,6 +41,10 @@ export interface ServerProcess {
   pid: number;
   /** The last lines the process wrote, for error messages. */
   output(): string;
+  /** Main-thread GC pause time so far (ms), or null when the probe does not answer. */
+  gcTotals(): Promise<{ gcMs: number; gcCount: number } | null>;
+  /** Runs a full GC in the server, then its RSS and used heap; null when the probe does not answer. */
+  collect(): Promise<{ rssBytes: number; heapUsedBytes: number } | null>;
   stop(): Promise<void>;
 }
 
@@ -50,12 +61,12 @@ export interface LaunchOptions {
 
 /** Spawns `node --import tsx ...` (pinned when possible) and waits until GET /healthz answers 200. */
 export async function launch(options: LaunchOptions): Promise<ServerProcess> {
-  const nodeArgs = [...(options.nodeFlags ?? []), '--import', 'tsx', ...options.args];
+  const nodeArgs = [...(options.nodeFlags ?? []), '--import', 'tsx', '--import', GC_PROBE, ...options.args];
   // taskset execs node, so the pid we get is the server's own.
   const [command, args] = canPin() ? ['taskset', ['-c', SERVER_CORE, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const child = spawn(command, args as string[], {
     env: { ...process.env, ...options.env, PORT: String(options.port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   live.add(child);
   child.once('exit', () => live.delete(child));
@@ -72,6 +83,14 @@ export async function launch(options: LaunchOptions): Promise<ServerProcess> {
     url,
     pid: child.pid!,
     output: () => lines.join('\n'),
+    gcTotals: async () => {
+      const reply = await ask(child, 'gc-totals');
+      return reply?.probe === 'gc-totals' ? { gcMs: reply.gcMs, gcCount: reply.gcCount } : null;
+    },
+    collect: async () => {
+      const reply = await ask(child, 'collect');
+      return reply?.probe === 'collect' ? { rssBytes: reply.rssBytes, heapUsedBytes: reply.heapUsedBytes } : null;
+    },
     stop: () => stopChild(child),
   };
   try {
@@ -81,6 +100,24 @@ export async function launch(options: LaunchOptions): Promise<ServerProcess> {
     throw new Error(`${options.name} did not start: ${(err as Error).message}\n${server.output()}`);
   }
   return server;
+}
+
+/** One question to the server's GC probe; null when it has no channel or does not answer in time. */
+function ask(child: ChildProcess, probe: 'gc-totals' | 'collect'): Promise<ProbeReply | null> {
+  if (!child.connected) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const done = (reply: ProbeReply | null) => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(reply);
+    };
+    const onMessage = (message: ProbeReply) => {
+      if (message?.probe === probe) done(message);
+    };
+    const timer = setTimeout(() => done(null), PROBE_TIMEOUT_MS);
+    child.on('message', onMessage);
+    child.send({ probe }, (err) => (err ? done(null) : undefined));
+  });
 }
 
 async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
