@@ -22,13 +22,21 @@ export interface BenchOptions {
   /** Roomcast's database: a postgres:// URL of a database made for this run, or "memory". */
   databaseUrl: string;
   redisUrl: string;
-  idleSockets?: number;
+  /** Socket counts of the idle scenario's points. */
+  idleSockets?: number[];
   /** Extra node flags for the Roomcast processes (e.g. --cpu-prof). */
   roomcastNodeFlags: string[];
   /** Overrides of the ramps of (a) and (b), for profiling one load level. */
   rampOverride?: Partial<RampOptions>;
   /** Progress lines (the default run prints them on stderr). */
   log: (line: string) => void;
+}
+
+/** One socket count of the idle scenario, on both servers. */
+export interface IdlePoint {
+  sockets: number;
+  bare: IdleResult;
+  roomcast: IdleResult;
 }
 
 export interface FanoutResults {
@@ -117,12 +125,14 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
   }
 
   if (has('c')) {
-    const idle: { bare?: IdleResult; roomcast?: IdleResult } = {};
-    options.log(`(c) ${sizes.idle.sockets} idle sockets: bare Socket.IO`);
-    idle.bare = await withTarget(startBare, (t) => runIdle(t, sizes.idle));
-    options.log(`(c) ${sizes.idle.sockets} idle sockets: Roomcast`);
-    idle.roomcast = await withTarget(roomcast, (t) => runIdle(t, sizes.idle));
-    report.scenarios.idle = idle as { bare: IdleResult; roomcast: IdleResult };
+    const points: IdlePoint[] = [];
+    for (const sockets of sizes.idle.sockets) {
+      options.log(`(c) ${sockets} idle sockets: bare Socket.IO`);
+      const bare = await withTarget(startBare, (t) => runIdle(t, sockets, sizes.idle));
+      options.log(`(c) ${sockets} idle sockets: Roomcast`);
+      points.push({ sockets, bare, roomcast: await withTarget(roomcast, (t) => runIdle(t, sockets, sizes.idle)) });
+    }
+    report.scenarios.idle = points;
   }
 
   if (has('d')) {
