@@ -1,11 +1,13 @@
-// `npm run bench [-- --quick] [-- --only a,b] [-- --sockets N] [-- --cpu-prof]`
-// Prints the table and writes bench-results/bench-<time>.json. See docs/benchmarks.md.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// `npm run bench [-- --quick] [-- --only a,b] [-- --sockets N[,M]] [-- --cpu-prof]`
+// Prints the table and writes bench-results/bench-<time>.json and .svg. See docs/benchmarks.md.
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBenchDatabase, DEFAULT_DATABASE_URL, dropBenchDatabase } from './database.js';
 import { pinSelf } from './processes.js';
-import { formatReport } from './report.js';
+import { renderChart } from './chart.js';
+import { writeOutputs } from './output.js';
+import { formatReport, type BenchReport } from './report.js';
 import { ALL_SCENARIOS, runBenchmark, type ScenarioName } from './run.js';
 
 const { values } = parseArgs({
@@ -19,8 +21,24 @@ const { values } = parseArgs({
     // For profiling one load level: first rate (msg/s) and number of ramp steps of (a) and (b).
     'start-rate': { type: 'string' },
     'max-steps': { type: 'string' },
+    // Draws the chart of a saved report (bench-<time>.json) to the given .svg and runs nothing.
+    'chart-from': { type: 'string' },
+    'chart-to': { type: 'string' },
   },
 });
+
+if (values['chart-from']) {
+  const report = JSON.parse(readFileSync(values['chart-from'], 'utf8')) as BenchReport;
+  const svg = await renderChart(report);
+  if (svg === null) {
+    console.error('that report has neither scenario (a) nor (b): nothing to draw');
+    process.exit(2);
+  }
+  const to = values['chart-to'] ?? values['chart-from'].replace(/\.json$/, '') + '.svg';
+  writeFileSync(to, svg);
+  console.log(`SVG: ${to}`);
+  process.exit(0);
+}
 
 const scenarios = new Set((values.only ?? ALL_SCENARIOS.join(',')).split(',').map((s) => s.trim()) as ScenarioName[]);
 for (const s of scenarios) {
@@ -29,9 +47,9 @@ for (const s of scenarios) {
     process.exit(2);
   }
 }
-const idleSockets = values.sockets ? Number(values.sockets) : undefined;
-if (idleSockets !== undefined && !(Number.isInteger(idleSockets) && idleSockets > 0)) {
-  console.error('--sockets takes a positive integer');
+const idleSockets = values.sockets ? values.sockets.split(',').map(Number) : undefined;
+if (idleSockets !== undefined && !idleSockets.every((n) => Number.isInteger(n) && n > 0 && n <= 50_000)) {
+  console.error('--sockets takes positive integers up to 50000, comma-separated (one idle point each)');
   process.exit(2);
 }
 
@@ -62,11 +80,10 @@ try {
     ...(values['max-steps'] ? { maxSteps: Number(values['max-steps']), refineSteps: 0 } : {}),
   };
   const report = await runBenchmark({ quick: values.quick, scenarios, databaseUrl, redisUrl, idleSockets, roomcastNodeFlags, log, rampOverride });
-  mkdirSync(outDir, { recursive: true });
-  const file = path.join(outDir, `bench-${report.startedAt.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify(report, null, 2));
+  const files = await writeOutputs(report, outDir);
   console.log(formatReport(report));
-  console.log(`\nJSON: ${file}`);
+  console.log(`\nJSON: ${files.json}`);
+  if (files.svg) console.log(`SVG:  ${files.svg}`);
 } finally {
   if (databaseUrl !== 'memory' && !values['keep-db']) await dropBenchDatabase(baseUrl, databaseUrl).catch((err: unknown) => log(`could not drop ${databaseUrl}: ${String(err)}`));
 }
