@@ -11,7 +11,7 @@ export const SERVERS = ['bare', 'roomcast'] as const;
 const COLORS = ['#7f7f7f', '#d62728'];
 const P99_LIMIT_MS = 50;
 
-interface Point {
+export interface Point {
   server: string;
   x: number;
   y: number;
@@ -20,7 +20,8 @@ interface Point {
   decisive: boolean;
 }
 
-function points(server: string, ramp: RampResult | undefined, x: (s: StepResult) => number, y: (s: StepResult) => number | null): Point[] {
+/** A ramp's steps as points; steps without a y value (no delivery measured) are left out. */
+export function rampPoints(server: string, ramp: RampResult | undefined, x: (s: StepResult) => number, y: (s: StepResult) => number | null): Point[] {
   if (!ramp) return [];
   const lastAt = new Map(ramp.steps.map((s, i) => [s.rate, i] as const));
   return ramp.steps.flatMap((s, i) => {
@@ -58,8 +59,8 @@ export function chartSpec(report: BenchReport): TopLevelSpec | null {
   const panels: Layer[] = [];
   if (fanout) {
     const values = [
-      ...points('bare', fanout.bare, offeredDeliveries, (s) => s.delivery.p99),
-      ...points('roomcast', fanout.roomcast, offeredDeliveries, (s) => s.delivery.p99),
+      ...rampPoints('bare', fanout.bare, offeredDeliveries, (s) => s.delivery.p99),
+      ...rampPoints('roomcast', fanout.roomcast, offeredDeliveries, (s) => s.delivery.p99),
     ];
     const limit = { data: { values: [{ limit: P99_LIMIT_MS }] }, mark: { type: 'rule', strokeDash: [4, 4], color: '#555' }, encoding: { y: { field: 'limit', type: 'quantitative' } } };
     panels.push({
@@ -69,8 +70,8 @@ export function chartSpec(report: BenchReport): TopLevelSpec | null {
   }
   if (smallRooms) {
     const values = [
-      ...points('bare', smallRooms.bare.ramp, (s) => s.rate, (s) => s.ackedPerSec),
-      ...points('roomcast', smallRooms.roomcast.ramp, (s) => s.rate, (s) => s.ackedPerSec),
+      ...rampPoints('bare', smallRooms.bare.ramp, (s) => s.rate, (s) => s.ackedPerSec),
+      ...rampPoints('roomcast', smallRooms.roomcast.ramp, (s) => s.rate, (s) => s.ackedPerSec),
     ];
     const top = Math.max(1, ...values.map((p) => Math.max(p.x, p.y)));
     const diagonal = {
