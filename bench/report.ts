@@ -240,6 +240,7 @@ export function formatReport(report: BenchReport): string {
         ),
       ),
     );
+    for (const point of idle) if (point.capped) out.push(`${point.capped.asked} sockets asked, ${point.sockets} run: ${point.capped.reason}`);
   }
   if (crossNode) {
     out.push('', '(d) two nodes over Redis (senders on node 1, receivers on node 2; CPU is both nodes)');

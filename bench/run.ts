@@ -3,7 +3,7 @@
 import os from 'node:os';
 import { DeliveryRecorder, type RampOptions, type RampResult, type StepResult } from './load.js';
 import { canPin } from './processes.js';
-import { setBenchDatabase } from './proc-stats.js';
+import { openFilesLimit, setBenchDatabase } from './proc-stats.js';
 import { evaluateGoals, type BenchReport } from './report.js';
 import { runCrossNode, type CrossNodeResult } from './scenarios/cross-node.js';
 import { rampFanout, setUpFanout } from './scenarios/fanout.js';
@@ -12,6 +12,9 @@ import { runLoginStorm, type StormResult } from './scenarios/login-storm.js';
 import { runSmallRooms, type SmallRoomsResult } from './scenarios/small-rooms.js';
 import { sizesFor } from './sizes.js';
 import { startBare, startRoomcast, type Target } from './targets.js';
+
+/** Files a server or the generator keeps open besides its sockets (database pool, logs, pipes). */
+const FILES_HEADROOM = 200;
 
 export type ScenarioName = 'a' | 'b' | 'c' | 'd' | 'e';
 export const ALL_SCENARIOS: readonly ScenarioName[] = ['a', 'b', 'c', 'd', 'e'];
@@ -35,6 +38,8 @@ export interface BenchOptions {
 /** One socket count of the idle scenario, on both servers. */
 export interface IdlePoint {
   sockets: number;
+  /** Set when the open-file limit allowed fewer sockets than asked: the count asked for, and why. */
+  capped?: { asked: number; reason: string };
   bare: IdleResult;
   roomcast: IdleResult;
 }
@@ -126,11 +131,16 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
 
   if (has('c')) {
     const points: IdlePoint[] = [];
-    for (const sockets of sizes.idle.sockets) {
+    const fileLimit = openFilesLimit();
+    for (const asked of sizes.idle.sockets) {
+      // One server process holds every socket, and so does the generator: each needs a file per socket plus its own.
+      const sockets = fileLimit !== null ? Math.min(asked, fileLimit - FILES_HEADROOM) : asked;
+      const capped = sockets < asked ? { asked, reason: `open-file limit ${fileLimit} (ulimit -n), less ${FILES_HEADROOM} for the processes' own files` } : undefined;
+      if (capped) options.log(`(c) ${asked} sockets asked, ${sockets} possible: ${capped.reason}`);
       options.log(`(c) ${sockets} idle sockets: bare Socket.IO`);
       const bare = await withTarget(startBare, (t) => runIdle(t, sockets, sizes.idle));
       options.log(`(c) ${sockets} idle sockets: Roomcast`);
-      points.push({ sockets, bare, roomcast: await withTarget(roomcast, (t) => runIdle(t, sockets, sizes.idle)) });
+      points.push({ sockets, ...(capped ? { capped } : {}), bare, roomcast: await withTarget(roomcast, (t) => runIdle(t, sockets, sizes.idle)) });
     }
     report.scenarios.idle = points;
   }
