@@ -1,6 +1,6 @@
 // The run as a picture: delivery p99 against offered deliveries/s on (a)'s
 // ramp, and stored msgs/s against offered msgs/s on (b)'s, both servers in
-// each. A Vega-Lite spec rendered to SVG by Vega's headless view (no browser,
+// each, and under each the GC share of the server's CPU per step. A Vega-Lite spec rendered to SVG by Vega's headless view (no browser,
 // no DOM). Every step is a point (hollow: the step failed); the line joins
 // the attempt that decided each rate (the last one).
 import type { TopLevelSpec } from 'vega-lite';
@@ -36,14 +36,14 @@ const offeredDeliveries = (s: StepResult) => Math.round(s.sent > 0 ? (s.rate * s
 type Layer = Record<string, unknown>;
 
 /** Points and the line through the deciding attempts, coloured by server. */
-function series(values: Point[], xTitle: string, yTitle: string, yScale: Record<string, unknown>, extra: Layer[]): Layer {
+function series(values: Point[], xTitle: string, yTitle: string, yScale: Record<string, unknown>, extra: Layer[], height = 260): Layer {
   const x = { field: 'x', type: 'quantitative', title: xTitle };
   const y = { field: 'y', type: 'quantitative', title: yTitle, scale: yScale };
   const color = { field: 'server', type: 'nominal', title: 'server', scale: { domain: [...SERVERS], range: COLORS } };
   return {
     data: { values },
     width: 360,
-    height: 260,
+    height,
     layer: [
       { transform: [{ filter: 'datum.decisive' }], mark: { type: 'line', strokeWidth: 1.5 }, encoding: { x, y, color, order: { field: 'x' } } },
       { transform: [{ filter: 'datum.passed' }], mark: { type: 'point', size: 45, filled: true }, encoding: { x, y, color } },
@@ -53,10 +53,21 @@ function series(values: Point[], xTitle: string, yTitle: string, yScale: Record<
   };
 }
 
+/** The GC share of the server's CPU per step, under a scenario's main panel (old reports without it: none). */
+function gcPanel(name: string, bare: RampResult | undefined, roomcast: RampResult | undefined, x: (s: StepResult) => number, xTitle: string): Layer | null {
+  const gc = (s: StepResult) => s.serverGcPercent ?? null;
+  const values = [...rampPoints('bare', bare, x, gc), ...rampPoints('roomcast', roomcast, x, gc)];
+  if (values.length === 0) return null;
+  // At least 0-5 %: steps without a single GC would otherwise get a degenerate axis.
+  const scale = { domain: [0, Math.max(5, ...values.map((p) => p.y))], nice: true };
+  return { title: { text: `${name}: GC share of the server's CPU`, subtitle: "main-thread GC pauses ÷ the server's CPU time, per step" }, ...series(values, xTitle, 'GC % of server CPU', scale, [], 140) };
+}
+
 /** The Vega-Lite spec of a report's chart, or null when it ran neither (a) nor (b). */
 export function chartSpec(report: BenchReport): TopLevelSpec | null {
   const { fanout, smallRooms } = report.scenarios;
   const panels: Layer[] = [];
+  const gcPanels: Layer[] = [];
   if (fanout) {
     const values = [
       ...rampPoints('bare', fanout.bare, offeredDeliveries, (s) => s.delivery.p99),
@@ -67,6 +78,8 @@ export function chartSpec(report: BenchReport): TopLevelSpec | null {
       title: { text: '(a) fan-out: delivery p99 vs offered deliveries/s', subtitle: 'log scale; dashed: the 50 ms pass limit; hollow: step failed' },
       ...series(values, 'offered deliveries/s', 'delivery p99 (ms)', { type: 'log' }, [limit]),
     });
+    const gc = gcPanel('(a)', fanout.bare, fanout.roomcast, offeredDeliveries, 'offered deliveries/s');
+    if (gc) gcPanels.push(gc);
   }
   if (smallRooms) {
     const values = [
@@ -80,9 +93,11 @@ export function chartSpec(report: BenchReport): TopLevelSpec | null {
       encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
     };
     panels.push({
-      title: { text: '(b) small rooms: acked msgs/s vs offered msgs/s', subtitle: 'Roomcast acks after storing; dotted: every message acked; hollow: step failed' },
+      title: { text: '(b) small rooms: acked msgs/s vs offered msgs/s', subtitle: 'Roomcast acks once stored; dotted: all acked; hollow: step failed' },
       ...series(values, 'offered msgs/s', 'acked msgs/s', {}, [diagonal]),
     });
+    const gc = gcPanel('(b)', smallRooms.bare.ramp, smallRooms.roomcast.ramp, (s) => s.rate, 'offered msgs/s');
+    if (gc) gcPanels.push(gc);
   }
   if (panels.length === 0) return null;
   return {
@@ -90,8 +105,9 @@ export function chartSpec(report: BenchReport): TopLevelSpec | null {
     title: { text: `Roomcast vs bare Socket.IO, ${report.startedAt} (${report.quick ? 'quick' : 'full'} run)`, anchor: 'start' },
     background: 'white',
     padding: 10,
-    hconcat: panels,
+    ...(gcPanels.length ? { vconcat: [{ hconcat: panels }, { hconcat: gcPanels }] } : { hconcat: panels }),
     resolve: { scale: { color: 'shared' } },
+    config: { title: { anchor: 'start', subtitleFontSize: 10 }, concat: { spacing: 40 } },
   } as unknown as TopLevelSpec;
 }
 

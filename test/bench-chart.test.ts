@@ -32,7 +32,7 @@ describe('benchmark chart', () => {
     expect(chartSpec(report)).to.equal(null);
   });
 
-  it('when the run had (a) and (b), then the chart has one panel each', () => {
+  it('when the run had (a) and (b) from before the GC probe, then the chart has one panel each', () => {
     const both = ramp([step(10, 2, true)]);
     const report = {
       startedAt: '2026-11-30T00:00:00.000Z',
@@ -43,5 +43,21 @@ describe('benchmark chart', () => {
     const spec = chartSpec(report) as unknown as { hconcat: { title: { text: string } }[] };
 
     expect(spec.hconcat.map((p) => p.title.text.slice(0, 3))).to.deep.equal(['(a)', '(b)']);
+  });
+
+  it('when the steps carry the GC share, then a row of GC panels sits under (a) and (b)', () => {
+    const both = ramp([{ ...step(10, 2, true), serverGcPercent: 12.5 }]);
+    const report = {
+      startedAt: '2026-11-30T00:00:00.000Z',
+      quick: true,
+      scenarios: { fanout: { bare: both, roomcast: both }, smallRooms: { bare: { ramp: both }, roomcast: { ramp: both } } },
+    } as unknown as BenchReport;
+
+    const spec = chartSpec(report) as unknown as { vconcat: { hconcat: { title: { text: string } }[] }[] };
+
+    expect(spec.vconcat.map((row) => row.hconcat.map((p) => p.title.text))).to.deep.equal([
+      ['(a) fan-out: delivery p99 vs offered deliveries/s', '(b) small rooms: acked msgs/s vs offered msgs/s'],
+      ["(a): GC share of the server's CPU", "(b): GC share of the server's CPU"],
+    ]);
   });
 });

@@ -94,11 +94,14 @@ describe('benchmark harness (npm run bench)', () => {
     const labels = [...elements(new XMLParser({ ignoreAttributes: false }).parse(svg))]
       .filter((e) => e['@_aria-roledescription'] === 'point')
       .map((e) => String(e['@_aria-label']));
-    const pointsOf = (axis: string, server: string) => labels.filter((l) => l.startsWith(`${axis}:`) && l.endsWith(`server: ${server}`)).length;
+    const pointsOf = (y: string, server: string) => labels.filter((l) => l.includes(`; ${y}: `) && l.endsWith(`server: ${server}`)).length;
     const withDeliveries = (steps: StepResult[]) => steps.filter((s) => s.delivery.p99 !== null).length;
-    expect(pointsOf('offered deliveries/s', 'bare')).to.equal(withDeliveries(fanout.bare!.steps)).and.greaterThan(0);
-    expect(pointsOf('offered deliveries/s', 'roomcast')).to.equal(withDeliveries(fanout.roomcast.steps)).and.greaterThan(0);
-    expect(pointsOf('offered msgs/s', 'bare')).to.equal(smallRooms.bare.ramp.steps.length);
-    expect(pointsOf('offered msgs/s', 'roomcast')).to.equal(smallRooms.roomcast.ramp.steps.length);
+    expect(pointsOf('delivery p99 (ms)', 'bare')).to.equal(withDeliveries(fanout.bare!.steps)).and.greaterThan(0);
+    expect(pointsOf('delivery p99 (ms)', 'roomcast')).to.equal(withDeliveries(fanout.roomcast.steps)).and.greaterThan(0);
+    expect(pointsOf('acked msgs/s', 'bare')).to.equal(smallRooms.bare.ramp.steps.length);
+    expect(pointsOf('acked msgs/s', 'roomcast')).to.equal(smallRooms.roomcast.ramp.steps.length);
+    // And the GC share of every step of (a) and (b), both servers.
+    const steps = [...fanout.bare!.steps, ...fanout.roomcast.steps, ...smallRooms.bare.ramp.steps, ...smallRooms.roomcast.ramp.steps];
+    expect(pointsOf('GC % of server CPU', 'bare') + pointsOf('GC % of server CPU', 'roomcast')).to.equal(steps.length);
   });
 });
