@@ -5,7 +5,7 @@
 // Plain JavaScript, so that it loads wherever the flags are inherited (the
 // servers' worker threads get them too) without a TypeScript loader.
 //
-//   parent -> { probe: 'gc-totals' }  child -> { probe: 'gc-totals', gcMs, gcCount }
+//   parent -> { probe: 'gc-totals' }  child -> { probe: 'gc-totals', gcMs, gcCount, cpuMs }
 //   parent -> { probe: 'collect' }    child -> { probe: 'collect', rssBytes, heapUsedBytes }  (after a full GC)
 //
 // The durations are the main thread's GC pauses (what 'gc' entries measure);
@@ -41,7 +41,8 @@ if (isMainThread && process.send) {
   process.on('message', (request) => {
     if (request?.probe === 'gc-totals') {
       count(observer.takeRecords()); // entries still queued for the callback count too
-      process.send({ probe: 'gc-totals', gcMs, gcCount });
+      const cpu = process.cpuUsage(); // all threads, in µs: finer than /proc's 10 ms ticks for short steps
+      process.send({ probe: 'gc-totals', gcMs, gcCount, cpuMs: (cpu.user + cpu.system) / 1000 });
     } else if (request?.probe === 'collect') {
       fullGc();
       const memory = process.memoryUsage();

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 /** Preloaded into every server under test: its GC pauses and a full GC on request, over IPC. */
 const GC_PROBE = fileURLToPath(new URL('./gc-probe.mjs', import.meta.url));
 /** The probe's answers (gc-probe.mjs). */
-type ProbeReply = { probe: 'gc-totals'; gcMs: number; gcCount: number } | { probe: 'collect'; rssBytes: number; heapUsedBytes: number };
+type ProbeReply = { probe: 'gc-totals'; gcMs: number; gcCount: number; cpuMs: number } | { probe: 'collect'; rssBytes: number; heapUsedBytes: number };
 const PROBE_TIMEOUT_MS = 5_000;
 
 const SERVER_CORE = '0';
@@ -41,8 +41,8 @@ export interface ServerProcess {
   pid: number;
   /** The last lines the process wrote, for error messages. */
   output(): string;
-  /** Main-thread GC pause time so far (ms), or null when the probe does not answer. */
-  gcTotals(): Promise<{ gcMs: number; gcCount: number } | null>;
+  /** Main-thread GC pause time and the process's CPU time so far (ms), or null when the probe does not answer. */
+  gcTotals(): Promise<{ gcMs: number; gcCount: number; cpuMs: number } | null>;
   /** Runs a full GC in the server, then its RSS and used heap; null when the probe does not answer. */
   collect(): Promise<{ rssBytes: number; heapUsedBytes: number } | null>;
   stop(): Promise<void>;
@@ -85,7 +85,7 @@ export async function launch(options: LaunchOptions): Promise<ServerProcess> {
     output: () => lines.join('\n'),
     gcTotals: async () => {
       const reply = await ask(child, 'gc-totals');
-      return reply?.probe === 'gc-totals' ? { gcMs: reply.gcMs, gcCount: reply.gcCount } : null;
+      return reply?.probe === 'gc-totals' ? { gcMs: reply.gcMs, gcCount: reply.gcCount, cpuMs: reply.cpuMs } : null;
     },
     collect: async () => {
       const reply = await ask(child, 'collect');
