@@ -8,6 +8,8 @@ import { io, type Socket } from 'socket.io-client';
 import { workerFor } from '../server/workers/routing.js';
 import { LatencyHistogram, type LatencySummary } from './histogram.js';
 import { cpuSnapshot } from './proc-stats.js';
+import type { ServerProcess } from './processes.js';
+import { gcShare, usageAfter, usageBefore } from './server-usage.js';
 import type { Account, Target } from './targets.js';
 import { WireClient } from './wire-client.js';
 
@@ -177,6 +179,10 @@ export interface StepResult {
   ack: LatencySummary;
   delivery: LatencySummary;
   serverCpuPercent: number | null;
+  /** Main-thread GC pause time of the servers in the step (ms). */
+  serverGcMs: number | null;
+  /** serverGcMs / server CPU time, in %: the share of the server's CPU that went to V8's garbage collector. */
+  serverGcPercent: number | null;
   /** The load generator's own CPU: near 100 % means the figures are bound by it, not by the server. */
   generatorCpuPercent: number;
   serverCpuUsPerDelivery: number | null;
@@ -191,11 +197,12 @@ const P99_LIMIT_MS = 50;
  * Sends `rate` messages per second for `durationMs`, round-robin over the
  * senders, then waits (bounded) for the acks and deliveries to come in.
  */
-export async function runStep(plan: StepPlan, senders: readonly Sender[], recorder: DeliveryRecorder, serverPids: readonly number[]): Promise<StepResult> {
+export async function runStep(plan: StepPlan, senders: readonly Sender[], recorder: DeliveryRecorder, servers: readonly ServerProcess[]): Promise<StepResult> {
+  const serverPids = servers.flatMap((s) => s.pids());
   await quiet(serverPids);
   const stats = recorder.open(plan.step);
   const padding = 'x'.repeat(100);
-  const before = cpuSnapshot(serverPids);
+  const before = await usageBefore(servers);
   const generatorBefore = process.cpuUsage();
   const started = now();
   const total = Math.max(1, Math.round((plan.rate * plan.durationMs) / 1000));
@@ -240,8 +247,8 @@ export async function runStep(plan: StepPlan, senders: readonly Sender[], record
     } else if (now() - lastChange > 500) break;
     await new Promise((r) => setTimeout(r, 20));
   }
-  const after = cpuSnapshot(serverPids);
   const generator = process.cpuUsage(generatorBefore);
+  const after = await usageAfter(servers);
   recorder.close(plan.step);
 
   const delivery = stats.delivery.summary();
@@ -251,6 +258,7 @@ export async function runStep(plan: StepPlan, senders: readonly Sender[], record
   const wall = (after.at - before.at) / 1000;
   const perDelivery = (cpu: number | null) => (cpu !== null && stats.deliveries > 0 ? (cpu * 1e6) / stats.deliveries : null);
   const ratio = expected > 0 ? stats.deliveries / expected : 1;
+  const gc = gcShare(before, after);
   return {
     rate: plan.rate,
     seconds: round(sendSeconds, 2),
@@ -265,6 +273,8 @@ export async function runStep(plan: StepPlan, senders: readonly Sender[], record
     ack,
     delivery,
     serverCpuPercent: serverCpu !== null ? round((serverCpu / wall) * 100, 1) : null,
+    serverGcMs: gc.gcMs,
+    serverGcPercent: gc.gcPercent,
     generatorCpuPercent: round(((generator.user + generator.system) / 1e6 / wall) * 100, 1),
     serverCpuUsPerDelivery: roundOrNull(perDelivery(serverCpu), 2),
     databaseCpuUsPerDelivery: roundOrNull(perDelivery(databaseCpu), 2),

@@ -1,11 +1,13 @@
-// `npm run bench [-- --quick] [-- --only a,b] [-- --sockets N] [-- --cpu-prof] [-- --workers N] [-- --webhook]`
-// Prints the table and writes bench-results/bench-<time>.json. See docs/benchmarks.md.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// `npm run bench [-- --quick] [-- --only a,b] [-- --sockets N[,M]] [-- --cpu-prof] [-- --workers N] [-- --webhook]`
+// Prints the table and writes bench-results/bench-<time>.json and .svg. See docs/benchmarks.md.
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBenchDatabase, DEFAULT_DATABASE_URL, dropBenchDatabase } from './database.js';
 import { pinSelf } from './processes.js';
-import { formatReport } from './report.js';
+import { renderChart } from './chart.js';
+import { writeOutputs } from './output.js';
+import { formatReport, type BenchReport } from './report.js';
 import { ALL_SCENARIOS, runBenchmark, type ScenarioName } from './run.js';
 
 const { values } = parseArgs({
@@ -23,8 +25,24 @@ const { values } = parseArgs({
     // For profiling one load level: first rate (msg/s) and number of ramp steps of (a) and (b).
     'start-rate': { type: 'string' },
     'max-steps': { type: 'string' },
+    // Draws the chart of a saved report (bench-<time>.json) to the given .svg and runs nothing.
+    'chart-from': { type: 'string' },
+    'chart-to': { type: 'string' },
   },
 });
+
+if (values['chart-from']) {
+  const report = JSON.parse(readFileSync(values['chart-from'], 'utf8')) as BenchReport;
+  const svg = await renderChart(report);
+  if (svg === null) {
+    console.error('that report has neither scenario (a) nor (b): nothing to draw');
+    process.exit(2);
+  }
+  const to = values['chart-to'] ?? values['chart-from'].replace(/\.json$/, '') + '.svg';
+  writeFileSync(to, svg);
+  console.log(`SVG: ${to}`);
+  process.exit(0);
+}
 
 const scenarios = new Set((values.only ?? ALL_SCENARIOS.join(',')).split(',').map((s) => s.trim()) as ScenarioName[]);
 for (const s of scenarios) {
@@ -38,19 +56,21 @@ if (!(Number.isInteger(workers) && workers >= 1)) {
   console.error('--workers takes a positive integer');
   process.exit(2);
 }
-const idleSockets = values.sockets ? Number(values.sockets) : undefined;
-if (idleSockets !== undefined && !(Number.isInteger(idleSockets) && idleSockets > 0)) {
-  console.error('--sockets takes a positive integer');
+const idleSockets = values.sockets ? values.sockets.split(',').map(Number) : undefined;
+if (idleSockets !== undefined && !idleSockets.every((n) => Number.isInteger(n) && n > 0 && n <= 50_000)) {
+  console.error('--sockets takes positive integers up to 50000, comma-separated (one idle point each)');
   process.exit(2);
 }
 
-// Bounded: the default run takes about five minutes; past this something hangs.
+// Bounded: the default run takes about six minutes; past this something hangs.
+// Idle points asked for by --sockets get three more minutes per 10,000 sockets (both servers, fresh each).
+const extraMinutes = idleSockets ? Math.ceil(idleSockets.reduce((a, b) => a + b, 0) / 10_000) * 3 : 0;
 const overall = setTimeout(
   () => {
     console.error('benchmark took too long; stopping');
     process.exit(1);
   },
-  (values.quick ? 3 : 12) * 60_000 + (values.webhook ? (values.quick ? 1 : 4) * 60_000 : 0),
+  ((values.quick ? 3 : 14) + extraMinutes + (values.webhook ? (values.quick ? 1 : 4) : 0)) * 60_000,
 );
 overall.unref();
 
@@ -76,11 +96,10 @@ try {
     ...(values['max-steps'] ? { maxSteps: Number(values['max-steps']), refineSteps: 0 } : {}),
   };
   const report = await runBenchmark({ quick: values.quick, scenarios, databaseUrl, redisUrl, idleSockets, roomcastNodeFlags, log, rampOverride, workers, webhook: values.webhook });
-  mkdirSync(outDir, { recursive: true });
-  const file = path.join(outDir, `bench-${report.startedAt.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify(report, null, 2));
+  const files = await writeOutputs(report, outDir);
   console.log(formatReport(report));
-  console.log(`\nJSON: ${file}`);
+  console.log(`\nJSON: ${files.json}`);
+  if (files.svg) console.log(`SVG:  ${files.svg}`);
 } finally {
   if (databaseUrl !== 'memory' && !values['keep-db']) await dropBenchDatabase(baseUrl, databaseUrl).catch((err: unknown) => log(`could not drop ${databaseUrl}: ${String(err)}`));
 }

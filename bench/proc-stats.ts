@@ -90,3 +90,13 @@ export function cpuSnapshot(pids: readonly number[]): CpuSnapshot {
   }
   return { at: performance.now(), server, database: postgresCpuSeconds(benchDatabase) };
 }
+
+/** This process's open-file limit (soft, as the servers it starts inherit it), from /proc/self/limits; null elsewhere. */
+export function openFilesLimit(): number | null {
+  try {
+    const match = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}

@@ -2,6 +2,13 @@
 // server core with taskset where it exists, and stops them.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** Preloaded into every server under test: its GC pauses and a full GC on request, over IPC. */
+const GC_PROBE = fileURLToPath(new URL('./gc-probe.mjs', import.meta.url));
+/** The probe's answers (gc-probe.mjs). */
+type ProbeReply = { probe: 'gc-totals'; gcMs: number; gcCount: number; cpuMs: number } | { probe: 'collect'; rssBytes: number; heapUsedBytes: number };
+const PROBE_TIMEOUT_MS = 5_000;
 
 const SERVER_CORE = '0';
 const GENERATOR_CORE = '1';
@@ -37,6 +44,10 @@ export interface ServerProcess {
   pids(): number[];
   /** The last lines the process wrote, for error messages. */
   output(): string;
+  /** Main-thread GC pause time and the process's CPU time so far (ms), or null when the probe does not answer. */
+  gcTotals(): Promise<{ gcMs: number; gcCount: number; cpuMs: number } | null>;
+  /** Runs a full GC in the server, then its RSS and used heap; null when the probe does not answer. */
+  collect(): Promise<{ rssBytes: number; heapUsedBytes: number } | null>;
   stop(): Promise<void>;
 }
 
@@ -55,12 +66,12 @@ export interface LaunchOptions {
 
 /** Spawns `node --import tsx ...` (pinned when possible) and waits until GET /healthz answers 200. */
 export async function launch(options: LaunchOptions): Promise<ServerProcess> {
-  const nodeArgs = [...(options.nodeFlags ?? []), '--import', 'tsx', ...options.args];
+  const nodeArgs = [...(options.nodeFlags ?? []), '--import', 'tsx', '--import', GC_PROBE, ...options.args];
   // taskset execs node, so the pid we get is the server's own.
   const [command, args] = canPin() && options.pin !== false ? ['taskset', ['-c', SERVER_CORE, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const child = spawn(command, args as string[], {
     env: { ...process.env, ...options.env, PORT: String(options.port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   live.add(child);
   child.once('exit', () => live.delete(child));
@@ -78,6 +89,14 @@ export async function launch(options: LaunchOptions): Promise<ServerProcess> {
     pid: child.pid!,
     pids: () => [child.pid!, ...childrenOf(child.pid!)],
     output: () => lines.join('\n'),
+    gcTotals: async () => {
+      const reply = await ask(child, 'gc-totals');
+      return reply?.probe === 'gc-totals' ? { gcMs: reply.gcMs, gcCount: reply.gcCount, cpuMs: reply.cpuMs } : null;
+    },
+    collect: async () => {
+      const reply = await ask(child, 'collect');
+      return reply?.probe === 'collect' ? { rssBytes: reply.rssBytes, heapUsedBytes: reply.heapUsedBytes } : null;
+    },
     stop: () => stopChild(child),
   };
   try {
@@ -96,6 +115,24 @@ function childrenOf(pid: number): number[] {
   } catch {
     return [];
   }
+}
+
+/** One question to the server's GC probe; null when it has no channel or does not answer in time. */
+function ask(child: ChildProcess, probe: 'gc-totals' | 'collect'): Promise<ProbeReply | null> {
+  if (!child.connected) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const done = (reply: ProbeReply | null) => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(reply);
+    };
+    const onMessage = (message: ProbeReply) => {
+      if (message?.probe === probe) done(message);
+    };
+    const timer = setTimeout(() => done(null), PROBE_TIMEOUT_MS);
+    child.on('message', onMessage);
+    child.send({ probe }, (err) => (err ? done(null) : undefined));
+  });
 }
 
 async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {

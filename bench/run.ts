@@ -3,7 +3,7 @@
 import os from 'node:os';
 import { DeliveryRecorder, spreadClients, type RampOptions, type RampResult, type StepResult } from './load.js';
 import { canPin } from './processes.js';
-import { setBenchDatabase } from './proc-stats.js';
+import { openFilesLimit, setBenchDatabase } from './proc-stats.js';
 import { evaluateGoals, type BenchReport } from './report.js';
 import { runCrossNode, type CrossNodeResult } from './scenarios/cross-node.js';
 import { rampFanout, setUpFanout } from './scenarios/fanout.js';
@@ -14,6 +14,9 @@ import { runSmallRoomsWithWebhook, WEBHOOK_NODE_ENV, type WebhookRunResult } fro
 import { sizesFor } from './sizes.js';
 import { startBare, startRoomcast, type Target } from './targets.js';
 
+/** Files a server or the generator keeps open besides its sockets (database pool, logs, pipes). */
+const FILES_HEADROOM = 200;
+
 export type ScenarioName = 'a' | 'b' | 'c' | 'd' | 'e';
 export const ALL_SCENARIOS: readonly ScenarioName[] = ['a', 'b', 'c', 'd', 'e'];
 
@@ -23,7 +26,8 @@ export interface BenchOptions {
   /** Roomcast's database: a postgres:// URL of a database made for this run, or "memory". */
   databaseUrl: string;
   redisUrl: string;
-  idleSockets?: number;
+  /** Socket counts of the idle scenario's points. */
+  idleSockets?: number[];
   /** Extra node flags for the Roomcast processes (e.g. --cpu-prof). */
   roomcastNodeFlags: string[];
   /** `--webhook`: run (b) once more with one webhook endpoint subscribed to message.created (its cost, issue 15). */
@@ -34,6 +38,15 @@ export interface BenchOptions {
   log: (line: string) => void;
   /** Roomcast's WORKERS in scenarios a, b, c and e (default 1: one process pinned to core 0). */
   workers?: number;
+}
+
+/** One socket count of the idle scenario, on both servers. */
+export interface IdlePoint {
+  sockets: number;
+  /** Set when the open-file limit allowed fewer sockets than asked: the count asked for, and why. */
+  capped?: { asked: number; reason: string };
+  bare: IdleResult;
+  roomcast: IdleResult;
 }
 
 export interface FanoutResults {
@@ -132,12 +145,19 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
   }
 
   if (has('c')) {
-    const idle: { bare?: IdleResult; roomcast?: IdleResult } = {};
-    options.log(`(c) ${sizes.idle.sockets} idle sockets: bare Socket.IO`);
-    idle.bare = await withTarget(startBare, (t) => runIdle(t, sizes.idle));
-    options.log(`(c) ${sizes.idle.sockets} idle sockets: Roomcast`);
-    idle.roomcast = await withTarget(roomcast, (t) => runIdle(t, sizes.idle));
-    report.scenarios.idle = idle as { bare: IdleResult; roomcast: IdleResult };
+    const points: IdlePoint[] = [];
+    const fileLimit = openFilesLimit();
+    for (const asked of sizes.idle.sockets) {
+      // One server process holds every socket, and so does the generator: each needs a file per socket plus its own.
+      const sockets = fileLimit !== null ? Math.min(asked, fileLimit - FILES_HEADROOM) : asked;
+      const capped = sockets < asked ? { asked, reason: `open-file limit ${fileLimit} (ulimit -n), less ${FILES_HEADROOM} for the processes' own files` } : undefined;
+      if (capped) options.log(`(c) ${asked} sockets asked, ${sockets} possible: ${capped.reason}`);
+      options.log(`(c) ${sockets} idle sockets: bare Socket.IO`);
+      const bare = await withTarget(startBare, (t) => runIdle(t, sockets, sizes.idle));
+      options.log(`(c) ${sockets} idle sockets: Roomcast`);
+      points.push({ sockets, ...(capped ? { capped } : {}), bare, roomcast: await withTarget(roomcast, (t) => runIdle(t, sockets, sizes.idle)) });
+    }
+    report.scenarios.idle = points;
   }
 
   if (has('d')) {

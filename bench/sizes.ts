@@ -5,11 +5,12 @@ import type { RampOptions } from './load.js';
 export interface Sizes {
   fanout: { receivers: number; senders: number; users: number; stepMs: number; drainMs: number; halfRateMs: number; ramp: RampOptions };
   smallRooms: { rooms: number; members: number; users: number; stepMs: number; drainMs: number; ramp: RampOptions };
-  idle: { sockets: number; users: number };
+  /** One point per socket count, each on fresh servers; settleMs: the wait before the settled RSS reading. */
+  idle: { sockets: number[]; users: number; settleMs: number };
   storm: { loginsPerSec: number; maxInFlightWaitMs: number };
 }
 
-export function sizesFor(quick: boolean, idleSockets?: number): Sizes {
+export function sizesFor(quick: boolean, idleSockets?: number[]): Sizes {
   if (quick) {
     return {
       fanout: {
@@ -22,7 +23,7 @@ export function sizesFor(quick: boolean, idleSockets?: number): Sizes {
         ramp: { startRate: 20, factor: 2, maxSteps: 2, refineSteps: 0, maxRate: 100 },
       },
       smallRooms: { rooms: 10, members: 4, users: 2, stepMs: 500, drainMs: 1_000, ramp: { startRate: 40, factor: 2, maxSteps: 2, refineSteps: 0, maxRate: 200 } },
-      idle: { sockets: idleSockets ?? 100, users: 2 },
+      idle: { sockets: idleSockets ?? [50, 100], users: 2, settleMs: 500 },
       storm: { loginsPerSec: 5, maxInFlightWaitMs: 5_000 },
     };
   }
@@ -44,7 +45,7 @@ export function sizesFor(quick: boolean, idleSockets?: number): Sizes {
       drainMs: 3_000,
       ramp: { startRate: 1_000, factor: 1.5, maxSteps: 9, refineSteps: 2, maxRate: 60_000 },
     },
-    idle: { sockets: idleSockets ?? 10_000, users: 10 },
+    idle: { sockets: idleSockets ?? [10_000, 20_000], users: 10, settleMs: 10_000 },
     storm: { loginsPerSec: 50, maxInFlightWaitMs: 30_000 },
   };
 }

@@ -3,6 +3,7 @@
 // (e) (the login storm runs against the same sockets).
 import { connectMany, joinAll, nextStepId, ramp, runStep, socketIoSender, type DeliveryRecorder, type RampResult, type Sender, type StepResult } from '../load.js';
 import type { Sizes } from '../sizes.js';
+import type { ServerProcess } from '../processes.js';
 import type { Account, Target } from '../targets.js';
 import type { WireClient } from '../wire-client.js';
 
@@ -12,7 +13,7 @@ export interface FanoutSetup {
   roomId: string;
   receivers: WireClient[];
   senders: Sender[];
-  serverPids: number[];
+  servers: ServerProcess[];
   /** One step at a given rate on this setup. */
   step(rate: number, durationMs: number): Promise<StepResult>;
   close(): void;
@@ -27,20 +28,19 @@ export async function setUpFanout(target: Target, sizes: Sizes['fanout'], record
   await joinAll(receivers, () => roomId!);
   const senders: Sender[] = [];
   for (let i = 0; i < sizes.senders; i++) senders.push(await socketIoSender(target.nodes[0]!.url, target.auth(accounts[i % accounts.length]!)));
-  const serverPids = target.nodes.flatMap((n) => n.pids());
   return {
     target,
     accounts,
     roomId: roomId!,
     receivers,
     senders,
-    serverPids,
+    servers: target.nodes,
     step: (rate, durationMs) =>
       runStep(
         { step: nextStepId(), rate, durationMs, fanout: sizes.receivers, roomOf: () => roomId!, drainMs: sizes.drainMs },
         senders,
         recorder,
-        serverPids,
+        target.nodes,
       ),
     close() {
       for (const s of senders) s.close();

@@ -31,9 +31,8 @@ export async function runSmallRooms(
     await joinAll(clients, roomOf);
     const joinSeconds = Math.round(performance.now() - joinStarted) / 1000;
     const senders = clients.map(wireSender);
-    const serverPids = target.nodes.flatMap((n) => n.pids());
     const result = await ramp(sizes.ramp, (rate) =>
-      runStep({ step: nextStepId(), rate, durationMs: sizes.stepMs, fanout: sizes.members - 1, roomOf, drainMs: sizes.drainMs }, senders, recorder, serverPids),
+      runStep({ step: nextStepId(), rate, durationMs: sizes.stepMs, fanout: sizes.members - 1, roomOf, drainMs: sizes.drainMs }, senders, recorder, target.nodes),
     );
     if (target.kind !== 'roomcast') return { ramp: result, connectSeconds: Math.round(seconds * 100) / 100, joinSeconds };
     // Give the last acks a moment, then read what was stored.
