@@ -9,7 +9,7 @@
 // unit costs.
 import { checkSeqsInDatabase, type SeqCheck } from '../database.js';
 import { connectMany, DeliveryRecorder, joinAll, nextStepId, quiet, runStep, wireSender, type Sender, type StepResult } from '../load.js';
-import { cpuSnapshot, setBenchDatabase } from '../proc-stats.js';
+import { cpuSeconds, postgresCpuByPid, setBenchDatabase } from '../proc-stats.js';
 import { startRoomcast } from '../targets.js';
 import type { WireClient } from '../wire-client.js';
 import { fanoutFactor, nodeCpuPercent, redisShardCpuPercent, type NodeLoad, type RoomClass, type UnitCosts } from './model.js';
@@ -64,7 +64,7 @@ export function checkSizes(quick: boolean): CheckSizes {
     fanoutMembers: 100,
     pairRate: 300,
     fanoutRate: 40,
-    mixedRates: [150, 400],
+    mixedRates: [100, 300],
     stepMs: 5_000,
     warmUpMs: 3_000,
     drainMs: 3_000,
@@ -123,8 +123,10 @@ const CHAT_CHANNEL = 'roomcast:socket.io#/chat#';
 
 export async function runMixedCheck(databaseUrl: string, redis: RedisUnderTest, sizes: CheckSizes, log: (line: string) => void): Promise<CheckResult> {
   if (redis.kind !== 'cluster') throw new Error('the check runs on the Redis Cluster');
-  setBenchDatabase(new URL(databaseUrl).pathname.slice(1));
-  const target = await startRoomcast({ databaseUrl, nodes: 3, env: { REDIS_CLUSTER_NODES: (redis.target as { clusterNodes: string[] }).clusterNodes.join(',') } });
+  const databaseName = new URL(databaseUrl).pathname.slice(1);
+  setBenchDatabase(databaseName);
+  // REDIS_URL empty: unset for the nodes even when this process has one (the test runner's).
+  const target = await startRoomcast({ databaseUrl, nodes: 3, env: { REDIS_URL: '', REDIS_CLUSTER_NODES: (redis.target as { clusterNodes: string[] }).clusterNodes.join(',') } });
   const delivered = [0, 0, 0];
   const recorder = new DeliveryRecorder();
   const opened: WireClient[] = [];
@@ -169,11 +171,12 @@ export async function runMixedCheck(databaseUrl: string, redis: RedisUnderTest, 
     const roomMembers = new Map<string, Socket[]>();
     for (const s of all) roomMembers.set(s.room, [...(roomMembers.get(s.room) ?? []), s]);
     const pids = target.nodes.map((n) => n.pid);
+    const meter = () => meters(pids, databaseName, redis.ports[shard]!);
 
     // A schedule: the socket sending the k-th message is senders[k % senders.length].
     let ackedTotal = 0;
     const measure = async (phase: string, rate: number, senderList: readonly Socket[], durationMs = sizes.stepMs) => {
-      const step = await measureStep(phase, rate, senderList, durationMs, roomMembers, sizes, recorder, delivered, pids, redis, shard);
+      const step = await measureStep(phase, rate, senderList, durationMs, roomMembers, sizes, recorder, delivered, pids, meter);
       ackedTotal += step.acked;
       return step;
     };
@@ -189,7 +192,7 @@ export async function runMixedCheck(databaseUrl: string, redis: RedisUnderTest, 
     }
     log('check: idle');
     await quiet(pids);
-    const idle = await measureIdle(sizes.idleMs, pids, redis, shard);
+    const idle = await measureIdle(sizes.idleMs, meter);
     log(`check: calibration, ${sizes.pairRooms} rooms of 2 on node 1 at ${sizes.pairRate} msg/s`);
     const pairSteps = await measure('pairs', sizes.pairRate, pairSenders);
     log(`check: calibration, one room of ${sizes.fanoutMembers} on node 1 at ${sizes.fanoutRate} msg/s`);
@@ -226,19 +229,45 @@ export async function runMixedCheck(databaseUrl: string, redis: RedisUnderTest, 
   }
 }
 
-async function measureIdle(ms: number, pids: number[], redis: RedisUnderTest, shard: number): Promise<CheckResult['idle']> {
-  const before = pids.map((pid) => cpuSnapshot([pid]));
-  const redisBefore = redisCpuSeconds(redis.ports[shard]!);
+/** CPU counters of every part, to diff around a step. */
+interface Meters {
+  at: number;
+  nodes: (number | null)[];
+  postgres: Map<number, number> | null;
+  redis: number | null;
+}
+
+interface Usage {
+  seconds: number;
+  /** % of one core over `seconds`. */
+  nodes: number[];
+  postgres: number | null;
+  redis: number | null;
+}
+
+/** Node processes, this database's PostgreSQL backends (the shared WAL writer also works for other databases: left out), the /chat channel's Redis shard. */
+function meters(pids: readonly number[], databaseName: string, redisPort: number): Meters {
+  return { at: performance.now(), nodes: pids.map(cpuSeconds), postgres: postgresCpuByPid(databaseName, true), redis: redisCpuSeconds(redisPort) };
+}
+
+function usage(before: Meters, after: Meters): Usage {
+  const seconds = (after.at - before.at) / 1000;
+  const pct = (a: number | null | undefined, b: number | null | undefined) => (a == null || b == null ? null : round(((a - b) / seconds) * 100, 2));
+  let postgres: number | null = null;
+  if (before.postgres && after.postgres) {
+    // Over the backends alive at the end: one that exited took its CPU with it; one that started began at 0.
+    let busy = 0;
+    for (const [pid, cpu] of after.postgres) busy += cpu - (before.postgres.get(pid) ?? 0);
+    postgres = round((busy / seconds) * 100, 2);
+  }
+  return { seconds, nodes: after.nodes.map((a, i) => pct(a, before.nodes[i]) ?? 0), postgres, redis: pct(after.redis, before.redis) };
+}
+
+async function measureIdle(ms: number, meter: () => Meters): Promise<CheckResult['idle']> {
+  const before = meter();
   await new Promise((r) => setTimeout(r, ms));
-  const after = pids.map((pid) => cpuSnapshot([pid]));
-  const redisAfter = redisCpuSeconds(redis.ports[shard]!);
-  const seconds = (after[0]!.at - before[0]!.at) / 1000;
-  const pct = (a: number | null, b: number | null) => (a === null || b === null ? null : round(((a - b) / seconds) * 100, 2));
-  return {
-    nodeCpuPercent: pids.map((_, i) => pct(after[i]!.server, before[i]!.server) ?? 0),
-    postgresCpuPercent: pct(after[0]!.database, before[0]!.database),
-    redisShardCpuPercent: pct(redisAfter, redisBefore),
-  };
+  const used = usage(before, meter());
+  return { nodeCpuPercent: used.nodes, postgresCpuPercent: used.postgres, redisShardCpuPercent: used.redis };
 }
 
 async function measureStep(
@@ -251,15 +280,13 @@ async function measureStep(
   recorder: DeliveryRecorder,
   delivered: number[],
   pids: number[],
-  redis: RedisUnderTest,
-  shard: number,
+  meter: () => Meters,
 ): Promise<MeasuredStep> {
   const wire: Sender[] = senders.map((s) => wireSender(s.client));
   // Sends made by runStep go round-robin over `wire`; its own ratio assumes one fan-out, so the exact expectation is counted below.
   const meanFanout = senders.reduce((sum, s) => sum + roomMembers.get(s.room)!.length - 1, 0) / senders.length;
   await quiet(pids);
-  const before = pids.map((pid) => cpuSnapshot([pid]));
-  const redisBefore = redisCpuSeconds(redis.ports[shard]!);
+  const before = meter();
   const deliveredBefore = [...delivered];
   const step: StepResult = await runStep(
     { step: nextStepId(), rate, durationMs, fanout: meanFanout, roomOf: (i) => senders[i]!.room, drainMs: sizes.drainMs },
@@ -267,9 +294,8 @@ async function measureStep(
     recorder,
     pids,
   );
-  const after = pids.map((pid) => cpuSnapshot([pid]));
-  const redisAfter = redisCpuSeconds(redis.ports[shard]!);
-  const wallSeconds = (after[0]!.at - before[0]!.at) / 1000;
+  const used = usage(before, meter());
+  const wallSeconds = used.seconds;
   const nodes = pids.map(() => ({ sends: 0, deliveries: 0, remote: 0 }));
   for (let k = 0; k < step.sent; k++) {
     const sender = senders[k % senders.length]!;
@@ -279,7 +305,6 @@ async function measureStep(
   }
   const expectedDeliveries = nodes.reduce((sum, n) => sum + n.deliveries, 0);
   const deliveries = delivered.reduce((sum, d, i) => sum + d - deliveredBefore[i]!, 0);
-  const pct = (a: number | null, b: number | null) => (a === null || b === null ? null : round(((a - b) / wallSeconds) * 100, 2));
   return {
     phase,
     rate,
@@ -294,12 +319,12 @@ async function measureStep(
     ackP99Ms: step.ack.p99,
     deliveryP99Ms: step.delivery.p99,
     nodes: nodes.map((n, i) => {
-      const cpuPercent = pct(after[i]!.server, before[i]!.server) ?? 0;
+      const cpuPercent = used.nodes[i]!;
       const measuredDeliveries = delivered[i]! - deliveredBefore[i]!;
       return { cpuPercent, ...n, cpuUsPerDelivery: measuredDeliveries > 0 ? round(((cpuPercent / 100) * wallSeconds * 1e6) / measuredDeliveries, 2) : null };
     }),
-    postgresCpuPercent: pct(after[0]!.database, before[0]!.database),
-    redisShardCpuPercent: pct(redisAfter, redisBefore),
+    postgresCpuPercent: used.postgres,
+    redisShardCpuPercent: used.redis,
     generatorCpuPercent: step.generatorCpuPercent,
   };
 }
