@@ -3,7 +3,7 @@
 // a check whose every acked message is stored gap-free, and a plan. No timing
 // thresholds: the figures are judged in docs/capacity.md, not here.
 import { expect } from 'chai';
-import { fanoutFactor, planDeployment, type UnitCosts } from '../bench/capacity/model.js';
+import { fanoutFactor, nodesTouched, planDeployment, type UnitCosts } from '../bench/capacity/model.js';
 import { formatCapacityReport, runCapacity } from '../bench/capacity/run.js';
 import { createBenchDatabase, dropBenchDatabase } from '../bench/database.js';
 import { hasRedisServer } from './support/redis-cluster-server.js';
@@ -59,7 +59,7 @@ describe('capacity benchmark (npm run bench:capacity)', () => {
   });
 
   it('when the model plans a deployment, then nodes grow with the load and every node pays for every remote message', () => {
-    const units: UnitCosts = { sendUs: 100, deliveryUs: 10, remoteUs: 5, postgresUs: 50, redisFixedUs: 1, redisPerNodeUs: 2, socketKb: 16 };
+    const units: UnitCosts = { sendUs: 100, broadcastUs: 0, deliveryUs: 10, remoteUs: 5, postgresUs: 50, redisFixedUs: 1, redisPerNodeUs: 2, socketKb: 16 };
     const rooms = [
       { name: 'pairs', messageShare: 0.5, onlineMembers: 2 },
       { name: 'big', messageShare: 0.5, onlineMembers: 101 },
@@ -76,6 +76,12 @@ describe('capacity benchmark (npm run bench:capacity)', () => {
     // Redis: 10,000 msg/s × (1 + 2 × N) µs on the one shard of the fan-out channel.
     expect(large.redisShardCpuPercent).to.be.closeTo((10_000 * (1 + 2 * large.nodes)) / 1e4, 1e-9);
     expect(large.postgresCores).to.be.closeTo((10_000 * 50) / 1e6 / 0.6, 1e-9);
+    // A room's members spread over the nodes: one broadcast per node holding any of them.
+    expect(nodesTouched(1, 5)).to.be.closeTo(1, 1e-9);
+    expect(nodesTouched(100, 1)).to.be.closeTo(1, 1e-9);
+    expect(nodesTouched(3, 2)).to.be.closeTo(3 * (1 - (2 / 3) ** 2), 1e-9);
+    const withBroadcasts = planDeployment({ ...units, broadcastUs: 20 }, { sockets: 100_000, messagesPerSec: 10_000, rooms }, { targetCpuPercent: 60, socketMemoryMb: 4_096 });
+    expect(withBroadcasts.nodes).to.be.greaterThan(large.nodes);
     // Memory bounds when sockets are many and messages few.
     const idle = planDeployment(units, { sockets: 1_000_000, messagesPerSec: 10, rooms }, { targetCpuPercent: 60, socketMemoryMb: 1_024 });
     expect(idle.nodesBoundBy).to.equal('memory');

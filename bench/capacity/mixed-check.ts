@@ -1,8 +1,8 @@
 // The model's check at a small scale: 3 Roomcast nodes on the local Redis
 // Cluster and PostgreSQL. First three calibration steps measure the unit
-// costs on these very processes (idle; 2-member rooms on node 1 alone:
-// send + one delivery, and what the other nodes spend on a message committed
-// elsewhere; one big room on node 1: the cost per delivery). Then rooms of
+// costs on these very processes (idle; 2-member rooms from node 1 to node 2:
+// the send, a broadcast to one socket, what a node spends on a message
+// committed elsewhere; one big room on node 1: the cost per delivery). Then rooms of
 // mixed sizes, their members spread over the three nodes, at fixed offered
 // rates: achieved deliveries/s, CPU per node and per delivery, stored msg/s,
 // PostgreSQL and Redis CPU, each against what the model predicts from the
@@ -87,7 +87,7 @@ export interface MeasuredStep {
   ackP99Ms: number | null;
   deliveryP99Ms: number | null;
   /** Per node: CPU % of one core (idle share included), sends, deliveries expected, remote messages. */
-  nodes: { cpuPercent: number; sends: number; deliveries: number; remote: number; cpuUsPerDelivery: number | null }[];
+  nodes: { cpuPercent: number; sends: number; broadcasts: number; deliveries: number; remote: number; cpuUsPerDelivery: number | null }[];
   postgresCpuPercent: number | null;
   /** The shard of the /chat channel, % of one core. */
   redisShardCpuPercent: number | null;
@@ -146,7 +146,10 @@ export async function runMixedCheck(databaseUrl: string, redis: RedisUnderTest, 
     log('check: rooms and sockets');
     const pairRoomIds = await target.createRooms(accounts[0]!, sizes.pairRooms);
     const [fanoutRoom] = await target.createRooms(accounts[0]!, 1);
-    const pairs: Socket[] = (await open(0, sizes.pairRooms * 2)).map((client, i) => ({ client, node: 0, room: pairRoomIds[Math.floor(i / 2)]! }));
+    // Pairs: the sender on node 1, the other member on node 2.
+    const pairSenders: Socket[] = (await open(0, sizes.pairRooms)).map((client, i) => ({ client, node: 0, room: pairRoomIds[i]! }));
+    const pairReceivers: Socket[] = (await open(1, sizes.pairRooms)).map((client, i) => ({ client, node: 1, room: pairRoomIds[i]! }));
+    const pairs = [...pairSenders, ...pairReceivers];
     const fanoutSockets: Socket[] = (await open(0, sizes.fanoutMembers)).map((client) => ({ client, node: 0, room: fanoutRoom! }));
     const mixedRooms: { room: string; className: string; members: Socket[]; sendersPerRoom: number }[] = [];
     let roomIndex = 0;
@@ -182,7 +185,6 @@ export async function runMixedCheck(databaseUrl: string, redis: RedisUnderTest, 
     };
 
     const senders = mixedRooms.flatMap((r) => r.members.slice(0, r.sendersPerRoom));
-    const pairSenders = pairs.filter((_, i) => i % 2 === 0);
     const fanoutSenders = fanoutSockets.slice(0, 5);
     // Warm-up, not measured: the first seconds of fresh processes pay for JIT compilation and PostgreSQL's first plans
     // (a first run without it put the send cost at 4× the warm one).
@@ -193,7 +195,7 @@ export async function runMixedCheck(databaseUrl: string, redis: RedisUnderTest, 
     log('check: idle');
     await quiet(pids);
     const idle = await measureIdle(sizes.idleMs, meter);
-    log(`check: calibration, ${sizes.pairRooms} rooms of 2 on node 1 at ${sizes.pairRate} msg/s`);
+    log(`check: calibration, ${sizes.pairRooms} rooms of 2 (node 1 → node 2) at ${sizes.pairRate} msg/s`);
     const pairSteps = await measure('pairs', sizes.pairRate, pairSenders);
     log(`check: calibration, one room of ${sizes.fanoutMembers} on node 1 at ${sizes.fanoutRate} msg/s`);
     const fanoutStep = await measure('fanout', sizes.fanoutRate, fanoutSenders);
@@ -296,11 +298,13 @@ async function measureStep(
   );
   const used = usage(before, meter());
   const wallSeconds = used.seconds;
-  const nodes = pids.map(() => ({ sends: 0, deliveries: 0, remote: 0 }));
+  const nodes = pids.map(() => ({ sends: 0, broadcasts: 0, deliveries: 0, remote: 0 }));
   for (let k = 0; k < step.sent; k++) {
     const sender = senders[k % senders.length]!;
     nodes[sender.node]!.sends++;
-    for (const member of roomMembers.get(sender.room)!) if (member !== sender) nodes[member.node]!.deliveries++;
+    const members = roomMembers.get(sender.room)!;
+    for (const member of members) if (member !== sender) nodes[member.node]!.deliveries++;
+    for (const node of new Set(members.map((m) => m.node))) nodes[node]!.broadcasts++;
     for (let n = 0; n < nodes.length; n++) if (n !== sender.node) nodes[n]!.remote++;
   }
   const expectedDeliveries = nodes.reduce((sum, n) => sum + n.deliveries, 0);
@@ -330,23 +334,22 @@ async function measureStep(
 }
 
 /**
- * Unit costs from the calibration steps, each step's idle share taken off:
- * node 1 in the pairs step pays send + 1 delivery per message, the other
- * nodes pay the remote cost; node 1 in the fan-out step pays send +
- * (members − 1) deliveries.
+ * Unit costs from the calibration steps, each step's idle share taken off.
+ * Per message: in the pairs step node 1 pays send + broadcast (to no other
+ * socket), node 2 remote + broadcast + delivery, node 3 remote alone; in the
+ * fan-out step node 1 pays send + broadcast + (members − 1) deliveries.
  */
 function unitsFrom(idle: CheckResult['idle'], pairs: MeasuredStep, fanout: MeasuredStep, fanoutMembers: number): CheckResult['units'] {
   const busyUs = (step: MeasuredStep, node: number) => (((step.nodes[node]!.cpuPercent - idle.nodeCpuPercent[node]!) / 100) * step.wallSeconds * 1e6) / Math.max(1, step.sent);
-  const pairUs = busyUs(pairs, 0);
-  const fanoutUs = busyUs(fanout, 0);
-  const deliveryUs = Math.max(0, (fanoutUs - pairUs) / Math.max(1, fanoutMembers - 2));
-  const others = pairs.nodes.map((_, i) => i).filter((i) => i !== 0);
-  const remoteUs = others.reduce((sum, i) => sum + busyUs(pairs, i), 0) / others.length;
+  const remoteUs = Math.max(0, busyUs(pairs, 2));
+  const deliveryUs = Math.max(0, (busyUs(fanout, 0) - busyUs(pairs, 0)) / Math.max(1, fanoutMembers - 1));
+  const broadcastUs = Math.max(0, busyUs(pairs, 1) - remoteUs - deliveryUs);
   const perMessage = (pct: number | null, idlePct: number | null) => (pct === null ? 0 : (((pct - (idlePct ?? 0)) / 100) * pairs.wallSeconds * 1e6) / Math.max(1, pairs.sent));
   return {
-    sendUs: round(Math.max(0, pairUs - deliveryUs), 2),
+    sendUs: round(Math.max(0, busyUs(pairs, 0) - broadcastUs), 2),
+    broadcastUs: round(broadcastUs, 2),
     deliveryUs: round(deliveryUs, 2),
-    remoteUs: round(Math.max(0, remoteUs), 2),
+    remoteUs: round(remoteUs, 2),
     postgresUs: round(Math.max(0, perMessage(pairs.postgresCpuPercent, idle.postgresCpuPercent)), 2),
     // The check runs at one node count (3): all of the shard's cost per message counts as fixed here; the pub/sub part splits it.
     redisFixedUs: round(Math.max(0, perMessage(pairs.redisShardCpuPercent, idle.redisShardCpuPercent)), 2),
@@ -359,7 +362,10 @@ function predict(units: CheckResult['units'], idle: CheckResult['idle'], step: M
   const full: UnitCosts = { ...units, socketKb: 0 };
   return {
     nodeCpuPercent: step.nodes.map((n, i) =>
-      round(nodeCpuPercent(full, { sends: perSec(n.sends), deliveries: perSec(n.deliveries), remote: perSec(n.remote), idlePercent: idle.nodeCpuPercent[i] } satisfies NodeLoad), 2),
+      round(
+        nodeCpuPercent(full, { sends: perSec(n.sends), broadcasts: perSec(n.broadcasts), deliveries: perSec(n.deliveries), remote: perSec(n.remote), idlePercent: idle.nodeCpuPercent[i] } satisfies NodeLoad),
+        2,
+      ),
     ),
     postgresCpuPercent: round((idle.postgresCpuPercent ?? 0) + (perSec(step.sent) * units.postgresUs) / 1e4, 2),
     redisShardCpuPercent: round((idle.redisShardCpuPercent ?? 0) + redisShardCpuPercent(full, perSec(step.sent), step.nodes.length), 2),

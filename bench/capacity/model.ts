@@ -7,6 +7,12 @@
 export interface UnitCosts {
   /** Node CPU to take one message:send: validate, group-commit round trip, ack, publish to the other nodes. */
   sendUs: number;
+  /**
+   * Node CPU per (message, node holding sockets of its room): the local
+   * broadcast encodes the packet once per node, however many of its sockets
+   * get it, so a room spread over many nodes pays this on each.
+   */
+  broadcastUs: number;
   /** Node CPU per message:new frame written to one socket. */
   deliveryUs: number;
   /** Node CPU per message committed on another node and received through Redis (every node receives every message). */
@@ -39,8 +45,15 @@ export function fanoutFactor(rooms: readonly RoomClass[]): number {
   return rooms.reduce((sum, room) => sum + room.messageShare * Math.max(0, room.onlineMembers - 1), 0);
 }
 
+/** Expected number of nodes holding at least one of `members` sockets spread evenly at random over `nodes`. */
+export function nodesTouched(nodes: number, members: number): number {
+  return nodes * (1 - (1 - 1 / nodes) ** members);
+}
+
 export interface NodeLoad {
   sends: number;
+  /** Messages broadcast to this node's sockets of their room (one per message and node, however many sockets). */
+  broadcasts: number;
   deliveries: number;
   /** Messages committed elsewhere that reach this node through Redis. */
   remote: number;
@@ -50,7 +63,7 @@ export interface NodeLoad {
 
 /** Predicted node CPU, % of one core. */
 export function nodeCpuPercent(units: UnitCosts, load: NodeLoad): number {
-  return (load.idlePercent ?? 0) + (load.sends * units.sendUs + load.deliveries * units.deliveryUs + load.remote * units.remoteUs) / 1e4;
+  return (load.idlePercent ?? 0) + (load.sends * units.sendUs + load.broadcasts * units.broadcastUs + load.deliveries * units.deliveryUs + load.remote * units.remoteUs) / 1e4;
 }
 
 export function redisShardCpuPercent(units: UnitCosts, messagesPerSec: number, nodes: number): number {
@@ -92,6 +105,7 @@ export function planDeployment(units: UnitCosts, workload: Workload, limits: Pla
   const byMemory = Math.ceil((workload.sockets * units.socketKb) / 1024 / limits.socketMemoryMb);
   const loadOn = (nodes: number): NodeLoad => ({
     sends: workload.messagesPerSec / nodes,
+    broadcasts: (workload.messagesPerSec * workload.rooms.reduce((sum, room) => sum + room.messageShare * nodesTouched(nodes, room.onlineMembers), 0)) / nodes,
     deliveries: deliveriesPerSec / nodes,
     remote: (workload.messagesPerSec * (nodes - 1)) / nodes,
   });

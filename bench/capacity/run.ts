@@ -156,7 +156,7 @@ export function formatCapacityReport(report: CapacityReport): string {
       const c = report.check;
       lines.push(`${c.sockets} sockets; mix ${c.roomMix.map((r) => `${Math.round(r.messageShare * 100)}% in rooms of ${r.onlineMembers}`).join(', ')}; fan-out ${c.fanout}`);
       lines.push(`idle CPU% per node ${c.idle.nodeCpuPercent.join(' / ')}, PostgreSQL ${c.idle.postgresCpuPercent}, Redis shard ${c.idle.redisShardCpuPercent}`);
-      lines.push(`unit costs (µs): send ${c.units.sendUs}, delivery ${c.units.deliveryUs}, remote ${c.units.remoteUs}, PostgreSQL/msg ${c.units.postgresUs}, Redis shard/msg ${c.units.redisFixedUs}`);
+      lines.push(`unit costs (µs): send ${c.units.sendUs}, broadcast ${c.units.broadcastUs}, delivery ${c.units.deliveryUs}, remote ${c.units.remoteUs}, PostgreSQL/msg ${c.units.postgresUs}, Redis shard/msg ${c.units.redisFixedUs}`);
       lines.push('phase  | rate | sent  | dlv ratio | dlv/s  | stored/s | ack p99 | dlv p99 | node CPU% (µs/dlv)                      | pg CPU% | redis CPU%');
       for (const s of [c.calibration.pairs, c.calibration.fanout, ...c.mixed.map((m) => m.measured)]) {
         lines.push(
