@@ -66,23 +66,29 @@ export function nodeCpuPercent(units: UnitCosts, load: NodeLoad): number {
   return (load.idlePercent ?? 0) + (load.sends * units.sendUs + load.broadcasts * units.broadcastUs + load.deliveries * units.deliveryUs + load.remote * units.remoteUs) / 1e4;
 }
 
+/** The fan-out channel's shard with today's one channel per namespace: every message to every node. */
 export function redisShardCpuPercent(units: UnitCosts, messagesPerSec: number, nodes: number): number {
   return (messagesPerSec * (units.redisFixedUs + units.redisPerNodeUs * nodes)) / 1e4;
 }
 
 export interface DeploymentPlan {
+  channels: FanoutChannels;
   fanout: number;
   deliveriesPerSec: number;
+  /** Whether any node count keeps a node under the CPU target (not when remote messages alone exceed it). */
+  feasible: boolean;
   /** Node cores (one node process per core) and what bounds their number. */
   nodes: number;
   nodesBoundBy: 'cpu' | 'memory';
   /** CPU of one node at that count, % of one core. */
   nodeCpuPercent: number;
   socketsPerNode: number;
-  /** Of a node's CPU, the share spent on messages committed elsewhere (grows with the node count). */
+  /** Of a node's CPU, the share spent on messages committed elsewhere. */
   remoteSharePercent: number;
-  /** The fan-out channel's shard: all of /chat crosses it (static sharded mode). */
-  redisShardCpuPercent: number;
+  /** Redis CPU for the fan-out, % of one core, all shards together; with one channel (today) it is all on one shard. */
+  redisCpuPercent: number;
+  /** Shards the fan-out needs at the CPU target; the one /chat channel can use only one, so above 1 it does not fit. */
+  redisShards: number;
   postgresCores: number;
 }
 
@@ -94,37 +100,54 @@ export interface PlanLimits {
 }
 
 /**
- * Smallest node count N whose per-node CPU, with every node receiving every
- * message, stays under the target, and whose sockets fit in memory. Sockets,
- * senders and members spread evenly over nodes (a sticky balancer hashing
- * clients, rooms not placed), so a room's deliveries split over all nodes.
+ * How committed messages reach the other nodes. `namespace`: today's one
+ * /chat channel (the sharded adapter's static mode), which every node
+ * subscribes to, so every node receives every message and one shard carries
+ * them all. `room`: a channel per room spread over the shards by slot, which
+ * only the nodes holding sockets of the room subscribe to (the change
+ * docs/design.md "Redis Cluster" names).
  */
-export function planDeployment(units: UnitCosts, workload: Workload, limits: PlanLimits): DeploymentPlan {
+export type FanoutChannels = 'namespace' | 'room';
+
+/**
+ * Smallest node count N whose per-node CPU stays under the target and whose
+ * sockets fit in memory. Sockets, senders and members spread evenly over
+ * nodes (a sticky balancer hashing clients, rooms not placed), so a room's
+ * deliveries split over the nodes its members touch.
+ */
+export function planDeployment(units: UnitCosts, workload: Workload, limits: PlanLimits, channels: FanoutChannels = 'namespace'): DeploymentPlan {
   const fanout = fanoutFactor(workload.rooms);
-  const deliveriesPerSec = workload.messagesPerSec * fanout;
+  const rate = workload.messagesPerSec;
+  const deliveriesPerSec = rate * fanout;
   const byMemory = Math.ceil((workload.sockets * units.socketKb) / 1024 / limits.socketMemoryMb);
+  const touched = (nodes: number) => workload.rooms.reduce((sum, room) => sum + room.messageShare * nodesTouched(nodes, room.onlineMembers), 0);
   const loadOn = (nodes: number): NodeLoad => ({
-    sends: workload.messagesPerSec / nodes,
-    broadcasts: (workload.messagesPerSec * workload.rooms.reduce((sum, room) => sum + room.messageShare * nodesTouched(nodes, room.onlineMembers), 0)) / nodes,
+    sends: rate / nodes,
+    broadcasts: (rate * touched(nodes)) / nodes,
     deliveries: deliveriesPerSec / nodes,
-    remote: (workload.messagesPerSec * (nodes - 1)) / nodes,
+    // Every other node (namespace channel), or the other nodes holding the room (room channels).
+    remote: channels === 'namespace' ? (rate * (nodes - 1)) / nodes : (rate * Math.max(0, touched(nodes) - 1)) / nodes,
   });
-  let nodes = 1;
-  // Bounded: past 100,000 nodes the remote share alone exceeds the target.
+  let nodes = Math.max(1, byMemory);
+  // Bounded: one more node at a time, up to 100,000.
   while (nodes < 100_000 && nodeCpuPercent(units, loadOn(nodes)) > limits.targetCpuPercent) nodes++;
-  const byCpu = nodes;
-  nodes = Math.max(byCpu, byMemory);
   const load = loadOn(nodes);
   const cpu = nodeCpuPercent(units, load);
+  // Redis: each message published once, copied to each subscribing node.
+  const subscribers = channels === 'namespace' ? nodes : touched(nodes);
+  const redisCpuPercent = (rate * (units.redisFixedUs + units.redisPerNodeUs * subscribers)) / 1e4;
   return {
+    channels,
     fanout,
     deliveriesPerSec,
+    feasible: cpu <= limits.targetCpuPercent,
     nodes,
-    nodesBoundBy: byCpu >= byMemory ? 'cpu' : 'memory',
+    nodesBoundBy: nodes > byMemory ? 'cpu' : 'memory',
     nodeCpuPercent: cpu,
     socketsPerNode: Math.ceil(workload.sockets / nodes),
     remoteSharePercent: ((load.remote * units.remoteUs) / 1e4 / cpu) * 100,
-    redisShardCpuPercent: redisShardCpuPercent(units, workload.messagesPerSec, nodes),
-    postgresCores: (workload.messagesPerSec * units.postgresUs) / 1e6 / (limits.targetCpuPercent / 100),
+    redisCpuPercent,
+    redisShards: Math.max(1, Math.ceil(redisCpuPercent / limits.targetCpuPercent)),
+    postgresCores: (rate * units.postgresUs) / 1e6 / (limits.targetCpuPercent / 100),
   };
 }
