@@ -7,6 +7,7 @@
 // rates: achieved deliveries/s, CPU per node and per delivery, stored msg/s,
 // PostgreSQL and Redis CPU, each against what the model predicts from the
 // unit costs.
+import { adapterKey } from '../../server/cluster/redis.js';
 import { checkSeqsInDatabase, type SeqCheck } from '../database.js';
 import { connectMany, DeliveryRecorder, joinAll, nextStepId, quiet, runStep, wireSender, type Sender, type StepResult } from '../load.js';
 import { cpuSeconds, postgresCpuByPid, setBenchDatabase } from '../proc-stats.js';
@@ -119,7 +120,8 @@ interface Socket {
   room: string;
 }
 
-const CHAT_CHANNEL = 'roomcast:socket.io#/chat#';
+/** The sharded adapter's /chat channel under the nodes' default REDIS_KEY_PREFIX: the shard every committed batch crosses. */
+const CHAT_CHANNEL = `${adapterKey('roomcast')}#/chat#`;
 
 export async function runMixedCheck(databaseUrl: string, redis: RedisUnderTest, sizes: CheckSizes, log: (line: string) => void): Promise<CheckResult> {
   if (redis.kind !== 'cluster') throw new Error('the check runs on the Redis Cluster');
@@ -142,7 +144,7 @@ export async function runMixedCheck(databaseUrl: string, redis: RedisUnderTest, 
       opened.push(...clients);
       return clients;
     };
-    // Rooms and sockets: calibration on node 1 only; the mixed classes with member m of room r on node (r + m) % 3.
+    // Rooms and sockets: the calibration rooms on nodes 1 and 2; the mixed classes with member m of room r on node (r + m) % 3.
     log('check: rooms and sockets');
     const pairRoomIds = await target.createRooms(accounts[0]!, sizes.pairRooms);
     const [fanoutRoom] = await target.createRooms(accounts[0]!, 1);
@@ -151,22 +153,20 @@ export async function runMixedCheck(databaseUrl: string, redis: RedisUnderTest, 
     const pairReceivers: Socket[] = (await open(1, sizes.pairRooms)).map((client, i) => ({ client, node: 1, room: pairRoomIds[i]! }));
     const pairs = [...pairSenders, ...pairReceivers];
     const fanoutSockets: Socket[] = (await open(0, sizes.fanoutMembers)).map((client) => ({ client, node: 0, room: fanoutRoom! }));
-    const mixedRooms: { room: string; className: string; members: Socket[]; sendersPerRoom: number }[] = [];
-    let roomIndex = 0;
+    const mixedRooms: { room: string; members: { node: number }[]; sendersPerRoom: number }[] = [];
     for (const cls of sizes.classes) {
-      const ids = await target.createRooms(accounts[0]!, cls.rooms);
-      for (const room of ids) {
-        const members: Socket[] = [];
-        for (let m = 0; m < cls.members; m++) {
-          const node = (roomIndex + m) % 3;
-          const [client] = await open(node, 1);
-          members.push({ client: client!, node, room });
-        }
-        mixedRooms.push({ room, className: cls.name, members, sendersPerRoom: cls.sendersPerRoom });
-        roomIndex++;
+      for (const room of await target.createRooms(accounts[0]!, cls.rooms)) {
+        const r = mixedRooms.length;
+        mixedRooms.push({ room, members: Array.from({ length: cls.members }, (_, m) => ({ node: (r + m) % 3 })), sendersPerRoom: cls.sendersPerRoom });
       }
     }
-    const all = [...pairs, ...fanoutSockets, ...mixedRooms.flatMap((r) => r.members)];
+    // Each node's sockets opened together, then handed out to the members placed on it.
+    const onNode = await Promise.all([0, 1, 2].map((node) => open(node, mixedRooms.reduce((sum, r) => sum + r.members.filter((m) => m.node === node).length, 0))));
+    const mixedSockets = mixedRooms.map((r) => ({
+      ...r,
+      members: r.members.map(({ node }): Socket => ({ client: onNode[node]!.pop()!, node, room: r.room })),
+    }));
+    const all = [...pairs, ...fanoutSockets, ...mixedSockets.flatMap((r) => r.members)];
     await joinAll(
       all.map((s) => s.client),
       (i) => all[i]!.room,
@@ -184,7 +184,7 @@ export async function runMixedCheck(databaseUrl: string, redis: RedisUnderTest, 
       return step;
     };
 
-    const senders = mixedRooms.flatMap((r) => r.members.slice(0, r.sendersPerRoom));
+    const senders = mixedSockets.flatMap((r) => r.members.slice(0, r.sendersPerRoom));
     const fanoutSenders = fanoutSockets.slice(0, 5);
     // Warm-up, not measured: the first seconds of fresh processes pay for JIT compilation and PostgreSQL's first plans
     // (a first run without it put the send cost at 4× the warm one).
