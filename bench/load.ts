@@ -283,7 +283,7 @@ export async function runStep(plan: StepPlan, senders: readonly Sender[], record
 }
 
 /** Waits (at most 5 s) until the servers are nearly idle: a failed step's backlog must not weigh on the next. */
-async function quiet(serverPids: readonly number[]): Promise<void> {
+export async function quiet(serverPids: readonly number[]): Promise<void> {
   const deadline = now() + 5_000;
   let last = cpuSnapshot(serverPids);
   while (now() < deadline) {

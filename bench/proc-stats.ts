@@ -17,7 +17,7 @@ function clockTicks(): number {
 }
 
 /** User + system CPU seconds the process (all its threads) has used, or null. */
-function cpuSeconds(pid: number): number | null {
+export function cpuSeconds(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces) start at ") ".
@@ -37,8 +37,18 @@ function cpuSeconds(pid: number): number | null {
  * left out. Null where /proc is missing.
  */
 function postgresCpuSeconds(databaseName: string | null): number | null {
-  let total = 0;
-  let found = false;
+  const byPid = postgresCpuByPid(databaseName, false);
+  return byPid ? [...byPid.values()].reduce((sum, seconds) => sum + seconds, 0) : null;
+}
+
+/**
+ * The same per process (pid → CPU seconds), so that a caller can diff two
+ * snapshots over the processes alive in both (a backend that exits takes its
+ * CPU with it, which a plain sum would count as negative). `backendsOnly`
+ * leaves out the shared processes, which also work for other databases.
+ */
+export function postgresCpuByPid(databaseName: string | null, backendsOnly: boolean): Map<number, number> | null {
+  const byPid = new Map<number, number>();
   let entries: string[];
   try {
     entries = readdirSync('/proc');
@@ -55,17 +65,15 @@ function postgresCpuSeconds(databaseName: string | null): number | null {
         const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
         const isBackend = /\(\d+\)|\[local\]/.test(title);
         if (isBackend && !title.includes(` ${databaseName} `)) continue;
+        if (!isBackend && backendsOnly) continue;
       }
       const seconds = cpuSeconds(Number(entry));
-      if (seconds !== null) {
-        total += seconds;
-        found = true;
-      }
+      if (seconds !== null) byPid.set(Number(entry), seconds);
     } catch {
       // The process ended meanwhile.
     }
   }
-  return found ? total : null;
+  return byPid.size > 0 ? byPid : null;
 }
 
 /** A snapshot to diff: CPU of the server processes and of PostgreSQL. */

@@ -7,7 +7,7 @@ import { memoryLimiters, type LimiterFactory } from '../rate-limits.js';
 import { roomChannel } from '../realtime/channels.js';
 import { MemoryPresenceStore, type PresenceStore } from '../realtime/presence.js';
 import type { ChatNamespace, RoomcastServer } from '../realtime/types.js';
-import { adapterClients, adapterKey, connectRedis, type RedisTarget } from './redis.js';
+import { adapterClients, adapterKey, connectRedis, type RedisConnections, type RedisTarget } from './redis.js';
 import { redisLimiters } from './redis-limiters.js';
 import { RedisPresenceStore } from './redis-presence.js';
 
@@ -37,6 +37,23 @@ export function redisTarget(config: Pick<Config, 'redisUrl' | 'redisClusterNodes
 }
 
 /**
+ * The Socket.IO adapter over `redis`: the sharded one on a Redis Cluster, the
+ * classic one on a single Redis (why static mode: joinCluster below). The
+ * capacity benchmark (bench/capacity/) measures Redis through this very adapter.
+ */
+export function redisAdapter(
+  redis: RedisConnections,
+  prefix: string,
+  logger: Logger,
+  metrics?: Metrics,
+): ReturnType<typeof createAdapter> | ReturnType<typeof createShardedAdapter> {
+  const adapter = adapterClients(redis, logger, metrics);
+  return redis.cluster
+    ? createShardedAdapter(adapter.pub, adapter.sub, { channelPrefix: adapterKey(prefix), subscriptionMode: 'static' })
+    : createAdapter(adapter.pub, adapter.sub, { key: adapterKey(prefix), publishOnSpecificResponseChannel: true });
+}
+
+/**
  * Connects Redis and installs the Redis adapter on `io`. Call before any
  * namespace is created, so each one starts on the Redis adapter.
  *
@@ -60,12 +77,7 @@ export async function joinCluster(
 ): Promise<{ attach(chat: ChatNamespace): ClusterSetup }> {
   const redis = await connectRedis(target, logger, metrics);
   const prefix = config.redisKeyPrefix;
-  const adapter = adapterClients(redis, logger, metrics);
-  io.adapter(
-    redis.cluster
-      ? createShardedAdapter(adapter.pub, adapter.sub, { channelPrefix: adapterKey(prefix), subscriptionMode: 'static' })
-      : createAdapter(adapter.pub, adapter.sub, { key: adapterKey(prefix), publishOnSpecificResponseChannel: true }),
-  );
+  io.adapter(redisAdapter(redis, prefix, logger, metrics));
   return {
     attach(chat) {
       const presence = new RedisPresenceStore(
