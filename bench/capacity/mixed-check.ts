@@ -11,6 +11,7 @@ import { adapterKey } from '../../server/cluster/redis.js';
 import { checkSeqsInDatabase, type SeqCheck } from '../database.js';
 import { connectMany, DeliveryRecorder, joinAll, nextStepId, quiet, runStep, wireSender, type Sender, type StepResult } from '../load.js';
 import { cpuSeconds, postgresCpuByPid, setBenchDatabase } from '../proc-stats.js';
+import type { ServerProcess } from '../processes.js';
 import { startRoomcast } from '../targets.js';
 import type { WireClient } from '../wire-client.js';
 import { fanoutFactor, nodeCpuPercent, redisShardCpuPercent, type NodeLoad, type RoomClass, type UnitCosts } from './model.js';
@@ -179,7 +180,7 @@ export async function runMixedCheck(databaseUrl: string, redis: RedisUnderTest, 
     // A schedule: the socket sending the k-th message is senders[k % senders.length].
     let ackedTotal = 0;
     const measure = async (phase: string, rate: number, senderList: readonly Socket[], durationMs = sizes.stepMs) => {
-      const step = await measureStep(phase, rate, senderList, durationMs, roomMembers, sizes, recorder, delivered, pids, meter);
+      const step = await measureStep(phase, rate, senderList, durationMs, roomMembers, sizes, recorder, delivered, target.nodes, meter);
       ackedTotal += step.acked;
       return step;
     };
@@ -281,33 +282,33 @@ async function measureStep(
   sizes: CheckSizes,
   recorder: DeliveryRecorder,
   delivered: number[],
-  pids: number[],
+  nodes: readonly ServerProcess[],
   meter: () => Meters,
 ): Promise<MeasuredStep> {
   const wire: Sender[] = senders.map((s) => wireSender(s.client));
   // Sends made by runStep go round-robin over `wire`; its own ratio assumes one fan-out, so the exact expectation is counted below.
   const meanFanout = senders.reduce((sum, s) => sum + roomMembers.get(s.room)!.length - 1, 0) / senders.length;
-  await quiet(pids);
+  await quiet(nodes.map((n) => n.pid));
   const before = meter();
   const deliveredBefore = [...delivered];
   const step: StepResult = await runStep(
     { step: nextStepId(), rate, durationMs, fanout: meanFanout, roomOf: (i) => senders[i]!.room, drainMs: sizes.drainMs },
     wire,
     recorder,
-    pids,
+    nodes,
   );
   const used = usage(before, meter());
   const wallSeconds = used.seconds;
-  const nodes = pids.map(() => ({ sends: 0, broadcasts: 0, deliveries: 0, remote: 0 }));
+  const perNode = nodes.map(() => ({ sends: 0, broadcasts: 0, deliveries: 0, remote: 0 }));
   for (let k = 0; k < step.sent; k++) {
     const sender = senders[k % senders.length]!;
-    nodes[sender.node]!.sends++;
+    perNode[sender.node]!.sends++;
     const members = roomMembers.get(sender.room)!;
-    for (const member of members) if (member !== sender) nodes[member.node]!.deliveries++;
-    for (const node of new Set(members.map((m) => m.node))) nodes[node]!.broadcasts++;
-    for (let n = 0; n < nodes.length; n++) if (n !== sender.node) nodes[n]!.remote++;
+    for (const member of members) if (member !== sender) perNode[member.node]!.deliveries++;
+    for (const node of new Set(members.map((m) => m.node))) perNode[node]!.broadcasts++;
+    for (let n = 0; n < perNode.length; n++) if (n !== sender.node) perNode[n]!.remote++;
   }
-  const expectedDeliveries = nodes.reduce((sum, n) => sum + n.deliveries, 0);
+  const expectedDeliveries = perNode.reduce((sum, n) => sum + n.deliveries, 0);
   const deliveries = delivered.reduce((sum, d, i) => sum + d - deliveredBefore[i]!, 0);
   return {
     phase,
@@ -322,7 +323,7 @@ async function measureStep(
     storedPerSec: step.ackedPerSec,
     ackP99Ms: step.ack.p99,
     deliveryP99Ms: step.delivery.p99,
-    nodes: nodes.map((n, i) => {
+    nodes: perNode.map((n, i) => {
       const cpuPercent = used.nodes[i]!;
       const measuredDeliveries = delivered[i]! - deliveredBefore[i]!;
       return { cpuPercent, ...n, cpuUsPerDelivery: measuredDeliveries > 0 ? round(((cpuPercent / 100) * wallSeconds * 1e6) / measuredDeliveries, 2) : null };
