@@ -40,8 +40,10 @@ export interface ServerProcess {
   name: string;
   url: string;
   pid: number;
-  /** The server's pid and its children's (the workers of WORKERS=N), for CPU and memory figures. */
+  /** The server's pid, and with WORKERS=N its workers' too, for CPU and memory figures. */
   pids(): number[];
+  /** Whether it runs as WORKERS=N (a primary and its workers; the GC probe then answers for the primary only). */
+  forksWorkers: boolean;
   /** The last lines the process wrote, for error messages. */
   output(): string;
   /** Main-thread GC pause time and the process's CPU time so far (ms), or null when the probe does not answer. */
@@ -62,6 +64,8 @@ export interface LaunchOptions {
   readyTimeoutMs?: number;
   /** false: not pinned to the server core even where taskset exists (WORKERS=N uses every core). */
   pin?: boolean;
+  /** WORKERS=N: the server is a primary whose child processes (the workers) count in its CPU and memory. */
+  forksWorkers?: boolean;
 }
 
 /** Spawns `node --import tsx ...` (pinned when possible) and waits until GET /healthz answers 200. */
@@ -87,7 +91,8 @@ export async function launch(options: LaunchOptions): Promise<ServerProcess> {
     name: options.name,
     url,
     pid: child.pid!,
-    pids: () => [child.pid!, ...childrenOf(child.pid!)],
+    pids: () => (options.forksWorkers ? [child.pid!, ...childrenOf(child.pid!)] : [child.pid!]),
+    forksWorkers: options.forksWorkers ?? false,
     output: () => lines.join('\n'),
     gcTotals: async () => {
       const reply = await ask(child, 'gc-totals');

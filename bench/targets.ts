@@ -51,6 +51,7 @@ export async function startRoomcast(options: RoomcastOptions): Promise<Target> {
           port: await freePort(),
           nodeFlags: options.nodeFlags,
           pin: (options.workers ?? 1) === 1,
+          forksWorkers: (options.workers ?? 1) > 1,
           env: {
             HOST: '127.0.0.1',
             DATABASE_URL: options.databaseUrl,

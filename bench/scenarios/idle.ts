@@ -34,12 +34,11 @@ export async function runIdle(target: Target, sockets: number, sizes: Sizes['idl
   const node = target.nodes[0]!;
   await settle(1_000);
   // With --workers N the server is the primary and its workers: their RSS summed (the probe's full GC covers the primary only).
-  const workers = node.pids().length > 1;
   const rss = () => node.pids().reduce<number | null>((sum, pid) => {
     const bytes = rssBytes(pid);
     return sum === null || bytes === null ? null : sum + bytes;
   }, 0);
-  const collect = async () => (workers ? null : node.collect());
+  const collect = async () => (node.forksWorkers ? null : node.collect());
   const before = (await collect())?.rssBytes ?? rss();
   const usage = await usageBefore([node]);
   const generatorBefore = process.cpuUsage();
