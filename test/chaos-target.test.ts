@@ -15,6 +15,7 @@ import { runNode } from './support/node-run.js';
 import { environment } from './support/environment.js';
 import { startNodeProcess, stopChildren, type NodeProcess } from './support/processes.js';
 import { deleteRedisKeys } from './support/redis-keys.js';
+import { PRODUCTION_BCRYPT_COST } from './support/test-limits.js';
 import { createFreshDatabase, recordSkip } from './support/services.js';
 import { registerUser, uniqueName } from './support/util.js';
 
@@ -37,7 +38,8 @@ describe('chaos suite against a deployment (npm run chaos -- --target URL)', () 
     }
     redisUrl = services.redisUrl;
     databaseUrl = await createFreshDatabase(services.databaseUrl);
-    node = await startNodeProcess('chaos-target-node', { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'warn' });
+    // The deployment's bcrypt cost: the run's enumeration timing compares bcrypt work.
+    node = await startNodeProcess('chaos-target-node', { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'warn', ...PRODUCTION_BCRYPT_COST });
     // The first user of a fresh database is its admin: the operator's account.
     const admin = await registerUser(node.url, adminName);
     expect(admin.user.role).to.equal('admin');
