@@ -5,7 +5,7 @@ import { migrateToLatest } from '../db/migrate.js';
 import { UserStore } from '../db/stores/user-store.js';
 import type { AuthResponse, RefreshResponse, SessionRevokedEvent } from '../server/protocol.js';
 import { environment } from './support/environment.js';
-import { createFreshDatabase } from './support/services.js';
+import { createMigratedDatabase } from './support/services.js';
 import { connect, http, nextEvent, registerUser, sleep, startNode, uniqueName, useNode } from './support/util.js';
 
 const SECRET = 'auth-test-secret-long-enough-for-hs256-signing';
@@ -102,8 +102,8 @@ describe('UserStore.create on a fresh database (first user rule)', () => {
 
   before(async function () {
     this.timeout(60_000);
-    const server = process.env.DATABASE_URL ?? environment.get().services.databaseUrl;
-    const url = server ? await createFreshDatabase(server) : null;
+    const { services } = environment.get();
+    const url = services.databaseUrl ? await createMigratedDatabase(services) : null;
     database = openDatabase({ url, dataDir: null, poolSize: 5 });
     await migrateToLatest(database);
   });
