@@ -23,7 +23,7 @@ export interface FaultSettings {
   hangMs: number;
 }
 
-export const QUICK_FAULTS: FaultSettings = { warmMs: 1_500, afterMs: 2_500, clients: 4, intervalMs: 40, pgDownMs: 3_000, redisDownMs: 10_000, hangMs: 6_000 };
+export const QUICK_FAULTS: FaultSettings = { warmMs: 1_500, afterMs: 1_000, clients: 4, intervalMs: 40, pgDownMs: 3_000, redisDownMs: 10_000, hangMs: 6_000 };
 export const FULL_FAULTS: FaultSettings = { warmMs: 5_000, afterMs: 8_000, clients: 8, intervalMs: 20, pgDownMs: 8_000, redisDownMs: 30_000, hangMs: 12_000 };
 
 export interface FaultRow extends Tally {
@@ -85,7 +85,7 @@ async function startPair(env: ChaosEnv, label: string, extra: Record<string, str
   const databaseUrl = await env.freshDatabase(label);
   const prefix = `chaos-${label}-${randomUUID().slice(0, 8)}`;
   const common = { DATABASE_URL: databaseUrl, REDIS_URL: `redis://127.0.0.1:${env.redisPort}`, REDIS_KEY_PREFIX: prefix, ...extra };
-  // One at a time: the first migrates the fresh database.
+  // One at a time: two cold starts at once take long on a small machine (and the longer a start, the likelier its free port is taken meanwhile).
   const a = await env.startNode(`chaos-${label}-a`, common);
   const b = await env.startNode(`chaos-${label}-b`, common);
   return { a, b, prefix, common };

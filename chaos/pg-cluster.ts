@@ -17,8 +17,8 @@ export interface PgCluster {
   readonly port: number;
   /** postgres:// URL of the `postgres` database. */
   readonly url: string;
-  /** Creates a fresh database and returns its URL. */
-  createDatabase(name: string): Promise<string>;
+  /** Creates a fresh database (empty, or a copy of `template`) and returns its URL. */
+  createDatabase(name: string, template?: string): Promise<string>;
   /** `pg_ctl stop -m fast`: every connection is cut, new ones are refused. */
   stop(): Promise<void>;
   /** Starts it again and waits until it accepts connections. */
@@ -80,7 +80,7 @@ export async function startPgCluster(): Promise<PgCluster> {
   return {
     port,
     url,
-    createDatabase: (name) => createDatabase(url, name),
+    createDatabase: (name, template) => createDatabase(url, name, template),
     async stop() {
       await stop();
       running = false;

@@ -30,7 +30,7 @@ export const QUICK: ChaosSettings = {
   name: 'quick',
   faults: QUICK_FAULTS,
   fuzz: { events: 300, rest: 300, restConcurrency: 8, socketsPerRole: 2, inFlightPerSocket: 4, rssGrowthMiB: 200 },
-  loginAttempts: 200,
+  loginAttempts: 60,
   targetLoad: { clients: 3, durationMs: 2_000, intervalMs: 40 },
   changeLog: QUICK_CHANGE_LOG,
 };

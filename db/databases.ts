@@ -13,9 +13,13 @@ export async function withClient<T>(url: string, work: (client: pg.Client) => Pr
   }
 }
 
-/** Creates the empty database `name` on the server of `serverUrl`; returns its URL. */
-export async function createDatabase(serverUrl: string, name: string): Promise<string> {
-  await withClient(serverUrl, (client) => client.query(`create database "${name}"`));
+/**
+ * Creates the database `name` on the server of `serverUrl` and returns its URL:
+ * empty, or a copy of `template` (PostgreSQL copies its files, which is much
+ * faster than migrating a new database; nothing may be connected to it).
+ */
+export async function createDatabase(serverUrl: string, name: string, template?: string): Promise<string> {
+  await withClient(serverUrl, (client) => client.query(`create database "${name}"${template ? ` template "${template}"` : ''}`));
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return url.toString();

@@ -102,7 +102,7 @@ async function createUser(context: Context, { username, email, password, admin }
   let user: UserRecord;
   const pool = new PasswordPool({ threads: 1 });
   try {
-    const passwordHash = await new Passwords(pool).hash(password).finally(() => pool.close());
+    const passwordHash = await new Passwords(pool, context.config.bcryptCost).hash(password).finally(() => pool.close());
     user = await context.users.create({ username, email, passwordHash });
   } catch (err) {
     if (err instanceof DuplicateUserError) throw new CommandError(`${err.field} is taken`);

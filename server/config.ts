@@ -78,6 +78,9 @@ const envSchema = z.object({
   MESSAGE_RATE_WINDOW: integer(1, 10),
   LOGIN_FAILURE_LIMIT: integer(0, 10),
   LOGIN_FAILURE_WINDOW: integer(1, 900),
+  // Extension (not in the contract): bcrypt's cost (log2 of its rounds) for new
+  // password hashes; a stored hash keeps the cost it was made with.
+  BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(10),
   // Extensions (not in the contract), see docs/security.md: sign-ups per
   // client IP and in all per window, and token refreshes per client IP.
   REGISTRATION_RATE_LIMIT: integer(0, 10),
@@ -218,6 +221,8 @@ export interface Config {
   readonly messageRateWindow: number;
   readonly loginFailureLimit: number;
   readonly loginFailureWindow: number;
+  /** bcrypt cost of new password hashes (and of the dummy hash an unknown login is compared with). */
+  readonly bcryptCost: number;
   /** Registrations per client IP per registrationRateWindow (0: off). */
   readonly registrationRateLimit: number;
   readonly registrationRateWindow: number;
@@ -372,6 +377,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     messageRateWindow: e.MESSAGE_RATE_WINDOW,
     loginFailureLimit: e.LOGIN_FAILURE_LIMIT,
     loginFailureWindow: e.LOGIN_FAILURE_WINDOW,
+    bcryptCost: e.BCRYPT_COST,
     registrationRateLimit: e.REGISTRATION_RATE_LIMIT,
     registrationRateWindow: e.REGISTRATION_RATE_WINDOW,
     registrationGlobalRateLimit: e.REGISTRATION_GLOBAL_RATE_LIMIT,

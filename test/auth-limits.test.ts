@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import type { RoomcastApp } from '../server/app.js';
 import { useRedisCluster } from './support/cluster.js';
 import { ARTIFACTS_DIR } from './support/services.js';
+import { PRODUCTION_BCRYPT_COST } from './support/test-limits.js';
 import { closeAll, http, registerUser, sleep, startNode, uniqueName, useNode, type HttpResult } from './support/util.js';
 
 /** A documentation-range address per call site, so the per-IP limits of one test do not meet another's. */
@@ -51,7 +52,10 @@ async function parallelGuesses(apps: RoomcastApp[], victim: { user: { username: 
 }
 
 describe('POST /api/auth/login: the failure limit under parallel guesses', () => {
-  const node = useNode({ LOGIN_FAILURE_LIMIT: '10' });
+  // The deployment's bcrypt cost in the tests of guesses "at once": the right
+  // password goes out when the first guess is answered, so every guess must
+  // have arrived by then, as it has when each check takes production's time.
+  const node = useNode({ LOGIN_FAILURE_LIMIT: '10', ...PRODUCTION_BCRYPT_COST });
 
   it('when 60 wrong guesses arrive at once, then at most 10 are checked (invalid_credentials), the rest and the right password answer rate_limited', async function () {
     this.timeout(90_000); // before the fix all 60 ran bcrypt, which takes long on a busy machine
@@ -106,7 +110,7 @@ describe('POST /api/auth/login: the failure limit across two nodes (Redis)', () 
   // per-node counting (LoopAwareTimeouts in server/cluster/redis-limiters.ts).
   it('when 60 wrong guesses are split over two nodes at once, then at most 10 are checked in all and the right password is rate_limited', async function () {
     this.timeout(90_000);
-    const env = { LOGIN_FAILURE_LIMIT: '10' };
+    const env = { LOGIN_FAILURE_LIMIT: '10', ...PRODUCTION_BCRYPT_COST };
     const a = await cluster.node('login-a', env);
     const b = await cluster.node('login-b', env);
     const victim = await registerUser(a);
@@ -193,7 +197,8 @@ describe('POST /api/auth/register: sign-ups cannot starve logins', () => {
 
   it('when 200 registrations arrive at once, then logins during the flood still succeed (no 503) and no registration answers 500', async function () {
     this.timeout(180_000);
-    const app = await startNode();
+    // The deployment's bcrypt cost: the flood must outlast the pool's threads, as it does in production.
+    const app = await startNode(PRODUCTION_BCRYPT_COST);
     const users = await Promise.all([1, 2, 3, 4].map(() => registerUser(app)));
     const logStart = logSize();
 

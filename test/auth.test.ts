@@ -5,7 +5,7 @@ import { migrateToLatest } from '../db/migrate.js';
 import { UserStore } from '../db/stores/user-store.js';
 import type { AuthResponse, RefreshResponse, SessionRevokedEvent } from '../server/protocol.js';
 import { environment } from './support/environment.js';
-import { createFreshDatabase } from './support/services.js';
+import { createMigratedDatabase } from './support/services.js';
 import { connect, http, nextEvent, registerUser, sleep, startNode, uniqueName, useNode } from './support/util.js';
 
 const SECRET = 'auth-test-secret-long-enough-for-hs256-signing';
@@ -78,6 +78,17 @@ describe('POST /api/auth/register', () => {
     expect(nineBytes.status).to.equal(201);
   });
 
+  it('when BCRYPT_COST is set, then a new account\'s password is stored as a bcrypt hash of that cost and signs in', async () => {
+    const app = await startNode({ BCRYPT_COST: '5' });
+    const body = credentials();
+    const res = await http<AuthResponse>(app, 'POST', '/api/auth/register', { body });
+    expect(res.status).to.equal(201);
+    const row = await environment.get().database.knex('users').where({ id: res.body.user.id }).first('password_hash');
+    expect(row?.password_hash).to.match(/^\$2[aby]\$05\$/);
+    const login = await http<AuthResponse>(app, 'POST', '/api/auth/login', { body: { login: body.username, password: body.password } });
+    expect(login.status).to.equal(200);
+  });
+
   it('when registration is closed, then it answers 403 registration_closed', async () => {
     const closed = await startNode({ REGISTRATION: 'closed' });
     const res = await http(closed, 'POST', '/api/auth/register', { body: credentials() });
@@ -91,8 +102,8 @@ describe('UserStore.create on a fresh database (first user rule)', () => {
 
   before(async function () {
     this.timeout(60_000);
-    const server = process.env.DATABASE_URL ?? environment.get().services.databaseUrl;
-    const url = server ? await createFreshDatabase(server) : null;
+    const { services } = environment.get();
+    const url = services.databaseUrl ? await createMigratedDatabase(services) : null;
     database = openDatabase({ url, dataDir: null, poolSize: 5 });
     await migrateToLatest(database);
   });

@@ -15,7 +15,8 @@ import { runNode } from './support/node-run.js';
 import { environment } from './support/environment.js';
 import { startNodeProcess, stopChildren, type NodeProcess } from './support/processes.js';
 import { deleteRedisKeys } from './support/redis-keys.js';
-import { createFreshDatabase, recordSkip } from './support/services.js';
+import { PRODUCTION_BCRYPT_COST } from './support/test-limits.js';
+import { createMigratedDatabase, recordSkip } from './support/services.js';
 import { registerUser, uniqueName } from './support/util.js';
 
 describe('chaos suite against a deployment (npm run chaos -- --target URL)', () => {
@@ -36,8 +37,9 @@ describe('chaos suite against a deployment (npm run chaos -- --target URL)', () 
       this.skip();
     }
     redisUrl = services.redisUrl;
-    databaseUrl = await createFreshDatabase(services.databaseUrl);
-    node = await startNodeProcess('chaos-target-node', { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'warn' });
+    databaseUrl = await createMigratedDatabase(services);
+    // The deployment's bcrypt cost: the run's enumeration timing compares bcrypt work.
+    node = await startNodeProcess('chaos-target-node', { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'warn', ...PRODUCTION_BCRYPT_COST });
     // The first user of a fresh database is its admin: the operator's account.
     const admin = await registerUser(node.url, adminName);
     expect(admin.user.role).to.equal('admin');

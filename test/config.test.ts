@@ -49,6 +49,7 @@ describe('loadConfig', () => {
       drainGraceMs: 3000,
       // Issue 19: one process unless WORKERS says otherwise.
       workers: 1,
+      bcryptCost: 10,
     });
     expect(config.nodeId).to.match(/^node-[0-9a-f]{8}$/);
   });
@@ -146,6 +147,8 @@ describe('loadConfig', () => {
     ['MESSAGE_RATE_WINDOW', '0'],
     ['LOGIN_FAILURE_LIMIT', 'ten'],
     ['LOGIN_FAILURE_WINDOW', '0'],
+    ['BCRYPT_COST', '3'],
+    ['BCRYPT_COST', '16'],
     ['REGISTRATION_RATE_LIMIT', '-1'],
     ['REGISTRATION_RATE_WINDOW', '0'],
     ['REGISTRATION_GLOBAL_RATE_LIMIT', 'many'],

@@ -22,7 +22,7 @@ import {
 import { auditEntries, serverDisconnect } from './support/admin.js';
 import { useRedisCluster } from './support/cluster.js';
 import { environment } from './support/environment.js';
-import { createFreshDatabase, recordSkip } from './support/services.js';
+import { createMigratedDatabase, recordSkip } from './support/services.js';
 import { collect, connect, createRoom, http, issuedSecrets, nextEvent, ok, registerAdmin, registerUser, sleep, uniqueName, useNode, waitFor, type TestUser } from './support/util.js';
 
 const ALL_SCOPES: ApiKeyScope[] = ['publish', 'rooms', 'users', 'presence', 'history'];
@@ -435,7 +435,7 @@ for (const kind of ['pglite', 'postgres'] as const) {
           recordSkip(`server API stores on ${kind}`, 'DATABASE_URL (PostgreSQL)');
           this.skip();
         }
-        url = await createFreshDatabase(server!);
+        url = await createMigratedDatabase(environment.get().services);
       }
       database = openDatabase({ url, dataDir: null, poolSize: 4 });
       await migrateToLatest(database);

@@ -12,7 +12,7 @@ import { TokenStore } from '../db/stores/token-store.js';
 import { DuplicateUserError, UserStore, type UserRecord } from '../db/stores/user-store.js';
 import type { Room } from '../server/protocol.js';
 import { environment } from './support/environment.js';
-import { createFreshDatabase, recordSkip } from './support/services.js';
+import { createMigratedDatabase, recordSkip } from './support/services.js';
 import { uniqueName } from './support/util.js';
 
 for (const kind of ['pglite', 'postgres'] as const) {
@@ -34,7 +34,7 @@ for (const kind of ['pglite', 'postgres'] as const) {
           recordSkip('stores on postgres', 'DATABASE_URL (PostgreSQL)');
           this.skip();
         }
-        url = await createFreshDatabase(server);
+        url = await createMigratedDatabase(environment.get().services);
       }
       database = openDatabase({ url, dataDir: null, poolSize: 10 });
       await migrateToLatest(database);

@@ -8,7 +8,7 @@ import { MAX_RESPONSE_BYTES, postWebhook } from '../server/webhooks/webhook-send
 import { listenOnLoopback } from './support/free-port.js';
 import { auditEntries } from './support/admin.js';
 import { environment } from './support/environment.js';
-import { createFreshDatabase, recordSkip } from './support/services.js';
+import { createMigratedDatabase, recordSkip } from './support/services.js';
 import { startNodeProcess, stopChildren } from './support/processes.js';
 import { Webhook } from 'standardwebhooks';
 import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
@@ -476,7 +476,7 @@ describe('webhooks', () => {
         recordSkip('webhook delivery across node processes', 'PostgreSQL');
         this.skip();
       }
-      databaseUrl = await createFreshDatabase(services.databaseUrl);
+      databaseUrl = await createMigratedDatabase(services);
     });
     after(stopChildren);
 

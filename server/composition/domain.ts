@@ -100,7 +100,7 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
     refreshTokens: new RefreshTokens(stores.tokens, config.refreshTokenTtl),
     limits,
     sessions: ports.sessions,
-    passwords: new Passwords(passwordPool),
+    passwords: new Passwords(passwordPool, config.bcryptCost),
   });
   const rooms = new RoomService(stores.rooms, stores.messages, new RoomAccess(stores.kicks), limits, ports.members);
   const memberships = new MembershipService({
