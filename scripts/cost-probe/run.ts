@@ -42,6 +42,7 @@ interface Figures {
   scavenges: number;
   gcMicros: number;
   allocatedBytes: number;
+  retainedBytes: number;
 }
 
 const baseUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
@@ -62,7 +63,7 @@ async function measure(work: () => Promise<void>): Promise<Figures & { transacti
   await work();
   process.kill(pid, 'SIGUSR2');
   const file = `${out}.${++phases}`;
-  for (let i = 0; i < 200 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 25));
+  for (let i = 0; i < 2400 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 25));
   const figures = JSON.parse(readFileSync(file, 'utf8')) as Figures;
   // The probe's own two statistics reads are one transaction each.
   return { ...figures, transactions: (await commits()) - before - 1 };
@@ -73,8 +74,10 @@ function perOp(f: Figures & { transactions: number }, ops: number) {
   return {
     cpuMicros: round((f.userMicros + f.systemMicros) / ops),
     allocatedBytes: Math.round(f.allocatedBytes / ops),
+    // For the connect phase, measured while the sockets are still open: heap per open socket.
+    retainedBytes: Math.round(f.retainedBytes / ops),
+    // GC pauses are wall time (they stretch when the machine is loaded), so only their count is reported.
     gcs: f.gcs,
-    gcShare: round((100 * f.gcMicros) / (f.userMicros + f.systemMicros)),
     transactions: round(f.transactions / ops),
   };
 }

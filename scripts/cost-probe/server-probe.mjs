@@ -4,9 +4,18 @@
 // before each GC minus after the previous one, from v8.GCProfiler) are
 // written as JSON to `$COST_PROBE_OUT.<phase>`. Load-independent enough to
 // compare a change before and after on a shared machine.
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import v8 from 'node:v8';
+import vm from 'node:vm';
+
+// A full GC on demand, to read what a phase left alive (e.g. heap per open socket).
+v8.setFlagsFromString('--expose-gc');
+const collect = vm.runInNewContext('gc');
+const liveHeap = () => {
+  collect();
+  return v8.getHeapStatistics().used_heap_size;
+};
 
 const out = process.env.COST_PROBE_OUT;
 // With COST_PROBE_SAMPLE=1, each phase also writes a sampling heap profile
@@ -20,15 +29,19 @@ let running = null;
 
 process.on('SIGUSR2', () => {
   if (!running) {
-    running = { cpu: process.cpuUsage(), used: v8.getHeapStatistics().used_heap_size, profiler: new v8.GCProfiler() };
+    const live = liveHeap();
+    running = { cpu: process.cpuUsage(), used: v8.getHeapStatistics().used_heap_size, live, profiler: new v8.GCProfiler() };
     running.profiler.start();
     if (session) void post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
     return;
   }
-  const { cpu, used, profiler } = running;
+  const { cpu, used, live, profiler } = running;
   running = null;
   const cpuNow = process.cpuUsage(cpu);
   const { statistics } = profiler.stop();
+  const usedAtEnd = v8.getHeapStatistics().used_heap_size;
+  // Heap still alive at the end of the phase (after a full GC) minus at its start.
+  const retainedBytes = liveHeap() - live;
   let allocated = 0;
   let previous = used;
   let gcMicros = 0;
@@ -39,10 +52,15 @@ process.on('SIGUSR2', () => {
     gcMicros += gc.cost;
     if (gc.gcType === 'Scavenge') scavenges++;
   }
-  allocated += v8.getHeapStatistics().used_heap_size - previous;
+  allocated += usedAtEnd - previous;
   phase++;
-  const figures = { userMicros: cpuNow.user, systemMicros: cpuNow.system, gcs: statistics.length, scavenges, gcMicros, allocatedBytes: allocated };
-  const write = () => out && writeFileSync(`${out}.${phase}`, JSON.stringify(figures));
+  const figures = { userMicros: cpuNow.user, systemMicros: cpuNow.system, gcs: statistics.length, scavenges, gcMicros, allocatedBytes: allocated, retainedBytes };
+  const write = () => {
+    if (!out) return;
+    // Written whole, then renamed: the driver waits for the name.
+    writeFileSync(`${out}.${phase}.tmp`, JSON.stringify(figures));
+    renameSync(`${out}.${phase}.tmp`, `${out}.${phase}`);
+  };
   if (!session) return write();
   void post('HeapProfiler.stopSampling').then(({ profile }) => {
     writeFileSync(`${out}.${phase}.heapprofile`, JSON.stringify(profile));
