@@ -263,6 +263,21 @@ function appendStatement(outbox: boolean, mentions: boolean, threads: boolean): 
   return APPEND_STATEMENTS.get(`${outbox}${mentions}${threads}`)!;
 }
 
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const WORD = /^[a-z]+$/;
+
+/**
+ * A column of values that need no quoting (uuids, role names) as one
+ * PostgreSQL array literal, joined once, instead of pg's per-element quoting
+ * and escaping (issue 18: ~5 % of the bytes a send allocated). Anything that
+ * does not match goes to pg as an array, which quotes it (and the cast then
+ * refuses it, as before).
+ */
+function arrayLiteral(values: string[], plain: RegExp): string | string[] {
+  for (const value of values) if (!plain.test(value)) return values;
+  return `{${values.join(',')}}`;
+}
+
 /** A parent's key: its room and seq. */
 const parentKey = (roomId: string, seq: number) => `${roomId.toLowerCase()}\u0000${seq}`;
 
@@ -456,14 +471,14 @@ export class MessageStore {
     const threads = entries.some((e) => e.replyToSeq !== undefined);
     const [name, sql] = appendStatement(outbox, mentions !== null, threads);
     const rows = await this.run<AppendRow>(name, sql, [
-      entries.map((e) => e.roomId),
-      entries.map((e) => e.userId),
+      arrayLiteral(entries.map((e) => e.roomId), UUID),
+      arrayLiteral(entries.map((e) => e.userId), UUID),
       entries.map((e) => e.content),
-      entries.map((e) => e.clientMsgId),
-      entries.map((e) => e.role),
+      arrayLiteral(entries.map((e) => e.clientMsgId), UUID),
+      arrayLiteral(entries.map((e) => e.role), WORD),
       ...(mentions ? [mentions] : []),
       ...(threads ? [entries.map((e) => e.replyToSeq ?? null) as Knex.RawBinding] : []),
-      [...new Set(entries.map((e) => e.roomId))],
+      arrayLiteral([...new Set(entries.map((e) => e.roomId))], UUID),
     ]);
     const parents = new Map<string, Message>();
     for (const row of rows) {
