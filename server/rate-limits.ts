@@ -87,8 +87,11 @@ export class RateLimits {
   }
 
   /** Spends one message of the user's budget; throws `rate_limited` when it is gone. */
-  async consumeMessage(userId: string): Promise<void> {
-    await this.spend('message', [this.messages && { limiter: this.messages, key: userId }]);
+  consumeMessage(userId: string): Promise<void> | void {
+    // Per send (issue 18): nothing to allocate when the limit is off, and no
+    // allSettled over a one-element list when it is on.
+    if (!this.messages) return;
+    return this.spendOne('message', this.messages, userId);
   }
 
   /**
@@ -193,6 +196,17 @@ export class RateLimits {
     if (failure) throw failure.reason;
     this.metrics?.refused(kind);
     throw rateLimited(refusals.reduce((a, b) => (b.msBeforeNext > a.msBeforeNext ? b : a)));
+  }
+
+  /** `spend` for one counter: nothing to give back when it refuses. */
+  private async spendOne(kind: LimitKind, limiter: RateLimiterAbstract, key: string): Promise<void> {
+    try {
+      await limiter.consume(key);
+    } catch (err) {
+      if (!(err instanceof RateLimiterRes)) throw err;
+      this.metrics?.refused(kind);
+      throw rateLimited(err);
+    }
   }
 
   private async giveBack(spends: Spend[]): Promise<void> {

@@ -44,7 +44,8 @@ export interface MessageRow {
   username: string;
   content: string;
   client_msg_id: string;
-  created_at: Date;
+  /** A Date from the driver, or the ISO text a statement formatted itself (the group commit's). */
+  created_at: Date | string;
   edited_at: Date | null;
   deleted_at: Date | null;
   /** bigint: the driver answers it as a decimal string (db/database.ts); the counter never nears 2^53. */

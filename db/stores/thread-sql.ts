@@ -4,6 +4,7 @@
 // nothing for threads: no parent probe, no parent update, no extra binding.
 
 import { reactionsColumn } from './reaction-sql.js';
+import { isoSql } from './webhook-outbox.js';
 
 /**
  * `judged`, last rule: the parent must be a message of the same room that is
@@ -44,7 +45,7 @@ export const THREAD_CTE = `, counted as (
 /** The parents' new states, as rows of status 'parent' in the statement's answer (reactions with `me: false`: the update is a broadcast). */
 export const THREAD_ROWS = `
 union all
-select null, 'parent', t.id, t.seq, t.change, t.created_at, t.user_id, t.client_msg_id, u.username, t.content, t.edited_at, t.deleted_at,
+select null, 'parent', t.id, t.seq, t.change, ${isoSql('t.created_at')}, t.user_id, t.client_msg_id, u.username, t.content, t.edited_at, t.deleted_at,
        t.mentions,
        t.reply_to_seq, t.reply_count, t.last_reply_at, t.room_id,
        ${reactionsColumn('t', 'null::uuid')}

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { SYSTEM_USER_ID, SYSTEM_USERNAME, type Role, type User } from '../../server/protocol.js';
 import { iso, type UserRow } from './row-mappers.js';
+import { hotPathStatements, type Statement } from './hot-path-statements.js';
 import { containsPattern } from './like-pattern.js';
 import { isUniqueViolation } from './unique-violation.js';
 import { enqueueEvents, OPEN_GATE, type OutboxGate } from './webhook-outbox.js';
@@ -54,11 +55,26 @@ export const toRecord = (row: UserRow): UserRecord => ({
   createdAt: row.created_at,
 });
 
+/**
+ * What every token check reads (issue 18: one round trip per handshake):
+ * the user, and whether the login (refresh-token family) named by the token
+ * still has a live token. A null family reads as not live.
+ */
+const SESSION_USER_SQL = `
+select u.id, u.username, u.email, u.password_hash, u.role, u.banned, u.banned_until, u.created_at,
+       exists (select 1 from refresh_tokens t where t.family_id = ?::uuid and t.revoked_at is null) as login_live
+  from users u
+ where u.id = ?::uuid`;
+
 export class UserStore {
+  private readonly run: Statement;
+
   constructor(
     private readonly knex: Knex,
     private readonly webhooks: OutboxGate = OPEN_GATE,
-  ) {}
+  ) {
+    this.run = hotPathStatements(knex);
+  }
 
   /** Creates a user; the first user ever becomes admin, everyone after a member. */
   async create(input: { username: string; email: string; passwordHash: string }): Promise<UserRecord> {
@@ -123,6 +139,16 @@ export class UserStore {
   async findById(id: string): Promise<UserRecord | null> {
     const row = await this.knex<UserRow>('users').where({ id }).first();
     return row ? toRecord(row) : null;
+  }
+
+  /**
+   * The user and whether the login `familyId` is live (not logged out,
+   * revoked or expired by a ban or role change), read in one statement:
+   * `TokenAuthentication` asks this on every handshake and REST call.
+   */
+  async findWithLogin(id: string, familyId: string | null): Promise<{ user: UserRecord; loginLive: boolean } | null> {
+    const [row] = await this.run<UserRow & { login_live: boolean }>('roomcast_session_user', SESSION_USER_SQL, [familyId, id]);
+    return row ? { user: toRecord(row), loginLive: row.login_live } : null;
   }
 
   async findByUsername(username: string): Promise<UserRecord | null> {

@@ -1,5 +1,4 @@
 import { decodeJwt } from 'jose';
-import type { TokenStore } from '../../db/stores/token-store.js';
 import type { UserRecord, UserStore } from '../../db/stores/user-store.js';
 import { AppError } from '../errors.js';
 import type { Role } from '../protocol.js';
@@ -25,8 +24,7 @@ export type Access = 'user' | 'admin';
 
 export interface TokenAuthenticationDeps {
   accessTokens: AccessTokens;
-  users: Pick<UserStore, 'findById'>;
-  tokens: Pick<TokenStore, 'isFamilyActive'>;
+  users: Pick<UserStore, 'findWithLogin'>;
   /** The app's identity provider, when configured: its tokens are told apart by their `iss`. */
   external?: { tokens: ExternalTokens; users: ExternalUsers } | null;
 }
@@ -35,6 +33,8 @@ export interface TokenAuthenticationDeps {
 interface Identified {
   user: UserRecord | null;
   sessionId: string | null;
+  /** Whether the login `sessionId` names is live (read with the user); true without one. */
+  loginLive: boolean;
   expiresAt: number;
 }
 
@@ -42,7 +42,8 @@ interface Identified {
  * The one token-to-principal check behind REST, both namespace handshakes,
  * `/api/me` and `auth:refresh`, so they cannot disagree about a token. Each
  * check reads the database, so a ban, a role change or a logout holds on
- * every node at once, without a shared cache to invalidate.
+ * every node at once, without a shared cache to invalidate: the user and the
+ * login are one statement (UserStore.findWithLogin), one round trip.
  */
 export class TokenAuthentication {
   constructor(private readonly deps: TokenAuthenticationDeps) {}
@@ -54,14 +55,14 @@ export class TokenAuthentication {
    */
   async authenticate(token: string | null, access: Access = 'user'): Promise<Principal> {
     if (!token) throw new AppError('unauthorized', 'missing access token');
-    const { user, sessionId, expiresAt } = await this.identify(token);
+    const { user, sessionId, loginLive, expiresAt } = await this.identify(token);
     if (!user) throw new AppError('unauthorized', 'invalid access token');
     // Ban and role change revoke the user's logins too; the facts about the
     // user come first so the answer says why (a new login would not help).
     if (banInForce(user)) throw new AppError('banned', 'this account is banned');
     if (access === 'admin' && user.role !== 'admin') throw new AppError('forbidden', 'admins only');
     // Every token issued carries its login; one without cannot be logged out.
-    if (sessionId && !(await this.deps.tokens.isFamilyActive(sessionId))) {
+    if (sessionId && !loginLive) {
       throw new AppError('unauthorized', 'this login has ended; sign in again');
     }
     return { userId: user.id, username: user.username, role: user.role, sessionId, tokenExpiresAt: expiresAt };
@@ -76,10 +77,11 @@ export class TokenAuthentication {
     const external = this.deps.external;
     if (external && issuerOf(token) === external.tokens.issuer) {
       const claims = await external.tokens.verify(token);
-      return { user: await external.users.resolve(claims), sessionId: null, expiresAt: claims.expiresAt };
+      return { user: await external.users.resolve(claims), sessionId: null, loginLive: true, expiresAt: claims.expiresAt };
     }
     const claims = await this.deps.accessTokens.verify(token);
-    return { user: await this.deps.users.findById(claims.userId), sessionId: claims.sessionId, expiresAt: claims.expiresAt };
+    const found = await this.deps.users.findWithLogin(claims.userId, claims.sessionId);
+    return { user: found?.user ?? null, sessionId: claims.sessionId, loginLive: found?.loginLive ?? false, expiresAt: claims.expiresAt };
   }
 }
 

@@ -89,7 +89,7 @@ export function buildDomain(config: Config, stores: Stores, ports: DomainPorts, 
         users: new ExternalUsers({ identities: stores.externalIdentities, users: stores.users }),
       }
     : null;
-  const authentication = new TokenAuthentication({ accessTokens, users: stores.users, tokens: stores.tokens, external });
+  const authentication = new TokenAuthentication({ accessTokens, users: stores.users, external });
   const limits = new RateLimits(config, limiters, metrics);
   const passwordPool = new PasswordPool({ onTask: (op, lane, outcome) => metrics.passwordTask(op, lane, outcome) });
   const auth = new AuthService({

@@ -6,6 +6,7 @@ import { secondsSince, type Metrics } from '../metrics/metrics.js';
 import type { CommittedMessage, Message } from '../protocol.js';
 import { mentionCandidates } from './mentions.js';
 import { refusal } from './message-rules.js';
+import { SendDeadlines } from './send-deadlines.js';
 
 /**
  * Where committed batches go: fan-out to this node's sockets and the other
@@ -29,6 +30,10 @@ interface Waiting {
   request: SendRequest;
   resolve: (message: Message) => void;
   reject: (error: AppError) => void;
+  /** Epoch ms after which the send answers `unavailable` (see SEND_DEADLINE_MS). */
+  deadline: number;
+  /** Answered (committed, refused, failed or past its deadline): later outcomes are ignored. */
+  settled: boolean;
 }
 
 const MAX_BATCH = 500;
@@ -61,6 +66,13 @@ function withMentions(request: SendRequest): SendRequest {
   return mentionNames.length > 0 ? { ...request, mentionNames } : request;
 }
 
+/** Marks a send answered; returns it, or undefined if it was answered already (its deadline passed). */
+function settle(waiting: Waiting): Waiting | undefined {
+  if (waiting.settled) return undefined;
+  waiting.settled = true;
+  return waiting;
+}
+
 /**
  * Group commit: sends that arrive while a transaction is running wait for the
  * next one, so under load many messages share one transaction, and at rest a
@@ -75,24 +87,26 @@ export class MessageWriter implements MessageSubmitter {
   private statementsRunning = 0;
   private scheduled = false;
   private accepting = true;
+  /** One timer for every waiting send's deadline, not one per send (issue 18). */
+  private readonly deadlines: SendDeadlines<Waiting>;
 
   constructor(
     private readonly store: MessageStore,
     private readonly publisher: BatchPublisher,
     private readonly logger: Logger,
     private readonly metrics?: Metrics,
-  ) {}
+    deadlineMs = SEND_DEADLINE_MS,
+  ) {
+    this.deadlines = new SendDeadlines<Waiting>(deadlineMs, (waiting) => waiting.reject(new AppError('unavailable', 'the database did not answer in time, try again')));
+  }
 
   /** Stores one message; resolves with it (or the original, for a repeated clientMsgId) after commit. */
   submit(request: SendRequest): Promise<Message> {
     if (!this.accepting) return Promise.reject(new AppError('unavailable', 'server is shutting down, try again'));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new AppError('unavailable', 'the database did not answer in time, try again')), SEND_DEADLINE_MS);
-      const settle = <T>(fn: (value: T) => void) => (value: T) => {
-        clearTimeout(timer);
-        fn(value);
-      };
-      this.queue.push({ request: withMentions(request), resolve: settle(resolve), reject: settle(reject) });
+      const waiting: Waiting = { request: withMentions(request), resolve, reject, deadline: this.deadlines.deadlineFromNow(), settled: false };
+      this.queue.push(waiting);
+      this.deadlines.add(waiting);
       this.schedule();
     });
   }
@@ -130,7 +144,8 @@ export class MessageWriter implements MessageSubmitter {
     } catch (err) {
       const error = toAppError(err);
       this.logger.error('message batch failed', { size: batch.length, code: error.code, err });
-      for (const waiting of batch) waiting.reject(error);
+      for (const waiting of batch) settle(waiting)?.reject(error);
+      this.deadlines.settled();
       return;
     } finally {
       this.statementsRunning--;
@@ -150,11 +165,13 @@ export class MessageWriter implements MessageSubmitter {
     const parents = new Map<string, CommittedMessage>();
     outcomes.forEach((outcome, i) => {
       const waiting = batch[i]!;
-      if (outcome.status === 'rejected') return waiting.reject(refusal(outcome.reason));
-      waiting.resolve(outcome.message);
+      const open = settle(waiting);
+      if (outcome.status === 'rejected') return open?.reject(refusal(outcome.reason));
+      open?.resolve(outcome.message);
       if (outcome.status === 'stored') committed.push({ message: outcome.message, originSocketId: waiting.request.originSocketId, committedAt });
       if (outcome.status === 'stored' && outcome.parent) parents.set(outcome.parent.id, { message: outcome.parent, kind: 'updated', originSocketId: null, committedAt });
     });
+    this.deadlines.settled();
     committed.push(...parents.values());
     this.metrics?.messagesStored.inc(committed.length - parents.size);
     if (committed.length === 0) return;

@@ -25,7 +25,27 @@ interface SocketLike {
  * well-formed Ack: the payload is validated, the role and token expiry are
  * checked, and any error becomes `{ ok: false, error }` with a contract code
  * (unexpected ones logged and answered `internal`, never their text).
+ *
+ * The listener is made once per namespace and shared by every socket
+ * (issue 18: no closures per socket): Socket.IO calls it with the socket as
+ * `this`, and the handler gets the socket as its first argument.
  */
+export function sharedEventHandler<Events, E extends keyof Events, S extends z.ZodType, K extends SocketLike>(
+  logger: Logger,
+  event: E,
+  options: EventOptions<S>,
+  handler: (socket: K, payload: z.output<S>) => Promise<AckData<Events, E>> | AckData<Events, E>,
+): (this: K, ...args: unknown[]) => void {
+  return function (this: K, ...args: unknown[]) {
+    // A client may emit with an ack and no payload: the ack is then the first argument.
+    const last = args[args.length - 1];
+    const reply = typeof last === 'function' ? (last as (ack: unknown) => void) : ignore;
+    const payload = typeof args[0] === 'function' ? undefined : args[0];
+    void answer(this, logger, event, options, handler, payload, reply);
+  };
+}
+
+/** `sharedEventHandler` for one socket, whose handler needs only the payload. */
 export function eventHandler<Events, E extends keyof Events, S extends z.ZodType>(
   socket: SocketLike,
   logger: Logger,
@@ -33,33 +53,45 @@ export function eventHandler<Events, E extends keyof Events, S extends z.ZodType
   options: EventOptions<S>,
   handler: (payload: z.output<S>) => Promise<AckData<Events, E>> | AckData<Events, E>,
 ): (...args: unknown[]) => void {
-  return (...args: unknown[]) => {
-    // A client may emit with an ack and no payload: the ack is then the first argument.
-    const last = args[args.length - 1];
-    const reply = typeof last === 'function' ? (last as (ack: unknown) => void) : () => {};
-    const payload = typeof args[0] === 'function' ? undefined : args[0];
-    void answer(reply, async () => {
-      if (options.role === 'admin' && socket.data.role !== 'admin') throw new AppError('forbidden', 'admins only');
-      if (!options.allowExpired && Date.now() >= socket.data.tokenExpiresAt) throw new AppError('token_expired', 'access token expired; send auth:refresh');
-      const parsed = options.schema.safeParse(payload);
-      if (!parsed.success) throw new AppError('validation_failed', 'invalid payload', validationDetails(parsed.error));
-      return handler(parsed.data);
-    }, () => logger.child({ socketId: socket.id, userId: socket.data.userId, event: String(event) }));
-  };
+  const shared = sharedEventHandler<Events, E, S, SocketLike>(logger, event, options, (_socket, payload) => handler(payload));
+  return (...args: unknown[]) => shared.apply(socket, args);
 }
 
-async function answer(reply: (ack: unknown) => void, work: () => Promise<object>, log: () => Logger): Promise<void> {
+const ignore = () => {};
+
+/**
+ * Checks, runs and answers one emit. A plain function of its arguments, not
+ * closures made per emit (issue 18: this runs for every message:send).
+ */
+async function answer<S extends z.ZodType, R extends object, K extends SocketLike>(
+  socket: K,
+  logger: Logger,
+  event: PropertyKey,
+  options: EventOptions<S>,
+  handler: (socket: K, payload: z.output<S>) => Promise<R> | R,
+  payload: unknown,
+  reply: (ack: unknown) => void,
+): Promise<void> {
   let ack: Ack<object>;
   try {
-    ack = { ok: true, ...(await work()) };
+    if (options.role === 'admin' && socket.data.role !== 'admin') throw new AppError('forbidden', 'admins only');
+    if (!options.allowExpired && Date.now() >= socket.data.tokenExpiresAt) throw new AppError('token_expired', 'access token expired; send auth:refresh');
+    const parsed = options.schema.safeParse(payload);
+    if (!parsed.success) throw new AppError('validation_failed', 'invalid payload', validationDetails(parsed.error));
+    ack = { ok: true, ...(await handler(socket, parsed.data)) };
   } catch (err) {
     const error = toAppError(err);
-    if (error.code === 'internal' || error.code === 'unavailable') log().error('event failed', { err });
+    if (error.code === 'internal' || error.code === 'unavailable') eventLogger(logger, socket, event).error('event failed', { err });
     ack = { ok: false, error: error.toBody() };
   }
   try {
     reply(ack);
   } catch (err) {
-    log().warn('could not send an ack', { err });
+    eventLogger(logger, socket, event).warn('could not send an ack', { err });
   }
+}
+
+/** The logger of one socket's event, made only when there is something to log. */
+function eventLogger(logger: Logger, socket: SocketLike, event: PropertyKey): Logger {
+  return logger.child({ socketId: socket.id, userId: socket.data.userId, event: String(event) });
 }

@@ -29,6 +29,9 @@ export class MessageDelivery implements BatchPublisher, MemberPublisher {
   private readonly gapTimers = new Map<string, NodeJS.Timeout>();
   /** Messages that arrived while the first local socket of a room was joining (before `track`). */
   private readonly heldForJoin = new Map<string, Sequenced[]>();
+  /** `chat.local`, made once per adapter rather than per emit (issue 18: each is two operators, two Sets and a flags object). */
+  private localOperator: ReturnType<ChatNamespace['local']['to']> | null = null;
+  private localAdapter: ChatNamespace['adapter'] | null = null;
 
   constructor(
     private readonly chat: ChatNamespace,
@@ -120,16 +123,26 @@ export class MessageDelivery implements BatchPublisher, MemberPublisher {
     this.heldForJoin.set(roomId, held);
   }
 
+  /** This node's sockets only. Broadcast operators are immutable, so one serves every emit while the adapter stays. */
+  private local(): ReturnType<ChatNamespace['local']['to']> {
+    if (this.localAdapter !== this.chat.adapter || !this.localOperator) {
+      this.localAdapter = this.chat.adapter;
+      this.localOperator = this.chat.local;
+    }
+    return this.localOperator;
+  }
+
   private emit(ready: Sequenced[]): void {
     const now = Date.now();
+    const local = this.local();
     for (const item of ready) {
       if ('member' in item) {
         const { roomId, userId, username, change, kind } = item.member;
-        this.chat.local.to(roomChannel(roomId)).emit(kind === 'joined' ? 'member:joined' : 'member:left', { roomId, userId, username, change });
+        local.to(roomChannel(roomId)).emit(kind === 'joined' ? 'member:joined' : 'member:left', { roomId, userId, username, change });
         continue;
       }
       const { message, kind, originSocketId, committedAt, reaction } = item;
-      const target = this.chat.local.to(roomChannel(message.roomId));
+      const target = local.to(roomChannel(message.roomId));
       if (kind === undefined || kind === 'new') {
         (originSocketId ? target.except(originSocketId) : target).emit('message:new', message);
       } else if (kind === 'updated') {

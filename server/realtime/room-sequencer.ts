@@ -48,6 +48,11 @@ export class RoomSequencer {
   /** Accepts a change; returns those now deliverable, in order. */
   push(item: Sequenced): Sequenced[] {
     const change = changeOf(item);
+    // The usual case, a change in order with nothing waiting: no map entry (issue 18).
+    if (change === this.nextChange && this.waiting.size === 0) {
+      this.nextChange++;
+      return [item];
+    }
     if (change < this.nextChange || this.waiting.has(change)) return [];
     this.waiting.set(change, item);
     return this.release();

@@ -5,7 +5,7 @@ interface ExpiringSocket {
   id: string;
   data: SocketData;
   connected: boolean;
-  once(event: 'disconnect', listener: () => void): unknown;
+  on(event: 'disconnect', listener: (this: ExpiringSocket) => void): unknown;
   emit(event: 'session:expired', payload: Record<never, never>): unknown;
   disconnect(): unknown;
 }
@@ -19,19 +19,28 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export class SessionTimers {
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Shared by every socket (issue 18: no closures per socket); Socket.IO calls it with the socket as `this`. */
+  private readonly onDisconnect = (() => {
+    const timers = this;
+    return function (this: ExpiringSocket) {
+      timers.clear(this.id);
+    };
+  })();
+  private readonly expire = (socket: ExpiringSocket) => {
+    this.timers.delete(socket.id);
+    if (!socket.connected) return;
+    if (Date.now() < socket.data.tokenExpiresAt) return this.arm(socket);
+    socket.emit('session:expired', {});
+    socket.disconnect();
+  };
 
   arm(socket: ExpiringSocket): void {
     const previous = this.timers.get(socket.id);
     if (previous) clearTimeout(previous);
-    else socket.once('disconnect', () => this.clear(socket.id));
+    // 'disconnect' comes once per socket, so `on` (without once's wrapper) is enough.
+    else socket.on('disconnect', this.onDisconnect);
     const wait = Math.min(Math.max(0, socket.data.tokenExpiresAt - Date.now()), MAX_TIMER_MS);
-    const timer = setTimeout(() => {
-      this.timers.delete(socket.id);
-      if (!socket.connected) return;
-      if (Date.now() < socket.data.tokenExpiresAt) return this.arm(socket);
-      socket.emit('session:expired', {});
-      socket.disconnect();
-    }, wait);
+    const timer = setTimeout(this.expire, wait, socket);
     timer.unref();
     this.timers.set(socket.id, timer);
   }

@@ -7,8 +7,16 @@ import type { AdminNamespace, AnySocket, ChatNamespace } from './types.js';
  * after how long), so a socket's story can be read from the logs.
  */
 export function logSocketLifecycle(logger: Logger, chat: ChatNamespace, admin: AdminNamespace): void {
-  chat.on('connection', (socket) => socket.on('disconnect', connected(logger, socket)));
-  admin.on('connection', (socket) => socket.on('disconnect', connected(logger, socket)));
+  // winston formats (and JSON-encodes) an entry before its transports drop
+  // it by level, so below 'info' (e.g. LOG_LEVEL=warn) nothing is made per
+  // socket: no child logger, no line, no disconnect listener kept for the
+  // socket's life (issue 18).
+  chat.on('connection', (socket) => {
+    if (logger.isInfoEnabled()) socket.on('disconnect', connected(logger, socket));
+  });
+  admin.on('connection', (socket) => {
+    if (logger.isInfoEnabled()) socket.on('disconnect', connected(logger, socket));
+  });
 }
 
 /** Logs the connection; returns the disconnect listener. */

@@ -43,9 +43,22 @@ interface GuardedSocket {
  * listens to it) or `__proto__` are not known, so they end here too.
  */
 export function answerUnknownEvents(socket: GuardedSocket, known: ReadonlySet<string>): void {
-  socket.use((packet, next) => {
-    if (known.has(packet[0])) return next();
-    const ack = packet[packet.length - 1];
-    if (typeof ack === 'function') (ack as (answer: AckFailure) => void)(UNKNOWN_EVENT);
-  });
+  socket.use(guardOf(known));
+}
+
+type Guard = Parameters<GuardedSocket['use']>[0];
+
+/** One middleware per set of known events, shared by every socket (issue 18: no closure per socket). */
+const guards = new WeakMap<ReadonlySet<string>, Guard>();
+function guardOf(known: ReadonlySet<string>): Guard {
+  let guard = guards.get(known);
+  if (!guard) {
+    guard = (packet, next) => {
+      if (known.has(packet[0])) return next();
+      const ack = packet[packet.length - 1];
+      if (typeof ack === 'function') (ack as (answer: AckFailure) => void)(UNKNOWN_EVENT);
+    };
+    guards.set(known, guard);
+  }
+  return guard;
 }
