@@ -85,10 +85,9 @@ export interface NodeProcess {
   readonly url: string;
 }
 
-/** Starts `node --import tsx server/main.ts` on a free port and waits until /readyz answers 200. */
-export async function startNodeProcess(name: string, env: Record<string, string>): Promise<NodeProcess> {
-  const port = await freePort();
-  const child = startChild(name, process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+/** `node --import tsx server/main.ts` as node `name` on `port`, with the test secrets and limits under `env`. */
+export function startServerChild(name: string, port: number, env: Record<string, string>): Child {
+  return startChild(name, process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     NODE_ENV: 'test',
@@ -100,6 +99,12 @@ export async function startNodeProcess(name: string, env: Record<string, string>
     ...TEST_LIMITS,
     ...env,
   });
+}
+
+/** Starts `node --import tsx server/main.ts` on a free port and waits until /readyz answers 200. */
+export async function startNodeProcess(name: string, env: Record<string, string>): Promise<NodeProcess> {
+  const port = await freePort();
+  const child = startServerChild(name, port, env);
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(`${name} to be ready`, () => answers200(`${url}/readyz`), 30_000, child);
   return { child, url };

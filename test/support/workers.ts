@@ -6,8 +6,7 @@ import { Agent } from 'node:http';
 import { io as connectClient } from 'socket.io-client';
 import { workerFor } from '../../server/workers/routing.js';
 import { freePort } from './free-port.js';
-import { startChild, TEST_JWT_SECRET, type Child } from './processes.js';
-import { TEST_LIMITS } from './test-limits.js';
+import { startServerChild, type Child } from './processes.js';
 import type { ChatClient } from './util.js';
 
 export interface WorkersProcess {
@@ -30,19 +29,7 @@ interface LogLine {
 /** Starts the primary with `workers` workers on a free port; resolves once it logs "roomcast is listening". */
 export async function startWorkers(name: string, workers: number, env: Record<string, string>): Promise<WorkersProcess> {
   const port = await freePort();
-  const child = startChild(name, process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    NODE_ENV: 'test',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    JWT_SECRET: TEST_JWT_SECRET,
-    LOG_LEVEL: 'info',
-    NODE_ID: name,
-    WORKERS: String(workers),
-    ...TEST_LIMITS,
-    ...env,
-  });
+  const child = startServerChild(name, port, { WORKERS: String(workers), ...env });
   const waiters = new Set<(line: LogLine) => void>();
   let buffered = '';
   child.process.stdout!.on('data', (chunk: Buffer) => {
