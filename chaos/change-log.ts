@@ -22,7 +22,7 @@ import fc from 'fast-check';
 import { createClient, RoomcastError, type MembersPage, type Message, type Room, type RoomcastClient } from '../client-sdk/src/index.js';
 import type { JsonAnswer } from '../test/support/http-json.js';
 import { localReason } from '../client-sdk/src/errors.js';
-import { comparable, RoomView } from '../test/support/room-view.js';
+import { comparable, describeDifference, RoomView } from '../test/support/room-view.js';
 import type { FaultRow } from './faults.js';
 import { fetchHistory } from './invariants.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
@@ -473,8 +473,18 @@ async function runOnce(nodes: readonly [string, string], users: Registered[], si
     for (const which of diverging) {
       const actor = actors[Number(which.split(' ')[1])]!;
       const roomId = roomIds[Number(which.split(' ')[3])]!;
-      const memberNote = members.has(roomId) ? `; members: view ${actor.views.get(roomId)!.members.size}, room ${members.get(roomId)!.length}` : '';
-      tally.violations.push(`${which}: the view differs from history after ${tally.recoveryMs} ms (client ${actor.client.state}${memberNote}; states: ${actor.states.join('; ')})`);
+      const view = actor.views.get(roomId)!;
+      const roomMembers = members.get(roomId);
+      const memberNote = roomMembers
+        ? `; members: view ${view.members.size}, room ${roomMembers.length}${describeMembers(view.memberIds(), roomMembers, actors)}`
+        : '';
+      const room = actor.rooms.get(roomId);
+      const handle = room ? `handle lastSeq ${room.lastSeq} lastChange ${room.lastChange}` : 'no handle';
+      tally.violations.push(
+        `${which}: the view differs from history after ${tally.recoveryMs} ms (client ${actor.client.state}${memberNote}; states: ${actor.states.join('; ')})` +
+          `\n        what differs: ${describeDifference(view.messages(), histories.get(roomId)!.map(comparable))}` +
+          `\n        ${handle}; the view's last events: ${view.trace()}`,
+      );
     }
     if (tally.unresolved) tally.violations.push(`${tally.unresolved} writes unresolved after 20 s`);
 
@@ -642,6 +652,17 @@ async function bounded(what: Promise<unknown>, ms: number): Promise<boolean> {
   const done = await Promise.race([what.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
   clearTimeout(timer);
   return done;
+}
+
+/** Which clients (by index; others by id) a view's member set has that the room has not, and the other way round. */
+function describeMembers(view: readonly string[], room: readonly string[], actors: readonly Actor[]): string {
+  const name = (id: string) => {
+    const i = actors.findIndex((a) => a.user.userId === id);
+    return i >= 0 ? `client ${i}` : id;
+  };
+  const extra = view.filter((id) => !room.includes(id)).map(name);
+  const missing = room.filter((id) => !view.includes(id)).map(name);
+  return `${extra.length ? `, only in the view: ${extra.join(', ')}` : ''}${missing.length ? `, missing from the view: ${missing.join(', ')}` : ''}`;
 }
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);

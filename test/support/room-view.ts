@@ -19,6 +19,38 @@ export function comparable(m: Message): Message {
 }
 
 
+/**
+ * What differs between a view's messages and history's (both `comparable`,
+ * seq order): seqs only one side has, and per seq the fields that differ
+ * (view value -> history value). At most `limit` entries, then a count.
+ */
+export function describeDifference(view: readonly Message[], history: readonly Message[], limit = 8): string {
+  const bySeq = (list: readonly Message[]) => new Map(list.map((m) => [m.seq, m]));
+  const mine = bySeq(view);
+  const theirs = bySeq(history);
+  const seqs = [...new Set([...mine.keys(), ...theirs.keys()])].sort((a, b) => a - b);
+  const short = (value: unknown) => {
+    const text = JSON.stringify(value) ?? 'undefined';
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  };
+  const found: string[] = [];
+  for (const seq of seqs) {
+    const a = mine.get(seq);
+    const b = theirs.get(seq);
+    if (!a) found.push(`s${seq} missing from the view (history: c${b!.change}${b!.deleted ? ' deleted' : ''})`);
+    else if (!b) found.push(`s${seq} only in the view (c${a.change}${a.deleted ? ' deleted' : ''})`);
+    else {
+      const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])] as (keyof Message)[];
+      const fields = keys.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).map((k) => `${k} ${short(a[k])} -> ${short(b[k])}`);
+      if (fields.length) found.push(`s${seq}: ${fields.join(', ')}`);
+    }
+  }
+  const range = (list: readonly Message[]) => (list.length ? `s${list[0]!.seq}..s${list.at(-1)!.seq}` : 'none');
+  const head = `view ${view.length} messages (${range(view)}), history ${history.length} (${range(history)})`;
+  if (found.length === 0) return `${head}; the messages agree`;
+  return `${head}; ${found.slice(0, limit).join('; ')}${found.length > limit ? `; and ${found.length - limit} more` : ''}`;
+}
+
 export class RoomView {
   readonly bySeq = new Map<number, Message>();
   readonly violations: string[] = [];
@@ -51,7 +83,7 @@ export class RoomView {
       room.on('message', (m) => this.message(m)),
       room.on('updated', (m) => this.updated(m)),
       room.on('deleted', (e) => this.deleted(e)),
-      room.on('reaction', (e) => this.#change(e.seq, e.change, (old) => ({ ...old, change: e.change, reactions: e.reactions }))),
+      room.on('reaction', (e) => this.#change('reaction', e.seq, e.change, (old) => ({ ...old, change: e.change, reactions: e.reactions }))),
       room.on('memberJoined', (e) => this.member(e)),
       room.on('memberLeft', (e) => this.member(e)),
     ];
@@ -60,7 +92,7 @@ export class RoomView {
 
   message(m: Message): void {
     this.events++;
-    this.#note(`message s${m.seq} c${m.change}${m.deleted ? ' deleted' : ''}`);
+    this.#note(`message s${m.seq} c${m.change}${m.deleted ? ' deleted' : ''}${m.replyToSeq ? ` reply to s${m.replyToSeq}` : ''}${m.replyCount ? ` replies ${m.replyCount}` : ''}`);
     // The first message shown may follow messages from before the view; each later one is the next seq.
     if (this.#last !== null && m.seq !== this.#last + 1) this.#violation(`message seq ${m.seq} after ${this.#last}`);
     if (this.bySeq.has(m.seq)) this.#violation(`message seq ${m.seq} shown twice`);
@@ -69,12 +101,12 @@ export class RoomView {
   }
 
   updated(m: Message): void {
-    this.#change(m.seq, m.change, () => m);
+    this.#change(`updated${m.replyCount ? ` replies ${m.replyCount}` : ''}`, m.seq, m.change, () => m);
   }
 
   deleted(e: MessageDeletedEvent): void {
     // A tombstone shows no reactions (docs/protocol.md, "Reactions"), as history does.
-    this.#change(e.seq, e.change, (old) => ({ ...old, content: '', deleted: true, change: e.change, ...(old.reactions ? { reactions: [] } : {}) }));
+    this.#change('deleted', e.seq, e.change, (old) => ({ ...old, content: '', deleted: true, change: e.change, ...(old.reactions ? { reactions: [] } : {}) }));
   }
 
   /**
@@ -101,18 +133,23 @@ export class RoomView {
     return [...this.bySeq.values()].sort((a, b) => a.seq - b.seq).map(comparable);
   }
 
-  #change(seq: number, change: number, next: (old: Message) => Message): void {
+  #change(kind: string, seq: number, change: number, next: (old: Message) => Message): void {
     this.events++;
-    this.#note(`change s${seq} c${change}`);
+    this.#note(`${kind} s${seq} c${change}`);
     const old = this.bySeq.get(seq);
     if (!old) return this.#violation(`change ${change} of seq ${seq}, never shown`);
     if (change <= old.change) return this.#violation(`change ${change} of seq ${seq} after change ${old.change}`);
     this.bySeq.set(seq, next(old));
   }
 
+  /** The view's last events (oldest first), for a failure's message. */
+  trace(): string {
+    return this.#trace.join('; ');
+  }
+
   #note(event: string): void {
     this.#trace.push(event);
-    if (this.#trace.length > 12) this.#trace.shift();
+    if (this.#trace.length > 16) this.#trace.shift();
   }
 
   #violation(what: string): void {
