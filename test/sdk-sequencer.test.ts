@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { RoomSequencer, type JoinPoint, type ViewPosition } from '../client-sdk/src/room-sequencer.js';
-import type { MessageSink } from '../client-sdk/src/seq-release.js';
+import type { MessageDeleted, MessageSink } from '../client-sdk/src/seq-release.js';
 import { comparable, RoomView } from './support/room-view.js';
 import { backoffDelay, DEFAULT_BACKOFF } from '../client-sdk/src/backoff.js';
 import { uuidV4FromBytes } from '../client-sdk/src/ids.js';
@@ -53,6 +53,16 @@ class FakeRoom {
     const message = { ...old, content: '', deleted: true, change: ++this.lastChange };
     this.bySeq.set(seq, message);
     return { id: message.id, roomId: message.roomId, seq, change: message.change };
+  }
+
+  /** A reply to `parentSeq`, and the parent's new state (replyCount, lastReplyAt: the next change, as the server numbers them). */
+  reply(parentSeq: number): [Message, Message] {
+    const reply = { ...this.send(), replyToSeq: parentSeq };
+    this.bySeq.set(reply.seq, reply);
+    const old = this.bySeq.get(parentSeq)!;
+    const parent = { ...old, replyCount: old.replyCount + 1, lastReplyAt: reply.createdAt, change: ++this.lastChange };
+    this.bySeq.set(parentSeq, parent);
+    return [reply, parent];
   }
 
   changesAfter(after: number, limit = 2): ChangesPage {
@@ -190,6 +200,24 @@ describe('RoomSequencer (change log)', () => {
     await settle();
     view.expectEqual(room);
     expect(view.bySeq.get(1)?.deleted).to.equal(true);
+  });
+
+  it('when a parent\'s replyCount change is missed and the parent is then deleted, then `deleted` carries the caught-up tombstone with the count', async () => {
+    const room = new FakeRoom();
+    const { sequencer, view, settle } = harness(room);
+    const deleted: MessageDeleted[] = [];
+    view.sink.deleted = ((inner) => (e: MessageDeleted) => (deleted.push(e), inner(e)))(view.sink.deleted);
+    sequencer.start(room.join(null));
+    sequencer.acceptMessage(room.send());
+    const [reply] = room.reply(1);
+    sequencer.acceptMessage(reply);
+    // The parent's message:updated (replyCount 1) is lost; the live delete after it starts the catch-up, whose page holds the tombstone.
+    sequencer.acceptDeleted(room.delete(1));
+    await settle();
+    view.expectEqual(room);
+    expect(room.fetches).to.deep.equal(['changes>2']);
+    expect(deleted.map((e) => e.message)).to.deep.equal([room.bySeq.get(1)]);
+    expect(view.bySeq.get(1)).to.include({ deleted: true, replyCount: 1, lastReplyAt: reply.createdAt });
   });
 
   it('when changes arrive before the join answer or while reconnecting, then they wait and only those after lastChange are applied', async () => {

@@ -14,6 +14,7 @@
 export { createClient, RoomcastClient, type ClientEvents, type JoinOptions, type RoomsApi } from './client.js';
 export { Room, type RoomEvents, type SendOptions } from './room.js';
 export type { RetentionPoint } from './room-sequencer.js';
+export type { MessageDeleted } from './seq-release.js';
 export { Thread, type ThreadEvents } from './thread.js';
 export type { ReactionUpdate } from './reactions.js';
 export { AdminApi } from './admin.js';

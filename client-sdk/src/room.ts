@@ -7,9 +7,10 @@ import { isTransient, localError, localReason, RoomcastError, toRoomcastError } 
 import { Gate } from './gate.js';
 import { newClientMsgId } from './ids.js';
 import { Outbox } from './outbox.js';
-import type { HistoryPage, HistoryQuery, MemberUpdate, Message, MessageDeletedEvent, OnlinePage, OnlineUser, PresenceEvent, RoomInfo, RoomKickedEvent, RoomMutedEvent, TypingEvent } from './protocol.js';
+import type { HistoryPage, HistoryQuery, MemberUpdate, Message, OnlinePage, OnlineUser, PresenceEvent, RoomInfo, RoomKickedEvent, RoomMutedEvent, TypingEvent } from './protocol.js';
 import { MyReactions, type ReactionUpdate } from './reactions.js';
 import { RoomSequencer, type RetentionPoint, type ViewPosition } from './room-sequencer.js';
+import type { MessageDeleted } from './seq-release.js';
 import { Thread } from './thread.js';
 
 /** Options of `Room.send`. */
@@ -35,8 +36,15 @@ export interface RoomEvents {
   updated: Message;
   /** A reaction was added to or removed from a message the app has seen; `reactions` are its counts after it, `me` kept by the SDK. */
   reaction: ReactionUpdate;
-  /** A message the app has seen was deleted (it stays in history with `deleted: true`). */
-  deleted: MessageDeletedEvent;
+  /**
+   * A message the app has seen was deleted (it stays in history with
+   * `deleted: true`). With `message` (a deletion caught up from a page, not
+   * live), that is the tombstone as history shows it, with changes the app
+   * missed before the delete (a parent's `replyCount`): replace the app's copy
+   * with it; without, the app's copy with `deleted: true`, content '' and no
+   * reactions is the tombstone.
+   */
+  deleted: MessageDeleted;
   /** Someone in the room started or stopped typing. */
   typing: TypingEvent;
   /**

@@ -1,13 +1,27 @@
 import type { Message, MessageDeletedEvent, MessageReactionEvent } from './protocol.js';
 
+/**
+ * The SDK's `deleted` event: the deletion as the wire sends it, and, when the
+ * SDK got the deletion as a state (a catch-up page holds the tombstone, not
+ * the live `message:deleted`), the tombstone itself, as history shows it. A
+ * tombstone keeps what changed before the delete (a parent's `replyCount` and
+ * `lastReplyAt`, `editedAt`), and an app that was away may have missed those
+ * changes: it replaces its copy with `message` when there is one. Without
+ * one, every earlier change was handed out first, so the app's copy with
+ * `deleted: true`, content '' and no reactions is the tombstone.
+ */
+export interface MessageDeleted extends MessageDeletedEvent {
+  message?: Message;
+}
+
 /** The app-facing events of a room's messages. */
 export interface MessageSink {
   /** A message the app has not seen: exactly once per seq, in seq order (a tombstone too, with `deleted: true`). */
   message(message: Message): void;
   /** A newer state of a message the app has seen. */
   updated(message: Message): void;
-  /** A message the app has seen was deleted. */
-  deleted(event: MessageDeletedEvent): void;
+  /** A message the app has seen was deleted (with the tombstone when a state carried the deletion). */
+  deleted(event: MessageDeleted): void;
   /** A reaction was added to or removed from a message the app has seen. */
   reaction(event: MessageReactionEvent): void;
 }
@@ -70,7 +84,8 @@ export class SeqRelease {
     const highest = this.#highest ?? 0;
     if (message.seq <= highest) {
       this.#shown.set(message.id, message.change);
-      if (message.deleted) this.sink.deleted({ id: message.id, roomId: message.roomId, seq: message.seq, change: message.change });
+      // A state that is a tombstone may carry changes the app never saw (a catch-up page skips superseded ones): hand it on.
+      if (message.deleted) this.sink.deleted({ id: message.id, roomId: message.roomId, seq: message.seq, change: message.change, message });
       else this.sink.updated(message);
       return;
     }

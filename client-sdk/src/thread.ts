@@ -1,6 +1,7 @@
 // Replies and threads (docs/sdk.md, "Threads").
 import { Emitter } from './emitter.js';
-import type { HistoryPage, HistoryQuery, Message, MessageDeletedEvent } from './protocol.js';
+import type { HistoryPage, HistoryQuery, Message } from './protocol.js';
+import type { MessageDeleted } from './seq-release.js';
 
 /** Events of a thread handle. */
 export interface ThreadEvents {
@@ -8,8 +9,8 @@ export interface ThreadEvents {
   reply: Message;
   /** A newer state of a reply the thread holds (edited, or its own replyCount moved). */
   updated: Message;
-  /** A reply the thread holds was deleted (it stays, as a tombstone). */
-  deleted: MessageDeletedEvent;
+  /** A reply the thread holds was deleted (it stays, as a tombstone; `message`: as the room's `deleted`). */
+  deleted: MessageDeleted;
   /** The parent's newer state: `replyCount`, `lastReplyAt`, an edit or its deletion. */
   parent: Message;
 }
@@ -18,7 +19,7 @@ export interface ThreadEvents {
 export interface ThreadSourceEvents {
   message: Message;
   updated: Message;
-  deleted: MessageDeletedEvent;
+  deleted: MessageDeleted;
 }
 
 /** What a Thread needs from its room. */
@@ -126,11 +127,13 @@ export class Thread extends Emitter<ThreadEvents> {
     this.emit('updated', message);
   }
 
-  #onDeleted(event: MessageDeletedEvent): void {
-    if (event.seq === this.parentSeq && this.#parent) return this.#setParent({ ...this.#parent, content: '', deleted: true, change: event.change });
+  #onDeleted(event: MessageDeleted): void {
+    // The tombstone when the deletion came as a state (it may carry a replyCount the thread missed), else the held copy made one.
+    const tombstone = (held: Message): Message => event.message ?? { ...held, content: '', deleted: true, change: event.change };
+    if (event.seq === this.parentSeq && this.#parent) return this.#setParent(tombstone(this.#parent));
     const held = this.#replies.get(event.seq);
     if (!held || held.change >= event.change) return;
-    this.#replies.set(event.seq, { ...held, content: '', deleted: true, change: event.change });
+    this.#replies.set(event.seq, tombstone(held));
     this.emit('deleted', event);
   }
 

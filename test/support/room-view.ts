@@ -5,17 +5,16 @@
 // not the next seq, a change of a message never shown, a change that is not
 // newer than the one shown (doubled or backwards), or a membership change
 // that is not newer than the last one, or does not change the member set.
-import type { MemberUpdate, Message, MessageDeletedEvent, Room } from '../../client-sdk/src/index.js';
+import type { MemberUpdate, Message, MessageDeleted, Room } from '../../client-sdk/src/index.js';
 
 /**
- * A message as two views of it must agree: a `deleted` event carries no
- * editedAt, so a view that missed an edit before the delete cannot know the
- * tombstone's editedAt (history keeps it); tombstones compare without it.
- * Reactions compare by their counts: `me` is each reader's own.
+ * A message as two views of it must agree. Reactions compare by their
+ * counts: `me` is each reader's own. A tombstone compares whole (editedAt,
+ * replyCount and lastReplyAt included): a live `deleted` comes after every
+ * earlier change of the message, and a caught-up one carries the tombstone.
  */
 export function comparable(m: Message): Message {
-  const counted = m.reactions ? { ...m, reactions: m.reactions.map((r) => ({ ...r, me: false })) } : m;
-  return counted.deleted ? { ...counted, editedAt: null } : counted;
+  return m.reactions ? { ...m, reactions: m.reactions.map((r) => ({ ...r, me: false })) } : m;
 }
 
 
@@ -104,9 +103,10 @@ export class RoomView {
     this.#change(`updated${m.replyCount ? ` replies ${m.replyCount}` : ''}`, m.seq, m.change, () => m);
   }
 
-  deleted(e: MessageDeletedEvent): void {
-    // A tombstone shows no reactions (docs/protocol.md, "Reactions"), as history does.
-    this.#change('deleted', e.seq, e.change, (old) => ({ ...old, content: '', deleted: true, change: e.change, ...(old.reactions ? { reactions: [] } : {}) }));
+  deleted(e: MessageDeleted): void {
+    // A caught-up deletion carries the tombstone (with what changed before the delete, a parent's replyCount); a live one
+    // comes after every earlier change, so the view's copy makes it. A tombstone shows no reactions (docs/protocol.md, "Reactions"), as history does.
+    this.#change(e.message ? 'deleted (tombstone)' : 'deleted', e.seq, e.change, (old) => e.message ?? { ...old, content: '', deleted: true, change: e.change, ...(old.reactions ? { reactions: [] } : {}) });
   }
 
   /**

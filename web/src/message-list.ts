@@ -47,9 +47,10 @@ export class MessageList {
     this.#unsubscribe.push(
       room.on('message', (message) => this.#showLive(message)),
       room.on('updated', (message) => this.show(message)),
-      room.on('deleted', ({ seq, change }) => {
+      room.on('deleted', ({ seq, change, message }) => {
+        // A caught-up deletion carries its tombstone (a parent's replyCount the list may have missed).
         const entry = this.#items.get(seq);
-        if (entry) this.show({ ...entry.message, deleted: true, content: '', change });
+        if (entry) this.show(message ?? { ...entry.message, deleted: true, content: '', change });
       }),
       room.on('reaction', ({ seq, change, reactions }) => {
         const entry = this.#items.get(seq);
