@@ -249,8 +249,11 @@ describe('client SDK: threads', () => {
     await out.send('l2', { replyToSeq: parent.seq });
     await waitFor(() => live.length === 2 && thread.parent?.replyCount === 5, 5_000, 'two live replies and the count');
 
+    // Recorded as events, not polled: a stalled test process could miss the whole reconnecting window.
+    const readerStates: string[] = [];
+    reader.on('state', ({ state }) => readerStates.push(state));
     app.io.of('/chat').in(`user:${reader.user!.id}`).disconnectSockets();
-    await waitFor(() => reader.state === 'reconnecting', 5_000, 'the reader to be away');
+    await waitFor(() => readerStates.includes('reconnecting'), 5_000, 'the reader to be away');
     const missed = [await out.send('m1', { replyToSeq: parent.seq }), await out.send('m2', { replyToSeq: early[0]!.seq }), await out.send('m3', { replyToSeq: parent.seq })];
     await waitFor(() => thread.parent?.replyCount === 7 && live.length === 4, 10_000, 'the replay after the reconnect');
 
