@@ -188,6 +188,11 @@ export class RateLimits {
    */
   private async spend(kind: LimitKind, wanted: Array<Spend | null>): Promise<Spend[]> {
     const spends = wanted.filter((s): s is Spend => s !== null);
+    // One counter (every budget but the login's): nothing to give back, no allSettled (issue 18).
+    if (spends.length === 1) {
+      await this.spendOne(kind, spends[0]!.limiter, spends[0]!.key);
+      return spends;
+    }
     const results = await Promise.allSettled(spends.map((s) => s.limiter.consume(s.key)));
     const refusals = results.flatMap((r) => (r.status === 'rejected' && r.reason instanceof RateLimiterRes ? [r.reason] : []));
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected' && !(r.reason instanceof RateLimiterRes));
@@ -198,7 +203,7 @@ export class RateLimits {
     throw rateLimited(refusals.reduce((a, b) => (b.msBeforeNext > a.msBeforeNext ? b : a)));
   }
 
-  /** `spend` for one counter: nothing to give back when it refuses. */
+  /** `spend` for one counter: nothing to give back when it refuses; `rate_limited` carries its wait. */
   private async spendOne(kind: LimitKind, limiter: RateLimiterAbstract, key: string): Promise<void> {
     try {
       await limiter.consume(key);
