@@ -301,7 +301,8 @@ for (const kind of ['pglite', 'postgres'] as const) {
         expect((await rotate(expired.hash)).status).to.equal('invalid');
         expect((await rotate(revoked.hash)).status).to.equal('invalid');
         expect((await rotate('unknown')).status).to.equal('invalid');
-        expect(await tokens.isFamilyActive(revoked.record.familyId)).to.equal(false);
+        // The login is over for the token check too (UserStore.findWithLogin, what every handshake reads).
+        expect((await users.findWithLogin(alice.id, revoked.record.familyId))?.loginLive).to.equal(false);
         const families = [expired.record.familyId, revoked.record.familyId];
         expect(await database.knex('refresh_tokens').whereIn('family_id', families)).to.have.length(2);
       });

@@ -95,10 +95,4 @@ export class TokenStore {
   async revokeAllForUser(userId: string): Promise<void> {
     await this.knex('refresh_tokens').where({ user_id: userId }).whereNull('revoked_at').update({ revoked_at: this.knex.fn.now() });
   }
-
-  /** Whether a login family still holds a live token (a socket's session is alive). */
-  async isFamilyActive(familyId: string): Promise<boolean> {
-    const row = await this.knex('refresh_tokens').where({ family_id: familyId }).whereNull('revoked_at').first('id');
-    return Boolean(row);
-  }
 }
