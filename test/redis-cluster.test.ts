@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import type { Ack, BroadcastResult, Message, MessageResult, PresenceEvent, SessionRevokedEvent, StatsResult, SystemBroadcastEvent } from '../server/protocol.js';
+import type { Ack, Message, MessageResult, PresenceEvent, SessionRevokedEvent, StatsResult } from '../server/protocol.js';
 import { createCluster } from 'redis';
 import { EmittedSessions } from '../server/cluster/emitted-sessions.js';
 import { connectRedis, type RedisConnections } from '../server/cluster/redis.js';
 import { RedisPresenceStore } from '../server/cluster/redis-presence.js';
 import type { OnlineUser } from '../server/protocol.js';
-import { adminSocket, banAcrossNodes, serverDisconnect } from './support/admin.js';
+import { adminSocket, banAcrossNodes, broadcastAcrossNodes, kickAcrossNodes, serverDisconnect } from './support/admin.js';
 import { useShardedRedisCluster } from './support/cluster.js';
 import { environment } from './support/environment.js';
 import { runNode } from './support/node-run.js';
@@ -101,32 +101,19 @@ describe('nodes over a Redis Cluster (three masters, sharded pub/sub, hash-tagge
 
   it('admin:broadcast on node A reaches /chat sockets on both nodes, and delivered counts them all (fetchSockets over the shards)', async () => {
     const [a, b] = await Promise.all([cluster.node('a'), cluster.node('b')]);
-    const admin = await registerAdmin(a);
-    const listeners = await Promise.all([a, b, b].map(async (app) => connect(app, { token: (await registerUser(app)).accessToken })));
-    const received = listeners.map((socket) => nextEvent<SystemBroadcastEvent>(socket, 'system:broadcast'));
-    const control = await adminSocket(a, admin.accessToken);
 
-    const ack = await ok<BroadcastResult>(control, 'admin:broadcast', { content: 'maintenance at noon' });
+    const { ack, received } = await broadcastAcrossNodes(a, b);
 
     expect(ack.delivered).to.equal(3);
-    for (const event of await Promise.all(received)) expect(event).to.include({ content: 'maintenance at noon', roomId: null });
+    for (const event of received) expect(event).to.include({ content: 'maintenance at noon', roomId: null });
   });
 
   it('admin:kick on node A takes the user’s socket on node B out of the room before the next message', async () => {
     const [a, b] = await Promise.all([cluster.node('a'), cluster.node('b')]);
-    const admin = await registerAdmin(a);
-    const { room, users: [, target], sockets: [senderSocket, targetSocket, observerSocket] } = await membersInRoom([a, b, b]);
-    const seen = collect<Message>(targetSocket, 'message:new');
-    const seenByObserver = collect<Message>(observerSocket, 'message:new');
-    await ok<MessageResult>(senderSocket, 'message:send', { roomId: room.id, content: 'before', clientMsgId: randomUUID() });
-    await waitFor(() => seen.length === 1, 5_000, 'the message before the kick');
-    const control = await adminSocket(a, admin.accessToken);
 
-    await ok(control, 'admin:kick', { userId: target.user.id, roomId: room.id });
-    await ok<MessageResult>(senderSocket, 'message:send', { roomId: room.id, content: 'after', clientMsgId: randomUUID() });
-    await waitFor(() => seenByObserver.length === 2, 5_000, 'the observer to see both messages');
+    const { seenByTarget, targetSocket } = await kickAcrossNodes(a, b);
 
-    expect(seen.map((m) => m.content)).to.deep.equal(['before']);
+    expect(seenByTarget).to.deep.equal(['before']);
     expect(targetSocket.connected).to.equal(true);
   });
 

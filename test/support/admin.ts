@@ -2,8 +2,9 @@
 // handshakes and the audit trail, all through the real wire.
 import type { Socket } from 'socket.io-client';
 import type { RoomcastApp } from '../../server/app.js';
-import type { AuditAction, AuditEntry, AuditPage, AuthResponse, SessionRevokedEvent } from '../../server/protocol.js';
-import { connect, http, nextEvent, openSocket, registerAdmin, registerUser, type AdminClient, type ChatClient, type ConnectOptions } from './util.js';
+import { randomUUID } from 'node:crypto';
+import type { AuditAction, AuditEntry, AuditPage, AuthResponse, BroadcastResult, Message, MessageResult, SessionRevokedEvent, SystemBroadcastEvent } from '../../server/protocol.js';
+import { collect, connect, http, membersInRoom, nextEvent, ok, openSocket, registerAdmin, registerUser, waitFor, type AdminClient, type ChatClient, type ConnectOptions } from './util.js';
 
 export const adminSocket = (app: RoomcastApp, token: string) => connect<AdminClient>(app, { token, namespace: '/admin' });
 
@@ -62,4 +63,39 @@ export async function banAcrossNodes(adminNode: RoomcastApp, targetNode: Roomcas
   const started = Date.now();
   const res = await http(adminNode, 'PATCH', `/api/admin/users/${target.user.id}`, { token: admin.accessToken, body: { banned: true } });
   return { status: res.status, revoked: await Promise.all(revoked), goneAfterMs: (await Promise.all(gone)).map(({ at }) => at - started) };
+}
+
+/**
+ * An admin on `a` broadcasts to three /chat listeners, one on `a` and two on
+ * `b`. Resolves with the ack and what each listener got.
+ */
+export async function broadcastAcrossNodes(a: RoomcastApp, b: RoomcastApp): Promise<{ ack: BroadcastResult; received: SystemBroadcastEvent[] }> {
+  const admin = await registerAdmin(a);
+  const listeners = await Promise.all([a, b, b].map(async (app) => connect(app, { token: (await registerUser(app)).accessToken })));
+  const received = listeners.map((socket) => nextEvent<SystemBroadcastEvent>(socket, 'system:broadcast'));
+  const control = await adminSocket(a, admin.accessToken);
+
+  const ack = await ok<BroadcastResult>(control, 'admin:broadcast', { content: 'maintenance at noon' });
+  return { ack, received: await Promise.all(received) };
+}
+
+/**
+ * A sender on `a` and a target and an observer on `b` share a room; after
+ * 'before' reached the target, an admin on `a` kicks the target and the
+ * sender sends 'after'. Resolves, once the observer (on the target's node:
+ * the fan-out happened) has both, with what the target saw and its socket.
+ */
+export async function kickAcrossNodes(a: RoomcastApp, b: RoomcastApp): Promise<{ seenByTarget: string[]; targetSocket: ChatClient }> {
+  const admin = await registerAdmin(a);
+  const { room, users: [, target], sockets: [senderSocket, targetSocket, observerSocket] } = await membersInRoom([a, b, b]);
+  const seen = collect<Message>(targetSocket, 'message:new');
+  const seenByObserver = collect<Message>(observerSocket, 'message:new');
+  await ok<MessageResult>(senderSocket, 'message:send', { roomId: room.id, content: 'before', clientMsgId: randomUUID() });
+  await waitFor(() => seen.length === 1, 5_000, 'the message before the kick');
+  const control = await adminSocket(a, admin.accessToken);
+
+  await ok(control, 'admin:kick', { userId: target.user.id, roomId: room.id });
+  await ok<MessageResult>(senderSocket, 'message:send', { roomId: room.id, content: 'after', clientMsgId: randomUUID() });
+  await waitFor(() => seenByObserver.length === 2, 5_000, 'the observer to see both messages');
+  return { seenByTarget: seen.map((m) => m.content), targetSocket };
 }
