@@ -35,7 +35,7 @@ export const THREAD_CTE = `, counted as (
     from counted where reply_to_seq is not null
    group by room_id, reply_to_seq
 ), threads as (
-  update messages pm set reply_count = pm.reply_count + t.n, last_reply_at = now(), change = t.base + t.k
+  update messages pm set reply_count = pm.reply_count + t.n, last_reply_at = greatest(pm.last_reply_at, now()), change = t.base + t.k
     from replied t
    where pm.room_id = t.room_id and pm.seq = t.reply_to_seq
   returning pm.id, pm.room_id, pm.seq, pm.user_id, pm.content, pm.client_msg_id, pm.created_at, pm.edited_at, pm.deleted_at, pm.change,
