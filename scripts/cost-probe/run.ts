@@ -4,7 +4,7 @@
 // (see server-probe.mjs) per connect and per send. Counts, not rates, so
 // two commits compare on a machine others are loading.
 //
-//   node --import tsx scripts/cost-probe/run.ts [--connects 2000] [--rooms 100] [--members 3] [--sends 60] [--window 4] [--repeat 3] [--sample]
+//   node --import tsx scripts/cost-probe/run.ts [--connects 2000] [--rooms 100] [--members 3] [--sends 60] [--window 4] [--repeat 3] [--sample] [--cpu-prof DIR]
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     window: { type: 'string', default: '4' },
     repeat: { type: 'string', default: '3' },
     sample: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
   },
 });
 const connects = Number(values.connects);
@@ -111,7 +112,7 @@ function sendAll(clients: readonly WireClient[], roomOf: (i: number) => string, 
 }
 
 try {
-  target = await startRoomcast({ databaseUrl, nodeFlags: ['--import', preload], env: { COST_PROBE_OUT: out, COST_PROBE_SAMPLE: values.sample ? '1' : '0' } });
+  target = await startRoomcast({ databaseUrl, nodeFlags: ['--import', preload, ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [])], env: { COST_PROBE_OUT: out, COST_PROBE_SAMPLE: values.sample ? '1' : '0' } });
   const accounts = await target.createAccounts(20);
   const rooms = await target.createRooms(accounts[0]!, roomCount);
   const roomOf = (i: number) => rooms[Math.floor(i / members)]!;
