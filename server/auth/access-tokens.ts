@@ -1,4 +1,5 @@
 import { createLocalJWKSet, errors, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import jwt from 'jsonwebtoken';
 import type { AccessTokenKeys, PublicJwk } from '../access-token-keys.js';
 import { AppError } from '../errors.js';
 import type { Role } from '../protocol.js';
@@ -26,25 +27,32 @@ export interface AccessClaims {
  * key pair only the published keys' own algorithms, each key picked by the
  * token's `kid` (a token without one is refused). `none` is never accepted,
  * and a public key is never used as an HMAC secret.
+ *
+ * HS256 tokens are verified with jsonwebtoken (node:crypto's HMAC, in the
+ * calling turn: ~10 µs); jose verifies through WebCrypto, which on Node 20
+ * costs 110-190 µs of CPU per token (an algorithm normalisation, a key import
+ * and an async job each time) and was the largest single cost of a socket
+ * handshake (issue 18). Key pairs keep jose for its JWK sets and EdDSA.
  */
 export class AccessTokens {
-  private readonly verificationKey: JWTVerifyGetKey;
-  private readonly algorithms: string[];
+  /** Under a key pair: the published keys by `kid`, and their algorithms. */
+  private readonly keyPair: { key: JWTVerifyGetKey; algorithms: string[] } | null;
 
   constructor(
     private readonly keys: AccessTokenKeys,
     readonly ttlSeconds: number,
   ) {
     if (keys.algorithm === 'HS256') {
-      this.verificationKey = () => keys.signingKey;
-      this.algorithms = ['HS256'];
+      this.keyPair = null;
     } else {
       const published = createLocalJWKSet({ keys: keys.publicKeys.map((jwk) => ({ ...jwk })) });
-      this.verificationKey = (header, token) => {
-        if (typeof header.kid !== 'string') throw new errors.JWKSNoMatchingKey('access token without a key id');
-        return published(header, token);
+      this.keyPair = {
+        key: (header, token) => {
+          if (typeof header.kid !== 'string') throw new errors.JWKSNoMatchingKey('access token without a key id');
+          return published(header, token);
+        },
+        algorithms: [...new Set(keys.publicKeys.map((jwk) => jwk.alg))],
       };
-      this.algorithms = [...new Set(keys.publicKeys.map((jwk) => jwk.alg))];
     }
   }
 
@@ -71,23 +79,38 @@ export class AccessTokens {
    * issuer and audience. Throws `token_expired` or `unauthorized`.
    */
   async verify(token: string): Promise<AccessClaims> {
-    let payload: JWTPayload;
+    const { sub, name, role, sid, exp } = this.keyPair ? await this.verifyWithKeyPair(token, this.keyPair) : this.verifyHmac(token);
+    if (typeof sub !== 'string' || typeof name !== 'string' || (role !== 'admin' && role !== 'member') || typeof exp !== 'number') {
+      throw new AppError('unauthorized', 'invalid access token');
+    }
+    return { userId: sub, username: name, role, sessionId: typeof sid === 'string' ? sid : null, expiresAt: exp * 1000 };
+  }
+
+  private verifyHmac(token: string): JWTPayload {
     try {
-      ({ payload } = await jwtVerify(token, this.verificationKey, {
-        algorithms: this.algorithms,
+      const payload = jwt.verify(token, this.keys.signingKey, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE });
+      if (typeof payload === 'string') throw new AppError('unauthorized', 'invalid access token');
+      return payload;
+    } catch (err) {
+      // jsonwebtoken checks the claims only after the signature: an expired forgery is `unauthorized`.
+      if (err instanceof jwt.TokenExpiredError) throw new AppError('token_expired', 'access token expired');
+      throw new AppError('unauthorized', 'invalid access token');
+    }
+  }
+
+  private async verifyWithKeyPair(token: string, keyPair: { key: JWTVerifyGetKey; algorithms: string[] }): Promise<JWTPayload> {
+    try {
+      const { payload } = await jwtVerify(token, keyPair.key, {
+        algorithms: keyPair.algorithms,
         issuer: ISSUER,
         audience: AUDIENCE,
         requiredClaims: ['exp', 'sub'],
-      }));
+      });
+      return payload;
     } catch (err) {
       // jose checks the claims only after the signature: an expired forgery is `unauthorized`.
       if (err instanceof errors.JWTExpired) throw new AppError('token_expired', 'access token expired');
       throw new AppError('unauthorized', 'invalid access token');
     }
-    const { sub, name, role, sid, exp } = payload;
-    if (typeof sub !== 'string' || typeof name !== 'string' || (role !== 'admin' && role !== 'member') || typeof exp !== 'number') {
-      throw new AppError('unauthorized', 'invalid access token');
-    }
-    return { userId: sub, username: name, role, sessionId: typeof sid === 'string' ? sid : null, expiresAt: exp * 1000 };
   }
 }
