@@ -1,9 +1,10 @@
-// `npm run bench [-- --quick] [-- --only a,b] [-- --sockets N[,M]] [-- --cpu-prof] [-- --workers N] [-- --webhook]`
+// `npm run bench [-- --quick] [-- --only a,b] [-- --sockets N[,M]] [-- --cpu-prof] [-- --workers N] [-- --webhook] [-- --from-source]`
 // Prints the table and writes bench-results/bench-<time>.json and .svg. See docs/benchmarks.md.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBenchDatabase, DEFAULT_DATABASE_URL, dropBenchDatabase } from './database.js';
+import { compileServers, SOURCE_ENTRIES, type ServerEntries } from './compiled.js';
 import { pinSelf } from './processes.js';
 import { renderChart } from './chart.js';
 import { writeOutputs } from './output.js';
@@ -16,6 +17,8 @@ const { values } = parseArgs({
     only: { type: 'string' },
     sockets: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
+    // Both servers from their TypeScript sources under tsx instead of compiled (compiled.ts).
+    'from-source': { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench-results' },
     'keep-db': { type: 'boolean', default: false },
     // Roomcast with WORKERS=N (needs Redis: REDIS_URL or the local one); nothing is pinned then.
@@ -90,17 +93,24 @@ if (workers > 1 && baseUrl === 'memory') {
 }
 const databaseUrl = baseUrl === 'memory' ? 'memory' : await createBenchDatabase(baseUrl);
 const roomcastNodeFlags = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.join(outDir, 'profiles')}`] : [];
+let compiled: (ServerEntries & { remove(): Promise<void> }) | null = null;
 try {
+  if (!values['from-source']) {
+    log('compiling both servers (npm run build, esbuild)');
+    compiled = await compileServers();
+  }
+  const entries = compiled ?? SOURCE_ENTRIES;
   const rampOverride = {
     ...(values['start-rate'] ? { startRate: Number(values['start-rate']) } : {}),
     ...(values['max-steps'] ? { maxSteps: Number(values['max-steps']), refineSteps: 0 } : {}),
   };
-  const report = await runBenchmark({ quick: values.quick, scenarios, databaseUrl, redisUrl, idleSockets, roomcastNodeFlags, log, rampOverride, workers, webhook: values.webhook });
+  const report = await runBenchmark({ quick: values.quick, scenarios, databaseUrl, redisUrl, idleSockets, roomcastNodeFlags, entries, log, rampOverride, workers, webhook: values.webhook });
   const files = await writeOutputs(report, outDir);
   console.log(formatReport(report));
   console.log(`\nJSON: ${files.json}`);
   if (files.svg) console.log(`SVG:  ${files.svg}`);
 } finally {
+  await compiled?.remove();
   if (databaseUrl !== 'memory' && !values['keep-db']) await dropBenchDatabase(baseUrl, databaseUrl).catch((err: unknown) => log(`could not drop ${databaseUrl}: ${String(err)}`));
 }
 process.exit(0);

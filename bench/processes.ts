@@ -55,7 +55,7 @@ export interface ServerProcess {
 
 export interface LaunchOptions {
   name: string;
-  /** Script and arguments after `node --import tsx`. */
+  /** Script and arguments: a `.ts` script runs under `--import tsx`, a compiled one without. */
   args: string[];
   env: Record<string, string>;
   port: number;
@@ -68,9 +68,10 @@ export interface LaunchOptions {
   forksWorkers?: boolean;
 }
 
-/** Spawns `node --import tsx ...` (pinned when possible) and waits until GET /healthz answers 200. */
+/** Spawns `node [--import tsx] script ...` (pinned when possible) and waits until GET /healthz answers 200. */
 export async function launch(options: LaunchOptions): Promise<ServerProcess> {
-  const nodeArgs = [...(options.nodeFlags ?? []), '--import', 'tsx', '--import', GC_PROBE, ...options.args];
+  const loader = options.args[0]?.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const nodeArgs = [...(options.nodeFlags ?? []), ...loader, '--import', GC_PROBE, ...options.args];
   // taskset execs node, so the pid we get is the server's own.
   const [command, args] = canPin() && options.pin !== false ? ['taskset', ['-c', SERVER_CORE, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const child = spawn(command, args as string[], {

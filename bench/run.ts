@@ -12,7 +12,8 @@ import { runLoginStorm, type StormResult } from './scenarios/login-storm.js';
 import { runSmallRooms, type SmallRoomsResult } from './scenarios/small-rooms.js';
 import { runSmallRoomsWithWebhook, WEBHOOK_NODE_ENV, type WebhookRunResult } from './scenarios/webhook.js';
 import { sizesFor } from './sizes.js';
-import { startBare, startRoomcast, type Target } from './targets.js';
+import { SOURCE_ENTRIES, type ServerEntries } from './compiled.js';
+import { startBare as startBareServer, startRoomcast, type Target } from './targets.js';
 
 /** Files a server or the generator keeps open besides its sockets (database pool, logs, pipes). */
 const FILES_HEADROOM = 200;
@@ -30,6 +31,8 @@ export interface BenchOptions {
   idleSockets?: number[];
   /** Extra node flags for the Roomcast processes (e.g. --cpu-prof). */
   roomcastNodeFlags: string[];
+  /** The servers' scripts: compiled (the default run) or the sources. */
+  entries: ServerEntries;
   /** `--webhook`: run (b) once more with one webhook endpoint subscribed to message.created (its cost, issue 15). */
   webhook?: boolean;
   /** Overrides of the ramps of (a) and (b), for profiling one load level. */
@@ -80,12 +83,14 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
       pinned: canPin() && workers === 1,
       workers,
       database: postgresUrl ? 'postgresql' : 'embedded (memory)',
+      servers: options.entries === SOURCE_ENTRIES ? 'source' : 'compiled',
     },
     scenarios: {},
     goals: [],
   };
   const roomcast = () =>
-    startRoomcast({ databaseUrl: options.databaseUrl, nodeFlags: options.roomcastNodeFlags, workers, redisUrl: workers > 1 ? options.redisUrl : null });
+    startRoomcast({ databaseUrl: options.databaseUrl, nodeFlags: options.roomcastNodeFlags, entry: options.entries.roomcast, workers, redisUrl: workers > 1 ? options.redisUrl : null });
+  const startBare = () => startBareServer(options.entries.bare);
   const withTarget = async <T>(start: () => Promise<Target>, work: (t: Target) => Promise<T>): Promise<T> => {
     const target = await start();
     try {
@@ -138,7 +143,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
     smallRooms.roomcast = await withTarget(roomcast, (t) => runSmallRooms(t, sizes.smallRooms, recorder, postgresUrl));
     if (options.webhook) {
       options.log('(b) small rooms: Roomcast with one webhook endpoint (message.created)');
-      const withWebhooks = () => startRoomcast({ databaseUrl: options.databaseUrl, nodeFlags: options.roomcastNodeFlags, env: { ...WEBHOOK_NODE_ENV } });
+      const withWebhooks = () => startRoomcast({ databaseUrl: options.databaseUrl, nodeFlags: options.roomcastNodeFlags, entry: options.entries.roomcast, env: { ...WEBHOOK_NODE_ENV } });
       smallRooms.withWebhook = await withTarget(withWebhooks, (t) => runSmallRoomsWithWebhook(t, sizes.smallRooms, recorder, postgresUrl, options.quick ? 20_000 : 60_000));
     }
     report.scenarios.smallRooms = smallRooms as { bare: SmallRoomsResult; roomcast: SmallRoomsResult; withWebhook?: WebhookRunResult };
@@ -164,7 +169,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
     options.log('(d) two Roomcast nodes over Redis');
     let crossNode: CrossNodeResult;
     if (!postgresUrl) crossNode = { available: false, reason: 'not available: two nodes need a shared PostgreSQL (DATABASE_URL)' };
-    else crossNode = await runCrossNode(postgresUrl, options.redisUrl, sizes.fanout, recorder, options.roomcastNodeFlags);
+    else crossNode = await runCrossNode(postgresUrl, options.redisUrl, sizes.fanout, recorder, options.roomcastNodeFlags, options.entries.roomcast);
     report.scenarios.crossNode = crossNode;
   }
 

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { freePort } from '../test/support/free-port.js';
 import { expectJson, requestJson } from '../test/support/http-json.js';
+import { SOURCE_ENTRIES } from './compiled.js';
 import { launch, type ServerProcess } from './processes.js';
 
 export type TargetKind = 'roomcast' | 'bare';
@@ -37,6 +38,8 @@ export interface RoomcastOptions {
   env?: Record<string, string>;
   /** WORKERS of each node (default 1); above 1 needs redisUrl, and the node is not pinned to one core. */
   workers?: number;
+  /** The server's script (default: the sources, under tsx; see compiled.ts). */
+  entry?: string;
 }
 
 export async function startRoomcast(options: RoomcastOptions): Promise<Target> {
@@ -47,7 +50,7 @@ export async function startRoomcast(options: RoomcastOptions): Promise<Target> {
       nodes.push(
         await launch({
           name: `roomcast${options.nodes && options.nodes > 1 ? `-${i + 1}` : ''}`,
-          args: ['server/main.ts'],
+          args: [options.entry ?? SOURCE_ENTRIES.roomcast],
           port: await freePort(),
           nodeFlags: options.nodeFlags,
           pin: (options.workers ?? 1) === 1,
@@ -109,9 +112,9 @@ export async function startRoomcast(options: RoomcastOptions): Promise<Target> {
   };
 }
 
-export async function startBare(): Promise<Target> {
+export async function startBare(entry = SOURCE_ENTRIES.bare): Promise<Target> {
   const port = await freePort();
-  const node = await launch({ name: 'bare', args: ['bench/bare-server.ts'], port, env: {} });
+  const node = await launch({ name: 'bare', args: [entry], port, env: {} });
   return {
     kind: 'bare',
     nodes: [node],

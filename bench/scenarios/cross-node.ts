@@ -14,9 +14,10 @@ export async function runCrossNode(
   sizes: Sizes['fanout'],
   recorder: DeliveryRecorder,
   nodeFlags: string[],
+  entry: string,
 ): Promise<CrossNodeResult> {
   if (!(await reachable(redisUrl))) return { available: false, reason: `not available: no Redis answers at ${redisUrl}` };
-  const target = await startRoomcast({ databaseUrl, nodes: 2, redisUrl, nodeFlags });
+  const target = await startRoomcast({ databaseUrl, nodes: 2, redisUrl, nodeFlags, entry });
   try {
     const setup = await setUpFanout(target, sizes, recorder);
     try {
