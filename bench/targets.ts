@@ -72,7 +72,12 @@ export async function startRoomcast(options: RoomcastOptions): Promise<Target> {
             LOG_LEVEL: 'warn',
             ACCESS_TOKEN_TTL: '3600',
             NODE_ID: `bench-${i + 1}`,
-            ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
+            // Nothing of the cluster from the bench's own environment (which
+            // holds REDIS_URL for scenario d): one node runs without Redis,
+            // as the scenario says, unless asked for here.
+            REDIS_URL: options.redisUrl ?? '',
+            REDIS_CLUSTER_NODES: '',
+            WORKERS: '',
             ...((options.workers ?? 1) > 1 ? { WORKERS: String(options.workers), REDIS_KEY_PREFIX: `bench-${randomUUID().slice(0, 8)}` } : {}),
             ...options.env,
           },
