@@ -30,6 +30,8 @@ export interface BenchOptions {
   idleSockets?: number[];
   /** Extra node flags for the Roomcast processes (e.g. --cpu-prof). */
   roomcastNodeFlags: string[];
+  /** Extra node flags for the bare Socket.IO processes (`--cpu-prof` profiles both, to compare). */
+  bareNodeFlags?: string[];
   /** `--webhook`: run (b) once more with one webhook endpoint subscribed to message.created (its cost, issue 15). */
   webhook?: boolean;
   /** Overrides of the ramps of (a) and (b), for profiling one load level. */
@@ -95,11 +97,13 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
     }
   };
 
+  const bareTarget = () => startBare(options.bareNodeFlags);
+
   if (has('a') || has('e')) {
     let bare: RampResult | undefined;
     if (has('a')) {
       options.log('(a) fan-out: bare Socket.IO');
-      bare = await withTarget(startBare, async (target) => {
+      bare = await withTarget(bareTarget, async (target) => {
         const setup = await setUpFanout(target, sizes.fanout, recorder);
         try {
           return await rampFanout(setup, sizes.fanout);
@@ -133,7 +137,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
   if (has('b')) {
     const smallRooms: { bare?: SmallRoomsResult; roomcast?: SmallRoomsResult; withWebhook?: WebhookRunResult } = {};
     options.log('(b) small rooms: bare Socket.IO');
-    smallRooms.bare = await withTarget(startBare, (t) => runSmallRooms(t, sizes.smallRooms, recorder, null));
+    smallRooms.bare = await withTarget(bareTarget, (t) => runSmallRooms(t, sizes.smallRooms, recorder, null));
     options.log('(b) small rooms: Roomcast');
     smallRooms.roomcast = await withTarget(roomcast, (t) => runSmallRooms(t, sizes.smallRooms, recorder, postgresUrl));
     if (options.webhook) {
@@ -153,7 +157,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
       const capped = sockets < asked ? { asked, reason: `open-file limit ${fileLimit} (ulimit -n), less ${FILES_HEADROOM} for the processes' own files` } : undefined;
       if (capped) options.log(`(c) ${asked} sockets asked, ${sockets} possible: ${capped.reason}`);
       options.log(`(c) ${sockets} idle sockets: bare Socket.IO`);
-      const bare = await withTarget(startBare, (t) => runIdle(t, sockets, sizes.idle));
+      const bare = await withTarget(bareTarget, (t) => runIdle(t, sockets, sizes.idle));
       options.log(`(c) ${sockets} idle sockets: Roomcast`);
       points.push({ sockets, ...(capped ? { capped } : {}), bare, roomcast: await withTarget(roomcast, (t) => runIdle(t, sockets, sizes.idle)) });
     }

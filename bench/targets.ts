@@ -109,9 +109,9 @@ export async function startRoomcast(options: RoomcastOptions): Promise<Target> {
   };
 }
 
-export async function startBare(): Promise<Target> {
+export async function startBare(nodeFlags?: string[]): Promise<Target> {
   const port = await freePort();
-  const node = await launch({ name: 'bare', args: ['bench/bare-server.ts'], port, env: {} });
+  const node = await launch({ name: 'bare', args: ['bench/bare-server.ts'], port, env: {}, nodeFlags });
   return {
     kind: 'bare',
     nodes: [node],
