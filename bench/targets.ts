@@ -50,6 +50,10 @@ export async function startRoomcast(options: RoomcastOptions): Promise<Target> {
           args: ['server/main.ts'],
           port: await freePort(),
           nodeFlags: options.nodeFlags,
+          // Redis and WORKERS only where the scenario asks for them: an exported
+          // REDIS_URL (as in "Running it") would otherwise make every Roomcast
+          // process clustered (Redis adapter, presence and a publish per batch).
+          dropEnv: ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'WORKERS'],
           pin: (options.workers ?? 1) === 1,
           forksWorkers: (options.workers ?? 1) > 1,
           env: {
