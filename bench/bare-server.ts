@@ -37,12 +37,19 @@ io.of('/chat').on('connection', (socket) => {
       roomId: payload.roomId,
       seq,
       userId,
-      username: 'bare',
+      // As long as the bench's Roomcast usernames (bench_ and 20 characters).
+      username: 'bare_0123456789abcdefghij',
       content: payload.content,
       clientMsgId: payload.clientMsgId,
       createdAt: new Date().toISOString(),
       editedAt: null,
       deleted: false,
+      // The fields Roomcast's Message gained with issues 13 and 14 (change log, mentions, replies).
+      change: seq,
+      mentions: [],
+      replyToSeq: null,
+      replyCount: 0,
+      lastReplyAt: null,
     };
     ack({ ok: true, message });
     socket.to(payload.roomId).emit('message:new', message);

@@ -93,6 +93,8 @@ if (workers > 1 && baseUrl === 'memory') {
 }
 const databaseUrl = baseUrl === 'memory' ? 'memory' : await createBenchDatabase(baseUrl);
 const roomcastNodeFlags = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.join(outDir, 'profiles')}`] : [];
+// Bare's profiles go beside Roomcast's, in their own folder, to compare the two.
+const bareNodeFlags = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.join(outDir, 'profiles', 'bare')}`] : [];
 let compiled: (ServerEntries & { remove(): Promise<void> }) | null = null;
 try {
   if (!values['from-source']) {
@@ -104,7 +106,7 @@ try {
     ...(values['start-rate'] ? { startRate: Number(values['start-rate']) } : {}),
     ...(values['max-steps'] ? { maxSteps: Number(values['max-steps']), refineSteps: 0 } : {}),
   };
-  const report = await runBenchmark({ quick: values.quick, scenarios, databaseUrl, redisUrl, idleSockets, roomcastNodeFlags, entries, log, rampOverride, workers, webhook: values.webhook });
+  const report = await runBenchmark({ quick: values.quick, scenarios, databaseUrl, redisUrl, idleSockets, roomcastNodeFlags, bareNodeFlags, entries, log, rampOverride, workers, webhook: values.webhook });
   const files = await writeOutputs(report, outDir);
   console.log(formatReport(report));
   console.log(`\nJSON: ${files.json}`);

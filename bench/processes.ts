@@ -61,6 +61,8 @@ export interface LaunchOptions {
   port: number;
   /** Extra node flags (e.g. --cpu-prof). */
   nodeFlags?: string[];
+  /** Variables of the benchmark's own environment not passed on (`env` may still set them). */
+  dropEnv?: string[];
   readyTimeoutMs?: number;
   /** false: not pinned to the server core even where taskset exists (WORKERS=N uses every core). */
   pin?: boolean;
@@ -75,7 +77,7 @@ export async function launch(options: LaunchOptions): Promise<ServerProcess> {
   // taskset execs node, so the pid we get is the server's own.
   const [command, args] = canPin() && options.pin !== false ? ['taskset', ['-c', SERVER_CORE, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const child = spawn(command, args as string[], {
-    env: { ...process.env, ...options.env, PORT: String(options.port) },
+    env: { ...withoutKeys(process.env, options.dropEnv ?? []), ...options.env, PORT: String(options.port) },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   live.add(child);
@@ -112,6 +114,12 @@ export async function launch(options: LaunchOptions): Promise<ServerProcess> {
     throw new Error(`${options.name} did not start: ${(err as Error).message}\n${server.output()}`);
   }
   return server;
+}
+
+function withoutKeys(env: NodeJS.ProcessEnv, keys: string[]): NodeJS.ProcessEnv {
+  const copy = { ...env };
+  for (const key of keys) delete copy[key];
+  return copy;
 }
 
 /** The direct children of `pid` (Linux /proc; none elsewhere). */

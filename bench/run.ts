@@ -13,7 +13,7 @@ import { runSmallRooms, type SmallRoomsResult } from './scenarios/small-rooms.js
 import { runSmallRoomsWithWebhook, WEBHOOK_NODE_ENV, type WebhookRunResult } from './scenarios/webhook.js';
 import { sizesFor } from './sizes.js';
 import { SOURCE_ENTRIES, type ServerEntries } from './compiled.js';
-import { startBare as startBareServer, startRoomcast, type Target } from './targets.js';
+import { startBare, startRoomcast, type Target } from './targets.js';
 
 /** Files a server or the generator keeps open besides its sockets (database pool, logs, pipes). */
 const FILES_HEADROOM = 200;
@@ -31,6 +31,8 @@ export interface BenchOptions {
   idleSockets?: number[];
   /** Extra node flags for the Roomcast processes (e.g. --cpu-prof). */
   roomcastNodeFlags: string[];
+  /** Extra node flags for the bare Socket.IO processes (`--cpu-prof` profiles both, to compare). */
+  bareNodeFlags?: string[];
   /** The servers' scripts: compiled (the default run) or the sources. */
   entries: ServerEntries;
   /** `--webhook`: run (b) once more with one webhook endpoint subscribed to message.created (its cost, issue 15). */
@@ -90,7 +92,6 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
   };
   const roomcast = () =>
     startRoomcast({ databaseUrl: options.databaseUrl, nodeFlags: options.roomcastNodeFlags, entry: options.entries.roomcast, workers, redisUrl: workers > 1 ? options.redisUrl : null });
-  const startBare = () => startBareServer(options.entries.bare);
   const withTarget = async <T>(start: () => Promise<Target>, work: (t: Target) => Promise<T>): Promise<T> => {
     const target = await start();
     try {
@@ -100,11 +101,13 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
     }
   };
 
+  const bareTarget = () => startBare(options.entries.bare, options.bareNodeFlags);
+
   if (has('a') || has('e')) {
     let bare: RampResult | undefined;
     if (has('a')) {
       options.log('(a) fan-out: bare Socket.IO');
-      bare = await withTarget(startBare, async (target) => {
+      bare = await withTarget(bareTarget, async (target) => {
         const setup = await setUpFanout(target, sizes.fanout, recorder);
         try {
           return await rampFanout(setup, sizes.fanout);
@@ -138,7 +141,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
   if (has('b')) {
     const smallRooms: { bare?: SmallRoomsResult; roomcast?: SmallRoomsResult; withWebhook?: WebhookRunResult } = {};
     options.log('(b) small rooms: bare Socket.IO');
-    smallRooms.bare = await withTarget(startBare, (t) => runSmallRooms(t, sizes.smallRooms, recorder, null));
+    smallRooms.bare = await withTarget(bareTarget, (t) => runSmallRooms(t, sizes.smallRooms, recorder, null));
     options.log('(b) small rooms: Roomcast');
     smallRooms.roomcast = await withTarget(roomcast, (t) => runSmallRooms(t, sizes.smallRooms, recorder, postgresUrl));
     if (options.webhook) {
@@ -158,7 +161,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
       const capped = sockets < asked ? { asked, reason: `open-file limit ${fileLimit} (ulimit -n), less ${FILES_HEADROOM} for the processes' own files` } : undefined;
       if (capped) options.log(`(c) ${asked} sockets asked, ${sockets} possible: ${capped.reason}`);
       options.log(`(c) ${sockets} idle sockets: bare Socket.IO`);
-      const bare = await withTarget(startBare, (t) => runIdle(t, sockets, sizes.idle));
+      const bare = await withTarget(bareTarget, (t) => runIdle(t, sockets, sizes.idle));
       options.log(`(c) ${sockets} idle sockets: Roomcast`);
       points.push({ sockets, ...(capped ? { capped } : {}), bare, roomcast: await withTarget(roomcast, (t) => runIdle(t, sockets, sizes.idle)) });
     }

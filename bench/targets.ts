@@ -53,6 +53,10 @@ export async function startRoomcast(options: RoomcastOptions): Promise<Target> {
           args: [options.entry ?? SOURCE_ENTRIES.roomcast],
           port: await freePort(),
           nodeFlags: options.nodeFlags,
+          // Redis and WORKERS only where the scenario asks for them: an exported
+          // REDIS_URL (as in "Running it") would otherwise make every Roomcast
+          // process clustered (Redis adapter, presence and a publish per batch).
+          dropEnv: ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'WORKERS'],
           pin: (options.workers ?? 1) === 1,
           forksWorkers: (options.workers ?? 1) > 1,
           env: {
@@ -72,12 +76,7 @@ export async function startRoomcast(options: RoomcastOptions): Promise<Target> {
             LOG_LEVEL: 'warn',
             ACCESS_TOKEN_TTL: '3600',
             NODE_ID: `bench-${i + 1}`,
-            // Nothing of the cluster from the bench's own environment (which
-            // holds REDIS_URL for scenario d): one node runs without Redis,
-            // as the scenario says, unless asked for here.
-            REDIS_URL: options.redisUrl ?? '',
-            REDIS_CLUSTER_NODES: '',
-            WORKERS: '',
+            ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
             ...((options.workers ?? 1) > 1 ? { WORKERS: String(options.workers), REDIS_KEY_PREFIX: `bench-${randomUUID().slice(0, 8)}` } : {}),
             ...options.env,
           },
@@ -117,9 +116,9 @@ export async function startRoomcast(options: RoomcastOptions): Promise<Target> {
   };
 }
 
-export async function startBare(entry = SOURCE_ENTRIES.bare): Promise<Target> {
+export async function startBare(entry = SOURCE_ENTRIES.bare, nodeFlags?: string[]): Promise<Target> {
   const port = await freePort();
-  const node = await launch({ name: 'bare', args: [entry], port, env: {} });
+  const node = await launch({ name: 'bare', args: [entry], port, env: {}, nodeFlags });
   return {
     kind: 'bare',
     nodes: [node],

@@ -51,6 +51,16 @@ const redactSecrets = winston.format((info) => {
   return info;
 });
 
+/**
+ * Drops an entry its logger would not write, before any other format runs.
+ * winston runs the whole format chain (here the secret scrubbing's deep copy,
+ * the timestamp and the JSON) before its transports drop an entry by level,
+ * so without this a disabled info() or debug() cost as much as a written
+ * line. The logger is asked at each call, so a level changed at runtime
+ * holds; child loggers share the parent's chain.
+ */
+const levelGate = winston.format((info, options) => ((options as { enabled: (level: string) => boolean }).enabled(info.level) ? info : false));
+
 /** The JSON-lines format of every Roomcast log (also used by the test logger). */
 export function logFormat(): winston.Logform.Format {
   return winston.format.combine(
@@ -67,10 +77,11 @@ export function logFormat(): winston.Logform.Format {
  * logs through `logger.child({ requestId | socketId, userId })`.
  */
 export function createLogger(level: string, nodeId: string): Logger {
-  return winston.createLogger({
+  const logger: Logger = winston.createLogger({
     level,
     defaultMeta: { node: nodeId },
-    format: logFormat(),
+    format: winston.format.combine(levelGate({ enabled: (entryLevel: string) => logger.isLevelEnabled(entryLevel) }), logFormat()),
     transports: [new winston.transports.Console()],
   });
+  return logger;
 }
