@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, stop } from 'esbuild';
 
 /** The script each server process runs: `.ts` runs under tsx, `.js`/`.mjs` as it is. */
 export interface ServerEntries {
@@ -40,5 +40,7 @@ export async function compileServers(): Promise<ServerEntries & { remove(): Prom
     target: 'node20',
     logLevel: 'warning',
   });
+  // esbuild's service process would otherwise idle beside the load generator for the whole run.
+  await stop();
   return { roomcast: path.join(outDir, 'server/main.js'), bare, remove: () => rm(outDir, { recursive: true, force: true }) };
 }
