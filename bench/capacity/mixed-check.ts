@@ -128,8 +128,8 @@ export async function runMixedCheck(databaseUrl: string, redis: RedisUnderTest, 
   if (redis.kind !== 'cluster') throw new Error('the check runs on the Redis Cluster');
   const databaseName = new URL(databaseUrl).pathname.slice(1);
   setBenchDatabase(databaseName);
-  // REDIS_URL empty: unset for the nodes even when this process has one (the test runner's).
-  const target = await startRoomcast({ databaseUrl, nodes: 3, env: { REDIS_URL: '', REDIS_CLUSTER_NODES: (redis.target as { clusterNodes: string[] }).clusterNodes.join(',') } });
+  // startRoomcast passes no REDIS_URL of this process on (the test runner's): the nodes get the cluster only.
+  const target = await startRoomcast({ databaseUrl, nodes: 3, env: { REDIS_CLUSTER_NODES: (redis.target as { clusterNodes: string[] }).clusterNodes.join(',') } });
   const delivered = [0, 0, 0];
   const recorder = new DeliveryRecorder();
   const opened: WireClient[] = [];
